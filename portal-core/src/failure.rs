@@ -1,0 +1,57 @@
+//! The contact-level failure counter: consecutive failed codes and passwords.
+//!
+//! It belongs to the contact, not to a code, an attempt, a cookie or an IP, so none of
+//! those resets it: only a successful login does. Past the policy's threshold every
+//! further code or password try waits out an exponential back-off. Magic links keep
+//! working throughout: they prove control of the inbox, which guessing does not.
+
+use crate::clock::Timestamp;
+use crate::policy::FailureBackoff;
+
+/// A contact's consecutive failures.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FailureState {
+    /// Failed codes and passwords since the last successful login.
+    pub consecutive: u32,
+    /// When the last one happened.
+    pub last_failure_at: Option<Timestamp>,
+}
+
+impl FailureState {
+    /// Until when code and password attempts are refused, if they are at `now`.
+    #[must_use]
+    pub fn locked_until(&self, backoff: &FailureBackoff, now: Timestamp) -> Option<Timestamp> {
+        let wait = backoff.wait_after(self.consecutive);
+        let until = self.last_failure_at? + wait;
+        (!wait.is_zero() && now < until).then_some(until)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_starts_at_the_threshold() {
+        let b = FailureBackoff::default();
+        let t = Timestamp::from_unix_millis(1_000_000);
+        let state = |n| FailureState {
+            consecutive: n,
+            last_failure_at: Some(t),
+        };
+        assert_eq!(state(19).locked_until(&b, t), None);
+        assert_eq!(
+            state(20).locked_until(&b, t),
+            Some(t + Duration::from_secs(30))
+        );
+        assert_eq!(
+            state(20).locked_until(&b, t + Duration::from_secs(30)),
+            None
+        );
+        assert_eq!(
+            state(22).locked_until(&b, t + Duration::from_secs(60)),
+            Some(t + Duration::from_secs(120))
+        );
+    }
+}

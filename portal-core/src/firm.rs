@@ -1,0 +1,260 @@
+//! Firms: the businesses that run portals, with their public URL and branding.
+
+use std::fmt;
+
+use crate::clock::Timestamp;
+use crate::email::EmailAddress;
+use crate::id::FirmId;
+
+/// A firm (tenant).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Firm {
+    /// Its id.
+    pub id: FirmId,
+    /// Legal or trading name, used in emails as `{{firm.name}}`.
+    pub name: String,
+    /// The base URL every link in this firm's emails is built from. Never the
+    /// request's `Host` header (host-header poisoning of reset links).
+    pub public_url: PublicUrl,
+    /// How the portal looks.
+    pub branding: Branding,
+    /// The address the firm's emails come from (white label); `None` uses the
+    /// deployment's default sender.
+    pub mail_from: Option<EmailAddress>,
+    /// When it was created.
+    pub created_at: Timestamp,
+}
+
+/// A firm's look: name shown, logo, accent colour, welcome message.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Branding {
+    /// Name shown in the portal's header; defaults to the firm's name when empty.
+    pub display_name: String,
+    /// Absolute `https://` URL of a logo image.
+    pub logo_url: Option<String>,
+    /// Accent colour.
+    pub accent_colour: AccentColour,
+    /// Shown above the tasks.
+    pub welcome_message: String,
+}
+
+/// A colour as `#rrggbb`, validated so it is safe to place in a style attribute.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct AccentColour([u8; 3]);
+
+impl Default for AccentColour {
+    fn default() -> Self {
+        AccentColour([0x1f, 0x6f, 0xeb])
+    }
+}
+
+/// A value that is not a `#rrggbb` colour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a colour is written #rrggbb")]
+pub struct ColourError;
+
+impl AccentColour {
+    /// Parses `#rrggbb`.
+    pub fn parse(s: &str) -> Result<Self, ColourError> {
+        let hex = s.strip_prefix('#').ok_or(ColourError)?;
+        if hex.len() != 6 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ColourError);
+        }
+        let byte = |i: usize| u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| ColourError);
+        Ok(AccentColour([byte(0)?, byte(2)?, byte(4)?]))
+    }
+}
+
+impl fmt::Display for AccentColour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{:02x}{:02x}{:02x}", self.0[0], self.0[1], self.0[2])
+    }
+}
+
+impl fmt::Debug for AccentColour {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "AccentColour({self})")
+    }
+}
+
+/// The public base URL of a firm's portal: `http(s)://host[:port][/path]`, with no
+/// user info, query or fragment, and no trailing slash.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    url: String,
+    origin_len: usize,
+}
+
+/// A string that is not an acceptable public base URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a public URL is http(s)://host[:port][/path] without query or fragment")]
+pub struct PublicUrlError;
+
+impl PublicUrl {
+    /// Parses and normalises (lower-case scheme and host, no trailing slash).
+    pub fn parse(input: &str) -> Result<Self, PublicUrlError> {
+        let lower = input.to_ascii_lowercase();
+        let (scheme, rest) = if lower.starts_with("https://") {
+            ("https", &input[8..])
+        } else if lower.starts_with("http://") {
+            ("http", &input[7..])
+        } else {
+            return Err(PublicUrlError);
+        };
+        let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        let (host, port) = match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        };
+        let host_ok = !host.is_empty()
+            && host.len() <= 253
+            && host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-');
+        let port_ok = port.is_none_or(|p| {
+            !p.is_empty()
+                && p.len() <= 5
+                && p.bytes().all(|b| b.is_ascii_digit())
+                && p.parse::<u16>().is_ok()
+        });
+        let path = path.trim_end_matches('/');
+        let path_ok = path
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.' | b'~'))
+            && !path.contains("//")
+            && !path.split('/').any(|seg| seg == ".." || seg == ".");
+        if !host_ok || !port_ok || !path_ok {
+            return Err(PublicUrlError);
+        }
+        let origin = match port {
+            Some(p) => format!("{scheme}://{}:{p}", host.to_ascii_lowercase()),
+            None => format!("{scheme}://{}", host.to_ascii_lowercase()),
+        };
+        Ok(PublicUrl {
+            origin_len: origin.len(),
+            url: format!("{origin}{path}"),
+        })
+    }
+
+    /// Whether links use TLS (then cookies are `Secure` and HSTS is sent).
+    #[must_use]
+    pub fn is_https(&self) -> bool {
+        self.url.starts_with("https://")
+    }
+
+    /// `scheme://host[:port]`, as browsers send it in `Origin`.
+    #[must_use]
+    pub fn origin(&self) -> &str {
+        &self.url[..self.origin_len]
+    }
+
+    /// The path part (empty or starting with `/`).
+    #[must_use]
+    pub fn path(&self) -> &str {
+        &self.url[self.origin_len..]
+    }
+
+    /// The URL of `path` (which starts with `/`) under this base.
+    #[must_use]
+    pub fn join(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+
+    /// The whole base URL.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.url
+    }
+}
+
+impl fmt::Debug for PublicUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PublicUrl({})", self.url)
+    }
+}
+
+impl fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_urls_are_normalised() {
+        let u = PublicUrl::parse("HTTPS://Portal.Example.COM:8443/firm/").unwrap();
+        assert_eq!(u.as_str(), "https://portal.example.com:8443/firm");
+        assert_eq!(u.origin(), "https://portal.example.com:8443");
+        assert_eq!(u.path(), "/firm");
+        assert!(u.is_https());
+        assert_eq!(
+            u.join("/portal/x"),
+            "https://portal.example.com:8443/firm/portal/x"
+        );
+        assert_eq!(
+            PublicUrl::parse("http://localhost:3000").unwrap().origin(),
+            "http://localhost:3000"
+        );
+    }
+
+    #[test]
+    fn dubious_public_urls_are_refused() {
+        for bad in [
+            "ftp://x.com",
+            "https://",
+            "https://user@x.com",
+            "https://x.com/?q=1",
+            "https://x.com/#f",
+            "https://x.com:99999",
+            "https://x.com:",
+            "https://x.com/../etc",
+            "https://x.com//evil.com",
+            "javascript:alert(1)",
+        ] {
+            assert_eq!(PublicUrl::parse(bad), Err(PublicUrlError), "{bad}");
+        }
+    }
+
+    #[test]
+    fn colours_are_strict() {
+        assert_eq!(
+            AccentColour::parse("#A1b2C3").unwrap().to_string(),
+            "#a1b2c3"
+        );
+        for bad in ["a1b2c3", "#a1b2c", "#a1b2c3;x", "red", "#ggg000"] {
+            assert!(AccentColour::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
+
+/// What is needed to create a firm.
+#[derive(Clone, Debug)]
+pub struct NewFirm {
+    /// Its name.
+    pub name: String,
+    /// Its public base URL.
+    pub public_url: PublicUrl,
+    /// Its branding.
+    pub branding: Branding,
+    /// Its own sender address, if any.
+    pub mail_from: Option<EmailAddress>,
+}
+
+impl crate::Portal {
+    /// Creates a firm.
+    pub async fn create_firm(&self, new: NewFirm) -> Result<Firm, crate::staff::StaffError> {
+        let firm = Firm {
+            id: FirmId::generate(self.secrets())?,
+            name: crate::contact::clean_name(&new.name)?,
+            public_url: new.public_url,
+            branding: new.branding,
+            mail_from: new.mail_from,
+            created_at: self.now(),
+        };
+        self.store().insert_firm(&firm).await?;
+        Ok(firm)
+    }
+}

@@ -1,0 +1,180 @@
+//! Typed identifiers: a `ClientId` can never be passed where a `ContactId` is expected.
+//!
+//! Ids are random UUIDs (version 4) drawn from the injected [`SecretSource`], so they
+//! reveal neither counts nor creation order. They are not secrets: authorisation never
+//! rests on an id being unguessable.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::random::{RandomnessUnavailable, SecretSource};
+
+/// An id that is not a well-formed, hyphenated UUID.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed id")]
+pub struct IdParseError;
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(uuid::Uuid);
+
+        impl $name {
+            /// A new random id.
+            pub fn generate(source: &dyn SecretSource) -> Result<Self, RandomnessUnavailable> {
+                let mut bytes = [0u8; 16];
+                source.fill(&mut bytes)?;
+                Ok($name(uuid::Builder::from_random_bytes(bytes).into_uuid()))
+            }
+
+            /// The id from its 16 raw bytes (as read back from a store).
+            #[must_use]
+            pub const fn from_bytes(bytes: [u8; 16]) -> Self {
+                $name(uuid::Uuid::from_bytes(bytes))
+            }
+
+            /// The 16 raw bytes.
+            #[must_use]
+            pub const fn as_bytes(&self) -> &[u8; 16] {
+                self.0.as_bytes()
+            }
+
+            /// The id as a `uuid::Uuid` (for stores with a native UUID type).
+            #[must_use]
+            pub const fn as_uuid(&self) -> uuid::Uuid {
+                self.0
+            }
+
+            /// The id from a `uuid::Uuid`.
+            #[must_use]
+            pub const fn from_uuid(id: uuid::Uuid) -> Self {
+                $name(id)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                fmt::Display::fmt(&self.0.hyphenated(), f)
+            }
+        }
+
+        impl fmt::Debug for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, concat!(stringify!($name), "({})"), self.0.hyphenated())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = IdParseError;
+            /// Only the canonical 36-character hyphenated form is accepted.
+            fn from_str(s: &str) -> Result<Self, IdParseError> {
+                if s.len() != 36 {
+                    return Err(IdParseError);
+                }
+                uuid::Uuid::try_parse(s).map($name).map_err(|_| IdParseError)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// A firm: the business that runs a portal (a tenant).
+    FirmId
+);
+typed_id!(
+    /// A client of a firm: a company whose contacts use the portal.
+    ClientId
+);
+typed_id!(
+    /// A contact: a person who logs in to the portal.
+    ContactId
+);
+typed_id!(
+    /// A session, as staff see it (for revoking one). Not the session's secret token.
+    SessionId
+);
+typed_id!(
+    /// A task of a client.
+    TaskId
+);
+
+/// The id of a member of the firm's staff, as the host application knows them.
+///
+/// Portal does not authenticate staff: the host does, and hands Portal this id for
+/// every staff operation so that the audit log says who did it.
+#[derive(Clone, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct StaffId(String);
+
+/// A staff id that is empty, longer than 128 bytes, or holds control characters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a staff id has 1 to 128 printable characters")]
+pub struct StaffIdError;
+
+impl StaffId {
+    /// Validates a host-supplied staff id.
+    pub fn new(id: impl Into<String>) -> Result<Self, StaffIdError> {
+        let id = id.into();
+        if id.is_empty() || id.len() > 128 || id.chars().any(char::is_control) {
+            return Err(StaffIdError);
+        }
+        Ok(StaffId(id))
+    }
+
+    /// The id's text.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for StaffId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl fmt::Debug for StaffId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StaffId({:?})", self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::random::SeededSecretSource;
+
+    #[test]
+    fn ids_round_trip_and_parse_strictly() {
+        let id = ClientId::generate(&SeededSecretSource::new(1)).unwrap();
+        let s = id.to_string();
+        assert_eq!(s.len(), 36);
+        assert_eq!(s.parse::<ClientId>(), Ok(id));
+        assert_eq!(s.replace('-', "").parse::<ClientId>(), Err(IdParseError));
+        assert_eq!(format!("{{{s}}}").parse::<ClientId>(), Err(IdParseError));
+        assert_eq!("../../etc/passwd".parse::<ClientId>(), Err(IdParseError));
+        assert_eq!("é".repeat(18).parse::<ClientId>(), Err(IdParseError));
+    }
+
+    #[test]
+    fn staff_ids_are_validated() {
+        assert!(StaffId::new("alice@firm").is_ok());
+        assert_eq!(StaffId::new(""), Err(StaffIdError));
+        assert_eq!(StaffId::new("a\nb"), Err(StaffIdError));
+        assert_eq!(StaffId::new("x".repeat(129)), Err(StaffIdError));
+    }
+}

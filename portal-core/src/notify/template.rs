@@ -1,0 +1,282 @@
+//! Merge-tag templates: `Hello {{contact.first_name}}` with values escaped for where
+//! they land: HTML-escaped in HTML bodies, stripped of line breaks and control
+//! characters in headers (no header injection through a contact's name).
+
+use std::collections::BTreeMap;
+
+/// A template that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TemplateError {
+    /// `{{` without its `}}`.
+    #[error("unclosed merge tag")]
+    Unclosed,
+    /// A tag name outside the known set.
+    #[error("unknown merge tag {0:?}")]
+    UnknownTag(String),
+}
+
+/// The merge tags templates may use.
+pub const MERGE_TAGS: [&str; 9] = [
+    "contact.first_name",
+    "contact.email",
+    "firm.name",
+    "link",
+    "link.minutes",
+    "code",
+    "code.minutes",
+    "personal_link",
+    "clients",
+];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Part {
+    Text(String),
+    Tag(&'static str),
+}
+
+/// A parsed template.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Template(Vec<Part>);
+
+/// Values for merge tags; a missing value renders empty.
+#[derive(Clone, Debug, Default)]
+pub struct MergeValues(BTreeMap<&'static str, String>);
+
+impl MergeValues {
+    /// No values.
+    #[must_use]
+    pub fn new() -> Self {
+        MergeValues::default()
+    }
+
+    /// Sets a tag's value.
+    #[must_use]
+    pub fn with(mut self, tag: &'static str, value: impl Into<String>) -> Self {
+        self.0.insert(tag, value.into());
+        self
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Context {
+    Header,
+    Text,
+    Html,
+}
+
+impl Template {
+    /// Parses `{{tag}}` placeholders (whitespace inside the braces allowed).
+    pub fn parse(source: &str) -> Result<Template, TemplateError> {
+        let mut parts = Vec::new();
+        let mut rest = source;
+        while let Some(start) = rest.find("{{") {
+            if start > 0 {
+                parts.push(Part::Text(rest[..start].to_owned()));
+            }
+            let after = &rest[start + 2..];
+            let end = after.find("}}").ok_or(TemplateError::Unclosed)?;
+            let name = after[..end].trim();
+            let tag = MERGE_TAGS
+                .iter()
+                .find(|t| **t == name)
+                .ok_or_else(|| TemplateError::UnknownTag(name.to_owned()))?;
+            parts.push(Part::Tag(tag));
+            rest = &after[end + 2..];
+        }
+        if !rest.is_empty() {
+            parts.push(Part::Text(rest.to_owned()));
+        }
+        Ok(Template(parts))
+    }
+
+    fn render(&self, values: &MergeValues, ctx: Context) -> String {
+        let mut out = String::new();
+        for part in &self.0 {
+            match part {
+                Part::Text(t) => match ctx {
+                    Context::Header => out.push_str(&strip_breaks(t)),
+                    _ => out.push_str(t),
+                },
+                Part::Tag(tag) => {
+                    let v = values.0.get(tag).map_or("", String::as_str);
+                    match ctx {
+                        Context::Header => out.push_str(&strip_breaks(v)),
+                        Context::Text => out.push_str(v),
+                        Context::Html => out.push_str(&escape_html(v)),
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Renders for a header (subject): no line breaks or control characters survive.
+    #[must_use]
+    pub fn render_header(&self, values: &MergeValues) -> String {
+        self.render(values, Context::Header)
+    }
+
+    /// Renders a plain-text body.
+    #[must_use]
+    pub fn render_text(&self, values: &MergeValues) -> String {
+        self.render(values, Context::Text)
+    }
+
+    /// Renders an HTML body: merged values are HTML-escaped; the template's own markup
+    /// is kept.
+    #[must_use]
+    pub fn render_html(&self, values: &MergeValues) -> String {
+        self.render(values, Context::Html)
+    }
+}
+
+fn strip_breaks(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Escapes `& < > " '` for HTML text and attribute values.
+#[must_use]
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#x27;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// One kind of email: subject, text body, HTML body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EmailTemplate {
+    /// Subject.
+    pub subject: Template,
+    /// Plain-text body.
+    pub text: Template,
+    /// HTML body.
+    pub html: Template,
+}
+
+impl EmailTemplate {
+    /// Parses the three parts.
+    pub fn parse(subject: &str, text: &str, html: &str) -> Result<Self, TemplateError> {
+        Ok(EmailTemplate {
+            subject: Template::parse(subject)?,
+            text: Template::parse(text)?,
+            html: Template::parse(html)?,
+        })
+    }
+}
+
+/// The emails Portal sends. [`Templates::default`] holds plain English ones.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Templates {
+    /// Magic link and code.
+    pub login: EmailTemplate,
+    /// A code sent again.
+    pub code: EmailTemplate,
+    /// Invitation with the personal link.
+    pub invitation: EmailTemplate,
+    /// Password set/reset link.
+    pub password_link: EmailTemplate,
+}
+
+const FOOTER_TEXT: &str = "\n\nYour portal: {{personal_link}}\n";
+const FOOTER_HTML: &str =
+    "<p style=\"color:#666\">Your portal: <a href=\"{{personal_link}}\">{{personal_link}}</a></p>";
+
+#[allow(clippy::expect_used)] // the built-in templates are constants, checked by a test
+fn builtin(subject: &str, text: &str, html: &str) -> EmailTemplate {
+    EmailTemplate::parse(
+        subject,
+        &format!("{text}{FOOTER_TEXT}"),
+        &format!("{html}{FOOTER_HTML}"),
+    )
+    .expect("built-in templates parse")
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Templates {
+            login: builtin(
+                "Your login link for {{firm.name}}",
+                "Hello {{contact.first_name}},\n\nLog in to the {{firm.name}} portal with this link (it works once, for {{link.minutes}} minutes):\n\n{{link}}\n\nOr type this code on the page that asked for it: {{code}}\n\nIf you did not ask to log in, ignore this email.",
+                "<p>Hello {{contact.first_name}},</p><p>Log in to the {{firm.name}} portal with this link (it works once, for {{link.minutes}} minutes):</p><p><a href=\"{{link}}\">Log in to portal</a></p><p>Or type this code on the page that asked for it: <strong>{{code}}</strong></p><p>If you did not ask to log in, ignore this email.</p>",
+            ),
+            code: builtin(
+                "Your login code for {{firm.name}}",
+                "Hello {{contact.first_name}},\n\nYour code: {{code}} (valid for {{code.minutes}} minutes).\n\nIf you did not ask to log in, ignore this email.",
+                "<p>Hello {{contact.first_name}},</p><p>Your code: <strong>{{code}}</strong> (valid for {{code.minutes}} minutes).</p><p>If you did not ask to log in, ignore this email.</p>",
+            ),
+            invitation: builtin(
+                "{{firm.name}} invites you to its client portal",
+                "Hello {{contact.first_name}},\n\n{{firm.name}} invites you to its client portal for {{clients}}. Open it here; no password needed:\n\n{{personal_link}}",
+                "<p>Hello {{contact.first_name}},</p><p>{{firm.name}} invites you to its client portal for {{clients}}.</p><p><a href=\"{{personal_link}}\">Open the portal</a> (no password needed)</p>",
+            ),
+            password_link: builtin(
+                "Set your password for {{firm.name}}",
+                "Hello {{contact.first_name}},\n\nSet your portal password with this link (it works once, for {{link.minutes}} minutes):\n\n{{link}}\n\nSetting a password logs out every device. If you did not ask for this, ignore this email.",
+                "<p>Hello {{contact.first_name}},</p><p>Set your portal password with this link (it works once, for {{link.minutes}} minutes):</p><p><a href=\"{{link}}\">Set password</a></p><p>Setting a password logs out every device. If you did not ask for this, ignore this email.</p>",
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_are_escaped_for_their_context() {
+        let t = Template::parse("Hi {{ contact.first_name }}!").unwrap();
+        let v = MergeValues::new().with(
+            "contact.first_name",
+            "<script>x</script>\r\nBcc: evil@x.com",
+        );
+        assert_eq!(
+            t.render_html(&v),
+            "Hi &lt;script&gt;x&lt;/script&gt;\r\nBcc: evil@x.com!"
+        );
+        let header = t.render_header(&v);
+        assert!(
+            !header.contains('\r') && !header.contains('\n'),
+            "{header:?}"
+        );
+        assert_eq!(
+            t.render_text(&v),
+            "Hi <script>x</script>\r\nBcc: evil@x.com!"
+        );
+    }
+
+    #[test]
+    fn unknown_and_unclosed_tags_are_refused() {
+        assert_eq!(
+            Template::parse("{{contact.password}}"),
+            Err(TemplateError::UnknownTag("contact.password".into()))
+        );
+        assert_eq!(Template::parse("{{link"), Err(TemplateError::Unclosed));
+        assert_eq!(
+            Template::parse("no tags")
+                .unwrap()
+                .render_text(&MergeValues::new()),
+            "no tags"
+        );
+    }
+
+    #[test]
+    fn builtin_templates_parse() {
+        let t = Templates::default();
+        let v = MergeValues::new()
+            .with("link", "https://x/a")
+            .with("code", "123456");
+        assert!(t.login.text.render_text(&v).contains("https://x/a"));
+        assert!(t.login.text.render_text(&v).contains("123456"));
+    }
+}

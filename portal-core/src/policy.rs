@@ -1,0 +1,291 @@
+//! The rules' numbers, per firm. Every default is the SPEC's and is listed, with its
+//! source, in `SECURITY.md`.
+
+use std::time::Duration;
+
+const MINUTE: Duration = Duration::from_secs(60);
+const HOUR: Duration = Duration::from_secs(3600);
+const DAY: Duration = Duration::from_secs(86_400);
+
+/// The security policy of one firm.
+///
+/// Start from [`Policy::default`] and change fields; [`Policy::validate`] (called by
+/// [`crate::PortalBuilder`]) refuses values outside the limits the SPEC allows.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct Policy {
+    /// How long a magic link stays valid. Default 15 minutes.
+    pub magic_link_ttl: Duration,
+    /// What a link redemption requires of the browser. Default
+    /// [`LinkRedemption::AnyBrowser`].
+    pub link_redemption: LinkRedemption,
+    /// How long an email code stays valid. Default 10 minutes, at most 30.
+    pub code_ttl: Duration,
+    /// Codes sent per login attempt (the first and the resends). Default 5.
+    pub codes_per_attempt: u32,
+    /// Wrong guesses a code survives; the next one is refused and the code is dead. Default 5.
+    pub guesses_per_code: u32,
+    /// Back-off for a contact's consecutive failed codes and passwords.
+    pub failure_backoff: FailureBackoff,
+    /// Login emails per canonical address. Default 5 per 15 minutes.
+    pub login_emails_per_address: RateLimit,
+    /// Login requests per IP address. Default 100 per 15 minutes (offices share
+    /// addresses behind NAT).
+    pub login_requests_per_ip: RateLimit,
+    /// A session unused this long is over. Default 24 hours.
+    pub session_idle_timeout: Duration,
+    /// A session this old is over however active it is. Default 30 days.
+    pub session_absolute_lifetime: Duration,
+    /// A session's renewal is written at most this often. Default 15 minutes.
+    pub session_renewal_interval: Duration,
+    /// Password rules and hashing cost.
+    pub password: PasswordPolicy,
+    /// How long a password set/reset link stays valid. Default 30 minutes.
+    pub password_link_ttl: Duration,
+    /// How long a personal portal link identifies its contact. Default 90 days. It
+    /// never authenticates, so its lifetime only bounds how long old emails work.
+    pub personal_link_ttl: Duration,
+    /// How long the login-binding cookie set on the browser that asked for a link
+    /// lives. Default 15 minutes, the link's own lifetime.
+    pub binding_cookie_ttl: Duration,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            magic_link_ttl: 15 * MINUTE,
+            link_redemption: LinkRedemption::AnyBrowser,
+            code_ttl: 10 * MINUTE,
+            codes_per_attempt: 5,
+            guesses_per_code: 5,
+            failure_backoff: FailureBackoff::default(),
+            login_emails_per_address: RateLimit::new(5, 15 * MINUTE),
+            login_requests_per_ip: RateLimit::new(100, 15 * MINUTE),
+            session_idle_timeout: 24 * HOUR,
+            session_absolute_lifetime: 30 * DAY,
+            session_renewal_interval: 15 * MINUTE,
+            password: PasswordPolicy::default(),
+            password_link_ttl: 30 * MINUTE,
+            personal_link_ttl: 90 * DAY,
+            binding_cookie_ttl: 15 * MINUTE,
+        }
+    }
+}
+
+/// A policy value outside what the SPEC allows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid policy: {0}")]
+pub struct PolicyError(pub &'static str);
+
+impl Policy {
+    /// Checks the limits: nothing zero that must not be, codes live at most 30 minutes,
+    /// renewal happens before idle expiry, argon2 no cheaper than OWASP's minimum.
+    pub fn validate(&self) -> Result<(), PolicyError> {
+        let checks: [(bool, &'static str); 10] = [
+            (
+                !self.magic_link_ttl.is_zero(),
+                "magic_link_ttl must be positive",
+            ),
+            (
+                !self.code_ttl.is_zero() && self.code_ttl <= 30 * MINUTE,
+                "code_ttl must be between 1 second and 30 minutes",
+            ),
+            (
+                self.codes_per_attempt >= 1,
+                "codes_per_attempt must be at least 1",
+            ),
+            (
+                self.guesses_per_code >= 1,
+                "guesses_per_code must be at least 1",
+            ),
+            (
+                self.session_renewal_interval < self.session_idle_timeout,
+                "session_renewal_interval must be shorter than session_idle_timeout",
+            ),
+            (
+                self.session_idle_timeout <= self.session_absolute_lifetime,
+                "session_idle_timeout must not exceed session_absolute_lifetime",
+            ),
+            (
+                self.password.min_chars >= 8 && self.password.min_chars <= self.password.max_chars,
+                "password length limits are inconsistent (minimum at least 8)",
+            ),
+            (
+                self.password.hashing.memory_kib >= 7_168
+                    && u64::from(self.password.hashing.memory_kib)
+                        * u64::from(self.password.hashing.iterations)
+                        >= 35_840,
+                "argon2id parameters below OWASP's minimum (m >= 7168 KiB, m * t >= 35840)",
+            ),
+            (
+                self.login_emails_per_address.count >= 1 && self.login_requests_per_ip.count >= 1,
+                "rate limits must allow at least one request",
+            ),
+            (
+                !self.password_link_ttl.is_zero(),
+                "password_link_ttl must be positive",
+            ),
+        ];
+        match checks.iter().find(|(ok, _)| !ok) {
+            Some((_, why)) => Err(PolicyError(why)),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What redeeming a magic link requires of the browser that posts it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum LinkRedemption {
+    /// Any browser may redeem the link; whether it is the one that asked for it is
+    /// recorded in the audit log. The SPEC's default: a link opened on another device
+    /// (phone mail app, desktop browser) just works.
+    #[default]
+    AnyBrowser,
+    /// A POST without the login-binding cookie of the browser that asked for the link
+    /// must also give the 6-digit code of the same email. Defeats mail scanners that
+    /// follow links and submit forms, at the cost of one more step on another device.
+    SameBrowserOrCode,
+}
+
+/// At most `count` events per sliding `window`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Events allowed in any window.
+    pub count: u32,
+    /// The window's length.
+    pub window: Duration,
+}
+
+impl RateLimit {
+    /// `count` events per `window`.
+    #[must_use]
+    pub const fn new(count: u32, window: Duration) -> Self {
+        RateLimit { count, window }
+    }
+}
+
+/// Exponential back-off once a contact has failed too many codes and passwords in a
+/// row: after `after` consecutive failures, each further try waits
+/// `base * 2^(failures - after)` (at most `max`) from the last failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FailureBackoff {
+    /// Consecutive failures tolerated before back-off starts. Default 20.
+    pub after: u32,
+    /// The first wait. Default 30 seconds.
+    pub base: Duration,
+    /// The longest wait. Default 24 hours.
+    pub max: Duration,
+}
+
+impl Default for FailureBackoff {
+    fn default() -> Self {
+        FailureBackoff {
+            after: 20,
+            base: Duration::from_secs(30),
+            max: DAY,
+        }
+    }
+}
+
+impl FailureBackoff {
+    /// The wait imposed after `consecutive` failures (zero below the threshold).
+    #[must_use]
+    pub fn wait_after(&self, consecutive: u32) -> Duration {
+        if consecutive < self.after {
+            return Duration::ZERO;
+        }
+        let doublings = (consecutive - self.after).min(40);
+        self.base
+            .checked_mul(1u32 << doublings.min(31))
+            .unwrap_or(self.max)
+            .min(self.max)
+    }
+}
+
+/// Password rules (NIST SP 800-63B-4 for a single-factor password) and argon2id cost.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PasswordPolicy {
+    /// Fewest characters (Unicode code points after NFKC). Default 15.
+    pub min_chars: usize,
+    /// Most characters. Default 128.
+    pub max_chars: usize,
+    /// argon2id parameters, also used for email codes.
+    pub hashing: Argon2Params,
+}
+
+impl Default for PasswordPolicy {
+    fn default() -> Self {
+        PasswordPolicy {
+            min_chars: 15,
+            max_chars: 128,
+            hashing: Argon2Params::default(),
+        }
+    }
+}
+
+/// argon2id parameters. Default m = 19456 KiB, t = 2, p = 1 (OWASP Password Storage
+/// Cheat Sheet).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    /// Passes.
+    pub iterations: u32,
+    /// Lanes.
+    pub parallelism: u32,
+}
+
+impl Default for Argon2Params {
+    fn default() -> Self {
+        Argon2Params {
+            memory_kib: 19_456,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_specs_and_valid() {
+        let p = Policy::default();
+        assert_eq!(p.magic_link_ttl, 15 * MINUTE);
+        assert_eq!(p.code_ttl, 10 * MINUTE);
+        assert_eq!((p.codes_per_attempt, p.guesses_per_code), (5, 5));
+        assert_eq!(p.session_idle_timeout, 24 * HOUR);
+        assert_eq!(p.session_absolute_lifetime, 30 * DAY);
+        assert_eq!(
+            p.password.hashing,
+            Argon2Params {
+                memory_kib: 19_456,
+                iterations: 2,
+                parallelism: 1
+            }
+        );
+        assert_eq!(p.link_redemption, LinkRedemption::AnyBrowser);
+        assert!(p.validate().is_ok());
+    }
+
+    #[test]
+    fn code_lifetime_is_capped_at_30_minutes() {
+        let mut p = Policy::default();
+        p.code_ttl = 30 * MINUTE;
+        assert!(p.validate().is_ok());
+        p.code_ttl = 31 * MINUTE;
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn backoff_doubles_from_the_threshold_and_caps() {
+        let b = FailureBackoff::default();
+        assert_eq!(b.wait_after(19), Duration::ZERO);
+        assert_eq!(b.wait_after(20), Duration::from_secs(30));
+        assert_eq!(b.wait_after(21), Duration::from_secs(60));
+        assert_eq!(b.wait_after(25), Duration::from_secs(960));
+        assert_eq!(b.wait_after(1000), DAY);
+    }
+}

@@ -1,0 +1,318 @@
+//! The [`Portal`] handle: the store, the clock, the secret source, the delivery and the
+//! policies, wired once by [`PortalBuilder`] and cloned cheaply into every handler.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::audit::{Actor, AuditAction, AuditDraft, AuditOutcome, RequestInfo};
+use crate::background::Background;
+use crate::clock::{Clock, SystemClock, Timestamp};
+use crate::email::EmailAddress;
+use crate::firm::Firm;
+use crate::hashing::{HashError, SecretHasher};
+use crate::id::{ContactId, FirmId};
+use crate::notify::{Delivery, Message, Templates};
+use crate::policy::{Policy, PolicyError};
+use crate::random::{OsSecretSource, RandomnessUnavailable, SecretSource};
+use crate::store::{Store, StoreError};
+
+/// A failure that is not the caller's fault: the store, hashing, or randomness.
+/// Web layers answer it with an opaque 500 and log the cause.
+#[derive(Debug, thiserror::Error)]
+pub enum InternalError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Hashing failed.
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    /// No randomness.
+    #[error(transparent)]
+    Randomness(#[from] RandomnessUnavailable),
+    /// The host asked for a firm that does not exist.
+    #[error("unknown firm {0}")]
+    UnknownFirm(FirmId),
+}
+
+/// The portal: every login, session, access and staff operation.
+///
+/// Cheap to clone (one `Arc`). Build it with [`Portal::builder`] inside a tokio
+/// runtime; background work (mail) runs on that runtime.
+#[derive(Clone, Debug)]
+pub struct Portal {
+    pub(crate) inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) secrets: Arc<dyn SecretSource>,
+    pub(crate) delivery: Arc<dyn Delivery>,
+    pub(crate) default_policy: Policy,
+    pub(crate) firm_policies: HashMap<FirmId, Policy>,
+    pub(crate) hasher: SecretHasher,
+    pub(crate) background: Background,
+    pub(crate) mount_path: String,
+    pub(crate) templates: Templates,
+    pub(crate) default_sender: Option<EmailAddress>,
+}
+
+impl std::fmt::Debug for dyn Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("dyn Store")
+    }
+}
+
+/// Why a [`Portal`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// `build` was called outside a tokio runtime.
+    #[error("Portal::build must run inside a tokio runtime")]
+    NoRuntime,
+    /// A policy is invalid.
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
+    /// The mount path is not `/segment[/segment...]`.
+    #[error("the mount path must look like /portal")]
+    MountPath,
+}
+
+/// Configures a [`Portal`].
+#[derive(Debug)]
+#[must_use]
+pub struct PortalBuilder {
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    secrets: Arc<dyn SecretSource>,
+    delivery: Option<Arc<dyn Delivery>>,
+    default_policy: Policy,
+    firm_policies: HashMap<FirmId, Policy>,
+    mount_path: String,
+    templates: Templates,
+    default_sender: Option<EmailAddress>,
+}
+
+impl Portal {
+    /// Starts configuring a portal on `store`. Defaults: the system clock, the OS
+    /// CSPRNG, [`Policy::default`], mount path `/portal`, a [`crate::notify::DevOutbox`]
+    /// unless [`PortalBuilder::delivery`] is set.
+    pub fn builder(store: impl Store) -> PortalBuilder {
+        Self::builder_shared(Arc::new(store))
+    }
+
+    /// Like [`Portal::builder`] with a store that is already shared.
+    pub fn builder_shared(store: Arc<dyn Store>) -> PortalBuilder {
+        PortalBuilder {
+            store,
+            clock: Arc::new(SystemClock),
+            secrets: Arc::new(OsSecretSource),
+            delivery: None,
+            default_policy: Policy::default(),
+            firm_policies: HashMap::new(),
+            mount_path: "/portal".to_owned(),
+            templates: Templates::default(),
+            default_sender: None,
+        }
+    }
+
+    /// The store.
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.inner.store
+    }
+
+    /// The current time from the injected clock.
+    #[must_use]
+    pub fn now(&self) -> Timestamp {
+        self.inner.clock.now()
+    }
+
+    /// The policy of a firm.
+    #[must_use]
+    pub fn policy(&self, firm: FirmId) -> &Policy {
+        self.inner
+            .firm_policies
+            .get(&firm)
+            .unwrap_or(&self.inner.default_policy)
+    }
+
+    /// Where the portal is mounted, e.g. `/portal`.
+    #[must_use]
+    pub fn mount_path(&self) -> &str {
+        &self.inner.mount_path
+    }
+
+    /// The secret source.
+    #[must_use]
+    pub fn secrets(&self) -> &dyn SecretSource {
+        self.inner.secrets.as_ref()
+    }
+
+    /// Waits until every queued background job (mail) has finished.
+    pub async fn settle(&self) {
+        self.inner.background.settle().await;
+    }
+
+    /// The absolute URL of `path` (starting with `/`, relative to the mount path) in
+    /// `firm`'s portal, built from the firm's configured public URL only.
+    #[must_use]
+    pub fn url(&self, firm: &Firm, path: &str) -> String {
+        firm.public_url
+            .join(&format!("{}{path}", self.inner.mount_path))
+    }
+
+    /// Loads a firm the host asked for; its absence is a configuration error.
+    pub async fn firm(&self, id: FirmId) -> Result<Firm, InternalError> {
+        self.inner
+            .store
+            .firm(id)
+            .await?
+            .ok_or(InternalError::UnknownFirm(id))
+    }
+
+    pub(crate) fn audit(
+        &self,
+        firm: FirmId,
+        actor: Actor,
+        action: AuditAction,
+        contact: Option<ContactId>,
+        request: &RequestInfo,
+        detail: impl Into<String>,
+    ) -> AuditDraft {
+        AuditDraft {
+            firm_id: firm,
+            at: self.now(),
+            actor,
+            action,
+            contact_id: contact,
+            request: request.clone(),
+            outcome: AuditOutcome::Success,
+            detail: detail.into(),
+        }
+    }
+
+    /// Hands a message to the delivery on a background task and logs the outcome.
+    pub(crate) fn send_later(&self, message: Message) {
+        let delivery = self.inner.delivery.clone();
+        self.inner.background.spawn(async move {
+            match delivery.deliver(&message).await {
+                Ok(()) => tracing::debug!(kind = ?message.kind, "message delivered"),
+                Err(e) => {
+                    tracing::warn!(kind = ?message.kind, error = %e, "message delivery failed")
+                }
+            }
+        });
+    }
+
+    pub(crate) fn spawn(&self, job: impl std::future::Future<Output = ()> + Send + 'static) {
+        self.inner.background.spawn(job);
+    }
+
+    pub(crate) fn sender(&self, firm: &Firm) -> String {
+        let address = firm
+            .mail_from
+            .as_ref()
+            .or(self.inner.default_sender.as_ref())
+            .map_or_else(
+                || "portal@localhost.invalid".to_owned(),
+                |a| a.as_str().to_owned(),
+            );
+        let name: String = firm
+            .name
+            .chars()
+            .filter(|c| !c.is_control() && !matches!(c, '"' | '\\' | '<' | '>'))
+            .collect();
+        format!("\"{name}\" <{address}>")
+    }
+}
+
+impl PortalBuilder {
+    /// The clock (tests pass a manual one).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// The secret source (tests pass a seeded one).
+    pub fn secrets(mut self, secrets: impl SecretSource) -> Self {
+        self.secrets = Arc::new(secrets);
+        self
+    }
+
+    /// Where messages go.
+    pub fn delivery(mut self, delivery: impl Delivery) -> Self {
+        self.delivery = Some(Arc::new(delivery));
+        self
+    }
+
+    /// The policy of every firm without its own.
+    pub fn policy(mut self, policy: Policy) -> Self {
+        self.default_policy = policy;
+        self
+    }
+
+    /// The policy of one firm.
+    pub fn firm_policy(mut self, firm: FirmId, policy: Policy) -> Self {
+        self.firm_policies.insert(firm, policy);
+        self
+    }
+
+    /// Where the portal is mounted in the host's URL space (default `/portal`); every
+    /// link and every `next` target lives under it.
+    pub fn mount_path(mut self, path: impl Into<String>) -> Self {
+        self.mount_path = path.into();
+        self
+    }
+
+    /// The email templates.
+    pub fn templates(mut self, templates: Templates) -> Self {
+        self.templates = templates;
+        self
+    }
+
+    /// The sender for firms without their own address.
+    pub fn default_sender(mut self, sender: EmailAddress) -> Self {
+        self.default_sender = Some(sender);
+        self
+    }
+
+    /// Checks the configuration and builds the portal. Must run inside a tokio runtime.
+    pub fn build(self) -> Result<Portal, BuildError> {
+        let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
+        self.default_policy.validate()?;
+        for p in self.firm_policies.values() {
+            p.validate()?;
+        }
+        let m = &self.mount_path;
+        let mount_ok = m.starts_with('/')
+            && !m.ends_with('/')
+            && m[1..].split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
+        if !mount_ok {
+            return Err(BuildError::MountPath);
+        }
+        let delivery = self
+            .delivery
+            .unwrap_or_else(|| Arc::new(crate::notify::DevOutbox::new()));
+        Ok(Portal {
+            inner: Arc::new(Inner {
+                hasher: SecretHasher::new(self.secrets.clone()),
+                store: self.store,
+                clock: self.clock,
+                secrets: self.secrets,
+                delivery,
+                default_policy: self.default_policy,
+                firm_policies: self.firm_policies,
+                background: Background::new(runtime),
+                mount_path: self.mount_path,
+                templates: self.templates,
+                default_sender: self.default_sender,
+            }),
+        })
+    }
+}

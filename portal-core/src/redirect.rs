@@ -1,0 +1,76 @@
+//! Where a login lands: a `next` target must be a plain path inside the portal.
+//! Anything else (another host, a scheme, `//evil.com`, `\evil.com`, dot segments,
+//! encoded tricks, control characters) is ignored, never followed.
+
+/// The longest `next` accepted.
+const MAX_NEXT: usize = 512;
+
+/// `next` if it is a safe path under `mount_path` (e.g. `/portal`), else `None`.
+#[must_use]
+pub fn safe_next(next: &str, mount_path: &str) -> Option<String> {
+    if next.is_empty() || next.len() > MAX_NEXT {
+        return None;
+    }
+    let under_mount = next == mount_path
+        || next
+            .strip_prefix(mount_path)
+            .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'));
+    let path = next.split(['?', '#']).next().unwrap_or("");
+    let lower = next.to_ascii_lowercase();
+    let clean = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
+        && !path.contains("//")
+        && !path.split('/').any(|seg| seg == "." || seg == "..")
+        // Percent-encoded dots, slashes and backslashes could become the above once a
+        // server or browser decodes them.
+        && !["%2e", "%2f", "%5c", "%00", "%0d", "%0a", "%09"]
+            .iter()
+            .any(|enc| lower.contains(enc));
+    (under_mount && clean).then(|| next.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_inside_the_portal_are_kept() {
+        for ok in [
+            "/portal",
+            "/portal/",
+            "/portal/tasks/1?tab=open",
+            "/portal?x=1",
+        ] {
+            assert_eq!(safe_next(ok, "/portal").as_deref(), Some(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn everything_else_is_ignored() {
+        for bad in [
+            "",
+            "https://evil.com/portal",
+            "//evil.com/portal",
+            "/\\evil.com",
+            "\\\\evil.com",
+            "/portal/../admin",
+            "/portal/./x/../../admin",
+            "/portal/%2e%2e/admin",
+            "/portal/%2F%2Fevil.com",
+            "/portalx",
+            "/admin",
+            "javascript:alert(1)",
+            "/portal/\r\nSet-Cookie: x=y",
+            "/portal//evil.com",
+            "/portal/ spaced",
+            "portal/x",
+        ] {
+            assert_eq!(safe_next(bad, "/portal"), None, "{bad:?}");
+        }
+        assert_eq!(
+            safe_next(&format!("/portal/{}", "a".repeat(600)), "/portal"),
+            None
+        );
+    }
+}

@@ -1,0 +1,207 @@
+use async_trait::async_trait;
+
+use super::{ContactRow, MemoryStore};
+use crate::audit::AuditDraft;
+use crate::client::Client;
+use crate::clock::Timestamp;
+use crate::contact::{Contact, ContactStatus};
+use crate::email::CanonicalEmail;
+use crate::firm::Firm;
+use crate::grant::Grant;
+use crate::id::{ClientId, ContactId, FirmId};
+use crate::store::{DirectoryStore, StoreError};
+
+#[async_trait]
+impl DirectoryStore for MemoryStore {
+    async fn insert_firm(&self, firm: &Firm) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        if state.firms.contains_key(&firm.id) {
+            return Err(StoreError::Conflict("firm id"));
+        }
+        state.firms.insert(firm.id, firm.clone());
+        Ok(())
+    }
+
+    async fn update_firm(&self, firm: &Firm) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        Ok(match state.firms.get_mut(&firm.id) {
+            Some(f) => {
+                *f = Firm {
+                    created_at: f.created_at,
+                    ..firm.clone()
+                };
+                true
+            }
+            None => false,
+        })
+    }
+
+    async fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError> {
+        Ok(self.lock()?.firms.get(&id).cloned())
+    }
+
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        if state.clients.contains_key(&client.id) {
+            return Err(StoreError::Conflict("client id"));
+        }
+        state.clients.insert(client.id, client.clone());
+        Ok(())
+    }
+
+    async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError> {
+        Ok(self.lock()?.clients.get(&id).cloned())
+    }
+
+    async fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError> {
+        let state = self.lock()?;
+        let mut out: Vec<Client> = state
+            .clients
+            .values()
+            .filter(|c| c.firm_id == firm)
+            .cloned()
+            .collect();
+        out.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        Ok(out)
+    }
+
+    async fn find_or_insert_contact(&self, contact: &Contact) -> Result<Contact, StoreError> {
+        let mut state = self.lock()?;
+        let key = (contact.firm_id, contact.email.canonical().clone());
+        if let Some(id) = state.contact_by_email.get(&key)
+            && let Some(row) = state.contacts.get(id)
+        {
+            return Ok(row.contact.clone());
+        }
+        if state.contacts.contains_key(&contact.id) {
+            return Err(StoreError::Conflict("contact id"));
+        }
+        state.contact_by_email.insert(key, contact.id);
+        state.contacts.insert(
+            contact.id,
+            ContactRow {
+                contact: contact.clone(),
+                password_hash: None,
+                failures: Default::default(),
+            },
+        );
+        Ok(contact.clone())
+    }
+
+    async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError> {
+        Ok(self.lock()?.contacts.get(&id).map(|r| r.contact.clone()))
+    }
+
+    async fn contact_by_email(
+        &self,
+        firm: FirmId,
+        email: &CanonicalEmail,
+    ) -> Result<Option<Contact>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .contact_by_email
+            .get(&(firm, email.clone()))
+            .and_then(|id| state.contacts.get(id))
+            .map(|r| r.contact.clone()))
+    }
+
+    async fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError> {
+        let state = self.lock()?;
+        let mut out: Vec<Contact> = state
+            .contacts
+            .values()
+            .filter(|r| r.contact.firm_id == firm)
+            .map(|r| r.contact.clone())
+            .collect();
+        out.sort_by(|a, b| a.email.canonical().cmp(b.email.canonical()));
+        Ok(out)
+    }
+
+    async fn mark_invited(
+        &self,
+        contact: ContactId,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        let Some(row) = state.contacts.get_mut(&contact) else {
+            return Ok(false);
+        };
+        row.contact.invited_at = Some(at);
+        row.contact.status = ContactStatus::Active;
+        state.append(audit);
+        Ok(true)
+    }
+
+    async fn set_contact_status(
+        &self,
+        contact: ContactId,
+        status: ContactStatus,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        let Some(row) = state.contacts.get_mut(&contact) else {
+            return Ok(false);
+        };
+        row.contact.status = status;
+        if status != ContactStatus::Active {
+            state.invalidate_login_secrets(contact);
+            self.sessions.remove_where(&mut state, contact, |_| true);
+        }
+        if status == ContactStatus::Revoked {
+            state.personal_links.retain(|_, p| p.contact_id != contact);
+        }
+        state.append(audit);
+        Ok(true)
+    }
+
+    async fn put_grant(&self, grant: &Grant, audit: AuditDraft) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        if !state.contacts.contains_key(&grant.contact_id)
+            || !state.clients.contains_key(&grant.client_id)
+        {
+            return Err(StoreError::Conflict(
+                "grant of an unknown contact or client",
+            ));
+        }
+        let grants = state.grants.entry(grant.contact_id).or_default();
+        match grants.iter_mut().find(|g| g.client_id == grant.client_id) {
+            Some(g) => g.permissions = grant.permissions,
+            None => grants.push(grant.clone()),
+        }
+        self.sessions
+            .set_permissions(&state, grant.contact_id, grant.client_id, grant.permissions);
+        state.append(audit);
+        Ok(())
+    }
+
+    async fn remove_grant(
+        &self,
+        contact: ContactId,
+        client: ClientId,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        let Some(grants) = state.grants.get_mut(&contact) else {
+            return Ok(false);
+        };
+        let before = grants.len();
+        grants.retain(|g| g.client_id != client);
+        if grants.len() == before {
+            return Ok(false);
+        }
+        self.sessions
+            .remove_where(&mut state, contact, |s| s.active_client == client);
+        state.append(audit);
+        Ok(true)
+    }
+
+    async fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError> {
+        Ok(self
+            .lock()?
+            .grants
+            .get(&contact)
+            .cloned()
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,379 @@
+use std::collections::VecDeque;
+
+use async_trait::async_trait;
+
+use super::{ChallengeRow, LinkRow, MemoryStore, PasswordLinkRow};
+use crate::audit::AuditDraft;
+use crate::clock::Timestamp;
+use crate::contact::ContactStatus;
+use crate::email_code::{ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome};
+use crate::failure::FailureState;
+use crate::id::ContactId;
+use crate::login::LinkProblem;
+use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
+use crate::password::PasswordLinkRecord;
+use crate::personal_link::PersonalLinkRecord;
+use crate::policy::RateLimit;
+use crate::session::SessionRecord;
+use crate::store::{AuditFn, LoginStore, StoreError};
+use crate::throttle::ThrottleDecision;
+use crate::token::TokenDigest;
+
+#[async_trait]
+impl LoginStore for MemoryStore {
+    async fn issue_magic_link(
+        &self,
+        link: &MagicLinkRecord,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        if state.links.contains_key(&link.digest) {
+            return Err(StoreError::Conflict("magic link digest"));
+        }
+        if let Some(old) = state.live_link.insert(link.contact_id, link.digest)
+            && let Some(r) = state.links.get_mut(&old)
+        {
+            r.invalidated = true;
+        }
+        state.links.insert(
+            link.digest,
+            LinkRow {
+                record: link.clone(),
+                consumed: false,
+                invalidated: false,
+            },
+        );
+        state.append(audit);
+        Ok(())
+    }
+
+    async fn redeem_magic_link(
+        &self,
+        request: &LinkRedemptionRequest,
+        audit: AuditFn<'_, LinkRedemption>,
+    ) -> Result<LinkRedemption, StoreError> {
+        let mut state = self.lock()?;
+        let now = request.seed.created_at;
+        let refused = |problem, contact| LinkRedemption::Refused {
+            problem,
+            contact_id: contact,
+        };
+        let outcome = match state.links.get(&request.digest) {
+            None => refused(LinkProblem::Unknown, None),
+            Some(r) if r.record.firm_id != request.seed.firm_id => {
+                refused(LinkProblem::Unknown, None)
+            }
+            Some(r) => {
+                let contact = r.record.contact_id;
+                let same_browser =
+                    r.record.binding.is_some() && r.record.binding == request.presented_binding;
+                if r.consumed {
+                    refused(LinkProblem::AlreadyUsed, Some(contact))
+                } else if r.invalidated {
+                    refused(LinkProblem::Superseded, Some(contact))
+                } else if now >= r.record.expires_at {
+                    refused(LinkProblem::Expired, Some(contact))
+                } else if request.require_binding && !same_browser {
+                    refused(LinkProblem::NeedsCode, Some(contact))
+                } else {
+                    let next = r.record.next.clone();
+                    match self.sessions.start(&mut state, contact, &request.seed) {
+                        None => refused(LinkProblem::ContactUnavailable, Some(contact)),
+                        Some(session) => {
+                            if let Some(r) = state.links.get_mut(&request.digest) {
+                                r.consumed = true;
+                            }
+                            state.live_link.remove(&contact);
+                            LinkRedemption::Redeemed {
+                                session,
+                                next,
+                                same_browser,
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        state.append_opt(audit(&outcome));
+        Ok(outcome)
+    }
+
+    async fn issue_challenge(
+        &self,
+        challenge: &ChallengeRecord,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        if state.challenges.contains_key(&challenge.digest) {
+            return Err(StoreError::Conflict("challenge digest"));
+        }
+        if let Some(old) = state
+            .live_challenge
+            .insert(challenge.contact_id, challenge.digest)
+            && let Some(r) = state.challenges.get_mut(&old)
+        {
+            r.invalidated = true;
+        }
+        state.challenges.insert(
+            challenge.digest,
+            ChallengeRow {
+                record: challenge.clone(),
+                codes_sent: 1,
+                guesses: 0,
+                generation: 1,
+                consumed: false,
+                invalidated: false,
+            },
+        );
+        state.append(audit);
+        Ok(())
+    }
+
+    async fn resend_code(
+        &self,
+        challenge: &TokenDigest,
+        code_hash: &str,
+        _now: Timestamp,
+        expires_at: Timestamp,
+        max_codes: u32,
+    ) -> Result<ResendOutcome, StoreError> {
+        let mut state = self.lock()?;
+        let Some(row) = state
+            .challenges
+            .get_mut(challenge)
+            .filter(|r| !r.consumed && !r.invalidated)
+        else {
+            return Ok(ResendOutcome::NotLive);
+        };
+        if row.codes_sent >= max_codes {
+            return Ok(ResendOutcome::LimitReached);
+        }
+        row.codes_sent += 1;
+        row.generation += 1;
+        row.guesses = 0;
+        row.record.code_hash = code_hash.to_owned();
+        row.record.expires_at = expires_at;
+        Ok(ResendOutcome::Resent {
+            contact_id: row.record.contact_id,
+        })
+    }
+
+    async fn reserve_guess(
+        &self,
+        challenge: &TokenDigest,
+        now: Timestamp,
+        max_guesses: u32,
+    ) -> Result<GuessReservation, StoreError> {
+        let mut state = self.lock()?;
+        let Some(row) = state
+            .challenges
+            .get_mut(challenge)
+            .filter(|r| !r.consumed && !r.invalidated && now < r.record.expires_at)
+        else {
+            return Ok(GuessReservation::NotLive);
+        };
+        let (contact_id, firm_id) = (row.record.contact_id, row.record.firm_id);
+        if row.guesses >= max_guesses {
+            return Ok(GuessReservation::Exhausted {
+                contact_id,
+                firm_id,
+            });
+        }
+        row.guesses += 1;
+        Ok(GuessReservation::Reserved {
+            contact_id,
+            firm_id,
+            code_hash: row.record.code_hash.clone(),
+            generation: row.generation,
+        })
+    }
+
+    async fn redeem_challenge(
+        &self,
+        request: &ChallengeRedemption,
+        audit: AuditFn<'_, SessionRecord>,
+    ) -> Result<Option<(SessionRecord, Option<String>)>, StoreError> {
+        let mut state = self.lock()?;
+        let now = request.seed.created_at;
+        let Some(row) = state.challenges.get(&request.digest).filter(|r| {
+            !r.consumed
+                && !r.invalidated
+                && r.generation == request.generation
+                && now < r.record.expires_at
+                && r.record.firm_id == request.seed.firm_id
+        }) else {
+            return Ok(None);
+        };
+        let (contact, next) = (row.record.contact_id, row.record.next.clone());
+        let Some(session) = self.sessions.start(&mut state, contact, &request.seed) else {
+            return Ok(None);
+        };
+        if let Some(r) = state.challenges.get_mut(&request.digest) {
+            r.consumed = true;
+        }
+        state.live_challenge.remove(&contact);
+        state.append_opt(audit(&session));
+        Ok(Some((session, next)))
+    }
+
+    async fn issue_password_link(
+        &self,
+        link: &PasswordLinkRecord,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        if state.password_links.contains_key(&link.digest) {
+            return Err(StoreError::Conflict("password link digest"));
+        }
+        if let Some(old) = state
+            .live_password_link
+            .insert(link.contact_id, link.digest)
+            && let Some(r) = state.password_links.get_mut(&old)
+        {
+            r.invalidated = true;
+        }
+        state.password_links.insert(
+            link.digest,
+            PasswordLinkRow {
+                record: link.clone(),
+                used: false,
+                invalidated: false,
+            },
+        );
+        state.append(audit);
+        Ok(())
+    }
+
+    async fn password_link_contact(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .password_links
+            .get(link)
+            .filter(|r| !r.used && !r.invalidated && now < r.record.expires_at)
+            .map(|r| r.record.contact_id))
+    }
+
+    async fn set_password_with_link(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+        password_hash: &str,
+        audit: AuditFn<'_, ContactId>,
+    ) -> Result<Option<ContactId>, StoreError> {
+        let mut state = self.lock()?;
+        let Some(row) = state
+            .password_links
+            .get_mut(link)
+            .filter(|r| !r.used && !r.invalidated && now < r.record.expires_at)
+        else {
+            return Ok(None);
+        };
+        let contact = row.record.contact_id;
+        match state.contacts.get_mut(&contact) {
+            Some(c) if c.contact.status == ContactStatus::Active => {
+                c.password_hash = Some(password_hash.to_owned());
+                c.failures = FailureState::default();
+            }
+            _ => return Ok(None),
+        }
+        if let Some(r) = state.password_links.get_mut(link) {
+            r.used = true;
+        }
+        state.live_password_link.remove(&contact);
+        self.sessions.remove_where(&mut state, contact, |_| true);
+        state.append_opt(audit(&contact));
+        Ok(Some(contact))
+    }
+
+    async fn password_hash(&self, contact: ContactId) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .lock()?
+            .contacts
+            .get(&contact)
+            .and_then(|c| c.password_hash.clone()))
+    }
+
+    async fn issue_personal_link(
+        &self,
+        link: &PersonalLinkRecord,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut state = self.lock()?;
+        if state.personal_links.contains_key(&link.digest) {
+            return Err(StoreError::Conflict("personal link digest"));
+        }
+        state.personal_links.insert(link.digest, link.clone());
+        state.append(audit);
+        Ok(())
+    }
+
+    async fn personal_link_contact(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .personal_links
+            .get(link)
+            .filter(|p| now < p.expires_at)
+            .map(|p| p.contact_id)
+            .filter(|c| {
+                state
+                    .contacts
+                    .get(c)
+                    .is_some_and(|r| r.contact.status != ContactStatus::Revoked)
+            }))
+    }
+
+    async fn throttle_hit(
+        &self,
+        key: &TokenDigest,
+        limit: RateLimit,
+        now: Timestamp,
+    ) -> Result<ThrottleDecision, StoreError> {
+        let mut state = self.lock()?;
+        let (window, hits) = state
+            .throttle
+            .entry(*key)
+            .or_insert_with(|| (limit.window, VecDeque::new()));
+        *window = limit.window;
+        while hits.front().is_some_and(|t| *t + limit.window <= now) {
+            hits.pop_front();
+        }
+        if hits.len() >= limit.count as usize {
+            return Ok(ThrottleDecision::Throttled);
+        }
+        hits.push_back(now);
+        Ok(ThrottleDecision::Allowed)
+    }
+
+    async fn record_failure(
+        &self,
+        contact: ContactId,
+        now: Timestamp,
+    ) -> Result<FailureState, StoreError> {
+        let mut state = self.lock()?;
+        Ok(match state.contacts.get_mut(&contact) {
+            Some(c) => {
+                c.failures.consecutive = c.failures.consecutive.saturating_add(1);
+                c.failures.last_failure_at = Some(now);
+                c.failures
+            }
+            None => FailureState::default(),
+        })
+    }
+
+    async fn failure_state(&self, contact: ContactId) -> Result<FailureState, StoreError> {
+        Ok(self
+            .lock()?
+            .contacts
+            .get(&contact)
+            .map(|c| c.failures)
+            .unwrap_or_default())
+    }
+}

@@ -1,0 +1,261 @@
+//! The in-memory store: thread-safe, for development, tests and single-process
+//! deployments that accept losing state on restart.
+//!
+//! One mutex guards everything but sessions, so every multi-row operation is trivially
+//! atomic. Sessions live in a sharded map behind read-write locks, keyed by their
+//! (already uniform) digest with a pass-through hasher, so that verifying a session
+//! takes one uncontended read lock and one hash-table probe. Operations that touch both
+//! take the mutex first, then a shard: one lock order, no deadlock.
+//!
+//! Expired rows are removed by [`MaintenanceStore::purge_expired`](super::MaintenanceStore),
+//! which [`crate::Portal`] hosts should schedule (the example servers run it every few
+//! minutes); throttle windows also prune themselves on every hit. The audit log is
+//! append-only and lives as long as the process.
+
+mod directory;
+mod login;
+mod sessions;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use super::{AuditStore, MaintenanceStore, PurgeReport, StoreError};
+use crate::audit::{AuditDraft, AuditEvent, ChainHead, seal};
+use crate::client::Client;
+use crate::clock::Timestamp;
+use crate::contact::Contact;
+use crate::email::CanonicalEmail;
+use crate::email_code::ChallengeRecord;
+use crate::failure::FailureState;
+use crate::firm::Firm;
+use crate::grant::Grant;
+use crate::id::{ClientId, ContactId, FirmId};
+use crate::magic_link::MagicLinkRecord;
+use crate::password::PasswordLinkRecord;
+use crate::personal_link::PersonalLinkRecord;
+use crate::token::{BuildDigestHasher, TokenDigest};
+
+use sessions::SessionShards;
+
+type DigestMap<V> = HashMap<TokenDigest, V, BuildDigestHasher>;
+
+/// A thread-safe in-memory [`Store`](super::Store).
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<State>,
+    sessions: SessionShards,
+}
+
+#[derive(Debug)]
+struct ContactRow {
+    contact: Contact,
+    password_hash: Option<String>,
+    failures: FailureState,
+}
+
+#[derive(Debug)]
+struct LinkRow {
+    record: MagicLinkRecord,
+    consumed: bool,
+    invalidated: bool,
+}
+
+#[derive(Debug)]
+struct ChallengeRow {
+    record: ChallengeRecord,
+    codes_sent: u32,
+    guesses: u32,
+    generation: u32,
+    consumed: bool,
+    invalidated: bool,
+}
+
+#[derive(Debug)]
+struct PasswordLinkRow {
+    record: PasswordLinkRecord,
+    used: bool,
+    invalidated: bool,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    firms: HashMap<FirmId, Firm>,
+    clients: HashMap<ClientId, Client>,
+    contacts: HashMap<ContactId, ContactRow>,
+    contact_by_email: HashMap<(FirmId, CanonicalEmail), ContactId>,
+    grants: HashMap<ContactId, Vec<Grant>>,
+    links: DigestMap<LinkRow>,
+    challenges: DigestMap<ChallengeRow>,
+    password_links: DigestMap<PasswordLinkRow>,
+    personal_links: DigestMap<PersonalLinkRecord>,
+    // Newest-wins secrets: at most one live one per contact, so invalidating "every
+    // older one" is invalidating this one.
+    live_link: HashMap<ContactId, TokenDigest>,
+    live_challenge: HashMap<ContactId, TokenDigest>,
+    live_password_link: HashMap<ContactId, TokenDigest>,
+    // Per key: the window last used with it, and the recorded hits inside it.
+    throttle: DigestMap<(Duration, VecDeque<Timestamp>)>,
+    sessions_by_contact: HashMap<ContactId, Vec<TokenDigest>>,
+    audit: HashMap<FirmId, Vec<AuditEvent>>,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    #[must_use]
+    pub fn new() -> Self {
+        MemoryStore::default()
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+        self.state
+            .lock()
+            .map_err(|_| StoreError::Corrupt("memory store lock poisoned".into()))
+    }
+}
+
+impl State {
+    fn append(&mut self, draft: AuditDraft) -> AuditEvent {
+        let chain = self.audit.entry(draft.firm_id).or_default();
+        let head = chain.last().map(|e| ChainHead {
+            seq: e.seq,
+            hash: e.hash,
+        });
+        let event = seal(head, draft);
+        chain.push(event.clone());
+        event
+    }
+
+    fn append_opt(&mut self, draft: Option<AuditDraft>) {
+        if let Some(d) = draft {
+            self.append(d);
+        }
+    }
+
+    /// Kills the contact's live magic link, challenge and password link.
+    fn invalidate_login_secrets(&mut self, contact: ContactId) {
+        if let Some(d) = self.live_link.remove(&contact)
+            && let Some(r) = self.links.get_mut(&d)
+        {
+            r.invalidated = true;
+        }
+        if let Some(d) = self.live_challenge.remove(&contact)
+            && let Some(r) = self.challenges.get_mut(&d)
+        {
+            r.invalidated = true;
+        }
+        if let Some(d) = self.live_password_link.remove(&contact)
+            && let Some(r) = self.password_links.get_mut(&d)
+        {
+            r.invalidated = true;
+        }
+    }
+}
+
+#[async_trait]
+impl AuditStore for MemoryStore {
+    async fn append_audit(&self, draft: AuditDraft) -> Result<AuditEvent, StoreError> {
+        Ok(self.lock()?.append(draft))
+    }
+
+    async fn audit_events(
+        &self,
+        firm: FirmId,
+        contact: Option<ContactId>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .audit
+            .get(&firm)
+            .map(|chain| {
+                chain
+                    .iter()
+                    .filter(|e| {
+                        e.seq > after && (contact.is_none() || e.entry.contact_id == contact)
+                    })
+                    .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn audit_head(&self, firm: FirmId) -> Result<Option<ChainHead>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .audit
+            .get(&firm)
+            .and_then(|c| c.last())
+            .map(|e| ChainHead {
+                seq: e.seq,
+                hash: e.hash,
+            }))
+    }
+}
+
+#[async_trait]
+impl MaintenanceStore for MemoryStore {
+    async fn purge_expired(
+        &self,
+        now: Timestamp,
+        grace: Duration,
+        batch: u32,
+    ) -> Result<PurgeReport, StoreError> {
+        let cutoff = now - grace;
+        let batch = batch as usize;
+        let mut report = PurgeReport::default();
+        let mut state = self.lock()?;
+        let purge = |n: usize, removed: &mut u64, more: &mut bool| {
+            *removed += n.min(batch) as u64;
+            *more |= n > batch;
+        };
+        macro_rules! purge_map {
+            ($map:expr, $expired:expr) => {{
+                let doomed: Vec<TokenDigest> = $map
+                    .iter()
+                    .filter(|(_, v)| $expired(*v))
+                    .map(|(k, _)| *k)
+                    .collect();
+                purge(doomed.len(), &mut report.removed, &mut report.more);
+                for k in doomed.into_iter().take(batch) {
+                    $map.remove(&k);
+                }
+            }};
+        }
+        purge_map!(state.links, |r: &LinkRow| r.record.expires_at < cutoff);
+        purge_map!(state.challenges, |r: &ChallengeRow| r.record.expires_at
+            < cutoff);
+        purge_map!(state.password_links, |r: &PasswordLinkRow| r
+            .record
+            .expires_at
+            < cutoff);
+        purge_map!(state.personal_links, |r: &PersonalLinkRecord| r.expires_at
+            < cutoff);
+        let State {
+            links,
+            challenges,
+            password_links,
+            live_link,
+            live_challenge,
+            live_password_link,
+            ..
+        } = &mut *state;
+        live_link.retain(|_, d| links.contains_key(d));
+        live_challenge.retain(|_, d| challenges.contains_key(d));
+        live_password_link.retain(|_, d| password_links.contains_key(d));
+        state.throttle.retain(|_, (window, hits)| {
+            while hits.front().is_some_and(|t| *t + *window < cutoff) {
+                hits.pop_front();
+            }
+            !hits.is_empty()
+        });
+        let (removed, more) = self.sessions.purge(&mut state, cutoff, batch);
+        report.removed += removed;
+        report.more |= more;
+        Ok(report)
+    }
+}

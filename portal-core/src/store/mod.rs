@@ -1,0 +1,330 @@
+//! What Portal persists, as traits of atomic domain operations.
+//!
+//! Each method is one operation that a backend performs atomically (one statement or
+//! one transaction): "redeem this link and start a session", "invalidate older links
+//! and issue this one", "count this failure and return the total". Callers never read,
+//! decide and write back, so the guarantees hold under concurrent requests and across
+//! application instances sharing one database. The conformance suite
+//! (`portal_core::testing`, feature `testing`) holds every implementation to the same
+//! behaviour, races included.
+//!
+//! Operations that change security state take the audit entry to append with them, so
+//! that the change and its record commit together. Where the entry depends on what the
+//! operation found, they take an [`AuditFn`] that builds it from the outcome.
+
+mod memory;
+
+pub use memory::MemoryStore;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::audit::{AuditDraft, AuditEvent, ChainHead};
+use crate::client::Client;
+use crate::clock::Timestamp;
+use crate::contact::{Contact, ContactStatus};
+use crate::email::CanonicalEmail;
+use crate::email_code::{ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome};
+use crate::failure::FailureState;
+use crate::firm::Firm;
+use crate::grant::Grant;
+use crate::id::{ClientId, ContactId, FirmId, SessionId};
+use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
+use crate::password::PasswordLinkRecord;
+use crate::personal_link::PersonalLinkRecord;
+use crate::policy::RateLimit;
+use crate::session::{SessionRecord, SessionRenewal, SessionSeed};
+use crate::throttle::ThrottleDecision;
+use crate::token::TokenDigest;
+
+/// Builds the audit entry of an operation from its outcome; `None` records nothing.
+pub type AuditFn<'a, T> = &'a (dyn Fn(&T) -> Option<AuditDraft> + Send + Sync);
+
+/// A store operation failed. Nothing it was doing took effect.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The backend could not be reached or refused the operation.
+    #[error("the store is unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A row read back does not decode (e.g. an unknown status name).
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+    /// An insert collided with an existing row that must be unique (e.g. a firm id).
+    #[error("already exists: {0}")]
+    Conflict(&'static str),
+}
+
+/// Firms, clients, contacts and grants.
+#[async_trait]
+pub trait DirectoryStore: Send + Sync + 'static {
+    /// Inserts a firm; [`StoreError::Conflict`] if its id exists.
+    async fn insert_firm(&self, firm: &Firm) -> Result<(), StoreError>;
+    /// Replaces a firm's name, URL, branding and sender; `false` if it does not exist.
+    async fn update_firm(&self, firm: &Firm) -> Result<bool, StoreError>;
+    /// A firm by id.
+    async fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError>;
+    /// Inserts a client; [`StoreError::Conflict`] if its id exists.
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
+    /// A client by id.
+    async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError>;
+    /// A firm's clients, by name.
+    async fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError>;
+    /// Inserts `contact` unless its firm already has a contact with the same canonical
+    /// email; returns the stored contact either way (one unique key, no check-then-insert).
+    async fn find_or_insert_contact(&self, contact: &Contact) -> Result<Contact, StoreError>;
+    /// A contact by id.
+    async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError>;
+    /// A firm's contact by canonical email.
+    async fn contact_by_email(
+        &self,
+        firm: FirmId,
+        email: &CanonicalEmail,
+    ) -> Result<Option<Contact>, StoreError>;
+    /// A firm's contacts, by email.
+    async fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError>;
+    /// Records an invitation: sets `invited_at` and makes the contact active again.
+    async fn mark_invited(
+        &self,
+        contact: ContactId,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError>;
+    /// Sets a contact's status. Leaving `Active` also deletes its sessions and kills its
+    /// outstanding magic links, codes and password links; `Revoked` also its personal
+    /// links. `false` if the contact does not exist.
+    async fn set_contact_status(
+        &self,
+        contact: ContactId,
+        status: ContactStatus,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError>;
+    /// Inserts a grant or replaces its permissions. Sessions of the contact whose active
+    /// client it is see the new permissions at their next verification.
+    async fn put_grant(&self, grant: &Grant, audit: AuditDraft) -> Result<(), StoreError>;
+    /// Removes a grant and deletes the contact's sessions whose active client it was.
+    /// `false` if there was no such grant.
+    async fn remove_grant(
+        &self,
+        contact: ContactId,
+        client: ClientId,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError>;
+    /// A contact's grants, oldest first.
+    async fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError>;
+}
+
+/// Magic links, email codes, password links, personal links, throttling, failure counters.
+#[async_trait]
+pub trait LoginStore: Send + Sync + 'static {
+    /// In one transaction: invalidates every unused magic link of the contact (expired
+    /// ones included), then inserts `link`. Newest link wins, even under races.
+    async fn issue_magic_link(
+        &self,
+        link: &MagicLinkRecord,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError>;
+    /// Atomically consumes a live link and starts a session of its contact (deleting the
+    /// session it replaces), or reports why not without changing anything but the audit
+    /// log. Of any number of concurrent redemptions of one link, exactly one succeeds.
+    async fn redeem_magic_link(
+        &self,
+        request: &LinkRedemptionRequest,
+        audit: AuditFn<'_, LinkRedemption>,
+    ) -> Result<LinkRedemption, StoreError>;
+
+    /// Invalidates every live challenge of the contact, then inserts `challenge`.
+    async fn issue_challenge(
+        &self,
+        challenge: &ChallengeRecord,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError>;
+    /// Replaces a live challenge's code (new hash, fresh guesses, new expiry) unless it
+    /// already had `max_codes` codes.
+    async fn resend_code(
+        &self,
+        challenge: &TokenDigest,
+        code_hash: &str,
+        now: Timestamp,
+        expires_at: Timestamp,
+        max_codes: u32,
+    ) -> Result<ResendOutcome, StoreError>;
+    /// Atomically takes one guess of a live challenge's current code, if any is left.
+    async fn reserve_guess(
+        &self,
+        challenge: &TokenDigest,
+        now: Timestamp,
+        max_guesses: u32,
+    ) -> Result<GuessReservation, StoreError>;
+    /// Atomically consumes a challenge whose code generation is still `generation` and
+    /// starts a session; returns it with the challenge's `next`. `None` if it was
+    /// consumed, replaced or killed meanwhile, or its contact can no longer log in.
+    async fn redeem_challenge(
+        &self,
+        request: &ChallengeRedemption,
+        audit: AuditFn<'_, SessionRecord>,
+    ) -> Result<Option<(SessionRecord, Option<String>)>, StoreError>;
+
+    /// Invalidates the contact's unused password links, then inserts `link`.
+    async fn issue_password_link(
+        &self,
+        link: &PasswordLinkRecord,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError>;
+    /// The contact of a live password link.
+    async fn password_link_contact(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>, StoreError>;
+    /// Atomically consumes a live password link, stores the new hash, deletes every
+    /// session of the contact and clears its failure counter.
+    async fn set_password_with_link(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+        password_hash: &str,
+        audit: AuditFn<'_, ContactId>,
+    ) -> Result<Option<ContactId>, StoreError>;
+    /// A contact's password hash (PHC string), if it has set one.
+    async fn password_hash(&self, contact: ContactId) -> Result<Option<String>, StoreError>;
+
+    /// Inserts a personal portal link.
+    async fn issue_personal_link(
+        &self,
+        link: &PersonalLinkRecord,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError>;
+    /// The contact a live personal link identifies (and that is not revoked).
+    async fn personal_link_contact(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>, StoreError>;
+
+    /// Records one event under `key` and tells whether it is within `limit` over the
+    /// sliding window ending `now`. Refused events are not recorded, so a flood cannot
+    /// extend its own ban. Concurrent hits on one key are serialised.
+    async fn throttle_hit(
+        &self,
+        key: &TokenDigest,
+        limit: RateLimit,
+        now: Timestamp,
+    ) -> Result<ThrottleDecision, StoreError>;
+    /// Counts one more consecutive failure of the contact and returns the new state.
+    async fn record_failure(
+        &self,
+        contact: ContactId,
+        now: Timestamp,
+    ) -> Result<FailureState, StoreError>;
+    /// The contact's consecutive failures.
+    async fn failure_state(&self, contact: ContactId) -> Result<FailureState, StoreError>;
+}
+
+/// Sessions.
+#[async_trait]
+pub trait SessionStore: Send + Sync + 'static {
+    /// Starts a session of an active contact on its oldest grant (deleting the session
+    /// it replaces, clearing its failure counter, setting `joined_at` and
+    /// `last_seen_at`); `None` if the contact is not active or has no grant.
+    async fn start_session(
+        &self,
+        contact: ContactId,
+        seed: &SessionSeed,
+        audit: AuditFn<'_, SessionRecord>,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+    /// The session with this digest, if its contact is active and still holds a grant
+    /// to its active client (one indexed read). Expiry is the caller's to check.
+    async fn session(&self, digest: &TokenDigest) -> Result<Option<SessionRecord>, StoreError>;
+    /// Renews a session if its last renewal is at or before `renewal.due_before` (so
+    /// that concurrent requests write once) and it has not expired; updates the
+    /// contact's `last_seen_at`. `true` if this call wrote.
+    async fn renew_session(
+        &self,
+        digest: &TokenDigest,
+        renewal: &SessionRenewal,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError>;
+    /// Makes `client` the session's active client if its contact holds a grant to it.
+    async fn switch_client(
+        &self,
+        digest: &TokenDigest,
+        client: ClientId,
+        audit: AuditFn<'_, SessionRecord>,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+    /// Deletes a session (logout); `false` if it did not exist.
+    async fn end_session(
+        &self,
+        digest: &TokenDigest,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError>;
+    /// Deletes one session of a contact (staff); `false` if there is no such session.
+    async fn revoke_session(
+        &self,
+        contact: ContactId,
+        session: SessionId,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError>;
+    /// Deletes every session of a contact and kills its outstanding magic links, codes
+    /// and password links; returns the number of sessions deleted.
+    async fn revoke_contact_access(
+        &self,
+        contact: ContactId,
+        audit: AuditDraft,
+    ) -> Result<u64, StoreError>;
+    /// A contact's sessions, newest first.
+    async fn sessions(&self, contact: ContactId) -> Result<Vec<SessionRecord>, StoreError>;
+}
+
+/// The audit log.
+#[async_trait]
+pub trait AuditStore: Send + Sync + 'static {
+    /// Appends one entry to its firm's chain.
+    async fn append_audit(&self, draft: AuditDraft) -> Result<AuditEvent, StoreError>;
+    /// Entries of a firm with `seq > after`, oldest first, at most `limit`; only those
+    /// concerning `contact` if given.
+    async fn audit_events(
+        &self,
+        firm: FirmId,
+        contact: Option<ContactId>,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<AuditEvent>, StoreError>;
+    /// The head of a firm's chain, kept apart from the entries.
+    async fn audit_head(&self, firm: FirmId) -> Result<Option<ChainHead>, StoreError>;
+}
+
+/// What [`MaintenanceStore::purge_expired`] removed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    /// Rows removed (links, codes, sessions, throttle entries, ...).
+    pub removed: u64,
+    /// Whether rows may remain to purge (the batch limit was reached somewhere).
+    pub more: bool,
+}
+
+/// Housekeeping.
+#[async_trait]
+pub trait MaintenanceStore: Send + Sync + 'static {
+    /// Removes, in batches of at most `batch` rows per table, what expired before
+    /// `now - grace`: sessions, magic links, challenges, password links, personal links,
+    /// throttle entries. Audit entries are never removed.
+    async fn purge_expired(
+        &self,
+        now: Timestamp,
+        grace: Duration,
+        batch: u32,
+    ) -> Result<PurgeReport, StoreError>;
+}
+
+/// Everything Portal persists. Implemented for every type that implements the parts.
+pub trait Store:
+    DirectoryStore + LoginStore + SessionStore + AuditStore + MaintenanceStore
+{
+}
+
+impl<T> Store for T where
+    T: DirectoryStore + LoginStore + SessionStore + AuditStore + MaintenanceStore
+{
+}

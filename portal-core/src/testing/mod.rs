@@ -1,0 +1,125 @@
+//! Test support (feature `testing`): a manual clock, a seeded secret source, and the
+//! store conformance suite that every [`Store`] implementation runs.
+//!
+//! ```ignore
+//! async fn fixture() -> Option<portal_core::testing::Fixture> {
+//!     Some(portal_core::testing::Fixture::single(std::sync::Arc::new(MyStore::new())))
+//! }
+//! portal_core::store_conformance!(fixture);
+//! ```
+//!
+//! The macro expands to one `#[test]` per rule, named after it, so a failing store shows
+//! which rule it broke. A factory returning `None` (no database configured) makes every
+//! case print that it was skipped.
+
+pub mod conformance;
+mod world;
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use crate::clock::ManualClock;
+pub use crate::random::SeededSecretSource;
+pub use world::{START, World, code_in};
+
+use crate::store::Store;
+
+/// Two handles on one store, as two application instances would hold them (two pools
+/// on one database). For an in-process store both are the same.
+#[derive(Clone, Debug)]
+pub struct Fixture {
+    /// The first instance.
+    pub primary: Arc<dyn Store>,
+    /// The second instance.
+    pub secondary: Arc<dyn Store>,
+}
+
+impl Fixture {
+    /// One store used as both instances.
+    #[must_use]
+    pub fn single(store: Arc<dyn Store>) -> Self {
+        Fixture {
+            secondary: store.clone(),
+            primary: store,
+        }
+    }
+}
+
+/// Runs one conformance case on a fresh multi-threaded runtime (real parallelism for
+/// the race cases). Prints a skip notice when `factory` yields `None`.
+#[allow(clippy::expect_used)] // a test harness: no runtime is a broken machine
+pub fn run_case<F, Fut, C, CFut>(name: &str, factory: F, case: C)
+where
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Option<Fixture>>,
+    C: FnOnce(Fixture) -> CFut,
+    CFut: Future<Output = ()>,
+{
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(4)
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    rt.block_on(async {
+        match factory().await {
+            Some(fixture) => case(fixture).await,
+            None => eprintln!("SKIPPED {name}: no database configured (set DATABASE_URL)"),
+        }
+    });
+}
+
+/// Expands to one `#[test]` per conformance rule, each running on a fresh fixture from
+/// `$factory` (an `async fn() -> Option<Fixture>`).
+#[macro_export]
+macro_rules! store_conformance {
+    ($factory:path) => {
+        $crate::store_conformance!(@cases $factory;
+            link_redeems_once_under_concurrency,
+            older_link_is_refused_after_a_new_one_is_issued,
+            racing_issuances_leave_exactly_one_live_link,
+            redeeming_while_a_new_link_is_issued_never_uses_an_invalidated_link,
+            link_expires_after_its_lifetime,
+            unknown_or_foreign_link_changes_nothing,
+            used_link_is_recorded_for_support,
+            binding_is_required_only_when_policy_says_so,
+            link_next_target_is_the_one_stored_at_issue,
+            code_allows_five_guesses_then_dies,
+            concurrent_guesses_cannot_exceed_the_limit,
+            sixth_code_of_an_attempt_is_refused,
+            resend_kills_the_previous_code,
+            code_expires_after_its_lifetime,
+            code_redeems_once_under_concurrency,
+            new_challenge_kills_the_older_one,
+            failure_counter_survives_new_codes_and_backs_off,
+            throttle_allows_the_limit_per_sliding_window,
+            throttle_is_atomic_across_instances,
+            idle_session_expires_and_activity_renews_it,
+            absolute_lifetime_is_never_extended,
+            renewal_writes_at_most_once_per_interval,
+            concurrent_renewals_write_once,
+            login_rotates_the_session_id,
+            suspended_contact_is_refused_at_next_verification,
+            revoked_contact_needs_a_new_invitation,
+            ungrant_ends_sessions_on_that_client,
+            merged_contact_switches_only_to_granted_clients,
+            permission_changes_reach_live_sessions,
+            staff_revoke_one_session_and_all_sessions,
+            password_link_is_single_use_and_revokes_sessions,
+            password_link_expires_after_thirty_minutes,
+            personal_link_identifies_but_never_authenticates,
+            audit_chain_holds_under_concurrent_appends,
+            audit_entries_round_trip,
+            purge_removes_expired_rows_in_batches,
+            concurrent_invitations_create_one_contact,
+            directory_round_trips,
+        );
+    };
+    (@cases $factory:path; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                $crate::testing::run_case(stringify!($case), $factory, $crate::testing::conformance::$case);
+            }
+        )*
+    };
+}

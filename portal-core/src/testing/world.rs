@@ -1,0 +1,224 @@
+//! A small firm to run conformance cases in: two portal instances on one store (one per
+//! [`Fixture`] handle) sharing a manual clock and an outbox.
+
+use std::sync::Arc;
+
+use super::{Fixture, ManualClock};
+use crate::audit::{AuditAction, AuditEvent, RequestInfo};
+use crate::client::Client;
+use crate::clock::Timestamp;
+use crate::contact::Contact;
+use crate::firm::{Branding, Firm, NewFirm, PublicUrl};
+use crate::grant::Permissions;
+use crate::id::{ContactId, StaffId};
+use crate::login::LoginSuccess;
+use crate::notify::DevOutbox;
+use crate::policy::Policy;
+use crate::portal::Portal;
+use crate::staff::{Invitation, StaffContext};
+
+/// A firm with two clients, a merged contact (`jane`, both clients), a single-client
+/// contact (`bob`), and another firm with its own client and contact (`olga`).
+#[derive(Debug)]
+#[allow(missing_docs)]
+pub struct World {
+    pub clock: Arc<ManualClock>,
+    /// The portal on the fixture's primary handle.
+    pub a: Portal,
+    /// The portal on the fixture's secondary handle (a second application instance).
+    pub b: Portal,
+    pub outbox: DevOutbox,
+    pub firm: Firm,
+    pub client1: Client,
+    pub client2: Client,
+    pub jane: Contact,
+    pub bob: Contact,
+    pub other_firm: Firm,
+    pub other_client: Client,
+    pub olga: Contact,
+    pub staff: StaffContext,
+    pub other_staff: StaffContext,
+}
+
+/// 2026-01-01T00:00:00Z.
+pub const START: Timestamp = Timestamp::from_unix_millis(1_767_225_600_000);
+
+#[allow(clippy::expect_used, clippy::unwrap_used)] // test support
+impl World {
+    /// Builds the world with the default policy.
+    pub async fn new(fixture: Fixture) -> World {
+        Self::with_policy(fixture, Policy::default()).await
+    }
+
+    /// Builds the world with `policy` for every firm.
+    pub async fn with_policy(fixture: Fixture, policy: Policy) -> World {
+        let clock = Arc::new(ManualClock::new(START));
+        let outbox = DevOutbox::new();
+        let build = |store| {
+            Portal::builder_shared(store)
+                .clock(clock.clone())
+                .delivery(outbox.clone())
+                .policy(policy.clone())
+                .build()
+                .expect("portal")
+        };
+        let (a, b) = (build(fixture.primary), build(fixture.secondary));
+        let firm = a
+            .create_firm(NewFirm {
+                name: "Acme Accounting".into(),
+                public_url: PublicUrl::parse("https://portal.acme.example").unwrap(),
+                branding: Branding::default(),
+                mail_from: None,
+            })
+            .await
+            .expect("firm");
+        let other_firm = a
+            .create_firm(NewFirm {
+                name: "Other Firm".into(),
+                public_url: PublicUrl::parse("https://portal.other.example").unwrap(),
+                branding: Branding::default(),
+                mail_from: None,
+            })
+            .await
+            .expect("firm");
+        let client1 = a
+            .create_client(firm.id, "Bakery Ltd")
+            .await
+            .expect("client");
+        let client2 = a.create_client(firm.id, "Cafe Ltd").await.expect("client");
+        let other_client = a
+            .create_client(other_firm.id, "Foreign Ltd")
+            .await
+            .expect("client");
+        let staff = StaffContext {
+            firm: firm.id,
+            staff: StaffId::new("alice").unwrap(),
+            request: RequestInfo::default(),
+        };
+        let other_staff = StaffContext {
+            firm: other_firm.id,
+            staff: StaffId::new("oscar").unwrap(),
+            request: RequestInfo::default(),
+        };
+        let invite = |email: &str, name: &str, clients: Vec<_>| Invitation {
+            email: email.into(),
+            first_name: name.into(),
+            client_ids: clients,
+            permissions: Permissions::ALL,
+        };
+        let jane = a
+            .invite(
+                &staff,
+                invite("jane@example.com", "Jane", vec![client1.id, client2.id]),
+            )
+            .await
+            .expect("invite")
+            .contact;
+        let bob = a
+            .invite(&staff, invite("bob@example.com", "Bob", vec![client1.id]))
+            .await
+            .expect("invite")
+            .contact;
+        let olga = a
+            .invite(
+                &other_staff,
+                invite("olga@example.com", "Olga", vec![other_client.id]),
+            )
+            .await
+            .expect("invite")
+            .contact;
+        a.settle().await;
+        World {
+            clock,
+            a,
+            b,
+            outbox,
+            firm,
+            client1,
+            client2,
+            jane,
+            bob,
+            other_firm,
+            other_client,
+            olga,
+            staff,
+            other_staff,
+        }
+    }
+
+    /// A request from nowhere in particular (no IP: not throttled).
+    #[must_use]
+    pub fn req() -> RequestInfo {
+        RequestInfo::new(None, Some("conformance"))
+    }
+
+    /// Moves the shared clock.
+    pub fn advance(&self, by: std::time::Duration) {
+        self.clock.advance(by);
+    }
+
+    /// A fresh magic link token of `contact`, generated by staff (older links die).
+    pub async fn link(&self, contact: ContactId) -> String {
+        let url = self
+            .a
+            .generate_magic_link(&self.staff, contact)
+            .await
+            .expect("link");
+        url.rsplit('/').next().unwrap().to_owned()
+    }
+
+    /// Logs `contact` in through a fresh magic link.
+    pub async fn login(&self, contact: ContactId) -> LoginSuccess {
+        let token = self.link(contact).await;
+        self.a
+            .redeem_magic_link(self.firm.id, &token, None, None, &Self::req())
+            .await
+            .expect("login")
+    }
+
+    /// Asks for a login code for `email` and returns the challenge and the code mailed.
+    pub async fn code(&self, email: &str) -> (String, String) {
+        let requested = self
+            .a
+            .request_login_code(self.firm.id, email, None, &Self::req())
+            .await
+            .expect("code request");
+        self.a.settle().await;
+        (requested.challenge.expose_secret(), self.last_code(email))
+    }
+
+    /// The code in the newest message to `email`.
+    pub fn last_code(&self, email: &str) -> String {
+        let text = self
+            .outbox
+            .last_to(email)
+            .expect("a message")
+            .text()
+            .to_owned();
+        code_in(&text).expect("a code in the message")
+    }
+
+    /// The firm's audit entries with `action`.
+    pub async fn audit(&self, action: AuditAction) -> Vec<AuditEvent> {
+        self.a
+            .audit_log(&self.staff, None, 0, 100_000)
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|e| e.entry.action == action)
+            .collect()
+    }
+}
+
+/// The first run of exactly six digits after a space in `text` (links hold no spaces).
+#[must_use]
+pub fn code_in(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    (0..bytes.len().saturating_sub(5)).find_map(|i| {
+        let run = &bytes[i..i + 6];
+        let before = i > 0 && bytes[i - 1] == b' ';
+        let after = bytes.get(i + 6).is_none_or(|b| !b.is_ascii_digit());
+        (before && after && run.iter().all(u8::is_ascii_digit))
+            .then(|| String::from_utf8_lossy(run).into_owned())
+    })
+}
