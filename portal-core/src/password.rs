@@ -303,55 +303,49 @@ impl Portal {
             Ok(e) if ip_ok => self.active_contact(&self.firm(firm).await?, &e).await?,
             _ => None,
         };
-        let Some(contact) = contact else {
-            self.inner.hasher.verify(hashing, normalized, None).await?;
-            return Err(LoginError::InvalidCredentials);
-        };
+        // An unknown address walks the same path, store calls included, on an id no
+        // contact has (random ids are version-4 UUIDs, never nil): no timing oracle.
+        let id = contact
+            .as_ref()
+            .map_or(ContactId::from_bytes([0; 16]), |c| c.id);
         let now = self.now();
         let locked = self
             .inner
             .store
-            .failure_state(contact.id)
+            .failure_state(id)
             .await?
             .locked_until(&policy.failure_backoff, now)
             .is_some();
         let hash = if locked {
             None
         } else {
-            self.inner.store.password_hash(contact.id).await?
+            self.inner.store.password_hash(id).await?
         };
-        if !self
+        let matched = self
             .inner
             .hasher
             .verify(hashing, normalized, hash.as_deref())
-            .await?
-        {
-            let (action, detail) = if locked {
-                (AuditAction::LockedOut, "with=password".to_owned())
-            } else {
-                let state = self
-                    .inner
-                    .store
-                    .record_failure(contact.id, self.now())
-                    .await?;
-                (
-                    AuditAction::PasswordFailed,
-                    format!("consecutive={}", state.consecutive),
-                )
-            };
-            let audit = self
-                .audit(
-                    firm,
-                    Actor::System,
-                    action,
-                    Some(contact.id),
-                    request,
-                    detail,
-                )
-                .refused();
-            self.inner.store.append_audit(audit).await?;
-            return Err(LoginError::InvalidCredentials);
-        }
+            .await?;
+        let contact = match contact {
+            Some(c) if matched => c,
+            _ => {
+                let (action, detail) = if locked {
+                    (AuditAction::LockedOut, "with=password".to_owned())
+                } else {
+                    let state = self.inner.store.record_failure(id, self.now()).await?;
+                    (
+                        AuditAction::PasswordFailed,
+                        format!("consecutive={}", state.consecutive),
+                    )
+                };
+                let known = contact.as_ref().map(|c| c.id);
+                let audit = self
+                    .audit(firm, Actor::System, action, known, request, detail)
+                    .refused();
+                self.inner.store.append_audit(audit).await?;
+                return Err(LoginError::InvalidCredentials);
+            }
+        };
         let new = self.new_session(firm, current_session, request)?;
         let audit = |s: &SessionRecord| {
             Some(self.audit(

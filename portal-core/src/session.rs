@@ -185,7 +185,6 @@ impl Portal {
     /// Verifies a session cookie value for `firm`: strict parse, digest, one store read,
     /// both expiries; renews the session when its renewal is due (a visit, recorded in
     /// the audit log).
-    #[tracing::instrument(skip_all, fields(firm = %firm))]
     pub async fn authenticate(
         &self,
         firm: FirmId,

@@ -13,6 +13,7 @@
 //! case print that it was skipped.
 
 pub mod conformance;
+mod recording;
 mod world;
 
 use std::future::Future;
@@ -20,6 +21,7 @@ use std::sync::Arc;
 
 pub use crate::clock::ManualClock;
 pub use crate::random::SeededSecretSource;
+pub use recording::RecordingStore;
 pub use world::{START, World, code_in};
 
 use crate::store::Store;

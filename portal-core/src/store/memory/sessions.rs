@@ -138,7 +138,16 @@ impl SessionShards {
             idle_expires_at: seed.idle_expires_at,
             absolute_expires_at: seed.absolute_expires_at,
             ip: seed.request.ip,
-            user_agent: seed.request.user_agent.as_deref().map(Into::into),
+            user_agent: seed.request.user_agent.as_deref().map(|ua| {
+                match state.user_agents.get(ua) {
+                    Some(shared) => shared.clone(),
+                    None => {
+                        let shared: std::sync::Arc<str> = ua.into();
+                        state.user_agents.insert(shared.clone());
+                        shared
+                    }
+                }
+            }),
         };
         let mut shard = self.write(&seed.digest).ok()?;
         // A digest collision of 256-bit random tokens does not happen; if it did, the

@@ -1,0 +1,130 @@
+//! A store wrapper that records which operations were called, for tests that two
+//! paths make the same calls (e.g. known and unknown addresses).
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::audit::{AuditDraft, AuditEvent, ChainHead};
+use crate::client::Client;
+use crate::clock::Timestamp;
+use crate::contact::{Contact, ContactStatus};
+use crate::email::CanonicalEmail;
+use crate::email_code::{ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome};
+use crate::failure::FailureState;
+use crate::firm::Firm;
+use crate::grant::Grant;
+use crate::id::{ClientId, ContactId, FirmId, SessionId};
+use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
+use crate::password::PasswordLinkRecord;
+use crate::personal_link::PersonalLinkRecord;
+use crate::policy::RateLimit;
+use crate::session::{SessionRecord, SessionRenewal, SessionSeed};
+use crate::store::{
+    AuditFn, AuditStore, DirectoryStore, LoginStore, MaintenanceStore, PurgeReport, SessionStore,
+    Store, StoreError,
+};
+use crate::throttle::ThrottleDecision;
+use crate::token::TokenDigest;
+
+/// Delegates to a store and records the name of every operation called.
+#[derive(Debug)]
+pub struct RecordingStore {
+    inner: Arc<dyn Store>,
+    calls: Mutex<Vec<&'static str>>,
+}
+
+impl RecordingStore {
+    /// Wraps `inner`.
+    #[must_use]
+    pub fn new(inner: Arc<dyn Store>) -> Self {
+        RecordingStore {
+            inner,
+            calls: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The operations called since the last [`RecordingStore::take_calls`], in order.
+    pub fn take_calls(&self) -> Vec<&'static str> {
+        self.calls
+            .lock()
+            .map(|mut c| std::mem::take(&mut *c))
+            .unwrap_or_default()
+    }
+
+    fn record(&self, name: &'static str) {
+        if let Ok(mut c) = self.calls.lock() {
+            c.push(name);
+        }
+    }
+}
+
+macro_rules! delegate {
+    ($trait:ident { $( fn $name:ident(&self $(, $arg:ident : $ty:ty)* ) -> $ret:ty; )* }) => {
+        #[async_trait::async_trait]
+        impl $trait for RecordingStore {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    self.record(stringify!($name));
+                    self.inner.$name($($arg),*).await
+                }
+            )*
+        }
+    };
+}
+
+delegate!(DirectoryStore {
+    fn insert_firm(&self, firm: &Firm) -> Result<(), StoreError>;
+    fn update_firm(&self, firm: &Firm) -> Result<bool, StoreError>;
+    fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError>;
+    fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
+    fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError>;
+    fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError>;
+    fn find_or_insert_contact(&self, contact: &Contact) -> Result<Contact, StoreError>;
+    fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError>;
+    fn contact_by_email(&self, firm: FirmId, email: &CanonicalEmail) -> Result<Option<Contact>, StoreError>;
+    fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError>;
+    fn mark_invited(&self, contact: ContactId, at: Timestamp, audit: AuditDraft) -> Result<bool, StoreError>;
+    fn set_contact_status(&self, contact: ContactId, status: ContactStatus, audit: AuditDraft) -> Result<bool, StoreError>;
+    fn put_grant(&self, grant: &Grant, audit: AuditDraft) -> Result<(), StoreError>;
+    fn remove_grant(&self, contact: ContactId, client: ClientId, audit: AuditDraft) -> Result<bool, StoreError>;
+    fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError>;
+});
+
+delegate!(LoginStore {
+    fn issue_magic_link(&self, link: &MagicLinkRecord, audit: AuditDraft) -> Result<(), StoreError>;
+    fn redeem_magic_link(&self, request: &LinkRedemptionRequest, audit: AuditFn<'_, LinkRedemption>) -> Result<LinkRedemption, StoreError>;
+    fn issue_challenge(&self, challenge: &ChallengeRecord, audit: AuditDraft) -> Result<(), StoreError>;
+    fn resend_code(&self, challenge: &TokenDigest, code_hash: &str, now: Timestamp, expires_at: Timestamp, max_codes: u32) -> Result<ResendOutcome, StoreError>;
+    fn reserve_guess(&self, challenge: &TokenDigest, now: Timestamp, max_guesses: u32) -> Result<GuessReservation, StoreError>;
+    fn redeem_challenge(&self, request: &ChallengeRedemption, audit: AuditFn<'_, SessionRecord>) -> Result<Option<(SessionRecord, Option<String>)>, StoreError>;
+    fn issue_password_link(&self, link: &PasswordLinkRecord, audit: AuditDraft) -> Result<(), StoreError>;
+    fn password_link_contact(&self, link: &TokenDigest, now: Timestamp) -> Result<Option<ContactId>, StoreError>;
+    fn set_password_with_link(&self, link: &TokenDigest, now: Timestamp, password_hash: &str, audit: AuditFn<'_, ContactId>) -> Result<Option<ContactId>, StoreError>;
+    fn password_hash(&self, contact: ContactId) -> Result<Option<String>, StoreError>;
+    fn issue_personal_link(&self, link: &PersonalLinkRecord, audit: AuditDraft) -> Result<(), StoreError>;
+    fn personal_link_contact(&self, link: &TokenDigest, now: Timestamp) -> Result<Option<ContactId>, StoreError>;
+    fn throttle_hit(&self, key: &TokenDigest, limit: RateLimit, now: Timestamp) -> Result<ThrottleDecision, StoreError>;
+    fn record_failure(&self, contact: ContactId, now: Timestamp) -> Result<FailureState, StoreError>;
+    fn failure_state(&self, contact: ContactId) -> Result<FailureState, StoreError>;
+});
+
+delegate!(SessionStore {
+    fn start_session(&self, contact: ContactId, seed: &SessionSeed, audit: AuditFn<'_, SessionRecord>) -> Result<Option<SessionRecord>, StoreError>;
+    fn session(&self, digest: &TokenDigest) -> Result<Option<SessionRecord>, StoreError>;
+    fn renew_session(&self, digest: &TokenDigest, renewal: &SessionRenewal, audit: AuditDraft) -> Result<bool, StoreError>;
+    fn switch_client(&self, digest: &TokenDigest, client: ClientId, audit: AuditFn<'_, SessionRecord>) -> Result<Option<SessionRecord>, StoreError>;
+    fn end_session(&self, digest: &TokenDigest, audit: AuditDraft) -> Result<bool, StoreError>;
+    fn revoke_session(&self, contact: ContactId, session: SessionId, audit: AuditDraft) -> Result<bool, StoreError>;
+    fn revoke_contact_access(&self, contact: ContactId, audit: AuditDraft) -> Result<u64, StoreError>;
+    fn sessions(&self, contact: ContactId) -> Result<Vec<SessionRecord>, StoreError>;
+});
+
+delegate!(AuditStore {
+    fn append_audit(&self, draft: AuditDraft) -> Result<AuditEvent, StoreError>;
+    fn audit_events(&self, firm: FirmId, contact: Option<ContactId>, after: u64, limit: usize) -> Result<Vec<AuditEvent>, StoreError>;
+    fn audit_head(&self, firm: FirmId) -> Result<Option<ChainHead>, StoreError>;
+});
+
+delegate!(MaintenanceStore {
+    fn purge_expired(&self, now: Timestamp, grace: Duration, batch: u32) -> Result<PurgeReport, StoreError>;
+});

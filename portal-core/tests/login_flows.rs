@@ -1,0 +1,347 @@
+//! Behaviour of the login flows through the `Portal` API, on the memory store: what a
+//! request reveals, where mail goes, what runs where.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use portal_core::audit::{AuditAction, RequestInfo};
+use portal_core::grant::Permissions;
+use portal_core::login::LoginError;
+use portal_core::magic_link::code_challenge_for;
+use portal_core::notify::MessageKind;
+use portal_core::staff::Invitation;
+use portal_core::testing::{Fixture, RecordingStore, World, code_in};
+use portal_core::token::Token;
+use portal_core::{MemoryStore, Store};
+
+async fn recorded_world() -> (World, Arc<RecordingStore>) {
+    let recording = Arc::new(RecordingStore::new(Arc::new(MemoryStore::new())));
+    let store: Arc<dyn Store> = recording.clone();
+    let world = World::new(Fixture::single(store)).await;
+    recording.take_calls();
+    (world, recording)
+}
+
+fn from_ip(last: u8) -> RequestInfo {
+    RequestInfo::new(Some([198, 51, 100, last].into()), Some("test"))
+}
+
+#[tokio::test]
+async fn unknown_address_requests_make_the_same_store_calls_as_known_ones() {
+    let (w, rec) = recorded_world().await;
+    let firm = w.firm.id;
+    let known = "jane@example.com";
+    let unknown = "nobody@example.com";
+
+    w.a.request_login_link(firm, known, None, &from_ip(1))
+        .await
+        .unwrap();
+    let known_calls = rec.take_calls();
+    w.a.request_login_link(firm, unknown, None, &from_ip(1))
+        .await
+        .unwrap();
+    assert_eq!(rec.take_calls(), known_calls, "login link");
+    assert!(
+        !known_calls.contains(&"contact_by_email"),
+        "no lookup on the request path: {known_calls:?}"
+    );
+
+    w.a.request_login_code(firm, known, None, &from_ip(2))
+        .await
+        .unwrap();
+    let known_calls = rec.take_calls();
+    w.a.request_login_code(firm, unknown, None, &from_ip(2))
+        .await
+        .unwrap();
+    assert_eq!(rec.take_calls(), known_calls, "login code");
+
+    w.a.request_password_link(firm, known, &from_ip(3))
+        .await
+        .unwrap();
+    let known_calls = rec.take_calls();
+    w.a.request_password_link(firm, unknown, &from_ip(3))
+        .await
+        .unwrap();
+    assert_eq!(rec.take_calls(), known_calls, "password link");
+
+    // And the unknown address left no trace: no contact, no message.
+    w.a.settle().await;
+    assert!(w.outbox.to(unknown).is_empty());
+    let canonical = portal_core::email::EmailAddress::parse(unknown).unwrap();
+    assert!(
+        w.a.store()
+            .contact_by_email(firm, canonical.canonical())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn password_login_of_an_unknown_address_costs_the_same_calls_and_a_hash() {
+    let (w, rec) = recorded_world().await;
+    let firm = w.firm.id;
+    // Known contact (no password set) with a wrong password, and an unknown address.
+    let started = Instant::now();
+    let known =
+        w.a.login_with_password(
+            firm,
+            "jane@example.com",
+            "a wrong password here",
+            None,
+            &from_ip(4),
+        )
+        .await;
+    let known_time = started.elapsed();
+    let known_calls = rec.take_calls();
+    let started = Instant::now();
+    let unknown =
+        w.a.login_with_password(
+            firm,
+            "nobody@example.com",
+            "a wrong password here",
+            None,
+            &from_ip(4),
+        )
+        .await;
+    let unknown_time = started.elapsed();
+    assert!(matches!(known, Err(LoginError::InvalidCredentials)));
+    assert!(matches!(unknown, Err(LoginError::InvalidCredentials)));
+    assert_eq!(rec.take_calls(), known_calls);
+    // Without the dummy hash the unknown path would take well under a millisecond;
+    // with it, about what one argon2id verification takes.
+    assert!(
+        unknown_time * 3 > known_time,
+        "unknown {unknown_time:?} vs known {known_time:?}"
+    );
+    assert!(unknown_time > Duration::from_millis(2), "{unknown_time:?}");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn hashing_runs_off_the_async_workers() {
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    // One worker thread: if argon2 ran on it, this task could not run meanwhile.
+    let ticks = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (t, d) = (ticks.clone(), done.clone());
+    let ticker = tokio::spawn(async move {
+        while !d.load(Ordering::SeqCst) {
+            t.fetch_add(1, Ordering::SeqCst);
+            tokio::task::yield_now().await;
+        }
+    });
+    tokio::task::yield_now().await;
+    let before = ticks.load(Ordering::SeqCst);
+    let _ =
+        w.a.login_with_password(
+            w.firm.id,
+            "jane@example.com",
+            "some wrong password",
+            None,
+            &from_ip(5),
+        )
+        .await;
+    let during = ticks.load(Ordering::SeqCst) - before;
+    done.store(true, Ordering::SeqCst);
+    ticker.await.unwrap();
+    assert!(
+        during > 10,
+        "the async worker kept running other tasks during the hash ({during} ticks)"
+    );
+}
+
+#[tokio::test]
+async fn mail_goes_to_the_stored_address_never_the_typed_one() {
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    let invitation = Invitation {
+        email: "kelvin@example.com".into(),
+        first_name: "Kelvin".into(),
+        client_ids: vec![w.client1.id],
+        permissions: Permissions::ALL,
+    };
+    w.a.invite(&w.staff, invitation).await.unwrap();
+    // U+212A KELVIN SIGN: canonicalises onto the stored contact ...
+    let typed = "\u{212a}ELVIN@Example.COM";
+    w.a.request_login_link(w.firm.id, typed, None, &from_ip(6))
+        .await
+        .unwrap();
+    w.a.settle().await;
+    // ... but the mail goes to the address as stored, and nowhere else.
+    let sent = w.outbox.last_to("kelvin@example.com").unwrap();
+    assert_eq!(sent.message.kind, MessageKind::Login);
+    assert!(w.outbox.entries().iter().all(|e| e.to() != typed));
+}
+
+#[tokio::test]
+async fn the_login_email_carries_a_link_and_an_independent_code() {
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    w.a.request_login_link(w.firm.id, "jane@example.com", None, &from_ip(7))
+        .await
+        .unwrap();
+    w.a.settle().await;
+    let mail = w.outbox.last_to("jane@example.com").unwrap();
+    let link = &mail.message.links[0];
+    assert!(
+        link.starts_with("https://portal.acme.example/portal/auth/link/"),
+        "{link}"
+    );
+    assert!(mail.text().contains(link.as_str()));
+    let code = code_in(mail.text()).expect("a 6-digit code");
+    let portal_core::notify::Channel::Email(email) = &mail.message.channel else {
+        panic!("email")
+    };
+    assert!(email.html.contains(&code) && email.html.contains(link.as_str()));
+    // A scanner burns the link; the code from the same email still logs in.
+    let token = link.rsplit('/').next().unwrap();
+    w.a.redeem_magic_link(w.firm.id, token, None, None, &from_ip(8))
+        .await
+        .unwrap();
+    let challenge = code_challenge_for(&Token::parse(token).unwrap()).expose_secret();
+    let login =
+        w.a.verify_login_code(w.firm.id, &challenge, &code, None, &from_ip(7))
+            .await
+            .unwrap();
+    assert_eq!(login.session.contact_id, w.jane.id);
+}
+
+#[tokio::test]
+async fn names_are_escaped_in_html_and_kept_out_of_headers() {
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    let invitation = Invitation {
+        email: "eve@example.com".into(),
+        first_name: "<img src=x onerror=alert(1)>".into(),
+        client_ids: vec![w.client1.id],
+        permissions: Permissions::ALL,
+    };
+    w.a.invite(&w.staff, invitation).await.unwrap();
+    w.a.settle().await;
+    let mail = w.outbox.last_to("eve@example.com").unwrap();
+    let portal_core::notify::Channel::Email(email) = &mail.message.channel else {
+        panic!("email")
+    };
+    assert!(!email.html.contains("<img"), "{}", email.html);
+    assert!(email.html.contains("&lt;img src=x onerror=alert(1)&gt;"));
+    assert!(!email.subject.contains('\n') && !email.from.contains('\n'));
+}
+
+#[tokio::test]
+async fn login_emails_are_throttled_per_canonical_address_with_the_same_answer() {
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    let variants = [
+        "jane@example.com",
+        "JANE@example.com",
+        " jane@EXAMPLE.com",
+        "Jane@Example.Com",
+        "jane@example.COM",
+        "jAnE@example.com",
+        "JANE@EXAMPLE.COM",
+    ];
+    for (i, v) in variants.iter().enumerate() {
+        // Every request gets the same kind of answer, throttled or not.
+        w.a.request_login_link(w.firm.id, v, None, &from_ip(10 + i as u8))
+            .await
+            .unwrap();
+    }
+    w.a.settle().await;
+    assert_eq!(
+        w.outbox
+            .to("jane@example.com")
+            .iter()
+            .filter(|m| m.message.kind == MessageKind::Login)
+            .count(),
+        5
+    );
+    w.advance(Duration::from_secs(15 * 60));
+    w.a.request_login_link(w.firm.id, "jane@example.com", None, &from_ip(30))
+        .await
+        .unwrap();
+    w.a.settle().await;
+    assert_eq!(
+        w.outbox
+            .to("jane@example.com")
+            .iter()
+            .filter(|m| m.message.kind == MessageKind::Login)
+            .count(),
+        6
+    );
+}
+
+#[tokio::test]
+async fn login_requests_are_throttled_per_ip() {
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    let ip = from_ip(99);
+    for i in 0..100 {
+        w.a.request_login_link(w.firm.id, &format!("someone{i}@example.com"), None, &ip)
+            .await
+            .unwrap();
+    }
+    w.a.request_login_link(w.firm.id, "jane@example.com", None, &ip)
+        .await
+        .unwrap();
+    w.a.settle().await;
+    assert!(
+        w.outbox
+            .to("jane@example.com")
+            .iter()
+            .all(|m| m.message.kind != MessageKind::Login),
+        "the 101st request from one IP does nothing"
+    );
+    w.a.request_login_link(w.firm.id, "jane@example.com", None, &from_ip(100))
+        .await
+        .unwrap();
+    w.a.settle().await;
+    assert!(
+        w.outbox
+            .to("jane@example.com")
+            .iter()
+            .any(|m| m.message.kind == MessageKind::Login),
+        "another IP is not affected"
+    );
+}
+
+#[tokio::test]
+async fn security_events_are_in_a_verifiable_audit_chain() {
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    let login = w.login(w.jane.id).await;
+    let token = w.link(w.jane.id).await;
+    w.a.redeem_magic_link(w.firm.id, "x", None, None, &from_ip(1))
+        .await
+        .unwrap_err();
+    w.a.suspend_contact(&w.staff, w.jane.id).await.unwrap();
+    w.a.redeem_magic_link(w.firm.id, &token, None, None, &from_ip(1))
+        .await
+        .unwrap_err();
+    let log =
+        w.a.audit_log(&w.staff, Some(w.jane.id), 0, 1000)
+            .await
+            .unwrap();
+    let actions: Vec<AuditAction> = log.iter().map(|e| e.entry.action).collect();
+    for expected in [
+        AuditAction::Invited,
+        AuditAction::GrantChanged,
+        AuditAction::LinkIssued,
+        AuditAction::LinkRedeemed,
+        AuditAction::ContactSuspended,
+        AuditAction::LinkRefused,
+    ] {
+        assert!(
+            actions.contains(&expected),
+            "{expected:?} missing from {actions:?}"
+        );
+    }
+    let staff_entry = log
+        .iter()
+        .find(|e| e.entry.action == AuditAction::ContactSuspended)
+        .unwrap();
+    assert_eq!(staff_entry.entry.actor.to_stored(), "staff:alice");
+    let access = w.a.access_log(&w.staff, w.jane.id, 10).await.unwrap();
+    assert_eq!(access.len(), 1);
+    assert!(
+        access[0]
+            .entry
+            .detail
+            .contains(&login.session.id.to_string())
+    );
+    assert_eq!(w.a.verify_audit_chain(w.firm.id).await.unwrap(), Ok(()));
+}
