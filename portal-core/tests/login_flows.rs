@@ -79,6 +79,7 @@ async fn unknown_address_requests_make_the_same_store_calls_as_known_ones() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[allow(clippy::disallowed_methods)] // measures the real time an argon2 hash takes
 async fn password_login_of_an_unknown_address_costs_the_same_calls_and_a_hash() {
     let (w, rec) = recorded_world().await;
     let firm = w.firm.id;
