@@ -1,7 +1,71 @@
-//! The axum adapter of Portal: a thin translation of portal-core's framework-neutral
-//! HTTP layer. It lands with the web adapter work.
+//! # portal-axum
+//!
+//! The axum 0.8 face of Portal: a thin translation of `portal_core::web`, which holds
+//! every route and rule.
+//!
+//! - [`router`] serves the portal under its mount path (`/portal`), [`staff_router`]
+//!   the staff JSON API (`/admin/api`);
+//! - [`PortalLayer`] lets the host's own handlers use the session through the
+//!   [`CurrentContact`] and [`MaybeContact`] extractors: the session is verified lazily
+//!   (a route that does not ask pays nothing), and a renewed session's cookie and the
+//!   security headers are set on the way out.
+//!
+//! ```no_run
+//! use axum::{Router, routing::get};
+//! use portal_axum::{CurrentContact, PortalLayer};
+//! # async fn demo(web: portal_core::web::PortalWeb) {
+//! async fn dashboard(contact: CurrentContact) -> String {
+//!     format!("client {}", contact.active_client())
+//! }
+//! let app: Router = Router::new()
+//!     .route("/dashboard", get(dashboard))
+//!     .merge(portal_axum::router(web.clone()))
+//!     .merge(portal_axum::staff_router(web.clone()))
+//!     .layer(PortalLayer::new(web));
+//! # }
+//! ```
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
-pub use portal_core::Portal;
+mod convert;
+mod extract;
+mod layer;
+
+pub use extract::{CurrentContact, MaybeContact};
+pub use layer::{PortalLayer, PortalService};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::response::Response;
+use axum::routing::any;
+use portal_core::web::PortalWeb;
+
+/// The portal's routes under its mount path, e.g. `/portal` and `/portal/...`.
+pub fn router<S: Clone + Send + Sync + 'static>(web: PortalWeb) -> Router<S> {
+    let mount = web.mount_path().to_owned();
+    Router::new()
+        .route(&mount, any(portal))
+        .route(&format!("{mount}/"), any(portal))
+        .route(&format!("{mount}/{{*rest}}"), any(portal))
+        .with_state(web)
+}
+
+/// The staff API under its mount path (e.g. `/admin/api/...`), if configured with
+/// `PortalWebBuilder::staff_api`.
+pub fn staff_router<S: Clone + Send + Sync + 'static>(web: PortalWeb) -> Router<S> {
+    let mount = web.staff_mount_path().to_owned();
+    Router::new()
+        .route(&format!("{mount}/{{*rest}}"), any(staff))
+        .with_state(web)
+}
+
+async fn portal(State(web): State<PortalWeb>, req: Request) -> Response {
+    let req = convert::request(&web, req).await;
+    convert::response(web.handle(req).await)
+}
+
+async fn staff(State(web): State<PortalWeb>, req: Request) -> Response {
+    let req = convert::request(&web, req).await;
+    convert::response(web.handle_staff(req).await)
+}

@@ -179,6 +179,35 @@ impl fmt::Display for PublicUrl {
     }
 }
 
+/// What is needed to create a firm.
+#[derive(Clone, Debug)]
+pub struct NewFirm {
+    /// Its name.
+    pub name: String,
+    /// Its public base URL.
+    pub public_url: PublicUrl,
+    /// Its branding.
+    pub branding: Branding,
+    /// Its own sender address, if any.
+    pub mail_from: Option<EmailAddress>,
+}
+
+impl crate::Portal {
+    /// Creates a firm.
+    pub async fn create_firm(&self, new: NewFirm) -> Result<Firm, crate::staff::StaffError> {
+        let firm = Firm {
+            id: FirmId::generate(self.secrets())?,
+            name: crate::contact::clean_name(&new.name)?,
+            public_url: new.public_url,
+            branding: new.branding,
+            mail_from: new.mail_from,
+            created_at: self.now(),
+        };
+        self.store().insert_firm(&firm).await?;
+        Ok(firm)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,34 +256,5 @@ mod tests {
         for bad in ["a1b2c3", "#a1b2c", "#a1b2c3;x", "red", "#ggg000"] {
             assert!(AccentColour::parse(bad).is_err(), "{bad}");
         }
-    }
-}
-
-/// What is needed to create a firm.
-#[derive(Clone, Debug)]
-pub struct NewFirm {
-    /// Its name.
-    pub name: String,
-    /// Its public base URL.
-    pub public_url: PublicUrl,
-    /// Its branding.
-    pub branding: Branding,
-    /// Its own sender address, if any.
-    pub mail_from: Option<EmailAddress>,
-}
-
-impl crate::Portal {
-    /// Creates a firm.
-    pub async fn create_firm(&self, new: NewFirm) -> Result<Firm, crate::staff::StaffError> {
-        let firm = Firm {
-            id: FirmId::generate(self.secrets())?,
-            name: crate::contact::clean_name(&new.name)?,
-            public_url: new.public_url,
-            branding: new.branding,
-            mail_from: new.mail_from,
-            created_at: self.now(),
-        };
-        self.store().insert_firm(&firm).await?;
-        Ok(firm)
     }
 }

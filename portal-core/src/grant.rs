@@ -110,6 +110,25 @@ pub struct Grant {
     pub granted_at: Timestamp,
 }
 
+impl crate::Portal {
+    /// The clients a contact holds grants to, with the permissions on each, oldest
+    /// grant first. Clients outside the contact's firm are never returned.
+    pub async fn granted_clients(
+        &self,
+        contact: &crate::contact::Contact,
+    ) -> Result<Vec<(crate::client::Client, Permissions)>, crate::InternalError> {
+        let mut out = Vec::new();
+        for grant in self.store().grants(contact.id).await? {
+            if let Some(client) = self.store().client(grant.client_id).await?
+                && client.firm_id == contact.firm_id
+            {
+                out.push((client, grant.permissions));
+            }
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

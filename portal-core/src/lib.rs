@@ -87,6 +87,7 @@ pub mod staff;
 pub mod store;
 pub mod throttle;
 pub mod token;
+pub mod web;
 
 #[cfg(feature = "testing")]
 pub mod testing;

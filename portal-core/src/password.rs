@@ -235,9 +235,16 @@ impl Portal {
     }
 
     /// Whether a password link can be used (for the GET of its form); consumes nothing.
-    pub async fn check_password_link(&self, firm: FirmId, token: &str) -> Result<(), LoginError> {
+    /// Returns the owner's address, for the form's `username` field (password managers).
+    pub async fn check_password_link(
+        &self,
+        firm: FirmId,
+        token: &str,
+    ) -> Result<EmailAddress, LoginError> {
         let token = Token::parse(token).map_err(|_| LoginError::PasswordLinkInvalid)?;
-        self.password_link_owner(firm, &token).await.map(|_| ())
+        self.password_link_owner(firm, &token)
+            .await
+            .map(|c| c.email)
     }
 
     /// Sets a password through a link: checks it (a refused password leaves the link

@@ -1,0 +1,51 @@
+//! The example portal on axum.
+//!
+//! Run with `cargo run -p axum-portal` (SQLite file `portal.db` in the working folder,
+//! demo data, emails readable at `/dev/outbox`). Settings: `PORTAL_ADDR`,
+//! `DATABASE_URL` (`sqlite:...`, `postgres://...`, `memory:`), `PORTAL_PUBLIC_URL`,
+//! `PORTAL_ADMIN_TOKEN`, `PORTAL_DEMO=0`.
+
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::http::header;
+use axum::routing::get;
+use portal_axum::PortalLayer;
+use portal_core::firm::PublicUrl;
+use portal_example::{Config, banner, build, init_logging, outbox_json};
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    init_logging();
+    let config = Config::from_env()?;
+    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let bound = format!("http://{}", listener.local_addr()?);
+    let public = PublicUrl::parse(config.public_url.as_deref().unwrap_or(&bound))?;
+    let app = build(&config, public).await?;
+
+    let mut router = Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .merge(portal_axum::router(app.web.clone()))
+        .merge(portal_axum::staff_router(app.web.clone()));
+    if let Some(outbox) = app.outbox.clone() {
+        router = router.route(
+            "/dev/outbox",
+            get(move || {
+                let body = outbox_json(&outbox);
+                async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+            }),
+        );
+    }
+    let router = router.layer(PortalLayer::new(app.web.clone()));
+    println!("{}", banner(&app, &bound));
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
+    app.web.portal().settle().await;
+    Ok(())
+}

@@ -1,0 +1,183 @@
+//! What the two example servers share, so that they differ only in the framework:
+//! configuration from the environment (SPEC section 6), the store, the firm and its
+//! demo data, the staff authenticator, the dev outbox and `/healthz`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod config;
+mod demo;
+
+pub use config::{Config, ConfigError};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use portal_core::firm::{Branding, Firm, PublicUrl};
+use portal_core::id::{FirmId, StaffId};
+use portal_core::notify::DevOutbox;
+use portal_core::token::Token;
+use portal_core::web::{BearerToken, CookieSecurity, PortalWeb};
+use portal_core::{MemoryStore, Portal, Store};
+
+/// A running example: the HTTP layer, the outbox (demo mode), what to print.
+#[derive(Debug)]
+pub struct App {
+    /// The portal's HTTP layer, for the adapter.
+    pub web: PortalWeb,
+    /// The outbox served at `/dev/outbox` in demo mode.
+    pub outbox: Option<DevOutbox>,
+    /// The staff API token.
+    pub admin_token: String,
+}
+
+/// The firm of the example: one fixed id, so a restart on the same database finds it.
+const FIRM_ID: FirmId = FirmId::from_bytes(*b"portal-example-f");
+
+/// Starts logging to stderr at INFO (or `RUST_LOG`-free: the examples keep it simple).
+pub fn init_logging() {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Opens the store named by `database_url`: `memory:` is the in-memory store.
+pub async fn open_store(database_url: &str) -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
+    if database_url == "memory:" {
+        return Ok(Arc::new(MemoryStore::new()));
+    }
+    Err(format!("unsupported DATABASE_URL {database_url:?} (this build knows memory:)").into())
+}
+
+/// Builds the portal for `config`, whose public URL is final (the listener is bound).
+pub async fn build(
+    config: &Config,
+    public_url: PublicUrl,
+) -> Result<App, Box<dyn std::error::Error>> {
+    let store = open_store(&config.database_url).await?;
+    let outbox = DevOutbox::new();
+    let portal = Portal::builder_shared(store.clone())
+        .delivery(outbox.clone())
+        .build()?;
+    ensure_firm(&portal, &public_url).await?;
+    if config.demo {
+        demo::seed(&portal, FIRM_ID).await?;
+    }
+    let admin_token = match &config.admin_token {
+        Some(t) => t.clone(),
+        None => Token::generate(portal.secrets())?.expose_secret(),
+    };
+    let cookies = if public_url.is_https() {
+        CookieSecurity::Secure
+    } else {
+        tracing::warn!(
+            "PORTAL_PUBLIC_URL is plain http: cookies without Secure, for local development only"
+        );
+        CookieSecurity::InsecureLocalDevelopment
+    };
+    let web = PortalWeb::builder(portal.clone(), FIRM_ID)
+        .cookies(cookies)
+        .staff_api(
+            "/admin/api",
+            BearerToken::new(admin_token.clone(), StaffId::new("admin")?),
+        )
+        .build()
+        .await?;
+    spawn_purge(portal);
+    Ok(App {
+        web,
+        outbox: config.demo.then_some(outbox),
+        admin_token,
+    })
+}
+
+async fn ensure_firm(
+    portal: &Portal,
+    public_url: &PublicUrl,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let store = portal.store();
+    match store.firm(FIRM_ID).await? {
+        Some(mut firm) if firm.public_url != *public_url => {
+            firm.public_url = public_url.clone();
+            store.update_firm(&firm).await?;
+        }
+        Some(_) => {}
+        None => {
+            let firm = Firm {
+                id: FIRM_ID,
+                name: "Acme Accounting".into(),
+                public_url: public_url.clone(),
+                branding: Branding {
+                    display_name: "Acme Accounting · Client Portal".into(),
+                    welcome_message: "Here is what we need from you this month.".into(),
+                    ..Branding::default()
+                },
+                mail_from: None,
+                created_at: portal.now(),
+            };
+            store.insert_firm(&firm).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Purges expired rows every five minutes, in bounded batches.
+fn spawn_purge(portal: Portal) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            loop {
+                match portal
+                    .store()
+                    .purge_expired(portal.now(), Duration::from_secs(3600), 1000)
+                    .await
+                {
+                    Ok(r) if r.more => continue,
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "purge failed");
+                        break;
+                    }
+                }
+            }
+        }
+    });
+}
+
+/// `GET /dev/outbox`: every message sent, as JSON (to, subject, text, links, kind).
+#[must_use]
+pub fn outbox_json(outbox: &DevOutbox) -> String {
+    let list: Vec<serde_json::Value> = outbox
+        .entries()
+        .iter()
+        .map(|e| {
+            serde_json::json!({
+                "to": e.to(),
+                "subject": e.subject(),
+                "text": e.text(),
+                "links": e.message.links,
+                "kind": e.message.kind,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(list).to_string()
+}
+
+/// The lines printed at start.
+#[must_use]
+pub fn banner(app: &App, url: &str) -> String {
+    let mut s = format!(
+        "Portal is running at {url}{}/login\nStaff API: {url}/admin/api (Authorization: Bearer {})\n",
+        app.web.mount_path(),
+        app.admin_token
+    );
+    if app.outbox.is_some() {
+        s.push_str(&format!(
+            "Demo mode: log in as {} or {}; read the emails at {url}/dev/outbox\n",
+            demo::MERGED_CONTACT,
+            demo::SINGLE_CONTACT
+        ));
+    }
+    s
+}

@@ -1,0 +1,85 @@
+//! axum's request and response to and from the neutral ones.
+
+use std::net::SocketAddr;
+
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use http_body_util::BodyExt as _;
+use portal_core::web::{self, PortalWeb};
+
+/// The neutral request of `parts`, without body.
+pub(crate) fn head(parts: &Parts) -> web::Request {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    web::Request::from_parts(
+        parts.method.as_str(),
+        parts.uri.path(),
+        parts.uri.query(),
+        parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes())),
+        peer,
+    )
+}
+
+/// The neutral request, with at most the body limit read; a longer body is not read
+/// further and marked oversized (answered 413).
+pub(crate) async fn request(web: &PortalWeb, req: Request) -> web::Request {
+    let (parts, mut body) = req.into_parts();
+    let mut out = head(&parts);
+    let limit = web.body_limit(&out);
+    if out.declared_length().is_some_and(|n| n > limit) {
+        out.oversized = true;
+        return out;
+    }
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            // A broken upload is not a request we can answer about its content.
+            out.oversized = true;
+            return out;
+        };
+        if let Some(data) = frame.data_ref() {
+            if out.body.len() + data.len() > limit {
+                out.oversized = true;
+                out.body.clear();
+                return out;
+            }
+            out.body.extend_from_slice(data);
+        }
+    }
+    out
+}
+
+/// An axum response from a neutral one.
+pub(crate) fn response(resp: web::Response) -> Response {
+    let mut out = Response::new(Body::from(resp.body));
+    *out.status_mut() =
+        StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    append_headers(out.headers_mut(), resp.headers);
+    out
+}
+
+/// Appends neutral headers; names and values Portal builds are always valid, anything
+/// else is dropped rather than risking a panic.
+pub(crate) fn append_headers(map: &mut axum::http::HeaderMap, headers: Vec<(String, String)>) {
+    for (name, value) in headers {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
+            map.append(n, v);
+        }
+    }
+}
+
+/// Appends neutral headers the response does not set already (`set-cookie` always).
+pub(crate) fn append_missing(map: &mut axum::http::HeaderMap, headers: Vec<(String, String)>) {
+    let missing = headers
+        .into_iter()
+        .filter(|(n, _)| n == "set-cookie" || !map.contains_key(n.as_str()))
+        .collect();
+    append_headers(map, missing);
+}

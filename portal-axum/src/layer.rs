@@ -1,0 +1,85 @@
+//! The one middleware: makes the portal available to extractors and, on the way out,
+//! adds the renewed session cookie and the security headers to responses that used
+//! the session.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use axum::extract::Request;
+use axum::response::Response;
+use portal_core::session::Authenticated;
+use portal_core::web::PortalWeb;
+
+/// What the layer shares with the extractors of one request: the portal, and the
+/// session once an extractor verified it.
+#[derive(Clone, Debug)]
+pub(crate) struct Slot {
+    pub(crate) web: PortalWeb,
+    pub(crate) session: Arc<Mutex<Option<Option<Arc<Authenticated>>>>>,
+}
+
+/// A `tower::Layer` that wires the portal into the host's routes.
+#[derive(Clone, Debug)]
+pub struct PortalLayer {
+    web: PortalWeb,
+}
+
+impl PortalLayer {
+    /// The layer for `web`.
+    #[must_use]
+    pub fn new(web: PortalWeb) -> Self {
+        PortalLayer { web }
+    }
+}
+
+impl<S> tower_layer::Layer<S> for PortalLayer {
+    type Service = PortalService<S>;
+    fn layer(&self, inner: S) -> PortalService<S> {
+        PortalService {
+            inner,
+            web: self.web.clone(),
+        }
+    }
+}
+
+/// The service [`PortalLayer`] produces.
+#[derive(Clone, Debug)]
+pub struct PortalService<S> {
+    inner: S,
+    web: PortalWeb,
+}
+
+impl<S> tower_service::Service<Request> for PortalService<S>
+where
+    S: tower_service::Service<Request, Response = Response> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        let slot = Slot {
+            web: self.web.clone(),
+            session: Arc::new(Mutex::new(None)),
+        };
+        req.extensions_mut().insert(slot.clone());
+        let fut = self.inner.call(req);
+        Box::pin(async move {
+            let mut resp = fut.await?;
+            // Only a response whose handler looked at the session carries its headers.
+            let verified = slot.session.lock().ok().and_then(|s| s.clone());
+            if let Some(auth) = verified {
+                let headers = slot.web.session_headers(auth.as_deref());
+                crate::convert::append_missing(resp.headers_mut(), headers);
+            }
+            Ok(resp)
+        })
+    }
+}

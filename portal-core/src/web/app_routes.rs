@@ -1,0 +1,163 @@
+//! The portal a logged-in contact uses: the page, and the client API under `/api`.
+
+use super::Ctx;
+use super::errors::WebError;
+use super::html::{Html, html};
+use super::http::{Form, Response};
+use crate::client::Client;
+use crate::contact::Contact;
+use crate::grant::Permissions;
+use crate::id::ClientId;
+use crate::session::Authenticated;
+
+type Answer = Result<Response, WebError>;
+
+/// The contact behind a session, and what it may see.
+struct Me {
+    contact: Contact,
+    clients: Vec<(Client, Permissions)>,
+}
+
+impl Me {
+    fn active<'a>(&'a self, auth: &Authenticated) -> Option<&'a (Client, Permissions)> {
+        self.clients
+            .iter()
+            .find(|(c, _)| c.id == auth.session.active_client)
+    }
+}
+
+async fn me(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Me, WebError> {
+    let portal = ctx.web.portal();
+    let contact = portal
+        .store()
+        .contact(auth.session.contact_id)
+        .await?
+        .ok_or(WebError::Unauthenticated)?;
+    let clients = portal.granted_clients(&contact).await?;
+    Ok(Me { contact, clients })
+}
+
+pub(super) async fn home(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
+    if segments != [""] {
+        return Err(WebError::NotFound);
+    }
+    if ctx.req.method != "GET" {
+        return Err(WebError::MethodNotAllowed);
+    }
+    let Some(auth) = ctx.auth.as_ref() else {
+        return Ok(Response::see_other(&format!(
+            "{}/login?next={}/",
+            ctx.mount(),
+            ctx.mount()
+        )));
+    };
+    let me = me(ctx, auth).await?;
+    let Some((active, _)) = me.active(auth) else {
+        return Err(WebError::Unauthenticated);
+    };
+    let switcher = if me.clients.len() > 1 {
+        let mut options = Html::default();
+        for (c, _) in &me.clients {
+            let selected = if c.id == active.id {
+                Html::trusted(" selected")
+            } else {
+                Html::default()
+            };
+            options.push(html!(
+                "<option value=\"{}\"{}>{}</option>",
+                c.id,
+                selected,
+                c.name
+            ));
+        }
+        html!(
+            "<form method=\"post\" action=\"{}/api/switch\" class=\"row\">\
+             <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+             <label for=\"client\" class=\"muted\">Business</label>\
+             <select id=\"client\" name=\"client_id\">{}</select>\
+             <button type=\"submit\" class=\"secondary\">Switch</button></form>",
+            ctx.mount(),
+            auth.csrf_token(),
+            options
+        )
+    } else {
+        Html::default()
+    };
+    let welcome = &ctx.firm.branding.welcome_message;
+    let welcome = if welcome.is_empty() {
+        Html::default()
+    } else {
+        html!("<p>{}</p>", welcome)
+    };
+    let body = html!(
+        "<div class=\"card\"><h1>Hello {}</h1>{}<p class=\"muted\">You are looking at <strong>{}</strong>.</p>{}</div>",
+        me.contact.first_name,
+        welcome,
+        active.name,
+        switcher
+    );
+    Ok(ctx.page(200, "Your portal", body))
+}
+
+pub(super) async fn api(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
+    match (ctx.req.method.as_str(), segments) {
+        ("GET", ["me"]) => api_me(ctx).await,
+        ("POST", ["switch"]) => api_switch(ctx).await,
+        (_, ["me"] | ["switch"]) => Err(WebError::MethodNotAllowed),
+        _ => Err(WebError::NotFound),
+    }
+}
+
+async fn api_me(ctx: &mut Ctx<'_>) -> Answer {
+    let auth = ctx.require_auth()?;
+    let me = me(ctx, auth).await?;
+    let client = |(c, p): &(Client, Permissions)| serde_json::json!({"id": c.id, "name": c.name, "permissions": p});
+    let body = serde_json::json!({
+        "contact_id": me.contact.id,
+        "email": me.contact.email,
+        "first_name": me.contact.first_name,
+        "active_client": me.active(auth).map(client),
+        "clients": me.clients.iter().map(client).collect::<Vec<_>>(),
+        "csrf_token": auth.csrf_token(),
+    });
+    Ok(Response::json(200, &body))
+}
+
+/// A JSON object or a form, whichever the request sent; JSON string fields read like
+/// form fields. The flag says whether it was JSON.
+pub(super) fn json_or_form(ctx: &Ctx<'_>) -> Result<(Form, bool), WebError> {
+    if ctx.req.content_type().as_deref() == Some("application/json") {
+        let value: serde_json::Value = serde_json::from_slice(&ctx.req.body)
+            .map_err(|_| WebError::BadRequest("malformed JSON"))?;
+        let obj = value
+            .as_object()
+            .ok_or(WebError::BadRequest("expected a JSON object"))?;
+        let pairs = obj
+            .iter()
+            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())));
+        return Ok((Form::from_pairs(pairs.collect()), true));
+    }
+    Ok((ctx.form()?, false))
+}
+
+async fn api_switch(ctx: &mut Ctx<'_>) -> Answer {
+    let (form, json) = json_or_form(ctx)?;
+    let auth = ctx.check_csrf(Some(&form))?;
+    let client: ClientId = form
+        .get("client_id")
+        .and_then(|c| c.parse().ok())
+        .ok_or(WebError::NotFound)?;
+    let session = ctx
+        .web
+        .portal()
+        .switch_client(auth, client, &ctx.info)
+        .await?;
+    if json {
+        Ok(Response::json(
+            200,
+            &serde_json::json!({ "active_client": session.active_client }),
+        ))
+    } else {
+        Ok(Response::see_other(&format!("{}/", ctx.mount())))
+    }
+}

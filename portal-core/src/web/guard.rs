@@ -1,0 +1,204 @@
+//! Checks at the edge, once for every route: same-origin for state-changing requests,
+//! the client's IP behind trusted proxies, body size limits, response headers.
+
+use std::net::IpAddr;
+
+use super::http::{Request, Response};
+
+/// Whether a state-changing request comes from the portal's own pages.
+///
+/// `Origin` when the browser sends it (every current browser does on POST), compared
+/// exactly with the public URL's origin; else `Sec-Fetch-Site`, which must say
+/// `same-origin`. A request with neither header is not from a browser page (curl, a
+/// server-side client): no other site can make a browser send it, so it passes; the
+/// session's CSRF token still guards authenticated requests.
+pub(crate) fn same_origin(req: &Request, public_origin: &str) -> bool {
+    if !req.is_state_changing() {
+        return true;
+    }
+    if let Some(origin) = req.header_value("origin") {
+        return origin.eq_ignore_ascii_case(public_origin);
+    }
+    match req.header_value("sec-fetch-site") {
+        Some(site) => site.eq_ignore_ascii_case("same-origin"),
+        None => true,
+    }
+}
+
+/// Proxies whose `X-Forwarded-For` is believed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+/// A proxy entry that is not `ip` or `ip/prefix`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a trusted proxy is an IP address or a CIDR block")]
+pub struct ProxyParseError;
+
+impl TrustedProxies {
+    /// None: the socket's peer is the client (the default).
+    #[must_use]
+    pub fn none() -> Self {
+        TrustedProxies::default()
+    }
+
+    /// Parses a comma-separated list of addresses and CIDR blocks, e.g.
+    /// `10.0.0.0/8, 127.0.0.1, ::1`.
+    pub fn parse(list: &str) -> Result<Self, ProxyParseError> {
+        list.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|entry| {
+                let (ip, prefix) = entry.split_once('/').unwrap_or((entry, ""));
+                let ip: IpAddr = ip.parse().map_err(|_| ProxyParseError)?;
+                let max = if ip.is_ipv4() { 32 } else { 128 };
+                let prefix = if prefix.is_empty() {
+                    max
+                } else {
+                    prefix.parse().map_err(|_| ProxyParseError)?
+                };
+                if prefix > max {
+                    return Err(ProxyParseError);
+                }
+                Ok((ip, prefix))
+            })
+            .collect::<Result<_, _>>()
+            .map(TrustedProxies)
+    }
+
+    fn contains(&self, ip: IpAddr) -> bool {
+        self.0.iter().any(|(net, prefix)| match (net, ip) {
+            (IpAddr::V4(n), IpAddr::V4(a)) => {
+                let mask = u32::MAX.checked_shl(32 - u32::from(*prefix)).unwrap_or(0);
+                u32::from(*n) & mask == u32::from(a) & mask
+            }
+            (IpAddr::V6(n), IpAddr::V6(a)) => {
+                let mask = u128::MAX.checked_shl(128 - u32::from(*prefix)).unwrap_or(0);
+                u128::from(*n) & mask == u128::from(a) & mask
+            }
+            _ => false,
+        })
+    }
+
+    /// The client's address: the socket peer, unless the peer is a trusted proxy; then
+    /// the right-most address in `X-Forwarded-For` that is not itself a trusted proxy
+    /// (the left part of the header is whatever the client chose to send).
+    #[must_use]
+    pub fn client_ip(&self, req: &Request) -> Option<IpAddr> {
+        let peer = req.peer?;
+        if !self.contains(peer) {
+            return Some(peer);
+        }
+        let forwarded: Vec<IpAddr> = req
+            .headers
+            .iter()
+            .filter(|(n, _)| n == "x-forwarded-for")
+            .flat_map(|(_, v)| v.split(','))
+            .map_while(|s| s.trim().parse().ok())
+            .collect();
+        Some(
+            forwarded
+                .into_iter()
+                .rev()
+                .find(|ip| !self.contains(*ip))
+                .unwrap_or(peer),
+        )
+    }
+}
+
+/// Largest bodies accepted, by kind. Larger ones get 413 and change nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BodyLimits {
+    /// Form posts. Default 64 KiB.
+    pub form: usize,
+    /// JSON. Default 1 MiB.
+    pub json: usize,
+}
+
+impl Default for BodyLimits {
+    fn default() -> Self {
+        BodyLimits {
+            form: 64 * 1024,
+            json: 1024 * 1024,
+        }
+    }
+}
+
+/// The Content-Security-Policy of every portal page: nothing but the portal's own
+/// stylesheets, images from https, forms to itself, no framing, no scripts.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// Headers every portal response carries. `no_store` for anything with a token or
+/// portal data (every dynamic response); `hsts` when the public URL is https.
+pub(crate) fn apply_security_headers(resp: &mut Response, no_store: bool, hsts: bool) {
+    resp.set_default_header("x-content-type-options", "nosniff");
+    resp.set_default_header("referrer-policy", "no-referrer");
+    resp.set_default_header("x-frame-options", "DENY");
+    resp.set_default_header("content-security-policy", CSP);
+    if no_store {
+        resp.set_default_header("cache-control", "no-store");
+    }
+    if hsts {
+        resp.set_default_header("strict-transport-security", "max-age=31536000");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origin_rules() {
+        let o = "https://portal.acme.example";
+        let post = |h: &[(&str, &str)]| {
+            h.iter()
+                .fold(Request::new("POST", "/x"), |r, (n, v)| r.header(n, v))
+        };
+        assert!(same_origin(&post(&[("origin", o)]), o));
+        assert!(same_origin(
+            &post(&[("origin", "HTTPS://PORTAL.ACME.EXAMPLE")]),
+            o
+        ));
+        assert!(!same_origin(
+            &post(&[("origin", "https://evil.example")]),
+            o
+        ));
+        assert!(!same_origin(&post(&[("origin", "null")]), o));
+        assert!(!same_origin(
+            &post(&[("origin", "https://portal.acme.example.evil.example")]),
+            o
+        ));
+        assert!(same_origin(&post(&[("sec-fetch-site", "same-origin")]), o));
+        assert!(!same_origin(&post(&[("sec-fetch-site", "cross-site")]), o));
+        assert!(!same_origin(&post(&[("sec-fetch-site", "same-site")]), o));
+        assert!(!same_origin(
+            &post(&[
+                ("origin", "https://evil.example"),
+                ("sec-fetch-site", "same-origin")
+            ]),
+            o
+        ));
+        assert!(same_origin(&post(&[]), o), "not a browser");
+        assert!(same_origin(
+            &Request::new("GET", "/").header("origin", "https://evil.example"),
+            o
+        ));
+    }
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8, ::1").unwrap();
+        let mut r =
+            Request::new("GET", "/").header("x-forwarded-for", "1.2.3.4, 203.0.113.9, 10.1.1.1");
+        r.peer = Some("10.0.0.5".parse().unwrap());
+        assert_eq!(proxies.client_ip(&r), Some("203.0.113.9".parse().unwrap()));
+        r.peer = Some("198.51.100.1".parse().unwrap());
+        assert_eq!(
+            proxies.client_ip(&r),
+            Some("198.51.100.1".parse().unwrap()),
+            "untrusted peer"
+        );
+        assert_eq!(TrustedProxies::none().client_ip(&r), r.peer);
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("example.com").is_err());
+    }
+}

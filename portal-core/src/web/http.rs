@@ -1,0 +1,324 @@
+//! The framework-neutral request and response: what an adapter converts to and from,
+//! in one small module each. Neither `http` 0.2 (actix-web 4) nor `http` 1.x (axum 0.8)
+//! crosses this boundary.
+
+use std::net::IpAddr;
+
+/// The parts of a request the portal reads. Header names are lower-case.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    /// `GET`, `POST`, ... (upper-case).
+    pub method: String,
+    /// The path, percent-encoded as received, without the query.
+    pub path: String,
+    /// The raw query string, without `?`.
+    pub query: String,
+    /// Headers, names lower-cased, in order.
+    pub headers: Vec<(String, String)>,
+    /// The TCP peer's address.
+    pub peer: Option<IpAddr>,
+    /// The body, already limited by [`crate::web::PortalWeb::body_limit`].
+    pub body: Vec<u8>,
+    /// The adapter stopped reading because the body exceeded the limit (answered 413).
+    pub oversized: bool,
+}
+
+impl Request {
+    /// A request with method and path (and query after `?`), for tests and adapters.
+    #[must_use]
+    pub fn new(method: &str, target: &str) -> Self {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        Request {
+            method: method.to_ascii_uppercase(),
+            path: path.to_owned(),
+            query: query.to_owned(),
+            ..Request::default()
+        }
+    }
+
+    /// A request from an adapter's parts. Header values that are not UTF-8 are dropped
+    /// (no header Portal reads may contain other bytes).
+    pub fn from_parts<'a>(
+        method: &str,
+        path: &str,
+        query: Option<&str>,
+        headers: impl Iterator<Item = (&'a str, &'a [u8])>,
+        peer: Option<IpAddr>,
+    ) -> Self {
+        Request {
+            method: method.to_ascii_uppercase(),
+            path: path.to_owned(),
+            query: query.unwrap_or_default().to_owned(),
+            headers: headers
+                .filter_map(|(n, v)| {
+                    Some((
+                        n.to_ascii_lowercase(),
+                        std::str::from_utf8(v).ok()?.to_owned(),
+                    ))
+                })
+                .collect(),
+            peer,
+            body: Vec::new(),
+            oversized: false,
+        }
+    }
+
+    /// The `Content-Length` the client declared, if any.
+    #[must_use]
+    pub fn declared_length(&self) -> Option<usize> {
+        self.header_value("content-length")?.trim().parse().ok()
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    /// Sets the body.
+    #[must_use]
+    pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
+        self.body = body.into();
+        self
+    }
+
+    /// The first value of a header.
+    #[must_use]
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A cookie's value from the `Cookie` headers. When a name appears more than once
+    /// (a cookie planted for a parent domain or path), the first is taken: browsers
+    /// send the most specific first, and `__Host-` cookies cannot be planted.
+    #[must_use]
+    pub fn cookie(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .filter(|(n, _)| n == "cookie")
+            .flat_map(|(_, v)| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.trim_matches('"'))
+    }
+
+    /// The media type of the body (`Content-Type` without parameters), lower-case.
+    #[must_use]
+    pub fn content_type(&self) -> Option<String> {
+        self.header_value("content-type").map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+    }
+
+    /// Whether the method changes state.
+    #[must_use]
+    pub fn is_state_changing(&self) -> bool {
+        !matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+    }
+
+    /// One query parameter.
+    #[must_use]
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        parse_urlencoded(self.query.as_bytes())
+            .ok()?
+            .into_iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v)
+    }
+}
+
+/// A response.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Headers in order; `Set-Cookie` may repeat.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A response with a status and no body.
+    #[must_use]
+    pub fn new(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    /// An HTML page.
+    #[must_use]
+    pub fn html(status: u16, body: String) -> Self {
+        Response::new(status)
+            .with_header("content-type", "text/html; charset=utf-8")
+            .with_body(body.into_bytes())
+    }
+
+    /// A JSON document.
+    #[must_use]
+    pub fn json(status: u16, value: &serde_json::Value) -> Self {
+        Response::new(status)
+            .with_header("content-type", "application/json")
+            .with_body(value.to_string().into_bytes())
+    }
+
+    /// Plain text.
+    #[must_use]
+    pub fn text(status: u16, text: &str) -> Self {
+        Response::new(status)
+            .with_header("content-type", "text/plain; charset=utf-8")
+            .with_body(text.as_bytes().to_vec())
+    }
+
+    /// `303 See Other` to a path of this site.
+    #[must_use]
+    pub fn see_other(location: &str) -> Self {
+        Response::new(303).with_header("location", location)
+    }
+
+    /// Adds a header.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Sets a header unless already present.
+    pub fn set_default_header(&mut self, name: &str, value: &str) {
+        if !self
+            .headers
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            self.headers.push((name.to_owned(), value.to_owned()));
+        }
+    }
+
+    /// Replaces the body.
+    #[must_use]
+    pub fn with_body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// The first value of a header (case-insensitive name).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A body or query that does not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed form data")]
+pub struct FormError;
+
+fn hex(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-decodes one component (`+` is a space); invalid escapes or UTF-8 are errors.
+pub fn percent_decode(s: &[u8], plus_is_space: bool) -> Result<String, FormError> {
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'%' => {
+                let hi = s.get(i + 1).copied().and_then(hex).ok_or(FormError)?;
+                let lo = s.get(i + 2).copied().and_then(hex).ok_or(FormError)?;
+                out.push(hi << 4 | lo);
+                i += 3;
+            }
+            b'+' if plus_is_space => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).map_err(|_| FormError)
+}
+
+/// Parses `application/x-www-form-urlencoded` into pairs, in order.
+pub fn parse_urlencoded(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+    body.split(|&b| b == b'&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let mut it = pair.splitn(2, |&b| b == b'=');
+            let k = percent_decode(it.next().unwrap_or_default(), true)?;
+            let v = percent_decode(it.next().unwrap_or_default(), true)?;
+            Ok((k, v))
+        })
+        .collect()
+}
+
+/// A parsed form: the first value of each field.
+#[derive(Debug, Default)]
+pub struct Form(Vec<(String, String)>);
+
+impl Form {
+    /// Parses a form body.
+    pub fn parse(body: &[u8]) -> Result<Form, FormError> {
+        parse_urlencoded(body).map(Form)
+    }
+
+    pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Form {
+        Form(pairs)
+    }
+
+    /// A field's first value.
+    #[must_use]
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms_decode_strictly() {
+        let f = Form::parse(b"email=jane%40example.com&next=%2Fportal%2Fx&a+b=c+d").unwrap();
+        assert_eq!(f.get("email"), Some("jane@example.com"));
+        assert_eq!(f.get("next"), Some("/portal/x"));
+        assert_eq!(f.get("a b"), Some("c d"));
+        assert!(Form::parse(b"x=%zz").is_err());
+        assert!(Form::parse(b"x=%ff%fe").is_err(), "not UTF-8");
+        assert!(Form::parse(b"x=%4").is_err());
+    }
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let r = Request::new("GET", "/").header("Cookie", "a=1; __Host-portal_session=xyz; b=2");
+        assert_eq!(r.cookie("__Host-portal_session"), Some("xyz"));
+        assert_eq!(r.cookie("portal_session"), None);
+        assert_eq!(r.cookie("b"), Some("2"));
+    }
+}

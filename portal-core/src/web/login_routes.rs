@@ -1,0 +1,388 @@
+//! The login routes of SPEC section 6: pages and form posts, no JSON.
+
+use super::cookies::PortalCookie;
+use super::errors::{WebError, status_and_message};
+use super::html::{Html, html};
+use super::http::{Form, Response};
+use super::{Ctx, pages};
+use crate::login::{LinkProblem, LoginError, LoginSuccess};
+use crate::magic_link::code_challenge_for;
+use crate::personal_link::PersonalLinkView;
+use crate::session::time_left;
+use crate::token::Token;
+
+type Answer = Result<Response, WebError>;
+
+pub(super) async fn route(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
+    let method = ctx.req.method.as_str();
+    match (method, segments) {
+        ("GET", ["login"]) => Ok(login_page(ctx, 200, Html::default())),
+        ("POST", ["login", "link"]) => request_link(ctx).await,
+        ("POST", ["login", "code"]) => request_code(ctx).await,
+        ("POST", ["login", "code", "verify"]) => verify_code(ctx).await,
+        ("POST", ["login", "code", "resend"]) => resend_code(ctx).await,
+        ("POST", ["login", "password"]) => password_login(ctx).await,
+        ("GET", ["auth", "link", token]) => Ok(confirm_link(ctx, token)),
+        ("POST", ["auth", "link"]) => redeem_link(ctx).await,
+        ("GET", ["c", token]) => personal_link(ctx, token).await,
+        ("POST", ["c", token]) => personal_link_request(ctx, token).await,
+        ("GET", ["password", "forgot"]) => {
+            Ok(ctx.page(200, "Set a password", pages::forgot_password(ctx.mount())))
+        }
+        ("POST", ["password", "forgot"]) => forgot_password(ctx).await,
+        ("GET", ["password", "set", token]) => {
+            password_form(ctx, token, Html::default(), 200).await
+        }
+        ("POST", ["password", "set", token]) => set_password(ctx, token).await,
+        ("POST", ["logout"]) => logout(ctx).await,
+        (_, ["login" | "auth" | "c" | "password" | "logout", ..]) if known_path(segments) => {
+            Err(WebError::MethodNotAllowed)
+        }
+        _ => Err(WebError::NotFound),
+    }
+}
+
+fn known_path(segments: &[&str]) -> bool {
+    matches!(
+        segments,
+        ["login"]
+            | ["login", "link" | "code" | "password"]
+            | ["login", "code", "verify" | "resend"]
+            | ["auth", "link"]
+            | ["auth", "link", _]
+            | ["c", _]
+            | ["password", "forgot"]
+            | ["password", "set", _]
+            | ["logout"]
+    )
+}
+
+fn field<'f>(form: &'f Form, name: &str) -> &'f str {
+    form.get(name).unwrap_or_default()
+}
+
+fn login_page(ctx: &Ctx<'_>, status: u16, message: Html) -> Response {
+    let next = ctx.req.query_param("next");
+    let notice = match ctx.req.query_param("notice").as_deref() {
+        Some("password_set") => pages::notice("Your password is saved. Log in with it.", false),
+        Some("logged_out") => pages::notice("You are logged out.", false),
+        _ => Html::default(),
+    };
+    let message = html!("{}{}", notice, message);
+    ctx.page(
+        status,
+        "Log in",
+        pages::login(ctx.mount(), next.as_deref(), message),
+    )
+}
+
+/// The page for a failed login step: the error, the form that lets the person go on.
+fn failed(ctx: &Ctx<'_>, e: LoginError, again: impl FnOnce(Html) -> Html) -> Answer {
+    let err = WebError::from(e);
+    if let WebError::Internal(_) = err {
+        return Err(err);
+    }
+    let (status, message) = status_and_message(&err);
+    Ok(ctx.page(status, "Log in", again(pages::notice(&message, true))))
+}
+
+fn binding_cookie(ctx: &Ctx<'_>, binding: &Token) -> (String, String) {
+    let ttl = ctx.web.portal().policy(ctx.firm.id).binding_cookie_ttl;
+    ctx.set_cookie(PortalCookie::LoginBinding, &binding.expose_secret(), ttl)
+}
+
+async fn request_link(ctx: &mut Ctx<'_>) -> Answer {
+    let form = ctx.form()?;
+    let next = form.get("next");
+    match ctx
+        .web
+        .portal()
+        .request_login_link(ctx.firm.id, field(&form, "email"), next, &ctx.info)
+        .await
+    {
+        Ok(requested) => {
+            let mut resp = ctx.page(200, "Check your email", pages::check_email(ctx.mount()));
+            resp.headers.push(binding_cookie(ctx, &requested.binding));
+            Ok(resp)
+        }
+        Err(e) => failed(ctx, e, |msg| pages::login(ctx.mount(), next, msg)),
+    }
+}
+
+async fn request_code(ctx: &mut Ctx<'_>) -> Answer {
+    let form = ctx.form()?;
+    let next = form.get("next");
+    match ctx
+        .web
+        .portal()
+        .request_login_code(ctx.firm.id, field(&form, "email"), next, &ctx.info)
+        .await
+    {
+        Ok(requested) => {
+            let body = pages::code_entry(
+                ctx.mount(),
+                &requested.challenge.expose_secret(),
+                Html::default(),
+            );
+            Ok(ctx.page(200, "Enter your code", body))
+        }
+        Err(e) => failed(ctx, e, |msg| pages::login(ctx.mount(), next, msg)),
+    }
+}
+
+/// A successful login: the new session's cookie, the binding cookie gone, and off to
+/// `next` (already confined to the portal) or the portal's home.
+fn logged_in(ctx: &mut Ctx<'_>, login: LoginSuccess) -> Response {
+    // The session this browser held is gone (rotation): never re-send its cookie.
+    ctx.auth = None;
+    let max_age = time_left(login.session.expires_at(), ctx.web.portal().now());
+    let home = format!("{}/", ctx.mount());
+    let mut resp = Response::see_other(login.next.as_deref().unwrap_or(&home));
+    resp.headers
+        .push(ctx.set_cookie(PortalCookie::Session, &login.token.expose_secret(), max_age));
+    resp.headers
+        .push(ctx.clear_cookie(PortalCookie::LoginBinding));
+    resp
+}
+
+fn current_session(ctx: &Ctx<'_>) -> Option<String> {
+    ctx.cookie(PortalCookie::Session).map(str::to_owned)
+}
+
+async fn verify_code(ctx: &mut Ctx<'_>) -> Answer {
+    let form = ctx.form()?;
+    let challenge = field(&form, "challenge");
+    let session = current_session(ctx);
+    let result = ctx
+        .web
+        .portal()
+        .verify_login_code(
+            ctx.firm.id,
+            challenge,
+            field(&form, "code"),
+            session.as_deref(),
+            &ctx.info,
+        )
+        .await;
+    match result {
+        Ok(login) => Ok(logged_in(ctx, login)),
+        Err(e @ (LoginError::InvalidCode | LoginError::LockedOut)) => {
+            failed(ctx, e, |msg| pages::code_entry(ctx.mount(), challenge, msg))
+        }
+        Err(e) => failed(ctx, e, |msg| {
+            html!("{}{}", msg, pages::request_new_link(ctx.mount()))
+        }),
+    }
+}
+
+async fn resend_code(ctx: &mut Ctx<'_>) -> Answer {
+    let form = ctx.form()?;
+    let challenge = field(&form, "challenge");
+    ctx.web
+        .portal()
+        .resend_login_code(ctx.firm.id, challenge, &ctx.info)
+        .await?;
+    let notice = pages::notice(
+        "If this code request is still open, a new code is on its way.",
+        false,
+    );
+    Ok(ctx.page(
+        200,
+        "Enter your code",
+        pages::code_entry(ctx.mount(), challenge, notice),
+    ))
+}
+
+async fn password_login(ctx: &mut Ctx<'_>) -> Answer {
+    let form = ctx.form()?;
+    let session = current_session(ctx);
+    let result = ctx
+        .web
+        .portal()
+        .login_with_password(
+            ctx.firm.id,
+            field(&form, "email"),
+            field(&form, "password"),
+            session.as_deref(),
+            &ctx.info,
+        )
+        .await;
+    match result {
+        Ok(login) => Ok(logged_in(ctx, login)),
+        Err(e) => failed(ctx, e, |msg| pages::login(ctx.mount(), None, msg)),
+    }
+}
+
+fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Response {
+    // Only the format is checked: opening the link (a person, a scanner, a preview)
+    // reads and spends nothing.
+    if Token::parse(token).is_err() {
+        let (status, msg) =
+            status_and_message(&WebError::Login(LoginError::Link(LinkProblem::Unknown)));
+        return ctx.page(
+            status,
+            "Log in",
+            html!(
+                "{}{}",
+                pages::notice(&msg, true),
+                pages::request_new_link(ctx.mount())
+            ),
+        );
+    }
+    ctx.page(
+        200,
+        "Log in",
+        pages::link_confirm(ctx.mount(), token, &ctx.firm.name),
+    )
+}
+
+async fn redeem_link(ctx: &mut Ctx<'_>) -> Answer {
+    let form = ctx.form()?;
+    let token = field(&form, "token");
+    let binding = ctx.cookie(PortalCookie::LoginBinding).map(str::to_owned);
+    let session = current_session(ctx);
+    let result = ctx
+        .web
+        .portal()
+        .redeem_magic_link(
+            ctx.firm.id,
+            token,
+            binding.as_deref(),
+            session.as_deref(),
+            &ctx.info,
+        )
+        .await;
+    match result {
+        Ok(login) => Ok(logged_in(ctx, login)),
+        Err(e) => {
+            // A used link (perhaps by a mail scanner) or one that needs the code: offer
+            // to type the code from the same email, which is a separate secret.
+            let code_form = match (&e, Token::parse(token)) {
+                (LoginError::Link(LinkProblem::AlreadyUsed | LinkProblem::NeedsCode), Ok(t)) => {
+                    pages::code_entry(
+                        ctx.mount(),
+                        &code_challenge_for(&t).expose_secret(),
+                        Html::default(),
+                    )
+                }
+                _ => Html::default(),
+            };
+            failed(ctx, e, |msg| {
+                html!(
+                    "{}{}{}",
+                    msg,
+                    code_form,
+                    pages::request_new_link(ctx.mount())
+                )
+            })
+        }
+    }
+}
+
+async fn personal_link(ctx: &mut Ctx<'_>, token: &str) -> Answer {
+    let session_contact = ctx.auth.as_ref().map(|a| a.session.contact_id);
+    match ctx
+        .web
+        .portal()
+        .open_personal_link(ctx.firm.id, token, session_contact)
+        .await?
+    {
+        Some(PersonalLinkView::AlreadyLoggedIn) => {
+            Ok(Response::see_other(&format!("{}/", ctx.mount())))
+        }
+        Some(PersonalLinkView::OfferLogin { masked_email }) => Ok(ctx.page(
+            200,
+            "Welcome",
+            pages::personal_link(ctx.mount(), token, &masked_email),
+        )),
+        None => Ok(ctx.page(
+            404,
+            "Log in",
+            html!(
+                "{}{}",
+                pages::notice("This link is not valid any more.", true),
+                pages::request_new_link(ctx.mount())
+            ),
+        )),
+    }
+}
+
+async fn personal_link_request(ctx: &mut Ctx<'_>, token: &str) -> Answer {
+    let requested = ctx
+        .web
+        .portal()
+        .request_login_link_for_personal_link(ctx.firm.id, token, &ctx.info)
+        .await?;
+    let mut resp = ctx.page(200, "Check your email", pages::check_email(ctx.mount()));
+    resp.headers.push(binding_cookie(ctx, &requested.binding));
+    Ok(resp)
+}
+
+async fn forgot_password(ctx: &mut Ctx<'_>) -> Answer {
+    let form = ctx.form()?;
+    match ctx
+        .web
+        .portal()
+        .request_password_link(ctx.firm.id, field(&form, "email"), &ctx.info)
+        .await
+    {
+        Ok(()) => Ok(ctx.page(200, "Check your email", pages::check_email(ctx.mount()))),
+        Err(e) => failed(ctx, e, |msg| {
+            html!("{}{}", msg, pages::forgot_password(ctx.mount()))
+        }),
+    }
+}
+
+async fn password_form(ctx: &mut Ctx<'_>, token: &str, message: Html, status: u16) -> Answer {
+    match ctx
+        .web
+        .portal()
+        .check_password_link(ctx.firm.id, token)
+        .await
+    {
+        Ok(email) => Ok(ctx.page(
+            status,
+            "Choose a password",
+            pages::set_password(ctx.mount(), token, email.as_str(), message),
+        )),
+        Err(e) => failed(ctx, e, |msg| {
+            html!("{}{}", msg, pages::forgot_password(ctx.mount()))
+        }),
+    }
+}
+
+async fn set_password(ctx: &mut Ctx<'_>, token: &str) -> Answer {
+    let form = ctx.form()?;
+    match ctx
+        .web
+        .portal()
+        .set_password(ctx.firm.id, token, field(&form, "password"), &ctx.info)
+        .await
+    {
+        Ok(()) => {
+            // Every session of the contact is gone, this browser's included.
+            ctx.auth = None;
+            let mut resp =
+                Response::see_other(&format!("{}/login?notice=password_set", ctx.mount()));
+            resp.headers.push(ctx.clear_cookie(PortalCookie::Session));
+            Ok(resp)
+        }
+        Err(LoginError::Password(problem)) => {
+            let msg = pages::notice(&problem.to_string(), true);
+            password_form(ctx, token, msg, 400).await
+        }
+        Err(e) => failed(ctx, e, |msg| {
+            html!("{}{}", msg, pages::forgot_password(ctx.mount()))
+        }),
+    }
+}
+
+async fn logout(ctx: &mut Ctx<'_>) -> Answer {
+    let form = ctx.form()?;
+    let auth = ctx.check_csrf(Some(&form))?;
+    ctx.web.portal().logout(auth, &ctx.info).await?;
+    ctx.auth = None;
+    let mut resp = Response::see_other(&format!("{}/login?notice=logged_out", ctx.mount()));
+    resp.headers.push(ctx.clear_cookie(PortalCookie::Session));
+    Ok(resp)
+}

@@ -1,0 +1,431 @@
+//! The framework-neutral HTTP layer: every route of the portal and of the staff API,
+//! once, as `Request` in and `Response` out. The axum and actix adapters only convert
+//! their request and response types and call [`PortalWeb::handle`] /
+//! [`PortalWeb::handle_staff`].
+//!
+//! Done here, for every route: the same-origin check on state-changing requests, the
+//! CSRF token of authenticated ones, body limits, the client IP behind trusted
+//! proxies, session verification and renewal cookies, and the security headers.
+
+mod app_routes;
+mod cookies;
+mod errors;
+mod guard;
+pub(crate) mod html;
+mod http;
+mod login_routes;
+mod pages;
+mod staff_routes;
+
+pub use cookies::CookieSecurity;
+pub use guard::{BodyLimits, ProxyParseError, TrustedProxies};
+pub use http::{Form, FormError, Request, Response, parse_urlencoded, percent_decode};
+pub use staff_routes::{BearerToken, StaffAuthenticator};
+
+use std::sync::{Arc, RwLock};
+
+use crate::audit::RequestInfo;
+use crate::firm::Firm;
+use crate::id::FirmId;
+use crate::portal::{InternalError, Portal};
+use crate::session::{Authenticated, time_left};
+use cookies::PortalCookie;
+use errors::WebError;
+
+/// The portal's HTTP face for one firm. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct PortalWeb {
+    inner: Arc<WebInner>,
+}
+
+#[derive(Debug)]
+struct WebInner {
+    portal: Portal,
+    firm_id: FirmId,
+    // Read on every request; refreshed when staff change the firm through the API.
+    firm: RwLock<Firm>,
+    cookies: CookieSecurity,
+    proxies: TrustedProxies,
+    limits: BodyLimits,
+    staff_mount: String,
+    staff_auth: Option<Arc<dyn StaffAuthenticator>>,
+}
+
+/// Configures a [`PortalWeb`].
+#[derive(Debug)]
+#[must_use]
+pub struct PortalWebBuilder {
+    portal: Portal,
+    firm: FirmId,
+    cookies: CookieSecurity,
+    proxies: TrustedProxies,
+    limits: BodyLimits,
+    staff_mount: String,
+    staff_auth: Option<Arc<dyn StaffAuthenticator>>,
+}
+
+impl PortalWebBuilder {
+    /// Cookie security (default [`CookieSecurity::Secure`]).
+    pub fn cookies(mut self, security: CookieSecurity) -> Self {
+        self.cookies = security;
+        self
+    }
+
+    /// Proxies whose `X-Forwarded-For` is believed (default: none).
+    pub fn trusted_proxies(mut self, proxies: TrustedProxies) -> Self {
+        self.proxies = proxies;
+        self
+    }
+
+    /// Body limits.
+    pub fn body_limits(mut self, limits: BodyLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Enables the staff API under `mount` (e.g. `/admin/api`), authenticated by `auth`.
+    pub fn staff_api(mut self, mount: impl Into<String>, auth: impl StaffAuthenticator) -> Self {
+        self.staff_mount = mount.into();
+        self.staff_auth = Some(Arc::new(auth));
+        self
+    }
+
+    /// Loads the firm and builds the HTTP layer.
+    pub async fn build(self) -> Result<PortalWeb, InternalError> {
+        let firm = self.portal.firm(self.firm).await?;
+        Ok(PortalWeb {
+            inner: Arc::new(WebInner {
+                portal: self.portal,
+                firm_id: self.firm,
+                firm: RwLock::new(firm),
+                cookies: self.cookies,
+                proxies: self.proxies,
+                limits: self.limits,
+                staff_mount: self.staff_mount,
+                staff_auth: self.staff_auth,
+            }),
+        })
+    }
+}
+
+/// What kind of answer a route gives on error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Page,
+    Api,
+}
+
+/// Per-request context handed to route handlers.
+struct Ctx<'a> {
+    web: &'a PortalWeb,
+    req: &'a Request,
+    info: RequestInfo,
+    auth: Option<Authenticated>,
+    firm: Firm,
+}
+
+impl PortalWeb {
+    /// Starts configuring the HTTP layer of `firm` on `portal`.
+    pub fn builder(portal: Portal, firm: FirmId) -> PortalWebBuilder {
+        PortalWebBuilder {
+            portal,
+            firm,
+            cookies: CookieSecurity::default(),
+            proxies: TrustedProxies::default(),
+            limits: BodyLimits::default(),
+            staff_mount: "/admin/api".to_owned(),
+            staff_auth: None,
+        }
+    }
+
+    /// The portal.
+    #[must_use]
+    pub fn portal(&self) -> &Portal {
+        &self.inner.portal
+    }
+
+    /// The firm served.
+    #[must_use]
+    pub fn firm_id(&self) -> FirmId {
+        self.inner.firm_id
+    }
+
+    /// Where the portal routes live, e.g. `/portal`.
+    #[must_use]
+    pub fn mount_path(&self) -> &str {
+        self.inner.portal.mount_path()
+    }
+
+    /// Where the staff API lives, e.g. `/admin/api`.
+    #[must_use]
+    pub fn staff_mount_path(&self) -> &str {
+        &self.inner.staff_mount
+    }
+
+    /// The session cookie's name under the configured security.
+    #[must_use]
+    pub fn session_cookie_name(&self) -> &'static str {
+        PortalCookie::Session.name(self.inner.cookies)
+    }
+
+    fn firm(&self) -> Firm {
+        match self.inner.firm.read() {
+            Ok(f) => f.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Re-reads the firm (name, URL, branding) from the store.
+    pub async fn refresh_firm(&self) -> Result<(), InternalError> {
+        let firm = self.inner.portal.firm(self.inner.firm_id).await?;
+        if let Ok(mut f) = self.inner.firm.write() {
+            *f = firm;
+        }
+        Ok(())
+    }
+
+    /// The most body an adapter should read for this request (method, path and headers
+    /// filled in, body empty); one byte more is answered 413 by [`PortalWeb::handle`].
+    #[must_use]
+    pub fn body_limit(&self, req: &Request) -> usize {
+        match req.content_type().as_deref() {
+            Some("application/json") => self.inner.limits.json,
+            _ => self.inner.limits.form,
+        }
+    }
+
+    /// Where the request comes from, per the trusted proxies.
+    #[must_use]
+    pub fn request_info(&self, req: &Request) -> RequestInfo {
+        RequestInfo::new(
+            self.inner.proxies.client_ip(req),
+            req.header_value("user-agent"),
+        )
+    }
+
+    /// Verifies the request's session cookie, if any (for the host's own handlers:
+    /// the adapters' extractors call this). Pass the result to [`PortalWeb::finish`].
+    pub async fn authenticate(
+        &self,
+        req: &Request,
+    ) -> Result<Option<Authenticated>, InternalError> {
+        let Some(cookie) = req.cookie(self.session_cookie_name()) else {
+            return Ok(None);
+        };
+        match self
+            .inner
+            .portal
+            .authenticate(self.inner.firm_id, cookie, &self.request_info(req))
+            .await
+        {
+            Ok(auth) => Ok(Some(auth)),
+            Err(crate::session::SessionError::Internal(e)) => Err(e),
+            Err(_) => Ok(None),
+        }
+    }
+
+    /// The headers a response that used the session must carry: the session cookie
+    /// again when the session was renewed (so the cookie never outlives the session,
+    /// nor dies before it), and the security headers (`no-store` included).
+    #[must_use]
+    pub fn session_headers(&self, auth: Option<&Authenticated>) -> Vec<(String, String)> {
+        let mut resp = Response::new(200);
+        self.finish(&mut resp, auth);
+        resp.headers
+    }
+
+    /// Adds [`PortalWeb::session_headers`] to a neutral response (headers it already
+    /// has are kept).
+    pub fn finish(&self, resp: &mut Response, auth: Option<&Authenticated>) {
+        if let Some(a) = auth.filter(|a| a.renewed) {
+            let max_age = time_left(a.session.expires_at(), self.inner.portal.now());
+            let cookie =
+                PortalCookie::Session.set(self.inner.cookies, &a.token().expose_secret(), max_age);
+            resp.headers.push(("set-cookie".into(), cookie));
+        }
+        let https = self.firm().public_url.is_https();
+        guard::apply_security_headers(resp, true, https);
+    }
+
+    /// Answers a request under the portal's mount path.
+    pub async fn handle(&self, req: Request) -> Response {
+        let is_head = req.method == "HEAD";
+        let mut resp = self.handle_inner(req).await;
+        if is_head {
+            resp.body.clear();
+        }
+        resp
+    }
+
+    async fn handle_inner(&self, mut req: Request) -> Response {
+        if req.method == "HEAD" {
+            req.method = "GET".into();
+        }
+        let mount = self.mount_path();
+        let Some(rest) = req.path.strip_prefix(mount).map(str::to_owned) else {
+            return self.error(Kind::Page, WebError::NotFound);
+        };
+        let kind = if rest.starts_with("/api/") {
+            Kind::Api
+        } else {
+            Kind::Page
+        };
+        if rest.starts_with("/assets/") {
+            return self.asset(&rest);
+        }
+        let firm = self.firm();
+        if !guard::same_origin(&req, firm.public_url.origin()) {
+            return self.error(kind, WebError::CrossSite);
+        }
+        if req.oversized || req.body.len() > self.body_limit(&req) {
+            return self.error(kind, WebError::TooLarge);
+        }
+        let auth = match self.authenticate(&req).await {
+            Ok(a) => a,
+            Err(e) => return self.error(kind, WebError::Internal(e)),
+        };
+        let stale_cookie = auth.is_none() && req.cookie(self.session_cookie_name()).is_some();
+        let info = self.request_info(&req);
+        let mut ctx = Ctx {
+            web: self,
+            req: &req,
+            info,
+            auth,
+            firm,
+        };
+        let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+        let result = match segments.first().copied() {
+            Some("api") => app_routes::api(&mut ctx, &segments[1..]).await,
+            Some("") => app_routes::home(&mut ctx, &segments).await,
+            Some("login" | "auth" | "c" | "password" | "logout") => {
+                login_routes::route(&mut ctx, &segments).await
+            }
+            _ => Err(WebError::NotFound),
+        };
+        let mut resp = match result {
+            Ok(r) => r,
+            Err(e) => self.error(kind, e),
+        };
+        if stale_cookie && !resp.headers.iter().any(|(n, _)| n == "set-cookie") {
+            resp.headers.push((
+                "set-cookie".into(),
+                PortalCookie::Session.clear(self.inner.cookies),
+            ));
+        }
+        self.finish(&mut resp, ctx.auth.as_ref());
+        resp
+    }
+
+    fn asset(&self, rest: &str) -> Response {
+        let mut resp = match rest {
+            "/assets/portal.css" => Response::new(200)
+                .with_header("content-type", "text/css; charset=utf-8")
+                .with_header("cache-control", "public, max-age=3600")
+                .with_body(include_bytes!("portal.css").to_vec()),
+            "/assets/theme.css" => Response::new(200)
+                .with_header("content-type", "text/css; charset=utf-8")
+                .with_header("cache-control", "no-cache")
+                .with_body(
+                    format!(
+                        ":root {{ --accent: {}; }}\n",
+                        self.firm().branding.accent_colour
+                    )
+                    .into_bytes(),
+                ),
+            _ => errors::response(
+                Kind::Page,
+                &WebError::NotFound,
+                &self.frame_html(&self.firm()),
+            ),
+        };
+        guard::apply_security_headers(&mut resp, false, self.firm().public_url.is_https());
+        resp
+    }
+
+    fn frame_html(&self, firm: &Firm) -> errors::PageFrame {
+        errors::PageFrame {
+            firm: firm.clone(),
+            mount: self.mount_path().to_owned(),
+        }
+    }
+
+    fn error(&self, kind: Kind, e: WebError) -> Response {
+        let firm = self.firm();
+        let mut resp = errors::response(kind, &e, &self.frame_html(&firm));
+        guard::apply_security_headers(&mut resp, true, firm.public_url.is_https());
+        resp
+    }
+}
+
+impl Ctx<'_> {
+    fn mount(&self) -> &str {
+        self.web.mount_path()
+    }
+
+    fn frame(&self) -> pages::Frame<'_> {
+        pages::Frame {
+            firm: &self.firm,
+            mount: self.web.mount_path(),
+        }
+    }
+
+    fn page(&self, status: u16, title: &str, body: html::Html) -> Response {
+        let header = match &self.auth {
+            Some(a) => html::html!(
+                "<form class=\"inline\" method=\"post\" action=\"{}/logout\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\"><button type=\"submit\" class=\"secondary\">Log out</button></form>",
+                self.mount(),
+                a.csrf_token()
+            ),
+            None => html::Html::default(),
+        };
+        Response::html(status, self.frame().page(title, header, body))
+    }
+
+    /// The form body of a POST; 415 for another content type.
+    fn form(&self) -> Result<Form, WebError> {
+        match self.req.content_type().as_deref() {
+            None | Some("application/x-www-form-urlencoded") => {
+                Form::parse(&self.req.body).map_err(|_| WebError::BadRequest("malformed form"))
+            }
+            Some(_) => Err(WebError::UnsupportedMediaType),
+        }
+    }
+
+    fn cookie(&self, which: PortalCookie) -> Option<&str> {
+        self.req.cookie(which.name(self.web.inner.cookies))
+    }
+
+    fn set_cookie(
+        &self,
+        which: PortalCookie,
+        value: &str,
+        max_age: std::time::Duration,
+    ) -> (String, String) {
+        (
+            "set-cookie".into(),
+            which.set(self.web.inner.cookies, value, max_age),
+        )
+    }
+
+    fn clear_cookie(&self, which: PortalCookie) -> (String, String) {
+        ("set-cookie".into(), which.clear(self.web.inner.cookies))
+    }
+
+    /// The verified session, or 401 (API) / a redirect to the login page (pages).
+    fn require_auth(&self) -> Result<&Authenticated, WebError> {
+        self.auth.as_ref().ok_or(WebError::Unauthenticated)
+    }
+
+    /// The session's CSRF token from the form field or the `X-CSRF-Token` header.
+    fn check_csrf(&self, form: Option<&Form>) -> Result<&Authenticated, WebError> {
+        let auth = self.require_auth()?;
+        let presented = self
+            .req
+            .header_value("x-csrf-token")
+            .or_else(|| form.and_then(|f| f.get("csrf_token")));
+        match presented {
+            Some(t) if auth.csrf_matches(t) => Ok(auth),
+            _ => Err(WebError::Csrf),
+        }
+    }
+}

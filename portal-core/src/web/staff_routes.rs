@@ -1,0 +1,286 @@
+//! The staff JSON API (SPEC section 6, `/admin/api`): the staff operations of
+//! `portal_core::staff` over HTTP, behind a host-supplied [`StaffAuthenticator`].
+
+use async_trait::async_trait;
+use serde_json::{Value, json};
+
+use super::errors::{WebError, status_and_message};
+use super::http::{Request, Response};
+use super::{PortalWeb, guard};
+use crate::grant::Permissions;
+use crate::id::{ClientId, ContactId, SessionId, StaffId};
+use crate::staff::{Invitation, StaffContext};
+use crate::token::secrets_equal;
+
+/// Decides who a staff request comes from. The host's own authentication (its session,
+/// SSO, an API key) lives behind this trait; Portal only needs the staff id.
+#[async_trait]
+pub trait StaffAuthenticator: Send + Sync + std::fmt::Debug + 'static {
+    /// The staff member making the request, or `None` to answer 401.
+    async fn authenticate(&self, request: &Request) -> Option<StaffId>;
+}
+
+/// `Authorization: Bearer <token>` against one configured token, compared in constant
+/// time. For the example servers and simple deployments.
+pub struct BearerToken {
+    token: String,
+    staff: StaffId,
+}
+
+impl BearerToken {
+    /// Accepts `token` as `staff`.
+    #[must_use]
+    pub fn new(token: impl Into<String>, staff: StaffId) -> Self {
+        BearerToken {
+            token: token.into(),
+            staff,
+        }
+    }
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BearerToken")
+            .field("staff", &self.staff)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl StaffAuthenticator for BearerToken {
+    async fn authenticate(&self, request: &Request) -> Option<StaffId> {
+        let presented = request
+            .header_value("authorization")?
+            .strip_prefix("Bearer ")?;
+        secrets_equal(presented.trim(), &self.token).then(|| self.staff.clone())
+    }
+}
+
+type Answer = Result<Response, WebError>;
+
+impl PortalWeb {
+    /// Answers a request under the staff API's mount path.
+    pub async fn handle_staff(&self, req: Request) -> Response {
+        let mut resp = match self.staff_inner(&req).await {
+            Ok(r) => r,
+            Err(e) => {
+                if let WebError::Internal(cause) = &e {
+                    tracing::error!(error = %cause, "staff request failed");
+                }
+                let (status, message) = status_and_message(&e);
+                Response::json(status, &json!({ "error": message }))
+            }
+        };
+        guard::apply_security_headers(&mut resp, true, self.firm().public_url.is_https());
+        resp
+    }
+
+    async fn staff_inner(&self, req: &Request) -> Answer {
+        let Some(rest) = req.path.strip_prefix(self.staff_mount_path()) else {
+            return Err(WebError::NotFound);
+        };
+        let Some(auth) = &self.inner.staff_auth else {
+            return Err(WebError::NotFound);
+        };
+        if !guard::same_origin(req, self.firm().public_url.origin()) {
+            return Err(WebError::CrossSite);
+        }
+        if req.oversized || req.body.len() > self.body_limit(req) {
+            return Err(WebError::TooLarge);
+        }
+        let Some(staff) = auth.authenticate(req).await else {
+            return Ok(
+                Response::json(401, &json!({"error": "Staff authentication required"}))
+                    .with_header("www-authenticate", "Bearer"),
+            );
+        };
+        let ctx = StaffContext {
+            firm: self.firm_id(),
+            staff,
+            request: self.request_info(req),
+        };
+        let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+        let p = self.portal();
+        match (req.method.as_str(), segments.as_slice()) {
+            ("GET", ["contacts"]) => Ok(Response::json(200, &json!(p.list_contacts(&ctx).await?))),
+            ("POST", ["contacts"]) => {
+                let body = json_body(req)?;
+                let invitation = Invitation {
+                    email: str_field(&body, "email")?.to_owned(),
+                    first_name: str_field(&body, "first_name")?.to_owned(),
+                    client_ids: ids(&body, "client_ids")?,
+                    permissions: permissions(&body)?,
+                };
+                Ok(Response::json(
+                    201,
+                    &json!(p.invite(&ctx, invitation).await?),
+                ))
+            }
+            ("GET", ["contacts", id]) => Ok(Response::json(
+                200,
+                &json!(p.contact_summary(&ctx, contact(id)?).await?),
+            )),
+            ("DELETE", ["contacts", id]) => {
+                p.revoke_contact(&ctx, contact(id)?).await?;
+                Ok(Response::json(200, &json!({"revoked": true})))
+            }
+            ("POST", ["contacts", id, "magic-link"]) => Ok(Response::json(
+                200,
+                &json!({"url": p.generate_magic_link(&ctx, contact(id)?).await?}),
+            )),
+            ("POST", ["contacts", id, "login-email"]) => {
+                p.send_login_email(&ctx, contact(id)?).await?;
+                Ok(Response::json(202, &json!({"sent": true})))
+            }
+            ("POST", ["contacts", id, "personal-link"]) => Ok(Response::json(
+                200,
+                &json!({"url": p.generate_personal_link(&ctx, contact(id)?).await?}),
+            )),
+            ("POST", ["contacts", id, "password-link"]) => {
+                p.send_password_link(&ctx, contact(id)?).await?;
+                Ok(Response::json(202, &json!({"sent": true})))
+            }
+            ("POST", ["contacts", id, "revoke"]) => {
+                let n = p.revoke_access(&ctx, contact(id)?).await?;
+                Ok(Response::json(200, &json!({"sessions_revoked": n})))
+            }
+            ("POST", ["contacts", id, "suspend"]) => {
+                p.suspend_contact(&ctx, contact(id)?).await?;
+                Ok(Response::json(200, &json!({"status": "suspended"})))
+            }
+            ("POST", ["contacts", id, "unsuspend"]) => {
+                p.lift_suspension(&ctx, contact(id)?).await?;
+                Ok(Response::json(200, &json!({"status": "active"})))
+            }
+            ("GET", ["contacts", id, "sessions"]) => {
+                let sessions: Vec<Value> = p
+                    .contact_sessions(&ctx, contact(id)?)
+                    .await?
+                    .iter()
+                    .map(|s| {
+                        json!({"id": s.id.to_string(), "client_id": s.active_client, "created_at": s.created_at,
+                               "last_renewed_at": s.renewed_at, "expires_at": s.expires_at(), "ip": s.ip,
+                               "user_agent": s.user_agent.as_deref()})
+                    })
+                    .collect();
+                Ok(Response::json(200, &json!(sessions)))
+            }
+            ("DELETE", ["contacts", id, "sessions", sid]) => {
+                let sid: SessionId = sid.parse().map_err(|_| WebError::NotFound)?;
+                p.revoke_session(&ctx, contact(id)?, sid).await?;
+                Ok(Response::json(200, &json!({"revoked": true})))
+            }
+            ("PUT", ["contacts", id, "grants", client]) => {
+                let body = json_body(req)?;
+                let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
+                p.grant(&ctx, contact(id)?, client, permissions(&body)?)
+                    .await?;
+                Ok(Response::json(
+                    200,
+                    &json!(p.contact_summary(&ctx, contact(id)?).await?),
+                ))
+            }
+            ("DELETE", ["contacts", id, "grants", client]) => {
+                let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
+                p.ungrant(&ctx, contact(id)?, client).await?;
+                Ok(Response::json(
+                    200,
+                    &json!(p.contact_summary(&ctx, contact(id)?).await?),
+                ))
+            }
+            ("GET", ["contacts", id, "access-log"]) => Ok(Response::json(
+                200,
+                &json!(p.access_log(&ctx, contact(id)?, 500).await?),
+            )),
+            ("GET", ["audit"]) => {
+                let who = match req.query_param("contact_id") {
+                    Some(c) => Some(contact(&c)?),
+                    None => None,
+                };
+                let after = req
+                    .query_param("after")
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or(0);
+                let limit = req
+                    .query_param("limit")
+                    .and_then(|l| l.parse().ok())
+                    .unwrap_or(500);
+                Ok(Response::json(
+                    200,
+                    &json!(p.audit_log(&ctx, who, after, limit).await?),
+                ))
+            }
+            ("GET", ["audit", "verify"]) => Ok(Response::json(
+                200,
+                &match p.verify_audit_chain(ctx.firm).await? {
+                    Ok(()) => json!({"intact": true}),
+                    Err(b) => json!({"intact": false, "problem": b.to_string()}),
+                },
+            )),
+            ("GET", ["clients"]) => {
+                let clients: Vec<Value> = p
+                    .clients(ctx.firm)
+                    .await?
+                    .iter()
+                    .map(|c| json!({"id": c.id, "name": c.name}))
+                    .collect();
+                Ok(Response::json(200, &json!(clients)))
+            }
+            ("POST", ["clients"]) => {
+                let body = json_body(req)?;
+                let c = p.create_client(ctx.firm, str_field(&body, "name")?).await?;
+                Ok(Response::json(201, &json!({"id": c.id, "name": c.name})))
+            }
+            _ => Err(WebError::NotFound),
+        }
+    }
+}
+
+fn json_body(req: &Request) -> Result<Value, WebError> {
+    if req.content_type().as_deref() != Some("application/json") {
+        return Err(WebError::UnsupportedMediaType);
+    }
+    let v: Value =
+        serde_json::from_slice(&req.body).map_err(|_| WebError::BadRequest("malformed JSON"))?;
+    if v.is_object() {
+        Ok(v)
+    } else {
+        Err(WebError::BadRequest("expected a JSON object"))
+    }
+}
+
+fn str_field<'a>(body: &'a Value, name: &'static str) -> Result<&'a str, WebError> {
+    body.get(name)
+        .and_then(Value::as_str)
+        .ok_or(WebError::BadRequest("missing or invalid field"))
+}
+
+fn ids(body: &Value, name: &'static str) -> Result<Vec<ClientId>, WebError> {
+    let list = body
+        .get(name)
+        .and_then(Value::as_array)
+        .ok_or(WebError::BadRequest("client_ids must be a list"))?;
+    list.iter()
+        .map(|v| {
+            v.as_str()
+                .and_then(|s| s.parse().ok())
+                .ok_or(WebError::NotFound)
+        })
+        .collect()
+}
+
+fn permissions(body: &Value) -> Result<Permissions, WebError> {
+    match body.get("permissions") {
+        None => Ok(Permissions::ALL),
+        Some(Value::Array(names)) => {
+            let names: Option<Vec<&str>> = names.iter().map(Value::as_str).collect();
+            let names = names.ok_or(WebError::BadRequest("permissions must be names"))?;
+            Permissions::from_names(names).map_err(|_| WebError::BadRequest("unknown permission"))
+        }
+        Some(_) => Err(WebError::BadRequest("permissions must be a list")),
+    }
+}
+
+fn contact(id: &str) -> Result<ContactId, WebError> {
+    id.parse().map_err(|_| WebError::NotFound)
+}
