@@ -1,9 +1,73 @@
 //! PostgreSQL and SQLite implementations of the `portal-core` store traits.
 //!
-//! The implementation lands with the SQL store work; this crate currently only
-//! re-exports the trait it will implement so that the workspace layout is final.
-
+//! - [`PgStore`] (feature `postgres`): for one or several application instances
+//!   sharing a PostgreSQL database.
+//! - [`SqliteStore`] (feature `sqlite`): an embedded SQLite file on one machine, or a
+//!   private in-memory database for tests and demos.
+//!
+//! Both features are on by default; a host that needs one turns default features off.
+//! Both stores pass `portal-core`'s conformance suite, race cases included, with two
+//! pools on one database standing in for two application instances.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use portal_core::Portal;
+//! use portal_sqlx::SqliteStore;
+//!
+//! let store = SqliteStore::open("portal.db").await?;
+//! store.migrate().await?; // idempotent: every instance may run it at every start
+//! let portal = Portal::builder(store).build()?;
+//! # let _ = portal; Ok(()) }
+//! ```
+//!
+//! Queries are built at run time (no compile-time checking), so the crate builds
+//! without a database. sqlx is compiled without TLS: connect to PostgreSQL on the
+//! same host or a trusted network.
+//!
+//! # How the guarantees are kept
+//!
+//! Every store method is one statement or one transaction. A single-use secret is
+//! consumed by one conditional `UPDATE ... WHERE consumed_at IS NULL AND
+//! invalidated_at IS NULL AND expires_at > $now RETURNING ...`, in the transaction that
+//! starts the session and appends the audit entry; when it matches nothing, a read
+//! explains why and nothing is consumed. "Newest wins" is a partial unique index over
+//! each contact's live links, an invalidating `UPDATE` and the `INSERT` in one
+//! transaction, retried if a concurrent issuance got in first. Guesses and failures are
+//! counted by `UPDATE ... SET n = n + 1 ... RETURNING`; throttling windows by one
+//! transaction per key under a lock. Sessions are verified by one indexed read that
+//! joins the contact's status and the grant's permissions; renewal is a conditional
+//! `UPDATE` that only the first request after the interval performs. The audit chain of
+//! each firm has a head row, locked by the transaction that appends.
+//!
+//! Errors from the driver become [`StoreError::Unavailable`](portal_core::StoreError)
+//! with the driver's error as the source (a value that does not decode is
+//! `Corrupt`); a failed operation's transaction is rolled back, so it leaves nothing
+//! half-made.
+//!
+#![doc = include_str!("../SCHEMA.md")]
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod db;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod dialect;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod engine;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod error;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod migrate;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod rows;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+#[cfg(feature = "postgres")]
+pub use postgres::{InvalidSchemaName, PgStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
 
 pub use portal_core::Store;

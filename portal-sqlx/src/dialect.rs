@@ -1,0 +1,85 @@
+//! What differs between PostgreSQL and SQLite: how a writing transaction starts, how
+//! rows and keys are locked, and the schema. Everything else is shared SQL.
+//!
+//! PostgreSQL runs at `READ COMMITTED` with many concurrent writers, so operations lock
+//! what they decide on: the contact row first (`FOR NO KEY UPDATE`), then the rows of
+//! its links, codes and sessions, and a firm's audit head last, always in that order so
+//! that two operations never wait on each other in a cycle. SQLite has one writer at a
+//! time: every writing transaction starts with `BEGIN IMMEDIATE`, which takes the
+//! database's write lock up front (waiting out the busy timeout), so nothing needs
+//! locking row by row and a read never has to be upgraded to a write mid-transaction
+//! (the upgrade is what fails with `SQLITE_BUSY` without waiting).
+
+use portal_core::token::TokenDigest;
+use sqlx::{Pool, Transaction};
+
+use crate::db::Db;
+
+/// One step of the schema.
+#[derive(Debug)]
+pub(crate) struct Migration {
+    /// Applied in increasing order; recorded in `portal_schema_migrations`.
+    pub(crate) version: i64,
+    /// What it does, for people reading the migrations table.
+    pub(crate) description: &'static str,
+    /// The statements, separated by `;`.
+    pub(crate) sql: &'static str,
+}
+
+/// A lock held until the end of the current transaction.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Lock<'a> {
+    /// Migrations: one migrator at a time, whatever the number of instances.
+    Migrations,
+    /// One throttle key: its hits are counted and recorded by one transaction at a time.
+    Throttle(&'a TokenDigest),
+}
+
+/// A database Portal runs on.
+pub(crate) trait Dialect: Db + Sized {
+    /// Reads a contact's status, firm and oldest grant, locking the contact row
+    /// against concurrent changes (suspension, revocation, other logins) until the
+    /// transaction ends. `$1` is the contact id.
+    const LOCK_CONTACT: &'static str;
+    /// Reads a firm's audit head, locking it until the transaction ends. `$1` is the
+    /// firm id.
+    const LOCK_AUDIT_HEAD: &'static str;
+    /// Creates `portal_schema_migrations` if it does not exist.
+    const MIGRATIONS_TABLE: &'static str;
+    /// The schema, in order.
+    const MIGRATIONS: &'static [Migration];
+
+    /// Starts a transaction that will write.
+    async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error>;
+    /// Takes `lock` until the end of the transaction `c` is in.
+    async fn lock(c: &mut Self::Connection, lock: Lock<'_>) -> Result<(), sqlx::Error>;
+    /// How many rows a statement changed.
+    fn rows_affected(result: &Self::QueryResult) -> u64;
+}
+
+/// [`Dialect::LOCK_CONTACT`] with the dialect's locking clause appended. The oldest
+/// grant is the one with the smallest `seq` (grants are numbered as they are made).
+macro_rules! lock_contact_sql {
+    ($locking:literal) => {
+        concat!(
+            "SELECT c.status, c.firm_id, g.client_id, g.permissions \
+             FROM portal_contacts c \
+             LEFT JOIN portal_grants g ON g.contact_id = c.id \
+               AND g.seq = (SELECT MIN(seq) FROM portal_grants WHERE contact_id = c.id) \
+             WHERE c.id = $1",
+            $locking
+        )
+    };
+}
+
+/// [`Dialect::LOCK_AUDIT_HEAD`] with the dialect's locking clause appended.
+macro_rules! lock_audit_head_sql {
+    ($locking:literal) => {
+        concat!(
+            "SELECT seq, hash FROM portal_audit_heads WHERE firm_id = $1",
+            $locking
+        )
+    };
+}
+
+pub(crate) use {lock_audit_head_sql, lock_contact_sql};

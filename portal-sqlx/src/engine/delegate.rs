@@ -1,0 +1,327 @@
+//! The store traits, implemented for each public store type by forwarding to its
+//! [`Engine`](super::Engine). Forwarding happens in the concrete type's impl, so the
+//! futures are checked `Send` for a real driver rather than for every possible one.
+
+/// Implements every `portal-core` store trait for `$store`, whose field `engine` is an
+/// [`Engine`](super::Engine).
+macro_rules! delegate_store {
+    ($store:ty) => {
+        const _: () = {
+            use std::time::Duration;
+
+            use async_trait::async_trait;
+            use portal_core::StoreError;
+            use portal_core::audit::{AuditDraft, AuditEvent, ChainHead};
+            use portal_core::client::Client;
+            use portal_core::clock::Timestamp;
+            use portal_core::contact::{Contact, ContactStatus};
+            use portal_core::email::CanonicalEmail;
+            use portal_core::email_code::{
+                ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome,
+            };
+            use portal_core::failure::FailureState;
+            use portal_core::firm::Firm;
+            use portal_core::grant::Grant;
+            use portal_core::id::{ClientId, ContactId, FirmId, SessionId};
+            use portal_core::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
+            use portal_core::password::PasswordLinkRecord;
+            use portal_core::personal_link::PersonalLinkRecord;
+            use portal_core::policy::RateLimit;
+            use portal_core::session::{SessionRecord, SessionRenewal, SessionSeed};
+            use portal_core::store::{
+                AuditFn, AuditStore, DirectoryStore, LoginStore, MaintenanceStore, PurgeReport,
+                SessionStore,
+            };
+            use portal_core::throttle::ThrottleDecision;
+            use portal_core::token::TokenDigest;
+
+            #[async_trait]
+            impl DirectoryStore for $store {
+                async fn insert_firm(&self, firm: &Firm) -> Result<(), StoreError> {
+                    self.engine.insert_firm(firm).await
+                }
+                async fn update_firm(&self, firm: &Firm) -> Result<bool, StoreError> {
+                    self.engine.update_firm(firm).await
+                }
+                async fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError> {
+                    self.engine.firm(id).await
+                }
+                async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+                    self.engine.insert_client(client).await
+                }
+                async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError> {
+                    self.engine.client(id).await
+                }
+                async fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError> {
+                    self.engine.clients(firm).await
+                }
+                async fn find_or_insert_contact(
+                    &self,
+                    contact: &Contact,
+                ) -> Result<Contact, StoreError> {
+                    self.engine.find_or_insert_contact(contact).await
+                }
+                async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError> {
+                    self.engine.contact(id).await
+                }
+                async fn contact_by_email(
+                    &self,
+                    firm: FirmId,
+                    email: &CanonicalEmail,
+                ) -> Result<Option<Contact>, StoreError> {
+                    self.engine.contact_by_email(firm, email).await
+                }
+                async fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError> {
+                    self.engine.contacts(firm).await
+                }
+                async fn mark_invited(
+                    &self,
+                    contact: ContactId,
+                    at: Timestamp,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError> {
+                    self.engine.mark_invited(contact, at, audit).await
+                }
+                async fn set_contact_status(
+                    &self,
+                    contact: ContactId,
+                    status: ContactStatus,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError> {
+                    self.engine.set_contact_status(contact, status, audit).await
+                }
+                async fn put_grant(
+                    &self,
+                    grant: &Grant,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError> {
+                    self.engine.put_grant(grant, audit).await
+                }
+                async fn remove_grant(
+                    &self,
+                    contact: ContactId,
+                    client: ClientId,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError> {
+                    self.engine.remove_grant(contact, client, audit).await
+                }
+                async fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError> {
+                    self.engine.grants(contact).await
+                }
+            }
+
+            #[async_trait]
+            impl LoginStore for $store {
+                async fn issue_magic_link(
+                    &self,
+                    link: &MagicLinkRecord,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError> {
+                    self.engine.issue_magic_link(link, audit).await
+                }
+                async fn redeem_magic_link(
+                    &self,
+                    request: &LinkRedemptionRequest,
+                    audit: AuditFn<'_, LinkRedemption>,
+                ) -> Result<LinkRedemption, StoreError> {
+                    self.engine.redeem_magic_link(request, audit).await
+                }
+                async fn issue_challenge(
+                    &self,
+                    challenge: &ChallengeRecord,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError> {
+                    self.engine.issue_challenge(challenge, audit).await
+                }
+                async fn resend_code(
+                    &self,
+                    challenge: &TokenDigest,
+                    code_hash: &str,
+                    now: Timestamp,
+                    expires_at: Timestamp,
+                    max_codes: u32,
+                ) -> Result<ResendOutcome, StoreError> {
+                    self.engine
+                        .resend_code(challenge, code_hash, now, expires_at, max_codes)
+                        .await
+                }
+                async fn reserve_guess(
+                    &self,
+                    challenge: &TokenDigest,
+                    now: Timestamp,
+                    max_guesses: u32,
+                ) -> Result<GuessReservation, StoreError> {
+                    self.engine.reserve_guess(challenge, now, max_guesses).await
+                }
+                async fn redeem_challenge(
+                    &self,
+                    request: &ChallengeRedemption,
+                    audit: AuditFn<'_, SessionRecord>,
+                ) -> Result<Option<(SessionRecord, Option<String>)>, StoreError> {
+                    self.engine.redeem_challenge(request, audit).await
+                }
+                async fn issue_password_link(
+                    &self,
+                    link: &PasswordLinkRecord,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError> {
+                    self.engine.issue_password_link(link, audit).await
+                }
+                async fn password_link_contact(
+                    &self,
+                    link: &TokenDigest,
+                    now: Timestamp,
+                ) -> Result<Option<ContactId>, StoreError> {
+                    self.engine.password_link_contact(link, now).await
+                }
+                async fn set_password_with_link(
+                    &self,
+                    link: &TokenDigest,
+                    now: Timestamp,
+                    password_hash: &str,
+                    audit: AuditFn<'_, ContactId>,
+                ) -> Result<Option<ContactId>, StoreError> {
+                    self.engine
+                        .set_password_with_link(link, now, password_hash, audit)
+                        .await
+                }
+                async fn password_hash(
+                    &self,
+                    contact: ContactId,
+                ) -> Result<Option<String>, StoreError> {
+                    self.engine.password_hash(contact).await
+                }
+                async fn issue_personal_link(
+                    &self,
+                    link: &PersonalLinkRecord,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError> {
+                    self.engine.issue_personal_link(link, audit).await
+                }
+                async fn personal_link_contact(
+                    &self,
+                    link: &TokenDigest,
+                    now: Timestamp,
+                ) -> Result<Option<ContactId>, StoreError> {
+                    self.engine.personal_link_contact(link, now).await
+                }
+                async fn throttle_hit(
+                    &self,
+                    key: &TokenDigest,
+                    limit: RateLimit,
+                    now: Timestamp,
+                ) -> Result<ThrottleDecision, StoreError> {
+                    self.engine.throttle_hit(key, limit, now).await
+                }
+                async fn record_failure(
+                    &self,
+                    contact: ContactId,
+                    now: Timestamp,
+                ) -> Result<FailureState, StoreError> {
+                    self.engine.record_failure(contact, now).await
+                }
+                async fn failure_state(
+                    &self,
+                    contact: ContactId,
+                ) -> Result<FailureState, StoreError> {
+                    self.engine.failure_state(contact).await
+                }
+            }
+
+            #[async_trait]
+            impl SessionStore for $store {
+                async fn start_session(
+                    &self,
+                    contact: ContactId,
+                    seed: &SessionSeed,
+                    audit: AuditFn<'_, SessionRecord>,
+                ) -> Result<Option<SessionRecord>, StoreError> {
+                    self.engine.start_session(contact, seed, audit).await
+                }
+                async fn session(
+                    &self,
+                    digest: &TokenDigest,
+                ) -> Result<Option<SessionRecord>, StoreError> {
+                    self.engine.session(digest).await
+                }
+                async fn renew_session(
+                    &self,
+                    digest: &TokenDigest,
+                    renewal: &SessionRenewal,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError> {
+                    self.engine.renew_session(digest, renewal, audit).await
+                }
+                async fn switch_client(
+                    &self,
+                    digest: &TokenDigest,
+                    client: ClientId,
+                    audit: AuditFn<'_, SessionRecord>,
+                ) -> Result<Option<SessionRecord>, StoreError> {
+                    self.engine.switch_client(digest, client, audit).await
+                }
+                async fn end_session(
+                    &self,
+                    digest: &TokenDigest,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError> {
+                    self.engine.end_session(digest, audit).await
+                }
+                async fn revoke_session(
+                    &self,
+                    contact: ContactId,
+                    session: SessionId,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError> {
+                    self.engine.revoke_session(contact, session, audit).await
+                }
+                async fn revoke_contact_access(
+                    &self,
+                    contact: ContactId,
+                    audit: AuditDraft,
+                ) -> Result<u64, StoreError> {
+                    self.engine.revoke_contact_access(contact, audit).await
+                }
+                async fn sessions(
+                    &self,
+                    contact: ContactId,
+                ) -> Result<Vec<SessionRecord>, StoreError> {
+                    self.engine.sessions(contact).await
+                }
+            }
+
+            #[async_trait]
+            impl AuditStore for $store {
+                async fn append_audit(&self, draft: AuditDraft) -> Result<AuditEvent, StoreError> {
+                    self.engine.append_audit(draft).await
+                }
+                async fn audit_events(
+                    &self,
+                    firm: FirmId,
+                    contact: Option<ContactId>,
+                    after: u64,
+                    limit: usize,
+                ) -> Result<Vec<AuditEvent>, StoreError> {
+                    self.engine.audit_events(firm, contact, after, limit).await
+                }
+                async fn audit_head(&self, firm: FirmId) -> Result<Option<ChainHead>, StoreError> {
+                    self.engine.audit_head(firm).await
+                }
+            }
+
+            #[async_trait]
+            impl MaintenanceStore for $store {
+                async fn purge_expired(
+                    &self,
+                    now: Timestamp,
+                    grace: Duration,
+                    batch: u32,
+                ) -> Result<PurgeReport, StoreError> {
+                    self.engine.purge_expired(now, grace, batch).await
+                }
+            }
+        };
+    };
+}
+
+pub(crate) use delegate_store;

@@ -1,0 +1,356 @@
+//! Firms, clients, contacts and grants.
+
+use portal_core::StoreError;
+use portal_core::audit::{AuditDraft, ChainHash};
+use portal_core::client::Client;
+use portal_core::clock::Timestamp;
+use portal_core::contact::{Contact, ContactStatus};
+use portal_core::email::CanonicalEmail;
+use portal_core::firm::Firm;
+use portal_core::grant::Grant;
+use portal_core::id::{ClientId, ContactId, FirmId};
+
+use super::{Engine, append_audit, commit, kill_login_secrets, lock_contact};
+use crate::db::{Stmt, sql};
+use crate::dialect::Dialect;
+use crate::error::Violation;
+use crate::rows::{self, contact_columns, firm_columns};
+
+const INSERT_FIRM: &str = concat!(
+    "INSERT INTO portal_firms (",
+    firm_columns!(),
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+);
+
+const UPDATE_FIRM: &str = "UPDATE portal_firms SET name = $2, public_url = $3, \
+     display_name = $4, logo_url = $5, accent_colour = $6, welcome_message = $7, \
+     mail_from = $8 WHERE id = $1";
+
+const FIRM: &str = concat!(
+    "SELECT ",
+    firm_columns!(),
+    " FROM portal_firms WHERE id = $1"
+);
+
+const CLIENTS: &str = "SELECT id, firm_id, name, created_at FROM portal_clients \
+     WHERE firm_id = $1 ORDER BY name, id";
+
+/// Inserts unless the firm already has the canonical address; the unique key decides,
+/// so two concurrent invitations of one address make one contact.
+const INSERT_CONTACT: &str = concat!(
+    "INSERT INTO portal_contacts (",
+    contact_columns!(),
+    ", email_canonical) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+     ON CONFLICT (firm_id, email_canonical) DO NOTHING RETURNING id"
+);
+
+const CONTACT: &str = concat!(
+    "SELECT ",
+    contact_columns!(),
+    " FROM portal_contacts WHERE id = $1"
+);
+
+const CONTACT_BY_EMAIL: &str = concat!(
+    "SELECT ",
+    contact_columns!(),
+    " FROM portal_contacts WHERE firm_id = $1 AND email_canonical = $2"
+);
+
+const CONTACTS: &str = concat!(
+    "SELECT ",
+    contact_columns!(),
+    " FROM portal_contacts WHERE firm_id = $1 ORDER BY email_canonical"
+);
+
+const PUT_GRANT: &str = "INSERT INTO portal_grants (contact_id, client_id, permissions, \
+     granted_at) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (contact_id, client_id) DO UPDATE SET permissions = excluded.permissions";
+
+const GRANTS: &str = "SELECT contact_id, client_id, permissions, granted_at \
+     FROM portal_grants WHERE contact_id = $1 ORDER BY seq";
+
+/// How often [`Engine::find_or_insert_contact`] goes round when the row it collided
+/// with is not there when read (contacts are never deleted, so this does not happen).
+const FIND_ATTEMPTS: usize = 2;
+
+/// Binds a firm's columns after its id; `accent` is its colour as `#rrggbb`.
+fn firm_values<'q, DB: Dialect>(q: Stmt<'q, DB>, firm: &'q Firm, accent: &'q str) -> Stmt<'q, DB> {
+    let b = &firm.branding;
+    q.text(&firm.name)
+        .text(firm.public_url.as_str())
+        .text(&b.display_name)
+        .opt_text(b.logo_url.as_deref())
+        .text(accent)
+        .text(&b.welcome_message)
+        .opt_text(firm.mail_from.as_ref().map(|m| m.as_str()))
+}
+
+impl<DB: Dialect> Engine<DB> {
+    pub(crate) async fn insert_firm(&self, firm: &Firm) -> Result<(), StoreError> {
+        let accent = firm.branding.accent_colour.to_string();
+        let mut tx = self.write().await?;
+        let inserted = firm_values(sql::<DB>(INSERT_FIRM).id(firm.id.as_uuid()), firm, &accent)
+            .ts(firm.created_at)
+            .insert(&mut tx)
+            .await?;
+        if inserted.is_err() {
+            return Err(StoreError::Conflict("firm id"));
+        }
+        // The chain head exists from the start, so appends always find a row to lock.
+        sql::<DB>(super::CREATE_AUDIT_HEAD)
+            .id(firm.id.as_uuid())
+            .bytes(ChainHash::GENESIS.as_bytes())
+            .run(&mut tx)
+            .await?;
+        commit::<DB>(tx).await
+    }
+
+    pub(crate) async fn update_firm(&self, firm: &Firm) -> Result<bool, StoreError> {
+        let accent = firm.branding.accent_colour.to_string();
+        let mut c = self.conn().await?;
+        let updated = firm_values(sql::<DB>(UPDATE_FIRM).id(firm.id.as_uuid()), firm, &accent)
+            .run(&mut c)
+            .await?;
+        Ok(updated > 0)
+    }
+
+    pub(crate) async fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(FIRM)
+            .id(id.as_uuid())
+            .optional(&mut c)
+            .await?
+            .map(|r| rows::firm(&r))
+            .transpose()
+    }
+
+    pub(crate) async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
+        let mut c = self.conn().await?;
+        let inserted = sql::<DB>(
+            "INSERT INTO portal_clients (id, firm_id, name, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .id(client.id.as_uuid())
+        .id(client.firm_id.as_uuid())
+        .text(&client.name)
+        .ts(client.created_at)
+        .insert(&mut c)
+        .await?;
+        match inserted {
+            Ok(_) => Ok(()),
+            Err(Violation::Unique) => Err(StoreError::Conflict("client id")),
+            Err(Violation::ForeignKey) => Err(StoreError::Conflict("client of an unknown firm")),
+        }
+    }
+
+    pub(crate) async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>("SELECT id, firm_id, name, created_at FROM portal_clients WHERE id = $1")
+            .id(id.as_uuid())
+            .optional(&mut c)
+            .await?
+            .map(|r| rows::client(&r))
+            .transpose()
+    }
+
+    pub(crate) async fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(CLIENTS)
+            .id(firm.as_uuid())
+            .all(&mut c)
+            .await?
+            .iter()
+            .map(rows::client)
+            .collect()
+    }
+
+    pub(crate) async fn find_or_insert_contact(
+        &self,
+        contact: &Contact,
+    ) -> Result<Contact, StoreError> {
+        let mut c = self.conn().await?;
+        for _ in 0..FIND_ATTEMPTS {
+            let inserted = sql::<DB>(INSERT_CONTACT)
+                .id(contact.id.as_uuid())
+                .id(contact.firm_id.as_uuid())
+                .text(contact.email.as_str())
+                .text(&contact.first_name)
+                .opt_text(contact.phone.as_deref())
+                .text(contact.status.as_str())
+                .ts(contact.created_at)
+                .opt_ts(contact.invited_at)
+                .opt_ts(contact.joined_at)
+                .opt_ts(contact.last_seen_at)
+                .text(contact.email.canonical().as_str())
+                .insert_returning(&mut c)
+                .await?;
+            match inserted {
+                Ok(Some(_)) => return Ok(contact.clone()),
+                Ok(None) => {}
+                Err(Violation::Unique) => return Err(StoreError::Conflict("contact id")),
+                Err(Violation::ForeignKey) => {
+                    return Err(StoreError::Conflict("contact of an unknown firm"));
+                }
+            }
+            if let Some(r) = sql::<DB>(CONTACT_BY_EMAIL)
+                .id(contact.firm_id.as_uuid())
+                .text(contact.email.canonical().as_str())
+                .optional(&mut c)
+                .await?
+            {
+                return rows::contact(&r);
+            }
+        }
+        Err(StoreError::Conflict("contact email"))
+    }
+
+    pub(crate) async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(CONTACT)
+            .id(id.as_uuid())
+            .optional(&mut c)
+            .await?
+            .map(|r| rows::contact(&r))
+            .transpose()
+    }
+
+    pub(crate) async fn contact_by_email(
+        &self,
+        firm: FirmId,
+        email: &CanonicalEmail,
+    ) -> Result<Option<Contact>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(CONTACT_BY_EMAIL)
+            .id(firm.as_uuid())
+            .text(email.as_str())
+            .optional(&mut c)
+            .await?
+            .map(|r| rows::contact(&r))
+            .transpose()
+    }
+
+    pub(crate) async fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(CONTACTS)
+            .id(firm.as_uuid())
+            .all(&mut c)
+            .await?
+            .iter()
+            .map(rows::contact)
+            .collect()
+    }
+
+    pub(crate) async fn mark_invited(
+        &self,
+        contact: ContactId,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let marked = sql::<DB>(
+            "UPDATE portal_contacts SET invited_at = $2, status = 'active' WHERE id = $1",
+        )
+        .id(contact.as_uuid())
+        .ts(at)
+        .run(&mut tx)
+        .await?;
+        if marked == 0 {
+            return Ok(false);
+        }
+        append_audit::<DB>(&mut tx, audit).await?;
+        commit::<DB>(tx).await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn set_contact_status(
+        &self,
+        contact: ContactId,
+        status: ContactStatus,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let changed = sql::<DB>("UPDATE portal_contacts SET status = $2 WHERE id = $1")
+            .id(contact.as_uuid())
+            .text(status.as_str())
+            .run(&mut tx)
+            .await?;
+        if changed == 0 {
+            return Ok(false);
+        }
+        if status != ContactStatus::Active {
+            kill_login_secrets::<DB>(&mut tx, contact, audit.at).await?;
+            sql::<DB>("DELETE FROM portal_sessions WHERE contact_id = $1")
+                .id(contact.as_uuid())
+                .run(&mut tx)
+                .await?;
+        }
+        if status == ContactStatus::Revoked {
+            sql::<DB>("DELETE FROM portal_personal_links WHERE contact_id = $1")
+                .id(contact.as_uuid())
+                .run(&mut tx)
+                .await?;
+        }
+        append_audit::<DB>(&mut tx, audit).await?;
+        commit::<DB>(tx).await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn put_grant(
+        &self,
+        grant: &Grant,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        let put = sql::<DB>(PUT_GRANT)
+            .id(grant.contact_id.as_uuid())
+            .id(grant.client_id.as_uuid())
+            .int(i64::from(grant.permissions.bits()))
+            .ts(grant.granted_at)
+            .insert(&mut tx)
+            .await?;
+        if put.is_err() {
+            return Err(StoreError::Conflict(
+                "grant of an unknown contact or client",
+            ));
+        }
+        append_audit::<DB>(&mut tx, audit).await?;
+        commit::<DB>(tx).await
+    }
+
+    pub(crate) async fn remove_grant(
+        &self,
+        contact: ContactId,
+        client: ClientId,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        lock_contact::<DB>(&mut tx, contact).await?;
+        let removed =
+            sql::<DB>("DELETE FROM portal_grants WHERE contact_id = $1 AND client_id = $2")
+                .id(contact.as_uuid())
+                .id(client.as_uuid())
+                .run(&mut tx)
+                .await?;
+        if removed == 0 {
+            return Ok(false);
+        }
+        sql::<DB>("DELETE FROM portal_sessions WHERE contact_id = $1 AND active_client = $2")
+            .id(contact.as_uuid())
+            .id(client.as_uuid())
+            .run(&mut tx)
+            .await?;
+        append_audit::<DB>(&mut tx, audit).await?;
+        commit::<DB>(tx).await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(GRANTS)
+            .id(contact.as_uuid())
+            .all(&mut c)
+            .await?
+            .iter()
+            .map(rows::grant)
+            .collect()
+    }
+}

@@ -1,0 +1,182 @@
+//! PostgreSQL: [`PgStore`], for one or many application instances sharing a database.
+
+use std::fmt;
+use std::str::FromStr;
+
+use portal_core::StoreError;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
+use sqlx::{Pool, Postgres, Transaction};
+
+use crate::dialect::{Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql};
+use crate::engine::{Engine, delegate_store};
+use crate::error::store_error;
+
+/// A [`Store`](portal_core::Store) on PostgreSQL.
+///
+/// Cheap to clone (it wraps a connection pool). Every guarantee of the store traits
+/// holds across application instances: single-use links and codes are decided by one
+/// conditional `UPDATE`, and the rows an operation decides on are locked for the rest
+/// of its transaction. Tables are named `portal_*`; [`PgStore::connect_with_schema`]
+/// puts them in a schema of their own instead.
+///
+/// Connections are plain TCP or Unix sockets: the crate is built without TLS support,
+/// for a database on the same host or a private network. Run the database behind a
+/// TLS-terminating proxy, or on the same machine, if the network between is not
+/// trusted.
+#[derive(Clone)]
+pub struct PgStore {
+    engine: Engine<Postgres>,
+    schema: Option<String>,
+}
+
+delegate_store!(PgStore);
+
+impl fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PgStore")
+            .field("engine", &self.engine)
+            .field("schema", &self.schema)
+            .finish()
+    }
+}
+
+/// A schema name that is not a plain lower-case identifier.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a schema name is 1 to 63 of a-z, 0-9 and _, not starting with a digit: {0:?}")]
+pub struct InvalidSchemaName(pub String);
+
+fn check_schema(schema: &str) -> Result<(), StoreError> {
+    let ok = !schema.is_empty()
+        && schema.len() <= 63
+        && !schema.starts_with(|c: char| c.is_ascii_digit())
+        && schema
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(StoreError::Unavailable(Box::new(InvalidSchemaName(
+            schema.to_owned(),
+        ))))
+    }
+}
+
+impl PgStore {
+    /// Connects a pool (sqlx's defaults: up to 10 connections) to `url`, e.g.
+    /// `postgres://portal@localhost/portal`. Call [`PgStore::migrate`] before use.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url).map_err(store_error)?;
+        let pool = PgPoolOptions::new()
+            .connect_with(options)
+            .await
+            .map_err(store_error)?;
+        Ok(PgStore::from_pool(pool))
+    }
+
+    /// Like [`PgStore::connect`], with Portal's tables in `schema` (created by
+    /// [`PgStore::migrate`] if missing): every connection of the pool starts with
+    /// `search_path` set to it. Keeps Portal apart from the host's own tables, and lets
+    /// tests give each run a fresh schema. `schema` is a plain lower-case identifier.
+    pub async fn connect_with_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        check_schema(schema)?;
+        let options = PgConnectOptions::from_str(url)
+            .map_err(store_error)?
+            .options([("search_path", schema)]);
+        let pool = PgPoolOptions::new()
+            .connect_with(options)
+            .await
+            .map_err(store_error)?;
+        Ok(PgStore {
+            engine: Engine::new(pool),
+            schema: Some(schema.to_owned()),
+        })
+    }
+
+    /// A store on a pool the host configured itself. Portal's tables are found through
+    /// the connections' `search_path`.
+    #[must_use]
+    pub fn from_pool(pool: PgPool) -> Self {
+        PgStore {
+            engine: Engine::new(pool),
+            schema: None,
+        }
+    }
+
+    /// The pool, e.g. to share it with the host or to close it.
+    #[must_use]
+    pub fn pool(&self) -> &PgPool {
+        self.engine.pool()
+    }
+
+    /// Creates the schema (if one was given) and applies the migrations not yet
+    /// applied; safe to call from every instance at every start.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        if let Some(schema) = &self.schema {
+            let mut tx = self.pool().begin().await.map_err(store_error)?;
+            Postgres::lock(&mut tx, Lock::Migrations)
+                .await
+                .map_err(store_error)?;
+            // `schema` passed `check_schema`: a bare identifier, safe to splice in.
+            let create = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+            sqlx::raw_sql(&create)
+                .execute(&mut *tx)
+                .await
+                .map_err(store_error)?;
+            tx.commit().await.map_err(store_error)?;
+        }
+        crate::migrate::migrate(self.pool()).await
+    }
+}
+
+/// The advisory lock migrations take (`pg_advisory_xact_lock(bigint)`): "portal" in
+/// ASCII.
+const MIGRATION_LOCK: i64 = 0x706f_7274_616c;
+/// The class of the throttle locks (`pg_advisory_xact_lock(int, int)`, whose key space
+/// is apart from the one-bigint form): "thrt" in ASCII.
+const THROTTLE_LOCK_CLASS: i32 = 0x7468_7274;
+
+impl Dialect for Postgres {
+    const LOCK_CONTACT: &'static str = lock_contact_sql!(" FOR NO KEY UPDATE OF c");
+    const LOCK_AUDIT_HEAD: &'static str = lock_audit_head_sql!(" FOR UPDATE");
+    const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
+         version BIGINT PRIMARY KEY, \
+         description TEXT NOT NULL, \
+         checksum BYTEA NOT NULL, \
+         applied_at BIGINT NOT NULL \
+           DEFAULT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT)";
+    const MIGRATIONS: &'static [Migration] = &[Migration {
+        version: 1,
+        description: "firms, clients, contacts, grants, links, codes, sessions, throttle, audit",
+        sql: include_str!("0001_schema.sql"),
+    }];
+
+    async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {
+        pool.begin().await
+    }
+
+    async fn lock(c: &mut Self::Connection, lock: Lock<'_>) -> Result<(), sqlx::Error> {
+        match lock {
+            Lock::Migrations => {
+                sqlx::query("SELECT pg_advisory_xact_lock($1)")
+                    .bind(MIGRATION_LOCK)
+                    .execute(c)
+                    .await?;
+            }
+            Lock::Throttle(key) => {
+                // Keys are uniform digests: 32 of their bits spread keys over the lock
+                // space; a rare collision only makes two keys wait for each other.
+                let b = key.as_bytes();
+                sqlx::query("SELECT pg_advisory_xact_lock($1, $2)")
+                    .bind(THROTTLE_LOCK_CLASS)
+                    .bind(i32::from_be_bytes([b[0], b[1], b[2], b[3]]))
+                    .execute(c)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn rows_affected(result: &PgQueryResult) -> u64 {
+        result.rows_affected()
+    }
+}

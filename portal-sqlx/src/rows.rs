@@ -1,0 +1,200 @@
+//! Rows to domain records, shared by both dialects. Every text column that holds an
+//! enum, a URL, an address or an IP is parsed back through the domain's own parser,
+//! so a row that would not have been accepted on the way in is reported as corrupt
+//! instead of being passed on.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use portal_core::StoreError;
+use portal_core::audit::{
+    Actor, AuditAction, AuditDraft, AuditEvent, AuditOutcome, ChainHash, ChainHead, RequestInfo,
+};
+use portal_core::client::Client;
+use portal_core::contact::{Contact, ContactStatus};
+use portal_core::email::EmailAddress;
+use portal_core::failure::FailureState;
+use portal_core::firm::{AccentColour, Branding, Firm, PublicUrl};
+use portal_core::grant::{Grant, Permissions};
+use portal_core::id::{ClientId, ContactId, FirmId, SessionId};
+use portal_core::session::SessionRecord;
+
+use crate::db::SqlRow;
+use crate::dialect::Dialect;
+
+/// Columns of `portal_firms` that [`firm`] reads.
+macro_rules! firm_columns {
+    () => {
+        "id, name, public_url, display_name, logo_url, \
+     accent_colour, welcome_message, mail_from, created_at"
+    };
+}
+pub(crate) use firm_columns;
+
+/// Columns of `portal_contacts` that [`contact`] reads.
+macro_rules! contact_columns {
+    () => {
+        "id, firm_id, email, first_name, phone, status, \
+     created_at, invited_at, joined_at, last_seen_at"
+    };
+}
+pub(crate) use contact_columns;
+
+/// Columns of `portal_audit_events` that [`audit_event`] reads.
+macro_rules! audit_columns {
+    () => {
+        "seq, firm_id, at, actor, action, contact_id, ip, \
+     user_agent, outcome, detail, prev_hash, hash"
+    };
+}
+pub(crate) use audit_columns;
+
+fn email(text: &str) -> Option<EmailAddress> {
+    EmailAddress::parse(text).ok()
+}
+
+pub(crate) fn permissions<DB: Dialect>(
+    r: &SqlRow<DB>,
+    col: &str,
+) -> Result<Permissions, StoreError> {
+    u8::try_from(r.int(col)?)
+        .map(Permissions::from_bits)
+        .map_err(|_| StoreError::Corrupt(format!("column {col}: permissions out of range")))
+}
+
+pub(crate) fn firm<DB: Dialect>(r: &SqlRow<DB>) -> Result<Firm, StoreError> {
+    Ok(Firm {
+        id: FirmId::from_uuid(r.id("id")?),
+        name: r.text("name")?,
+        public_url: r.parsed("public_url", |t| PublicUrl::parse(t).ok())?,
+        branding: Branding {
+            display_name: r.text("display_name")?,
+            logo_url: r.opt_text("logo_url")?,
+            accent_colour: r.parsed("accent_colour", |t| AccentColour::parse(t).ok())?,
+            welcome_message: r.text("welcome_message")?,
+        },
+        mail_from: r.opt_parsed("mail_from", email)?,
+        created_at: r.ts("created_at")?,
+    })
+}
+
+pub(crate) fn client<DB: Dialect>(r: &SqlRow<DB>) -> Result<Client, StoreError> {
+    Ok(Client {
+        id: ClientId::from_uuid(r.id("id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        name: r.text("name")?,
+        created_at: r.ts("created_at")?,
+    })
+}
+
+pub(crate) fn contact_status<DB: Dialect>(
+    r: &SqlRow<DB>,
+    col: &str,
+) -> Result<ContactStatus, StoreError> {
+    r.parsed(col, ContactStatus::from_name)
+}
+
+pub(crate) fn contact<DB: Dialect>(r: &SqlRow<DB>) -> Result<Contact, StoreError> {
+    Ok(Contact {
+        id: ContactId::from_uuid(r.id("id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        email: r.parsed("email", email)?,
+        first_name: r.text("first_name")?,
+        phone: r.opt_text("phone")?,
+        status: contact_status(r, "status")?,
+        created_at: r.ts("created_at")?,
+        invited_at: r.opt_ts("invited_at")?,
+        joined_at: r.opt_ts("joined_at")?,
+        last_seen_at: r.opt_ts("last_seen_at")?,
+    })
+}
+
+pub(crate) fn grant<DB: Dialect>(r: &SqlRow<DB>) -> Result<Grant, StoreError> {
+    Ok(Grant {
+        contact_id: ContactId::from_uuid(r.id("contact_id")?),
+        client_id: ClientId::from_uuid(r.id("client_id")?),
+        permissions: permissions(r, "permissions")?,
+        granted_at: r.ts("granted_at")?,
+    })
+}
+
+pub(crate) fn failures<DB: Dialect>(r: &SqlRow<DB>) -> Result<FailureState, StoreError> {
+    Ok(FailureState {
+        consecutive: u32::try_from(r.int("failures")?.max(0)).unwrap_or(u32::MAX),
+        last_failure_at: r.opt_ts("last_failure_at")?,
+    })
+}
+
+fn ip<DB: Dialect>(r: &SqlRow<DB>, col: &str) -> Result<Option<IpAddr>, StoreError> {
+    r.opt_parsed(col, |t| t.parse().ok())
+}
+
+/// Columns of a session row joined with its grant (`s` and `g`), as [`session`] reads
+/// them.
+macro_rules! session_columns {
+    () => {
+        "s.token_hash, s.id, s.contact_id, s.firm_id, \
+     s.active_client, g.permissions, s.created_at, s.renewed_at, s.idle_expires_at, \
+     s.absolute_expires_at, s.ip, s.user_agent"
+    };
+}
+pub(crate) use session_columns;
+
+pub(crate) fn session<DB: Dialect>(r: &SqlRow<DB>) -> Result<SessionRecord, StoreError> {
+    Ok(SessionRecord {
+        id: SessionId::from_uuid(r.id("id")?),
+        digest: r.digest("token_hash")?,
+        contact_id: ContactId::from_uuid(r.id("contact_id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        active_client: ClientId::from_uuid(r.id("active_client")?),
+        permissions: permissions(r, "permissions")?,
+        created_at: r.ts("created_at")?,
+        renewed_at: r.ts("renewed_at")?,
+        idle_expires_at: r.ts("idle_expires_at")?,
+        absolute_expires_at: r.ts("absolute_expires_at")?,
+        ip: ip(r, "ip")?,
+        user_agent: r.opt_text("user_agent")?.map(Arc::from),
+    })
+}
+
+fn chain_hash<DB: Dialect>(r: &SqlRow<DB>, col: &str) -> Result<ChainHash, StoreError> {
+    let bytes = r.opt_bytes(col)?.unwrap_or_default();
+    <[u8; 32]>::try_from(bytes.as_slice())
+        .map(ChainHash::from_bytes)
+        .map_err(|_| StoreError::Corrupt(format!("column {col}: not a 32-byte hash")))
+}
+
+/// A firm's chain head as stored (`seq` 0 means no entry yet).
+pub(crate) fn audit_head<DB: Dialect>(r: &SqlRow<DB>) -> Result<Option<ChainHead>, StoreError> {
+    let seq = r.int("seq")?;
+    if seq == 0 {
+        return Ok(None);
+    }
+    Ok(Some(ChainHead {
+        seq: u64::try_from(seq).map_err(|_| StoreError::Corrupt("column seq: negative".into()))?,
+        hash: chain_hash(r, "hash")?,
+    }))
+}
+
+pub(crate) fn audit_event<DB: Dialect>(r: &SqlRow<DB>) -> Result<AuditEvent, StoreError> {
+    Ok(AuditEvent {
+        seq: u64::try_from(r.int("seq")?)
+            .map_err(|_| StoreError::Corrupt("column seq: negative".into()))?,
+        entry: AuditDraft {
+            firm_id: FirmId::from_uuid(r.id("firm_id")?),
+            at: r.ts("at")?,
+            actor: r.parsed("actor", Actor::from_stored)?,
+            action: r.parsed("action", AuditAction::from_name)?,
+            contact_id: r.opt_id("contact_id")?.map(ContactId::from_uuid),
+            // Stored as sanitised on the way in; rebuilt as is, so the hash still holds.
+            request: RequestInfo {
+                ip: ip(r, "ip")?,
+                user_agent: r.opt_text("user_agent")?,
+            },
+            outcome: r.parsed("outcome", AuditOutcome::from_name)?,
+            detail: r.text("detail")?,
+        },
+        prev_hash: chain_hash(r, "prev_hash")?,
+        hash: chain_hash(r, "hash")?,
+    })
+}

@@ -1,0 +1,129 @@
+//! SQLite: [`SqliteStore`], an embedded database file for one machine.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use portal_core::StoreError;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteQueryResult,
+    SqliteSynchronous,
+};
+use sqlx::{Pool, Sqlite, Transaction};
+
+use crate::dialect::{Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql};
+use crate::engine::{Engine, delegate_store};
+use crate::error::store_error;
+
+/// A [`Store`](portal_core::Store) on SQLite (bundled with the crate).
+///
+/// Cheap to clone (it wraps a connection pool). Writes are serialised by SQLite itself:
+/// each writing operation is one `BEGIN IMMEDIATE` transaction, so the guarantees of
+/// the store traits hold between pools and processes that open the same file, as long
+/// as the file is on a local disk (SQLite's locking does not work over network file
+/// systems). In WAL mode, reads (session verification) never wait for writers.
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    engine: Engine<Sqlite>,
+}
+
+delegate_store!(SqliteStore);
+
+/// How long a write waits for another connection's write to finish before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl SqliteStore {
+    /// Opens (creating it if missing) the database file at `path` in WAL mode, with a
+    /// busy timeout of 5 seconds, foreign keys enforced and `synchronous = NORMAL` (in
+    /// WAL mode: durable across application crashes; a power loss may take back the
+    /// last transactions, never corrupt the file). Call [`SqliteStore::migrate`] before
+    /// use.
+    pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .map_err(store_error)?;
+        Ok(SqliteStore::from_pool(pool))
+    }
+
+    /// A private in-memory database, gone when the store is dropped: for tests and
+    /// demos. It lives in a single connection that the pool never closes (SQLite gives
+    /// every connection to `:memory:` a database of its own, and a shared-cache memory
+    /// database replaces the file locking this store relies on with table locks), so
+    /// operations run one at a time.
+    pub async fn open_in_memory() -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            .map_err(store_error)?
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(options)
+            .await
+            .map_err(store_error)?;
+        Ok(SqliteStore::from_pool(pool))
+    }
+
+    /// A store on a pool the host configured itself. Its connections should enforce
+    /// foreign keys (sqlx's default) and have a busy timeout; a file should be in WAL
+    /// mode so that reads do not wait for writes.
+    #[must_use]
+    pub fn from_pool(pool: SqlitePool) -> Self {
+        SqliteStore {
+            engine: Engine::new(pool),
+        }
+    }
+
+    /// The pool, e.g. to share it with the host or to close it.
+    #[must_use]
+    pub fn pool(&self) -> &SqlitePool {
+        self.engine.pool()
+    }
+
+    /// Applies the migrations not yet applied; safe to call at every start.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        crate::migrate::migrate(self.pool()).await
+    }
+}
+
+impl Dialect for Sqlite {
+    // No locking clauses: `BEGIN IMMEDIATE` already holds the database's write lock.
+    const LOCK_CONTACT: &'static str = lock_contact_sql!("");
+    const LOCK_AUDIT_HEAD: &'static str = lock_audit_head_sql!("");
+    const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
+         version INTEGER PRIMARY KEY, \
+         description TEXT NOT NULL, \
+         checksum BLOB NOT NULL, \
+         applied_at INTEGER NOT NULL DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER))\
+         ) STRICT";
+    const MIGRATIONS: &'static [Migration] = &[Migration {
+        version: 1,
+        description: "firms, clients, contacts, grants, links, codes, sessions, throttle, audit",
+        sql: include_str!("0001_schema.sql"),
+    }];
+
+    async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {
+        // Take the write lock now: a deferred transaction that reads first and writes
+        // later fails with SQLITE_BUSY, without waiting, if another write got in between.
+        pool.begin_with("BEGIN IMMEDIATE").await
+    }
+
+    async fn lock(_: &mut Self::Connection, _: Lock<'_>) -> Result<(), sqlx::Error> {
+        // The transaction's write lock covers every key: one writer at a time.
+        Ok(())
+    }
+
+    fn rows_affected(result: &SqliteQueryResult) -> u64 {
+        result.rows_affected()
+    }
+}
