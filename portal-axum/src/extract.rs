@@ -1,49 +1,24 @@
 //! Extractors for the host's handlers.
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
-use portal_core::grant::Permissions;
-use portal_core::id::{ClientId, ContactId};
 use portal_core::session::Authenticated;
+use portal_core::web::LazySession;
 
-use crate::layer::Slot;
-
-/// The logged-in contact of the request; answers 401 when there is none.
+/// The logged-in contact of the request (dereferences to the verified session:
+/// `contact_id()`, `active_client()`, `permissions()`, `csrf_token()`); answers 401
+/// when there is none.
 #[derive(Clone, Debug)]
 pub struct CurrentContact(Arc<Authenticated>);
 
-impl CurrentContact {
-    /// The contact.
-    #[must_use]
-    pub fn contact_id(&self) -> ContactId {
-        self.0.session.contact_id
-    }
-
-    /// The client it is looking at.
-    #[must_use]
-    pub fn active_client(&self) -> ClientId {
-        self.0.session.active_client
-    }
-
-    /// Its permissions on the active client.
-    #[must_use]
-    pub fn permissions(&self) -> Permissions {
-        self.0.session.permissions
-    }
-
-    /// The CSRF token its forms and JSON calls must carry.
-    #[must_use]
-    pub fn csrf_token(&self) -> String {
-        self.0.csrf_token()
-    }
-
-    /// The whole verified session.
-    #[must_use]
-    pub fn session(&self) -> &Authenticated {
+impl Deref for CurrentContact {
+    type Target = Authenticated;
+    fn deref(&self) -> &Authenticated {
         &self.0
     }
 }
@@ -76,30 +51,18 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeContact {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Rejection> {
-        let slot = parts
-            .extensions
-            .get::<Slot>()
-            .cloned()
-            .ok_or(Rejection::Misconfigured(
-                "PortalLayer is not installed on this route",
-            ))?;
-        let cached = slot.session.lock().ok().and_then(|s| s.clone());
-        let session = match cached {
-            Some(s) => s,
-            None => {
-                let head = crate::convert::head(parts);
-                let verified = slot
-                    .web
-                    .authenticate(&head)
-                    .await
-                    .map_err(|_| Rejection::Misconfigured("the session store failed"))?
-                    .map(Arc::new);
-                if let Ok(mut s) = slot.session.lock() {
-                    *s = Some(verified.clone());
-                }
-                verified
-            }
-        };
+        let lazy =
+            parts
+                .extensions
+                .get::<LazySession>()
+                .cloned()
+                .ok_or(Rejection::Misconfigured(
+                    "PortalLayer is not installed on this route",
+                ))?;
+        let session = lazy
+            .get(&crate::convert::head(parts))
+            .await
+            .map_err(|_| Rejection::Misconfigured("the session store failed"))?;
         Ok(MaybeContact(session.map(CurrentContact)))
     }
 }

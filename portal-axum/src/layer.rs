@@ -1,24 +1,14 @@
-//! The one middleware: makes the portal available to extractors and, on the way out,
-//! adds the renewed session cookie and the security headers to responses that used
-//! the session.
+//! The one middleware: makes the session available to extractors (verified lazily) and,
+//! on the way out, adds the renewed session cookie and the security headers to
+//! responses whose handler used the session.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use axum::extract::Request;
 use axum::response::Response;
-use portal_core::session::Authenticated;
-use portal_core::web::PortalWeb;
-
-/// What the layer shares with the extractors of one request: the portal, and the
-/// session once an extractor verified it.
-#[derive(Clone, Debug)]
-pub(crate) struct Slot {
-    pub(crate) web: PortalWeb,
-    pub(crate) session: Arc<Mutex<Option<Option<Arc<Authenticated>>>>>,
-}
+use portal_core::web::{LazySession, PortalWeb};
 
 /// A `tower::Layer` that wires the portal into the host's routes.
 #[derive(Clone, Debug)]
@@ -65,18 +55,12 @@ where
     }
 
     fn call(&mut self, mut req: Request) -> Self::Future {
-        let slot = Slot {
-            web: self.web.clone(),
-            session: Arc::new(Mutex::new(None)),
-        };
-        req.extensions_mut().insert(slot.clone());
+        let session = LazySession::new(self.web.clone());
+        req.extensions_mut().insert(session.clone());
         let fut = self.inner.call(req);
         Box::pin(async move {
             let mut resp = fut.await?;
-            // Only a response whose handler looked at the session carries its headers.
-            let verified = slot.session.lock().ok().and_then(|s| s.clone());
-            if let Some(auth) = verified {
-                let headers = slot.web.session_headers(auth.as_deref());
+            if let Some(headers) = session.response_headers() {
                 crate::convert::append_missing(resp.headers_mut(), headers);
             }
             Ok(resp)

@@ -32,7 +32,7 @@ mod convert;
 mod extract;
 mod layer;
 
-pub use extract::{CurrentContact, MaybeContact};
+pub use extract::{CurrentContact, MaybeContact, Rejection};
 pub use layer::{PortalLayer, PortalService};
 
 use axum::Router;

@@ -99,6 +99,24 @@ pub struct Authenticated {
 }
 
 impl Authenticated {
+    /// The logged-in contact.
+    #[must_use]
+    pub fn contact_id(&self) -> ContactId {
+        self.session.contact_id
+    }
+
+    /// The client it is looking at.
+    #[must_use]
+    pub fn active_client(&self) -> ClientId {
+        self.session.active_client
+    }
+
+    /// Its permissions on the active client.
+    #[must_use]
+    pub fn permissions(&self) -> Permissions {
+        self.session.permissions
+    }
+
     /// The session's CSRF token: derived from the session token, so it needs no storage,
     /// changes with every login, and cannot be computed without the cookie.
     #[must_use]

@@ -1,6 +1,6 @@
 //! The example portal on axum.
 //!
-//! Run with `cargo run -p axum-portal` (SQLite file `portal.db` in the working folder,
+//! Run with `cargo run -p portal-examples --bin axum-portal` (SQLite file `portal.db` in the working folder,
 //! demo data, emails readable at `/dev/outbox`). Settings: `PORTAL_ADDR`,
 //! `DATABASE_URL` (`sqlite:...`, `postgres://...`, `memory:`), `PORTAL_PUBLIC_URL`,
 //! `PORTAL_ADMIN_TOKEN`, `PORTAL_DEMO=0`.
@@ -12,7 +12,7 @@ use axum::http::header;
 use axum::routing::get;
 use portal_axum::PortalLayer;
 use portal_core::firm::PublicUrl;
-use portal_example::{Config, banner, build, init_logging, outbox_json};
+use portal_examples::{Config, banner, build, init_logging, outbox_json};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -13,6 +13,7 @@ mod errors;
 mod guard;
 pub(crate) mod html;
 mod http;
+mod lazy;
 mod login_routes;
 mod pages;
 mod staff_routes;
@@ -20,6 +21,7 @@ mod staff_routes;
 pub use cookies::CookieSecurity;
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies};
 pub use http::{Form, FormError, Request, Response, parse_urlencoded, percent_decode};
+pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator};
 
 use std::sync::{Arc, RwLock};

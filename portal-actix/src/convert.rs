@@ -1,0 +1,65 @@
+//! actix-web's request and response to and from the neutral ones.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use portal_core::web::{self as neutral, PortalWeb};
+
+/// The neutral request of `req`, without body.
+pub(crate) fn head(req: &HttpRequest) -> neutral::Request {
+    neutral::Request::from_parts(
+        req.method().as_str(),
+        req.uri().path(),
+        req.uri().query(),
+        req.headers()
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes())),
+        req.peer_addr().map(|a| a.ip()),
+    )
+}
+
+/// The neutral request, with at most the body limit read; a longer body is not read
+/// further and marked oversized (answered 413).
+pub(crate) async fn request(
+    portal_web: &PortalWeb,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> neutral::Request {
+    let mut out = head(req);
+    let limit = portal_web.body_limit(&out);
+    if out.declared_length().is_some_and(|n| n > limit) {
+        out.oversized = true;
+        return out;
+    }
+    match payload.to_bytes_limited(limit).await {
+        Ok(Ok(bytes)) => out.body = bytes.to_vec(),
+        // Too long, or a broken upload: nothing of it is used.
+        Ok(Err(_)) | Err(_) => out.oversized = true,
+    }
+    out
+}
+
+/// An actix response from a neutral one.
+pub(crate) fn response(resp: neutral::Response) -> HttpResponse {
+    let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut out = HttpResponse::build(status).body(resp.body);
+    append_headers(out.headers_mut(), resp.headers, true);
+    out
+}
+
+/// Appends neutral headers (those already present are kept unless `replace`;
+/// `set-cookie` always appends). Invalid names or values are dropped, never a panic.
+pub(crate) fn append_headers(
+    map: &mut actix_web::http::header::HeaderMap,
+    headers: Vec<(String, String)>,
+    replace: bool,
+) {
+    for (name, value) in headers {
+        let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) else {
+            continue;
+        };
+        if n == actix_web::http::header::SET_COOKIE || replace || !map.contains_key(&n) {
+            map.append(n, v);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! Extractors for the host's handlers.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
+use portal_core::session::Authenticated;
+use portal_core::web::LazySession;
+
+/// The logged-in contact of the request (dereferences to the verified session:
+/// `contact_id()`, `active_client()`, `permissions()`, `csrf_token()`); answers 401
+/// when there is none.
+#[derive(Clone, Debug)]
+pub struct CurrentContact(Arc<Authenticated>);
+
+impl Deref for CurrentContact {
+    type Target = Authenticated;
+    fn deref(&self) -> &Authenticated {
+        &self.0
+    }
+}
+
+/// The logged-in contact, if any.
+#[derive(Clone, Debug)]
+pub struct MaybeContact(pub Option<CurrentContact>);
+
+/// Why an extractor could not answer.
+#[derive(Debug)]
+pub enum Rejection {
+    /// No valid session: 401.
+    NotLoggedIn,
+    /// [`crate::PortalMiddleware`] is not installed, or the store failed: 500.
+    Misconfigured(&'static str),
+}
+
+impl std::fmt::Display for Rejection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Rejection::NotLoggedIn => f.write_str("Not logged in"),
+            Rejection::Misconfigured(why) => f.write_str(why),
+        }
+    }
+}
+
+impl ResponseError for Rejection {
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Rejection::NotLoggedIn => HttpResponse::Unauthorized().body("Not logged in"),
+            Rejection::Misconfigured(why) => HttpResponse::InternalServerError().body(*why),
+        }
+    }
+}
+
+impl FromRequest for MaybeContact {
+    type Error = Rejection;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Rejection>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let lazy = req.extensions().get::<LazySession>().cloned();
+        let head = crate::convert::head(req);
+        Box::pin(async move {
+            let lazy = lazy.ok_or(Rejection::Misconfigured(
+                "PortalMiddleware is not installed on this route",
+            ))?;
+            let session = lazy
+                .get(&head)
+                .await
+                .map_err(|_| Rejection::Misconfigured("the session store failed"))?;
+            Ok(MaybeContact(session.map(CurrentContact)))
+        })
+    }
+}
+
+impl FromRequest for CurrentContact {
+    type Error = Rejection;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, Rejection>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let maybe = MaybeContact::from_request(req, payload);
+        Box::pin(async move { maybe.await?.0.ok_or(Rejection::NotLoggedIn) })
+    }
+}
