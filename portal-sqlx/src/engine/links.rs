@@ -145,12 +145,30 @@ impl<DB: Dialect> Engine<DB> {
         req: &LinkRedemptionRequest,
         audit: AuditFn<'_, LinkRedemption>,
     ) -> Result<LinkRedemption, StoreError> {
+        // Dead links stay dead, so a plain read may refuse them: an unknown or spent
+        // token costs no write lock (on SQLite, the database's only one).
+        let state = {
+            let mut c = self.conn().await?;
+            match read_link::<DB>(&mut c, &req.digest).await? {
+                Some(row) => LinkState::read(&row)?,
+                None => return Ok(unknown()),
+            }
+        };
+        if let Some(problem) = state.problem(req) {
+            let outcome = refused(problem, &state);
+            if let Some(draft) = audit(&outcome) {
+                let mut tx = self.write().await?;
+                append_audit::<DB>(&mut tx, draft).await?;
+                commit::<DB>(tx).await?;
+            }
+            return Ok(outcome);
+        }
         let mut tx = self.write().await?;
-        let outcome = redeem_in::<DB>(&mut tx, req).await?;
+        let outcome = redeem_live::<DB>(&mut tx, req, &state).await?;
         if let Some(draft) = audit(&outcome) {
             append_audit::<DB>(&mut tx, draft).await?;
         }
-        // A refusal commits too: its audit entry is the only change it makes.
+        // A refusal decided here commits too: its audit entry is its only change.
         commit::<DB>(tx).await?;
         Ok(outcome)
     }
@@ -299,27 +317,25 @@ impl<DB: Dialect> Engine<DB> {
     }
 }
 
-/// The redemption proper, inside the caller's transaction. Refusals change nothing.
-async fn redeem_in<DB: Dialect>(
-    c: &mut DB::Connection,
-    req: &LinkRedemptionRequest,
-) -> Result<LinkRedemption, StoreError> {
-    let unknown = LinkRedemption::Refused {
+fn unknown() -> LinkRedemption {
+    LinkRedemption::Refused {
         problem: LinkProblem::Unknown,
         contact_id: None,
-    };
-    let Some(row) = read_link::<DB>(c, &req.digest).await? else {
-        return Ok(unknown);
-    };
-    let state = LinkState::read(&row)?;
-    if let Some(problem) = state.problem(req) {
-        return Ok(refused(problem, &state));
     }
+}
+
+/// The redemption of a link that `state` (read just before) shows live, inside the
+/// caller's transaction. Refusals change nothing.
+async fn redeem_live<DB: Dialect>(
+    c: &mut DB::Connection,
+    req: &LinkRedemptionRequest,
+    state: &LinkState,
+) -> Result<LinkRedemption, StoreError> {
     let Some(grant) = lock_contact::<DB>(c, state.contact_id)
         .await?
         .and_then(|contact| contact.login_grant(req.seed.firm_id))
     else {
-        return Ok(refused(LinkProblem::ContactUnavailable, &state));
+        return Ok(refused(LinkProblem::ContactUnavailable, state));
     };
     let consumed = sql::<DB>(CONSUME_MAGIC_LINK)
         .digest(&req.digest)
@@ -333,7 +349,7 @@ async fn redeem_in<DB: Dialect>(
         // Another redemption or issuance won the row since it was read; this new
         // statement sees what that one committed.
         return Ok(match read_link::<DB>(c, &req.digest).await? {
-            None => unknown,
+            None => unknown(),
             Some(row) => {
                 let state = LinkState::read(&row)?;
                 let problem = state.problem(req).unwrap_or(LinkProblem::AlreadyUsed);
