@@ -19,6 +19,7 @@ use portal_core::notify::DevOutbox;
 use portal_core::token::Token;
 use portal_core::web::{BearerToken, CookieSecurity, PortalWeb};
 use portal_core::{MemoryStore, Portal, Store};
+use portal_sqlx::{PgStore, SqliteStore};
 
 /// A running example: the HTTP layer, the outbox (demo mode), what to print.
 #[derive(Debug)]
@@ -41,12 +42,25 @@ pub fn init_logging() {
         .try_init();
 }
 
-/// Opens the store named by `database_url`: `memory:` is the in-memory store.
+/// Opens the store named by `database_url` and applies its migrations: `memory:` is the
+/// in-memory store, `sqlite:PATH` a SQLite file (created if missing), `postgres://...`
+/// PostgreSQL.
 pub async fn open_store(database_url: &str) -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
     if database_url == "memory:" {
         return Ok(Arc::new(MemoryStore::new()));
     }
-    Err(format!("unsupported DATABASE_URL {database_url:?} (this build knows memory:)").into())
+    if let Some(path) = database_url.strip_prefix("sqlite:") {
+        let path = path.strip_prefix("//").unwrap_or(path);
+        let store = SqliteStore::open(path).await?;
+        store.migrate().await?;
+        return Ok(Arc::new(store));
+    }
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        let store = PgStore::connect(database_url).await?;
+        store.migrate().await?;
+        return Ok(Arc::new(store));
+    }
+    Err("DATABASE_URL must be memory:, sqlite:PATH or postgres://...".into())
 }
 
 /// Builds the portal for `config`, whose public URL is final (the listener is bound).

@@ -212,39 +212,42 @@ impl Portal {
             let result = async {
                 let firm = portal.firm(firm).await?;
                 let policy = portal.policy(firm.id);
+                let digest = challenge.digest();
+                let store = &portal.inner.store;
+                let Some(contact_id) = store.challenge_contact(&digest).await? else {
+                    return Ok(());
+                };
+                let Some(contact) = store.contact(contact_id).await? else {
+                    return Ok(());
+                };
+                // Resends count against the address like any login email, and are
+                // counted before the code is replaced: a throttled resend leaves the
+                // code already mailed working.
+                let key = crate::throttle::address_key(contact.email.canonical());
+                let now = portal.now();
+                if store
+                    .throttle_hit(&key, policy.login_emails_per_address, now)
+                    .await?
+                    != crate::throttle::ThrottleDecision::Allowed
+                {
+                    return Ok(());
+                }
                 let code = generate_code(portal.secrets())?;
                 let hash = portal
                     .inner
                     .hasher
                     .hash(policy.password.hashing, code.clone())
                     .await?;
-                let now = portal.now();
-                let outcome = portal
-                    .inner
-                    .store
+                let outcome = store
                     .resend_code(
-                        &challenge.digest(),
+                        &digest,
                         &hash,
                         now,
                         now + policy.code_ttl,
                         policy.codes_per_attempt,
                     )
                     .await?;
-                let ResendOutcome::Resent { contact_id } = outcome else {
-                    return Ok(());
-                };
-                let Some(contact) = portal.inner.store.contact(contact_id).await? else {
-                    return Ok(());
-                };
-                // Resends count against the address like any login email.
-                let key = crate::throttle::address_key(contact.email.canonical());
-                if portal
-                    .inner
-                    .store
-                    .throttle_hit(&key, policy.login_emails_per_address, now)
-                    .await?
-                    == crate::throttle::ThrottleDecision::Allowed
-                {
+                if let ResendOutcome::Resent { .. } = outcome {
                     portal
                         .send_code_email(&firm, &contact, code, &request)
                         .await?;

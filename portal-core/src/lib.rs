@@ -85,6 +85,7 @@ pub mod redirect;
 pub mod session;
 pub mod staff;
 pub mod store;
+pub mod task;
 pub mod throttle;
 pub mod token;
 pub mod web;

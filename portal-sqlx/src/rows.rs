@@ -16,8 +16,9 @@ use portal_core::email::EmailAddress;
 use portal_core::failure::FailureState;
 use portal_core::firm::{AccentColour, Branding, Firm, PublicUrl};
 use portal_core::grant::{Grant, Permissions};
-use portal_core::id::{ClientId, ContactId, FirmId, SessionId};
+use portal_core::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
 use portal_core::session::SessionRecord;
+use portal_core::task::{Completion, Evidence, Side, Task, TaskStatus};
 
 use crate::db::SqlRow;
 use crate::dialect::Dialect;
@@ -196,5 +197,39 @@ pub(crate) fn audit_event<DB: Dialect>(r: &SqlRow<DB>) -> Result<AuditEvent, Sto
         },
         prev_hash: chain_hash(r, "prev_hash")?,
         hash: chain_hash(r, "hash")?,
+    })
+}
+
+macro_rules! task_columns {
+    () => {
+        "id, firm_id, client_id, phase, title, description, due_on, assignee, status, \
+         evidence, position, created_at, completed_by, completed_at, completion_note"
+    };
+}
+pub(crate) use task_columns;
+
+pub(crate) fn task<DB: Dialect>(r: &SqlRow<DB>) -> Result<Task, StoreError> {
+    let completion = match r.opt_ts("completed_at")? {
+        Some(at) => Some(Completion {
+            by: r.parsed("completed_by", Actor::from_stored)?,
+            at,
+            note: r.opt_text("completion_note")?,
+        }),
+        None => None,
+    };
+    Ok(Task {
+        id: TaskId::from_uuid(r.id("id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        client_id: ClientId::from_uuid(r.id("client_id")?),
+        phase: r.opt_text("phase")?,
+        title: r.text("title")?,
+        description: r.text("description")?,
+        due_on: r.opt_ts("due_on")?,
+        assignee: r.parsed("assignee", Side::from_name)?,
+        status: r.parsed("status", TaskStatus::from_name)?,
+        evidence: r.parsed("evidence", Evidence::from_kind)?,
+        position: r.int("position")?,
+        created_at: r.ts("created_at")?,
+        completion,
     })
 }

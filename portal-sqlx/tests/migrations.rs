@@ -36,7 +36,7 @@ async fn sqlite_migrations_are_idempotent_and_kept_apart() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(applied, 1);
+    assert_eq!(applied, 2);
 }
 
 #[tokio::test]
@@ -89,13 +89,13 @@ async fn postgres_migrations_stay_in_their_schema() {
     .fetch_all(stores[0].pool())
     .await
     .unwrap();
-    assert_eq!(tables.len(), 13, "{tables:?}");
+    assert_eq!(tables.len(), 14, "{tables:?}");
     assert!(tables.iter().all(|(t,)| t.starts_with("portal_")));
     let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM portal_schema_migrations")
         .fetch_one(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(applied, 1);
+    assert_eq!(applied, 2);
     sqlx::query("UPDATE portal_schema_migrations SET checksum = '\\x00'")
         .execute(stores[0].pool())
         .await

@@ -29,12 +29,13 @@ use crate::email_code::{ChallengeRecord, ChallengeRedemption, GuessReservation, 
 use crate::failure::FailureState;
 use crate::firm::Firm;
 use crate::grant::Grant;
-use crate::id::{ClientId, ContactId, FirmId, SessionId};
+use crate::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
 use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
 use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;
 use crate::policy::RateLimit;
 use crate::session::{SessionRecord, SessionRenewal, SessionSeed};
+use crate::task::{Completion, Task};
 use crate::throttle::ThrottleDecision;
 use crate::token::TokenDigest;
 
@@ -140,6 +141,12 @@ pub trait LoginStore: Send + Sync + 'static {
         challenge: &ChallengeRecord,
         audit: AuditDraft,
     ) -> Result<(), StoreError>;
+    /// The contact of a live challenge (not consumed, not superseded), so that a resend
+    /// can be counted against the contact's address before its code is replaced.
+    async fn challenge_contact(
+        &self,
+        challenge: &TokenDigest,
+    ) -> Result<Option<ContactId>, StoreError>;
     /// Replaces a live challenge's code (new hash, fresh guesses, new expiry) unless it
     /// already had `max_codes` codes.
     async fn resend_code(
@@ -277,6 +284,26 @@ pub trait SessionStore: Send + Sync + 'static {
     async fn sessions(&self, contact: ContactId) -> Result<Vec<SessionRecord>, StoreError>;
 }
 
+/// Tasks.
+#[async_trait]
+pub trait TaskStore: Send + Sync + 'static {
+    /// Inserts a task; [`StoreError::Conflict`] if its id exists.
+    async fn insert_task(&self, task: &Task) -> Result<(), StoreError>;
+    /// A task by id.
+    async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
+    /// A client's tasks by position.
+    async fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError>;
+    /// Completes a task (`Some`), keeping an existing completion untouched, or makes it
+    /// pending again (`None`); returns the task as it now is, `None` if it does not
+    /// exist. Doing either twice changes nothing the second time.
+    async fn set_task_completion(
+        &self,
+        task: TaskId,
+        completion: Option<&Completion>,
+        now: Timestamp,
+    ) -> Result<Option<Task>, StoreError>;
+}
+
 /// The audit log.
 #[async_trait]
 pub trait AuditStore: Send + Sync + 'static {
@@ -320,11 +347,11 @@ pub trait MaintenanceStore: Send + Sync + 'static {
 
 /// Everything Portal persists. Implemented for every type that implements the parts.
 pub trait Store:
-    DirectoryStore + LoginStore + SessionStore + AuditStore + MaintenanceStore
+    DirectoryStore + LoginStore + SessionStore + TaskStore + AuditStore + MaintenanceStore
 {
 }
 
 impl<T> Store for T where
-    T: DirectoryStore + LoginStore + SessionStore + AuditStore + MaintenanceStore
+    T: DirectoryStore + LoginStore + SessionStore + TaskStore + AuditStore + MaintenanceStore
 {
 }

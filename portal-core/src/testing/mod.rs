@@ -114,6 +114,9 @@ macro_rules! store_conformance {
             purge_removes_expired_rows_in_batches,
             concurrent_invitations_create_one_contact,
             directory_round_trips,
+            tasks_round_trip_in_order,
+            task_completion_is_idempotent,
+            tasks_of_other_clients_and_the_firm_side_are_out_of_reach,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -13,7 +13,7 @@ use crate::email_code::{ChallengeRecord, ChallengeRedemption, GuessReservation, 
 use crate::failure::FailureState;
 use crate::firm::Firm;
 use crate::grant::Grant;
-use crate::id::{ClientId, ContactId, FirmId, SessionId};
+use crate::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
 use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
 use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;
@@ -21,8 +21,9 @@ use crate::policy::RateLimit;
 use crate::session::{SessionRecord, SessionRenewal, SessionSeed};
 use crate::store::{
     AuditFn, AuditStore, DirectoryStore, LoginStore, MaintenanceStore, PurgeReport, SessionStore,
-    Store, StoreError,
+    Store, StoreError, TaskStore,
 };
+use crate::task::{Completion, Task};
 use crate::throttle::ThrottleDecision;
 use crate::token::TokenDigest;
 
@@ -94,6 +95,7 @@ delegate!(LoginStore {
     fn issue_magic_link(&self, link: &MagicLinkRecord, audit: AuditDraft) -> Result<(), StoreError>;
     fn redeem_magic_link(&self, request: &LinkRedemptionRequest, audit: AuditFn<'_, LinkRedemption>) -> Result<LinkRedemption, StoreError>;
     fn issue_challenge(&self, challenge: &ChallengeRecord, audit: AuditDraft) -> Result<(), StoreError>;
+    fn challenge_contact(&self, challenge: &TokenDigest) -> Result<Option<ContactId>, StoreError>;
     fn resend_code(&self, challenge: &TokenDigest, code_hash: &str, now: Timestamp, expires_at: Timestamp, max_codes: u32) -> Result<ResendOutcome, StoreError>;
     fn reserve_guess(&self, challenge: &TokenDigest, now: Timestamp, max_guesses: u32) -> Result<GuessReservation, StoreError>;
     fn redeem_challenge(&self, request: &ChallengeRedemption, audit: AuditFn<'_, SessionRecord>) -> Result<Option<(SessionRecord, Option<String>)>, StoreError>;
@@ -117,6 +119,13 @@ delegate!(SessionStore {
     fn revoke_session(&self, contact: ContactId, session: SessionId, audit: AuditDraft) -> Result<bool, StoreError>;
     fn revoke_contact_access(&self, contact: ContactId, audit: AuditDraft) -> Result<u64, StoreError>;
     fn sessions(&self, contact: ContactId) -> Result<Vec<SessionRecord>, StoreError>;
+});
+
+delegate!(TaskStore {
+    fn insert_task(&self, task: &Task) -> Result<(), StoreError>;
+    fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
+    fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError>;
+    fn set_task_completion(&self, task: TaskId, completion: Option<&Completion>, now: Timestamp) -> Result<Option<Task>, StoreError>;
 });
 
 delegate!(AuditStore {

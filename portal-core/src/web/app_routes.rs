@@ -7,8 +7,9 @@ use super::http::{Form, Response};
 use crate::client::Client;
 use crate::contact::Contact;
 use crate::grant::Permissions;
-use crate::id::ClientId;
+use crate::id::{ClientId, TaskId};
 use crate::session::Authenticated;
+use crate::task::{Side, Task, TaskStatus, progress};
 
 type Answer = Result<Response, WebError>;
 
@@ -89,12 +90,18 @@ pub(super) async fn home(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
     } else {
         html!("<p>{}</p>", welcome)
     };
+    let tasks = match ctx.web.portal().client_tasks(auth, active.id).await {
+        Ok(tasks) => task_sections(ctx.mount(), &auth.csrf_token(), &tasks),
+        Err(crate::task::TaskError::Forbidden) => Html::default(),
+        Err(e) => return Err(e.into()),
+    };
     let body = html!(
-        "<div class=\"card\"><h1>Hello {}</h1>{}<p class=\"muted\">You are looking at <strong>{}</strong>.</p>{}</div>",
+        "<div class=\"card\"><h1>Hello {}</h1>{}<p class=\"muted\">You are looking at <strong>{}</strong>.</p>{}</div>{}",
         me.contact.first_name,
         welcome,
         active.name,
-        switcher
+        switcher,
+        tasks
     );
     Ok(ctx.page(200, "Your portal", body))
 }
@@ -103,7 +110,19 @@ pub(super) async fn api(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
     match (ctx.req.method.as_str(), segments) {
         ("GET", ["me"]) => api_me(ctx).await,
         ("POST", ["switch"]) => api_switch(ctx).await,
-        (_, ["me"] | ["switch"]) => Err(WebError::MethodNotAllowed),
+        ("GET", ["clients", client, "tasks"]) => {
+            let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
+            let auth = ctx.require_auth()?;
+            let tasks = ctx.web.portal().client_tasks(auth, client).await?;
+            Ok(Response::json(200, &serde_json::json!(tasks)))
+        }
+        ("POST", ["tasks", task, action @ ("complete" | "uncomplete")]) => {
+            task_action(ctx, task, action).await
+        }
+        (
+            _,
+            ["me"] | ["switch"] | ["clients", _, "tasks"] | ["tasks", _, "complete" | "uncomplete"],
+        ) => Err(WebError::MethodNotAllowed),
         _ => Err(WebError::NotFound),
     }
 }
@@ -140,6 +159,23 @@ pub(super) fn json_or_form(ctx: &Ctx<'_>) -> Result<(Form, bool), WebError> {
     Ok((ctx.form()?, false))
 }
 
+async fn task_action(ctx: &mut Ctx<'_>, task: &str, action: &str) -> Answer {
+    let (form, json) = json_or_form(ctx)?;
+    let auth = ctx.check_csrf(Some(&form))?;
+    let id: TaskId = task.parse().map_err(|_| WebError::NotFound)?;
+    let portal = ctx.web.portal();
+    let task = if action == "complete" {
+        portal.complete_task(auth, id, form.get("note")).await?
+    } else {
+        portal.uncomplete_task(auth, id).await?
+    };
+    if json {
+        Ok(Response::json(200, &serde_json::json!(task)))
+    } else {
+        Ok(Response::see_other(&format!("{}/", ctx.mount())))
+    }
+}
+
 async fn api_switch(ctx: &mut Ctx<'_>) -> Answer {
     let (form, json) = json_or_form(ctx)?;
     let auth = ctx.check_csrf(Some(&form))?;
@@ -160,4 +196,58 @@ async fn api_switch(ctx: &mut Ctx<'_>) -> Answer {
     } else {
         Ok(Response::see_other(&format!("{}/", ctx.mount())))
     }
+}
+
+/// "Your tasks" (the client's open tasks by phase, with a button each) and "Our
+/// progress" (both sides' tasks by phase, with the phase status and a percentage).
+fn task_sections(mount: &str, csrf: &str, tasks: &[Task]) -> Html {
+    let mut yours = Html::default();
+    for t in tasks.iter().filter(|t| t.assignee == Side::Client) {
+        let done = t.status == TaskStatus::Completed;
+        let (action, label, class) = if done {
+            ("uncomplete", "Undo", "done")
+        } else {
+            ("complete", "Mark complete", "")
+        };
+        let phase = t.phase.as_deref().unwrap_or("General");
+        let due = t.due_on.map_or_else(Html::default, |d| {
+            html!(
+                " <span class=\"badge\">due {}</span>",
+                crate::task::date_string(d)
+            )
+        });
+        yours.push(html!(
+            "<li><span><span class=\"{}\">{}</span> <span class=\"muted\">· {}</span>{}<br><span class=\"muted\">{}</span></span>\
+             <form class=\"inline\" method=\"post\" action=\"{}/api/tasks/{}/{}\">\
+             <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+             <button type=\"submit\" class=\"secondary\">{}</button></form></li>",
+            class, t.title, phase, due, t.description, mount, t.id, action, csrf, label
+        ));
+    }
+    if yours == Html::default() {
+        yours = html!("<li class=\"muted\">Nothing to do right now.</li>");
+    }
+    let (phases, percent) = progress(tasks);
+    let mut timeline = Html::default();
+    for p in &phases {
+        let status = match p.status {
+            TaskStatus::Completed => "completed",
+            TaskStatus::Pending => "pending",
+            _ => "in progress",
+        };
+        timeline.push(html!(
+            "<li><span>{}</span><span class=\"badge\">{} · {}/{}</span></li>",
+            p.phase.as_deref().unwrap_or("General"),
+            status,
+            p.done,
+            p.total
+        ));
+    }
+    html!(
+        "<div class=\"card\"><h2>Your tasks</h2><ul class=\"tasks\">{}</ul></div>\
+         <div class=\"card\"><h2>Our progress · {}%</h2><ul class=\"tasks\">{}</ul></div>",
+        yours,
+        percent,
+        timeline
+    )
 }

@@ -16,6 +16,7 @@ use crate::staff::StaffError;
 #[derive(Debug)]
 pub(crate) enum WebError {
     NotFound,
+    Forbidden,
     MethodNotAllowed,
     CrossSite,
     Csrf,
@@ -57,6 +58,18 @@ impl From<StaffError> for WebError {
     }
 }
 
+impl From<crate::task::TaskError> for WebError {
+    fn from(e: crate::task::TaskError) -> Self {
+        use crate::task::TaskError;
+        match e {
+            TaskError::NotFound => WebError::NotFound,
+            TaskError::Forbidden => WebError::Forbidden,
+            TaskError::NoteTooLong => WebError::BadRequest("a note has at most 2,000 characters"),
+            TaskError::Internal(i) => WebError::Internal(i),
+        }
+    }
+}
+
 impl From<InternalError> for WebError {
     fn from(e: InternalError) -> Self {
         WebError::Internal(e)
@@ -73,6 +86,7 @@ impl From<crate::store::StoreError> for WebError {
 pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
     let (status, msg): (u16, &str) = match e {
         WebError::NotFound => (404, "Not found"),
+        WebError::Forbidden => (403, "Not allowed"),
         WebError::MethodNotAllowed => (405, "Method not allowed"),
         WebError::CrossSite => (403, "Cross-site request refused"),
         WebError::Csrf => (403, "Invalid or missing CSRF token"),

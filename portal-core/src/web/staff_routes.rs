@@ -10,6 +10,7 @@ use super::{PortalWeb, guard};
 use crate::grant::Permissions;
 use crate::id::{ClientId, ContactId, SessionId, StaffId};
 use crate::staff::{Invitation, StaffContext};
+use crate::task::{Evidence, NewTask, Side, parse_date};
 use crate::token::secrets_equal;
 
 /// Decides who a staff request comes from. The host's own authentication (its session,
@@ -225,6 +226,44 @@ impl PortalWeb {
                     .map(|c| json!({"id": c.id, "name": c.name}))
                     .collect();
                 Ok(Response::json(200, &json!(clients)))
+            }
+            ("GET", ["clients", client, "tasks"]) => {
+                let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
+                Ok(Response::json(
+                    200,
+                    &json!(p.staff_tasks(&ctx, client).await?),
+                ))
+            }
+            ("POST", ["clients", client, "tasks"]) => {
+                let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
+                let body = json_body(req)?;
+                let due_on = match body.get("due_on").and_then(Value::as_str) {
+                    Some(d) => {
+                        Some(parse_date(d).ok_or(WebError::BadRequest("due_on is YYYY-MM-DD"))?)
+                    }
+                    None => None,
+                };
+                let assignee = match body.get("assignee").and_then(Value::as_str) {
+                    None | Some("client") => Side::Client,
+                    Some("firm") => Side::Firm,
+                    Some(_) => return Err(WebError::BadRequest("assignee is client or firm")),
+                };
+                let new = NewTask {
+                    phase: body.get("phase").and_then(Value::as_str).map(str::to_owned),
+                    title: str_field(&body, "title")?.to_owned(),
+                    description: body
+                        .get("description")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                    due_on,
+                    assignee,
+                    evidence: Evidence::Standard,
+                };
+                Ok(Response::json(
+                    201,
+                    &json!(p.create_task(&ctx, client, new).await?),
+                ))
             }
             ("POST", ["clients"]) => {
                 let body = json_body(req)?;

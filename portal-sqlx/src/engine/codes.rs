@@ -84,6 +84,22 @@ impl<DB: Dialect> Engine<DB> {
         .await
     }
 
+    pub(crate) async fn challenge_contact(
+        &self,
+        challenge: &TokenDigest,
+    ) -> Result<Option<ContactId>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(
+            "SELECT contact_id FROM portal_challenges \
+             WHERE token_hash = $1 AND consumed_at IS NULL AND invalidated_at IS NULL",
+        )
+        .digest(challenge)
+        .optional(&mut c)
+        .await?
+        .map(|r| r.id("contact_id").map(ContactId::from_uuid))
+        .transpose()
+    }
+
     pub(crate) async fn resend_code(
         &self,
         challenge: &TokenDigest,

@@ -22,7 +22,7 @@ macro_rules! delegate_store {
             use portal_core::failure::FailureState;
             use portal_core::firm::Firm;
             use portal_core::grant::Grant;
-            use portal_core::id::{ClientId, ContactId, FirmId, SessionId};
+            use portal_core::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
             use portal_core::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
             use portal_core::password::PasswordLinkRecord;
             use portal_core::personal_link::PersonalLinkRecord;
@@ -30,8 +30,9 @@ macro_rules! delegate_store {
             use portal_core::session::{SessionRecord, SessionRenewal, SessionSeed};
             use portal_core::store::{
                 AuditFn, AuditStore, DirectoryStore, LoginStore, MaintenanceStore, PurgeReport,
-                SessionStore,
+                SessionStore, TaskStore,
             };
+            use portal_core::task::{Completion, Task};
             use portal_core::throttle::ThrottleDecision;
             use portal_core::token::TokenDigest;
 
@@ -132,6 +133,12 @@ macro_rules! delegate_store {
                     audit: AuditDraft,
                 ) -> Result<(), StoreError> {
                     self.engine.issue_challenge(challenge, audit).await
+                }
+                async fn challenge_contact(
+                    &self,
+                    challenge: &TokenDigest,
+                ) -> Result<Option<ContactId>, StoreError> {
+                    self.engine.challenge_contact(challenge).await
                 }
                 async fn resend_code(
                     &self,
@@ -287,6 +294,27 @@ macro_rules! delegate_store {
                     contact: ContactId,
                 ) -> Result<Vec<SessionRecord>, StoreError> {
                     self.engine.sessions(contact).await
+                }
+            }
+
+            #[async_trait]
+            impl TaskStore for $store {
+                async fn insert_task(&self, task: &Task) -> Result<(), StoreError> {
+                    self.engine.insert_task(task).await
+                }
+                async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
+                    self.engine.task(id).await
+                }
+                async fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError> {
+                    self.engine.tasks(client).await
+                }
+                async fn set_task_completion(
+                    &self,
+                    task: TaskId,
+                    completion: Option<&Completion>,
+                    now: Timestamp,
+                ) -> Result<Option<Task>, StoreError> {
+                    self.engine.set_task_completion(task, completion, now).await
                 }
             }
 

@@ -14,6 +14,7 @@ mod directory;
 mod links;
 mod maintenance;
 mod sessions;
+mod tasks;
 
 use std::fmt;
 

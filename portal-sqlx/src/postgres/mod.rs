@@ -144,11 +144,18 @@ impl Dialect for Postgres {
          checksum BYTEA NOT NULL, \
          applied_at BIGINT NOT NULL \
            DEFAULT (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT)";
-    const MIGRATIONS: &'static [Migration] = &[Migration {
-        version: 1,
-        description: "firms, clients, contacts, grants, links, codes, sessions, throttle, audit",
-        sql: include_str!("0001_schema.sql"),
-    }];
+    const MIGRATIONS: &'static [Migration] = &[
+        Migration {
+            version: 1,
+            description: "firms, clients, contacts, grants, links, codes, sessions, throttle, audit",
+            sql: include_str!("0001_schema.sql"),
+        },
+        Migration {
+            version: 2,
+            description: "tasks",
+            sql: include_str!("0002_tasks.sql"),
+        },
+    ];
 
     async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {
         pool.begin().await

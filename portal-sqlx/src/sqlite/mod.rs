@@ -106,11 +106,18 @@ impl Dialect for Sqlite {
          checksum BLOB NOT NULL, \
          applied_at INTEGER NOT NULL DEFAULT (CAST(unixepoch('subsec') * 1000 AS INTEGER))\
          ) STRICT";
-    const MIGRATIONS: &'static [Migration] = &[Migration {
-        version: 1,
-        description: "firms, clients, contacts, grants, links, codes, sessions, throttle, audit",
-        sql: include_str!("0001_schema.sql"),
-    }];
+    const MIGRATIONS: &'static [Migration] = &[
+        Migration {
+            version: 1,
+            description: "firms, clients, contacts, grants, links, codes, sessions, throttle, audit",
+            sql: include_str!("0001_schema.sql"),
+        },
+        Migration {
+            version: 2,
+            description: "tasks",
+            sql: include_str!("0002_tasks.sql"),
+        },
+    ];
 
     async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {
         // Take the write lock now: a deferred transaction that reads first and writes

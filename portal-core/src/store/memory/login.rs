@@ -129,6 +129,18 @@ impl LoginStore for MemoryStore {
         Ok(())
     }
 
+    async fn challenge_contact(
+        &self,
+        challenge: &TokenDigest,
+    ) -> Result<Option<ContactId>, StoreError> {
+        let state = self.lock()?;
+        Ok(state
+            .challenges
+            .get(challenge)
+            .filter(|r| !r.consumed && !r.invalidated)
+            .map(|r| r.record.contact_id))
+    }
+
     async fn resend_code(
         &self,
         challenge: &TokenDigest,

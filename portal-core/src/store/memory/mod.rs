@@ -15,6 +15,7 @@
 mod directory;
 mod login;
 mod sessions;
+mod tasks;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard};
@@ -103,6 +104,7 @@ struct State {
     // touches a hot reference count instead of a cold one per session.
     user_agents: std::collections::HashSet<std::sync::Arc<str>>,
     audit: HashMap<FirmId, Vec<AuditEvent>>,
+    tasks: HashMap<crate::id::TaskId, crate::task::Task>,
 }
 
 impl MemoryStore {

@@ -1,0 +1,103 @@
+//! The black-box HTTP suite: starts each example server as a real process on a free
+//! loopback port and drives it only through HTTP. Every case runs against both
+//! servers; a difference in behaviour between them is a failing test.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    missing_docs,
+    unreachable_pub,
+    dead_code
+)]
+
+mod cases;
+mod client;
+mod postgres;
+mod server;
+
+use server::{Db, Scheme, Server};
+
+macro_rules! suite {
+    ($name:ident, $bin:literal, $db:expr, $scheme:expr) => {
+        mod $name {
+            use super::*;
+            suite!(@cases $bin, $db, $scheme;
+                magic_link_logs_in_and_lands_in_the_portal,
+                link_is_single_use_under_20_concurrent_posts,
+                get_and_head_consume_nothing,
+                older_link_is_refused,
+                used_link_offers_the_code_from_the_same_email,
+                unknown_addresses_get_the_same_answer,
+                host_header_is_ignored_in_links,
+                next_targets_stay_inside_the_portal,
+                cross_site_posts_are_refused_with_no_effect,
+                csrf_token_is_required_for_authenticated_posts,
+                login_rotates_the_session_and_defeats_fixation,
+                logout_ends_the_session,
+                staff_revocation_takes_effect_at_the_next_request,
+                email_codes_log_in_within_their_limits,
+                throttling_counts_address_variants_together,
+                malformed_tokens_and_ids_answer_4xx,
+                oversized_bodies_get_413_and_change_nothing,
+                cookies_carry_every_attribute,
+                security_headers_are_set,
+                other_clients_ids_answer_404,
+                personal_link_identifies_without_logging_in,
+                password_set_through_a_link_then_used,
+                staff_api_manages_contacts,
+                tasks_are_listed_and_completed_within_the_grant,
+            );
+        }
+    };
+    (@cases $bin:literal, $db:expr, $scheme:expr; $($case:ident),* $(,)?) => {
+        $(
+            #[test]
+            fn $case() {
+                match Server::start(env!($bin), $db, $scheme) {
+                    Some(server) => cases::$case(&server),
+                    None => eprintln!("SKIPPED {}: DATABASE_URL is not set", stringify!($case)),
+                }
+            }
+        )*
+    };
+}
+
+// The whole suite on each server and store; the https variants check what changes when
+// the public URL is https (cookie prefix and Secure, HSTS) behind a TLS-terminating proxy.
+suite!(
+    axum_sqlite,
+    "CARGO_BIN_EXE_axum-portal",
+    Db::Sqlite,
+    Scheme::Http
+);
+suite!(
+    actix_sqlite,
+    "CARGO_BIN_EXE_actix-portal",
+    Db::Sqlite,
+    Scheme::Http
+);
+suite!(
+    axum_postgres,
+    "CARGO_BIN_EXE_axum-portal",
+    Db::Postgres,
+    Scheme::Http
+);
+suite!(
+    actix_postgres,
+    "CARGO_BIN_EXE_actix-portal",
+    Db::Postgres,
+    Scheme::Http
+);
+suite!(
+    axum_memory_https,
+    "CARGO_BIN_EXE_axum-portal",
+    Db::Memory,
+    Scheme::Https
+);
+suite!(
+    actix_memory_https,
+    "CARGO_BIN_EXE_actix-portal",
+    Db::Memory,
+    Scheme::Https
+);

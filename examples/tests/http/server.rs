@@ -1,0 +1,220 @@
+//! Starts an example server as a real process on a free loopback port.
+
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::client::{Browser, Resp, send};
+
+pub const ADMIN_TOKEN: &str = "blackbox-admin-token-0123456789";
+
+/// Which store the server runs on.
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+/// How the server is told its public URL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    /// `PORTAL_PUBLIC_URL=https://...` while it listens on plain HTTP (behind a proxy).
+    Https,
+}
+
+pub struct Server {
+    child: Child,
+    pub addr: SocketAddr,
+    /// The public origin (what links and `Origin` checks use).
+    pub origin: String,
+    dir: PathBuf,
+    pub secure_cookies: bool,
+    postgres: Option<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        if let Some(url) = &self.postgres {
+            super::postgres::drop_database(url);
+        }
+    }
+}
+
+/// A name no other run uses.
+pub fn unique() -> String {
+    use portal_core::random::SecretSource as _;
+    let mut b = [0u8; 8];
+    portal_core::random::OsSecretSource
+        .fill(&mut b)
+        .expect("randomness");
+    format!("{}_{:016x}", std::process::id(), u64::from_le_bytes(b))
+}
+
+impl Server {
+    /// Starts `bin` on `db`; `None` (the case is skipped) for PostgreSQL without `DATABASE_URL`.
+    pub fn start(bin: &str, db: Db, scheme: Scheme) -> Option<Server> {
+        let dir = std::env::temp_dir().join(format!("portal-blackbox-{}", unique()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let database_url = match db {
+            Db::Memory => "memory:".to_owned(),
+            Db::Sqlite => format!("sqlite:{}", dir.join("portal.db").display()),
+            Db::Postgres => super::postgres::fresh_database()?,
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .expect("free port")
+            .local_addr()
+            .expect("addr")
+            .port();
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+        let origin = match scheme {
+            Scheme::Http => format!("http://{addr}"),
+            Scheme::Https => format!("https://{addr}"),
+        };
+        let child = Command::new(bin)
+            .current_dir(&dir)
+            .env("PORTAL_ADDR", addr.to_string())
+            .env("DATABASE_URL", &database_url)
+            .env("PORTAL_PUBLIC_URL", &origin)
+            .env("PORTAL_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("PORTAL_DEMO", "1")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the example server");
+        let postgres = matches!(db, Db::Postgres).then(|| database_url.clone());
+        let server = Server {
+            child,
+            addr,
+            origin,
+            dir,
+            secure_cookies: scheme == Scheme::Https,
+            postgres,
+        };
+        for _ in 0..500 {
+            if std::net::TcpStream::connect(addr).is_ok()
+                && send(addr, "GET", "/healthz", &[], b"").status == 200
+            {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{bin} did not start on {addr}");
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.addr, &self.origin)
+    }
+
+    pub fn session_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-portal_session"
+        } else {
+            "portal_session"
+        }
+    }
+
+    pub fn binding_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            "__Host-portal_login"
+        } else {
+            "portal_login"
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Resp {
+        send(self.addr, "GET", path, &[], b"")
+    }
+
+    /// A staff API call.
+    pub fn admin(&self, method: &str, path: &str, body: Option<&Value>) -> Resp {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        let body = body.map(Value::to_string).unwrap_or_default();
+        let mut headers = vec![("Authorization", auth.as_str())];
+        if !body.is_empty() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        send(
+            self.addr,
+            method,
+            &format!("/admin/api{path}"),
+            &headers,
+            body.as_bytes(),
+        )
+    }
+
+    pub fn contact_id(&self, email: &str) -> String {
+        let list = self.admin("GET", "/contacts", None).json();
+        list.as_array()
+            .and_then(|l| l.iter().find(|c| c["email"] == email))
+            .and_then(|c| c["id"].as_str())
+            .unwrap_or_else(|| panic!("no contact {email}"))
+            .to_owned()
+    }
+
+    pub fn outbox(&self) -> Vec<Value> {
+        match self.get("/dev/outbox").json() {
+            Value::Array(list) => list,
+            other => panic!("outbox: {other}"),
+        }
+    }
+
+    /// Messages to `to` of `kind` (login, code, invitation, password_link).
+    pub fn mail(&self, to: &str, kind: &str) -> Vec<Value> {
+        self.outbox()
+            .into_iter()
+            .filter(|m| m["to"] == to && m["kind"] == kind)
+            .collect()
+    }
+
+    /// Waits (mail leaves in the background) until `to` has `n` messages of `kind`.
+    pub fn wait_mail(&self, to: &str, kind: &str, n: usize) -> Vec<Value> {
+        for _ in 0..250 {
+            let m = self.mail(to, kind);
+            if m.len() >= n {
+                return m;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "{to} never got {n} {kind} message(s); outbox: {:?}",
+            self.outbox()
+        );
+    }
+
+    /// Gives background jobs time to run, then counts `kind` messages to `to`.
+    pub fn settled_count(&self, to: &str, kind: &str) -> usize {
+        std::thread::sleep(Duration::from_millis(300));
+        self.mail(to, kind).len()
+    }
+}
+
+/// The first link of a message.
+pub fn link_of(message: &Value) -> String {
+    message["links"][0].as_str().expect("a link").to_owned()
+}
+
+/// The path and token of a link such as `http://host/portal/auth/link/TOKEN`.
+pub fn path_of(url: &str) -> String {
+    let after_scheme = url.split_once("://").map_or(url, |(_, r)| r);
+    after_scheme
+        .find('/')
+        .map_or("/".to_owned(), |i| after_scheme[i..].to_owned())
+}
+
+pub fn token_of(url: &str) -> String {
+    url.rsplit('/').next().unwrap_or_default().to_owned()
+}
+
+/// The 6-digit code in a message's text.
+pub fn code_of(message: &Value) -> String {
+    let text = message["text"].as_str().unwrap_or_default();
+    portal_core::testing::code_in(text).expect("a code")
+}

@@ -1,0 +1,486 @@
+//! Tasks: what a client (or the firm) has to do, by phase, with the evidence each asks
+//! for.
+//!
+//! This first slice implements the `standard` evidence type (mark complete, optional
+//! note). [`Evidence`] is the extension point for the others of SPEC section 4.2
+//! (question, document upload, signature, credential handoff, secure file drop,
+//! meeting, training, survey, checklist, approval): each adds a variant and its
+//! submission operation; the access rules below apply to all of them.
+//!
+//! Rules: a contact sees the tasks of a client it holds a grant to, with the `tasks`
+//! permission; a task of any other client answers as if it did not exist. A contact
+//! completes only the client's side of the work. Completing and un-completing are
+//! idempotent: doing it twice leaves the first completion as it was.
+
+use crate::audit::Actor;
+use crate::clock::Timestamp;
+use crate::grant::Permissions;
+use crate::id::{ClientId, FirmId, TaskId};
+use crate::portal::{InternalError, Portal};
+use crate::session::Authenticated;
+use crate::staff::{StaffContext, StaffError};
+
+/// Who is expected to do a task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    /// The client's contacts.
+    Client,
+    /// The firm's staff.
+    Firm,
+}
+
+/// Where a task stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskStatus {
+    /// Not started.
+    Pending,
+    /// Started.
+    InProgress,
+    /// Done.
+    Completed,
+    /// Waiting on something else.
+    Blocked,
+}
+
+/// What a task asks for as proof of completion.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Evidence {
+    /// Mark complete, with an optional note.
+    Standard,
+}
+
+macro_rules! stored_names {
+    ($ty:ident { $($variant:ident => $name:literal),* $(,)? }) => {
+        impl $ty {
+            /// Stable name, for storage and JSON.
+            #[must_use]
+            pub const fn as_str(self) -> &'static str {
+                match self { $($ty::$variant => $name),* }
+            }
+
+            /// From the stored name.
+            #[must_use]
+            pub fn from_name(name: &str) -> Option<Self> {
+                match name { $($name => Some($ty::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+stored_names!(Side { Client => "client", Firm => "firm" });
+stored_names!(TaskStatus {
+    Pending => "pending",
+    InProgress => "in_progress",
+    Completed => "completed",
+    Blocked => "blocked",
+});
+
+impl Evidence {
+    /// Stable name of the evidence type, for storage.
+    #[must_use]
+    pub const fn kind(&self) -> &'static str {
+        match self {
+            Evidence::Standard => "standard",
+        }
+    }
+
+    /// From the stored name.
+    #[must_use]
+    pub fn from_kind(kind: &str) -> Option<Self> {
+        match kind {
+            "standard" => Some(Evidence::Standard),
+            _ => None,
+        }
+    }
+}
+
+/// Who completed a task, when, with what note.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Completion {
+    /// Who.
+    pub by: Actor,
+    /// When.
+    pub at: Timestamp,
+    /// The note given, if any.
+    pub note: Option<String>,
+}
+
+/// A task of a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Task {
+    /// Its id.
+    pub id: TaskId,
+    /// The firm.
+    pub firm_id: FirmId,
+    /// The client it belongs to.
+    pub client_id: ClientId,
+    /// The phase it is grouped under, if any (e.g. "Onboarding").
+    pub phase: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Description.
+    pub description: String,
+    /// Due date (midnight UTC of the day).
+    pub due_on: Option<Timestamp>,
+    /// Who does it.
+    pub assignee: Side,
+    /// Where it stands.
+    pub status: TaskStatus,
+    /// What it asks for.
+    pub evidence: Evidence,
+    /// Order within the client's list.
+    pub position: i64,
+    /// When it was created.
+    pub created_at: Timestamp,
+    /// Its completion, while completed.
+    pub completion: Option<Completion>,
+}
+
+impl serde::Serialize for Task {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct as _;
+        let mut st = s.serialize_struct("Task", 13)?;
+        st.serialize_field("id", &self.id)?;
+        st.serialize_field("client_id", &self.client_id)?;
+        st.serialize_field("phase", &self.phase)?;
+        st.serialize_field("title", &self.title)?;
+        st.serialize_field("description", &self.description)?;
+        st.serialize_field("due_on", &self.due_on.map(date_string))?;
+        st.serialize_field("assignee", &self.assignee)?;
+        st.serialize_field("status", &self.status)?;
+        st.serialize_field("evidence", &self.evidence)?;
+        st.serialize_field("completed_at", &self.completion.as_ref().map(|c| c.at))?;
+        st.serialize_field("completed_by", &self.completion.as_ref().map(|c| &c.by))?;
+        st.serialize_field(
+            "note",
+            &self.completion.as_ref().and_then(|c| c.note.as_deref()),
+        )?;
+        st.end()
+    }
+}
+
+/// `YYYY-MM-DD` of a timestamp (UTC).
+#[must_use]
+pub fn date_string(t: Timestamp) -> String {
+    let (y, m, d) = t.date();
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// Parses `YYYY-MM-DD`.
+#[must_use]
+pub fn parse_date(s: &str) -> Option<Timestamp> {
+    let mut parts = s.splitn(3, '-');
+    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+        return None;
+    }
+    Timestamp::from_date(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+}
+
+/// What staff give to create a task.
+#[derive(Clone, Debug)]
+pub struct NewTask {
+    /// Phase name, if any.
+    pub phase: Option<String>,
+    /// Title (1 to 200 characters).
+    pub title: String,
+    /// Description (at most 10,000 characters).
+    pub description: String,
+    /// Due date.
+    pub due_on: Option<Timestamp>,
+    /// Who does it.
+    pub assignee: Side,
+    /// What it asks for.
+    pub evidence: Evidence,
+}
+
+/// A task operation of a contact failed.
+#[derive(Debug, thiserror::Error)]
+pub enum TaskError {
+    /// No such task or client for this contact (including other clients' and firms').
+    #[error("not found")]
+    NotFound,
+    /// The contact's grant lacks the permission, or the task is the firm's to do.
+    #[error("not allowed")]
+    Forbidden,
+    /// The note is too long.
+    #[error("a note has at most 2,000 characters")]
+    NoteTooLong,
+    /// Something failed on the server.
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
+impl From<crate::store::StoreError> for TaskError {
+    fn from(e: crate::store::StoreError) -> Self {
+        TaskError::Internal(e.into())
+    }
+}
+
+impl Portal {
+    /// The permissions of the session's contact on `client`; `NotFound` without a grant.
+    async fn client_permissions(
+        &self,
+        auth: &Authenticated,
+        client: ClientId,
+    ) -> Result<Permissions, TaskError> {
+        if client == auth.session.active_client {
+            return Ok(auth.session.permissions);
+        }
+        self.store()
+            .grants(auth.session.contact_id)
+            .await?
+            .into_iter()
+            .find(|g| g.client_id == client)
+            .map(|g| g.permissions)
+            .ok_or(TaskError::NotFound)
+    }
+
+    /// The tasks of a client the contact holds a grant to, in order.
+    pub async fn client_tasks(
+        &self,
+        auth: &Authenticated,
+        client: ClientId,
+    ) -> Result<Vec<Task>, TaskError> {
+        if !self
+            .client_permissions(auth, client)
+            .await?
+            .contains(Permissions::TASKS)
+        {
+            return Err(TaskError::Forbidden);
+        }
+        Ok(self.store().tasks(client).await?)
+    }
+
+    /// The task if the contact may act on it: its client is granted with `tasks`, and
+    /// it is the client's to do.
+    async fn actionable_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, TaskError> {
+        let task = self
+            .store()
+            .task(id)
+            .await?
+            .filter(|t| t.firm_id == auth.session.firm_id)
+            .ok_or(TaskError::NotFound)?;
+        if !self
+            .client_permissions(auth, task.client_id)
+            .await?
+            .contains(Permissions::TASKS)
+            || task.assignee != Side::Client
+        {
+            return Err(TaskError::Forbidden);
+        }
+        Ok(task)
+    }
+
+    /// Marks a client task complete (idempotent: a completed task keeps its first
+    /// completion).
+    pub async fn complete_task(
+        &self,
+        auth: &Authenticated,
+        id: TaskId,
+        note: Option<&str>,
+    ) -> Result<Task, TaskError> {
+        let note = note.map(str::trim).filter(|n| !n.is_empty());
+        if note.is_some_and(|n| n.chars().count() > 2000) {
+            return Err(TaskError::NoteTooLong);
+        }
+        self.actionable_task(auth, id).await?;
+        let completion = Completion {
+            by: Actor::Contact(auth.session.contact_id),
+            at: self.now(),
+            note: note.map(str::to_owned),
+        };
+        self.store()
+            .set_task_completion(id, Some(&completion), self.now())
+            .await?
+            .ok_or(TaskError::NotFound)
+    }
+
+    /// Marks a client task not complete (idempotent).
+    pub async fn uncomplete_task(
+        &self,
+        auth: &Authenticated,
+        id: TaskId,
+    ) -> Result<Task, TaskError> {
+        self.actionable_task(auth, id).await?;
+        self.store()
+            .set_task_completion(id, None, self.now())
+            .await?
+            .ok_or(TaskError::NotFound)
+    }
+
+    /// Creates a task for a client of the staff member's firm.
+    pub async fn create_task(
+        &self,
+        ctx: &StaffContext,
+        client: ClientId,
+        new: NewTask,
+    ) -> Result<Task, StaffError> {
+        let client = self
+            .store()
+            .client(client)
+            .await?
+            .filter(|c| c.firm_id == ctx.firm)
+            .ok_or(StaffError::NotFound)?;
+        let title = crate::contact::clean_name(&new.title)?;
+        let phase = match new.phase.as_deref().map(str::trim) {
+            Some("") | None => None,
+            Some(p) => Some(crate::contact::clean_name(p)?),
+        };
+        if new.description.chars().count() > 10_000 {
+            return Err(StaffError::Invalid(
+                "a description has at most 10,000 characters",
+            ));
+        }
+        let existing = self.store().tasks(client.id).await?;
+        let task = Task {
+            id: TaskId::generate(self.secrets())?,
+            firm_id: ctx.firm,
+            client_id: client.id,
+            phase,
+            title,
+            description: new.description,
+            due_on: new.due_on,
+            assignee: new.assignee,
+            status: TaskStatus::Pending,
+            evidence: new.evidence,
+            position: existing.iter().map(|t| t.position).max().unwrap_or(0) + 1,
+            created_at: self.now(),
+            completion: None,
+        };
+        self.store().insert_task(&task).await?;
+        Ok(task)
+    }
+
+    /// A client's tasks, for staff.
+    pub async fn staff_tasks(
+        &self,
+        ctx: &StaffContext,
+        client: ClientId,
+    ) -> Result<Vec<Task>, StaffError> {
+        let client = self
+            .store()
+            .client(client)
+            .await?
+            .filter(|c| c.firm_id == ctx.firm)
+            .ok_or(StaffError::NotFound)?;
+        Ok(self.store().tasks(client.id).await?)
+    }
+}
+
+/// Progress of one phase, for the "Our progress" timeline.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct PhaseProgress {
+    /// The phase name (`None` for tasks without a phase).
+    pub phase: Option<String>,
+    /// Pending (nothing done), in progress (some done or started), completed (all done).
+    pub status: TaskStatus,
+    /// Tasks done.
+    pub done: usize,
+    /// Tasks in all.
+    pub total: usize,
+}
+
+/// Phases in order of first appearance, with their status, and the overall percentage.
+#[must_use]
+pub fn progress(tasks: &[Task]) -> (Vec<PhaseProgress>, u32) {
+    let mut phases: Vec<PhaseProgress> = Vec::new();
+    for t in tasks {
+        let i = match phases.iter().position(|p| p.phase == t.phase) {
+            Some(i) => i,
+            None => {
+                phases.push(PhaseProgress {
+                    phase: t.phase.clone(),
+                    status: TaskStatus::Pending,
+                    done: 0,
+                    total: 0,
+                });
+                phases.len() - 1
+            }
+        };
+        let p = &mut phases[i];
+        p.total += 1;
+        if t.status == TaskStatus::Completed {
+            p.done += 1;
+        }
+        if t.status == TaskStatus::InProgress {
+            p.status = TaskStatus::InProgress;
+        }
+    }
+    for p in &mut phases {
+        p.status = match (p.done, p.total) {
+            (d, t) if d == t => TaskStatus::Completed,
+            (0, _) if p.status != TaskStatus::InProgress => TaskStatus::Pending,
+            _ => TaskStatus::InProgress,
+        };
+    }
+    let done: usize = phases.iter().map(|p| p.done).sum();
+    let total: usize = phases.iter().map(|p| p.total).sum();
+    let percent = u32::try_from((done * 100).checked_div(total).unwrap_or(0)).unwrap_or(100);
+    (phases, percent)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_parse_strictly() {
+        let t = parse_date("2026-12-31").unwrap();
+        assert_eq!(date_string(t), "2026-12-31");
+        for bad in [
+            "2026-2-1",
+            "2026-02-30",
+            "26-01-01",
+            "2026-01-01T00:00",
+            "x",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+    }
+
+    fn task(phase: &str, status: TaskStatus) -> Task {
+        Task {
+            id: TaskId::from_bytes([0; 16]),
+            firm_id: FirmId::from_bytes([0; 16]),
+            client_id: ClientId::from_bytes([0; 16]),
+            phase: Some(phase.into()),
+            title: "t".into(),
+            description: String::new(),
+            due_on: None,
+            assignee: Side::Client,
+            status,
+            evidence: Evidence::Standard,
+            position: 0,
+            created_at: Timestamp::EPOCH,
+            completion: None,
+        }
+    }
+
+    #[test]
+    fn progress_by_phase() {
+        let tasks = [
+            task("Onboarding", TaskStatus::Completed),
+            task("Onboarding", TaskStatus::Completed),
+            task("Month end", TaskStatus::Completed),
+            task("Month end", TaskStatus::Pending),
+            task("Year end", TaskStatus::Pending),
+        ];
+        let (phases, percent) = progress(&tasks);
+        let statuses: Vec<TaskStatus> = phases.iter().map(|p| p.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                TaskStatus::Completed,
+                TaskStatus::InProgress,
+                TaskStatus::Pending
+            ]
+        );
+        assert_eq!(percent, 60);
+        assert_eq!(progress(&[]).1, 0);
+    }
+}
