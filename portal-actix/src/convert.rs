@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use portal_core::web::{self as neutral, PortalWeb};
+use portal_core::web::{self as neutral, HeaderText, PortalWeb};
 
 /// The neutral request of `req`, without body.
 pub(crate) fn head(req: &HttpRequest) -> neutral::Request {
@@ -26,6 +26,10 @@ pub(crate) async fn request(
     payload: web::Payload,
 ) -> neutral::Request {
     let mut out = head(req);
+    if !out.is_state_changing() {
+        // Portal ignores the body of GET and HEAD: do not wait for one.
+        return out;
+    }
     let limit = portal_web.body_limit(&out);
     if out.declared_length().is_some_and(|n| n > limit) {
         out.oversized = true;
@@ -48,15 +52,24 @@ pub(crate) fn response(resp: neutral::Response) -> HttpResponse {
 }
 
 /// Appends neutral headers (those already present are kept unless `replace`;
-/// `set-cookie` always appends). Invalid names or values are dropped, never a panic.
+/// `set-cookie` always appends). Names are Portal's own lower-case constants; constant
+/// values are used as they are, others are checked (an invalid one is dropped, never a
+/// panic).
 pub(crate) fn append_headers(
     map: &mut actix_web::http::header::HeaderMap,
-    headers: Vec<(String, String)>,
+    headers: Vec<(&'static str, HeaderText)>,
     replace: bool,
 ) {
     for (name, value) in headers {
-        let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) else {
+        let Ok(n) = HeaderName::from_bytes(name.as_bytes()) else {
             continue;
+        };
+        let v = match value {
+            HeaderText::Borrowed(s) => HeaderValue::from_static(s),
+            HeaderText::Owned(s) => match HeaderValue::try_from(s) {
+                Ok(v) => v,
+                Err(_) => continue,
+            },
         };
         if n == actix_web::http::header::SET_COOKIE || replace || !map.contains_key(&n) {
             map.append(n, v);

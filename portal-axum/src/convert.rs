@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use http_body_util::BodyExt as _;
-use portal_core::web::{self, PortalWeb};
+use portal_core::web::{self, HeaderText, PortalWeb};
 
 /// The neutral request of `parts`, without body.
 pub(crate) fn head(parts: &Parts) -> web::Request {
@@ -33,6 +33,10 @@ pub(crate) fn head(parts: &Parts) -> web::Request {
 pub(crate) async fn request(web: &PortalWeb, req: Request) -> web::Request {
     let (parts, mut body) = req.into_parts();
     let mut out = head(&parts);
+    if !out.is_state_changing() {
+        // Portal ignores the body of GET and HEAD: do not wait for one.
+        return out;
+    }
     let limit = web.body_limit(&out);
     if out.declared_length().is_some_and(|n| n > limit) {
         out.oversized = true;
@@ -65,21 +69,36 @@ pub(crate) fn response(resp: web::Response) -> Response {
     out
 }
 
-/// Appends neutral headers; names and values Portal builds are always valid, anything
-/// else is dropped rather than risking a panic.
-pub(crate) fn append_headers(map: &mut axum::http::HeaderMap, headers: Vec<(String, String)>) {
+/// Appends neutral headers. Names are Portal's own lower-case constants; constant
+/// values are used as they are, others are checked (an invalid one is dropped, never a
+/// panic).
+pub(crate) fn append_headers(
+    map: &mut axum::http::HeaderMap,
+    headers: Vec<(&'static str, HeaderText)>,
+) {
     for (name, value) in headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name), HeaderValue::try_from(value)) {
-            map.append(n, v);
-        }
+        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        let value = match value {
+            HeaderText::Borrowed(s) => HeaderValue::from_static(s),
+            HeaderText::Owned(s) => match HeaderValue::try_from(s) {
+                Ok(v) => v,
+                Err(_) => continue,
+            },
+        };
+        map.append(name, value);
     }
 }
 
 /// Appends neutral headers the response does not set already (`set-cookie` always).
-pub(crate) fn append_missing(map: &mut axum::http::HeaderMap, headers: Vec<(String, String)>) {
+pub(crate) fn append_missing(
+    map: &mut axum::http::HeaderMap,
+    headers: Vec<(&'static str, HeaderText)>,
+) {
     let missing = headers
         .into_iter()
-        .filter(|(n, _)| n == "set-cookie" || !map.contains_key(n.as_str()))
+        .filter(|(n, _)| *n == "set-cookie" || !map.contains_key(*n))
         .collect();
     append_headers(map, missing);
 }

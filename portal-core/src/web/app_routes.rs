@@ -127,19 +127,46 @@ pub(super) async fn api(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
     }
 }
 
+/// `GET /api/me`, serialised straight from borrowed data.
+#[derive(serde::Serialize)]
+struct MeView<'a> {
+    contact_id: crate::id::ContactId,
+    email: &'a str,
+    first_name: &'a str,
+    active_client: Option<ClientView<'a>>,
+    clients: Vec<ClientView<'a>>,
+    csrf_token: String,
+}
+
+#[derive(serde::Serialize)]
+struct ClientView<'a> {
+    id: ClientId,
+    name: &'a str,
+    permissions: Permissions,
+}
+
+impl<'a> ClientView<'a> {
+    fn of((c, p): &'a (Client, Permissions)) -> Self {
+        ClientView {
+            id: c.id,
+            name: &c.name,
+            permissions: *p,
+        }
+    }
+}
+
 async fn api_me(ctx: &mut Ctx<'_>) -> Answer {
     let auth = ctx.require_auth()?;
     let me = me(ctx, auth).await?;
-    let client = |(c, p): &(Client, Permissions)| serde_json::json!({"id": c.id, "name": c.name, "permissions": p});
-    let body = serde_json::json!({
-        "contact_id": me.contact.id,
-        "email": me.contact.email,
-        "first_name": me.contact.first_name,
-        "active_client": me.active(auth).map(client),
-        "clients": me.clients.iter().map(client).collect::<Vec<_>>(),
-        "csrf_token": auth.csrf_token(),
-    });
-    Ok(Response::json(200, &body))
+    let view = MeView {
+        contact_id: me.contact.id,
+        email: me.contact.email.as_str(),
+        first_name: &me.contact.first_name,
+        active_client: me.active(auth).map(ClientView::of),
+        clients: me.clients.iter().map(ClientView::of).collect(),
+        csrf_token: auth.csrf_token(),
+    };
+    Ok(Response::json(200, &view))
 }
 
 /// A JSON object or a form, whichever the request sent; JSON string fields read like

@@ -141,7 +141,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
 
 /// Context for error pages.
 pub(crate) struct PageFrame {
-    pub(crate) firm: Firm,
+    pub(crate) firm: std::sync::Arc<Firm>,
     pub(crate) mount: String,
 }
 

@@ -125,15 +125,28 @@ impl Default for BodyLimits {
 
 /// The Content-Security-Policy of every portal page: nothing but the portal's own
 /// stylesheets, images from https, forms to itself, no framing, no scripts.
-const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// For everything that is not an HTML page (JSON, CSS, redirects): nothing may load,
+/// nothing may frame it. `X-Frame-Options` is only needed by browsers too old for
+/// `frame-ancestors`, and only on pages.
+const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// Headers every portal response carries. `no_store` for anything with a token or
 /// portal data (every dynamic response); `hsts` when the public URL is https.
 pub(crate) fn apply_security_headers(resp: &mut Response, no_store: bool, hsts: bool) {
+    let page = resp
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/html"));
     resp.set_default_header("x-content-type-options", "nosniff");
     resp.set_default_header("referrer-policy", "no-referrer");
-    resp.set_default_header("x-frame-options", "DENY");
-    resp.set_default_header("content-security-policy", CSP);
+    if page {
+        resp.set_default_header("x-frame-options", "DENY");
+    }
+    resp.set_default_header(
+        "content-security-policy",
+        if page { PAGE_CSP } else { DATA_CSP },
+    );
     if no_store {
         resp.set_default_header("cache-control", "no-store");
     }

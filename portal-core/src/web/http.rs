@@ -137,12 +137,16 @@ impl Request {
 }
 
 /// A response.
+/// A response header value: most are constants, so they are borrowed, not allocated.
+pub type HeaderText = std::borrow::Cow<'static, str>;
+
+/// A response.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     /// Status code.
     pub status: u16,
-    /// Headers in order; `Set-Cookie` may repeat.
-    pub headers: Vec<(String, String)>,
+    /// Headers in order, names lower-case; `set-cookie` may repeat.
+    pub headers: Vec<(&'static str, HeaderText)>,
     /// Body.
     pub body: Vec<u8>,
 }
@@ -153,7 +157,7 @@ impl Response {
     pub fn new(status: u16) -> Self {
         Response {
             status,
-            headers: Vec::new(),
+            headers: Vec::with_capacity(8),
             body: Vec::new(),
         }
     }
@@ -166,12 +170,15 @@ impl Response {
             .with_body(body.into_bytes())
     }
 
-    /// A JSON document.
+    /// A JSON document, serialised straight from `value`.
     #[must_use]
-    pub fn json(status: u16, value: &serde_json::Value) -> Self {
-        Response::new(status)
-            .with_header("content-type", "application/json")
-            .with_body(value.to_string().into_bytes())
+    pub fn json<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => Response::new(status)
+                .with_header("content-type", "application/json")
+                .with_body(body),
+            Err(_) => Response::new(500),
+        }
     }
 
     /// Plain text.
@@ -185,24 +192,20 @@ impl Response {
     /// `303 See Other` to a path of this site.
     #[must_use]
     pub fn see_other(location: &str) -> Self {
-        Response::new(303).with_header("location", location)
+        Response::new(303).with_header("location", location.to_owned())
     }
 
-    /// Adds a header.
+    /// Adds a header (`name` lower-case).
     #[must_use]
-    pub fn with_header(mut self, name: &str, value: &str) -> Self {
-        self.headers.push((name.to_owned(), value.to_owned()));
+    pub fn with_header(mut self, name: &'static str, value: impl Into<HeaderText>) -> Self {
+        self.headers.push((name, value.into()));
         self
     }
 
-    /// Sets a header unless already present.
-    pub fn set_default_header(&mut self, name: &str, value: &str) {
-        if !self
-            .headers
-            .iter()
-            .any(|(n, _)| n.eq_ignore_ascii_case(name))
-        {
-            self.headers.push((name.to_owned(), value.to_owned()));
+    /// Sets a header unless already present (`name` lower-case).
+    pub fn set_default_header(&mut self, name: &'static str, value: &'static str) {
+        if !self.headers.iter().any(|(n, _)| *n == name) {
+            self.headers.push((name, HeaderText::Borrowed(value)));
         }
     }
 
@@ -219,7 +222,7 @@ impl Response {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+            .map(|(_, v)| v.as_ref())
     }
 }
 

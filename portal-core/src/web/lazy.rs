@@ -41,7 +41,7 @@ impl LazySession {
     /// The headers to add to the response if a handler used the session: the renewed
     /// cookie and the security headers. `None` if nobody asked.
     #[must_use]
-    pub fn response_headers(&self) -> Option<Vec<(String, String)>> {
+    pub fn response_headers(&self) -> Option<Vec<(&'static str, super::HeaderText)>> {
         let verified = self.verified.lock().ok()?.clone()?;
         Some(self.web.session_headers(verified.as_deref()))
     }

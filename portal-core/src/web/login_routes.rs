@@ -86,7 +86,7 @@ fn failed(ctx: &Ctx<'_>, e: LoginError, again: impl FnOnce(Html) -> Html) -> Ans
     Ok(ctx.page(status, "Log in", again(pages::notice(&message, true))))
 }
 
-fn binding_cookie(ctx: &Ctx<'_>, binding: &Token) -> (String, String) {
+fn binding_cookie(ctx: &Ctx<'_>, binding: &Token) -> (&'static str, super::HeaderText) {
     let ttl = ctx.web.portal().policy(ctx.firm.id).binding_cookie_ttl;
     ctx.set_cookie(PortalCookie::LoginBinding, &binding.expose_secret(), ttl)
 }

@@ -20,7 +20,7 @@ mod staff_routes;
 
 pub use cookies::CookieSecurity;
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies};
-pub use http::{Form, FormError, Request, Response, parse_urlencoded, percent_decode};
+pub use http::{Form, FormError, HeaderText, Request, Response, parse_urlencoded, percent_decode};
 pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator};
 
@@ -44,8 +44,9 @@ pub struct PortalWeb {
 struct WebInner {
     portal: Portal,
     firm_id: FirmId,
-    // Read on every request; refreshed when staff change the firm through the API.
-    firm: RwLock<Firm>,
+    // Read on every request (an `Arc`, so reading costs no copy); refreshed when staff
+    // change the firm through the API.
+    firm: RwLock<Arc<Firm>>,
     cookies: CookieSecurity,
     proxies: TrustedProxies,
     limits: BodyLimits,
@@ -99,7 +100,7 @@ impl PortalWebBuilder {
             inner: Arc::new(WebInner {
                 portal: self.portal,
                 firm_id: self.firm,
-                firm: RwLock::new(firm),
+                firm: RwLock::new(Arc::new(firm)),
                 cookies: self.cookies,
                 proxies: self.proxies,
                 limits: self.limits,
@@ -123,7 +124,7 @@ struct Ctx<'a> {
     req: &'a Request,
     info: RequestInfo,
     auth: Option<Authenticated>,
-    firm: Firm,
+    firm: Arc<Firm>,
 }
 
 impl PortalWeb {
@@ -170,7 +171,7 @@ impl PortalWeb {
         PortalCookie::Session.name(self.inner.cookies)
     }
 
-    fn firm(&self) -> Firm {
+    fn firm(&self) -> Arc<Firm> {
         match self.inner.firm.read() {
             Ok(f) => f.clone(),
             Err(poisoned) => poisoned.into_inner().clone(),
@@ -181,7 +182,7 @@ impl PortalWeb {
     pub async fn refresh_firm(&self) -> Result<(), InternalError> {
         let firm = self.inner.portal.firm(self.inner.firm_id).await?;
         if let Ok(mut f) = self.inner.firm.write() {
-            *f = firm;
+            *f = Arc::new(firm);
         }
         Ok(())
     }
@@ -211,13 +212,21 @@ impl PortalWeb {
         &self,
         req: &Request,
     ) -> Result<Option<Authenticated>, InternalError> {
+        self.authenticate_from(req, &self.request_info(req)).await
+    }
+
+    async fn authenticate_from(
+        &self,
+        req: &Request,
+        info: &RequestInfo,
+    ) -> Result<Option<Authenticated>, InternalError> {
         let Some(cookie) = req.cookie(self.session_cookie_name()) else {
             return Ok(None);
         };
         match self
             .inner
             .portal
-            .authenticate(self.inner.firm_id, cookie, &self.request_info(req))
+            .authenticate(self.inner.firm_id, cookie, info)
             .await
         {
             Ok(auth) => Ok(Some(auth)),
@@ -230,7 +239,7 @@ impl PortalWeb {
     /// again when the session was renewed (so the cookie never outlives the session,
     /// nor dies before it), and the security headers (`no-store` included).
     #[must_use]
-    pub fn session_headers(&self, auth: Option<&Authenticated>) -> Vec<(String, String)> {
+    pub fn session_headers(&self, auth: Option<&Authenticated>) -> Vec<(&'static str, HeaderText)> {
         let mut resp = Response::new(200);
         self.finish(&mut resp, auth);
         resp.headers
@@ -243,7 +252,7 @@ impl PortalWeb {
             let max_age = time_left(a.session.expires_at(), self.inner.portal.now());
             let cookie =
                 PortalCookie::Session.set(self.inner.cookies, &a.token().expose_secret(), max_age);
-            resp.headers.push(("set-cookie".into(), cookie));
+            resp.headers.push(("set-cookie", cookie.into()));
         }
         let https = self.firm().public_url.is_https();
         guard::apply_security_headers(resp, true, https);
@@ -282,12 +291,12 @@ impl PortalWeb {
         if req.oversized || req.body.len() > self.body_limit(&req) {
             return self.error(kind, WebError::TooLarge);
         }
-        let auth = match self.authenticate(&req).await {
+        let info = self.request_info(&req);
+        let auth = match self.authenticate_from(&req, &info).await {
             Ok(a) => a,
             Err(e) => return self.error(kind, WebError::Internal(e)),
         };
         let stale_cookie = auth.is_none() && req.cookie(self.session_cookie_name()).is_some();
-        let info = self.request_info(&req);
         let mut ctx = Ctx {
             web: self,
             req: &req,
@@ -308,10 +317,10 @@ impl PortalWeb {
             Ok(r) => r,
             Err(e) => self.error(kind, e),
         };
-        if stale_cookie && !resp.headers.iter().any(|(n, _)| n == "set-cookie") {
+        if stale_cookie && !resp.headers.iter().any(|(n, _)| *n == "set-cookie") {
             resp.headers.push((
-                "set-cookie".into(),
-                PortalCookie::Session.clear(self.inner.cookies),
+                "set-cookie",
+                PortalCookie::Session.clear(self.inner.cookies).into(),
             ));
         }
         self.finish(&mut resp, ctx.auth.as_ref());
@@ -344,7 +353,7 @@ impl PortalWeb {
         resp
     }
 
-    fn frame_html(&self, firm: &Firm) -> errors::PageFrame {
+    fn frame_html(&self, firm: &Arc<Firm>) -> errors::PageFrame {
         errors::PageFrame {
             firm: firm.clone(),
             mount: self.mount_path().to_owned(),
@@ -402,15 +411,15 @@ impl Ctx<'_> {
         which: PortalCookie,
         value: &str,
         max_age: std::time::Duration,
-    ) -> (String, String) {
+    ) -> (&'static str, HeaderText) {
         (
-            "set-cookie".into(),
-            which.set(self.web.inner.cookies, value, max_age),
+            "set-cookie",
+            which.set(self.web.inner.cookies, value, max_age).into(),
         )
     }
 
-    fn clear_cookie(&self, which: PortalCookie) -> (String, String) {
-        ("set-cookie".into(), which.clear(self.web.inner.cookies))
+    fn clear_cookie(&self, which: PortalCookie) -> (&'static str, HeaderText) {
+        ("set-cookie", which.clear(self.web.inner.cookies).into())
     }
 
     /// The verified session, or 401 (API) / a redirect to the login page (pages).

@@ -37,7 +37,7 @@ impl DirectoryStore for MemoryStore {
     }
 
     async fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError> {
-        Ok(self.lock()?.firms.get(&id).cloned())
+        Ok(self.read()?.firms.get(&id).cloned())
     }
 
     async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {
@@ -50,11 +50,11 @@ impl DirectoryStore for MemoryStore {
     }
 
     async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError> {
-        Ok(self.lock()?.clients.get(&id).cloned())
+        Ok(self.read()?.clients.get(&id).cloned())
     }
 
     async fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         let mut out: Vec<Client> = state
             .clients
             .values()
@@ -89,7 +89,7 @@ impl DirectoryStore for MemoryStore {
     }
 
     async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError> {
-        Ok(self.lock()?.contacts.get(&id).map(|r| r.contact.clone()))
+        Ok(self.read()?.contacts.get(&id).map(|r| r.contact.clone()))
     }
 
     async fn contact_by_email(
@@ -97,7 +97,7 @@ impl DirectoryStore for MemoryStore {
         firm: FirmId,
         email: &CanonicalEmail,
     ) -> Result<Option<Contact>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         Ok(state
             .contact_by_email
             .get(&(firm, email.clone()))
@@ -106,7 +106,7 @@ impl DirectoryStore for MemoryStore {
     }
 
     async fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         let mut out: Vec<Contact> = state
             .contacts
             .values()

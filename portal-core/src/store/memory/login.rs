@@ -133,7 +133,7 @@ impl LoginStore for MemoryStore {
         &self,
         challenge: &TokenDigest,
     ) -> Result<Option<ContactId>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         Ok(state
             .challenges
             .get(challenge)
@@ -261,7 +261,7 @@ impl LoginStore for MemoryStore {
         link: &TokenDigest,
         now: Timestamp,
     ) -> Result<Option<ContactId>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         Ok(state
             .password_links
             .get(link)
@@ -328,7 +328,7 @@ impl LoginStore for MemoryStore {
         link: &TokenDigest,
         now: Timestamp,
     ) -> Result<Option<ContactId>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         Ok(state
             .personal_links
             .get(link)

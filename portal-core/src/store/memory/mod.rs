@@ -1,11 +1,11 @@
 //! The in-memory store: thread-safe, for development, tests and single-process
 //! deployments that accept losing state on restart.
 //!
-//! One mutex guards everything but sessions, so every multi-row operation is trivially
-//! atomic. Sessions live in a sharded map behind read-write locks, keyed by their
+//! One read-write lock guards everything but sessions, so every multi-row operation is
+//! trivially atomic and reads do not wait for each other. Sessions live in a sharded map behind read-write locks, keyed by their
 //! (already uniform) digest with a pass-through hasher, so that verifying a session
 //! takes one uncontended read lock and one hash-table probe. Operations that touch both
-//! take the mutex first, then a shard: one lock order, no deadlock.
+//! take the lock first, then a shard: one lock order, no deadlock.
 //!
 //! Expired rows are removed by [`MaintenanceStore::purge_expired`](super::MaintenanceStore),
 //! which [`crate::Portal`] hosts should schedule (the example servers run it every few
@@ -18,7 +18,7 @@ mod sessions;
 mod tasks;
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -46,7 +46,7 @@ type DigestMap<V> = HashMap<TokenDigest, V, BuildDigestHasher>;
 /// A thread-safe in-memory [`Store`](super::Store).
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    state: Mutex<State>,
+    state: RwLock<State>,
     sessions: SessionShards,
 }
 
@@ -114,9 +114,17 @@ impl MemoryStore {
         MemoryStore::default()
     }
 
-    fn lock(&self) -> Result<MutexGuard<'_, State>, StoreError> {
+    /// The state for an operation that writes.
+    fn lock(&self) -> Result<RwLockWriteGuard<'_, State>, StoreError> {
         self.state
-            .lock()
+            .write()
+            .map_err(|_| StoreError::Corrupt("memory store lock poisoned".into()))
+    }
+
+    /// The state for an operation that only reads: readers do not wait for each other.
+    fn read(&self) -> Result<RwLockReadGuard<'_, State>, StoreError> {
+        self.state
+            .read()
             .map_err(|_| StoreError::Corrupt("memory store lock poisoned".into()))
     }
 }
@@ -172,7 +180,7 @@ impl AuditStore for MemoryStore {
         after: u64,
         limit: usize,
     ) -> Result<Vec<AuditEvent>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         Ok(state
             .audit
             .get(&firm)
@@ -190,7 +198,7 @@ impl AuditStore for MemoryStore {
     }
 
     async fn audit_head(&self, firm: FirmId) -> Result<Option<ChainHead>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         Ok(state
             .audit
             .get(&firm)

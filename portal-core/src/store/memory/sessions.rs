@@ -307,7 +307,7 @@ impl SessionStore for MemoryStore {
     }
 
     async fn sessions(&self, contact: ContactId) -> Result<Vec<SessionRecord>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         let mut out: Vec<SessionRecord> = state
             .sessions_by_contact
             .get(&contact)

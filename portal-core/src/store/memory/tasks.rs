@@ -18,11 +18,11 @@ impl TaskStore for MemoryStore {
     }
 
     async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError> {
-        Ok(self.lock()?.tasks.get(&id).cloned())
+        Ok(self.read()?.tasks.get(&id).cloned())
     }
 
     async fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError> {
-        let state = self.lock()?;
+        let state = self.read()?;
         let mut out: Vec<Task> = state
             .tasks
             .values()
