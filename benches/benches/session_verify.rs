@@ -142,6 +142,15 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    // The same lookup, copying out the whole record as a verification must.
+    let mut i = 0;
+    group.bench_function("bare_hashmap_lookup_and_copy", |b| {
+        b.iter(|| {
+            i = (i + 1) % SAMPLES;
+            black_box(s.bare.get(s.digests[i].as_bytes()).cloned())
+        })
+    });
+
     let mut i = 0;
     group.bench_function("parse_and_digest", |b| {
         b.iter(|| {

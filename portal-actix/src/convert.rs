@@ -61,7 +61,7 @@ pub(crate) fn append_headers(
     replace: bool,
 ) {
     for (name, value) in headers {
-        let Ok(n) = HeaderName::from_bytes(name.as_bytes()) else {
+        let Some(n) = header_name(name) else {
             continue;
         };
         let v = match value {
@@ -75,4 +75,21 @@ pub(crate) fn append_headers(
             map.append(n, v);
         }
     }
+}
+
+/// The `HeaderName` of a name Portal sets, without parsing the common ones.
+fn header_name(name: &'static str) -> Option<HeaderName> {
+    use actix_web::http::header;
+    Some(match name {
+        "set-cookie" => header::SET_COOKIE,
+        "content-type" => header::CONTENT_TYPE,
+        "cache-control" => header::CACHE_CONTROL,
+        "location" => header::LOCATION,
+        "x-content-type-options" => header::X_CONTENT_TYPE_OPTIONS,
+        "referrer-policy" => header::REFERRER_POLICY,
+        "x-frame-options" => header::X_FRAME_OPTIONS,
+        "content-security-policy" => header::CONTENT_SECURITY_POLICY,
+        "strict-transport-security" => header::STRICT_TRANSPORT_SECURITY,
+        other => HeaderName::from_bytes(other.as_bytes()).ok()?,
+    })
 }

@@ -77,7 +77,7 @@ pub(crate) fn append_headers(
     headers: Vec<(&'static str, HeaderText)>,
 ) {
     for (name, value) in headers {
-        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+        let Some(name) = header_name(name) else {
             continue;
         };
         let value = match value {
@@ -101,4 +101,21 @@ pub(crate) fn append_missing(
         .filter(|(n, _)| *n == "set-cookie" || !map.contains_key(*n))
         .collect();
     append_headers(map, missing);
+}
+
+/// The `HeaderName` of a name Portal sets, without parsing the common ones.
+fn header_name(name: &'static str) -> Option<HeaderName> {
+    use axum::http::header;
+    Some(match name {
+        "set-cookie" => header::SET_COOKIE,
+        "content-type" => header::CONTENT_TYPE,
+        "cache-control" => header::CACHE_CONTROL,
+        "location" => header::LOCATION,
+        "x-content-type-options" => header::X_CONTENT_TYPE_OPTIONS,
+        "referrer-policy" => header::REFERRER_POLICY,
+        "x-frame-options" => header::X_FRAME_OPTIONS,
+        "content-security-policy" => header::CONTENT_SECURITY_POLICY,
+        "strict-transport-security" => header::STRICT_TRANSPORT_SECURITY,
+        other => HeaderName::from_bytes(other.as_bytes()).ok()?,
+    })
 }

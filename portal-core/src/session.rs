@@ -62,10 +62,19 @@ pub struct SessionRecord {
     pub idle_expires_at: Timestamp,
     /// When it ends regardless.
     pub absolute_expires_at: Timestamp,
+}
+
+/// A session as staff see it in a contact's list: the record, and where the login came
+/// from. Kept apart from [`SessionRecord`] so that verifying a session (every request)
+/// reads only what verification needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionSummary {
+    /// The session.
+    pub session: SessionRecord,
     /// IP at login.
     pub ip: Option<IpAddr>,
-    /// User agent at login (shared, so reading a session allocates nothing).
-    pub user_agent: Option<std::sync::Arc<str>>,
+    /// User agent at login.
+    pub user_agent: Option<String>,
 }
 
 impl SessionRecord {

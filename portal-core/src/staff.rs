@@ -15,7 +15,7 @@ use crate::id::{ClientId, ContactId, FirmId, SessionId, StaffId};
 use crate::login::LoginError;
 use crate::notify::MessageKind;
 use crate::portal::{InternalError, Portal};
-use crate::session::SessionRecord;
+use crate::session::SessionSummary;
 use crate::store::StoreError;
 
 /// Who is acting, for which firm, from where.
@@ -538,7 +538,7 @@ impl Portal {
         &self,
         ctx: &StaffContext,
         contact: ContactId,
-    ) -> Result<Vec<SessionRecord>, StaffError> {
+    ) -> Result<Vec<SessionSummary>, StaffError> {
         self.staff_contact(ctx, contact).await?;
         Ok(self.inner.store.sessions(contact).await?)
     }

@@ -4,7 +4,6 @@
 //! instead of being passed on.
 
 use std::net::IpAddr;
-use std::sync::Arc;
 
 use portal_core::StoreError;
 use portal_core::audit::{
@@ -17,7 +16,7 @@ use portal_core::failure::FailureState;
 use portal_core::firm::{AccentColour, Branding, Firm, PublicUrl};
 use portal_core::grant::{Grant, Permissions};
 use portal_core::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
-use portal_core::session::SessionRecord;
+use portal_core::session::{SessionRecord, SessionSummary};
 use portal_core::task::{Completion, Evidence, Side, Task, TaskStatus};
 
 use crate::db::SqlRow;
@@ -136,7 +135,7 @@ macro_rules! session_columns {
     () => {
         "s.token_hash, s.id, s.contact_id, s.firm_id, \
      s.active_client, g.permissions, s.created_at, s.renewed_at, s.idle_expires_at, \
-     s.absolute_expires_at, s.ip, s.user_agent"
+     s.absolute_expires_at"
     };
 }
 pub(crate) use session_columns;
@@ -153,8 +152,16 @@ pub(crate) fn session<DB: Dialect>(r: &SqlRow<DB>) -> Result<SessionRecord, Stor
         renewed_at: r.ts("renewed_at")?,
         idle_expires_at: r.ts("idle_expires_at")?,
         absolute_expires_at: r.ts("absolute_expires_at")?,
+    })
+}
+
+/// A session with where its login came from (the session columns plus `s.ip` and
+/// `s.user_agent`).
+pub(crate) fn session_summary<DB: Dialect>(r: &SqlRow<DB>) -> Result<SessionSummary, StoreError> {
+    Ok(SessionSummary {
+        session: session(r)?,
         ip: ip(r, "ip")?,
-        user_agent: r.opt_text("user_agent")?.map(Arc::from),
+        user_agent: r.opt_text("user_agent")?,
     })
 }
 

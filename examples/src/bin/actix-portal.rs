@@ -6,7 +6,7 @@
 //! `PORTAL_ADMIN_TOKEN`, `PORTAL_DEMO=0`.
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use portal_actix::PortalMiddleware;
+use portal_actix::{CurrentContact, PortalMiddleware};
 use portal_core::firm::PublicUrl;
 use portal_examples::{Config, banner, build, init_logging, outbox_json};
 
@@ -27,6 +27,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let mut a = App::new()
                 .wrap(PortalMiddleware::new(portal_web.clone()))
                 .route("/healthz", web::get().to(|| async { "ok" }))
+                // A host handler using the session: the extractor verifies it lazily.
+                .route(
+                    "/whoami",
+                    web::get().to(|contact: CurrentContact| async move {
+                        contact.contact_id().to_string()
+                    }),
+                )
                 .configure(portal_actix::configure(portal_web.clone()));
             if let Some(outbox) = outbox.clone() {
                 a = a.route(

@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::http::header;
 use axum::routing::get;
-use portal_axum::PortalLayer;
+use portal_axum::{CurrentContact, PortalLayer};
 use portal_core::firm::PublicUrl;
 use portal_examples::{Config, banner, build, init_logging, outbox_json};
 
@@ -25,6 +25,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let mut router = Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        // A host handler using the session: the extractor verifies it lazily.
+        .route(
+            "/whoami",
+            get(|contact: CurrentContact| async move { contact.contact_id().to_string() }),
+        )
         .merge(portal_axum::router(app.web.clone()))
         .merge(portal_axum::staff_router(app.web.clone()));
     if let Some(outbox) = app.outbox.clone() {

@@ -34,7 +34,7 @@ use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
 use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;
 use crate::policy::RateLimit;
-use crate::session::{SessionRecord, SessionRenewal, SessionSeed};
+use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
 use crate::task::{Completion, Task};
 use crate::throttle::ThrottleDecision;
 use crate::token::TokenDigest;
@@ -281,7 +281,7 @@ pub trait SessionStore: Send + Sync + 'static {
         audit: AuditDraft,
     ) -> Result<u64, StoreError>;
     /// A contact's sessions, newest first.
-    async fn sessions(&self, contact: ContactId) -> Result<Vec<SessionRecord>, StoreError>;
+    async fn sessions(&self, contact: ContactId) -> Result<Vec<SessionSummary>, StoreError>;
 }
 
 /// Tasks.

@@ -789,12 +789,17 @@ pub async fn staff_revoke_one_session_and_all_sessions(f: Fixture) {
     let first = w.login(w.jane.id).await;
     let second = w.login(w.jane.id).await;
     let third = w.login(w.jane.id).await;
-    assert_eq!(
-        w.a.contact_sessions(&w.staff, w.jane.id)
-            .await
-            .unwrap()
-            .len(),
-        3
+    let listed = w.b.contact_sessions(&w.staff, w.jane.id).await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(
+        listed
+            .iter()
+            .all(|s| s.user_agent.as_deref() == Some("conformance") && s.ip.is_none()),
+        "where each login came from"
+    );
+    assert!(
+        listed.iter().any(|s| s.session == third.session),
+        "the same record as verification reads"
     );
     w.b.revoke_session(&w.staff, w.jane.id, first.session.id)
         .await

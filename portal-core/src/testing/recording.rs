@@ -18,7 +18,7 @@ use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
 use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;
 use crate::policy::RateLimit;
-use crate::session::{SessionRecord, SessionRenewal, SessionSeed};
+use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
 use crate::store::{
     AuditFn, AuditStore, DirectoryStore, LoginStore, MaintenanceStore, PurgeReport, SessionStore,
     Store, StoreError, TaskStore,
@@ -118,7 +118,7 @@ delegate!(SessionStore {
     fn end_session(&self, digest: &TokenDigest, audit: AuditDraft) -> Result<bool, StoreError>;
     fn revoke_session(&self, contact: ContactId, session: SessionId, audit: AuditDraft) -> Result<bool, StoreError>;
     fn revoke_contact_access(&self, contact: ContactId, audit: AuditDraft) -> Result<u64, StoreError>;
-    fn sessions(&self, contact: ContactId) -> Result<Vec<SessionRecord>, StoreError>;
+    fn sessions(&self, contact: ContactId) -> Result<Vec<SessionSummary>, StoreError>;
 });
 
 delegate!(TaskStore {

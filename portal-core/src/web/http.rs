@@ -4,6 +4,20 @@
 
 use std::net::IpAddr;
 
+/// The request headers Portal reads; adapters need not convert any other.
+pub const READ_HEADERS: [&str; 10] = [
+    "cookie",
+    "user-agent",
+    "content-type",
+    "content-length",
+    "origin",
+    "sec-fetch-site",
+    "x-forwarded-for",
+    "x-csrf-token",
+    "authorization",
+    "host",
+];
+
 /// The parts of a request the portal reads. Header names are lower-case.
 #[derive(Clone, Debug, Default)]
 pub struct Request {
@@ -36,8 +50,9 @@ impl Request {
         }
     }
 
-    /// A request from an adapter's parts. Header values that are not UTF-8 are dropped
-    /// (no header Portal reads may contain other bytes).
+    /// A request from an adapter's parts. Only the headers Portal reads are kept (see
+    /// [`READ_HEADERS`]); values that are not UTF-8 are dropped (no header Portal reads
+    /// may contain other bytes).
     pub fn from_parts<'a>(
         method: &str,
         path: &str,
@@ -46,15 +61,13 @@ impl Request {
         peer: Option<IpAddr>,
     ) -> Self {
         Request {
-            method: method.to_ascii_uppercase(),
+            method: method.to_owned(),
             path: path.to_owned(),
             query: query.unwrap_or_default().to_owned(),
             headers: headers
                 .filter_map(|(n, v)| {
-                    Some((
-                        n.to_ascii_lowercase(),
-                        std::str::from_utf8(v).ok()?.to_owned(),
-                    ))
+                    let name = READ_HEADERS.iter().find(|h| h.eq_ignore_ascii_case(n))?;
+                    Some(((*name).to_owned(), std::str::from_utf8(v).ok()?.to_owned()))
                 })
                 .collect(),
             peer,

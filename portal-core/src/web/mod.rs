@@ -20,7 +20,9 @@ mod staff_routes;
 
 pub use cookies::CookieSecurity;
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies};
-pub use http::{Form, FormError, HeaderText, Request, Response, parse_urlencoded, percent_decode};
+pub use http::{
+    Form, FormError, HeaderText, READ_HEADERS, Request, Response, parse_urlencoded, percent_decode,
+};
 pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator};
 

@@ -158,10 +158,11 @@ impl PortalWeb {
                     .contact_sessions(&ctx, contact(id)?)
                     .await?
                     .iter()
-                    .map(|s| {
+                    .map(|summary| {
+                        let s = &summary.session;
                         json!({"id": s.id.to_string(), "client_id": s.active_client, "created_at": s.created_at,
-                               "last_renewed_at": s.renewed_at, "expires_at": s.expires_at(), "ip": s.ip,
-                               "user_agent": s.user_agent.as_deref()})
+                               "last_renewed_at": s.renewed_at, "expires_at": s.expires_at(), "ip": summary.ip,
+                               "user_agent": summary.user_agent})
                     })
                     .collect();
                 Ok(Response::json(200, &json!(sessions)))

@@ -292,7 +292,7 @@ macro_rules! delegate_store {
                 async fn sessions(
                     &self,
                     contact: ContactId,
-                ) -> Result<Vec<SessionRecord>, StoreError> {
+                ) -> Result<Vec<portal_core::session::SessionSummary>, StoreError> {
                     self.engine.sessions(contact).await
                 }
             }

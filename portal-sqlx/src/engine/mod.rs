@@ -183,8 +183,6 @@ async fn start_session_in<DB: Dialect>(
         renewed_at: now,
         idle_expires_at: seed.idle_expires_at,
         absolute_expires_at: seed.absolute_expires_at,
-        ip: seed.request.ip,
-        user_agent: seed.request.user_agent.as_deref().map(Into::into),
     })
 }
 

@@ -3,7 +3,7 @@
 use portal_core::StoreError;
 use portal_core::audit::AuditDraft;
 use portal_core::id::{ClientId, ContactId, SessionId};
-use portal_core::session::{SessionRecord, SessionRenewal, SessionSeed};
+use portal_core::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
 use portal_core::store::AuditFn;
 use portal_core::token::TokenDigest;
 
@@ -28,7 +28,7 @@ const SESSION: &str = concat!(
 const CONTACT_SESSIONS: &str = concat!(
     "SELECT ",
     session_columns!(),
-    " FROM portal_sessions s \
+    ", s.ip, s.user_agent FROM portal_sessions s \
      JOIN portal_contacts c ON c.id = s.contact_id \
      JOIN portal_grants g ON g.contact_id = s.contact_id AND g.client_id = s.active_client \
      WHERE s.contact_id = $1 AND c.status = 'active' \
@@ -209,14 +209,14 @@ impl<DB: Dialect> Engine<DB> {
     pub(crate) async fn sessions(
         &self,
         contact: ContactId,
-    ) -> Result<Vec<SessionRecord>, StoreError> {
+    ) -> Result<Vec<SessionSummary>, StoreError> {
         let mut c = self.conn().await?;
         sql::<DB>(CONTACT_SESSIONS)
             .id(contact.as_uuid())
             .all(&mut c)
             .await?
             .iter()
-            .map(rows::session)
+            .map(rows::session_summary)
             .collect()
     }
 }

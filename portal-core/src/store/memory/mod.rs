@@ -100,9 +100,9 @@ struct State {
     // Per key: the window last used with it, and the recorded hits inside it.
     throttle: DigestMap<(Duration, VecDeque<Timestamp>)>,
     sessions_by_contact: HashMap<ContactId, Vec<TokenDigest>>,
-    // Sessions share one allocation per distinct user agent: reading a session then
-    // touches a hot reference count instead of a cold one per session.
-    user_agents: std::collections::HashSet<std::sync::Arc<str>>,
+    // Where each session's login came from, for staff; kept out of the session map so
+    // that verification copies only what it needs.
+    session_origins: DigestMap<(Option<std::net::IpAddr>, Option<String>)>,
     audit: HashMap<FirmId, Vec<AuditEvent>>,
     tasks: HashMap<crate::id::TaskId, crate::task::Task>,
 }
@@ -267,9 +267,6 @@ impl MaintenanceStore for MemoryStore {
             !hits.is_empty()
         });
         let (removed, more) = self.sessions.purge(&mut state, cutoff, batch);
-        state
-            .user_agents
-            .retain(|ua| std::sync::Arc::strong_count(ua) > 1);
         report.removed += removed;
         report.more |= more;
         Ok(report)

@@ -9,7 +9,7 @@ use crate::clock::Timestamp;
 use crate::contact::ContactStatus;
 use crate::grant::Permissions;
 use crate::id::{ClientId, ContactId, SessionId};
-use crate::session::{SessionRecord, SessionRenewal, SessionSeed};
+use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
 use crate::store::{AuditFn, SessionStore, StoreError};
 use crate::token::{BuildDigestHasher, TokenDigest};
 
@@ -47,6 +47,7 @@ impl SessionShards {
 
     fn remove(&self, state: &mut State, digest: &TokenDigest) -> Option<SessionRecord> {
         let removed = self.write(digest).ok()?.remove(digest)?;
+        state.session_origins.remove(digest);
         if let Some(list) = state.sessions_by_contact.get_mut(&removed.contact_id) {
             list.retain(|d| d != digest);
         }
@@ -73,6 +74,7 @@ impl SessionShards {
             match shard.get(&d) {
                 Some(s) if pred(s) => {
                     shard.remove(&d);
+                    state.session_origins.remove(&d);
                     removed += 1;
                 }
                 Some(_) => kept.push(d),
@@ -137,17 +139,6 @@ impl SessionShards {
             renewed_at: now,
             idle_expires_at: seed.idle_expires_at,
             absolute_expires_at: seed.absolute_expires_at,
-            ip: seed.request.ip,
-            user_agent: seed.request.user_agent.as_deref().map(|ua| {
-                match state.user_agents.get(ua) {
-                    Some(shared) => shared.clone(),
-                    None => {
-                        let shared: std::sync::Arc<str> = ua.into();
-                        state.user_agents.insert(shared.clone());
-                        shared
-                    }
-                }
-            }),
         };
         let mut shard = self.write(&seed.digest).ok()?;
         // A digest collision of 256-bit random tokens does not happen; if it did, the
@@ -156,6 +147,10 @@ impl SessionShards {
             return None;
         }
         shard.insert(seed.digest, record.clone());
+        state.session_origins.insert(
+            seed.digest,
+            (seed.request.ip, seed.request.user_agent.clone()),
+        );
         state
             .sessions_by_contact
             .entry(contact)
@@ -179,6 +174,7 @@ impl SessionShards {
             more |= doomed.len() > batch;
             for (d, contact) in doomed.into_iter().take(batch) {
                 shard.remove(&d);
+                state.session_origins.remove(&d);
                 removed += 1;
                 if let Some(list) = state.sessions_by_contact.get_mut(&contact) {
                     list.retain(|x| x != &d);
@@ -306,16 +302,24 @@ impl SessionStore for MemoryStore {
         Ok(n)
     }
 
-    async fn sessions(&self, contact: ContactId) -> Result<Vec<SessionRecord>, StoreError> {
+    async fn sessions(&self, contact: ContactId) -> Result<Vec<SessionSummary>, StoreError> {
         let state = self.read()?;
-        let mut out: Vec<SessionRecord> = state
+        let mut out: Vec<SessionSummary> = state
             .sessions_by_contact
             .get(&contact)
             .into_iter()
             .flatten()
-            .filter_map(|d| self.sessions.read(d).ok()?.get(d).cloned())
+            .filter_map(|d| {
+                let session = self.sessions.read(d).ok()?.get(d).cloned()?;
+                let (ip, user_agent) = state.session_origins.get(d).cloned().unwrap_or_default();
+                Some(SessionSummary {
+                    session,
+                    ip,
+                    user_agent,
+                })
+            })
             .collect();
-        out.sort_by_key(|s| std::cmp::Reverse(s.created_at));
+        out.sort_by_key(|s| std::cmp::Reverse(s.session.created_at));
         Ok(out)
     }
 }
