@@ -1,6 +1,75 @@
 //! Benchmarks of Portal. Run them with `cargo bench -p portal-benches`; each bench
-//! measures a baseline in the same run and the results are recorded in `README.md`
-//! with the command that produced them.
+//! measures a baseline in the same run, and `RESULTS.md` records the figures with the
+//! command that produced them. This library holds what several benches set up alike.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+use portal_core::audit::RequestInfo;
+use portal_core::firm::{Branding, NewFirm, PublicUrl};
+use portal_core::grant::Permissions;
+use portal_core::id::StaffId;
+use portal_core::staff::{Invitation, StaffContext};
+use portal_core::web::{CookieSecurity, PortalWeb};
+use portal_core::{MemoryStore, Portal};
+
+/// A portal on the memory store with one contact holding grants to two clients and
+/// logged in: its HTTP layer, and the `Cookie` header value of its session.
+///
+/// # Panics
+/// If setting up fails: a bench without its fixture has nothing to measure.
+#[allow(clippy::expect_used)]
+pub async fn logged_in_portal() -> (PortalWeb, String) {
+    let portal = Portal::builder(MemoryStore::new()).build().expect("portal");
+    let firm = portal
+        .create_firm(NewFirm {
+            name: "Bench".into(),
+            public_url: PublicUrl::parse("http://127.0.0.1:3000").expect("url"),
+            branding: Branding::default(),
+            mail_from: None,
+        })
+        .await
+        .expect("firm");
+    let a = portal
+        .create_client(firm.id, "Alpha Ltd")
+        .await
+        .expect("client");
+    let b = portal
+        .create_client(firm.id, "Beta Ltd")
+        .await
+        .expect("client");
+    let staff = StaffContext {
+        firm: firm.id,
+        staff: StaffId::new("bench").expect("id"),
+        request: RequestInfo::default(),
+    };
+    let invitation = Invitation {
+        email: "jane@bench.example".into(),
+        first_name: "Jane".into(),
+        client_ids: vec![a.id, b.id],
+        permissions: Permissions::ALL,
+    };
+    let contact = portal
+        .invite(&staff, invitation)
+        .await
+        .expect("invite")
+        .contact;
+    let url = portal
+        .generate_magic_link(&staff, contact.id)
+        .await
+        .expect("link");
+    let token = url.rsplit('/').next().expect("token");
+    let login = portal
+        .redeem_magic_link(firm.id, token, None, None, &RequestInfo::default())
+        .await
+        .expect("login");
+    let web = PortalWeb::builder(portal, firm.id)
+        .cookies(CookieSecurity::InsecureLocalDevelopment)
+        .build()
+        .await
+        .expect("web");
+    (
+        web,
+        format!("portal_session={}", login.token.expose_secret()),
+    )
+}

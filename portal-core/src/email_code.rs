@@ -126,43 +126,37 @@ impl Portal {
         if admitted.allowed {
             let next = next.and_then(|n| safe_next(n, self.mount_path()));
             let (portal, request, digest) = (self.clone(), request.clone(), challenge.digest());
-            self.spawn(async move {
-                let result = async {
-                    let firm = &admitted.firm;
-                    let Some(contact) = portal.active_contact(firm, &admitted.email).await? else {
-                        return Ok(());
-                    };
-                    let policy = portal.policy(firm.id);
-                    let code = generate_code(portal.secrets())?;
-                    let now = portal.now();
-                    let record = ChallengeRecord {
-                        digest,
-                        contact_id: contact.id,
-                        firm_id: firm.id,
-                        created_at: now,
-                        expires_at: now + policy.code_ttl,
-                        code_hash: portal
-                            .inner
-                            .hasher
-                            .hash(policy.password.hashing, code.clone())
-                            .await?,
-                        next,
-                    };
-                    let audit = portal.audit(
-                        firm.id,
-                        Actor::Contact(contact.id),
-                        AuditAction::CodeIssued,
-                        Some(contact.id),
-                        &request,
-                        "with=code",
-                    );
-                    portal.inner.store.issue_challenge(&record, audit).await?;
-                    portal.send_code_email(firm, &contact, code, &request).await
-                }
-                .await;
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "login code job failed");
-                }
+            self.spawn_job("login code", async move {
+                let firm = &admitted.firm;
+                let Some(contact) = portal.active_contact(firm, &admitted.email).await? else {
+                    return Ok(());
+                };
+                let policy = portal.policy(firm.id);
+                let code = generate_code(portal.secrets())?;
+                let now = portal.now();
+                let record = ChallengeRecord {
+                    digest,
+                    contact_id: contact.id,
+                    firm_id: firm.id,
+                    created_at: now,
+                    expires_at: now + policy.code_ttl,
+                    code_hash: portal
+                        .inner
+                        .hasher
+                        .hash(policy.password.hashing, code.clone())
+                        .await?,
+                    next,
+                };
+                let audit = portal.audit(
+                    firm.id,
+                    Actor::Contact(contact.id),
+                    AuditAction::CodeIssued,
+                    Some(contact.id),
+                    &request,
+                    "with=code",
+                );
+                portal.inner.store.issue_challenge(&record, audit).await?;
+                portal.send_code_email(firm, &contact, code, &request).await
             });
         }
         Ok(CodeRequested { challenge })
@@ -208,56 +202,50 @@ impl Portal {
             return Ok(());
         };
         let (portal, request) = (self.clone(), request.clone());
-        self.spawn(async move {
-            let result = async {
-                let firm = portal.firm(firm).await?;
-                let policy = portal.policy(firm.id);
-                let digest = challenge.digest();
-                let store = &portal.inner.store;
-                let Some(contact_id) = store.challenge_contact(&digest).await? else {
-                    return Ok(());
-                };
-                let Some(contact) = store.contact(contact_id).await? else {
-                    return Ok(());
-                };
-                // Resends count against the address like any login email, and are
-                // counted before the code is replaced: a throttled resend leaves the
-                // code already mailed working.
-                let key = crate::throttle::address_key(contact.email.canonical());
-                let now = portal.now();
-                if store
-                    .throttle_hit(&key, policy.login_emails_per_address, now)
-                    .await?
-                    != crate::throttle::ThrottleDecision::Allowed
-                {
-                    return Ok(());
-                }
-                let code = generate_code(portal.secrets())?;
-                let hash = portal
-                    .inner
-                    .hasher
-                    .hash(policy.password.hashing, code.clone())
-                    .await?;
-                let outcome = store
-                    .resend_code(
-                        &digest,
-                        &hash,
-                        now,
-                        now + policy.code_ttl,
-                        policy.codes_per_attempt,
-                    )
-                    .await?;
-                if let ResendOutcome::Resent { .. } = outcome {
-                    portal
-                        .send_code_email(&firm, &contact, code, &request)
-                        .await?;
-                }
-                Ok::<(), LoginError>(())
+        self.spawn_job("code resend", async move {
+            let firm = portal.firm(firm).await?;
+            let policy = portal.policy(firm.id);
+            let digest = challenge.digest();
+            let store = &portal.inner.store;
+            let Some(contact_id) = store.challenge_contact(&digest).await? else {
+                return Ok(());
+            };
+            let Some(contact) = store.contact(contact_id).await? else {
+                return Ok(());
+            };
+            // Resends count against the address like any login email, and are
+            // counted before the code is replaced: a throttled resend leaves the
+            // code already mailed working.
+            let key = crate::throttle::address_key(contact.email.canonical());
+            let now = portal.now();
+            if store
+                .throttle_hit(&key, policy.login_emails_per_address, now)
+                .await?
+                != crate::throttle::ThrottleDecision::Allowed
+            {
+                return Ok(());
             }
-            .await;
-            if let Err(e) = result {
-                tracing::error!(error = %e, "code resend job failed");
+            let code = generate_code(portal.secrets())?;
+            let hash = portal
+                .inner
+                .hasher
+                .hash(policy.password.hashing, code.clone())
+                .await?;
+            let outcome = store
+                .resend_code(
+                    &digest,
+                    &hash,
+                    now,
+                    now + policy.code_ttl,
+                    policy.codes_per_attempt,
+                )
+                .await?;
+            if let ResendOutcome::Resent { .. } = outcome {
+                portal
+                    .send_code_email(&firm, &contact, code, &request)
+                    .await?;
             }
+            Ok::<(), LoginError>(())
         });
         Ok(())
     }

@@ -156,29 +156,23 @@ impl Portal {
             let next = next.and_then(|n| safe_next(n, self.mount_path()));
             let (portal, request, binding_digest) =
                 (self.clone(), request.clone(), binding.digest());
-            self.spawn(async move {
-                let result = async {
-                    if let Some(contact) = portal
-                        .active_contact(&admitted.firm, &admitted.email)
-                        .await?
-                    {
-                        portal
-                            .issue_login_email(
-                                &admitted.firm,
-                                &contact,
-                                next,
-                                Some(binding_digest),
-                                Actor::Contact(contact.id),
-                                &request,
-                            )
-                            .await?;
-                    }
-                    Ok::<(), LoginError>(())
+            self.spawn_job("login link", async move {
+                if let Some(contact) = portal
+                    .active_contact(&admitted.firm, &admitted.email)
+                    .await?
+                {
+                    portal
+                        .issue_login_email(
+                            &admitted.firm,
+                            &contact,
+                            next,
+                            Some(binding_digest),
+                            Actor::Contact(contact.id),
+                            &request,
+                        )
+                        .await?;
                 }
-                .await;
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "login link job failed");
-                }
+                Ok::<(), LoginError>(())
             });
         }
         Ok(LinkRequested { binding })

@@ -189,27 +189,21 @@ impl Portal {
         let admitted = self.admit_login_request(firm, email, request).await?;
         if admitted.allowed {
             let (portal, request) = (self.clone(), request.clone());
-            self.spawn(async move {
-                let result = async {
-                    if let Some(contact) = portal
-                        .active_contact(&admitted.firm, &admitted.email)
-                        .await?
-                    {
-                        portal
-                            .issue_password_link(
-                                &admitted.firm,
-                                &contact,
-                                Actor::Contact(contact.id),
-                                &request,
-                            )
-                            .await?;
-                    }
-                    Ok::<(), LoginError>(())
+            self.spawn_job("password link", async move {
+                if let Some(contact) = portal
+                    .active_contact(&admitted.firm, &admitted.email)
+                    .await?
+                {
+                    portal
+                        .issue_password_link(
+                            &admitted.firm,
+                            &contact,
+                            Actor::Contact(contact.id),
+                            &request,
+                        )
+                        .await?;
                 }
-                .await;
-                if let Err(e) = result {
-                    tracing::error!(error = %e, "password link job failed");
-                }
+                Ok::<(), LoginError>(())
             });
         }
         Ok(())

@@ -146,48 +146,42 @@ impl Portal {
             request.clone(),
             binding.digest(),
         );
-        self.spawn(async move {
-            let result = async {
-                let Some(contact) = portal.personal_link_owner(firm, &token).await? else {
-                    return Ok(());
-                };
-                let audit = portal.audit(
-                    firm,
-                    Actor::Contact(contact.id),
-                    AuditAction::PersonalLinkOpened,
-                    Some(contact.id),
-                    &request,
-                    "login_requested",
-                );
-                portal.inner.store.append_audit(audit).await?;
-                let limit = portal.policy(firm).login_emails_per_address;
-                let key = address_key(contact.email.canonical());
-                if contact.status == ContactStatus::Active
-                    && portal
-                        .inner
-                        .store
-                        .throttle_hit(&key, limit, portal.now())
-                        .await?
-                        == ThrottleDecision::Allowed
-                {
-                    let firm = portal.firm(firm).await?;
-                    portal
-                        .issue_login_email(
-                            &firm,
-                            &contact,
-                            None,
-                            Some(binding_digest),
-                            Actor::Contact(contact.id),
-                            &request,
-                        )
-                        .await?;
-                }
-                Ok::<(), LoginError>(())
+        self.spawn_job("personal link", async move {
+            let Some(contact) = portal.personal_link_owner(firm, &token).await? else {
+                return Ok(());
+            };
+            let audit = portal.audit(
+                firm,
+                Actor::Contact(contact.id),
+                AuditAction::PersonalLinkOpened,
+                Some(contact.id),
+                &request,
+                "login_requested",
+            );
+            portal.inner.store.append_audit(audit).await?;
+            let limit = portal.policy(firm).login_emails_per_address;
+            let key = address_key(contact.email.canonical());
+            if contact.status == ContactStatus::Active
+                && portal
+                    .inner
+                    .store
+                    .throttle_hit(&key, limit, portal.now())
+                    .await?
+                    == ThrottleDecision::Allowed
+            {
+                let firm = portal.firm(firm).await?;
+                portal
+                    .issue_login_email(
+                        &firm,
+                        &contact,
+                        None,
+                        Some(binding_digest),
+                        Actor::Contact(contact.id),
+                        &request,
+                    )
+                    .await?;
             }
-            .await;
-            if let Err(e) = result {
-                tracing::error!(error = %e, "personal link job failed");
-            }
+            Ok::<(), LoginError>(())
         });
         Ok(LinkRequested { binding })
     }

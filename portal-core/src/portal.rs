@@ -205,8 +205,17 @@ impl Portal {
         });
     }
 
-    pub(crate) fn spawn(&self, job: impl std::future::Future<Output = ()> + Send + 'static) {
-        self.inner.background.spawn(job);
+    /// Runs a job off the request path; its failure is logged (it has no one to answer).
+    pub(crate) fn spawn_job<E: std::fmt::Display>(
+        &self,
+        name: &'static str,
+        job: impl std::future::Future<Output = Result<(), E>> + Send + 'static,
+    ) {
+        self.inner.background.spawn(async move {
+            if let Err(e) = job.await {
+                tracing::error!(job = name, error = %e, "background job failed");
+            }
+        });
     }
 
     pub(crate) fn sender(&self, firm: &Firm) -> String {

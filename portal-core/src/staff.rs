@@ -569,21 +569,8 @@ impl Portal {
         limit: usize,
     ) -> Result<Vec<AuditEvent>, StaffError> {
         self.staff_contact(ctx, contact).await?;
-        let mut out = Vec::new();
-        let mut after = 0;
-        loop {
-            let page = self
-                .inner
-                .store
-                .audit_events(ctx.firm, Some(contact), after, 500)
-                .await?;
-            let Some(last) = page.last() else { break };
-            after = last.seq;
-            out.extend(
-                page.into_iter()
-                    .filter(|e| ACCESS_ACTIONS.contains(&e.entry.action)),
-            );
-        }
+        let mut out = self.all_audit_events(ctx.firm, Some(contact)).await?;
+        out.retain(|e| ACCESS_ACTIONS.contains(&e.entry.action));
         let skip = out.len().saturating_sub(limit);
         Ok(out.split_off(skip))
     }
@@ -594,18 +581,28 @@ impl Portal {
         firm: FirmId,
     ) -> Result<Result<(), ChainBreak>, InternalError> {
         let head = self.inner.store.audit_head(firm).await?;
+        let events = self.all_audit_events(firm, None).await?;
+        Ok(verify_chain(&events, head))
+    }
+
+    /// Every audit entry of a firm (of one contact if given), read page by page.
+    async fn all_audit_events(
+        &self,
+        firm: FirmId,
+        contact: Option<ContactId>,
+    ) -> Result<Vec<AuditEvent>, InternalError> {
         let mut events = Vec::new();
         let mut after = 0;
         loop {
             let page = self
                 .inner
                 .store
-                .audit_events(firm, None, after, 1000)
+                .audit_events(firm, contact, after, 1000)
                 .await?;
             let Some(last) = page.last() else { break };
             after = last.seq;
             events.extend(page);
         }
-        Ok(verify_chain(&events, head))
+        Ok(events)
     }
 }
