@@ -1,6 +1,7 @@
 //! The black-box HTTP suite: starts each example server as a real process on a free
 //! loopback port and drives it only through HTTP. Every case runs against both
-//! servers; a difference in behaviour between them is a failing test.
+//! servers; a difference in behaviour between them is a failing test. `browser` drives
+//! the same servers' pages in headless Chromium.
 
 #![allow(
     clippy::unwrap_used,
@@ -11,6 +12,7 @@
     dead_code
 )]
 
+mod browser;
 mod cases;
 mod client;
 mod postgres;

@@ -189,10 +189,21 @@ impl Server {
         );
     }
 
-    /// Gives background jobs time to run, then counts `kind` messages to `to`.
+    /// Counts `kind` messages to `to` once background jobs have had time to run: when
+    /// the count has not changed for half a second (at most five seconds).
     pub fn settled_count(&self, to: &str, kind: &str) -> usize {
-        std::thread::sleep(Duration::from_millis(300));
-        self.mail(to, kind).len()
+        let mut last = self.mail(to, kind).len();
+        let mut stable = 0;
+        for _ in 0..100 {
+            std::thread::sleep(Duration::from_millis(50));
+            let now = self.mail(to, kind).len();
+            stable = if now == last { stable + 1 } else { 0 };
+            last = now;
+            if stable >= 10 {
+                break;
+            }
+        }
+        last
     }
 }
 

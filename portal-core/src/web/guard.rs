@@ -7,21 +7,26 @@ use super::http::{Request, Response};
 
 /// Whether a state-changing request comes from the portal's own pages.
 ///
-/// `Origin` when the browser sends it (every current browser does on POST), compared
-/// exactly with the public URL's origin; else `Sec-Fetch-Site`, which must say
-/// `same-origin`. A request with neither header is not from a browser page (curl, a
-/// server-side client): no other site can make a browser send it, so it passes; the
-/// session's CSRF token still guards authenticated requests.
+/// `Origin` when the browser sends a real one, compared exactly with the public URL's
+/// origin. Browsers send `Origin: null` for a form posted from a page whose referrer
+/// policy is `no-referrer` (every portal page), so `null` is no answer either way: then
+/// `Sec-Fetch-Site`, which the referrer policy does not touch, must say `same-origin`.
+/// A request with neither header is not from a browser page (curl, a server-side
+/// client): no other site can make a browser send it, so it passes; the session's CSRF
+/// token still guards authenticated requests.
 pub(crate) fn same_origin(req: &Request, public_origin: &str) -> bool {
     if !req.is_state_changing() {
         return true;
     }
-    if let Some(origin) = req.header_value("origin") {
+    let origin = req.header_value("origin");
+    if let Some(origin) = origin.filter(|o| *o != "null") {
         return origin.eq_ignore_ascii_case(public_origin);
     }
     match req.header_value("sec-fetch-site") {
         Some(site) => site.eq_ignore_ascii_case("same-origin"),
-        None => true,
+        // `Origin: null` without fetch metadata: an opaque origin (a sandboxed frame,
+        // a data: page) in an old browser; nothing vouches for it.
+        None => origin.is_none(),
     }
 }
 
@@ -176,6 +181,15 @@ mod tests {
             o
         ));
         assert!(!same_origin(&post(&[("origin", "null")]), o));
+        // What browsers send for a form posted from a no-referrer page of the portal:
+        assert!(same_origin(
+            &post(&[("origin", "null"), ("sec-fetch-site", "same-origin")]),
+            o
+        ));
+        assert!(!same_origin(
+            &post(&[("origin", "null"), ("sec-fetch-site", "cross-site")]),
+            o
+        ));
         assert!(!same_origin(
             &post(&[("origin", "https://portal.acme.example.evil.example")]),
             o

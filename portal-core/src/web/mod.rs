@@ -335,6 +335,16 @@ impl PortalWeb {
                 .with_header("content-type", "text/css; charset=utf-8")
                 .with_header("cache-control", "public, max-age=3600")
                 .with_body(include_bytes!("portal.css").to_vec()),
+            "/assets/icon.svg" => Response::new(200)
+                .with_header("content-type", "image/svg+xml")
+                .with_header("cache-control", "no-cache")
+                .with_body(
+                    format!(
+                        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><rect width=\"16\" height=\"16\" rx=\"3\" fill=\"{}\"/></svg>",
+                        self.firm().branding.accent_colour
+                    )
+                    .into_bytes(),
+                ),
             "/assets/theme.css" => Response::new(200)
                 .with_header("content-type", "text/css; charset=utf-8")
                 .with_header("cache-control", "no-cache")

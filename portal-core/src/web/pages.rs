@@ -27,11 +27,13 @@ impl Frame<'_> {
              <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
              <meta name=\"referrer\" content=\"no-referrer\">\
              <title>{} · {}</title>\
+             <link rel=\"icon\" href=\"{}/assets/icon.svg\">\
              <link rel=\"stylesheet\" href=\"{}/assets/portal.css\">\
              <link rel=\"stylesheet\" href=\"{}/assets/theme.css\"></head>\
              <body><header>{}<span class=\"firm\">{}</span>{}</header><main>{}</main></body></html>",
             title,
             name,
+            self.mount,
             self.mount,
             self.mount,
             logo,
@@ -95,7 +97,7 @@ pub(crate) fn code_entry(mount: &str, challenge: &str, message: Html) -> Html {
          <input type=\"hidden\" name=\"challenge\" value=\"{}\">\
          <label for=\"code\">Code</label>\
          <input id=\"code\" class=\"code\" type=\"text\" name=\"code\" inputmode=\"numeric\" \
-         autocomplete=\"one-time-code\" pattern=\"[0-9 -]{{6,8}}\" maxlength=\"8\" required>\
+         autocomplete=\"one-time-code\" pattern=\"[0-9 \\-]{{6,8}}\" maxlength=\"8\" required>\
          <button type=\"submit\">Log in</button></form>\
          <form method=\"post\" action=\"{}/login/code/resend\">\
          <input type=\"hidden\" name=\"challenge\" value=\"{}\">\
