@@ -52,7 +52,8 @@ pub(crate) fn response(resp: neutral::Response) -> HttpResponse {
 }
 
 /// Appends neutral headers (those already present are kept unless `replace`;
-/// `set-cookie` always appends). Names are Portal's own lower-case constants; constant
+/// `set-cookie` and `content-security-policy` always append: a second CSP only
+/// tightens the host's). Names are Portal's own lower-case constants; constant
 /// values are used as they are, others are checked (an invalid one is dropped, never a
 /// panic).
 pub(crate) fn append_headers(
@@ -71,7 +72,9 @@ pub(crate) fn append_headers(
                 Err(_) => continue,
             },
         };
-        if n == actix_web::http::header::SET_COOKIE || replace || !map.contains_key(&n) {
+        let always = n == actix_web::http::header::SET_COOKIE
+            || n == actix_web::http::header::CONTENT_SECURITY_POLICY;
+        if always || replace || !map.contains_key(&n) {
             map.append(n, v);
         }
     }

@@ -91,14 +91,18 @@ pub(crate) fn append_headers(
     }
 }
 
-/// Appends neutral headers the response does not set already (`set-cookie` always).
+/// Appends the session headers to a host's response: `set-cookie` and the
+/// `frame-ancestors` policy always (a second CSP only tightens the host's), the others
+/// only where the host did not set its own.
 pub(crate) fn append_missing(
     map: &mut axum::http::HeaderMap,
     headers: Vec<(&'static str, HeaderText)>,
 ) {
     let missing = headers
         .into_iter()
-        .filter(|(n, _)| *n == "set-cookie" || !map.contains_key(*n))
+        .filter(|(n, _)| {
+            matches!(*n, "set-cookie" | "content-security-policy") || !map.contains_key(*n)
+        })
         .collect();
     append_headers(map, missing);
 }

@@ -905,3 +905,26 @@ fn me_clients(b: &mut Browser) -> Vec<String> {
         .filter_map(|c| c["id"].as_str().map(str::to_owned))
         .collect()
 }
+
+pub fn host_handlers_see_the_session_through_the_extractor(s: &Server) {
+    assert_status(&s.get("/whoami"), 401, "no session");
+    let mut b = login(s, JANE);
+    let id = me(&mut b).json()["contact_id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let r = b.get("/whoami");
+    assert_status(&r, 200, "the extractor");
+    assert_eq!(r.text(), id);
+    // The host's page gets the session's headers, but no policy that would break it.
+    assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert_eq!(
+        r.header("content-security-policy"),
+        Some("frame-ancestors 'none'")
+    );
+    assert_eq!(r.header("referrer-policy"), Some("no-referrer"));
+    // A route that never asks for the session pays nothing and gets nothing.
+    let h = b.get("/healthz");
+    assert_eq!(h.text(), "ok");
+    assert!(h.header("cache-control").is_none() && h.set_cookies().is_empty());
+}

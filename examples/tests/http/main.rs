@@ -49,6 +49,7 @@ macro_rules! suite {
                 password_set_through_a_link_then_used,
                 staff_api_manages_contacts,
                 tasks_are_listed_and_completed_within_the_grant,
+                host_handlers_see_the_session_through_the_extractor,
             );
         }
     };

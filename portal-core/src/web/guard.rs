@@ -137,6 +137,27 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' htt
 /// `frame-ancestors`, and only on pages.
 const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
+/// Headers for a host's response that used the session (see
+/// `PortalWeb::session_headers`).
+pub(crate) fn host_security_headers(https: bool) -> &'static [(&'static str, &'static str)] {
+    const HTTP: [(&str, &str); 5] = [
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("content-security-policy", "frame-ancestors 'none'"),
+    ];
+    const HTTPS: [(&str, &str); 6] = [
+        ("cache-control", "no-store"),
+        ("referrer-policy", "no-referrer"),
+        ("x-content-type-options", "nosniff"),
+        ("x-frame-options", "DENY"),
+        ("content-security-policy", "frame-ancestors 'none'"),
+        ("strict-transport-security", "max-age=31536000"),
+    ];
+    if https { &HTTPS } else { &HTTP }
+}
+
 /// Headers every portal response carries. `no_store` for anything with a token or
 /// portal data (every dynamic response); `hsts` when the public URL is https.
 pub(crate) fn apply_security_headers(resp: &mut Response, no_store: bool, hsts: bool) {

@@ -237,24 +237,38 @@ impl PortalWeb {
         }
     }
 
-    /// The headers a response that used the session must carry: the session cookie
-    /// again when the session was renewed (so the cookie never outlives the session,
-    /// nor dies before it), and the security headers (`no-store` included).
+    /// The headers a host response that used the session must carry: the session
+    /// cookie again when the session was renewed (so the cookie never outlives the
+    /// session, nor dies before it), `Cache-Control: no-store`, `Referrer-Policy`,
+    /// `nosniff`, no framing, and HSTS over https. The only CSP directive is
+    /// `frame-ancestors 'none'`: adapters append it beside the host's own policy, which
+    /// browsers intersect with it, so it never loosens nor breaks the host's page.
     #[must_use]
     pub fn session_headers(&self, auth: Option<&Authenticated>) -> Vec<(&'static str, HeaderText)> {
-        let mut resp = Response::new(200);
-        self.finish(&mut resp, auth);
-        resp.headers
+        let statics = guard::host_security_headers(self.firm().public_url.is_https());
+        let mut headers = Vec::with_capacity(statics.len() + 1);
+        if let Some(cookie) = self.renewal_cookie(auth) {
+            headers.push(("set-cookie", cookie));
+        }
+        headers.extend(statics.iter().map(|(n, v)| (*n, HeaderText::Borrowed(v))));
+        headers
     }
 
-    /// Adds [`PortalWeb::session_headers`] to a neutral response (headers it already
-    /// has are kept).
+    fn renewal_cookie(&self, auth: Option<&Authenticated>) -> Option<HeaderText> {
+        let a = auth.filter(|a| a.renewed)?;
+        let max_age = time_left(a.session.expires_at(), self.inner.portal.now());
+        Some(
+            PortalCookie::Session
+                .set(self.inner.cookies, &a.token().expose_secret(), max_age)
+                .into(),
+        )
+    }
+
+    /// Finishes one of the portal's own responses: the renewed session's cookie and the
+    /// portal's security headers (headers it already has are kept).
     pub fn finish(&self, resp: &mut Response, auth: Option<&Authenticated>) {
-        if let Some(a) = auth.filter(|a| a.renewed) {
-            let max_age = time_left(a.session.expires_at(), self.inner.portal.now());
-            let cookie =
-                PortalCookie::Session.set(self.inner.cookies, &a.token().expose_secret(), max_age);
-            resp.headers.push(("set-cookie", cookie.into()));
+        if let Some(cookie) = self.renewal_cookie(auth) {
+            resp.headers.push(("set-cookie", cookie));
         }
         let https = self.firm().public_url.is_https();
         guard::apply_security_headers(resp, true, https);
