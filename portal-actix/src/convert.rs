@@ -18,6 +18,19 @@ pub(crate) fn head(req: &HttpRequest) -> neutral::Request {
     )
 }
 
+/// What verifying the session reads of `req`: headers and peer, no method or path.
+pub(crate) fn session_head(req: &HttpRequest) -> neutral::Request {
+    neutral::Request::from_parts(
+        "",
+        "",
+        None,
+        req.headers()
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes())),
+        req.peer_addr().map(|a| a.ip()),
+    )
+}
+
 /// The neutral request, with at most the body limit read; a longer body is not read
 /// further and marked oversized (answered 413).
 pub(crate) async fn request(

@@ -60,7 +60,7 @@ impl FromRequest for MaybeContact {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let lazy = req.extensions().get::<LazySession>().cloned();
-        let head = crate::convert::head(req);
+        let head = crate::convert::session_head(req);
         Box::pin(async move {
             let lazy = lazy.ok_or(Rejection::Misconfigured(
                 "PortalMiddleware is not installed on this route",

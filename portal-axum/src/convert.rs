@@ -28,6 +28,24 @@ pub(crate) fn head(parts: &Parts) -> web::Request {
     )
 }
 
+/// What verifying the session reads of `parts`: headers and peer, no method or path.
+pub(crate) fn session_head(parts: &Parts) -> web::Request {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    web::Request::from_parts(
+        "",
+        "",
+        None,
+        parts
+            .headers
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_bytes())),
+        peer,
+    )
+}
+
 /// The neutral request, with at most the body limit read; a longer body is not read
 /// further and marked oversized (answered 413).
 pub(crate) async fn request(web: &PortalWeb, req: Request) -> web::Request {

@@ -60,7 +60,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeContact {
                     "PortalLayer is not installed on this route",
                 ))?;
         let session = lazy
-            .get(&crate::convert::head(parts))
+            .get(&crate::convert::session_head(parts))
             .await
             .map_err(|_| Rejection::Misconfigured("the session store failed"))?;
         Ok(MaybeContact(session.map(CurrentContact)))

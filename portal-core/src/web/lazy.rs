@@ -1,9 +1,9 @@
 //! The session of one request as middleware and extractors share it: verified at most
 //! once, and only if a handler asks.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, OnceLock};
 
-use super::{PortalWeb, Request};
+use super::{HeaderText, PortalWeb, Request};
 use crate::portal::InternalError;
 use crate::session::Authenticated;
 
@@ -12,7 +12,7 @@ use crate::session::Authenticated;
 #[derive(Clone, Debug)]
 pub struct LazySession {
     web: PortalWeb,
-    verified: Arc<Mutex<Option<Option<Arc<Authenticated>>>>>,
+    verified: Arc<OnceLock<Option<Arc<Authenticated>>>>,
 }
 
 impl LazySession {
@@ -21,28 +21,26 @@ impl LazySession {
     pub fn new(web: PortalWeb) -> Self {
         LazySession {
             web,
-            verified: Arc::new(Mutex::new(None)),
+            verified: Arc::new(OnceLock::new()),
         }
     }
 
-    /// The request's session, verified on first call (`head` needs headers and peer
-    /// only), cached for later extractors of the same request.
+    /// The request's session, verified on first call (`head` needs the headers and the
+    /// peer only), the same answer for later extractors of the same request.
     pub async fn get(&self, head: &Request) -> Result<Option<Arc<Authenticated>>, InternalError> {
-        if let Some(done) = self.verified.lock().ok().and_then(|v| v.clone()) {
-            return Ok(done);
+        if let Some(done) = self.verified.get() {
+            return Ok(done.clone());
         }
         let verified = self.web.authenticate(head).await?.map(Arc::new);
-        if let Ok(mut v) = self.verified.lock() {
-            *v = Some(verified.clone());
-        }
-        Ok(verified)
+        // Two extractors of one request racing: the first answer stands for both.
+        Ok(self.verified.get_or_init(|| verified).clone())
     }
 
     /// The headers to add to the response if a handler used the session: the renewed
     /// cookie and the security headers. `None` if nobody asked.
     #[must_use]
-    pub fn response_headers(&self) -> Option<Vec<(&'static str, super::HeaderText)>> {
-        let verified = self.verified.lock().ok()?.clone()?;
+    pub fn response_headers(&self) -> Option<Vec<(&'static str, HeaderText)>> {
+        let verified = self.verified.get()?;
         Some(self.web.session_headers(verified.as_deref()))
     }
 }
