@@ -150,8 +150,13 @@ async fn populate(store: Arc<dyn Store>) -> (FirmId, ClientId, Vec<ContactId>) {
     (firm.id, client.id, contacts)
 }
 
+/// The sessions' permissions: the grant's, as the store copies them (the invitations
+/// above grant everything).
+const PERMISSIONS: i64 = Permissions::ALL.bits() as i64;
+
 const SESSION_COLUMNS: &str = "token_hash, id, contact_id, firm_id, active_client, \
-     created_at, renewed_at, idle_expires_at, absolute_expires_at, ip, user_agent";
+     permissions, created_at, renewed_at, idle_expires_at, absolute_expires_at, ip, \
+     user_agent";
 
 async fn sqlite_backend(path: &std::path::Path) -> Backend {
     let store = SqliteStore::open(path).await.expect("open");
@@ -163,7 +168,7 @@ async fn sqlite_backend(path: &std::path::Path) -> Backend {
     let mut tx = pool.begin().await.expect("begin");
     let insert = format!(
         "INSERT INTO portal_sessions ({SESSION_COLUMNS}) \
-         VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, '192.0.2.1', 'bench')"
+         VALUES ($1, $2, $3, $4, $5, {PERMISSIONS}, $6, $6, $7, $8, '192.0.2.1', 'bench')"
     );
     for i in 1..=SESSIONS {
         let digest = session_digest(i);
@@ -209,8 +214,8 @@ async fn postgres_backend(url: &str, schema: &str) -> (Backend, sqlx::PgPool) {
     let (firm, client, contacts) = populate(store.clone()).await;
     let insert = format!(
         "INSERT INTO portal_sessions ({SESSION_COLUMNS}) \
-         SELECT sha256(int8send(i)), md5(i::TEXT)::UUID, c.id, $1, $2, $3, $3, $4, $5, \
-                '192.0.2.1', 'bench' \
+         SELECT sha256(int8send(i)), md5(i::TEXT)::UUID, c.id, $1, $2, {PERMISSIONS}, \
+                $3, $3, $4, $5, '192.0.2.1', 'bench' \
          FROM generate_series(1, $6::BIGINT) AS i \
          JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n FROM portal_contacts) c \
            ON c.n = i % {CONTACTS}"

@@ -2,13 +2,13 @@
 //! rows and keys are locked, and the schema. Everything else is shared SQL.
 //!
 //! PostgreSQL runs at `READ COMMITTED` with many concurrent writers, so operations lock
-//! what they decide on: the contact row first (`FOR NO KEY UPDATE`), then the rows of
-//! its links, codes and sessions, and a firm's audit head last, always in that order so
-//! that two operations never wait on each other in a cycle. SQLite has one writer at a
-//! time: every writing transaction starts with `BEGIN IMMEDIATE`, which takes the
-//! database's write lock up front (waiting out the busy timeout), so nothing needs
-//! locking row by row and a read never has to be upgraded to a write mid-transaction
-//! (the upgrade is what fails with `SQLITE_BUSY` without waiting).
+//! what they decide on: the contact row first (`FOR NO KEY UPDATE`), then its grants
+//! and the rows of its links, codes and sessions, and a firm's audit head last, always
+//! in that order so that two operations never wait on each other in a cycle. SQLite
+//! has one writer at a time: every writing transaction starts with `BEGIN IMMEDIATE`,
+//! which takes the database's write lock up front (waiting out the busy timeout), so
+//! nothing needs locking row by row and a read never has to be upgraded to a write
+//! mid-transaction (the upgrade is what fails with `SQLITE_BUSY` without waiting).
 
 use portal_core::token::TokenDigest;
 use sqlx::{Pool, Transaction};
@@ -37,8 +37,8 @@ pub(crate) enum Lock<'a> {
 
 /// A database Portal runs on.
 pub(crate) trait Dialect: Db + Sized {
-    /// Reads a contact's status, firm and oldest grant, locking the contact row
-    /// against concurrent changes (suspension, revocation, other logins) until the
+    /// Reads a contact's status and firm, locking the contact row against concurrent
+    /// changes (suspension, revocation, grants, other logins, switches) until the
     /// transaction ends. `$1` is the contact id.
     const LOCK_CONTACT: &'static str;
     /// Reads a firm's audit head, locking it until the transaction ends. `$1` is the
@@ -57,16 +57,14 @@ pub(crate) trait Dialect: Db + Sized {
     fn rows_affected(result: &Self::QueryResult) -> u64;
 }
 
-/// [`Dialect::LOCK_CONTACT`] with the dialect's locking clause appended. The oldest
-/// grant is the one with the smallest `seq` (grants are numbered as they are made).
+/// [`Dialect::LOCK_CONTACT`] with the dialect's locking clause appended. It reads the
+/// contact row only: on PostgreSQL, a statement that waited for the lock returns the
+/// locked row as it is now, but any other table it read as it was when the statement
+/// started, so what depends on the lock (the grants) is read by a later statement.
 macro_rules! lock_contact_sql {
     ($locking:literal) => {
         concat!(
-            "SELECT c.status, c.firm_id, g.client_id, g.permissions \
-             FROM portal_contacts c \
-             LEFT JOIN portal_grants g ON g.contact_id = c.id \
-               AND g.seq = (SELECT MIN(seq) FROM portal_grants WHERE contact_id = c.id) \
-             WHERE c.id = $1",
+            "SELECT status, firm_id FROM portal_contacts WHERE id = $1",
             $locking
         )
     };

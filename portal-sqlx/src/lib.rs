@@ -34,10 +34,13 @@
 //! each contact's live links, an invalidating `UPDATE` and the `INSERT` in one
 //! transaction, retried if a concurrent issuance got in first. Guesses and failures are
 //! counted by `UPDATE ... SET n = n + 1 ... RETURNING`; throttling windows by one
-//! transaction per key under a lock. Sessions are verified by one indexed read that
-//! joins the contact's status and the grant's permissions; renewal is a conditional
-//! `UPDATE` that only the first request after the interval performs. The audit chain of
-//! each firm has a head row, locked by the transaction that appends.
+//! transaction per key under a lock. Sessions are verified by one primary-key read of
+//! the session row, which carries its grant's permissions: every operation that could
+//! make a session stale (a suspension, a removed grant, a password set) deletes it, and
+//! a permission change or a client switch rewrites it, in the same transaction and
+//! under the contact's lock. Renewal is a conditional `UPDATE` that only the first request after the
+//! interval performs. The audit chain of each firm has a head row, locked by the
+//! transaction that appends.
 //!
 //! Errors from the driver become [`StoreError::Unavailable`](portal_core::StoreError)
 //! with the driver's error as the source (a value that does not decode is

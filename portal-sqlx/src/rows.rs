@@ -129,12 +129,11 @@ fn ip<DB: Dialect>(r: &SqlRow<DB>, col: &str) -> Result<Option<IpAddr>, StoreErr
     r.opt_parsed(col, |t| t.parse().ok())
 }
 
-/// Columns of a session row joined with its grant (`s` and `g`), as [`session`] reads
-/// them.
+/// Columns of a session row (as `s`) that [`session`] reads.
 macro_rules! session_columns {
     () => {
         "s.token_hash, s.id, s.contact_id, s.firm_id, \
-     s.active_client, g.permissions, s.created_at, s.renewed_at, s.idle_expires_at, \
+     s.active_client, s.permissions, s.created_at, s.renewed_at, s.idle_expires_at, \
      s.absolute_expires_at"
     };
 }

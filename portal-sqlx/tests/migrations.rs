@@ -1,5 +1,6 @@
 //! Migrations: idempotent, kept in Portal's own table, refused when edited after being
-//! applied; on PostgreSQL, confined to the chosen schema.
+//! applied; on PostgreSQL, confined to the chosen schema. Migration 3 carries the
+//! sessions of an existing database over to the session invariant.
 //!
 //! PostgreSQL cases read `DATABASE_URL`; without it they print `SKIPPED` and pass.
 
@@ -8,7 +9,15 @@
 mod common;
 
 use portal_core::StoreError;
+use portal_core::grant::Permissions;
+use portal_core::id::ClientId;
+use portal_core::store::Store;
+use portal_core::token::TokenDigest;
 use portal_sqlx::{PgStore, SqliteStore};
+use uuid::Uuid;
+
+/// How many migrations each dialect has.
+const MIGRATIONS: i64 = 3;
 
 #[tokio::test]
 async fn sqlite_migrations_are_idempotent_and_kept_apart() {
@@ -36,7 +45,7 @@ async fn sqlite_migrations_are_idempotent_and_kept_apart() {
         .fetch_one(store.pool())
         .await
         .unwrap();
-    assert_eq!(applied, 2);
+    assert_eq!(applied, MIGRATIONS);
 }
 
 #[tokio::test]
@@ -95,7 +104,7 @@ async fn postgres_migrations_stay_in_their_schema() {
         .fetch_one(stores[0].pool())
         .await
         .unwrap();
-    assert_eq!(applied, 2);
+    assert_eq!(applied, MIGRATIONS);
     sqlx::query("UPDATE portal_schema_migrations SET checksum = '\\x00'")
         .execute(stores[0].pool())
         .await
@@ -125,4 +134,199 @@ async fn postgres_schema_names_are_plain_identifiers() {
             "{bad:?}"
         );
     }
+}
+
+/// The SQL of migrations 1 and 2 of one dialect, as applied by an earlier version.
+struct Version2 {
+    migrations_table: &'static str,
+    scripts: [&'static str; 2],
+}
+
+const SQLITE_V2: Version2 = Version2 {
+    migrations_table: "CREATE TABLE portal_schema_migrations (version INTEGER PRIMARY KEY, \
+         description TEXT NOT NULL, checksum BLOB NOT NULL, \
+         applied_at INTEGER NOT NULL DEFAULT 0) STRICT",
+    scripts: [
+        include_str!("../src/sqlite/0001_schema.sql"),
+        include_str!("../src/sqlite/0002_tasks.sql"),
+    ],
+};
+
+const POSTGRES_V2: Version2 = Version2 {
+    migrations_table: "CREATE TABLE portal_schema_migrations (version BIGINT PRIMARY KEY, \
+         description TEXT NOT NULL, checksum BYTEA NOT NULL, \
+         applied_at BIGINT NOT NULL DEFAULT 0)",
+    scripts: [
+        include_str!("../src/postgres/0001_schema.sql"),
+        include_str!("../src/postgres/0002_tasks.sql"),
+    ],
+};
+
+fn id(n: u128) -> Uuid {
+    Uuid::from_u128(n)
+}
+
+fn digest(n: u8) -> TokenDigest {
+    TokenDigest::from_bytes([n; 32])
+}
+
+/// Applies migrations 1 and 2 to `$pool` and records them as the migrator does, then
+/// adds sessions as an earlier version left them: one of an active contact on a
+/// granted client (digest 1, client 11, permissions 5), one on a client whose grant
+/// was removed (digest 2), one of a suspended contact (digest 3).
+macro_rules! version_2_with_sessions {
+    ($pool:expr, $v2:expr) => {{
+        let pool = $pool;
+        sqlx::raw_sql($v2.migrations_table)
+            .execute(pool)
+            .await
+            .unwrap();
+        for (version, script) in (1i64..).zip($v2.scripts) {
+            sqlx::raw_sql(script).execute(pool).await.unwrap();
+            sqlx::query(
+                "INSERT INTO portal_schema_migrations (version, description, checksum, \
+                 applied_at) VALUES ($1, 'earlier', $2, 0)",
+            )
+            .bind(version)
+            .bind(&TokenDigest::of(script.as_bytes()).as_bytes()[..])
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        let statements: [(&str, Vec<Uuid>); 5] = [
+            (
+                "INSERT INTO portal_firms (id, name, public_url, display_name, accent_colour, \
+                 welcome_message, created_at) \
+                 VALUES ($1, 'Firm', 'https://f.example', 'Firm', '#123456', '', 0)",
+                vec![id(1)],
+            ),
+            (
+                "INSERT INTO portal_clients (id, firm_id, name, created_at) \
+                 VALUES ($1, $3, 'One', 0), ($2, $3, 'Two', 0)",
+                vec![id(11), id(12), id(1)],
+            ),
+            (
+                "INSERT INTO portal_contacts (id, firm_id, email, email_canonical, first_name, \
+                 status, created_at) VALUES \
+                 ($1, $3, 'a@f.example', 'a@f.example', 'A', 'active', 0), \
+                 ($2, $3, 's@f.example', 's@f.example', 'S', 'suspended', 0)",
+                vec![id(21), id(22), id(1)],
+            ),
+            (
+                "INSERT INTO portal_grants (contact_id, client_id, permissions, granted_at) \
+                 VALUES ($1, $2, 5, 0)",
+                vec![id(21), id(11)],
+            ),
+            (
+                "INSERT INTO portal_grants (contact_id, client_id, permissions, granted_at) \
+                 VALUES ($1, $2, 15, 0)",
+                vec![id(22), id(11)],
+            ),
+        ];
+        for (statement, ids) in statements {
+            let mut q = sqlx::query(statement);
+            for i in ids {
+                q = q.bind(i);
+            }
+            q.execute(pool).await.unwrap();
+        }
+        for (n, contact, client) in [(1u8, 21, 11), (2, 21, 12), (3, 22, 11)] {
+            sqlx::query(
+                "INSERT INTO portal_sessions (token_hash, id, contact_id, firm_id, \
+                 active_client, created_at, renewed_at, idle_expires_at, absolute_expires_at) \
+                 VALUES ($1, $2, $3, $4, $5, 0, 0, 9000000000000, 9000000000000)",
+            )
+            .bind(&digest(n).as_bytes()[..])
+            .bind(id(100 + u128::from(n)))
+            .bind(id(contact))
+            .bind(id(1))
+            .bind(id(client))
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    }};
+}
+
+/// After migration 3: the live session verifies with its grant's permissions, the two
+/// that earlier verification refused are gone.
+async fn sessions_carried_over(store: &dyn Store) {
+    let kept = store.session(&digest(1)).await.unwrap().expect("kept");
+    assert_eq!(kept.active_client, ClientId::from_uuid(id(11)));
+    assert_eq!(kept.permissions, Permissions::from_bits(5));
+    for gone in [2, 3] {
+        assert!(store.session(&digest(gone)).await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn sqlite_migration_3_copies_permissions_and_ends_refused_sessions() {
+    let path = common::sqlite_path();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    version_2_with_sessions!(&pool, SQLITE_V2);
+    pool.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.expect("migration 3");
+    sessions_carried_over(&store).await;
+    let (sessions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM portal_sessions")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(sessions, 1);
+    // The rebuilt table keeps its indexes, and a session without permissions is refused.
+    let (indexes,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' \
+         AND tbl_name = 'portal_sessions' AND name LIKE 'portal_sessions_%'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(indexes, 3);
+    let without = sqlx::query(
+        "INSERT INTO portal_sessions (token_hash, id, contact_id, firm_id, active_client, \
+         created_at, renewed_at, idle_expires_at, absolute_expires_at) \
+         SELECT zeroblob(32), id, contact_id, firm_id, active_client, 0, 0, 0, 0 \
+         FROM portal_sessions",
+    )
+    .execute(store.pool())
+    .await;
+    assert!(without.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migration_3_copies_permissions_and_ends_refused_sessions() {
+    let Some(url) = common::database_url() else {
+        eprintln!(
+            "SKIPPED postgres_migration_3_copies_permissions_and_ends_refused_sessions: \
+             no DATABASE_URL"
+        );
+        return;
+    };
+    let schema = common::pg_schema(&url).await;
+    let store = PgStore::connect_with_schema(&url, &schema).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    version_2_with_sessions!(store.pool(), POSTGRES_V2);
+    store.migrate().await.expect("migration 3");
+    sessions_carried_over(&store).await;
+    let (sessions,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM portal_sessions")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(sessions, 1);
+    let without = sqlx::query(
+        "INSERT INTO portal_sessions (token_hash, id, contact_id, firm_id, active_client, \
+         created_at, renewed_at, idle_expires_at, absolute_expires_at) \
+         SELECT '\\x00', gen_random_uuid(), contact_id, firm_id, active_client, 0, 0, 0, 0 \
+         FROM portal_sessions",
+    )
+    .execute(store.pool())
+    .await;
+    assert!(without.is_err());
 }

@@ -784,6 +784,111 @@ pub async fn permission_changes_reach_live_sessions(f: Fixture) {
     assert_eq!(w.a.store().grants(w.bob.id).await.unwrap().len(), 1);
 }
 
+/// Every session of `contact` that the store lists verifies, on a client the contact
+/// holds a grant to, with that grant's permissions.
+async fn sessions_match_grants(store: &dyn Store, contact: crate::id::ContactId) {
+    let grants = store.grants(contact).await.unwrap();
+    for listed in store.sessions(contact).await.unwrap() {
+        let s = listed.session;
+        let grant = grants
+            .iter()
+            .find(|g| g.client_id == s.active_client)
+            .unwrap_or_else(|| panic!("a session on a client without a grant: {s:?}"));
+        assert_eq!(s.permissions, grant.permissions, "listed: {s:?}");
+        let verified = store.session(&s.digest).await.unwrap().expect("verifies");
+        assert_eq!(verified.active_client, grant.client_id);
+        assert_eq!(
+            verified.permissions, grant.permissions,
+            "verified: {verified:?}"
+        );
+    }
+}
+
+pub async fn permission_changes_race_logins_and_switches(f: Fixture) {
+    let w = World::new(f).await;
+    let r = req();
+    for round in 0..8 {
+        let permissions = if round % 2 == 0 {
+            Permissions::TASKS
+        } else {
+            Permissions::ALL
+        };
+        let login = w.login(w.jane.id).await;
+        let auth =
+            w.a.authenticate(w.firm.id, &login.token.expose_secret(), &r)
+                .await
+                .unwrap();
+        let other = if auth.session.active_client == w.client1.id {
+            w.client2.id
+        } else {
+            w.client1.id
+        };
+        let landing = auth.session.active_client;
+        let token = w.link(w.jane.id).await;
+        // A switch to `other` while its permissions change, and a login landing on
+        // the oldest grant while its permissions change.
+        let (switched, redeemed, changed, changed_landing) = tokio::join!(
+            w.b.switch_client(&auth, other, &r),
+            w.a.redeem_magic_link(w.firm.id, &token, None, None, &r),
+            w.b.grant(&w.staff, w.jane.id, other, permissions),
+            w.a.grant(&w.staff, w.jane.id, landing, permissions),
+        );
+        switched.expect("jane holds both grants");
+        redeemed.expect("a fresh link");
+        changed.unwrap();
+        changed_landing.unwrap();
+        sessions_match_grants(w.a.store().as_ref(), w.jane.id).await;
+    }
+}
+
+pub async fn suspensions_and_ungrants_race_logins_and_switches(f: Fixture) {
+    let w = World::new(f).await;
+    let r = req();
+    let store = w.a.store().clone();
+    for _ in 0..6 {
+        // A switch to client2 while client2's grant is removed.
+        let login = w.login(w.jane.id).await;
+        let cookie = login.token.expose_secret();
+        let auth = w.a.authenticate(w.firm.id, &cookie, &r).await.unwrap();
+        let target = if auth.session.active_client == w.client1.id {
+            w.client2.id
+        } else {
+            w.client1.id
+        };
+        let (_, removed) = tokio::join!(
+            w.a.switch_client(&auth, target, &r),
+            w.b.ungrant(&w.staff, w.jane.id, target),
+        );
+        removed.unwrap();
+        sessions_match_grants(store.as_ref(), w.jane.id).await;
+        if let Ok(auth) = w.a.authenticate(w.firm.id, &cookie, &r).await {
+            assert_ne!(auth.session.active_client, target, "no grant, no session");
+        }
+        w.a.grant(&w.staff, w.jane.id, target, Permissions::ALL)
+            .await
+            .unwrap();
+        // A login while the contact is suspended.
+        let token = w.link(w.jane.id).await;
+        let (redeemed, suspended) = tokio::join!(
+            w.a.redeem_magic_link(w.firm.id, &token, None, None, &r),
+            w.b.suspend_contact(&w.staff, w.jane.id),
+        );
+        suspended.unwrap();
+        assert!(
+            store.sessions(w.jane.id).await.unwrap().is_empty(),
+            "a suspended contact has no session"
+        );
+        if let Ok(login) = redeemed {
+            assert!(
+                w.a.authenticate(w.firm.id, &login.token.expose_secret(), &r)
+                    .await
+                    .is_err()
+            );
+        }
+        w.a.lift_suspension(&w.staff, w.jane.id).await.unwrap();
+    }
+}
+
 pub async fn staff_revoke_one_session_and_all_sessions(f: Fixture) {
     let w = World::new(f).await;
     let first = w.login(w.jane.id).await;

@@ -105,6 +105,8 @@ macro_rules! store_conformance {
             ungrant_ends_sessions_on_that_client,
             merged_contact_switches_only_to_granted_clients,
             permission_changes_reach_live_sessions,
+            permission_changes_race_logins_and_switches,
+            suspensions_and_ungrants_race_logins_and_switches,
             staff_revoke_one_session_and_all_sessions,
             password_link_is_single_use_and_revokes_sessions,
             password_link_expires_after_thirty_minutes,

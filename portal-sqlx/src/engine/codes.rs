@@ -14,7 +14,7 @@ use portal_core::store::AuditFn;
 use portal_core::throttle::ThrottleDecision;
 use portal_core::token::TokenDigest;
 
-use super::{Engine, append_audit, commit, lock_contact, start_session_in};
+use super::{Engine, append_audit, commit, lock_for_login, start_session_in};
 use crate::db::sql;
 use crate::dialect::{Dialect, Lock};
 use crate::rows;
@@ -201,10 +201,7 @@ impl<DB: Dialect> Engine<DB> {
             return Ok(None);
         };
         let contact = ContactId::from_uuid(owner.id("contact_id")?);
-        let Some(grant) = lock_contact::<DB>(&mut tx, contact)
-            .await?
-            .and_then(|c| c.login_grant(req.seed.firm_id))
-        else {
+        let Some(grant) = lock_for_login::<DB>(&mut tx, contact, req.seed.firm_id).await? else {
             return Ok(None);
         };
         let Some(consumed) = sql::<DB>(CONSUME_CHALLENGE)

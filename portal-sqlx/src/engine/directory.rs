@@ -66,6 +66,11 @@ const PUT_GRANT: &str = "INSERT INTO portal_grants (contact_id, client_id, permi
      granted_at) VALUES ($1, $2, $3, $4) \
      ON CONFLICT (contact_id, client_id) DO UPDATE SET permissions = excluded.permissions";
 
+/// Carries a grant's new permissions to the contact's sessions on its client, which
+/// must hold a copy of them (see the session invariant in `sessions.rs`).
+const SET_SESSION_PERMISSIONS: &str = "UPDATE portal_sessions SET permissions = $3 \
+     WHERE contact_id = $1 AND active_client = $2 AND permissions <> $3";
+
 const GRANTS: &str = "SELECT contact_id, client_id, permissions, granted_at \
      FROM portal_grants WHERE contact_id = $1 ORDER BY seq";
 
@@ -268,6 +273,9 @@ impl<DB: Dialect> Engine<DB> {
         audit: AuditDraft,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
+        // This update locks the contact row as `lock_contact` does, before its sessions
+        // are deleted: a login racing it either sees the new status or has committed a
+        // session that the delete below then sees.
         let changed = sql::<DB>("UPDATE portal_contacts SET status = $2 WHERE id = $1")
             .id(contact.as_uuid())
             .text(status.as_str())
@@ -299,7 +307,17 @@ impl<DB: Dialect> Engine<DB> {
         grant: &Grant,
         audit: AuditDraft,
     ) -> Result<(), StoreError> {
+        let unknown = || StoreError::Conflict("grant of an unknown contact or client");
         let mut tx = self.write().await?;
+        // Contact first: logins and switches of this contact copy permissions from its
+        // grants under the same lock, so none of them can copy the old permissions
+        // after the update of the sessions below has run.
+        if lock_contact::<DB>(&mut tx, grant.contact_id)
+            .await?
+            .is_none()
+        {
+            return Err(unknown());
+        }
         let put = sql::<DB>(PUT_GRANT)
             .id(grant.contact_id.as_uuid())
             .id(grant.client_id.as_uuid())
@@ -308,10 +326,14 @@ impl<DB: Dialect> Engine<DB> {
             .insert(&mut tx)
             .await?;
         if put.is_err() {
-            return Err(StoreError::Conflict(
-                "grant of an unknown contact or client",
-            ));
+            return Err(unknown());
         }
+        sql::<DB>(SET_SESSION_PERMISSIONS)
+            .id(grant.contact_id.as_uuid())
+            .id(grant.client_id.as_uuid())
+            .int(i64::from(grant.permissions.bits()))
+            .run(&mut tx)
+            .await?;
         append_audit::<DB>(&mut tx, audit).await?;
         commit::<DB>(tx).await
     }
@@ -323,6 +345,9 @@ impl<DB: Dialect> Engine<DB> {
         audit: AuditDraft,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
+        // Contact first: a switch to this client or a login landing on it, racing this
+        // removal, either commits before the delete of the sessions below runs (which
+        // then sees its session) or reads the grants after this commit.
         lock_contact::<DB>(&mut tx, contact).await?;
         let removed =
             sql::<DB>("DELETE FROM portal_grants WHERE contact_id = $1 AND client_id = $2")

@@ -12,7 +12,7 @@ use portal_core::personal_link::PersonalLinkRecord;
 use portal_core::store::AuditFn;
 use portal_core::token::TokenDigest;
 
-use super::{Engine, append_audit, commit, lock_contact, start_session_in};
+use super::{Engine, append_audit, commit, lock_contact, lock_for_login, start_session_in};
 use crate::db::{SqlRow, sql};
 use crate::dialect::Dialect;
 use crate::error::Violation;
@@ -331,10 +331,7 @@ async fn redeem_live<DB: Dialect>(
     req: &LinkRedemptionRequest,
     state: &LinkState,
 ) -> Result<LinkRedemption, StoreError> {
-    let Some(grant) = lock_contact::<DB>(c, state.contact_id)
-        .await?
-        .and_then(|contact| contact.login_grant(req.seed.firm_id))
-    else {
+    let Some(grant) = lock_for_login::<DB>(c, state.contact_id, req.seed.firm_id).await? else {
         return Ok(refused(LinkProblem::ContactUnavailable, state));
     };
     let consumed = sql::<DB>(CONSUME_MAGIC_LINK)

@@ -80,25 +80,19 @@ async fn commit<DB: Dialect>(tx: Transaction<'static, DB>) -> Result<(), StoreEr
     tx.commit().await.map_err(store_error)
 }
 
-/// A contact as a login sees it, read under the contact lock.
+/// A contact as read under its lock.
 struct LockedContact {
     status: ContactStatus,
     firm_id: FirmId,
-    oldest_grant: Option<(ClientId, Permissions)>,
 }
 
-impl LockedContact {
-    /// The grant a login at `firm` lands on, if the contact may log in there.
-    fn login_grant(&self, firm: FirmId) -> Option<(ClientId, Permissions)> {
-        (self.status == ContactStatus::Active && self.firm_id == firm)
-            .then_some(self.oldest_grant)
-            .flatten()
-    }
-}
-
-/// Reads a contact and its oldest grant, locking the contact row until the transaction
-/// ends (PostgreSQL), so that a suspension cannot slip in between this check and the
-/// session it allows.
+/// Locks a contact row until the transaction ends (PostgreSQL; on SQLite the
+/// transaction's write lock already excludes every other writer) and reads its status
+/// and firm; `None` if there is no such contact.
+///
+/// This lock is what keeps the session invariant (see `sessions.rs`): every operation
+/// that writes a contact's grants or sessions in a way that depends on its status or
+/// grants takes it first, so such operations on one contact run one after the other.
 async fn lock_contact<DB: Dialect>(
     c: &mut DB::Connection,
     contact: ContactId,
@@ -110,30 +104,60 @@ async fn lock_contact<DB: Dialect>(
     else {
         return Ok(None);
     };
-    let oldest_grant = match r.opt_id("client_id")? {
-        Some(client) => Some((
-            ClientId::from_uuid(client),
-            rows::permissions(&r, "permissions")?,
-        )),
-        None => None,
-    };
     Ok(Some(LockedContact {
         status: rows::contact_status(&r, "status")?,
         firm_id: FirmId::from_uuid(r.id("firm_id")?),
-        oldest_grant,
     }))
 }
 
+/// The oldest grant (grants are numbered by `seq` as they are made).
+const OLDEST_GRANT: &str = "SELECT client_id, permissions FROM portal_grants \
+     WHERE contact_id = $1 ORDER BY seq LIMIT 1";
+
+/// Locks a contact and returns the grant a login at `firm` lands on (its oldest), if
+/// the contact may log in there.
+///
+/// The grant is read by its own statement, after the lock is held: on PostgreSQL at
+/// `READ COMMITTED` each statement sees what was committed before it started, and
+/// whoever changed the grants held this lock until their commit, so this read sees
+/// their change; a read inside the locking statement would see the grants as they were
+/// before it waited.
+async fn lock_for_login<DB: Dialect>(
+    c: &mut DB::Connection,
+    contact: ContactId,
+    firm: FirmId,
+) -> Result<Option<(ClientId, Permissions)>, StoreError> {
+    let may_log_in = lock_contact::<DB>(c, contact)
+        .await?
+        .is_some_and(|l| l.status == ContactStatus::Active && l.firm_id == firm);
+    if !may_log_in {
+        return Ok(None);
+    }
+    sql::<DB>(OLDEST_GRANT)
+        .id(contact.as_uuid())
+        .optional(c)
+        .await?
+        .map(|r| {
+            Ok((
+                ClientId::from_uuid(r.id("client_id")?),
+                rows::permissions(&r, "permissions")?,
+            ))
+        })
+        .transpose()
+}
+
 const INSERT_SESSION: &str = "INSERT INTO portal_sessions (token_hash, id, contact_id, \
-     firm_id, active_client, created_at, renewed_at, idle_expires_at, absolute_expires_at, \
-     ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10)";
+     firm_id, active_client, permissions, created_at, renewed_at, idle_expires_at, \
+     absolute_expires_at, ip, user_agent) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11)";
 
 const CONTACT_LOGGED_IN: &str = "UPDATE portal_contacts SET joined_at = COALESCE(joined_at, $2), \
      last_seen_at = $2, failures = 0, last_failure_at = NULL WHERE id = $1";
 
-/// Starts a session of a contact already checked (and locked) by [`lock_contact`]:
-/// deletes the session it replaces, inserts the new one (never over an existing
-/// digest), clears the failure counter and records the visit.
+/// Starts a session of a contact already checked (and locked) by [`lock_for_login`],
+/// on the grant it returned: deletes the session it replaces, inserts the new one with
+/// the grant's permissions (never over an existing digest), clears the failure counter
+/// and records the visit.
 async fn start_session_in<DB: Dialect>(
     c: &mut DB::Connection,
     contact: ContactId,
@@ -156,6 +180,7 @@ async fn start_session_in<DB: Dialect>(
         .id(contact.as_uuid())
         .id(seed.firm_id.as_uuid())
         .id(client.as_uuid())
+        .int(i64::from(permissions.bits()))
         .ts(now)
         .ts(seed.idle_expires_at)
         .ts(seed.absolute_expires_at)

@@ -1,4 +1,51 @@
 //! Sessions: start, verify, renew, switch, end, revoke.
+//!
+//! # The session invariant
+//!
+//! A row of `portal_sessions` exists only while its contact is active and holds a
+//! grant to the row's `active_client`, and its `permissions` are that grant's. So
+//! verification ([`SESSION`]) reads the one row by its primary key and joins nothing,
+//! as the memory store reads one map entry. Every operation that could break the
+//! invariant mends it in its own transaction:
+//!
+//! - starting a session copies the permissions of the grant it lands on;
+//! - switching the active client checks the grant and copies its permissions;
+//! - changing a grant's permissions (`put_grant`) rewrites them in the contact's
+//!   sessions on that client;
+//! - removing a grant deletes the contact's sessions on that client;
+//! - leaving `active` (suspension, revocation) deletes the contact's sessions, and so
+//!   do a password set and a staff "revoke access".
+//!
+//! Deleting a session (logout, staff revoking one, purging) cannot break it.
+//!
+//! # Why it holds under concurrency
+//!
+//! Each of the operations above locks the contact row first (`lock_contact`; the
+//! status change locks it with its own `UPDATE`, which takes the same lock), and only
+//! then reads or writes the contact's grants and sessions, each in a statement of its
+//! own. On PostgreSQL (`READ COMMITTED`) a statement sees what was committed before it
+//! started; an operation on the same contact that committed before this one got the
+//! lock committed before these statements started, and one that comes later waits for
+//! the lock until this one has committed. So two operations on one contact behave as
+//! if one ran entirely after the other, whichever order they race in. For example:
+//!
+//! - a permission change racing a `switch_client` to the same client: if the change
+//!   gets the lock first, the switch's `UPDATE ... FROM portal_grants` runs after its
+//!   commit and copies the new permissions; if the switch gets it first, the change's
+//!   `UPDATE` of the sessions runs after the switch committed and finds the session on
+//!   that client. Without the lock in `switch_client`, the switch could copy the old
+//!   permissions into a row the change's `UPDATE` had already passed over.
+//! - a permission change (or a removed grant) racing a new login: the login reads the
+//!   grant it lands on in a statement after taking the lock (see `lock_for_login`), so
+//!   it copies what the change committed; or the change's statements run after the
+//!   login committed and update (or delete) the new session.
+//! - a suspension racing a login: the login either sees the new status when it locks
+//!   the contact and starts nothing, or commits first and the suspension's `DELETE`,
+//!   run after the commit, removes the new session.
+//!
+//! On SQLite each writing transaction holds the database's write lock from `BEGIN
+//! IMMEDIATE` to its end, so writers never interleave at all, and verification reads
+//! only committed rows.
 
 use portal_core::StoreError;
 use portal_core::audit::AuditDraft;
@@ -7,32 +54,30 @@ use portal_core::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSu
 use portal_core::store::AuditFn;
 use portal_core::token::TokenDigest;
 
-use super::{Engine, append_audit, commit, kill_login_secrets, lock_contact, start_session_in};
+use super::{
+    Engine, append_audit, commit, kill_login_secrets, lock_contact, lock_for_login,
+    start_session_in,
+};
 use crate::db::sql;
 use crate::dialect::Dialect;
 use crate::rows::{self, session_columns};
 
-/// Verification: one statement, three primary-key probes. The joins enforce the rule
-/// that a session counts only while its contact is active and holds a grant to the
-/// session's client; the grant supplies the permissions, so a changed grant reaches
-/// live sessions at their next request.
+/// Verification: one primary-key probe of `portal_sessions`. The invariant above makes
+/// the row's existence mean that its contact is active and holds the grant, and makes
+/// its permissions the grant's, so there is nothing to join.
 const SESSION: &str = concat!(
     "SELECT ",
     session_columns!(),
-    " FROM portal_sessions s \
-     JOIN portal_contacts c ON c.id = s.contact_id \
-     JOIN portal_grants g ON g.contact_id = s.contact_id AND g.client_id = s.active_client \
-     WHERE s.token_hash = $1 AND c.status = 'active'"
+    " FROM portal_sessions s WHERE s.token_hash = $1"
 );
 
+/// The staff listing reads the same rows as verification: every one of them is live
+/// in every respect but expiry.
 const CONTACT_SESSIONS: &str = concat!(
     "SELECT ",
     session_columns!(),
     ", s.ip, s.user_agent FROM portal_sessions s \
-     JOIN portal_contacts c ON c.id = s.contact_id \
-     JOIN portal_grants g ON g.contact_id = s.contact_id AND g.client_id = s.active_client \
-     WHERE s.contact_id = $1 AND c.status = 'active' \
-     ORDER BY s.created_at DESC"
+     WHERE s.contact_id = $1 ORDER BY s.created_at DESC"
 );
 
 /// The renewal itself: written only by the first request after the interval (the
@@ -41,9 +86,13 @@ const RENEW: &str = "UPDATE portal_sessions SET renewed_at = $2, idle_expires_at
      WHERE token_hash = $1 AND renewed_at <= $4 \
        AND idle_expires_at > $2 AND absolute_expires_at > $2";
 
-const SWITCH_CLIENT: &str = "UPDATE portal_sessions SET active_client = $2 \
-     WHERE token_hash = $1 AND EXISTS (SELECT 1 FROM portal_grants g \
-       WHERE g.contact_id = portal_sessions.contact_id AND g.client_id = $2)";
+/// Moves the session to a client its contact holds a grant to, taking that grant's
+/// permissions; changes nothing without one. Runs under the contact's lock.
+const SWITCH_CLIENT: &str = "UPDATE portal_sessions \
+     SET active_client = g.client_id, permissions = g.permissions \
+     FROM portal_grants g \
+     WHERE portal_sessions.token_hash = $1 \
+       AND g.contact_id = portal_sessions.contact_id AND g.client_id = $2";
 
 impl<DB: Dialect> Engine<DB> {
     pub(crate) async fn start_session(
@@ -53,10 +102,7 @@ impl<DB: Dialect> Engine<DB> {
         audit: AuditFn<'_, SessionRecord>,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let mut tx = self.write().await?;
-        let Some(grant) = lock_contact::<DB>(&mut tx, contact)
-            .await?
-            .and_then(|c| c.login_grant(seed.firm_id))
-        else {
+        let Some(grant) = lock_for_login::<DB>(&mut tx, contact, seed.firm_id).await? else {
             return Ok(None);
         };
         let session = start_session_in::<DB>(&mut tx, contact, grant, seed).await?;
@@ -127,6 +173,17 @@ impl<DB: Dialect> Engine<DB> {
         audit: AuditFn<'_, SessionRecord>,
     ) -> Result<Option<SessionRecord>, StoreError> {
         let mut tx = self.write().await?;
+        // A session's contact never changes, so it may be read before the lock.
+        let Some(owner) = sql::<DB>("SELECT contact_id FROM portal_sessions WHERE token_hash = $1")
+            .digest(digest)
+            .optional(&mut tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        // Contact first: no grant change of this contact may fall between the grant
+        // read and the session write below (see the module documentation).
+        lock_contact::<DB>(&mut tx, ContactId::from_uuid(owner.id("contact_id")?)).await?;
         let switched = sql::<DB>(SWITCH_CLIENT)
             .digest(digest)
             .id(client.as_uuid())

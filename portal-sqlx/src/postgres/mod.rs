@@ -136,7 +136,7 @@ const MIGRATION_LOCK: i64 = 0x706f_7274_616c;
 const THROTTLE_LOCK_CLASS: i32 = 0x7468_7274;
 
 impl Dialect for Postgres {
-    const LOCK_CONTACT: &'static str = lock_contact_sql!(" FOR NO KEY UPDATE OF c");
+    const LOCK_CONTACT: &'static str = lock_contact_sql!(" FOR NO KEY UPDATE");
     const LOCK_AUDIT_HEAD: &'static str = lock_audit_head_sql!(" FOR UPDATE");
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
          version BIGINT PRIMARY KEY, \
@@ -154,6 +154,11 @@ impl Dialect for Postgres {
             version: 2,
             description: "tasks",
             sql: include_str!("0002_tasks.sql"),
+        },
+        Migration {
+            version: 3,
+            description: "sessions carry their grant's permissions",
+            sql: include_str!("0003_session_permissions.sql"),
         },
     ];
 

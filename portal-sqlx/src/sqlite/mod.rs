@@ -117,6 +117,11 @@ impl Dialect for Sqlite {
             description: "tasks",
             sql: include_str!("0002_tasks.sql"),
         },
+        Migration {
+            version: 3,
+            description: "sessions carry their grant's permissions",
+            sql: include_str!("0003_session_permissions.sql"),
+        },
     ];
 
     async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {
