@@ -7,17 +7,19 @@
 # means the portal adds nothing). The server runs on CPU 0, wrk on CPU 1.
 #
 # Usage: benches/http/load.sh [seconds=10] [connections=16]
+# PIN=0 lets server and wrk share both CPUs (wrk's own cost then dilutes the ratios).
 # Needs wrk (Debian: apt-get install wrk), curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs="${1:-10}"; conns="${2:-16}"
+if [ "${PIN:-1}" = 0 ]; then server_cpu=(); wrk_cpu=(); else server_cpu=(taskset -c 0); wrk_cpu=(taskset -c 1); fi
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -q -p portal-examples --bins
 
 rate() { # url [cookie]
   args=(-t1 -c"$conns" -d"${secs}s" --latency)
   [ -n "${2:-}" ] && args+=(-H "Cookie: $2")
-  taskset -c 1 wrk "${args[@]}" "$1" | awk '/Requests\/sec/ {print $2}'
+  "${wrk_cpu[@]}" wrk "${args[@]}" "$1" | awk '/Requests\/sec/ {print $2}'
 }
 
 for bin in axum-portal actix-portal; do
@@ -25,7 +27,7 @@ for bin in axum-portal actix-portal; do
   base="http://127.0.0.1:$port"
   dir=$(mktemp -d)
   (cd "$dir" && PORTAL_ADDR="127.0.0.1:$port" DATABASE_URL=memory: RUST_LOG=off \
-     exec taskset -c 0 "$OLDPWD/target/release/$bin" >/dev/null 2>&1) &
+     exec "${server_cpu[@]}" "$OLDPWD/target/release/$bin" >/dev/null 2>&1) &
   pid=$!
   trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
   for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.05; done

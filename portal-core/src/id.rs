@@ -78,7 +78,9 @@ macro_rules! typed_id {
 
         impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.collect_str(self)
+                // Formatted on the stack: ids fill every JSON answer.
+                let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+                s.serialize_str(self.0.hyphenated().encode_lower(&mut buf))
             }
         }
 

@@ -186,8 +186,10 @@ impl Response {
     /// A JSON document, serialised straight from `value`.
     #[must_use]
     pub fn json<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> Self {
-        match serde_json::to_vec(value) {
-            Ok(body) => Response::new(status)
+        // Portal's documents are small: one allocation instead of a doubling series.
+        let mut body = Vec::with_capacity(1024);
+        match serde_json::to_writer(&mut body, value) {
+            Ok(()) => Response::new(status)
                 .with_header("content-type", "application/json")
                 .with_body(body),
             Err(_) => Response::new(500),
