@@ -1,0 +1,376 @@
+//! Contacts, grants and personal links: who may get in, and to what.
+
+use super::*;
+
+pub async fn suspended_contact_is_refused_at_next_verification(f: Fixture) {
+    let w = World::new(f).await;
+    let cookie = w.login(w.jane.id).await.token.expose_secret();
+    let token = w.link(w.jane.id).await;
+    w.b.suspend_contact(&w.staff, w.jane.id).await.unwrap();
+    assert!(matches!(
+        w.a.authenticate(w.firm.id, &cookie, &req()).await,
+        Err(SessionError::NotLoggedIn)
+    ));
+    let r =
+        w.a.redeem_magic_link(w.firm.id, &token, None, None, &req())
+            .await;
+    assert_eq!(
+        link_problem(r),
+        LinkProblem::Superseded,
+        "outstanding links die with the suspension"
+    );
+    assert!(
+        w.a.generate_magic_link(&w.staff, w.jane.id).await.is_err(),
+        "no links while suspended"
+    );
+    // Lifting needs no new invitation.
+    w.a.lift_suspension(&w.staff, w.jane.id).await.unwrap();
+    w.login(w.jane.id).await;
+}
+
+pub async fn revoked_contact_needs_a_new_invitation(f: Fixture) {
+    let w = World::new(f).await;
+    let cookie = w.login(w.bob.id).await.token.expose_secret();
+    w.a.revoke_contact(&w.staff, w.bob.id).await.unwrap();
+    assert!(w.a.authenticate(w.firm.id, &cookie, &req()).await.is_err());
+    assert!(
+        w.a.lift_suspension(&w.staff, w.bob.id).await.is_err(),
+        "revocation is not a suspension"
+    );
+    // An address of a revoked contact asks for links in vain.
+    w.a.request_login_link(w.firm.id, "bob@example.com", None, &req())
+        .await
+        .unwrap();
+    w.a.settle().await;
+    assert!(
+        w.outbox.last_to("bob@example.com").unwrap().message.kind
+            != crate::notify::MessageKind::Login
+    );
+    let again = crate::staff::Invitation {
+        email: "bob@example.com".into(),
+        first_name: "Bob".into(),
+        client_ids: vec![w.client1.id],
+        permissions: Permissions::ALL,
+    };
+    w.a.invite(&w.staff, again).await.unwrap();
+    w.login(w.bob.id).await;
+}
+
+pub async fn ungrant_ends_sessions_on_that_client(f: Fixture) {
+    let w = World::new(f).await;
+    let login = w.login(w.jane.id).await;
+    let cookie = login.token.expose_secret();
+    let active = login.session.active_client;
+    w.b.ungrant(&w.staff, w.jane.id, active).await.unwrap();
+    assert!(
+        w.a.authenticate(w.firm.id, &cookie, &req()).await.is_err(),
+        "the next request is refused"
+    );
+    let login = w.login(w.jane.id).await;
+    assert_ne!(
+        login.session.active_client, active,
+        "lands on the remaining grant"
+    );
+    // Without any grant, a link starts nothing.
+    w.a.ungrant(&w.staff, w.jane.id, login.session.active_client)
+        .await
+        .unwrap();
+    let token = w.link(w.jane.id).await;
+    let r =
+        w.a.redeem_magic_link(w.firm.id, &token, None, None, &req())
+            .await;
+    assert_eq!(link_problem(r), LinkProblem::ContactUnavailable);
+}
+
+pub async fn merged_contact_switches_only_to_granted_clients(f: Fixture) {
+    let w = World::new(f).await;
+    let cookie = w.login(w.jane.id).await.token.expose_secret();
+    let auth = w.a.authenticate(w.firm.id, &cookie, &req()).await.unwrap();
+    let other = if auth.session.active_client == w.client1.id {
+        w.client2.id
+    } else {
+        w.client1.id
+    };
+    let switched = w.b.switch_client(&auth, other, &req()).await.unwrap();
+    assert_eq!(switched.active_client, other);
+    let auth = w.a.authenticate(w.firm.id, &cookie, &req()).await.unwrap();
+    assert_eq!(auth.session.active_client, other, "the switch is stored");
+    for foreign in [w.other_client.id, crate::id::ClientId::from_bytes([7; 16])] {
+        assert!(matches!(
+            w.a.switch_client(&auth, foreign, &req()).await,
+            Err(SessionError::NotFound)
+        ));
+    }
+    // bob holds one grant only.
+    let bob_cookie = w.login(w.bob.id).await.token.expose_secret();
+    let bob =
+        w.a.authenticate(w.firm.id, &bob_cookie, &req())
+            .await
+            .unwrap();
+    assert!(matches!(
+        w.a.switch_client(&bob, w.client2.id, &req()).await,
+        Err(SessionError::NotFound)
+    ));
+}
+
+pub async fn permission_changes_reach_live_sessions(f: Fixture) {
+    let w = World::new(f).await;
+    let login = w.login(w.bob.id).await;
+    assert_eq!(login.session.permissions, Permissions::ALL);
+    w.b.grant(&w.staff, w.bob.id, w.client1.id, Permissions::TASKS)
+        .await
+        .unwrap();
+    let auth =
+        w.a.authenticate(w.firm.id, &login.token.expose_secret(), &req())
+            .await
+            .unwrap();
+    assert_eq!(auth.session.permissions, Permissions::TASKS);
+    // Staff of another firm cannot touch this firm's contacts or grant foreign clients.
+    assert!(
+        w.a.grant(
+            &w.other_staff,
+            w.bob.id,
+            w.other_client.id,
+            Permissions::ALL
+        )
+        .await
+        .is_err()
+    );
+    assert!(
+        w.a.grant(&w.staff, w.bob.id, w.other_client.id, Permissions::ALL)
+            .await
+            .is_err()
+    );
+    assert_eq!(w.a.store().grants(w.bob.id).await.unwrap().len(), 1);
+}
+
+pub async fn permission_changes_race_logins_and_switches(f: Fixture) {
+    let w = World::new(f).await;
+    let r = req();
+    for round in 0..8 {
+        let permissions = if round % 2 == 0 {
+            Permissions::TASKS
+        } else {
+            Permissions::ALL
+        };
+        let login = w.login(w.jane.id).await;
+        let auth =
+            w.a.authenticate(w.firm.id, &login.token.expose_secret(), &r)
+                .await
+                .unwrap();
+        let other = if auth.session.active_client == w.client1.id {
+            w.client2.id
+        } else {
+            w.client1.id
+        };
+        let landing = auth.session.active_client;
+        let token = w.link(w.jane.id).await;
+        // A switch to `other` while its permissions change, and a login landing on
+        // the oldest grant while its permissions change.
+        let (switched, redeemed, changed, changed_landing) = tokio::join!(
+            w.b.switch_client(&auth, other, &r),
+            w.a.redeem_magic_link(w.firm.id, &token, None, None, &r),
+            w.b.grant(&w.staff, w.jane.id, other, permissions),
+            w.a.grant(&w.staff, w.jane.id, landing, permissions),
+        );
+        switched.expect("jane holds both grants");
+        redeemed.expect("a fresh link");
+        changed.unwrap();
+        changed_landing.unwrap();
+        sessions_match_grants(w.a.store().as_ref(), w.jane.id).await;
+    }
+}
+
+pub async fn suspensions_and_ungrants_race_logins_and_switches(f: Fixture) {
+    let w = World::new(f).await;
+    let r = req();
+    let store = w.a.store().clone();
+    for _ in 0..6 {
+        // A switch to client2 while client2's grant is removed.
+        let login = w.login(w.jane.id).await;
+        let cookie = login.token.expose_secret();
+        let auth = w.a.authenticate(w.firm.id, &cookie, &r).await.unwrap();
+        let target = if auth.session.active_client == w.client1.id {
+            w.client2.id
+        } else {
+            w.client1.id
+        };
+        let (_, removed) = tokio::join!(
+            w.a.switch_client(&auth, target, &r),
+            w.b.ungrant(&w.staff, w.jane.id, target),
+        );
+        removed.unwrap();
+        sessions_match_grants(store.as_ref(), w.jane.id).await;
+        if let Ok(auth) = w.a.authenticate(w.firm.id, &cookie, &r).await {
+            assert_ne!(auth.session.active_client, target, "no grant, no session");
+        }
+        w.a.grant(&w.staff, w.jane.id, target, Permissions::ALL)
+            .await
+            .unwrap();
+        // A login while the contact is suspended.
+        let token = w.link(w.jane.id).await;
+        let (redeemed, suspended) = tokio::join!(
+            w.a.redeem_magic_link(w.firm.id, &token, None, None, &r),
+            w.b.suspend_contact(&w.staff, w.jane.id),
+        );
+        suspended.unwrap();
+        assert!(
+            store.sessions(w.jane.id).await.unwrap().is_empty(),
+            "a suspended contact has no session"
+        );
+        if let Ok(login) = redeemed {
+            assert!(
+                w.a.authenticate(w.firm.id, &login.token.expose_secret(), &r)
+                    .await
+                    .is_err()
+            );
+        }
+        w.a.lift_suspension(&w.staff, w.jane.id).await.unwrap();
+    }
+}
+
+pub async fn personal_link_identifies_but_never_authenticates(f: Fixture) {
+    let w = World::new(f).await;
+    let url =
+        w.a.generate_personal_link(&w.staff, w.jane.id)
+            .await
+            .unwrap();
+    let token = url.rsplit('/').next().unwrap().to_owned();
+    assert!(
+        w.a.authenticate(w.firm.id, &token, &req()).await.is_err(),
+        "not a session"
+    );
+    let view =
+        w.b.open_personal_link(w.firm.id, &token, None)
+            .await
+            .unwrap();
+    assert_eq!(
+        view,
+        Some(crate::personal_link::PersonalLinkView::OfferLogin {
+            masked_email: "j***@example.com".into()
+        })
+    );
+    let view =
+        w.b.open_personal_link(w.firm.id, &token, Some(w.jane.id))
+            .await
+            .unwrap();
+    assert_eq!(
+        view,
+        Some(crate::personal_link::PersonalLinkView::AlreadyLoggedIn)
+    );
+    assert_eq!(
+        w.b.open_personal_link(w.other_firm.id, &token, None)
+            .await
+            .unwrap(),
+        None
+    );
+    // Asking through it mails the owner's stored address, nobody else.
+    let before = w.outbox.entries().len();
+    w.a.request_login_link_for_personal_link(w.firm.id, &token, &req())
+        .await
+        .unwrap();
+    w.a.settle().await;
+    let sent = &w.outbox.entries()[before..];
+    assert!(sent.iter().any(
+        |m| m.to() == "jane@example.com" && m.message.kind == crate::notify::MessageKind::Login
+    ));
+    assert!(sent.iter().all(|m| m.to() == "jane@example.com"));
+    w.a.revoke_contact(&w.staff, w.jane.id).await.unwrap();
+    assert_eq!(
+        w.a.open_personal_link(w.firm.id, &token, None)
+            .await
+            .unwrap(),
+        None,
+        "dies with revocation"
+    );
+}
+
+pub async fn concurrent_invitations_create_one_contact(f: Fixture) {
+    let w = Arc::new(World::new(f).await);
+    let tasks: Vec<_> = (0..10)
+        .map(|i| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                let p = if i % 2 == 0 { &w.a } else { &w.b };
+                let email = if i % 3 == 0 {
+                    "New.Person@Example.com"
+                } else {
+                    "new.person@example.COM"
+                };
+                let inv = crate::staff::Invitation {
+                    email: email.into(),
+                    first_name: "New".into(),
+                    client_ids: vec![w.client1.id],
+                    permissions: Permissions::ALL,
+                };
+                p.invite(&w.staff, inv).await.unwrap().contact.id
+            })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for t in tasks {
+        ids.push(t.await.unwrap());
+    }
+    ids.dedup();
+    assert_eq!(ids.len(), 1, "one contact per canonical address");
+    let canon = EmailAddress::parse("NEW.PERSON@example.com").unwrap();
+    let found =
+        w.a.store()
+            .contact_by_email(w.firm.id, canon.canonical())
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(found.id, ids[0]);
+    assert!(
+        w.a.store()
+            .contact_by_email(w.other_firm.id, canon.canonical())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn directory_round_trips(f: Fixture) {
+    let w = World::new(f).await;
+    let s = w.b.store();
+    assert_eq!(s.firm(w.firm.id).await.unwrap().as_ref(), Some(&w.firm));
+    let mut firm = w.firm.clone();
+    firm.branding.display_name = "Acme <Portal>".into();
+    firm.branding.accent_colour = crate::firm::AccentColour::parse("#112233").unwrap();
+    firm.branding.logo_url = Some("https://cdn.acme.example/logo.png".into());
+    firm.mail_from = Some(EmailAddress::parse("Hello@Acme.example").unwrap());
+    assert!(s.update_firm(&firm).await.unwrap());
+    assert_eq!(w.a.store().firm(firm.id).await.unwrap(), Some(firm));
+    let clients = s.clients(w.firm.id).await.unwrap();
+    assert_eq!(
+        clients,
+        vec![w.client1.clone(), w.client2.clone()],
+        "by name"
+    );
+    let contacts = s.contacts(w.firm.id).await.unwrap();
+    assert_eq!(
+        contacts
+            .iter()
+            .map(|c| c.email.as_str())
+            .collect::<Vec<_>>(),
+        ["bob@example.com", "jane@example.com"]
+    );
+    let jane = s.contact(w.jane.id).await.unwrap().unwrap();
+    assert_eq!(jane.status, ContactStatus::Active);
+    assert!(jane.invited_at.is_some() && jane.joined_at.is_none());
+    let grants = s.grants(w.jane.id).await.unwrap();
+    assert_eq!(
+        grants.iter().map(|g| g.client_id).collect::<Vec<_>>(),
+        [w.client1.id, w.client2.id],
+        "oldest first"
+    );
+    w.login(w.jane.id).await;
+    let jane = s.contact(w.jane.id).await.unwrap().unwrap();
+    assert_eq!(jane.joined_at, Some(START));
+    assert!(
+        s.firm(crate::id::FirmId::from_bytes([9; 16]))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

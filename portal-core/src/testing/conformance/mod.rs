@@ -1,0 +1,70 @@
+//! The store conformance cases. Each takes a fresh [`Fixture`] and panics when the
+//! store breaks the rule it is named after. Race cases spread their calls over both
+//! handles of the fixture, as two application instances would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::Fixture;
+use super::world::{START, World};
+use crate::audit::{Actor, AuditAction, AuditDraft, AuditOutcome, RequestInfo};
+use crate::contact::ContactStatus;
+use crate::email::EmailAddress;
+use crate::grant::Permissions;
+use crate::login::{LinkProblem, LoginError};
+use crate::policy::{LinkRedemption, Policy, RateLimit};
+use crate::session::SessionError;
+use crate::store::Store;
+use crate::throttle::ThrottleDecision;
+use crate::token::{Token, TokenDigest};
+
+mod access;
+mod audit;
+mod codes;
+mod links;
+mod passwords;
+mod sessions;
+mod tasks;
+
+pub use access::*;
+pub use audit::*;
+pub use codes::*;
+pub use links::*;
+pub use passwords::*;
+pub use sessions::*;
+pub use tasks::*;
+
+pub(super) const MINUTE: Duration = Duration::from_secs(60);
+
+pub(super) fn req() -> RequestInfo {
+    World::req()
+}
+
+pub(super) fn link_problem<T: std::fmt::Debug>(r: Result<T, LoginError>) -> LinkProblem {
+    match r {
+        Err(LoginError::Link(p)) => p,
+        other => panic!("expected a refused link, got {other:?}"),
+    }
+}
+
+/// Every session of `contact` that the store lists verifies, on a client the contact
+/// holds a grant to, with that grant's permissions.
+pub(super) async fn sessions_match_grants(store: &dyn Store, contact: crate::id::ContactId) {
+    let grants = store.grants(contact).await.unwrap();
+    for listed in store.sessions(contact).await.unwrap() {
+        let s = listed.session;
+        let grant = grants
+            .iter()
+            .find(|g| g.client_id == s.active_client)
+            .unwrap_or_else(|| panic!("a session on a client without a grant: {s:?}"));
+        assert_eq!(s.permissions, grant.permissions, "listed: {s:?}");
+        let verified = store.session(&s.digest).await.unwrap().expect("verifies");
+        assert_eq!(verified.active_client, grant.client_id);
+        assert_eq!(
+            verified.permissions, grant.permissions,
+            "verified: {verified:?}"
+        );
+    }
+}
