@@ -6,12 +6,16 @@
 # the session. Prints requests/second and cost ratios (healthz rate / route rate: 1.00
 # means the portal adds nothing). The server runs on CPU 0, wrk on CPU 1.
 #
-# Usage: benches/http/load.sh [seconds=10] [connections=16]
+# This machine's speed drifts by tens of percent from one second to the next, so the
+# endpoints are measured in alternating short runs, `rounds` times, and the script
+# prints the median (and the quartiles) of each round's ratio.
+#
+# Usage: benches/http/load.sh [seconds per run=2] [connections=16] [rounds=9]
 # PIN=0 lets server and wrk share both CPUs (wrk's own cost then dilutes the ratios).
 # Needs wrk (Debian: apt-get install wrk), curl and python3.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-secs="${1:-10}"; conns="${2:-16}"
+secs="${1:-2}"; conns="${2:-16}"; rounds="${3:-9}"
 if [ "${PIN:-1}" = 0 ]; then server_cpu=(); wrk_cpu=(); else server_cpu=(taskset -c 0); wrk_cpu=(taskset -c 1); fi
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -q -p portal-examples --bins
@@ -36,14 +40,20 @@ for bin in axum-portal actix-portal; do
   link=$(curl -sf "$base/dev/outbox" | python3 -c 'import json,sys; print([m for m in json.load(sys.stdin) if m["kind"]=="login"][-1]["links"][0])')
   cookie=$(curl -si -X POST -d "token=${link##*/}" "$base/portal/auth/link" | sed -n 's/^set-cookie: \(portal_session=[^;]*\);.*/\1/ip')
   curl -sf -H "Cookie: $cookie" "$base/portal/api/me" >/dev/null || { echo "login failed" >&2; exit 1; }
-  # Alternate the two endpoints to spread drift over both.
-  h1=$(rate "$base/healthz"); m1=$(rate "$base/portal/api/me" "$cookie"); w1=$(rate "$base/whoami" "$cookie")
-  h2=$(rate "$base/healthz"); m2=$(rate "$base/portal/api/me" "$cookie"); w2=$(rate "$base/whoami" "$cookie")
-  python3 - "$bin" "$h1" "$h2" "$m1" "$m2" "$w1" "$w2" <<'PY'
-import sys
-name, h1, h2, m1, m2, w1, w2 = sys.argv[1], *map(float, sys.argv[2:])
-h, m, w = (h1 + h2) / 2, (m1 + m2) / 2, (w1 + w2) / 2
-print(f"{name}: /healthz {h:,.0f} req/s; /portal/api/me {m:,.0f} req/s, ratio {h / m:.3f}; /whoami {w:,.0f} req/s, ratio {h / w:.3f}")
+  # Alternate the endpoints to spread drift over all three.
+  runs=()
+  for _ in $(seq "$rounds"); do
+    runs+=("$(rate "$base/healthz")" "$(rate "$base/portal/api/me" "$cookie")" "$(rate "$base/whoami" "$cookie")")
+  done
+  python3 - "$bin" "${runs[@]}" <<'PY'
+import statistics, sys
+name, runs = sys.argv[1], list(map(float, sys.argv[2:]))
+h, m, w = runs[0::3], runs[1::3], runs[2::3]
+def summary(route, rates):
+    ratios = sorted(hh / r for hh, r in zip(h, rates))
+    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+    return f"{route} {statistics.median(rates):,.0f} req/s, ratio {statistics.median(ratios):.3f} (quartiles {q[0]:.3f}-{q[2]:.3f})"
+print(f"{name}: /healthz {statistics.median(h):,.0f} req/s; {summary('/portal/api/me', m)}; {summary('/whoami', w)}")
 PY
   kill $pid; wait $pid 2>/dev/null || true; rm -rf "$dir"; trap - EXIT
 done

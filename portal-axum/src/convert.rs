@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use http_body_util::BodyExt as _;
 use portal_core::web::{self, HeaderText, PortalWeb};
@@ -83,51 +83,44 @@ pub(crate) fn response(resp: web::Response) -> Response {
     let mut out = Response::new(Body::from(resp.body));
     *out.status_mut() =
         StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    append_headers(out.headers_mut(), resp.headers);
+    // Room for Portal's headers and the `content-length` axum adds: one allocation.
+    *out.headers_mut() = HeaderMap::with_capacity(resp.headers.len() + 1);
+    append_headers(out.headers_mut(), resp.headers, true);
     out
 }
 
-/// Appends neutral headers. Names are Portal's own lower-case constants; constant
+/// Appends neutral headers (those already present are kept unless `replace`;
+/// `set-cookie` and `content-security-policy` always append: a second CSP only
+/// tightens the host's). Names are Portal's own lower-case constants; constant
 /// values are used as they are, others are checked (an invalid one is dropped, never a
 /// panic).
 pub(crate) fn append_headers(
-    map: &mut axum::http::HeaderMap,
+    map: &mut HeaderMap,
     headers: Vec<(&'static str, HeaderText)>,
+    replace: bool,
 ) {
+    map.reserve(headers.len());
     for (name, value) in headers {
-        let Some(name) = header_name(name) else {
+        let Some(n) = header_name(name) else {
             continue;
         };
-        let value = match value {
+        let always = n == header::SET_COOKIE || n == header::CONTENT_SECURITY_POLICY;
+        if !(always || replace || !map.contains_key(&n)) {
+            continue;
+        }
+        let v = match value {
             HeaderText::Borrowed(s) => HeaderValue::from_static(s),
             HeaderText::Owned(s) => match HeaderValue::try_from(s) {
                 Ok(v) => v,
                 Err(_) => continue,
             },
         };
-        map.append(name, value);
+        map.append(n, v);
     }
-}
-
-/// Appends the session headers to a host's response: `set-cookie` and the
-/// `frame-ancestors` policy always (a second CSP only tightens the host's), the others
-/// only where the host did not set its own.
-pub(crate) fn append_missing(
-    map: &mut axum::http::HeaderMap,
-    headers: Vec<(&'static str, HeaderText)>,
-) {
-    let missing = headers
-        .into_iter()
-        .filter(|(n, _)| {
-            matches!(*n, "set-cookie" | "content-security-policy") || !map.contains_key(*n)
-        })
-        .collect();
-    append_headers(map, missing);
 }
 
 /// The `HeaderName` of a name Portal sets, without parsing the common ones.
 fn header_name(name: &'static str) -> Option<HeaderName> {
-    use axum::http::header;
     Some(match name {
         "set-cookie" => header::SET_COOKIE,
         "content-type" => header::CONTENT_TYPE,

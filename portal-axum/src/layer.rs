@@ -61,7 +61,7 @@ where
         Box::pin(async move {
             let mut resp = fut.await?;
             if let Some(headers) = session.response_headers() {
-                crate::convert::append_missing(resp.headers_mut(), headers);
+                crate::convert::append_headers(resp.headers_mut(), headers, false);
             }
             Ok(resp)
         })

@@ -117,15 +117,9 @@ impl crate::Portal {
         &self,
         contact: &crate::contact::Contact,
     ) -> Result<Vec<(crate::client::Client, Permissions)>, crate::InternalError> {
-        let mut out = Vec::new();
-        for grant in self.store().grants(contact.id).await? {
-            if let Some(client) = self.store().client(grant.client_id).await?
-                && client.firm_id == contact.firm_id
-            {
-                out.push((client, grant.permissions));
-            }
-        }
-        Ok(out)
+        let mut clients = self.store().granted_clients(contact.id).await?;
+        clients.retain(|(client, _)| client.firm_id == contact.firm_id);
+        Ok(clients)
     }
 }
 

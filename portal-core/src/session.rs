@@ -218,6 +218,19 @@ impl Portal {
         cookie: &str,
         request: &RequestInfo,
     ) -> Result<Authenticated, SessionError> {
+        self.authenticate_with(firm, cookie, || request.clone())
+            .await
+    }
+
+    /// [`Portal::authenticate`], asking for the request's details only when a renewal
+    /// records them (once per renewal interval), so that verifying copies nothing out
+    /// of the request.
+    pub async fn authenticate_with(
+        &self,
+        firm: FirmId,
+        cookie: &str,
+        request: impl FnOnce() -> RequestInfo,
+    ) -> Result<Authenticated, SessionError> {
         let token = Token::parse(cookie).map_err(|_| SessionError::NotLoggedIn)?;
         let digest = token.digest();
         let mut session = self
@@ -245,7 +258,7 @@ impl Portal {
                 Actor::Contact(session.contact_id),
                 AuditAction::Visit,
                 Some(session.contact_id),
-                request,
+                &request(),
                 format!("session={}", session.id),
             );
             if self

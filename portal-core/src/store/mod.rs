@@ -28,7 +28,7 @@ use crate::email::CanonicalEmail;
 use crate::email_code::{ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome};
 use crate::failure::FailureState;
 use crate::firm::Firm;
-use crate::grant::Grant;
+use crate::grant::{Grant, Permissions};
 use crate::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
 use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
 use crate::password::PasswordLinkRecord;
@@ -114,6 +114,13 @@ pub trait DirectoryStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
     /// A contact's grants, oldest first.
     async fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError>;
+    /// The clients a contact holds grants to, each with the grant's permissions, oldest
+    /// grant first: [`DirectoryStore::grants`] and [`DirectoryStore::client`] in one
+    /// read (the portal shows them on every page).
+    async fn granted_clients(
+        &self,
+        contact: ContactId,
+    ) -> Result<Vec<(Client, Permissions)>, StoreError>;
 }
 
 /// Magic links, email codes, password links, personal links, throttling, failure counters.

@@ -103,6 +103,7 @@ macro_rules! store_conformance {
             suspended_contact_is_refused_at_next_verification,
             revoked_contact_needs_a_new_invitation,
             ungrant_ends_sessions_on_that_client,
+            granted_clients_follow_the_grants,
             merged_contact_switches_only_to_granted_clients,
             permission_changes_reach_live_sessions,
             permission_changes_race_logins_and_switches,

@@ -12,7 +12,7 @@ use crate::email::CanonicalEmail;
 use crate::email_code::{ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome};
 use crate::failure::FailureState;
 use crate::firm::Firm;
-use crate::grant::Grant;
+use crate::grant::{Grant, Permissions};
 use crate::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
 use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
 use crate::password::PasswordLinkRecord;
@@ -89,6 +89,7 @@ delegate!(DirectoryStore {
     fn put_grant(&self, grant: &Grant, audit: AuditDraft) -> Result<(), StoreError>;
     fn remove_grant(&self, contact: ContactId, client: ClientId, audit: AuditDraft) -> Result<bool, StoreError>;
     fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError>;
+    fn granted_clients(&self, contact: ContactId) -> Result<Vec<(Client, Permissions)>, StoreError>;
 });
 
 delegate!(LoginStore {

@@ -42,7 +42,7 @@ pub(super) async fn home(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
     if segments != [""] {
         return Err(WebError::NotFound);
     }
-    if ctx.req.method != "GET" {
+    if ctx.req.method != super::Method::Get {
         return Err(WebError::MethodNotAllowed);
     }
     let Some(auth) = ctx.auth.as_ref() else {
@@ -213,7 +213,7 @@ async fn api_switch(ctx: &mut Ctx<'_>) -> Answer {
     let session = ctx
         .web
         .portal()
-        .switch_client(auth, client, &ctx.info)
+        .switch_client(auth, client, ctx.info())
         .await?;
     if json {
         Ok(Response::json(

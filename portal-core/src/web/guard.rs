@@ -94,10 +94,8 @@ impl TrustedProxies {
             return Some(peer);
         }
         let forwarded: Vec<IpAddr> = req
-            .headers
-            .iter()
-            .filter(|(n, _)| n == "x-forwarded-for")
-            .flat_map(|(_, v)| v.split(','))
+            .header_values("x-forwarded-for")
+            .flat_map(|v| v.split(','))
             .map_while(|s| s.trim().parse().ok())
             .collect();
         Some(

@@ -18,17 +18,72 @@ pub const READ_HEADERS: [&str; 10] = [
     "host",
 ];
 
-/// The parts of a request the portal reads. Header names are lower-case.
+/// An HTTP method, as far as Portal tells them apart.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Method {
+    /// `GET`.
+    #[default]
+    Get,
+    /// `HEAD`.
+    Head,
+    /// `POST`.
+    Post,
+    /// `PUT`.
+    Put,
+    /// `PATCH`.
+    Patch,
+    /// `DELETE`.
+    Delete,
+    /// `OPTIONS`.
+    Options,
+    /// Any other (Portal answers it 405 or 404).
+    Other,
+}
+
+impl Method {
+    /// The method named `name` (methods are case-sensitive).
+    #[must_use]
+    pub fn parse(name: &str) -> Method {
+        match name {
+            "GET" => Method::Get,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PUT" => Method::Put,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
+            "OPTIONS" => Method::Options,
+            _ => Method::Other,
+        }
+    }
+
+    /// Its name (`OTHER` for any other).
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Head => "HEAD",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Patch => "PATCH",
+            Method::Delete => "DELETE",
+            Method::Options => "OPTIONS",
+            Method::Other => "OTHER",
+        }
+    }
+}
+
+/// The parts of a request the portal reads.
 #[derive(Clone, Debug, Default)]
 pub struct Request {
-    /// `GET`, `POST`, ... (upper-case).
-    pub method: String,
+    /// The method.
+    pub method: Method,
     /// The path, percent-encoded as received, without the query.
     pub path: String,
     /// The raw query string, without `?`.
     pub query: String,
-    /// Headers, names lower-cased, in order.
-    pub headers: Vec<(String, String)>,
+    /// The headers Portal reads, in order; their values share one buffer, so that a
+    /// request costs two allocations for its headers however many it has.
+    headers: Headers,
     /// The TCP peer's address.
     pub peer: Option<IpAddr>,
     /// The body, already limited by [`crate::web::PortalWeb::body_limit`].
@@ -37,13 +92,42 @@ pub struct Request {
     pub oversized: bool,
 }
 
+#[derive(Clone, Debug, Default)]
+struct Headers {
+    text: String,
+    entries: Vec<(&'static str, std::ops::Range<usize>)>,
+}
+
+impl Headers {
+    fn push(&mut self, name: &'static str, value: &str) {
+        let start = self.text.len();
+        self.text.push_str(value);
+        self.entries.push((name, start..self.text.len()));
+    }
+
+    fn all<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
+        self.entries
+            .iter()
+            .filter(move |(n, _)| *n == name)
+            .map(|(_, r)| &self.text[r.clone()])
+    }
+}
+
+/// The name of a header Portal reads, as its constant in [`READ_HEADERS`].
+fn read_header(name: &str) -> Option<&'static str> {
+    READ_HEADERS
+        .iter()
+        .find(|h| h.eq_ignore_ascii_case(name))
+        .copied()
+}
+
 impl Request {
     /// A request with method and path (and query after `?`), for tests and adapters.
     #[must_use]
     pub fn new(method: &str, target: &str) -> Self {
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         Request {
-            method: method.to_ascii_uppercase(),
+            method: Method::parse(&method.to_ascii_uppercase()),
             path: path.to_owned(),
             query: query.to_owned(),
             ..Request::default()
@@ -60,16 +144,21 @@ impl Request {
         headers: impl Iterator<Item = (&'a str, &'a [u8])>,
         peer: Option<IpAddr>,
     ) -> Self {
+        // Enough for the usual cookie, user agent and host in one allocation.
+        let mut out = Headers {
+            text: String::with_capacity(256),
+            entries: Vec::with_capacity(4),
+        };
+        for (name, value) in headers {
+            if let (Some(name), Ok(value)) = (read_header(name), std::str::from_utf8(value)) {
+                out.push(name, value);
+            }
+        }
         Request {
-            method: method.to_owned(),
+            method: Method::parse(method),
             path: path.to_owned(),
             query: query.unwrap_or_default().to_owned(),
-            headers: headers
-                .filter_map(|(n, v)| {
-                    let name = READ_HEADERS.iter().find(|h| h.eq_ignore_ascii_case(n))?;
-                    Some(((*name).to_owned(), std::str::from_utf8(v).ok()?.to_owned()))
-                })
-                .collect(),
+            headers: out,
             peer,
             body: Vec::new(),
             oversized: false,
@@ -82,11 +171,12 @@ impl Request {
         self.header_value("content-length")?.trim().parse().ok()
     }
 
-    /// Adds a header.
+    /// Adds a header (ignored unless Portal reads it: see [`READ_HEADERS`]).
     #[must_use]
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.headers
-            .push((name.to_ascii_lowercase(), value.to_owned()));
+        if let Some(name) = read_header(name) {
+            self.headers.push(name, value);
+        }
         self
     }
 
@@ -97,13 +187,15 @@ impl Request {
         self
     }
 
-    /// The first value of a header.
+    /// The first value of a header (`name` lower-case).
     #[must_use]
     pub fn header_value(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.headers.all(name).next()
+    }
+
+    /// Every value of a header, in order (`name` lower-case).
+    pub fn header_values<'a>(&'a self, name: &str) -> impl Iterator<Item = &'a str> {
+        self.headers.all(name)
     }
 
     /// A cookie's value from the `Cookie` headers. When a name appears more than once
@@ -111,10 +203,8 @@ impl Request {
     /// send the most specific first, and `__Host-` cookies cannot be planted.
     #[must_use]
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .filter(|(n, _)| n == "cookie")
-            .flat_map(|(_, v)| v.split(';'))
+        self.header_values("cookie")
+            .flat_map(|v| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(n, _)| *n == name)
             .map(|(_, v)| v.trim_matches('"'))
@@ -135,7 +225,7 @@ impl Request {
     /// Whether the method changes state.
     #[must_use]
     pub fn is_state_changing(&self) -> bool {
-        !matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+        !matches!(self.method, Method::Get | Method::Head | Method::Options)
     }
 
     /// One query parameter.
@@ -149,7 +239,39 @@ impl Request {
     }
 }
 
-/// A response.
+/// The `/`-separated segments of a path below a mount point, without a heap
+/// allocation: no route of Portal's has more than [`Segments::MAX`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Segments<'a> {
+    parts: [&'a str; Segments::MAX],
+    len: usize,
+}
+
+impl<'a> Segments<'a> {
+    /// More segments than any route has: such a path is not found.
+    pub(crate) const MAX: usize = 8;
+
+    /// The segments of `rest` (after its leading `/`s); `None` if there are too many.
+    pub(crate) fn of(rest: &'a str) -> Option<Self> {
+        let mut out = Segments {
+            parts: [""; Segments::MAX],
+            len: 0,
+        };
+        for part in rest.trim_start_matches('/').split('/') {
+            *out.parts.get_mut(out.len)? = part;
+            out.len += 1;
+        }
+        Some(out)
+    }
+}
+
+impl<'a> std::ops::Deref for Segments<'a> {
+    type Target = [&'a str];
+    fn deref(&self) -> &[&'a str] {
+        &self.parts[..self.len]
+    }
+}
+
 /// A response header value: most are constants, so they are borrowed, not allocated.
 pub type HeaderText = std::borrow::Cow<'static, str>;
 
@@ -188,7 +310,7 @@ impl Response {
     pub fn json<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> Self {
         // Portal's documents are small: one allocation instead of a doubling series.
         let mut body = Vec::with_capacity(1024);
-        match serde_json::to_writer(&mut body, value) {
+        match super::json::write(&mut body, value) {
             Ok(()) => Response::new(status)
                 .with_header("content-type", "application/json")
                 .with_body(body),

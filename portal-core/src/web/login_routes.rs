@@ -97,7 +97,7 @@ async fn request_link(ctx: &mut Ctx<'_>) -> Answer {
     match ctx
         .web
         .portal()
-        .request_login_link(ctx.firm.id, field(&form, "email"), next, &ctx.info)
+        .request_login_link(ctx.firm.id, field(&form, "email"), next, ctx.info())
         .await
     {
         Ok(requested) => {
@@ -115,7 +115,7 @@ async fn request_code(ctx: &mut Ctx<'_>) -> Answer {
     match ctx
         .web
         .portal()
-        .request_login_code(ctx.firm.id, field(&form, "email"), next, &ctx.info)
+        .request_login_code(ctx.firm.id, field(&form, "email"), next, ctx.info())
         .await
     {
         Ok(requested) => {
@@ -161,7 +161,7 @@ async fn verify_code(ctx: &mut Ctx<'_>) -> Answer {
             challenge,
             field(&form, "code"),
             session.as_deref(),
-            &ctx.info,
+            ctx.info(),
         )
         .await;
     match result {
@@ -180,7 +180,7 @@ async fn resend_code(ctx: &mut Ctx<'_>) -> Answer {
     let challenge = field(&form, "challenge");
     ctx.web
         .portal()
-        .resend_login_code(ctx.firm.id, challenge, &ctx.info)
+        .resend_login_code(ctx.firm.id, challenge, ctx.info())
         .await?;
     let notice = pages::notice(
         "If this code request is still open, a new code is on its way.",
@@ -204,7 +204,7 @@ async fn password_login(ctx: &mut Ctx<'_>) -> Answer {
             field(&form, "email"),
             field(&form, "password"),
             session.as_deref(),
-            &ctx.info,
+            ctx.info(),
         )
         .await;
     match result {
@@ -249,7 +249,7 @@ async fn redeem_link(ctx: &mut Ctx<'_>) -> Answer {
             token,
             binding.as_deref(),
             session.as_deref(),
-            &ctx.info,
+            ctx.info(),
         )
         .await;
     match result {
@@ -311,7 +311,7 @@ async fn personal_link_request(ctx: &mut Ctx<'_>, token: &str) -> Answer {
     let requested = ctx
         .web
         .portal()
-        .request_login_link_for_personal_link(ctx.firm.id, token, &ctx.info)
+        .request_login_link_for_personal_link(ctx.firm.id, token, ctx.info())
         .await?;
     let mut resp = ctx.page(200, "Check your email", pages::check_email(ctx.mount()));
     resp.headers.push(binding_cookie(ctx, &requested.binding));
@@ -323,7 +323,7 @@ async fn forgot_password(ctx: &mut Ctx<'_>) -> Answer {
     match ctx
         .web
         .portal()
-        .request_password_link(ctx.firm.id, field(&form, "email"), &ctx.info)
+        .request_password_link(ctx.firm.id, field(&form, "email"), ctx.info())
         .await
     {
         Ok(()) => Ok(ctx.page(200, "Check your email", pages::check_email(ctx.mount()))),
@@ -356,7 +356,7 @@ async fn set_password(ctx: &mut Ctx<'_>, token: &str) -> Answer {
     match ctx
         .web
         .portal()
-        .set_password(ctx.firm.id, token, field(&form, "password"), &ctx.info)
+        .set_password(ctx.firm.id, token, field(&form, "password"), ctx.info())
         .await
     {
         Ok(()) => {
@@ -380,7 +380,7 @@ async fn set_password(ctx: &mut Ctx<'_>, token: &str) -> Answer {
 async fn logout(ctx: &mut Ctx<'_>) -> Answer {
     let form = ctx.form()?;
     let auth = ctx.check_csrf(Some(&form))?;
-    ctx.web.portal().logout(auth, &ctx.info).await?;
+    ctx.web.portal().logout(auth, ctx.info()).await?;
     ctx.auth = None;
     let mut resp = Response::see_other(&format!("{}/login?notice=logged_out", ctx.mount()));
     resp.headers.push(ctx.clear_cookie(PortalCookie::Session));

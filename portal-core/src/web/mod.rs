@@ -13,6 +13,7 @@ mod errors;
 mod guard;
 pub(crate) mod html;
 mod http;
+mod json;
 mod lazy;
 mod login_routes;
 mod pages;
@@ -21,7 +22,8 @@ mod staff_routes;
 pub use cookies::CookieSecurity;
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies};
 pub use http::{
-    Form, FormError, HeaderText, READ_HEADERS, Request, Response, parse_urlencoded, percent_decode,
+    Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response, parse_urlencoded,
+    percent_decode,
 };
 pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator};
@@ -124,7 +126,8 @@ enum Kind {
 struct Ctx<'a> {
     web: &'a PortalWeb,
     req: &'a Request,
-    info: RequestInfo,
+    // Most requests record nothing: the user agent is copied out only when asked.
+    info: std::sync::OnceLock<RequestInfo>,
     auth: Option<Authenticated>,
     firm: Arc<Firm>,
 }
@@ -214,21 +217,13 @@ impl PortalWeb {
         &self,
         req: &Request,
     ) -> Result<Option<Authenticated>, InternalError> {
-        self.authenticate_from(req, &self.request_info(req)).await
-    }
-
-    async fn authenticate_from(
-        &self,
-        req: &Request,
-        info: &RequestInfo,
-    ) -> Result<Option<Authenticated>, InternalError> {
         let Some(cookie) = req.cookie(self.session_cookie_name()) else {
             return Ok(None);
         };
         match self
             .inner
             .portal
-            .authenticate(self.inner.firm_id, cookie, info)
+            .authenticate_with(self.inner.firm_id, cookie, || self.request_info(req))
             .await
         {
             Ok(auth) => Ok(Some(auth)),
@@ -276,7 +271,7 @@ impl PortalWeb {
 
     /// Answers a request under the portal's mount path.
     pub async fn handle(&self, req: Request) -> Response {
-        let is_head = req.method == "HEAD";
+        let is_head = req.method == Method::Head;
         let mut resp = self.handle_inner(req).await;
         if is_head {
             resp.body.clear();
@@ -285,11 +280,11 @@ impl PortalWeb {
     }
 
     async fn handle_inner(&self, mut req: Request) -> Response {
-        if req.method == "HEAD" {
-            req.method = "GET".into();
+        if req.method == Method::Head {
+            req.method = Method::Get;
         }
         let mount = self.mount_path();
-        let Some(rest) = req.path.strip_prefix(mount).map(str::to_owned) else {
+        let Some(rest) = req.path.strip_prefix(mount) else {
             return self.error(Kind::Page, WebError::NotFound);
         };
         let kind = if rest.starts_with("/api/") {
@@ -298,7 +293,7 @@ impl PortalWeb {
             Kind::Page
         };
         if rest.starts_with("/assets/") {
-            return self.asset(&rest);
+            return self.asset(rest);
         }
         let firm = self.firm();
         if !guard::same_origin(&req, firm.public_url.origin()) {
@@ -307,8 +302,7 @@ impl PortalWeb {
         if req.oversized || req.body.len() > self.body_limit(&req) {
             return self.error(kind, WebError::TooLarge);
         }
-        let info = self.request_info(&req);
-        let auth = match self.authenticate_from(&req, &info).await {
+        let auth = match self.authenticate(&req).await {
             Ok(a) => a,
             Err(e) => return self.error(kind, WebError::Internal(e)),
         };
@@ -316,11 +310,13 @@ impl PortalWeb {
         let mut ctx = Ctx {
             web: self,
             req: &req,
-            info,
+            info: std::sync::OnceLock::new(),
             auth,
             firm,
         };
-        let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+        let Some(segments) = http::Segments::of(rest) else {
+            return self.error(kind, WebError::NotFound);
+        };
         let result = match segments.first().copied() {
             Some("api") => app_routes::api(&mut ctx, &segments[1..]).await,
             Some("") => app_routes::home(&mut ctx, &segments).await,
@@ -395,6 +391,11 @@ impl PortalWeb {
 }
 
 impl Ctx<'_> {
+    /// Where the request comes from, for what it records.
+    fn info(&self) -> &RequestInfo {
+        self.info.get_or_init(|| self.web.request_info(self.req))
+    }
+
     fn mount(&self) -> &str {
         self.web.mount_path()
     }

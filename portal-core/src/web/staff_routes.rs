@@ -100,9 +100,9 @@ impl PortalWeb {
             staff,
             request: self.request_info(req),
         };
-        let segments: Vec<&str> = rest.trim_start_matches('/').split('/').collect();
+        let segments = super::http::Segments::of(rest).ok_or(WebError::NotFound)?;
         let p = self.portal();
-        match (req.method.as_str(), segments.as_slice()) {
+        match (req.method.as_str(), &*segments) {
             ("GET", ["contacts"]) => Ok(Response::json(200, &json!(p.list_contacts(&ctx).await?))),
             ("POST", ["contacts"]) => {
                 let body = json_body(req)?;

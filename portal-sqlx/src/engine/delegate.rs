@@ -21,7 +21,7 @@ macro_rules! delegate_store {
             };
             use portal_core::failure::FailureState;
             use portal_core::firm::Firm;
-            use portal_core::grant::Grant;
+            use portal_core::grant::{Grant, Permissions};
             use portal_core::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
             use portal_core::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
             use portal_core::password::PasswordLinkRecord;
@@ -108,6 +108,12 @@ macro_rules! delegate_store {
                 }
                 async fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError> {
                     self.engine.grants(contact).await
+                }
+                async fn granted_clients(
+                    &self,
+                    contact: ContactId,
+                ) -> Result<Vec<(Client, Permissions)>, StoreError> {
+                    self.engine.granted_clients(contact).await
                 }
             }
 

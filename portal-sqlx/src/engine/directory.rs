@@ -7,7 +7,7 @@ use portal_core::clock::Timestamp;
 use portal_core::contact::{Contact, ContactStatus};
 use portal_core::email::CanonicalEmail;
 use portal_core::firm::Firm;
-use portal_core::grant::Grant;
+use portal_core::grant::{Grant, Permissions};
 use portal_core::id::{ClientId, ContactId, FirmId};
 
 use super::{Engine, append_audit, commit, kill_login_secrets, lock_contact};
@@ -366,6 +366,24 @@ impl<DB: Dialect> Engine<DB> {
         append_audit::<DB>(&mut tx, audit).await?;
         commit::<DB>(tx).await?;
         Ok(true)
+    }
+
+    pub(crate) async fn granted_clients(
+        &self,
+        contact: ContactId,
+    ) -> Result<Vec<(Client, Permissions)>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(
+            "SELECT c.id, c.firm_id, c.name, c.created_at, g.permissions \
+             FROM portal_grants g JOIN portal_clients c ON c.id = g.client_id \
+             WHERE g.contact_id = $1 ORDER BY g.seq",
+        )
+        .id(contact.as_uuid())
+        .all(&mut c)
+        .await?
+        .iter()
+        .map(|r| Ok((rows::client(r)?, rows::permissions(r, "permissions")?)))
+        .collect()
     }
 
     pub(crate) async fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError> {

@@ -7,7 +7,7 @@ use crate::clock::Timestamp;
 use crate::contact::{Contact, ContactStatus};
 use crate::email::CanonicalEmail;
 use crate::firm::Firm;
-use crate::grant::Grant;
+use crate::grant::{Grant, Permissions};
 use crate::id::{ClientId, ContactId, FirmId};
 use crate::store::{DirectoryStore, StoreError};
 
@@ -194,6 +194,20 @@ impl DirectoryStore for MemoryStore {
             .remove_where(&mut state, contact, |s| s.active_client == client);
         state.append(audit);
         Ok(true)
+    }
+
+    async fn granted_clients(
+        &self,
+        contact: ContactId,
+    ) -> Result<Vec<(Client, Permissions)>, StoreError> {
+        let state = self.read()?;
+        Ok(state
+            .grants
+            .get(&contact)
+            .into_iter()
+            .flatten()
+            .filter_map(|g| Some((state.clients.get(&g.client_id)?.clone(), g.permissions)))
+            .collect())
     }
 
     async fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError> {

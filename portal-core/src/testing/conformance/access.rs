@@ -82,6 +82,34 @@ pub async fn ungrant_ends_sessions_on_that_client(f: Fixture) {
     assert_eq!(link_problem(r), LinkProblem::ContactUnavailable);
 }
 
+pub async fn granted_clients_follow_the_grants(f: Fixture) {
+    let w = World::new(f).await;
+    let expected = |store: Arc<dyn Store>, contact| async move {
+        let mut out = Vec::new();
+        for g in store.grants(contact).await.unwrap() {
+            out.push((
+                store.client(g.client_id).await.unwrap().unwrap(),
+                g.permissions,
+            ));
+        }
+        out
+    };
+    let granted = w.b.store().granted_clients(w.jane.id).await.unwrap();
+    assert_eq!(granted.len(), 2, "jane holds two grants");
+    assert_eq!(granted, expected(w.a.store().clone(), w.jane.id).await);
+    w.a.grant(&w.staff, w.jane.id, w.client2.id, Permissions::TASKS)
+        .await
+        .unwrap();
+    w.a.ungrant(&w.staff, w.jane.id, w.client1.id)
+        .await
+        .unwrap();
+    let granted = w.b.store().granted_clients(w.jane.id).await.unwrap();
+    assert_eq!(granted, [(w.client2.clone(), Permissions::TASKS)]);
+    assert_eq!(granted, expected(w.a.store().clone(), w.jane.id).await);
+    let none = crate::id::ContactId::from_bytes([9; 16]);
+    assert!(w.a.store().granted_clients(none).await.unwrap().is_empty());
+}
+
 pub async fn merged_contact_switches_only_to_granted_clients(f: Fixture) {
     let w = World::new(f).await;
     let cookie = w.login(w.jane.id).await.token.expose_secret();

@@ -1,0 +1,607 @@
+//! JSON documents of the API, written by a serde serializer whose output is the same
+//! as `serde_json`'s compact one, byte for byte (maps keyed by strings or integers),
+//! but which checks a string for
+//! characters to escape in one pass that the compiler vectorises, and copies it whole
+//! when there are none (`serde_json` looks at every byte in turn; ids, tokens and
+//! names, most of an API document, never need escaping).
+
+use std::fmt::Display;
+
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+
+/// Why a value could not be written as JSON (a map with keys that are not strings).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot write JSON: {0}")]
+pub(crate) struct JsonError(String);
+
+impl ser::Error for JsonError {
+    fn custom<T: Display>(msg: T) -> Self {
+        JsonError(msg.to_string())
+    }
+}
+
+/// Appends the JSON of `value` to `out`.
+pub(crate) fn write<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Result<(), JsonError> {
+    value.serialize(Writer { out })
+}
+
+/// Appends `s` as a JSON string.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    // No early exit, so that this is a vector loop.
+    let plain = bytes
+        .iter()
+        .fold(true, |ok, &b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
+    out.reserve(bytes.len() + 2);
+    out.push(b'"');
+    if plain {
+        out.extend_from_slice(bytes);
+    } else {
+        escape(out, bytes);
+    }
+    out.push(b'"');
+}
+
+/// The escapes `serde_json` writes: the short ones where JSON has them, `\u00XX` for
+/// the other control characters; everything else as it is.
+fn escape(out: &mut Vec<u8>, bytes: &[u8]) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for &b in bytes {
+        match b {
+            b'"' => out.extend_from_slice(b"\\\""),
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            0x08 => out.extend_from_slice(b"\\b"),
+            0x0c => out.extend_from_slice(b"\\f"),
+            0..0x20 => out.extend_from_slice(&[
+                b'\\',
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(b >> 4)],
+                HEX[usize::from(b & 0xf)],
+            ]),
+            _ => out.push(b),
+        }
+    }
+}
+
+/// Numbers are rare in Portal's documents: `serde_json` writes them, so that their
+/// form (and `null` for a non-finite float) is exactly its own.
+fn write_number<T: Serialize>(out: &mut Vec<u8>, n: T) -> Result<(), JsonError> {
+    serde_json::to_writer(out, &n).map_err(|e| JsonError(e.to_string()))
+}
+
+struct Writer<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+/// An array or object being written: whether a separator is due.
+struct Compound<'a> {
+    out: &'a mut Vec<u8>,
+    first: bool,
+    /// The closing bytes: `]`, `}`, or `]}` / `}}` for an enum variant's content.
+    close: &'static [u8],
+}
+
+impl Compound<'_> {
+    fn separate(&mut self) {
+        if !self.first {
+            self.out.push(b',');
+        }
+        self.first = false;
+    }
+
+    fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
+        self.separate();
+        value.serialize(Writer { out: self.out })
+    }
+
+    fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), JsonError> {
+        self.separate();
+        write_str(self.out, key);
+        self.out.push(b':');
+        value.serialize(Writer { out: self.out })
+    }
+
+    fn end(self) -> Result<(), JsonError> {
+        self.out.extend_from_slice(self.close);
+        Ok(())
+    }
+}
+
+impl<'a> Writer<'a> {
+    fn open(self, open: &[u8], close: &'static [u8]) -> Compound<'a> {
+        self.out.extend_from_slice(open);
+        Compound {
+            out: self.out,
+            first: true,
+            close,
+        }
+    }
+
+    /// `{"variant":` before an enum variant's content.
+    fn variant(self, variant: &str) -> Self {
+        self.out.push(b'{');
+        write_str(self.out, variant);
+        self.out.push(b':');
+        self
+    }
+}
+
+impl<'a> ser::Serializer for Writer<'a> {
+    type Ok = ();
+    type Error = JsonError;
+    type SerializeSeq = Compound<'a>;
+    type SerializeTuple = Compound<'a>;
+    type SerializeTupleStruct = Compound<'a>;
+    type SerializeTupleVariant = Compound<'a>;
+    type SerializeMap = Compound<'a>;
+    type SerializeStruct = Compound<'a>;
+    type SerializeStructVariant = Compound<'a>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), JsonError> {
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
+        Ok(())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), JsonError> {
+        write_number(self.out, v)
+    }
+    fn serialize_char(self, v: char) -> Result<(), JsonError> {
+        write_str(self.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_str(self, v: &str) -> Result<(), JsonError> {
+        write_str(self.out, v);
+        Ok(())
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), JsonError> {
+        let mut seq = self.open(b"[", b"]");
+        for b in v {
+            seq.element(b)?;
+        }
+        seq.end()
+    }
+    fn serialize_none(self) -> Result<(), JsonError> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), JsonError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), JsonError> {
+        self.out.extend_from_slice(b"null");
+        Ok(())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), JsonError> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), JsonError> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), JsonError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), JsonError> {
+        let w = self.variant(variant);
+        let out = &mut *w.out;
+        value.serialize(Writer { out: &mut *out })?;
+        out.push(b'}');
+        Ok(())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Compound<'a>, JsonError> {
+        Ok(self.open(b"[", b"]"))
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Compound<'a>, JsonError> {
+        Ok(self.open(b"[", b"]"))
+    }
+    fn serialize_tuple_struct(self, _: &'static str, _: usize) -> Result<Compound<'a>, JsonError> {
+        Ok(self.open(b"[", b"]"))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Compound<'a>, JsonError> {
+        Ok(self.variant(variant).open(b"[", b"]}"))
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, JsonError> {
+        Ok(self.open(b"{", b"}"))
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'a>, JsonError> {
+        Ok(self.open(b"{", b"}"))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Compound<'a>, JsonError> {
+        Ok(self.variant(variant).open(b"{", b"}}"))
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_> {
+    type Ok = ();
+    type Error = JsonError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), JsonError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeTuple for Compound<'_> {
+    type Ok = ();
+    type Error = JsonError;
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), JsonError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeTupleStruct for Compound<'_> {
+    type Ok = ();
+    type Error = JsonError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), JsonError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeTupleVariant for Compound<'_> {
+    type Ok = ();
+    type Error = JsonError;
+    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
+        self.element(value)
+    }
+    fn end(self) -> Result<(), JsonError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeMap for Compound<'_> {
+    type Ok = ();
+    type Error = JsonError;
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), JsonError> {
+        self.separate();
+        key.serialize(KeyWriter { out: self.out })?;
+        self.out.push(b':');
+        Ok(())
+    }
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
+        value.serialize(Writer { out: self.out })
+    }
+    fn end(self) -> Result<(), JsonError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_> {
+    type Ok = ();
+    type Error = JsonError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), JsonError> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<(), JsonError> {
+        Compound::end(self)
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_> {
+    type Ok = ();
+    type Error = JsonError;
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), JsonError> {
+        self.field(key, value)
+    }
+    fn end(self) -> Result<(), JsonError> {
+        Compound::end(self)
+    }
+}
+
+/// A map key: a string, or an integer (quoted); anything else is an error rather than a
+/// guess.
+struct KeyWriter<'a> {
+    out: &'a mut Vec<u8>,
+}
+
+fn not_a_string_key() -> JsonError {
+    JsonError("map keys must be strings or integers".to_owned())
+}
+
+/// An integer key, quoted as `serde_json` quotes it.
+fn quoted_number<T: Serialize>(out: &mut Vec<u8>, n: T) -> Result<(), JsonError> {
+    out.push(b'"');
+    write_number(out, n)?;
+    out.push(b'"');
+    Ok(())
+}
+
+impl ser::Serializer for KeyWriter<'_> {
+    type Ok = ();
+    type Error = JsonError;
+    type SerializeSeq = Impossible<(), JsonError>;
+    type SerializeTuple = Impossible<(), JsonError>;
+    type SerializeTupleStruct = Impossible<(), JsonError>;
+    type SerializeTupleVariant = Impossible<(), JsonError>;
+    type SerializeMap = Impossible<(), JsonError>;
+    type SerializeStruct = Impossible<(), JsonError>;
+    type SerializeStructVariant = Impossible<(), JsonError>;
+
+    fn serialize_str(self, v: &str) -> Result<(), JsonError> {
+        write_str(self.out, v);
+        Ok(())
+    }
+    fn serialize_char(self, v: char) -> Result<(), JsonError> {
+        write_str(self.out, v.encode_utf8(&mut [0; 4]));
+        Ok(())
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<(), JsonError> {
+        self.serialize_str(variant)
+    }
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), JsonError> {
+        value.serialize(self)
+    }
+    fn serialize_bool(self, _: bool) -> Result<(), JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), JsonError> {
+        quoted_number(self.out, v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), JsonError> {
+        quoted_number(self.out, v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), JsonError> {
+        quoted_number(self.out, v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), JsonError> {
+        quoted_number(self.out, v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), JsonError> {
+        quoted_number(self.out, v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), JsonError> {
+        quoted_number(self.out, v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), JsonError> {
+        quoted_number(self.out, v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), JsonError> {
+        quoted_number(self.out, v)
+    }
+    fn serialize_f32(self, _: f32) -> Result<(), JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_f64(self, _: f64) -> Result<(), JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_none(self) -> Result<(), JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_unit(self) -> Result<(), JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, JsonError> {
+        Err(not_a_string_key())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, JsonError> {
+        Err(not_a_string_key())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    fn ours<T: Serialize + ?Sized>(v: &T) -> Vec<u8> {
+        let mut out = Vec::new();
+        write(&mut out, v).unwrap();
+        out
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            any::<String>().prop_map(Value::String),
+            "[\\x00-\\x7f]{0,40}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(any::<String>(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn writes_what_serde_json_writes(v in value()) {
+            prop_assert_eq!(ours(&v), serde_json::to_vec(&v).unwrap());
+        }
+
+        #[test]
+        fn strings_round_trip(s in any::<String>()) {
+            let back: String = serde_json::from_slice(&ours(&s)).unwrap();
+            prop_assert_eq!(back, s);
+        }
+    }
+
+    #[derive(Serialize)]
+    enum Shape {
+        Unit,
+        Newtype(u8),
+        Tuple(u8, &'static str),
+        Struct { a: Option<char>, b: () },
+    }
+
+    #[derive(Serialize)]
+    struct Doc {
+        shapes: Vec<Shape>,
+        bytes: &'static [u8],
+        keyed: std::collections::BTreeMap<char, (bool, f32)>,
+        nan: f64,
+    }
+
+    #[test]
+    fn derived_shapes_match_serde_json() {
+        let doc = Doc {
+            shapes: vec![
+                Shape::Unit,
+                Shape::Newtype(7),
+                Shape::Tuple(1, "a\"\u{1f}\\"),
+                Shape::Struct {
+                    a: Some('\n'),
+                    b: (),
+                },
+            ],
+            bytes: b"\x00\xff",
+            keyed: [('k', (true, 1.5))].into_iter().collect(),
+            nan: f64::NAN,
+        };
+        assert_eq!(ours(&doc), serde_json::to_vec(&doc).unwrap());
+    }
+
+    #[test]
+    fn integer_keys_are_quoted_and_others_refused() {
+        let m: std::collections::BTreeMap<i32, u8> = [(-1, 2)].into_iter().collect();
+        assert_eq!(ours(&m), serde_json::to_vec(&m).unwrap());
+        let m: std::collections::BTreeMap<Option<u8>, u8> = [(None, 2)].into_iter().collect();
+        assert!(write(&mut Vec::new(), &m).is_err());
+    }
+}
