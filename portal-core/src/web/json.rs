@@ -1,9 +1,8 @@
 //! JSON documents of the API, written by a serde serializer whose output is the same
 //! as `serde_json`'s compact one, byte for byte (maps keyed by strings or integers),
-//! but which checks a string for
-//! characters to escape in one pass that the compiler vectorises, and copies it whole
-//! when there are none (`serde_json` looks at every byte in turn; ids, tokens and
-//! names, most of an API document, never need escaping).
+//! but which checks a string for characters to escape eight bytes at a time and copies
+//! it whole when there are none: `serde_json` looks at every byte in turn, and ids,
+//! tokens and names, most of an API document, never need escaping.
 
 use std::fmt::Display;
 
@@ -29,18 +28,39 @@ pub(crate) fn write<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> Resu
 /// Appends `s` as a JSON string.
 fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
-    // No early exit, so that this is a vector loop.
-    let plain = bytes
-        .iter()
-        .fold(true, |ok, &b| ok & (b >= 0x20) & (b != b'"') & (b != b'\\'));
     out.reserve(bytes.len() + 2);
     out.push(b'"');
-    if plain {
-        out.extend_from_slice(bytes);
-    } else {
+    if needs_escape(bytes) {
         escape(out, bytes);
+    } else {
+        out.extend_from_slice(bytes);
     }
     out.push(b'"');
+}
+
+/// Whether `bytes` holds a control character, `"` or `\`, tested eight bytes at a time
+/// with the classic "has a zero byte" word tricks (exact, no false positives).
+fn needs_escape(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+    const HIGH: u64 = u64::from_le_bytes([0x80; 8]);
+    let has_zero = |w: u64| w.wrapping_sub(ONES) & !w & HIGH != 0;
+    let special = |w: u64| {
+        w.wrapping_sub(ONES * 0x20) & !w & HIGH != 0
+            || has_zero(w ^ (ONES * u64::from(b'"')))
+            || has_zero(w ^ (ONES * u64::from(b'\\')))
+    };
+    let mut words = bytes.chunks_exact(8);
+    let mut found = false;
+    for word in &mut words {
+        let mut w = [0; 8];
+        w.copy_from_slice(word);
+        found |= special(u64::from_le_bytes(w));
+    }
+    found
+        || words
+            .remainder()
+            .iter()
+            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
 }
 
 /// The escapes `serde_json` writes: the short ones where JSON has them, `\u00XX` for
@@ -550,6 +570,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn finds_every_character_to_escape(s in "[ -~\\x00-\\x1f\u{80}-\u{10ffff}]{0,40}") {
+            let expected = s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\');
+            prop_assert_eq!(needs_escape(s.as_bytes()), expected);
+        }
+
         #[test]
         fn writes_what_serde_json_writes(v in value()) {
             prop_assert_eq!(ours(&v), serde_json::to_vec(&v).unwrap());
