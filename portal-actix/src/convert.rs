@@ -64,9 +64,8 @@ pub(crate) fn response(resp: neutral::Response) -> HttpResponse {
     out
 }
 
-/// Appends neutral headers (those already present are kept unless `replace`;
-/// `set-cookie` and `content-security-policy` always append: a second CSP only
-/// tightens the host's). Names are Portal's own lower-case constants; constant
+/// Appends neutral headers (those already present are kept unless `replace`, or
+/// [`neutral::appended_beside_host`]). Names are Portal's own lower-case constants; constant
 /// values are used as they are, others are checked (an invalid one is dropped, never a
 /// panic).
 pub(crate) fn append_headers(
@@ -85,9 +84,7 @@ pub(crate) fn append_headers(
                 Err(_) => continue,
             },
         };
-        let always = n == actix_web::http::header::SET_COOKIE
-            || n == actix_web::http::header::CONTENT_SECURITY_POLICY;
-        if always || replace || !map.contains_key(&n) {
+        if replace || neutral::appended_beside_host(name) || !map.contains_key(&n) {
             map.append(n, v);
         }
     }

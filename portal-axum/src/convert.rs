@@ -89,9 +89,8 @@ pub(crate) fn response(resp: web::Response) -> Response {
     out
 }
 
-/// Appends neutral headers (those already present are kept unless `replace`;
-/// `set-cookie` and `content-security-policy` always append: a second CSP only
-/// tightens the host's). Names are Portal's own lower-case constants; constant
+/// Appends neutral headers (those already present are kept unless `replace`, or
+/// [`web::appended_beside_host`]). Names are Portal's own lower-case constants; constant
 /// values are used as they are, others are checked (an invalid one is dropped, never a
 /// panic).
 pub(crate) fn append_headers(
@@ -104,8 +103,7 @@ pub(crate) fn append_headers(
         let Some(n) = header_name(name) else {
             continue;
         };
-        let always = n == header::SET_COOKIE || n == header::CONTENT_SECURITY_POLICY;
-        if !(always || replace || !map.contains_key(&n)) {
+        if !(replace || web::appended_beside_host(name) || !map.contains_key(&n)) {
             continue;
         }
         let v = match value {

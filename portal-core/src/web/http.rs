@@ -72,6 +72,15 @@ impl Method {
     }
 }
 
+/// Whether a session header is added to a host's response even where the host set the
+/// same header: `set-cookie` (one more cookie) and `content-security-policy` (a second
+/// policy, which browsers intersect with the host's, only tightens it). Adapters keep
+/// the host's value of any other.
+#[must_use]
+pub fn appended_beside_host(name: &str) -> bool {
+    matches!(name, "set-cookie" | "content-security-policy")
+}
+
 /// The parts of a request the portal reads.
 #[derive(Clone, Debug, Default)]
 pub struct Request {

@@ -22,8 +22,8 @@ mod staff_routes;
 pub use cookies::CookieSecurity;
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies};
 pub use http::{
-    Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response, parse_urlencoded,
-    percent_decode,
+    Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response, appended_beside_host,
+    parse_urlencoded, percent_decode,
 };
 pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator};
