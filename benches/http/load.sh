@@ -3,8 +3,10 @@
 # in-memory store, with wrk on loopback, each against `GET /healthz` on the same server
 # in the same run: an authenticated `GET /portal/api/me` (session, contact, grants,
 # clients, JSON), and `GET /whoami`, a host handler that only asks the extractor for
-# the session. Prints requests/second and cost ratios (healthz rate / route rate: 1.00
-# means the portal adds nothing). The server runs on CPU 0, wrk on CPU 1.
+# the session. The server runs on CPU 0, wrk on CPU 1. Prints, per route, two cost
+# ratios against /healthz (1.00 means the portal adds nothing): of the server's CPU
+# time per request (user + system, all its threads, from /proc: what a request costs
+# whether or not wrk keeps the server busy), and of the request rates.
 #
 # This machine's speed drifts by tens of percent from one second to the next, so the
 # endpoints are measured in alternating short runs, `rounds` times, and the script
@@ -20,10 +22,16 @@ if [ "${PIN:-1}" = 0 ]; then server_cpu=(); wrk_cpu=(); else server_cpu=(taskset
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -q -p portal-examples --bins
 
-rate() { # url [cookie]
-  args=(-t1 -c"$conns" -d"${secs}s" --latency)
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+
+run() { # url [cookie] -> "requests/s CPU-ticks-per-million-requests"
+  args=(-t1 -c"$conns" -d"${secs}s")
   [ -n "${2:-}" ] && args+=(-H "Cookie: $2")
-  "${wrk_cpu[@]}" wrk "${args[@]}" "$1" | awk '/Requests\/sec/ {print $2}'
+  local before out after
+  before=$(cpu_ticks)
+  out=$("${wrk_cpu[@]}" wrk "${args[@]}" "$1")
+  after=$(cpu_ticks)
+  awk -v t=$((after - before)) '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {print r, t * 1e6 / n}' <<<"$out"
 }
 
 for bin in axum-portal actix-portal; do
@@ -43,17 +51,22 @@ for bin in axum-portal actix-portal; do
   # Alternate the endpoints to spread drift over all three.
   runs=()
   for _ in $(seq "$rounds"); do
-    runs+=("$(rate "$base/healthz")" "$(rate "$base/portal/api/me" "$cookie")" "$(rate "$base/whoami" "$cookie")")
+    runs+=($(run "$base/healthz") $(run "$base/portal/api/me" "$cookie") $(run "$base/whoami" "$cookie"))
   done
   python3 - "$bin" "${runs[@]}" <<'PY'
 import statistics, sys
-name, runs = sys.argv[1], list(map(float, sys.argv[2:]))
-h, m, w = runs[0::3], runs[1::3], runs[2::3]
-def summary(route, rates):
-    ratios = sorted(hh / r for hh, r in zip(h, rates))
-    q = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-    return f"{route} {statistics.median(rates):,.0f} req/s, ratio {statistics.median(ratios):.3f} (quartiles {q[0]:.3f}-{q[2]:.3f})"
-print(f"{name}: /healthz {statistics.median(h):,.0f} req/s; {summary('/portal/api/me', m)}; {summary('/whoami', w)}")
+name, v = sys.argv[1], list(map(float, sys.argv[2:]))
+rate = {"h": v[0::6], "m": v[2::6], "w": v[4::6]}
+cpu = {"h": v[1::6], "m": v[3::6], "w": v[5::6]}
+def med(xs):
+    xs = sorted(xs)
+    q = statistics.quantiles(xs, n=4) if len(xs) > 1 else xs * 3
+    return f"{statistics.median(xs):.3f} ({q[0]:.3f}-{q[2]:.3f})"
+def summary(route, k):
+    by_cpu = [c / h for h, c in zip(cpu["h"], cpu[k])]
+    by_rate = [h / r for h, r in zip(rate["h"], rate[k])]
+    return f"{route} {statistics.median(rate[k]):,.0f} req/s, cost ratio by CPU {med(by_cpu)}, by rate {med(by_rate)}"
+print(f"{name}: /healthz {statistics.median(rate['h']):,.0f} req/s; {summary('/portal/api/me', 'm')}; {summary('/whoami', 'w')}")
 PY
   kill $pid; wait $pid 2>/dev/null || true; rm -rf "$dir"; trap - EXIT
 done

@@ -56,11 +56,11 @@ fn needs_escape(bytes: &[u8]) -> bool {
         w.copy_from_slice(word);
         found |= special(u64::from_le_bytes(w));
     }
-    found
-        || words
-            .remainder()
-            .iter()
-            .any(|&b| b < 0x20 || b == b'"' || b == b'\\')
+    // The last few bytes, padded with a byte that needs no escape, as one more word.
+    let rest = words.remainder();
+    let mut w = [b'a'; 8];
+    w[..rest.len()].copy_from_slice(rest);
+    found || special(u64::from_le_bytes(w))
 }
 
 /// The escapes `serde_json` writes: the short ones where JSON has them, `\u00XX` for
