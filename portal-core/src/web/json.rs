@@ -95,6 +95,15 @@ fn write_number<T: Serialize>(out: &mut Vec<u8>, n: T) -> Result<(), JsonError> 
     serde_json::to_writer(out, &n).map_err(|e| JsonError(e.to_string()))
 }
 
+/// Serializer methods that hand a number to `$write`.
+macro_rules! numbers {
+    ($write:ident: $($method:ident($ty:ty)),* $(,)?) => {$(
+        fn $method(self, v: $ty) -> Result<(), JsonError> {
+            $write(self.out, v)
+        }
+    )*};
+}
+
 struct Writer<'a> {
     out: &'a mut Vec<u8>,
 }
@@ -168,42 +177,21 @@ impl<'a> ser::Serializer for Writer<'a> {
             .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
-    fn serialize_i8(self, v: i8) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), JsonError> {
-        write_number(self.out, v)
-    }
+    numbers!(
+        write_number:
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_i128(i128),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+        serialize_u128(u128),
+        serialize_f32(f32),
+        serialize_f64(f64),
+    );
     fn serialize_char(self, v: char) -> Result<(), JsonError> {
         write_str(self.out, v.encode_utf8(&mut [0; 4]));
         Ok(())
@@ -295,49 +283,28 @@ impl<'a> ser::Serializer for Writer<'a> {
     }
 }
 
-impl ser::SerializeSeq for Compound<'_> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), JsonError> {
-        Compound::end(self)
-    }
+/// The compound traits whose elements have no key: arrays.
+macro_rules! elements {
+    ($($trait:ident :: $method:ident),*) => {$(
+        impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = JsonError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
+                self.element(value)
+            }
+            fn end(self) -> Result<(), JsonError> {
+                Compound::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Compound<'_> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), JsonError> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Compound<'_> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), JsonError> {
-        Compound::end(self)
-    }
-}
-
-impl ser::SerializeTupleVariant for Compound<'_> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), JsonError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), JsonError> {
-        Compound::end(self)
-    }
-}
+elements!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl ser::SerializeMap for Compound<'_> {
     type Ok = ();
@@ -356,35 +323,27 @@ impl ser::SerializeMap for Compound<'_> {
     }
 }
 
-impl ser::SerializeStruct for Compound<'_> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), JsonError> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<(), JsonError> {
-        Compound::end(self)
-    }
+/// The compound traits whose fields are named: objects.
+macro_rules! fields {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for Compound<'_> {
+            type Ok = ();
+            type Error = JsonError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), JsonError> {
+                self.field(key, value)
+            }
+            fn end(self) -> Result<(), JsonError> {
+                Compound::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeStructVariant for Compound<'_> {
-    type Ok = ();
-    type Error = JsonError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), JsonError> {
-        self.field(key, value)
-    }
-    fn end(self) -> Result<(), JsonError> {
-        Compound::end(self)
-    }
-}
+fields!(SerializeStruct, SerializeStructVariant);
 
 /// A map key: a string, or an integer (quoted); anything else is an error rather than a
 /// guess.
@@ -402,6 +361,15 @@ fn quoted_number<T: Serialize>(out: &mut Vec<u8>, n: T) -> Result<(), JsonError>
     write_number(out, n)?;
     out.push(b'"');
     Ok(())
+}
+
+/// Serializer methods of one value argument that a map key refuses.
+macro_rules! refuse {
+    ($($method:ident($ty:ty)),* $(,)?) => {$(
+        fn $method(self, _: $ty) -> Result<(), JsonError> {
+            Err(not_a_string_key())
+        }
+    )*};
 }
 
 impl ser::Serializer for KeyWriter<'_> {
@@ -438,42 +406,24 @@ impl ser::Serializer for KeyWriter<'_> {
     ) -> Result<(), JsonError> {
         value.serialize(self)
     }
-    fn serialize_bool(self, _: bool) -> Result<(), JsonError> {
-        Err(not_a_string_key())
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), JsonError> {
-        quoted_number(self.out, v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), JsonError> {
-        quoted_number(self.out, v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), JsonError> {
-        quoted_number(self.out, v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), JsonError> {
-        quoted_number(self.out, v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), JsonError> {
-        quoted_number(self.out, v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), JsonError> {
-        quoted_number(self.out, v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), JsonError> {
-        quoted_number(self.out, v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), JsonError> {
-        quoted_number(self.out, v)
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), JsonError> {
-        Err(not_a_string_key())
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), JsonError> {
-        Err(not_a_string_key())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), JsonError> {
-        Err(not_a_string_key())
-    }
+    numbers!(
+        quoted_number:
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_i64(i64),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+        serialize_u64(u64),
+    );
+    refuse!(
+        serialize_bool(bool),
+        serialize_f32(f32),
+        serialize_f64(f64),
+        serialize_bytes(&[u8]),
+        serialize_unit_struct(&'static str),
+    );
     fn serialize_none(self) -> Result<(), JsonError> {
         Err(not_a_string_key())
     }
@@ -481,9 +431,6 @@ impl ser::Serializer for KeyWriter<'_> {
         Err(not_a_string_key())
     }
     fn serialize_unit(self) -> Result<(), JsonError> {
-        Err(not_a_string_key())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), JsonError> {
         Err(not_a_string_key())
     }
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
