@@ -359,8 +359,21 @@ pub fn logout_ends_the_session(s: &Server) {
     let cleared = r.set_cookie(s.session_cookie()).expect("cookie cleared");
     assert!(cleared.contains("Max-Age=0"), "{cleared}");
     let mut replay = s.browser();
-    replay.jar.insert(s.session_cookie().to_owned(), cookie);
+    replay
+        .jar
+        .insert(s.session_cookie().to_owned(), cookie.clone());
     assert_status(&me(&mut replay), 401, "old cookie refused");
+    // A dead cookie is cleared on any path of the portal, found or not, however deep.
+    for path in ["/portal/nope", "/portal/a/b/c/d/e/f/g/h/i/j"] {
+        let mut replay = s.browser();
+        replay
+            .jar
+            .insert(s.session_cookie().to_owned(), cookie.clone());
+        let r = replay.get(path);
+        assert_status(&r, 404, path);
+        let cleared = r.set_cookie(s.session_cookie()).unwrap_or_default();
+        assert!(cleared.contains("Max-Age=0"), "{path}: {cleared}");
+    }
 }
 
 pub fn staff_revocation_takes_effect_at_the_next_request(s: &Server) {

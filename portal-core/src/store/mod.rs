@@ -117,10 +117,21 @@ pub trait DirectoryStore: Send + Sync + 'static {
     /// The clients a contact holds grants to, each with the grant's permissions, oldest
     /// grant first: [`DirectoryStore::grants`] and [`DirectoryStore::client`] in one
     /// read (the portal shows them on every page).
+    ///
+    /// The default makes those calls one after the other; the stores of this workspace
+    /// answer in one read.
     async fn granted_clients(
         &self,
         contact: ContactId,
-    ) -> Result<Vec<(Client, Permissions)>, StoreError>;
+    ) -> Result<Vec<(Client, Permissions)>, StoreError> {
+        let mut out = Vec::new();
+        for grant in self.grants(contact).await? {
+            if let Some(client) = self.client(grant.client_id).await? {
+                out.push((client, grant.permissions));
+            }
+        }
+        Ok(out)
+    }
 }
 
 /// Magic links, email codes, password links, personal links, throttling, failure counters.

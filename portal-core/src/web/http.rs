@@ -464,6 +464,53 @@ mod tests {
     }
 
     #[test]
+    fn adapters_parts_keep_the_headers_portal_reads_in_order() {
+        let headers: [(&str, &[u8]); 6] = [
+            ("Cookie", b"a=1"),
+            ("X-Forwarded-For", b"1.2.3.4"),
+            ("x-unread", b"ignored"),
+            ("cookie", b"\xff\xfe"),
+            ("X-FORWARDED-FOR", b"5.6.7.8"),
+            ("cookie", b"b=2"),
+        ];
+        let r = Request::from_parts("GET", "/p", Some("q=1"), headers.into_iter(), None);
+        assert_eq!(
+            r.header_values("cookie").collect::<Vec<_>>(),
+            ["a=1", "b=2"]
+        );
+        assert_eq!(
+            r.header_values("x-forwarded-for").collect::<Vec<_>>(),
+            ["1.2.3.4", "5.6.7.8"]
+        );
+        assert_eq!(r.cookie("b"), Some("2"));
+        assert_eq!(r.header_value("x-unread"), None);
+        assert_eq!((r.path.as_str(), r.query.as_str()), ("/p", "q=1"));
+    }
+
+    #[test]
+    fn methods_are_case_sensitive_and_unknown_ones_change_state() {
+        for (name, method) in [
+            ("GET", Method::Get),
+            ("get", Method::Other),
+            ("PROPFIND", Method::Other),
+            ("", Method::Other),
+        ] {
+            let r = Request::from_parts(name, "/", None, std::iter::empty(), None);
+            assert_eq!(r.method, method, "{name}");
+            assert_eq!(r.is_state_changing(), method != Method::Get, "{name}");
+        }
+        assert!(!Request::new("head", "/").is_state_changing());
+    }
+
+    #[test]
+    fn paths_split_into_at_most_eight_segments() {
+        assert_eq!(&*Segments::of("/api/me").unwrap(), ["api", "me"]);
+        assert_eq!(&*Segments::of("/").unwrap(), [""]);
+        assert_eq!(Segments::of("/a/b/c/d/e/f/g/h").unwrap().len(), 8);
+        assert!(Segments::of("/a/b/c/d/e/f/g/h/i").is_none());
+    }
+
+    #[test]
     fn cookies_are_found_by_exact_name() {
         let r = Request::new("GET", "/").header("Cookie", "a=1; __Host-portal_session=xyz; b=2");
         assert_eq!(r.cookie("__Host-portal_session"), Some("xyz"));

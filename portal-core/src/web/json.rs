@@ -1,6 +1,5 @@
 //! JSON documents of the API, written by a serde serializer whose output is the same
-//! as `serde_json`'s compact one, byte for byte (maps keyed by strings or integers),
-//! but which checks a string for characters to escape eight bytes at a time and copies
+//! as `serde_json`'s compact one, byte for byte, but which checks a string for characters to escape eight bytes at a time and copies
 //! it whole when there are none: `serde_json` looks at every byte in turn, and ids,
 //! tokens and names, most of an API document, never need escaping.
 
@@ -114,7 +113,18 @@ struct Compound<'a> {
     first: bool,
     /// The closing bytes: `]`, `}`, or `]}` / `}}` for an enum variant's content.
     close: &'static [u8],
+    /// A `serde_json` number or raw value: its one field is JSON text to copy.
+    verbatim: bool,
 }
+
+/// The struct names by which `serde_json` passes JSON text through serde when a crate
+/// in the build turns on its `arbitrary_precision` or `raw_value` feature (features
+/// are shared by the whole build): `serde_json::Number` and `RawValue` serialise as a
+/// struct of that name whose one field is their text, to be written as it is.
+const SERDE_JSON_VERBATIM: [&str; 2] = [
+    "$serde_json::private::Number",
+    "$serde_json::private::RawValue",
+];
 
 impl Compound<'_> {
     fn separate(&mut self) {
@@ -130,6 +140,15 @@ impl Compound<'_> {
     }
 
     fn field<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), JsonError> {
+        if self.verbatim {
+            let serde_json::Value::String(text) =
+                serde_json::to_value(value).map_err(|e| JsonError(e.to_string()))?
+            else {
+                return Err(JsonError("serde_json passed no text".to_owned()));
+            };
+            self.out.extend_from_slice(text.as_bytes());
+            return Ok(());
+        }
         self.separate();
         write_str(self.out, key);
         self.out.push(b':');
@@ -149,6 +168,7 @@ impl<'a> Writer<'a> {
             out: self.out,
             first: true,
             close,
+            verbatim: false,
         }
     }
 
@@ -269,7 +289,15 @@ impl<'a> ser::Serializer for Writer<'a> {
     fn serialize_map(self, _: Option<usize>) -> Result<Compound<'a>, JsonError> {
         Ok(self.open(b"{", b"}"))
     }
-    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Compound<'a>, JsonError> {
+    fn serialize_struct(self, name: &'static str, _: usize) -> Result<Compound<'a>, JsonError> {
+        if SERDE_JSON_VERBATIM.contains(&name) {
+            return Ok(Compound {
+                out: self.out,
+                first: true,
+                close: b"",
+                verbatim: true,
+            });
+        }
         Ok(self.open(b"{", b"}"))
     }
     fn serialize_struct_variant(
@@ -345,17 +373,21 @@ macro_rules! fields {
 
 fields!(SerializeStruct, SerializeStructVariant);
 
-/// A map key: a string, or an integer (quoted); anything else is an error rather than a
-/// guess.
+/// A map key, as `serde_json` writes them: a string, or a number or bool in quotes;
+/// anything else is an error.
 struct KeyWriter<'a> {
     out: &'a mut Vec<u8>,
 }
 
 fn not_a_string_key() -> JsonError {
-    JsonError("map keys must be strings or integers".to_owned())
+    JsonError("a map key must be a string, a number or a bool".to_owned())
 }
 
-/// An integer key, quoted as `serde_json` quotes it.
+fn not_finite() -> JsonError {
+    JsonError("a float map key must be finite".to_owned())
+}
+
+/// A number key, quoted as `serde_json` quotes it.
 fn quoted_number<T: Serialize>(out: &mut Vec<u8>, n: T) -> Result<(), JsonError> {
     out.push(b'"');
     write_number(out, n)?;
@@ -412,23 +444,36 @@ impl ser::Serializer for KeyWriter<'_> {
         serialize_i16(i16),
         serialize_i32(i32),
         serialize_i64(i64),
+        serialize_i128(i128),
         serialize_u8(u8),
         serialize_u16(u16),
         serialize_u32(u32),
         serialize_u64(u64),
+        serialize_u128(u128),
     );
-    refuse!(
-        serialize_bool(bool),
-        serialize_f32(f32),
-        serialize_f64(f64),
-        serialize_bytes(&[u8]),
-        serialize_unit_struct(&'static str),
-    );
+    refuse!(serialize_bytes(&[u8]), serialize_unit_struct(&'static str),);
+    fn serialize_bool(self, v: bool) -> Result<(), JsonError> {
+        self.out
+            .extend_from_slice(if v { b"\"true\"" } else { b"\"false\"" });
+        Ok(())
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), JsonError> {
+        if !v.is_finite() {
+            return Err(not_finite());
+        }
+        quoted_number(self.out, v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), JsonError> {
+        if !v.is_finite() {
+            return Err(not_finite());
+        }
+        quoted_number(self.out, v)
+    }
     fn serialize_none(self) -> Result<(), JsonError> {
         Err(not_a_string_key())
     }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), JsonError> {
-        Err(not_a_string_key())
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), JsonError> {
+        value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), JsonError> {
         Err(not_a_string_key())
@@ -571,10 +616,76 @@ mod tests {
     }
 
     #[test]
-    fn integer_keys_are_quoted_and_others_refused() {
-        let m: std::collections::BTreeMap<i32, u8> = [(-1, 2)].into_iter().collect();
-        assert_eq!(ours(&m), serde_json::to_vec(&m).unwrap());
-        let m: std::collections::BTreeMap<Option<u8>, u8> = [(None, 2)].into_iter().collect();
-        assert!(write(&mut Vec::new(), &m).is_err());
+    fn map_keys_are_written_as_serde_json_writes_them() {
+        use std::collections::BTreeMap;
+        fn same<K: Serialize + Ord>(k: K) {
+            let m: BTreeMap<K, u8> = [(k, 2)].into_iter().collect();
+            assert_eq!(ours(&m), serde_json::to_vec(&m).unwrap());
+        }
+        same(-1_i32);
+        same(u128::MAX);
+        same(i128::MIN);
+        same(true);
+        same(Some('k'));
+        same("a\"b");
+        assert!(both_refuse(&[(None::<u8>, 2)]));
+        assert!(both_refuse(&[((), 2)]));
+    }
+
+    fn both_refuse<K: Serialize>(pairs: &[(K, u8)]) -> bool {
+        struct Map<'a, K>(&'a [(K, u8)]);
+        impl<K: Serialize> Serialize for Map<'_, K> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(Some(self.0.len()))?;
+                for (k, v) in self.0 {
+                    m.serialize_entry(k, v)?;
+                }
+                m.end()
+            }
+        }
+        write(&mut Vec::new(), &Map(pairs)).is_err() && serde_json::to_vec(&Map(pairs)).is_err()
+    }
+
+    #[test]
+    fn float_keys_are_quoted_when_finite() {
+        struct Key<F>(F);
+        impl<F: Serialize + Copy> Serialize for Key<F> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeMap;
+                let mut m = s.serialize_map(Some(1))?;
+                m.serialize_entry(&self.0, &0)?;
+                m.end()
+            }
+        }
+        assert_eq!(
+            ours(&Key(1.1_f32)),
+            serde_json::to_vec(&Key(1.1_f32)).unwrap()
+        );
+        assert_eq!(
+            ours(&Key(-0.5_f64)),
+            serde_json::to_vec(&Key(-0.5_f64)).unwrap()
+        );
+        assert!(write(&mut Vec::new(), &Key(f64::NAN)).is_err());
+    }
+
+    /// What `serde_json::Number` and `RawValue` look like to a serializer when a crate
+    /// in the build turns on `arbitrary_precision` or `raw_value`.
+    #[test]
+    fn serde_json_verbatim_text_is_copied() {
+        struct Verbatim(&'static str, &'static str);
+        impl Serialize for Verbatim {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                use serde::ser::SerializeStruct;
+                let mut st = s.serialize_struct(self.0, 1)?;
+                st.serialize_field(self.0, self.1)?;
+                st.end()
+            }
+        }
+        let doc = (
+            Verbatim("$serde_json::private::Number", "12345678901234567890123"),
+            Verbatim("$serde_json::private::RawValue", "{\"a\":[1,2]}"),
+        );
+        assert_eq!(ours(&doc), b"[12345678901234567890123,{\"a\":[1,2]}]");
     }
 }

@@ -314,14 +314,13 @@ impl PortalWeb {
             auth,
             firm,
         };
-        let Some(segments) = http::Segments::of(rest) else {
-            return self.error(kind, WebError::NotFound);
-        };
-        let result = match segments.first().copied() {
-            Some("api") => app_routes::api(&mut ctx, &segments[1..]).await,
-            Some("") => app_routes::home(&mut ctx, &segments).await,
-            Some("login" | "auth" | "c" | "password" | "logout") => {
-                login_routes::route(&mut ctx, &segments).await
+        // A path deeper than any route is not found, answered like any other.
+        let segments = http::Segments::of(rest);
+        let result = match segments.as_deref() {
+            Some(["api", rest @ ..]) => app_routes::api(&mut ctx, rest).await,
+            Some(s @ ["", ..]) => app_routes::home(&mut ctx, s).await,
+            Some(s @ ["login" | "auth" | "c" | "password" | "logout", ..]) => {
+                login_routes::route(&mut ctx, s).await
             }
             _ => Err(WebError::NotFound),
         };

@@ -49,17 +49,27 @@ pub async fn renewal_writes_at_most_once_per_interval(f: Fixture) {
     let cookie = w.login(w.jane.id).await.token.expose_secret();
     w.advance(16 * MINUTE);
     let mut renewed = 0;
+    let asked = std::sync::atomic::AtomicUsize::new(0);
     for _ in 0..100 {
         w.advance(Duration::from_secs(5));
         let p = if renewed % 2 == 0 { &w.a } else { &w.b };
+        let details = || {
+            asked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            req()
+        };
         renewed += usize::from(
-            p.authenticate(w.firm.id, &cookie, &req())
+            p.authenticate_with(w.firm.id, &cookie, details)
                 .await
                 .unwrap()
                 .renewed,
         );
     }
     assert_eq!(renewed, 1, "100 verifications within 15 minutes write once");
+    assert_eq!(
+        asked.into_inner(),
+        1,
+        "the request's details are copied out for the renewal only"
+    );
     assert_eq!(
         w.audit(AuditAction::Visit).await.len(),
         1,
