@@ -1,7 +1,9 @@
 //! actix-web's request and response to and from the neutral ones.
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{HeaderName, HeaderValue};
+use std::sync::LazyLock;
+
+use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use portal_core::web::{self as neutral, HeaderText, PortalWeb};
 
@@ -60,19 +62,14 @@ pub(crate) async fn request(
 pub(crate) fn response(resp: neutral::Response) -> HttpResponse {
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut out = HttpResponse::build(status).body(resp.body);
-    append_headers(out.headers_mut(), resp.headers, true);
+    append_headers(out.headers_mut(), resp.headers);
     out
 }
 
-/// Appends neutral headers (those already present are kept unless `replace`, or
-/// [`neutral::appended_beside_host`]). Names are Portal's own lower-case constants; constant
-/// values are used as they are, others are checked (an invalid one is dropped, never a
-/// panic).
-pub(crate) fn append_headers(
-    map: &mut actix_web::http::header::HeaderMap,
-    headers: Vec<(&'static str, HeaderText)>,
-    replace: bool,
-) {
+/// Appends the headers of one of the portal's own responses. Names are Portal's own
+/// lower-case constants; constant values are used as they are, others are checked (an
+/// invalid one is dropped, never a panic).
+fn append_headers(map: &mut HeaderMap, headers: Vec<(&'static str, HeaderText)>) {
     for (name, value) in headers {
         let Some(n) = header_name(name) else {
             continue;
@@ -84,15 +81,37 @@ pub(crate) fn append_headers(
                 Err(_) => continue,
             },
         };
-        if replace || neutral::appended_beside_host(name) || !map.contains_key(&n) {
-            map.append(n, v);
+        map.append(n, v);
+    }
+}
+
+/// [`neutral::host_security_headers`], converted once: plain http, then https.
+static HOST_SECURITY_HEADERS: LazyLock<[Vec<(HeaderName, HeaderValue)>; 2]> = LazyLock::new(|| {
+    [false, true].map(|https| {
+        neutral::host_security_headers(https)
+            .iter()
+            .filter_map(|(n, v)| Some((header_name(n)?, HeaderValue::from_static(v))))
+            .collect()
+    })
+});
+
+/// Adds the session's headers to a host's response: the renewed cookie, and the
+/// security headers the host did not set itself (or that go beside its own).
+pub(crate) fn append_session_headers(map: &mut HeaderMap, session: neutral::SessionHeaders) {
+    if let Some(cookie) = session.cookie
+        && let Ok(v) = HeaderValue::try_from(cookie.into_owned())
+    {
+        map.append(header::SET_COOKIE, v);
+    }
+    for (name, value) in &HOST_SECURITY_HEADERS[usize::from(session.https)] {
+        if neutral::appended_beside_host(name.as_str()) || !map.contains_key(name) {
+            map.append(name.clone(), value.clone());
         }
     }
 }
 
 /// The `HeaderName` of a name Portal sets, without parsing the common ones.
 fn header_name(name: &'static str) -> Option<HeaderName> {
-    use actix_web::http::header;
     Some(match name {
         "set-cookie" => header::SET_COOKIE,
         "content-type" => header::CONTENT_TYPE,

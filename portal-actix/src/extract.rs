@@ -60,13 +60,17 @@ impl FromRequest for MaybeContact {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let lazy = req.extensions().get::<LazySession>().cloned();
-        let head = crate::convert::session_head(req);
+        let req = req.clone();
         Box::pin(async move {
             let lazy = lazy.ok_or(Rejection::Misconfigured(
                 "PortalMiddleware is not installed on this route",
             ))?;
+            let cookies = req
+                .headers()
+                .get_all(actix_web::http::header::COOKIE)
+                .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok());
             let session = lazy
-                .get(&head)
+                .get(cookies, || crate::convert::session_head(&req))
                 .await
                 .map_err(|_| Rejection::Misconfigured("the session store failed"))?;
             Ok(MaybeContact(session.map(CurrentContact)))

@@ -1,6 +1,7 @@
 //! axum's request and response to and from the neutral ones.
 
 use std::net::SocketAddr;
+use std::sync::LazyLock;
 
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request};
@@ -85,27 +86,18 @@ pub(crate) fn response(resp: web::Response) -> Response {
         StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // Room for Portal's headers and the `content-length` axum adds: one allocation.
     *out.headers_mut() = HeaderMap::with_capacity(resp.headers.len() + 1);
-    append_headers(out.headers_mut(), resp.headers, true);
+    append_headers(out.headers_mut(), resp.headers);
     out
 }
 
-/// Appends neutral headers (those already present are kept unless `replace`, or
-/// [`web::appended_beside_host`]). Names are Portal's own lower-case constants; constant
-/// values are used as they are, others are checked (an invalid one is dropped, never a
-/// panic).
-pub(crate) fn append_headers(
-    map: &mut HeaderMap,
-    headers: Vec<(&'static str, HeaderText)>,
-    replace: bool,
-) {
-    map.reserve(headers.len());
+/// Appends the headers of one of the portal's own responses. Names are Portal's own
+/// lower-case constants; constant values are used as they are, others are checked (an
+/// invalid one is dropped, never a panic).
+fn append_headers(map: &mut HeaderMap, headers: Vec<(&'static str, HeaderText)>) {
     for (name, value) in headers {
         let Some(n) = header_name(name) else {
             continue;
         };
-        if !(replace || web::appended_beside_host(name) || !map.contains_key(&n)) {
-            continue;
-        }
         let v = match value {
             HeaderText::Borrowed(s) => HeaderValue::from_static(s),
             HeaderText::Owned(s) => match HeaderValue::try_from(s) {
@@ -114,6 +106,33 @@ pub(crate) fn append_headers(
             },
         };
         map.append(n, v);
+    }
+}
+
+/// [`web::host_security_headers`], converted once: plain http, then https.
+static HOST_SECURITY_HEADERS: LazyLock<[Vec<(HeaderName, HeaderValue)>; 2]> = LazyLock::new(|| {
+    [false, true].map(|https| {
+        web::host_security_headers(https)
+            .iter()
+            .filter_map(|(n, v)| Some((header_name(n)?, HeaderValue::from_static(v))))
+            .collect()
+    })
+});
+
+/// Adds the session's headers to a host's response: the renewed cookie, and the
+/// security headers the host did not set itself (or that go beside its own).
+pub(crate) fn append_session_headers(map: &mut HeaderMap, session: web::SessionHeaders) {
+    let statics = &HOST_SECURITY_HEADERS[usize::from(session.https)];
+    map.reserve(statics.len() + 1);
+    if let Some(cookie) = session.cookie
+        && let Ok(v) = HeaderValue::try_from(cookie.into_owned())
+    {
+        map.append(header::SET_COOKIE, v);
+    }
+    for (name, value) in statics {
+        if web::appended_beside_host(name.as_str()) || !map.contains_key(name) {
+            map.append(name.clone(), value.clone());
+        }
     }
 }
 

@@ -59,8 +59,13 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeContact {
                 .ok_or(Rejection::Misconfigured(
                     "PortalLayer is not installed on this route",
                 ))?;
+        let cookies = parts
+            .headers
+            .get_all(axum::http::header::COOKIE)
+            .iter()
+            .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok());
         let session = lazy
-            .get(&crate::convert::session_head(parts))
+            .get(cookies, || crate::convert::session_head(parts))
             .await
             .map_err(|_| Rejection::Misconfigured("the session store failed"))?;
         Ok(MaybeContact(session.map(CurrentContact)))

@@ -61,7 +61,7 @@ where
         Box::pin(async move {
             let mut resp = fut.await?;
             if let Some(headers) = session.response_headers() {
-                crate::convert::append_headers(resp.headers_mut(), headers, false);
+                crate::convert::append_session_headers(resp.headers_mut(), headers);
             }
             Ok(resp)
         })

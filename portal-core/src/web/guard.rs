@@ -135,9 +135,14 @@ const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' htt
 /// `frame-ancestors`, and only on pages.
 const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
-/// Headers for a host's response that used the session (see
-/// `PortalWeb::session_headers`).
-pub(crate) fn host_security_headers(https: bool) -> &'static [(&'static str, &'static str)] {
+/// The constant headers of a host's response that used the session (see
+/// [`crate::web::PortalWeb::session_headers`]): `Cache-Control: no-store`,
+/// `Referrer-Policy`, `nosniff`, no framing, and HSTS over https. The only CSP
+/// directive is `frame-ancestors 'none'`: adapters append it beside the host's own
+/// policy, which browsers intersect with it, so it never loosens nor breaks the host's
+/// page. Constant, so that adapters can convert them once.
+#[must_use]
+pub fn host_security_headers(https: bool) -> &'static [(&'static str, &'static str)] {
     const HTTP: [(&str, &str); 5] = [
         ("cache-control", "no-store"),
         ("referrer-policy", "no-referrer"),

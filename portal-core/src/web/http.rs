@@ -81,6 +81,20 @@ pub fn appended_beside_host(name: &str) -> bool {
     matches!(name, "set-cookie" | "content-security-policy")
 }
 
+/// A cookie's value in the values of a request's `Cookie` headers (see
+/// [`Request::cookie`]).
+pub fn cookie_in<'a>(
+    cookie_headers: impl IntoIterator<Item = &'a str>,
+    name: &str,
+) -> Option<&'a str> {
+    cookie_headers
+        .into_iter()
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v.trim_matches('"'))
+}
+
 /// The parts of a request the portal reads.
 #[derive(Clone, Debug, Default)]
 pub struct Request {
@@ -212,11 +226,7 @@ impl Request {
     /// send the most specific first, and `__Host-` cookies cannot be planted.
     #[must_use]
     pub fn cookie(&self, name: &str) -> Option<&str> {
-        self.header_values("cookie")
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('='))
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.trim_matches('"'))
+        cookie_in(self.header_values("cookie"), name)
     }
 
     /// The media type of the body (`Content-Type` without parameters), lower-case.

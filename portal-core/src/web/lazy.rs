@@ -3,7 +3,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{HeaderText, PortalWeb, Request};
+use super::{PortalWeb, Request, SessionHeaders};
 use crate::portal::InternalError;
 use crate::session::Authenticated;
 
@@ -25,13 +25,22 @@ impl LazySession {
         }
     }
 
-    /// The request's session, verified on first call (`head` needs the headers and the
-    /// peer only), the same answer for later extractors of the same request.
-    pub async fn get(&self, head: &Request) -> Result<Option<Arc<Authenticated>>, InternalError> {
+    /// The request's session, verified on first call from the values of its `Cookie`
+    /// headers (`head`, the request's headers and peer, is built only if a renewal
+    /// records them), the same answer for later extractors of the same request.
+    pub async fn get<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+        head: impl FnOnce() -> Request,
+    ) -> Result<Option<Arc<Authenticated>>, InternalError> {
         if let Some(done) = self.verified.get() {
             return Ok(done.clone());
         }
-        let verified = self.web.authenticate(head).await?.map(Arc::new);
+        let verified = self
+            .web
+            .authenticate_cookies(cookie_headers, head)
+            .await?
+            .map(Arc::new);
         // Two extractors of one request racing: the first answer stands for both.
         Ok(self.verified.get_or_init(|| verified).clone())
     }
@@ -39,7 +48,7 @@ impl LazySession {
     /// The headers to add to the response if a handler used the session: the renewed
     /// cookie and the security headers. `None` if nobody asked.
     #[must_use]
-    pub fn response_headers(&self) -> Option<Vec<(&'static str, HeaderText)>> {
+    pub fn response_headers(&self) -> Option<SessionHeaders> {
         let verified = self.verified.get()?;
         Some(self.web.session_headers(verified.as_deref()))
     }

@@ -20,10 +20,10 @@ mod pages;
 mod staff_routes;
 
 pub use cookies::CookieSecurity;
-pub use guard::{BodyLimits, ProxyParseError, TrustedProxies};
+pub use guard::{BodyLimits, ProxyParseError, TrustedProxies, host_security_headers};
 pub use http::{
     Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response, appended_beside_host,
-    parse_urlencoded, percent_decode,
+    cookie_in, parse_urlencoded, percent_decode,
 };
 pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator};
@@ -122,6 +122,16 @@ enum Kind {
     Api,
 }
 
+/// What a host's response that used the session gets (see
+/// [`PortalWeb::session_headers`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionHeaders {
+    /// The session's `Set-Cookie` value, when this request renewed the session.
+    pub cookie: Option<HeaderText>,
+    /// Which set of [`host_security_headers`] applies: the public URL is https.
+    pub https: bool,
+}
+
 /// Per-request context handed to route handlers.
 struct Ctx<'a> {
     web: &'a PortalWeb,
@@ -217,13 +227,37 @@ impl PortalWeb {
         &self,
         req: &Request,
     ) -> Result<Option<Authenticated>, InternalError> {
-        let Some(cookie) = req.cookie(self.session_cookie_name()) else {
+        self.verify(req.cookie(self.session_cookie_name()), || {
+            self.request_info(req)
+        })
+        .await
+    }
+
+    /// [`PortalWeb::authenticate`] from the values of the request's `Cookie` headers,
+    /// building the rest of the request (`head`: headers and peer) only if a renewal
+    /// records where it came from, so that verifying a session copies nothing out of
+    /// the adapter's request.
+    pub async fn authenticate_cookies<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+        head: impl FnOnce() -> Request,
+    ) -> Result<Option<Authenticated>, InternalError> {
+        let cookie = http::cookie_in(cookie_headers, self.session_cookie_name());
+        self.verify(cookie, || self.request_info(&head())).await
+    }
+
+    async fn verify(
+        &self,
+        cookie: Option<&str>,
+        info: impl FnOnce() -> RequestInfo,
+    ) -> Result<Option<Authenticated>, InternalError> {
+        let Some(cookie) = cookie else {
             return Ok(None);
         };
         match self
             .inner
             .portal
-            .authenticate_with(self.inner.firm_id, cookie, || self.request_info(req))
+            .authenticate_with(self.inner.firm_id, cookie, info)
             .await
         {
             Ok(auth) => Ok(Some(auth)),
@@ -234,19 +268,13 @@ impl PortalWeb {
 
     /// The headers a host response that used the session must carry: the session
     /// cookie again when the session was renewed (so the cookie never outlives the
-    /// session, nor dies before it), `Cache-Control: no-store`, `Referrer-Policy`,
-    /// `nosniff`, no framing, and HSTS over https. The only CSP directive is
-    /// `frame-ancestors 'none'`: adapters append it beside the host's own policy, which
-    /// browsers intersect with it, so it never loosens nor breaks the host's page.
+    /// session, nor dies before it), and the constant [`host_security_headers`].
     #[must_use]
-    pub fn session_headers(&self, auth: Option<&Authenticated>) -> Vec<(&'static str, HeaderText)> {
-        let statics = guard::host_security_headers(self.firm().public_url.is_https());
-        let mut headers = Vec::with_capacity(statics.len() + 1);
-        if let Some(cookie) = self.renewal_cookie(auth) {
-            headers.push(("set-cookie", cookie));
+    pub fn session_headers(&self, auth: Option<&Authenticated>) -> SessionHeaders {
+        SessionHeaders {
+            cookie: self.renewal_cookie(auth),
+            https: self.firm().public_url.is_https(),
         }
-        headers.extend(statics.iter().map(|(n, v)| (*n, HeaderText::Borrowed(v))));
-        headers
     }
 
     fn renewal_cookie(&self, auth: Option<&Authenticated>) -> Option<HeaderText> {
