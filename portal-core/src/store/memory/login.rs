@@ -2,7 +2,7 @@ use std::collections::VecDeque;
 
 use async_trait::async_trait;
 
-use super::{ChallengeRow, LinkRow, MemoryStore, PasswordLinkRow};
+use super::{ChallengeRow, LinkRow, MemoryStore, PasswordLinkRow, issue_newest};
 use crate::audit::AuditDraft;
 use crate::clock::Timestamp;
 use crate::contact::ContactStatus;
@@ -26,23 +26,20 @@ impl LoginStore for MemoryStore {
         link: &MagicLinkRecord,
         audit: AuditDraft,
     ) -> Result<(), StoreError> {
-        let mut state = self.lock()?;
-        if state.links.contains_key(&link.digest) {
-            return Err(StoreError::Conflict("magic link digest"));
-        }
-        if let Some(old) = state.live_link.insert(link.contact_id, link.digest)
-            && let Some(r) = state.links.get_mut(&old)
-        {
-            r.invalidated = true;
-        }
-        state.links.insert(
-            link.digest,
+        let mut guard = self.lock()?;
+        let state = &mut *guard;
+        issue_newest(
+            &mut state.links,
+            &mut state.live_link,
+            (link.contact_id, link.digest),
             LinkRow {
                 record: link.clone(),
                 consumed: false,
                 invalidated: false,
             },
-        );
+            |r| r.invalidated = true,
+            "magic link digest",
+        )?;
         state.append(audit);
         Ok(())
     }
@@ -103,19 +100,12 @@ impl LoginStore for MemoryStore {
         challenge: &ChallengeRecord,
         audit: AuditDraft,
     ) -> Result<(), StoreError> {
-        let mut state = self.lock()?;
-        if state.challenges.contains_key(&challenge.digest) {
-            return Err(StoreError::Conflict("challenge digest"));
-        }
-        if let Some(old) = state
-            .live_challenge
-            .insert(challenge.contact_id, challenge.digest)
-            && let Some(r) = state.challenges.get_mut(&old)
-        {
-            r.invalidated = true;
-        }
-        state.challenges.insert(
-            challenge.digest,
+        let mut guard = self.lock()?;
+        let state = &mut *guard;
+        issue_newest(
+            &mut state.challenges,
+            &mut state.live_challenge,
+            (challenge.contact_id, challenge.digest),
             ChallengeRow {
                 record: challenge.clone(),
                 codes_sent: 1,
@@ -124,7 +114,9 @@ impl LoginStore for MemoryStore {
                 consumed: false,
                 invalidated: false,
             },
-        );
+            |r| r.invalidated = true,
+            "challenge digest",
+        )?;
         state.append(audit);
         Ok(())
     }
@@ -233,25 +225,20 @@ impl LoginStore for MemoryStore {
         link: &PasswordLinkRecord,
         audit: AuditDraft,
     ) -> Result<(), StoreError> {
-        let mut state = self.lock()?;
-        if state.password_links.contains_key(&link.digest) {
-            return Err(StoreError::Conflict("password link digest"));
-        }
-        if let Some(old) = state
-            .live_password_link
-            .insert(link.contact_id, link.digest)
-            && let Some(r) = state.password_links.get_mut(&old)
-        {
-            r.invalidated = true;
-        }
-        state.password_links.insert(
-            link.digest,
+        let mut guard = self.lock()?;
+        let state = &mut *guard;
+        issue_newest(
+            &mut state.password_links,
+            &mut state.live_password_link,
+            (link.contact_id, link.digest),
             PasswordLinkRow {
                 record: link.clone(),
                 used: false,
                 invalidated: false,
             },
-        );
+            |r| r.invalidated = true,
+            "password link digest",
+        )?;
         state.append(audit);
         Ok(())
     }

@@ -81,6 +81,29 @@ struct PasswordLinkRow {
     invalidated: bool,
 }
 
+/// Issues `row` as `contact`'s live secret of its kind ("newest wins"), invalidating
+/// the one it replaces; a digest issued before is a conflict (a secret is never taken
+/// over).
+fn issue_newest<R>(
+    rows: &mut DigestMap<R>,
+    live: &mut HashMap<ContactId, TokenDigest>,
+    (contact, digest): (ContactId, TokenDigest),
+    row: R,
+    invalidate: fn(&mut R),
+    what: &'static str,
+) -> Result<(), StoreError> {
+    if rows.contains_key(&digest) {
+        return Err(StoreError::Conflict(what));
+    }
+    if let Some(old) = live.insert(contact, digest)
+        && let Some(r) = rows.get_mut(&old)
+    {
+        invalidate(r);
+    }
+    rows.insert(digest, row);
+    Ok(())
+}
+
 #[derive(Debug, Default)]
 struct State {
     firms: HashMap<FirmId, Firm>,
