@@ -14,13 +14,10 @@ use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use portal_core::audit::RequestInfo;
-use portal_core::firm::{Branding, NewFirm, PublicUrl};
-use portal_core::grant::Permissions;
-use portal_core::id::{SessionId, StaffId};
+use portal_core::id::SessionId;
 use portal_core::random::SecretSource;
 use portal_core::session::{SessionRecord, SessionSeed};
-use portal_core::staff::{Invitation, StaffContext};
-use portal_core::testing::{ManualClock, START, SeededSecretSource};
+use portal_core::testing::{START, SeededSecretSource};
 use portal_core::token::{Token, TokenDigest};
 use portal_core::{MemoryStore, Portal};
 
@@ -38,46 +35,12 @@ struct Setup {
 
 fn setup(rt: &tokio::runtime::Runtime) -> Setup {
     rt.block_on(async {
-        let portal = Portal::builder(MemoryStore::new())
-            .clock(ManualClock::new(START))
-            .secrets(SeededSecretSource::new(42))
-            .build()
-            .expect("portal");
-        let firm = portal
-            .create_firm(NewFirm {
-                name: "Bench Firm".into(),
-                public_url: PublicUrl::parse("https://bench.example").expect("url"),
-                branding: Branding::default(),
-                mail_from: None,
-            })
-            .await
-            .expect("firm");
-        let client = portal
-            .create_client(firm.id, "Client")
-            .await
-            .expect("client");
-        let staff = StaffContext {
-            firm: firm.id,
-            staff: StaffId::new("bench").expect("id"),
-            request: RequestInfo::default(),
-        };
-        let mut contacts = Vec::with_capacity(CONTACTS);
-        for i in 0..CONTACTS {
-            let invitation = Invitation {
-                email: format!("contact{i}@bench.example"),
-                first_name: "Bench".into(),
-                client_ids: vec![client.id],
-                permissions: Permissions::ALL,
-            };
-            contacts.push(
-                portal
-                    .invite(&staff, invitation)
-                    .await
-                    .expect("invite")
-                    .contact
-                    .id,
-            );
-        }
+        let portal_benches::Population {
+            portal,
+            firm,
+            contacts,
+            ..
+        } = portal_benches::populate(Arc::new(MemoryStore::new()), CONTACTS).await;
         let secrets = SeededSecretSource::new(7);
         let mut cookies = Vec::with_capacity(SESSIONS);
         let mut bare = HashMap::with_capacity(SESSIONS);
@@ -87,7 +50,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
             let seed = SessionSeed {
                 id: SessionId::generate(&secrets).expect("id"),
                 digest: token.digest(),
-                firm_id: firm.id,
+                firm_id: firm,
                 created_at: START,
                 idle_expires_at: START + std::time::Duration::from_secs(86_400),
                 absolute_expires_at: START + std::time::Duration::from_secs(30 * 86_400),
@@ -117,7 +80,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
             .collect();
         Setup {
             portal,
-            firm: firm.id,
+            firm,
             cookies,
             digests,
             bare,

@@ -25,17 +25,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use portal_core::Portal;
 use portal_core::audit::{Actor, AuditAction, AuditDraft, AuditOutcome, RequestInfo};
-use portal_core::firm::{Branding, NewFirm, PublicUrl};
 use portal_core::grant::Permissions;
-use portal_core::id::{ClientId, ContactId, FirmId, SessionId, StaffId};
+use portal_core::id::{ClientId, ContactId, FirmId, SessionId};
 use portal_core::magic_link::{LinkRedemptionRequest, MagicLinkRecord};
 use portal_core::random::{OsSecretSource, SecretSource};
 use portal_core::session::SessionSeed;
-use portal_core::staff::{Invitation, StaffContext};
 use portal_core::store::Store;
-use portal_core::testing::{ManualClock, START, SeededSecretSource};
+use portal_core::testing::START;
 use portal_core::token::TokenDigest;
 use portal_sqlx::{PgStore, SqliteStore};
 
@@ -112,42 +109,8 @@ struct Backend {
 
 /// A firm, a client and its contacts, made through the portal as a host would.
 async fn populate(store: Arc<dyn Store>) -> (FirmId, ClientId, Vec<ContactId>) {
-    let portal = Portal::builder_shared(store)
-        .clock(Arc::new(ManualClock::new(START)))
-        .secrets(SeededSecretSource::new(42))
-        .build()
-        .expect("portal");
-    let firm = portal
-        .create_firm(NewFirm {
-            name: "Bench Firm".into(),
-            public_url: PublicUrl::parse("https://bench.example").expect("url"),
-            branding: Branding::default(),
-            mail_from: None,
-        })
-        .await
-        .expect("firm");
-    let client = portal
-        .create_client(firm.id, "Client")
-        .await
-        .expect("client");
-    let staff = StaffContext {
-        firm: firm.id,
-        staff: StaffId::new("bench").expect("id"),
-        request: RequestInfo::default(),
-    };
-    let mut contacts = Vec::with_capacity(CONTACTS);
-    for i in 0..CONTACTS {
-        let invitation = Invitation {
-            email: format!("contact{i}@bench.example"),
-            first_name: "Bench".into(),
-            client_ids: vec![client.id],
-            permissions: Permissions::ALL,
-        };
-        let summary = portal.invite(&staff, invitation).await.expect("invite");
-        contacts.push(summary.contact.id);
-    }
-    portal.settle().await;
-    (firm.id, client.id, contacts)
+    let p = portal_benches::populate(store, CONTACTS).await;
+    (p.firm, p.client, p.contacts)
 }
 
 /// The sessions' permissions: the grant's, as the store copies them (the invitations

@@ -5,13 +5,86 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+use std::sync::Arc;
+
 use portal_core::audit::RequestInfo;
 use portal_core::firm::{Branding, NewFirm, PublicUrl};
 use portal_core::grant::Permissions;
-use portal_core::id::StaffId;
+use portal_core::id::{ClientId, ContactId, FirmId, StaffId};
 use portal_core::staff::{Invitation, StaffContext};
+use portal_core::store::Store;
+use portal_core::testing::{ManualClock, START, SeededSecretSource};
 use portal_core::web::{CookieSecurity, PortalWeb};
 use portal_core::{MemoryStore, Portal};
+
+/// What [`populate`] made.
+#[derive(Debug)]
+pub struct Population {
+    /// The portal on the store, with a manual clock at [`START`] and seeded secrets.
+    pub portal: Portal,
+    /// The firm.
+    pub firm: FirmId,
+    /// Its one client.
+    pub client: ClientId,
+    /// The contacts, each granted everything on the client.
+    pub contacts: Vec<ContactId>,
+}
+
+/// A firm, a client and `contacts` contacts on `store`, made through the portal as a
+/// host would (mail settled).
+///
+/// # Panics
+/// If setting up fails: a bench without its fixture has nothing to measure.
+#[allow(clippy::expect_used)]
+pub async fn populate(store: Arc<dyn Store>, contacts: usize) -> Population {
+    let portal = Portal::builder_shared(store)
+        .clock(Arc::new(ManualClock::new(START)))
+        .secrets(SeededSecretSource::new(42))
+        .build()
+        .expect("portal");
+    let firm = portal
+        .create_firm(NewFirm {
+            name: "Bench Firm".into(),
+            public_url: PublicUrl::parse("https://bench.example").expect("url"),
+            branding: Branding::default(),
+            mail_from: None,
+        })
+        .await
+        .expect("firm");
+    let client = portal
+        .create_client(firm.id, "Client")
+        .await
+        .expect("client");
+    let staff = StaffContext {
+        firm: firm.id,
+        staff: StaffId::new("bench").expect("id"),
+        request: RequestInfo::default(),
+    };
+    let mut ids = Vec::with_capacity(contacts);
+    for i in 0..contacts {
+        let invitation = Invitation {
+            email: format!("contact{i}@bench.example"),
+            first_name: "Bench".into(),
+            client_ids: vec![client.id],
+            permissions: Permissions::ALL,
+        };
+        ids.push(
+            portal
+                .invite(&staff, invitation)
+                .await
+                .expect("invite")
+                .contact
+                .id,
+        );
+    }
+    portal.settle().await;
+    Population {
+        portal,
+        firm: firm.id,
+        client: client.id,
+        contacts: ids,
+    }
+}
 
 /// A portal on the memory store with one contact holding grants to two clients and
 /// logged in: its HTTP layer, and the `Cookie` header value of its session.
