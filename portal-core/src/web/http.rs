@@ -90,7 +90,8 @@ pub fn cookie_in<'a>(
     cookie_headers
         .into_iter()
         .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
+        // Cookie headers separate pairs with `; ` (RFC 6265): ASCII space only.
+        .filter_map(|pair| pair.trim_ascii().split_once('='))
         .find(|(n, _)| *n == name)
         .map(|(_, v)| v.trim_matches('"'))
 }
