@@ -330,7 +330,7 @@ impl Response {
     pub fn json<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> Self {
         // Portal's documents are small: one allocation instead of a doubling series.
         let mut body = Vec::with_capacity(1024);
-        match super::json::write(&mut body, value) {
+        match serde_json::to_writer(&mut body, value) {
             Ok(()) => Response::new(status)
                 .with_header("content-type", "application/json")
                 .with_body(body),

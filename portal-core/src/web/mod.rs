@@ -13,7 +13,6 @@ mod errors;
 mod guard;
 pub(crate) mod html;
 mod http;
-mod json;
 mod lazy;
 mod login_routes;
 mod pages;
