@@ -42,48 +42,69 @@ pub async fn populate(store: Arc<dyn Store>, contacts: usize) -> Population {
         .secrets(SeededSecretSource::new(42))
         .build()
         .expect("portal");
-    let firm = portal
-        .create_firm(NewFirm {
-            name: "Bench Firm".into(),
-            public_url: PublicUrl::parse("https://bench.example").expect("url"),
-            branding: Branding::default(),
-            mail_from: None,
-        })
-        .await
-        .expect("firm");
-    let client = portal
-        .create_client(firm.id, "Client")
-        .await
-        .expect("client");
-    let staff = StaffContext {
-        firm: firm.id,
-        staff: StaffId::new("bench").expect("id"),
-        request: RequestInfo::default(),
-    };
+    let (firm, staff) = firm(&portal, "https://bench.example").await;
+    let client = portal.create_client(firm, "Client").await.expect("client");
     let mut ids = Vec::with_capacity(contacts);
     for i in 0..contacts {
-        let invitation = Invitation {
-            email: format!("contact{i}@bench.example"),
-            first_name: "Bench".into(),
-            client_ids: vec![client.id],
-            permissions: Permissions::ALL,
-        };
         ids.push(
-            portal
-                .invite(&staff, invitation)
-                .await
-                .expect("invite")
-                .contact
-                .id,
+            invite(
+                &portal,
+                &staff,
+                &format!("contact{i}@bench.example"),
+                vec![client.id],
+            )
+            .await,
         );
     }
     portal.settle().await;
     Population {
         portal,
-        firm: firm.id,
+        firm,
         client: client.id,
         contacts: ids,
     }
+}
+
+/// A firm at `url` on `portal`, and a member of its staff.
+#[allow(clippy::expect_used)]
+async fn firm(portal: &Portal, url: &str) -> (FirmId, StaffContext) {
+    let firm = portal
+        .create_firm(NewFirm {
+            name: "Bench Firm".into(),
+            public_url: PublicUrl::parse(url).expect("url"),
+            branding: Branding::default(),
+            mail_from: None,
+        })
+        .await
+        .expect("firm");
+    let staff = StaffContext {
+        firm: firm.id,
+        staff: StaffId::new("bench").expect("id"),
+        request: RequestInfo::default(),
+    };
+    (firm.id, staff)
+}
+
+/// Invites `email` with every permission on `clients`.
+#[allow(clippy::expect_used)]
+async fn invite(
+    portal: &Portal,
+    staff: &StaffContext,
+    email: &str,
+    clients: Vec<ClientId>,
+) -> ContactId {
+    let invitation = Invitation {
+        email: email.into(),
+        first_name: "Bench".into(),
+        client_ids: clients,
+        permissions: Permissions::ALL,
+    };
+    portal
+        .invite(staff, invitation)
+        .await
+        .expect("invite")
+        .contact
+        .id
 }
 
 /// A portal on the memory store with one contact holding grants to two clients and
@@ -94,49 +115,26 @@ pub async fn populate(store: Arc<dyn Store>, contacts: usize) -> Population {
 #[allow(clippy::expect_used)]
 pub async fn logged_in_portal() -> (PortalWeb, String) {
     let portal = Portal::builder(MemoryStore::new()).build().expect("portal");
-    let firm = portal
-        .create_firm(NewFirm {
-            name: "Bench".into(),
-            public_url: PublicUrl::parse("http://127.0.0.1:3000").expect("url"),
-            branding: Branding::default(),
-            mail_from: None,
-        })
-        .await
-        .expect("firm");
+    let (firm, staff) = firm(&portal, "http://127.0.0.1:3000").await;
     let a = portal
-        .create_client(firm.id, "Alpha Ltd")
+        .create_client(firm, "Alpha Ltd")
         .await
         .expect("client");
     let b = portal
-        .create_client(firm.id, "Beta Ltd")
+        .create_client(firm, "Beta Ltd")
         .await
         .expect("client");
-    let staff = StaffContext {
-        firm: firm.id,
-        staff: StaffId::new("bench").expect("id"),
-        request: RequestInfo::default(),
-    };
-    let invitation = Invitation {
-        email: "jane@bench.example".into(),
-        first_name: "Jane".into(),
-        client_ids: vec![a.id, b.id],
-        permissions: Permissions::ALL,
-    };
-    let contact = portal
-        .invite(&staff, invitation)
-        .await
-        .expect("invite")
-        .contact;
+    let contact = invite(&portal, &staff, "jane@bench.example", vec![a.id, b.id]).await;
     let url = portal
-        .generate_magic_link(&staff, contact.id)
+        .generate_magic_link(&staff, contact)
         .await
         .expect("link");
     let token = url.rsplit('/').next().expect("token");
     let login = portal
-        .redeem_magic_link(firm.id, token, None, None, &RequestInfo::default())
+        .redeem_magic_link(firm, token, None, None, &RequestInfo::default())
         .await
         .expect("login");
-    let web = PortalWeb::builder(portal, firm.id)
+    let web = PortalWeb::builder(portal, firm)
         .cookies(CookieSecurity::InsecureLocalDevelopment)
         .build()
         .await

@@ -346,3 +346,43 @@ async fn security_events_are_in_a_verifiable_audit_chain() {
     );
     assert_eq!(w.a.verify_audit_chain(w.firm.id).await.unwrap(), Ok(()));
 }
+
+#[tokio::test]
+async fn a_grant_to_another_firms_client_shows_nothing_of_it() {
+    use portal_core::audit::{Actor, AuditDraft, AuditOutcome};
+    use portal_core::grant::Grant;
+    use portal_core::id::StaffId;
+    use portal_core::testing::START;
+
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    // Staff cannot make such a grant; one planted in the store is ignored all the same.
+    let planted = Grant {
+        contact_id: w.jane.id,
+        client_id: w.other_client.id,
+        permissions: Permissions::ALL,
+        granted_at: START,
+    };
+    let audit = AuditDraft {
+        firm_id: w.other_firm.id,
+        at: START,
+        actor: Actor::Staff(StaffId::new("planted").unwrap()),
+        action: AuditAction::GrantChanged,
+        contact_id: Some(w.jane.id),
+        request: RequestInfo::default(),
+        outcome: AuditOutcome::Success,
+        detail: String::new(),
+    };
+    w.a.store().put_grant(&planted, audit).await.unwrap();
+    assert_eq!(
+        w.a.store().granted_clients(w.jane.id).await.unwrap().len(),
+        3,
+        "the store holds it"
+    );
+    let shown = w.a.granted_clients(&w.jane).await.unwrap();
+    let ids: Vec<_> = shown.iter().map(|(c, _)| c.id).collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(
+        !ids.contains(&w.other_client.id),
+        "another firm's client is never shown"
+    );
+}
