@@ -386,3 +386,54 @@ async fn a_grant_to_another_firms_client_shows_nothing_of_it() {
         "another firm's client is never shown"
     );
 }
+
+#[tokio::test]
+async fn the_me_document_is_exact_json_whatever_the_names() {
+    use portal_core::web::{PortalWeb, Request};
+
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    let odd = r#"Ö'Brien "Q" \ </script> 😀"#;
+    let client = w.a.create_client(w.firm.id, odd).await.unwrap();
+    let invitation = Invitation {
+        email: "eve.o'brien+x@example.com".into(),
+        first_name: odd.into(),
+        client_ids: vec![client.id, w.client1.id],
+        permissions: Permissions::TASKS.union(Permissions::APPROVALS),
+    };
+    let eve = w.a.invite(&w.staff, invitation).await.unwrap().contact;
+    let login = w.login(eve.id).await;
+    let web = PortalWeb::builder(w.a.clone(), w.firm.id)
+        .build()
+        .await
+        .unwrap();
+    let cookie = format!(
+        "{}={}",
+        web.session_cookie_name(),
+        login.token.expose_secret()
+    );
+    let r = web
+        .handle(Request::new("GET", "/portal/api/me").header("cookie", &cookie))
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let me: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let view = |c: &portal_core::client::Client| serde_json::json!({"id": c.id, "name": c.name, "permissions": ["tasks", "approvals"]});
+    let clients = w.a.granted_clients(&eve).await.unwrap();
+    assert_eq!(clients.len(), 2);
+    let active = [&client, &w.client1]
+        .into_iter()
+        .find(|c| c.id == login.session.active_client)
+        .unwrap();
+    let csrf = login.token.derive("portal-csrf").expose_secret();
+    assert_eq!(
+        me,
+        serde_json::json!({
+            "contact_id": eve.id,
+            "email": eve.email.as_str(),
+            "first_name": odd,
+            "active_client": view(active),
+            "clients": [view(&clients[0].0), view(&clients[1].0)],
+            "csrf_token": csrf,
+        })
+    );
+}

@@ -4,6 +4,7 @@ use super::Ctx;
 use super::errors::WebError;
 use super::html::{Html, html};
 use super::http::{Form, Response};
+use super::json::JsonOut;
 use crate::client::Client;
 use crate::contact::Contact;
 use crate::grant::Permissions;
@@ -127,46 +128,45 @@ pub(super) async fn api(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
     }
 }
 
-/// `GET /api/me`, serialised straight from borrowed data.
-#[derive(serde::Serialize)]
-struct MeView<'a> {
-    contact_id: crate::id::ContactId,
-    email: &'a str,
-    first_name: &'a str,
-    active_client: Option<ClientView<'a>>,
-    clients: Vec<ClientView<'a>>,
-    csrf_token: String,
-}
-
-#[derive(serde::Serialize)]
-struct ClientView<'a> {
-    id: ClientId,
-    name: &'a str,
-    permissions: Permissions,
-}
-
-impl<'a> ClientView<'a> {
-    fn of((c, p): &'a (Client, Permissions)) -> Self {
-        ClientView {
-            id: c.id,
-            name: &c.name,
-            permissions: *p,
-        }
-    }
-}
-
+/// `GET /api/me`: who is logged in, the active client, the clients it may switch to,
+/// and the session's CSRF token.
 async fn api_me(ctx: &mut Ctx<'_>) -> Answer {
     let auth = ctx.require_auth()?;
     let me = me(ctx, auth).await?;
-    let view = MeView {
-        contact_id: me.contact.id,
-        email: me.contact.email.as_str(),
-        first_name: &me.contact.first_name,
-        active_client: me.active(auth).map(ClientView::of),
-        clients: me.clients.iter().map(ClientView::of).collect(),
-        csrf_token: auth.csrf_token(),
-    };
-    Ok(Response::json(200, &view))
+    let mut out = JsonOut::with_capacity(1024);
+    out.raw("{\"contact_id\":");
+    out.id(me.contact.id.as_uuid());
+    out.raw(",\"email\":");
+    out.string(me.contact.email.as_str());
+    out.raw(",\"first_name\":");
+    out.string(&me.contact.first_name);
+    out.raw(",\"active_client\":");
+    match me.active(auth) {
+        Some(active) => client_json(&mut out, active),
+        None => out.raw("null"),
+    }
+    out.raw(",\"clients\":[");
+    for (i, client) in me.clients.iter().enumerate() {
+        if i > 0 {
+            out.raw(",");
+        }
+        client_json(&mut out, client);
+    }
+    out.raw("],\"csrf_token\":");
+    out.plain_string(&auth.csrf_token());
+    out.raw("}");
+    Ok(Response::json_bytes(200, out.into_bytes()))
+}
+
+/// A client in `GET /api/me`: `{"id", "name", "permissions"}`.
+fn client_json(out: &mut JsonOut, (client, permissions): &(Client, Permissions)) {
+    out.raw("{\"id\":");
+    out.id(client.id.as_uuid());
+    out.raw(",\"name\":");
+    out.string(&client.name);
+    out.raw(",\"permissions\":");
+    out.permissions(*permissions);
+    out.raw("}");
 }
 
 /// A JSON object or a form, whichever the request sent; JSON string fields read like

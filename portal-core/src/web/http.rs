@@ -331,11 +331,17 @@ impl Response {
         // Portal's documents are small: one allocation instead of a doubling series.
         let mut body = Vec::with_capacity(1024);
         match serde_json::to_writer(&mut body, value) {
-            Ok(()) => Response::new(status)
-                .with_header("content-type", "application/json")
-                .with_body(body),
+            Ok(()) => Response::json_bytes(status, body),
             Err(_) => Response::new(500),
         }
+    }
+
+    /// A JSON document written already.
+    #[must_use]
+    pub(crate) fn json_bytes(status: u16, body: Vec<u8>) -> Self {
+        Response::new(status)
+            .with_header("content-type", "application/json")
+            .with_body(body)
     }
 
     /// Plain text.

@@ -13,6 +13,7 @@ mod errors;
 mod guard;
 pub(crate) mod html;
 mod http;
+mod json;
 mod lazy;
 mod login_routes;
 mod pages;
