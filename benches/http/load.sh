@@ -8,6 +8,11 @@
 # time per request (user + system, all its threads, from /proc: what a request costs
 # whether or not wrk keeps the server busy), and of the request rates.
 #
+# Beside each server runs its bare twin (benches/examples/twin_*.rs, same framework,
+# same CPU): it answers both routes with the very bytes the portal answered them with,
+# from constants. Its ratios are the floor, what sending those headers and that body
+# costs over `ok` with no work at all; the portal's own work is what it costs above it.
+#
 # This machine's speed drifts by tens of percent from one second to the next, so the
 # endpoints are measured in alternating short runs, `rounds` times, and the script
 # prints the median (and the quartiles) of each round's ratio.
@@ -21,43 +26,59 @@ secs="${1:-2}"; conns="${2:-16}"; rounds="${3:-9}"
 if [ "${PIN:-1}" = 0 ]; then server_cpu=(); wrk_cpu=(); else server_cpu=(taskset -c 0); wrk_cpu=(taskset -c 1); fi
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 cargo build --release -q -p portal-examples --bins
+cargo build --release -q -p portal-benches --examples
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-run() { # url [cookie] -> "requests/s CPU-ticks-per-million-requests"
+run() { # pid url [cookie] -> "requests/s CPU-ticks-per-million-requests"
   args=(-t1 -c"$conns" -d"${secs}s")
-  [ -n "${2:-}" ] && args+=(-H "Cookie: $2")
+  [ -n "${3:-}" ] && args+=(-H "Cookie: $3")
   local before out after
-  before=$(cpu_ticks)
-  out=$("${wrk_cpu[@]}" wrk "${args[@]}" "$1")
-  after=$(cpu_ticks)
+  before=$(cpu_ticks "$1")
+  out=$("${wrk_cpu[@]}" wrk "${args[@]}" "$2")
+  after=$(cpu_ticks "$1")
   awk -v t=$((after - before)) '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {print r, t * 1e6 / n}' <<<"$out"
 }
 
-for bin in axum-portal actix-portal; do
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  base="http://127.0.0.1:$port"
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_up() { for _ in $(seq 100); do curl -sf "$1/healthz" >/dev/null && return; sleep 0.05; done; }
+
+for framework in axum actix; do
+  port=$(free_port); twin_port=$(free_port)
+  base="http://127.0.0.1:$port"; twin="http://127.0.0.1:$twin_port"
   dir=$(mktemp -d)
   (cd "$dir" && PORTAL_ADDR="127.0.0.1:$port" DATABASE_URL=memory: RUST_LOG=off \
-     exec "${server_cpu[@]}" "$OLDPWD/target/release/$bin" >/dev/null 2>&1) &
+     exec "${server_cpu[@]}" "$OLDPWD/target/release/$framework-portal" >/dev/null 2>&1) &
   pid=$!
-  trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
-  for _ in $(seq 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.05; done
+  trap 'kill $pid ${twin_pid:-} 2>/dev/null; rm -rf "$dir"' EXIT
+  wait_up "$base"
   curl -sf -X POST -d 'email=jane@example.com' "$base/portal/login/link" >/dev/null
   sleep 0.3
   link=$(curl -sf "$base/dev/outbox" | python3 -c 'import json,sys; print([m for m in json.load(sys.stdin) if m["kind"]=="login"][-1]["links"][0])')
   cookie=$(curl -si -X POST -d "token=${link##*/}" "$base/portal/auth/link" | sed -n 's/^set-cookie: \(portal_session=[^;]*\);.*/\1/ip')
   curl -sf -H "Cookie: $cookie" "$base/portal/api/me" >/dev/null || { echo "login failed" >&2; exit 1; }
-  # Alternate the endpoints to spread drift over all three.
+  curl -si -H "Cookie: $cookie" "$base/portal/api/me" >"$dir/me.http"
+  curl -si -H "Cookie: $cookie" "$base/whoami" >"$dir/whoami.http"
+  TWIN_DIR="$dir" PORTAL_ADDR="127.0.0.1:$twin_port" \
+    "${server_cpu[@]}" "target/release/examples/twin_$framework" >/dev/null 2>&1 &
+  twin_pid=$!
+  wait_up "$twin"
+  for route in portal/api/me whoami; do
+    cmp -s <(curl -s -H "Cookie: $cookie" "$base/$route") <(curl -s "$twin/$route") \
+      || { echo "the twin's /$route differs from the portal's" >&2; exit 1; }
+  done
+  # Alternate the endpoints to spread drift over all of them.
   runs=()
   for _ in $(seq "$rounds"); do
-    runs+=($(run "$base/healthz") $(run "$base/portal/api/me" "$cookie") $(run "$base/whoami" "$cookie"))
+    runs+=($(run $pid "$base/healthz") $(run $pid "$base/portal/api/me" "$cookie") $(run $pid "$base/whoami" "$cookie"))
+    runs+=($(run $twin_pid "$twin/healthz") $(run $twin_pid "$twin/portal/api/me") $(run $twin_pid "$twin/whoami"))
   done
-  python3 - "$bin" "${runs[@]}" <<'PY'
+  python3 - "$framework" "${runs[@]}" <<'PY'
 import statistics, sys
 name, v = sys.argv[1], list(map(float, sys.argv[2:]))
-rate = {"h": v[0::6], "m": v[2::6], "w": v[4::6]}
-cpu = {"h": v[1::6], "m": v[3::6], "w": v[5::6]}
+keys = ["h", "m", "w", "th", "tm", "tw"]
+rate = {k: v[2 * i::12] for i, k in enumerate(keys)}
+cpu = {k: v[2 * i + 1::12] for i, k in enumerate(keys)}
 def med(xs):
     xs = sorted(xs)
     q = statistics.quantiles(xs, n=4) if len(xs) > 1 else xs * 3
@@ -65,8 +86,14 @@ def med(xs):
 def summary(route, k):
     by_cpu = [c / h for h, c in zip(cpu["h"], cpu[k])]
     by_rate = [h / r for h, r in zip(rate["h"], rate[k])]
-    return f"{route} {statistics.median(rate[k]):,.0f} req/s, cost ratio by CPU {med(by_cpu)}, by rate {med(by_rate)}"
-print(f"{name}: /healthz {statistics.median(rate['h']):,.0f} req/s; {summary('/portal/api/me', 'm')}; {summary('/whoami', 'w')}")
+    floor = [c / h for h, c in zip(cpu["th"], cpu["t" + k])]
+    own = [p - f for p, f in zip(by_cpu, floor)]
+    return (f"  {route}: {statistics.median(rate[k]):,.0f} req/s, cost ratio by CPU {med(by_cpu)}, "
+            f"by rate {med(by_rate)}; bare twin (same bytes, no work) {med(floor)}; "
+            f"portal's own work {med(own)}")
+print(f"{name}: /healthz {statistics.median(rate['h']):,.0f} req/s (twin {statistics.median(rate['th']):,.0f})")
+print(summary("/portal/api/me", "m"))
+print(summary("/whoami", "w"))
 PY
-  kill $pid; wait $pid 2>/dev/null || true; rm -rf "$dir"; trap - EXIT
+  kill $pid $twin_pid; wait $pid $twin_pid 2>/dev/null || true; rm -rf "$dir"; trap - EXIT
 done

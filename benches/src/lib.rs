@@ -144,3 +144,83 @@ pub async fn logged_in_portal() -> (PortalWeb, String) {
         format!("portal_session={}", login.token.expose_secret()),
     )
 }
+
+/// A response captured from the portal (as `curl -si` prints it), for a bare server to
+/// answer with the same bytes: the measure of what sending them costs, without the work
+/// that made them.
+#[derive(Debug, Clone)]
+pub struct Captured {
+    /// The headers, except `date` and `content-length`, which frameworks write
+    /// themselves.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: String,
+}
+
+impl Captured {
+    /// Parses `curl -si` output: a status line, headers, a blank line, the body.
+    #[must_use]
+    pub fn parse(text: &str) -> Captured {
+        let text = text.replace("\r\n", "\n");
+        let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
+        let headers = head
+            .lines()
+            .skip(1)
+            .filter_map(|line| line.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .filter(|(n, _)| n != "date" && n != "content-length")
+            .collect();
+        Captured {
+            headers,
+            body: body.to_owned(),
+        }
+    }
+
+    /// The captured responses a twin serves: `$TWIN_DIR/{me,whoami}.http`, as
+    /// `benches/http/load.sh` writes them.
+    ///
+    /// # Panics
+    /// If a file is missing: the twin has nothing to serve.
+    #[allow(clippy::expect_used)]
+    #[must_use]
+    pub fn from_twin_dir() -> [(&'static str, Captured); 2] {
+        let dir = std::env::var("TWIN_DIR").expect("TWIN_DIR");
+        let read = |name: &str| {
+            let text = std::fs::read_to_string(format!("{dir}/{name}.http")).expect(name);
+            Captured::parse(&text)
+        };
+        [("/portal/api/me", read("me")), ("/whoami", read("whoami"))]
+    }
+
+    /// The headers and body for the life of the process, as a handler's constants are.
+    #[must_use]
+    pub fn leak(self) -> (&'static [(&'static str, &'static str)], &'static str) {
+        let headers: Vec<_> = self
+            .headers
+            .into_iter()
+            .map(|(n, v)| (&*n.leak(), &*v.leak()))
+            .collect();
+        (headers.leak(), self.body.leak())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Captured;
+
+    #[test]
+    fn a_capture_keeps_the_headers_a_framework_does_not_write_and_the_whole_body() {
+        let c = Captured::parse(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ncontent-length: 9\r\n\
+             date: Mon, 30 Nov 2026 08:33:04 GMT\r\nx-a: b: c\r\n\r\n{\"a\":\n\n1}",
+        );
+        assert_eq!(
+            c.headers,
+            [
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("x-a".to_owned(), "b: c".to_owned())
+            ]
+        );
+        assert_eq!(c.body, "{\"a\":\n\n1}");
+    }
+}

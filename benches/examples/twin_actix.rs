@@ -1,0 +1,41 @@
+//! The bare actix-web twin of the example server for `benches/http/load.sh`:
+//! `/healthz`, and `/portal/api/me` and `/whoami` answered with the bytes the portal
+//! answered them with (captured in `$TWIN_DIR`), from constants, with no work: what the
+//! bytes alone cost.
+
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{App, HttpResponse, HttpServer, web};
+use portal_benches::Captured;
+
+fn main() -> std::io::Result<()> {
+    let routes = Captured::from_twin_dir().map(|(path, captured)| {
+        let (headers, body) = captured.leak();
+        let headers: &'static [(HeaderName, HeaderValue)] = headers
+            .iter()
+            .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)))
+            .collect::<Vec<_>>()
+            .leak();
+        (path, headers, body)
+    });
+    let addr = std::env::var("PORTAL_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());
+    actix_web::rt::System::new().block_on(
+        HttpServer::new(move || {
+            let mut app = App::new().route("/healthz", web::get().to(|| async { "ok" }));
+            for (path, headers, body) in routes {
+                app = app.route(
+                    path,
+                    web::get().to(move || async move {
+                        let mut r = HttpResponse::Ok();
+                        for (n, v) in headers {
+                            r.append_header((n.clone(), v.clone()));
+                        }
+                        r.body(body)
+                    }),
+                );
+            }
+            app
+        })
+        .bind(addr)?
+        .run(),
+    )
+}
