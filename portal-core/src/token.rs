@@ -154,7 +154,7 @@ impl fmt::Debug for TokenDigest {
 }
 
 /// A `Hasher` that passes a [`TokenDigest`]'s own bytes through: for maps keyed by
-/// digests, which are uniformly distributed already.
+/// digests, or by Portal's random ids, which are uniformly distributed already.
 #[derive(Default, Clone, Copy, Debug)]
 pub struct DigestHasher(u64);
 

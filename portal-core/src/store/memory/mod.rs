@@ -42,6 +42,9 @@ use crate::token::{BuildDigestHasher, TokenDigest};
 use sessions::SessionShards;
 
 type DigestMap<V> = HashMap<TokenDigest, V, BuildDigestHasher>;
+/// Maps keyed by Portal's random ids pass their bits through too (see `id`); keys that
+/// people type, such as addresses, keep SipHash.
+type IdMap<K, V> = HashMap<K, V, BuildDigestHasher>;
 
 /// A thread-safe in-memory [`Store`](super::Store).
 #[derive(Debug, Default)]
@@ -86,7 +89,7 @@ struct PasswordLinkRow {
 /// over).
 fn issue_newest<R>(
     rows: &mut DigestMap<R>,
-    live: &mut HashMap<ContactId, TokenDigest>,
+    live: &mut IdMap<ContactId, TokenDigest>,
     (contact, digest): (ContactId, TokenDigest),
     row: R,
     invalidate: fn(&mut R),
@@ -106,28 +109,28 @@ fn issue_newest<R>(
 
 #[derive(Debug, Default)]
 struct State {
-    firms: HashMap<FirmId, Firm>,
-    clients: HashMap<ClientId, Client>,
-    contacts: HashMap<ContactId, ContactRow>,
+    firms: IdMap<FirmId, Firm>,
+    clients: IdMap<ClientId, Client>,
+    contacts: IdMap<ContactId, ContactRow>,
     contact_by_email: HashMap<(FirmId, CanonicalEmail), ContactId>,
-    grants: HashMap<ContactId, Vec<Grant>>,
+    grants: IdMap<ContactId, Vec<Grant>>,
     links: DigestMap<LinkRow>,
     challenges: DigestMap<ChallengeRow>,
     password_links: DigestMap<PasswordLinkRow>,
     personal_links: DigestMap<PersonalLinkRecord>,
     // Newest-wins secrets: at most one live one per contact, so invalidating "every
     // older one" is invalidating this one.
-    live_link: HashMap<ContactId, TokenDigest>,
-    live_challenge: HashMap<ContactId, TokenDigest>,
-    live_password_link: HashMap<ContactId, TokenDigest>,
+    live_link: IdMap<ContactId, TokenDigest>,
+    live_challenge: IdMap<ContactId, TokenDigest>,
+    live_password_link: IdMap<ContactId, TokenDigest>,
     // Per key: the window last used with it, and the recorded hits inside it.
     throttle: DigestMap<(Duration, VecDeque<Timestamp>)>,
-    sessions_by_contact: HashMap<ContactId, Vec<TokenDigest>>,
+    sessions_by_contact: IdMap<ContactId, Vec<TokenDigest>>,
     // Where each session's login came from, for staff; kept out of the session map so
     // that verification copies only what it needs.
     session_origins: DigestMap<(Option<std::net::IpAddr>, Option<String>)>,
-    audit: HashMap<FirmId, Vec<AuditEvent>>,
-    tasks: HashMap<crate::id::TaskId, crate::task::Task>,
+    audit: IdMap<FirmId, Vec<AuditEvent>>,
+    tasks: IdMap<crate::id::TaskId, crate::task::Task>,
 }
 
 impl MemoryStore {
