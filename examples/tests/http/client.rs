@@ -55,7 +55,28 @@ pub fn send(
     headers: &[(&str, &str)],
     body: &[u8],
 ) -> Resp {
-    let mut stream = TcpStream::connect(addr).expect("connect");
+    let raw = exchange(addr, method, target, headers, body).expect("connect");
+    parse(&raw, method == "HEAD")
+        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(&raw)))
+}
+
+/// Like [`send`], but `None` when nothing answers (yet): for waiting on a server.
+pub fn try_send(addr: SocketAddr, method: &str, target: &str) -> Option<Resp> {
+    parse(
+        &exchange(addr, method, target, &[], b"").ok()?,
+        method == "HEAD",
+    )
+}
+
+/// Writes one request on a fresh connection and reads all there is to read.
+fn exchange(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(&str, &str)],
+    body: &[u8],
+) -> std::io::Result<Vec<u8>> {
+    let mut stream = TcpStream::connect(addr)?;
     stream
         .set_read_timeout(Some(Duration::from_secs(30)))
         .expect("timeout");
@@ -75,14 +96,11 @@ pub fn send(
     let _ = stream.write_all(body);
     let mut raw = Vec::new();
     let _ = stream.read_to_end(&mut raw);
-    parse(&raw, method == "HEAD")
+    Ok(raw)
 }
 
-fn parse(raw: &[u8], head_only: bool) -> Resp {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no response head in {:?}", String::from_utf8_lossy(raw)));
+fn parse(raw: &[u8], head_only: bool) -> Option<Resp> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
     let head = String::from_utf8_lossy(&raw[..split]).into_owned();
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
@@ -106,11 +124,11 @@ fn parse(raw: &[u8], head_only: bool) -> Resp {
     } else {
         rest.to_vec()
     };
-    Resp {
+    Some(Resp {
         status,
         headers,
         body,
-    }
+    })
 }
 
 fn dechunk(mut rest: &[u8]) -> Vec<u8> {

@@ -3,11 +3,11 @@
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use super::client::{Browser, Resp, send};
+use super::client::{Browser, Resp, send, try_send};
 
 pub const ADMIN_TOKEN: &str = "blackbox-admin-token-0123456789";
 
@@ -58,6 +58,27 @@ pub fn unique() -> String {
     format!("{}_{:016x}", std::process::id(), u64::from_le_bytes(b))
 }
 
+/// A loopback port that is free now and that no other server of this run was given:
+/// ports are handed out in turn from below the kernel's ephemeral range, so neither a
+/// server of a test running beside this one nor a client connection can hold it.
+fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        20_000 + u16::try_from(std::process::id() % 8_000).expect("small"),
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::Relaxed);
+        assert!(port < 32_000, "no free port left below the ephemeral range");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
 impl Server {
     /// Starts `bin` on `db`; `None` (the case is skipped) for PostgreSQL without `DATABASE_URL`.
     pub fn start(bin: &str, db: Db, scheme: Scheme) -> Option<Server> {
@@ -68,45 +89,59 @@ impl Server {
             Db::Sqlite => format!("sqlite:{}", dir.join("portal.db").display()),
             Db::Postgres => super::postgres::fresh_database()?,
         };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .expect("free port")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-        let origin = match scheme {
-            Scheme::Http => format!("http://{addr}"),
-            Scheme::Https => format!("https://{addr}"),
-        };
-        let child = Command::new(bin)
-            .current_dir(&dir)
-            .env("PORTAL_ADDR", addr.to_string())
-            .env("DATABASE_URL", &database_url)
-            .env("PORTAL_PUBLIC_URL", &origin)
-            .env("PORTAL_ADMIN_TOKEN", ADMIN_TOKEN)
-            .env("PORTAL_DEMO", "1")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the example server");
         let postgres = matches!(db, Db::Postgres).then(|| database_url.clone());
-        let server = Server {
-            child,
-            addr,
-            origin,
-            dir,
-            secure_cookies: scheme == Scheme::Https,
-            postgres,
-        };
-        for _ in 0..500 {
-            if std::net::TcpStream::connect(addr).is_ok()
-                && send(addr, "GET", "/healthz", &[], b"").status == 200
-            {
-                return Some(server);
+        // Should another program take the port first, the server exits at once and
+        // gets another one.
+        for _ in 0..5 {
+            let port = free_port();
+            let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+            let origin = match scheme {
+                Scheme::Http => format!("http://{addr}"),
+                Scheme::Https => format!("https://{addr}"),
+            };
+            let log = dir.join("server.log");
+            let child = Command::new(bin)
+                .current_dir(&dir)
+                .env("PORTAL_ADDR", addr.to_string())
+                .env("DATABASE_URL", &database_url)
+                .env("PORTAL_PUBLIC_URL", &origin)
+                .env("PORTAL_ADMIN_TOKEN", ADMIN_TOKEN)
+                .env("PORTAL_DEMO", "1")
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("server log"))
+                .spawn()
+                .expect("start the example server");
+            let mut server = Server {
+                child,
+                addr,
+                origin,
+                dir: dir.clone(),
+                secure_cookies: scheme == Scheme::Https,
+                postgres: postgres.clone(),
+            };
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                if let Ok(Some(status)) = server.child.try_wait() {
+                    let log = std::fs::read_to_string(&log).unwrap_or_default();
+                    assert!(
+                        log.contains("in use"),
+                        "{bin} exited ({status}) while starting on {addr}: {log}"
+                    );
+                    // Not dropped: the retry keeps the folder and the database.
+                    std::mem::forget(server);
+                    break;
+                }
+                if try_send(addr, "GET", "/healthz").is_some_and(|r| r.status == 200) {
+                    return Some(server);
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{bin} did not start on {addr} within 30 s"
+                );
+                std::thread::sleep(Duration::from_millis(20));
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("{bin} did not start on {addr}");
+        panic!("{bin} found no free port in five tries");
     }
 
     pub fn browser(&self) -> Browser {
