@@ -37,11 +37,18 @@ run() { # pid url [cookie] -> "requests/s CPU-ticks-per-million-requests"
   before=$(cpu_ticks "$1")
   out=$("${wrk_cpu[@]}" wrk "${args[@]}" "$2")
   after=$(cpu_ticks "$1")
+  # No figures for a run with errors: the summary then refuses to print.
+  if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $2" >&2; return; fi
   awk -v t=$((after - before)) '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {print r, t * 1e6 / n}' <<<"$out"
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 100); do curl -sf "$1/healthz" >/dev/null && return; sleep 0.05; done; }
+wait_up() {
+  for _ in $(seq 100); do curl -sf "$1/healthz" >/dev/null && return; sleep 0.05; done
+  echo "no server answers at $1" >&2; exit 1
+}
+# A response without its `date` line, for comparing two servers' answers.
+answer() { curl -si -H "Cookie: $cookie" "$1" | grep -iv '^date:'; }
 
 for framework in axum actix; do
   port=$(free_port); twin_port=$(free_port)
@@ -53,8 +60,10 @@ for framework in axum actix; do
   trap 'kill $pid ${twin_pid:-} 2>/dev/null; rm -rf "$dir"' EXIT
   wait_up "$base"
   curl -sf -X POST -d 'email=jane@example.com' "$base/portal/login/link" >/dev/null
-  sleep 0.3
-  link=$(curl -sf "$base/dev/outbox" | python3 -c 'import json,sys; print([m for m in json.load(sys.stdin) if m["kind"]=="login"][-1]["links"][0])')
+  for _ in $(seq 50); do # the mail goes out in the background
+    link=$(curl -sf "$base/dev/outbox" | python3 -c 'import json,sys; l=[m for m in json.load(sys.stdin) if m["kind"]=="login"]; print(l[-1]["links"][0] if l else "")')
+    [ -n "$link" ] && break; sleep 0.1
+  done
   cookie=$(curl -si -X POST -d "token=${link##*/}" "$base/portal/auth/link" | sed -n 's/^set-cookie: \(portal_session=[^;]*\);.*/\1/ip')
   curl -sf -H "Cookie: $cookie" "$base/portal/api/me" >/dev/null || { echo "login failed" >&2; exit 1; }
   curl -si -H "Cookie: $cookie" "$base/portal/api/me" >"$dir/me.http"
@@ -64,18 +73,22 @@ for framework in axum actix; do
   twin_pid=$!
   wait_up "$twin"
   for route in portal/api/me whoami; do
-    cmp -s <(curl -s -H "Cookie: $cookie" "$base/$route") <(curl -s "$twin/$route") \
+    cmp -s <(answer "$base/$route") <(answer "$twin/$route") \
       || { echo "the twin's /$route differs from the portal's" >&2; exit 1; }
   done
   # Alternate the endpoints to spread drift over all of them.
   runs=()
   for _ in $(seq "$rounds"); do
     runs+=($(run $pid "$base/healthz") $(run $pid "$base/portal/api/me" "$cookie") $(run $pid "$base/whoami" "$cookie"))
-    runs+=($(run $twin_pid "$twin/healthz") $(run $twin_pid "$twin/portal/api/me") $(run $twin_pid "$twin/whoami"))
+    # The twin gets the same requests, cookie included, so that parsing them is in
+    # the floor too.
+    runs+=($(run $twin_pid "$twin/healthz") $(run $twin_pid "$twin/portal/api/me" "$cookie") $(run $twin_pid "$twin/whoami" "$cookie"))
   done
   python3 - "$framework" "${runs[@]}" <<'PY'
 import statistics, sys
 name, v = sys.argv[1], list(map(float, sys.argv[2:]))
+if not v or len(v) % 12:
+    sys.exit(f"{name}: a wrk run gave no figures")
 keys = ["h", "m", "w", "th", "tm", "tw"]
 rate = {k: v[2 * i::12] for i, k in enumerate(keys)}
 cpu = {k: v[2 * i + 1::12] for i, k in enumerate(keys)}
@@ -96,4 +109,5 @@ print(summary("/portal/api/me", "m"))
 print(summary("/whoami", "w"))
 PY
   kill $pid $twin_pid; wait $pid $twin_pid 2>/dev/null || true; rm -rf "$dir"; trap - EXIT
+  unset twin_pid
 done

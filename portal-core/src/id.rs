@@ -22,11 +22,10 @@ macro_rules! typed_id {
 
         impl std::hash::Hash for $name {
             fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-                // Random ids are uniform already: their two halves folded are the
-                // whole input, so maps of Portal's own ids can pass it through
-                // (`token::BuildDigestHasher`) instead of running SipHash.
-                let (high, low) = self.0.as_u64_pair();
-                state.write_u64(high ^ low);
+                // All 128 bits in one write: SipHash keys take all of them, and
+                // maps of Portal's own random ids can fold them instead
+                // (`token::BuildDigestHasher`).
+                state.write_u128(self.0.as_u128());
             }
         }
 
@@ -169,6 +168,20 @@ impl fmt::Debug for StaffId {
 mod tests {
     use super::*;
     use crate::random::SeededSecretSource;
+
+    #[test]
+    fn keyed_hashers_see_every_bit_of_an_id() {
+        use std::hash::BuildHasher as _;
+        // Equal halves fold to zero: ids anyone can write that a hash of the folded
+        // halves would collide.
+        let a = ClientId::from_bytes([7; 16]);
+        let b = ClientId::from_bytes([9; 16]);
+        let sip = std::collections::hash_map::RandomState::new();
+        assert_ne!(sip.hash_one(a), sip.hash_one(b));
+        let digest = crate::token::BuildDigestHasher::default();
+        let c = ClientId::from_bytes([[7; 8], [9; 8]].concat().try_into().unwrap());
+        assert_ne!(digest.hash_one(a), digest.hash_one(c));
+    }
 
     #[test]
     fn ids_round_trip_and_parse_strictly() {

@@ -171,6 +171,12 @@ impl std::hash::Hasher for DigestHasher {
     fn write_u64(&mut self, n: u64) {
         self.0 = n;
     }
+    fn write_u128(&mut self, n: u128) {
+        // An id: random (version 4) but for six fixed bits, which folding the halves
+        // mixes with random ones.
+        let [high, low] = [(n >> 64) as u64, n as u64];
+        self.0 = high ^ low;
+    }
 }
 
 /// `BuildHasher` for [`DigestHasher`].
