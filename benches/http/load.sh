@@ -47,8 +47,9 @@ wait_up() {
   for _ in $(seq 100); do curl -sf "$1/healthz" >/dev/null && return; sleep 0.05; done
   echo "no server answers at $1" >&2; exit 1
 }
-# A response without its `date` line, for comparing two servers' answers.
-answer() { curl -si -H "Cookie: $cookie" "$1" | grep -iv '^date:'; }
+# A response without its `date` line, for comparing two servers' answers; sorted,
+# since actix-web writes headers in no fixed order.
+answer() { curl -si -H "Cookie: $cookie" "$1" | grep -iv '^date:' | sort; }
 
 for framework in axum actix; do
   port=$(free_port); twin_port=$(free_port)
