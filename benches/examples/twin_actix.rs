@@ -9,12 +9,8 @@ use portal_benches::Captured;
 
 fn main() -> std::io::Result<()> {
     let routes = Captured::from_twin_dir().map(|(path, captured)| {
-        let (headers, body) = captured.leak();
-        let headers: &'static [(HeaderName, HeaderValue)] = headers
-            .iter()
-            .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)))
-            .collect::<Vec<_>>()
-            .leak();
+        let (headers, body) =
+            captured.leak(|n, v| (HeaderName::from_static(n), HeaderValue::from_static(v)));
         (path, headers, body)
     });
     let addr = std::env::var("PORTAL_ADDR").unwrap_or_else(|_| "127.0.0.1:8080".into());

@@ -12,12 +12,8 @@ use portal_benches::Captured;
 async fn main() -> std::io::Result<()> {
     let mut router = Router::new().route("/healthz", get(|| async { "ok" }));
     for (path, captured) in Captured::from_twin_dir() {
-        let (headers, body) = captured.leak();
-        let headers: &'static [(HeaderName, HeaderValue)] = headers
-            .iter()
-            .map(|(n, v)| (HeaderName::from_static(n), HeaderValue::from_static(v)))
-            .collect::<Vec<_>>()
-            .leak();
+        let (headers, body) =
+            captured.leak(|n, v| (HeaderName::from_static(n), HeaderValue::from_static(v)));
         router = router.route(
             path,
             get(move || async move {

@@ -192,13 +192,17 @@ impl Captured {
         [("/portal/api/me", read("me")), ("/whoami", read("whoami"))]
     }
 
-    /// The headers and body for the life of the process, as a handler's constants are.
+    /// The headers, converted to a framework's types by `header`, and the body, for
+    /// the life of the process, as a handler's constants are.
     #[must_use]
-    pub fn leak(self) -> (&'static [(&'static str, &'static str)], &'static str) {
-        let headers: Vec<_> = self
+    pub fn leak<H>(
+        self,
+        header: impl Fn(&'static str, &'static str) -> H,
+    ) -> (&'static [H], &'static str) {
+        let headers: Vec<H> = self
             .headers
             .into_iter()
-            .map(|(n, v)| (&*n.leak(), &*v.leak()))
+            .map(|(n, v)| header(n.leak(), v.leak()))
             .collect();
         (headers.leak(), self.body.leak())
     }
