@@ -2,11 +2,11 @@
 //! `GET {p}/api/me`.
 //!
 //! `serde_json` escapes every string it writes, byte by byte, keys and ids included;
-//! in that document most of the text is keys, ids, permission names and a base64url
-//! token, none of which can hold a character JSON escapes. This writer copies those as
-//! they are and escapes only the strings that come from people (names, addresses),
-//! exactly as `serde_json` does, so that its output is byte for byte `serde_json`'s
-//! (a property test holds it to that). The other documents, off the hot path, keep
+//! in that document most of the text is keys, ids and permission names, none of which
+//! can hold a character JSON escapes. This writer copies those as they are; other
+//! strings (names, addresses, the CSRF token) are checked many bytes at a time and
+//! escaped exactly as `serde_json` does, so that its output is byte for byte
+//! `serde_json`'s (a property test holds it to that). The other documents, off the hot path, keep
 //! using `serde_json`.
 
 use std::sync::LazyLock;
@@ -73,9 +73,10 @@ impl JsonOut {
         self.0.push(b'"');
     }
 
-    /// Appends a string that holds nothing JSON escapes (hex, hyphens, base64url):
-    /// copied as it is.
-    pub(super) fn plain_string(&mut self, s: &str) {
+    /// Appends a string of this module's own making that holds nothing JSON escapes
+    /// (hex, hyphens, permission names): copied as it is. Text from elsewhere goes
+    /// through [`JsonOut::string`], whose check costs little when nothing needs it.
+    fn plain_string(&mut self, s: &str) {
         debug_assert!(
             s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
