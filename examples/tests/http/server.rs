@@ -90,59 +90,43 @@ impl Server {
             Db::Postgres => super::postgres::fresh_database()?,
         };
         let postgres = matches!(db, Db::Postgres).then(|| database_url.clone());
-        // Should another program take the port first, the server exits at once and
-        // gets another one.
-        for _ in 0..5 {
-            let port = free_port();
-            let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
-            let origin = match scheme {
-                Scheme::Http => format!("http://{addr}"),
-                Scheme::Https => format!("https://{addr}"),
-            };
-            let log = dir.join("server.log");
-            let child = Command::new(bin)
-                .current_dir(&dir)
-                .env("PORTAL_ADDR", addr.to_string())
-                .env("DATABASE_URL", &database_url)
-                .env("PORTAL_PUBLIC_URL", &origin)
-                .env("PORTAL_ADMIN_TOKEN", ADMIN_TOKEN)
-                .env("PORTAL_DEMO", "1")
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(&log).expect("server log"))
-                .spawn()
-                .expect("start the example server");
-            let mut server = Server {
-                child,
-                addr,
-                origin,
-                dir: dir.clone(),
-                secure_cookies: scheme == Scheme::Https,
-                postgres: postgres.clone(),
-            };
-            // 1,500 tries 20 ms apart: about 30 s.
-            let mut tries = 0..1_500;
-            loop {
-                if let Ok(Some(status)) = server.child.try_wait() {
-                    let log = std::fs::read_to_string(&log).unwrap_or_default();
-                    assert!(
-                        log.contains("in use"),
-                        "{bin} exited ({status}) while starting on {addr}: {log}"
-                    );
-                    // Not dropped: the retry keeps the folder and the database.
-                    std::mem::forget(server);
-                    break;
-                }
-                if try_send(addr, "GET", "/healthz").is_some_and(|r| r.status == 200) {
-                    return Some(server);
-                }
-                assert!(
-                    tries.next().is_some(),
-                    "{bin} did not start on {addr} within 30 s"
-                );
-                std::thread::sleep(Duration::from_millis(20));
+        let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
+        let origin = match scheme {
+            Scheme::Http => format!("http://{addr}"),
+            Scheme::Https => format!("https://{addr}"),
+        };
+        let log = dir.join("server.log");
+        let child = Command::new(bin)
+            .current_dir(&dir)
+            .env("PORTAL_ADDR", addr.to_string())
+            .env("DATABASE_URL", &database_url)
+            .env("PORTAL_PUBLIC_URL", &origin)
+            .env("PORTAL_ADMIN_TOKEN", ADMIN_TOKEN)
+            .env("PORTAL_DEMO", "1")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("server log"))
+            .spawn()
+            .expect("start the example server");
+        let mut server = Server {
+            child,
+            addr,
+            origin,
+            dir,
+            secure_cookies: scheme == Scheme::Https,
+            postgres,
+        };
+        // 1,500 tries 20 ms apart: about 30 s.
+        for _ in 0..1_500 {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                panic!("{bin} exited ({status}) while starting on {addr}: {log}");
             }
+            if try_send(addr, "GET", "/healthz").is_some_and(|r| r.status == 200) {
+                return Some(server);
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("{bin} found no free port in five tries");
+        panic!("{bin} did not start on {addr} within 30 s");
     }
 
     pub fn browser(&self) -> Browser {

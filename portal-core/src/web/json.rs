@@ -6,8 +6,8 @@
 //! can hold a character JSON escapes. This writer copies those as they are; other
 //! strings (names, addresses, the CSRF token) are checked many bytes at a time and
 //! escaped exactly as `serde_json` does, so that its output is byte for byte
-//! `serde_json`'s (a property test holds it to that). The other documents, off the hot path, keep
-//! using `serde_json`.
+//! `serde_json`'s (a property test holds it to that). The other documents, off the hot
+//! path, keep using `serde_json`.
 
 use std::sync::LazyLock;
 
@@ -96,15 +96,11 @@ impl JsonOut {
 
     /// Appends permissions as the array of their names.
     pub(super) fn permissions(&mut self, permissions: Permissions) {
-        // Four flags: every array there can be, written once.
+        // Four flags: every array there can be, written once by their own `Serialize`.
         static ARRAYS: LazyLock<Vec<String>> = LazyLock::new(|| {
             (0..=Permissions::ALL.bits())
                 .map(|bits| {
-                    let names: Vec<String> = Permissions::from_bits(bits)
-                        .names()
-                        .map(|n| format!("\"{n}\""))
-                        .collect();
-                    format!("[{}]", names.join(","))
+                    serde_json::to_string(&Permissions::from_bits(bits)).unwrap_or_default()
                 })
                 .collect()
         });
