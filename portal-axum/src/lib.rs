@@ -44,9 +44,13 @@ use portal_core::web::PortalWeb;
 /// The portal's routes under its mount path, e.g. `/portal` and `/portal/...`.
 pub fn router<S: Clone + Send + Sync + 'static>(web: PortalWeb) -> Router<S> {
     let mount = web.mount_path().to_owned();
-    Router::new()
-        .route(&mount, any(portal))
-        .route(&format!("{mount}/"), any(portal))
+    // The fixed paths too, exactly: a wildcard match makes axum decode and store the
+    // captured rest of the path, which the portal does not use.
+    portal_core::web::FIXED_PATHS
+        .iter()
+        .fold(Router::new(), |r, path| {
+            r.route(&format!("{mount}{path}"), any(portal))
+        })
         .route(&format!("{mount}/{{*rest}}"), any(portal))
         .with_state(web)
 }

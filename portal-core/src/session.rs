@@ -130,13 +130,18 @@ impl Authenticated {
     /// changes with every login, and cannot be computed without the cookie.
     #[must_use]
     pub fn csrf_token(&self) -> String {
-        self.token.derive("portal-csrf").expose_secret()
+        self.csrf_text().as_str().to_owned()
+    }
+
+    /// The CSRF token without an allocation.
+    pub(crate) fn csrf_text(&self) -> crate::token::TokenText {
+        self.token.derive("portal-csrf").text()
     }
 
     /// Whether `presented` is this session's CSRF token (constant time).
     #[must_use]
     pub fn csrf_matches(&self, presented: &str) -> bool {
-        crate::token::secrets_equal(&self.csrf_token(), presented)
+        crate::token::secrets_equal(self.csrf_text().as_str(), presented)
     }
 
     /// The session token, for the web layer's cookie.

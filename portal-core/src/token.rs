@@ -63,7 +63,15 @@ impl Token {
     /// The token's text form, for a link or a cookie. Never log it.
     #[must_use]
     pub fn expose_secret(&self) -> String {
-        URL_SAFE_NO_PAD.encode(self.0)
+        self.text().as_str().to_owned()
+    }
+
+    /// The text form without an allocation, for writing it straight into a response.
+    pub(crate) fn text(&self) -> TokenText {
+        let mut text = [0u8; TOKEN_CHARS];
+        // 32 bytes are always exactly 43 characters: the buffer fits.
+        let _ = URL_SAFE_NO_PAD.encode_slice(self.0, &mut text);
+        TokenText(text)
     }
 
     /// A token derived from this one for another purpose (e.g. the CSRF token of a
@@ -76,6 +84,18 @@ impl Token {
         h.update([0u8]);
         h.update(self.0);
         Token(h.finalize().into())
+    }
+}
+
+/// A token's text form on the stack (see [`Token::text`]); as secret as the token, so
+/// it has neither `Debug` nor `Display`.
+pub(crate) struct TokenText([u8; TOKEN_CHARS]);
+
+impl TokenText {
+    /// The 43 base64url characters.
+    pub(crate) fn as_str(&self) -> &str {
+        // base64url is ASCII: never the empty fallback.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 

@@ -303,3 +303,31 @@ fn no_input_gets_a_server_error() {
         prop_assert_eq!(resp.header("x-content-type-options"), Some("nosniff"), "{}", target);
     });
 }
+
+/// Adapters may route the fixed paths exactly, beside a wildcard for the rest: a path
+/// listed that no route answers would be a dead route in every adapter.
+#[test]
+fn every_fixed_path_is_a_route() {
+    let s = Setup::new();
+    let answers = |path: &str| {
+        s.rt.block_on(async {
+            let mut statuses = Vec::new();
+            for method in ["GET", "POST"] {
+                let req = Request::new(method, &format!("/portal{path}")).header("origin", ORIGIN);
+                statuses.push(s.web.handle(req).await.status);
+            }
+            statuses
+        })
+    };
+    for path in portal_core::web::FIXED_PATHS {
+        assert!(
+            answers(path).iter().any(|&s| s != 404),
+            "{path:?} is not a route"
+        );
+    }
+    assert_eq!(
+        answers("/api/nope"),
+        [404, 404],
+        "the check tells routes apart"
+    );
+}

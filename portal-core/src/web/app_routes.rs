@@ -153,7 +153,7 @@ async fn api_me(ctx: &mut Ctx<'_>) -> Answer {
         client_json(&mut out, client);
     }
     out.raw("],\"csrf_token\":");
-    out.string(&auth.csrf_token());
+    out.string(auth.csrf_text().as_str());
     out.raw("}");
     Ok(Response::json_bytes(200, out.into_bytes()))
 }

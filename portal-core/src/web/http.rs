@@ -90,10 +90,10 @@ pub fn cookie_in<'a>(
     cookie_headers
         .into_iter()
         .flat_map(|v| v.split(';'))
-        // Cookie headers separate pairs with `; ` (RFC 6265): ASCII space only.
-        .filter_map(|pair| pair.trim_ascii().split_once('='))
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.trim_matches('"'))
+        // Cookie headers separate pairs with `; ` (RFC 6265): ASCII space only. No
+        // cookie name holds `=`, so the name is all before the first one.
+        .find_map(|pair| pair.trim_ascii().strip_prefix(name)?.strip_prefix('='))
+        .map(|v| v.trim_matches('"'))
 }
 
 /// The parts of a request the portal reads.

@@ -30,6 +30,30 @@ pub use staff_routes::{BearerToken, StaffAuthenticator};
 
 use std::sync::{Arc, RwLock};
 
+/// The paths below the mount path that have no variable segment, e.g. `/api/me`.
+///
+/// Every path below the mount path goes to [`PortalWeb::handle`], which routes it; an
+/// adapter whose framework pays for capturing a wildcard segment (axum percent-decodes
+/// and stores it) routes these exactly as well. Missing one here costs only that.
+pub const FIXED_PATHS: [&str; 16] = [
+    "",
+    "/",
+    "/login",
+    "/login/link",
+    "/login/code",
+    "/login/code/verify",
+    "/login/code/resend",
+    "/login/password",
+    "/auth/link",
+    "/password/forgot",
+    "/logout",
+    "/api/me",
+    "/api/switch",
+    "/assets/portal.css",
+    "/assets/icon.svg",
+    "/assets/theme.css",
+];
+
 use crate::audit::RequestInfo;
 use crate::firm::Firm;
 use crate::id::FirmId;
