@@ -13,6 +13,10 @@
 # from constants. Its ratios are the floor, what sending those headers and that body
 # costs over `ok` with no work at all; the portal's own work is what it costs above it.
 #
+# The twin also serves two peers, each measured against the twin's own /healthz: the
+# issue's reference, a minimal session check (a cookie looked up in a map in memory),
+# and, on axum, a session read through tower-sessions with its memory store.
+#
 # This machine's speed drifts by tens of percent from one second to the next, so the
 # endpoints are measured in alternating short runs, `rounds` times, and the script
 # prints the median (and the quartiles) of each round's ratio.
@@ -69,10 +73,19 @@ for framework in axum actix; do
   curl -sf -H "Cookie: $cookie" "$base/portal/api/me" >/dev/null || { echo "login failed" >&2; exit 1; }
   curl -si -H "Cookie: $cookie" "$base/portal/api/me" >"$dir/me.http"
   curl -si -H "Cookie: $cookie" "$base/whoami" >"$dir/whoami.http"
-  TWIN_DIR="$dir" PORTAL_ADDR="127.0.0.1:$twin_port" \
+  peer_session=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
+  TWIN_DIR="$dir" PORTAL_ADDR="127.0.0.1:$twin_port" PEER_SESSION="$peer_session" \
     "${server_cpu[@]}" "target/release/examples/twin_$framework" >/dev/null 2>&1 &
   twin_pid=$!
   wait_up "$twin"
+  peers=("/peer/minimal" "sid=$peer_session")
+  if [ "$framework" = axum ]; then
+    peers+=("/peer/tower-sessions" "$(curl -si -X POST "$twin/peer/tower-sessions/login" | sed -n 's/^set-cookie: \(id=[^;]*\);.*/\1/ip')")
+  fi
+  for ((i = 0; i < ${#peers[@]}; i += 2)); do
+    curl -sf -H "Cookie: ${peers[i+1]}" "$twin${peers[i]}" >/dev/null \
+      || { echo "the peer ${peers[i]} answers no session" >&2; exit 1; }
+  done
   for route in portal/api/me whoami; do
     cmp -s <(answer "$base/$route") <(answer "$twin/$route") \
       || { echo "the twin's /$route differs from the portal's" >&2; exit 1; }
@@ -84,15 +97,20 @@ for framework in axum actix; do
     # The twin gets the same requests, cookie included, so that parsing them is in
     # the floor too.
     runs+=($(run $twin_pid "$twin/healthz") $(run $twin_pid "$twin/portal/api/me" "$cookie") $(run $twin_pid "$twin/whoami" "$cookie"))
+    for ((i = 0; i < ${#peers[@]}; i += 2)); do
+      runs+=($(run $twin_pid "$twin${peers[i]}" "${peers[i+1]}"))
+    done
   done
-  python3 - "$framework" "${runs[@]}" <<'PY'
+  peer_names=$(for ((i = 0; i < ${#peers[@]}; i += 2)); do printf '%s ' "${peers[i]}"; done)
+  python3 - "$framework" "$peer_names" "${runs[@]}" <<'PY'
 import statistics, sys
-name, v = sys.argv[1], list(map(float, sys.argv[2:]))
-if not v or len(v) % 12:
+name, peers, v = sys.argv[1], sys.argv[2].split(), list(map(float, sys.argv[3:]))
+keys = ["h", "m", "w", "th", "tm", "tw"] + peers
+stride = 2 * len(keys)
+if not v or len(v) % stride:
     sys.exit(f"{name}: a wrk run gave no figures")
-keys = ["h", "m", "w", "th", "tm", "tw"]
-rate = {k: v[2 * i::12] for i, k in enumerate(keys)}
-cpu = {k: v[2 * i + 1::12] for i, k in enumerate(keys)}
+rate = {k: v[2 * i::stride] for i, k in enumerate(keys)}
+cpu = {k: v[2 * i + 1::stride] for i, k in enumerate(keys)}
 def med(xs):
     xs = sorted(xs)
     q = statistics.quantiles(xs, n=4) if len(xs) > 1 else xs * 3
@@ -108,7 +126,12 @@ def summary(route, k):
 print(f"{name}: /healthz {statistics.median(rate['h']):,.0f} req/s (twin {statistics.median(rate['th']):,.0f})")
 print(summary("/portal/api/me", "m"))
 print(summary("/whoami", "w"))
+for peer in peers:
+    by_cpu = [c / h for h, c in zip(cpu["th"], cpu[peer])]
+    by_rate = [h / r for h, r in zip(rate["th"], rate[peer])]
+    print(f"  peer {peer}: {statistics.median(rate[peer]):,.0f} req/s, cost ratio against the twin's "
+          f"/healthz by CPU {med(by_cpu)}, by rate {med(by_rate)}")
 PY
   kill $pid $twin_pid; wait $pid $twin_pid 2>/dev/null || true; rm -rf "$dir"; trap - EXIT
-  unset twin_pid
+  unset twin_pid peers
 done

@@ -228,3 +228,30 @@ mod tests {
         assert_eq!(c.body, "{\"a\":\n\n1}");
     }
 }
+
+/// The reference point for the HTTP path, served by the bare twins beside the
+/// portal's bytes: a minimal session check in memory, a session id from the `sid`
+/// cookie looked up in a map, and nothing else (no digest, no expiry, no store trait).
+#[derive(Debug, Default)]
+pub struct MinimalSessions(std::sync::RwLock<std::collections::HashMap<String, u64>>);
+
+impl MinimalSessions {
+    /// The sessions of the load script: the one id in `$PEER_SESSION`.
+    #[must_use]
+    pub fn from_env() -> Self {
+        let sessions = std::env::var("PEER_SESSION").into_iter().map(|id| (id, 1));
+        MinimalSessions(std::sync::RwLock::new(sessions.collect()))
+    }
+
+    /// Whether the `Cookie` header names a session.
+    #[must_use]
+    pub fn check(&self, cookie_header: Option<&[u8]>) -> bool {
+        let Some(id) = cookie_header
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| h.split(';').find_map(|p| p.trim().strip_prefix("sid=")))
+        else {
+            return false;
+        };
+        self.0.read().is_ok_and(|map| map.contains_key(id))
+    }
+}
