@@ -66,16 +66,25 @@ pub(crate) fn response(resp: neutral::Response) -> HttpResponse {
     out
 }
 
+/// [`neutral::CommonValue::ALL`], converted once.
+static COMMON_VALUES: LazyLock<Vec<HeaderValue>> = LazyLock::new(|| {
+    neutral::CommonValue::ALL
+        .iter()
+        .map(|v| HeaderValue::from_static(v.as_str()))
+        .collect()
+});
+
 /// Appends the headers of one of the portal's own responses. Names are Portal's own
-/// lower-case constants; constant values are used as they are, others are checked (an
-/// invalid one is dropped, never a panic).
+/// lower-case constants; common values come converted, others are checked (an invalid
+/// one is dropped, never a panic).
 fn append_headers(map: &mut HeaderMap, headers: Vec<(&'static str, HeaderText)>) {
     for (name, value) in headers {
         let Some(n) = header_name(name) else {
             continue;
         };
         let v = match value {
-            HeaderText::Borrowed(s) => HeaderValue::from_static(s),
+            HeaderText::Common(v) => COMMON_VALUES[v.index()].clone(),
+            HeaderText::Static(s) => HeaderValue::from_static(s),
             HeaderText::Owned(s) => match HeaderValue::try_from(s) {
                 Ok(v) => v,
                 Err(_) => continue,
@@ -99,7 +108,7 @@ static HOST_SECURITY_HEADERS: LazyLock<[Vec<(HeaderName, HeaderValue)>; 2]> = La
 /// security headers the host did not set itself (or that go beside its own).
 pub(crate) fn append_session_headers(map: &mut HeaderMap, session: neutral::SessionHeaders) {
     if let Some(cookie) = session.cookie
-        && let Ok(v) = HeaderValue::try_from(cookie.into_owned())
+        && let Ok(v) = HeaderValue::try_from(cookie)
     {
         map.append(header::SET_COOKIE, v);
     }

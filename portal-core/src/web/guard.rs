@@ -3,7 +3,7 @@
 
 use std::net::IpAddr;
 
-use super::http::{Request, Response};
+use super::http::{CommonValue, Request, Response};
 
 /// Whether a state-changing request comes from the portal's own pages.
 ///
@@ -128,12 +128,12 @@ impl Default for BodyLimits {
 
 /// The Content-Security-Policy of every portal page: nothing but the portal's own
 /// stylesheets, images from https, forms to itself, no framing, no scripts.
-const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+pub(crate) const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// For everything that is not an HTML page (JSON, CSS, redirects): nothing may load,
 /// nothing may frame it. `X-Frame-Options` is only needed by browsers too old for
 /// `frame-ancestors`, and only on pages.
-const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+pub(crate) const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// The constant headers of a host's response that used the session (see
 /// [`crate::web::PortalWeb::session_headers`]): `Cache-Control: no-store`,
@@ -167,20 +167,24 @@ pub(crate) fn apply_security_headers(resp: &mut Response, no_store: bool, hsts: 
     let page = resp
         .header("content-type")
         .is_some_and(|t| t.starts_with("text/html"));
-    resp.set_default_header("x-content-type-options", "nosniff");
-    resp.set_default_header("referrer-policy", "no-referrer");
+    resp.set_default_header("x-content-type-options", CommonValue::Nosniff);
+    resp.set_default_header("referrer-policy", CommonValue::NoReferrer);
     if page {
-        resp.set_default_header("x-frame-options", "DENY");
+        resp.set_default_header("x-frame-options", CommonValue::Deny);
     }
     resp.set_default_header(
         "content-security-policy",
-        if page { PAGE_CSP } else { DATA_CSP },
+        if page {
+            CommonValue::PageCsp
+        } else {
+            CommonValue::DataCsp
+        },
     );
     if no_store {
-        resp.set_default_header("cache-control", "no-store");
+        resp.set_default_header("cache-control", CommonValue::NoStore);
     }
     if hsts {
-        resp.set_default_header("strict-transport-security", "max-age=31536000");
+        resp.set_default_header("strict-transport-security", CommonValue::Hsts);
     }
 }
 

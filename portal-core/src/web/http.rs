@@ -292,8 +292,111 @@ impl<'a> std::ops::Deref for Segments<'a> {
     }
 }
 
-/// A response header value: most are constants, so they are borrowed, not allocated.
-pub type HeaderText = std::borrow::Cow<'static, str>;
+/// A value that most of the portal's responses carry. Adapters convert each one to
+/// their framework's type once, instead of checking its bytes on every response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CommonValue {
+    /// `application/json`.
+    Json,
+    /// `text/html; charset=utf-8`.
+    Html,
+    /// `text/plain; charset=utf-8`.
+    Text,
+    /// `no-store`, for `Cache-Control`.
+    NoStore,
+    /// `nosniff`, for `X-Content-Type-Options`.
+    Nosniff,
+    /// `no-referrer`, for `Referrer-Policy`.
+    NoReferrer,
+    /// `DENY`, for `X-Frame-Options`.
+    Deny,
+    /// The `Content-Security-Policy` of HTML pages.
+    PageCsp,
+    /// The `Content-Security-Policy` of everything else.
+    DataCsp,
+    /// One year, for `Strict-Transport-Security`.
+    Hsts,
+}
+
+impl CommonValue {
+    /// Every value, each at its [`CommonValue::index`].
+    pub const ALL: [CommonValue; 10] = [
+        CommonValue::Json,
+        CommonValue::Html,
+        CommonValue::Text,
+        CommonValue::NoStore,
+        CommonValue::Nosniff,
+        CommonValue::NoReferrer,
+        CommonValue::Deny,
+        CommonValue::PageCsp,
+        CommonValue::DataCsp,
+        CommonValue::Hsts,
+    ];
+
+    /// Its place in [`CommonValue::ALL`], for an adapter's table of converted values.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The value.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommonValue::Json => "application/json",
+            CommonValue::Html => "text/html; charset=utf-8",
+            CommonValue::Text => "text/plain; charset=utf-8",
+            CommonValue::NoStore => "no-store",
+            CommonValue::Nosniff => "nosniff",
+            CommonValue::NoReferrer => "no-referrer",
+            CommonValue::Deny => "DENY",
+            CommonValue::PageCsp => crate::web::guard::PAGE_CSP,
+            CommonValue::DataCsp => crate::web::guard::DATA_CSP,
+            CommonValue::Hsts => "max-age=31536000",
+        }
+    }
+}
+
+/// A response header's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderText {
+    /// One of the values most responses carry.
+    Common(CommonValue),
+    /// Another constant.
+    Static(&'static str),
+    /// A value made for this response: a cookie, a location.
+    Owned(String),
+}
+
+impl HeaderText {
+    /// The value.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            HeaderText::Common(v) => v.as_str(),
+            HeaderText::Static(s) => s,
+            HeaderText::Owned(s) => s,
+        }
+    }
+}
+
+impl From<CommonValue> for HeaderText {
+    fn from(v: CommonValue) -> Self {
+        HeaderText::Common(v)
+    }
+}
+
+impl From<&'static str> for HeaderText {
+    fn from(s: &'static str) -> Self {
+        HeaderText::Static(s)
+    }
+}
+
+impl From<String> for HeaderText {
+    fn from(s: String) -> Self {
+        HeaderText::Owned(s)
+    }
+}
 
 /// A response.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -321,7 +424,7 @@ impl Response {
     #[must_use]
     pub fn html(status: u16, body: String) -> Self {
         Response::new(status)
-            .with_header("content-type", "text/html; charset=utf-8")
+            .with_header("content-type", CommonValue::Html)
             .with_body(body.into_bytes())
     }
 
@@ -340,7 +443,7 @@ impl Response {
     #[must_use]
     pub(crate) fn json_bytes(status: u16, body: Vec<u8>) -> Self {
         Response::new(status)
-            .with_header("content-type", "application/json")
+            .with_header("content-type", CommonValue::Json)
             .with_body(body)
     }
 
@@ -348,7 +451,7 @@ impl Response {
     #[must_use]
     pub fn text(status: u16, text: &str) -> Self {
         Response::new(status)
-            .with_header("content-type", "text/plain; charset=utf-8")
+            .with_header("content-type", CommonValue::Text)
             .with_body(text.as_bytes().to_vec())
     }
 
@@ -366,9 +469,9 @@ impl Response {
     }
 
     /// Sets a header unless already present (`name` lower-case).
-    pub fn set_default_header(&mut self, name: &'static str, value: &'static str) {
+    pub fn set_default_header(&mut self, name: &'static str, value: CommonValue) {
         if !self.headers.iter().any(|(n, _)| *n == name) {
-            self.headers.push((name, HeaderText::Borrowed(value)));
+            self.headers.push((name, HeaderText::Common(value)));
         }
     }
 
@@ -385,7 +488,7 @@ impl Response {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_ref())
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -468,6 +571,17 @@ impl Form {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_values_sit_at_their_index_and_are_valid_header_text() {
+        for (i, v) in CommonValue::ALL.into_iter().enumerate() {
+            assert_eq!(v.index(), i, "{v:?}");
+            assert!(
+                v.as_str().bytes().all(|b| (0x20..0x7f).contains(&b)),
+                "{v:?}"
+            );
+        }
+    }
 
     #[test]
     fn forms_decode_strictly() {

@@ -22,8 +22,8 @@ mod staff_routes;
 pub use cookies::CookieSecurity;
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies, host_security_headers};
 pub use http::{
-    Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response, appended_beside_host,
-    cookie_in, parse_urlencoded, percent_decode,
+    CommonValue, Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response,
+    appended_beside_host, cookie_in, parse_urlencoded, percent_decode,
 };
 pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator};
@@ -151,7 +151,7 @@ enum Kind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SessionHeaders {
     /// The session's `Set-Cookie` value, when this request renewed the session.
-    pub cookie: Option<HeaderText>,
+    pub cookie: Option<String>,
     /// Which set of [`host_security_headers`] applies: the public URL is https.
     pub https: bool,
 }
@@ -301,21 +301,17 @@ impl PortalWeb {
         }
     }
 
-    fn renewal_cookie(&self, auth: Option<&Authenticated>) -> Option<HeaderText> {
+    fn renewal_cookie(&self, auth: Option<&Authenticated>) -> Option<String> {
         let a = auth.filter(|a| a.renewed)?;
         let max_age = time_left(a.session.expires_at(), self.inner.portal.now());
-        Some(
-            PortalCookie::Session
-                .set(self.inner.cookies, &a.token().expose_secret(), max_age)
-                .into(),
-        )
+        Some(PortalCookie::Session.set(self.inner.cookies, &a.token().expose_secret(), max_age))
     }
 
     /// Finishes one of the portal's own responses: the renewed session's cookie and the
     /// portal's security headers (headers it already has are kept).
     pub fn finish(&self, resp: &mut Response, auth: Option<&Authenticated>) {
         if let Some(cookie) = self.renewal_cookie(auth) {
-            resp.headers.push(("set-cookie", cookie));
+            resp.headers.push(("set-cookie", cookie.into()));
         }
         let https = self.firm().public_url.is_https();
         guard::apply_security_headers(resp, true, https);
