@@ -41,9 +41,11 @@ run() { # pid url [cookie] -> "requests/s CPU-ticks-per-million-requests"
   before=$(cpu_ticks "$1")
   out=$("${wrk_cpu[@]}" wrk "${args[@]}" "$2")
   after=$(cpu_ticks "$1")
-  # No figures for a run with errors: the summary then refuses to print.
-  if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $2" >&2; return; fi
-  awk -v t=$((after - before)) '/requests in/ {n = $1} /Requests\/sec/ {r = $2} END {print r, t * 1e6 / n}' <<<"$out"
+  # A run with errors, or without figures, gives `nan nan` (two figures, so that the
+  # others keep their places), and the summary then refuses to print.
+  if grep -q "Non-2xx" <<<"$out"; then echo "non-2xx answers from $2" >&2; echo nan nan; return; fi
+  awk -v t=$((after - before)) '/requests in/ {n = $1} /Requests\/sec/ {r = $2}
+    END {if (n > 0 && r != "") print r, t * 1e6 / n; else print "nan nan"}' <<<"$out"
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
@@ -103,11 +105,11 @@ for framework in axum actix; do
   done
   peer_names=$(for ((i = 0; i < ${#peers[@]}; i += 2)); do printf '%s ' "${peers[i]}"; done)
   python3 - "$framework" "$peer_names" "${runs[@]}" <<'PY'
-import statistics, sys
+import math, statistics, sys
 name, peers, v = sys.argv[1], sys.argv[2].split(), list(map(float, sys.argv[3:]))
 keys = ["h", "m", "w", "th", "tm", "tw"] + peers
 stride = 2 * len(keys)
-if not v or len(v) % stride:
+if not v or len(v) % stride or any(map(math.isnan, v)):
     sys.exit(f"{name}: a wrk run gave no figures")
 rate = {k: v[2 * i::stride] for i, k in enumerate(keys)}
 cpu = {k: v[2 * i + 1::stride] for i, k in enumerate(keys)}

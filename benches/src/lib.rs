@@ -208,27 +208,6 @@ impl Captured {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Captured;
-
-    #[test]
-    fn a_capture_keeps_the_headers_a_framework_does_not_write_and_the_whole_body() {
-        let c = Captured::parse(
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ncontent-length: 9\r\n\
-             date: Mon, 30 Nov 2026 08:33:04 GMT\r\nx-a: b: c\r\n\r\n{\"a\":\n\n1}",
-        );
-        assert_eq!(
-            c.headers,
-            [
-                ("content-type".to_owned(), "application/json".to_owned()),
-                ("x-a".to_owned(), "b: c".to_owned())
-            ]
-        );
-        assert_eq!(c.body, "{\"a\":\n\n1}");
-    }
-}
-
 /// The issue's reference point for the HTTP path, served by the bare twins beside the
 /// portal's bytes: a minimal session check in memory, a session id from the `sid`
 /// cookie looked up in a map, and nothing else (no digest, no expiry, no store trait).
@@ -253,5 +232,26 @@ impl MinimalSessions {
             return false;
         };
         self.0.read().is_ok_and(|map| map.contains_key(id))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Captured;
+
+    #[test]
+    fn a_capture_keeps_the_headers_a_framework_does_not_write_and_the_whole_body() {
+        let c = Captured::parse(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\ncontent-length: 9\r\n\
+             date: Mon, 30 Nov 2026 08:33:04 GMT\r\nx-a: b: c\r\n\r\n{\"a\":\n\n1}",
+        );
+        assert_eq!(
+            c.headers,
+            [
+                ("content-type".to_owned(), "application/json".to_owned()),
+                ("x-a".to_owned(), "b: c".to_owned())
+            ]
+        );
+        assert_eq!(c.body, "{\"a\":\n\n1}");
     }
 }

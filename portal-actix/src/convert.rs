@@ -75,15 +75,19 @@ static COMMON_VALUES: LazyLock<Vec<HeaderValue>> = LazyLock::new(|| {
 });
 
 /// Appends the headers of one of the portal's own responses. Names are Portal's own
-/// lower-case constants; common values come converted, others are checked (an invalid
-/// one is dropped, never a panic).
+/// lower-case constants; common values come converted and other constants are Portal's
+/// own literals; values made for the response are checked (an invalid one is dropped,
+/// never a panic).
 fn append_headers(map: &mut HeaderMap, headers: Vec<(&'static str, HeaderText)>) {
     for (name, value) in headers {
         let Some(n) = header_name(name) else {
             continue;
         };
         let v = match value {
-            HeaderText::Common(v) => COMMON_VALUES[v.index()].clone(),
+            HeaderText::Common(v) => COMMON_VALUES
+                .get(v.index())
+                .cloned()
+                .unwrap_or_else(|| HeaderValue::from_static(v.as_str())),
             HeaderText::Static(s) => HeaderValue::from_static(s),
             HeaderText::Owned(s) => match HeaderValue::try_from(s) {
                 Ok(v) => v,
@@ -99,7 +103,7 @@ static HOST_SECURITY_HEADERS: LazyLock<[Vec<(HeaderName, HeaderValue)>; 2]> = La
     [false, true].map(|https| {
         neutral::host_security_headers(https)
             .iter()
-            .filter_map(|(n, v)| Some((header_name(n)?, HeaderValue::from_static(v))))
+            .filter_map(|(n, v)| Some((header_name(n)?, HeaderValue::from_static(v.as_str()))))
             .collect()
     })
 });

@@ -14,6 +14,11 @@ use crate::random::{RandomnessUnavailable, SecretSource};
 pub const TOKEN_BYTES: usize = 32;
 /// Length of a token's text form: base64url of 32 bytes, without padding.
 pub const TOKEN_CHARS: usize = 43;
+// `Token::text` fills exactly this many characters.
+const _: () = assert!(matches!(
+    base64::encoded_len(TOKEN_BYTES, false),
+    Some(TOKEN_CHARS)
+));
 
 /// A secret token: a session id, a magic link, an invitation, a password-set link.
 ///
@@ -69,8 +74,9 @@ impl Token {
     /// The text form without an allocation, for writing it straight into a response.
     pub(crate) fn text(&self) -> TokenText {
         let mut text = [0u8; TOKEN_CHARS];
-        // 32 bytes are always exactly 43 characters: the buffer fits.
-        let _ = URL_SAFE_NO_PAD.encode_slice(self.0, &mut text);
+        // The buffer fits exactly (asserted at compile time above): this cannot fail.
+        let written = URL_SAFE_NO_PAD.encode_slice(self.0, &mut text);
+        debug_assert_eq!(written, Ok(TOKEN_CHARS));
         TokenText(text)
     }
 

@@ -142,21 +142,21 @@ pub(crate) const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 /// policy, which browsers intersect with it, so it never loosens nor breaks the host's
 /// page. Constant, so that adapters can convert them once.
 #[must_use]
-pub fn host_security_headers(https: bool) -> &'static [(&'static str, &'static str)] {
-    const HTTP: [(&str, &str); 5] = [
-        ("cache-control", "no-store"),
-        ("referrer-policy", "no-referrer"),
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-        ("content-security-policy", "frame-ancestors 'none'"),
+pub fn host_security_headers(https: bool) -> &'static [(&'static str, CommonValue)] {
+    const HTTP: [(&str, CommonValue); 5] = [
+        ("cache-control", CommonValue::NoStore),
+        ("referrer-policy", CommonValue::NoReferrer),
+        ("x-content-type-options", CommonValue::Nosniff),
+        ("x-frame-options", CommonValue::Deny),
+        ("content-security-policy", CommonValue::FrameAncestorsCsp),
     ];
-    const HTTPS: [(&str, &str); 6] = [
-        ("cache-control", "no-store"),
-        ("referrer-policy", "no-referrer"),
-        ("x-content-type-options", "nosniff"),
-        ("x-frame-options", "DENY"),
-        ("content-security-policy", "frame-ancestors 'none'"),
-        ("strict-transport-security", "max-age=31536000"),
+    const HTTPS: [(&str, CommonValue); 6] = [
+        ("cache-control", CommonValue::NoStore),
+        ("referrer-policy", CommonValue::NoReferrer),
+        ("x-content-type-options", CommonValue::Nosniff),
+        ("x-frame-options", CommonValue::Deny),
+        ("content-security-policy", CommonValue::FrameAncestorsCsp),
+        ("strict-transport-security", CommonValue::Hsts),
     ];
     if https { &HTTPS } else { &HTTP }
 }

@@ -314,6 +314,7 @@ impl<'a> std::ops::Deref for Segments<'a> {
 /// A value that most of the portal's responses carry. Adapters convert each one to
 /// their framework's type once, instead of checking its bytes on every response.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CommonValue {
     /// `application/json`.
     Json,
@@ -333,13 +334,15 @@ pub enum CommonValue {
     PageCsp,
     /// The `Content-Security-Policy` of everything else.
     DataCsp,
+    /// The `Content-Security-Policy` added to a host's response: no framing.
+    FrameAncestorsCsp,
     /// One year, for `Strict-Transport-Security`.
     Hsts,
 }
 
 impl CommonValue {
     /// Every value, each at its [`CommonValue::index`].
-    pub const ALL: [CommonValue; 10] = [
+    pub const ALL: [CommonValue; 11] = [
         CommonValue::Json,
         CommonValue::Html,
         CommonValue::Text,
@@ -349,6 +352,7 @@ impl CommonValue {
         CommonValue::Deny,
         CommonValue::PageCsp,
         CommonValue::DataCsp,
+        CommonValue::FrameAncestorsCsp,
         CommonValue::Hsts,
     ];
 
@@ -360,7 +364,7 @@ impl CommonValue {
 
     /// The value.
     #[must_use]
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             CommonValue::Json => "application/json",
             CommonValue::Html => "text/html; charset=utf-8",
@@ -371,6 +375,7 @@ impl CommonValue {
             CommonValue::Deny => "DENY",
             CommonValue::PageCsp => crate::web::guard::PAGE_CSP,
             CommonValue::DataCsp => crate::web::guard::DATA_CSP,
+            CommonValue::FrameAncestorsCsp => "frame-ancestors 'none'",
             CommonValue::Hsts => "max-age=31536000",
         }
     }
@@ -600,6 +605,9 @@ mod tests {
                 "{v:?}"
             );
         }
+        // The last variant ends `ALL`. A variant added later but left out of `ALL`
+        // still converts (adapters then convert it on each response), only slower.
+        assert_eq!(CommonValue::ALL.last(), Some(&CommonValue::Hsts));
     }
 
     #[test]
@@ -677,5 +685,11 @@ mod tests {
         assert_eq!(r.cookie("__Host-portal_session"), Some("xyz"));
         assert_eq!(r.cookie("portal_session"), None);
         assert_eq!(r.cookie("b"), Some("2"));
+        let r = Request::new("GET", "/")
+            .header("Cookie", "portal_sessionx=1; portal_session=2")
+            .header("Cookie", "other=\"3\"");
+        assert_eq!(r.cookie("portal_session"), Some("2"), "not a longer name's");
+        assert_eq!(r.cookie("other"), Some("3"), "a later header, unquoted");
+        assert_eq!(r.cookie("portal"), None);
     }
 }
