@@ -42,6 +42,9 @@ use axum::routing::any;
 use portal_core::web::PortalWeb;
 
 /// The portal's routes under its mount path, e.g. `/portal` and `/portal/...`.
+///
+/// A host route below the mount path takes its path over from the portal, whichever
+/// is added first: on one of the portal's own paths, the portal no longer answers it.
 pub fn router<S: Clone + Send + Sync + 'static>(web: PortalWeb) -> Router<S> {
     let mount = web.mount_path().to_owned();
     // The fixed paths too, exactly: a wildcard match makes axum decode and store the
