@@ -227,7 +227,7 @@ impl MinimalSessions {
     pub fn check(&self, cookie_header: Option<&[u8]>) -> bool {
         let Some(id) = cookie_header
             .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| h.split(';').find_map(|p| p.trim().strip_prefix("sid=")))
+            .and_then(|h| portal_core::web::cookie_in([h], "sid"))
         else {
             return false;
         };

@@ -143,14 +143,8 @@ pub(crate) const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 /// page. Constant, so that adapters can convert them once.
 #[must_use]
 pub fn host_security_headers(https: bool) -> &'static [(&'static str, CommonValue)] {
-    const HTTP: [(&str, CommonValue); 5] = [
-        ("cache-control", CommonValue::NoStore),
-        ("referrer-policy", CommonValue::NoReferrer),
-        ("x-content-type-options", CommonValue::Nosniff),
-        ("x-frame-options", CommonValue::Deny),
-        ("content-security-policy", CommonValue::FrameAncestorsCsp),
-    ];
-    const HTTPS: [(&str, CommonValue); 6] = [
+    // HSTS last: plain http takes all but it.
+    const HEADERS: [(&str, CommonValue); 6] = [
         ("cache-control", CommonValue::NoStore),
         ("referrer-policy", CommonValue::NoReferrer),
         ("x-content-type-options", CommonValue::Nosniff),
@@ -158,7 +152,11 @@ pub fn host_security_headers(https: bool) -> &'static [(&'static str, CommonValu
         ("content-security-policy", CommonValue::FrameAncestorsCsp),
         ("strict-transport-security", CommonValue::Hsts),
     ];
-    if https { &HTTPS } else { &HTTP }
+    if https {
+        &HEADERS
+    } else {
+        &HEADERS[..HEADERS.len() - 1]
+    }
 }
 
 /// Headers every portal response carries. `no_store` for anything with a token or

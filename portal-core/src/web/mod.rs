@@ -30,6 +30,14 @@ pub use staff_routes::{BearerToken, StaffAuthenticator};
 
 use std::sync::{Arc, RwLock};
 
+use crate::audit::RequestInfo;
+use crate::firm::Firm;
+use crate::id::FirmId;
+use crate::portal::{InternalError, Portal};
+use crate::session::{Authenticated, time_left};
+use cookies::PortalCookie;
+use errors::WebError;
+
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`.
 ///
 /// Every path below the mount path goes to [`PortalWeb::handle`], which routes it; an
@@ -53,14 +61,6 @@ pub const FIXED_PATHS: [&str; 16] = [
     "/assets/icon.svg",
     "/assets/theme.css",
 ];
-
-use crate::audit::RequestInfo;
-use crate::firm::Firm;
-use crate::id::FirmId;
-use crate::portal::{InternalError, Portal};
-use crate::session::{Authenticated, time_left};
-use cookies::PortalCookie;
-use errors::WebError;
 
 /// The portal's HTTP face for one firm. Cheap to clone.
 #[derive(Clone, Debug)]
