@@ -118,7 +118,8 @@ pub(super) async fn api(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
             Ok(Response::json(200, &serde_json::json!(tasks)))
         }
         ("POST", ["tasks", task, action @ ("complete" | "uncomplete")]) => {
-            task_action(ctx, task, action).await
+            // Boxed: the largest future here, and not the one most requests need.
+            Box::pin(task_action(ctx, task, action)).await
         }
         (
             _,

@@ -318,19 +318,25 @@ impl PortalWeb {
     }
 
     /// Answers a request under the portal's mount path.
-    pub async fn handle(&self, req: Request) -> Response {
+    // Not an `async fn`: that would keep a second copy of the request in its future, and
+    // every future is moved whole, at its full size, into whatever awaits it. The
+    // routes' own futures are awaited at one point (`route`), boxed where they are
+    // large and rare, so that this one stays small.
+    pub fn handle(&self, mut req: Request) -> impl Future<Output = Response> + Send + '_ {
         let is_head = req.method == Method::Head;
-        let mut resp = self.handle_inner(req).await;
         if is_head {
-            resp.body.clear();
-        }
-        resp
-    }
-
-    async fn handle_inner(&self, mut req: Request) -> Response {
-        if req.method == Method::Head {
             req.method = Method::Get;
         }
+        async move {
+            let mut resp = self.respond(&req).await;
+            if is_head {
+                resp.body.clear();
+            }
+            resp
+        }
+    }
+
+    async fn respond(&self, req: &Request) -> Response {
         let mount = self.mount_path();
         let Some(rest) = req.path.strip_prefix(mount) else {
             return self.error(Kind::Page, WebError::NotFound);
@@ -344,35 +350,27 @@ impl PortalWeb {
             return self.asset(rest);
         }
         let firm = self.firm();
-        if !guard::same_origin(&req, firm.public_url.origin()) {
+        if !guard::same_origin(req, firm.public_url.origin()) {
             return self.error(kind, WebError::CrossSite);
         }
-        if req.oversized || req.body.len() > self.body_limit(&req) {
+        if req.oversized || req.body.len() > self.body_limit(req) {
             return self.error(kind, WebError::TooLarge);
         }
-        let auth = match self.authenticate(&req).await {
+        let auth = match self.authenticate(req).await {
             Ok(a) => a,
             Err(e) => return self.error(kind, WebError::Internal(e)),
         };
-        let stale_cookie = auth.is_none() && req.cookie(self.session_cookie_name()).is_some();
         let mut ctx = Ctx {
             web: self,
-            req: &req,
+            req,
             info: std::sync::OnceLock::new(),
             auth,
             firm,
         };
-        // A path deeper than any route is not found, answered like any other.
-        let segments = http::Segments::of(rest);
-        let result = match segments.as_deref() {
-            Some(["api", rest @ ..]) => app_routes::api(&mut ctx, rest).await,
-            Some(s @ ["", ..]) => app_routes::home(&mut ctx, s).await,
-            Some(s @ ["login" | "auth" | "c" | "password" | "logout", ..]) => {
-                login_routes::route(&mut ctx, s).await
-            }
-            _ => Err(WebError::NotFound),
-        };
-        let mut resp = match result {
+        // Asked of `ctx`: a borrow of `auth` itself would keep a second copy of it in
+        // this future.
+        let stale_cookie = ctx.auth.is_none() && req.cookie(self.session_cookie_name()).is_some();
+        let mut resp = match route(&mut ctx, rest).await {
             Ok(r) => r,
             Err(e) => self.error(kind, e),
         };
@@ -434,6 +432,20 @@ impl PortalWeb {
         let mut resp = errors::response(kind, &e, &self.frame_html(&firm));
         guard::apply_security_headers(&mut resp, true, firm.public_url.is_https());
         resp
+    }
+}
+
+/// The route `rest` (the path below the mount path) names. The login routes and the
+/// page are boxed: their futures are large, and the client API should not carry them.
+async fn route(ctx: &mut Ctx<'_>, rest: &str) -> Result<Response, WebError> {
+    // A path deeper than any route is not found, answered like any other.
+    match http::Segments::of(rest).as_deref() {
+        Some(["api", rest @ ..]) => app_routes::api(ctx, rest).await,
+        Some(s @ ["", ..]) => Box::pin(app_routes::home(ctx, s)).await,
+        Some(s @ ["login" | "auth" | "c" | "password" | "logout", ..]) => {
+            Box::pin(login_routes::route(ctx, s)).await
+        }
+        _ => Err(WebError::NotFound),
     }
 }
 
