@@ -11,7 +11,6 @@ use actix_web::{App, HttpResponse, test, web};
 use portal_actix::{CurrentContact, PortalMiddleware};
 use portal_core::MemoryStore;
 use portal_core::testing::{Fixture, World};
-use portal_core::web::PortalWeb;
 
 fn all<'a>(h: &'a HeaderMap, name: &str) -> Vec<&'a str> {
     h.get_all(name).map(|v| v.to_str().unwrap()).collect()
@@ -21,10 +20,7 @@ fn all<'a>(h: &'a HeaderMap, name: &str) -> Vec<&'a str> {
 fn host_responses_get_the_session_headers_beside_their_own() {
     actix_web::rt::System::new().block_on(async {
         let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
-        let portal_web = PortalWeb::builder(w.a.clone(), w.firm.id)
-            .build()
-            .await
-            .unwrap();
+        let portal_web = w.web().await;
         let token = w.login(w.jane.id).await.token.expose_secret();
         let cookie = format!("{}={token}", portal_web.session_cookie_name());
         let app = test::init_service(

@@ -13,7 +13,6 @@ use axum::routing::get;
 use portal_axum::{CurrentContact, PortalLayer};
 use portal_core::MemoryStore;
 use portal_core::testing::{Fixture, World};
-use portal_core::web::PortalWeb;
 use tower_service::Service as _;
 
 async fn call(app: &Router, path: &str, cookie: &str) -> HeaderMap {
@@ -36,10 +35,7 @@ fn all<'a>(h: &'a HeaderMap, name: &str) -> Vec<&'a str> {
 #[tokio::test]
 async fn host_responses_get_the_session_headers_beside_their_own() {
     let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
-    let web = PortalWeb::builder(w.a.clone(), w.firm.id)
-        .build()
-        .await
-        .unwrap();
+    let web = w.web().await;
     let token = w.login(w.jane.id).await.token.expose_secret();
     let cookie = format!("{}={token}", web.session_cookie_name());
     let app = Router::new()

@@ -11,7 +11,6 @@ use axum::http::Request;
 use axum::routing::get;
 use portal_core::MemoryStore;
 use portal_core::testing::{Fixture, World};
-use portal_core::web::PortalWeb;
 use tower_service::Service as _;
 
 async fn get_body(app: &Router, path: &str) -> (u16, String) {
@@ -25,10 +24,7 @@ async fn get_body(app: &Router, path: &str) -> (u16, String) {
 #[tokio::test]
 async fn a_host_route_below_the_mount_path_takes_its_path_over() {
     let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
-    let web = PortalWeb::builder(w.a.clone(), w.firm.id)
-        .build()
-        .await
-        .unwrap();
+    let web = w.web().await;
     let host = || get(|| async { "host" });
     // A fixed path of the portal's and another path below the mount, with the host's
     // routes added before the portal's and after them.

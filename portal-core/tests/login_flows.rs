@@ -392,7 +392,7 @@ async fn a_grant_to_another_firms_client_shows_nothing_of_it() {
 
 #[tokio::test]
 async fn the_me_document_is_exact_json_whatever_the_names() {
-    use portal_core::web::{PortalWeb, Request};
+    use portal_core::web::Request;
 
     let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
     let odd = r#"Ö'Brien "Q" \ </script> 😀"#;
@@ -405,10 +405,7 @@ async fn the_me_document_is_exact_json_whatever_the_names() {
     };
     let eve = w.a.invite(&w.staff, invitation).await.unwrap().contact;
     let login = w.login(eve.id).await;
-    let web = PortalWeb::builder(w.a.clone(), w.firm.id)
-        .build()
-        .await
-        .unwrap();
+    let web = w.web().await;
     let cookie = format!(
         "{}={}",
         web.session_cookie_name(),

@@ -16,6 +16,7 @@ use crate::notify::DevOutbox;
 use crate::policy::Policy;
 use crate::portal::Portal;
 use crate::staff::{Invitation, StaffContext};
+use crate::web::PortalWeb;
 
 /// A firm with two clients, a merged contact (`jane`, both clients), a single-client
 /// contact (`bob`), and another firm with its own client and contact (`olga`).
@@ -174,6 +175,14 @@ impl World {
             .redeem_magic_link(self.firm.id, &token, None, None, &Self::req())
             .await
             .expect("login")
+    }
+
+    /// The HTTP layer of `firm` on the primary handle (`a`), with the default settings.
+    pub async fn web(&self) -> PortalWeb {
+        PortalWeb::builder(self.a.clone(), self.firm.id)
+            .build()
+            .await
+            .expect("web layer")
     }
 
     /// Asks for a login code for `email` and returns the challenge and the code mailed.

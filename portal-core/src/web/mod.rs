@@ -310,11 +310,15 @@ impl PortalWeb {
     /// Finishes one of the portal's own responses: the renewed session's cookie and the
     /// portal's security headers (headers it already has are kept).
     pub fn finish(&self, resp: &mut Response, auth: Option<&Authenticated>) {
+        self.finish_for(&self.firm(), resp, auth);
+    }
+
+    /// [`PortalWeb::finish`] with the firm the request already read.
+    fn finish_for(&self, firm: &Firm, resp: &mut Response, auth: Option<&Authenticated>) {
         if let Some(cookie) = self.renewal_cookie(auth) {
             resp.headers.push(("set-cookie", cookie.into()));
         }
-        let https = self.firm().public_url.is_https();
-        guard::apply_security_headers(resp, true, https);
+        guard::apply_security_headers(resp, true, firm.public_url.is_https());
     }
 
     /// Answers a request under the portal's mount path.
@@ -380,7 +384,7 @@ impl PortalWeb {
                 PortalCookie::Session.clear(self.inner.cookies).into(),
             ));
         }
-        self.finish(&mut resp, ctx.auth.as_ref());
+        self.finish_for(&ctx.firm, &mut resp, ctx.auth.as_ref());
         resp
     }
 
