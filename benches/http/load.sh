@@ -13,9 +13,12 @@
 # from constants. Its ratios are the floor, what sending those headers and that body
 # costs over `ok` with no work at all; the portal's own work is what it costs above it.
 #
-# The twin also serves two peers, each measured against the twin's own /healthz: the
+# The twin also serves peers, each measured against the twin's own /healthz: the
 # issue's reference, a minimal session check (a cookie looked up in a map in memory),
-# and, on axum, a session read through tower-sessions with its memory store.
+# and, on axum, a session read through tower-sessions with its memory store, and the
+# portal's /api/me document as a host would serve it on tower-sessions (the session
+# holds the contact, active client and CSRF token; the contact and its clients come
+# from a map in memory; serde_json writes the document; the portal's headers).
 #
 # This machine's speed drifts by tens of percent from one second to the next, so the
 # endpoints are measured in alternating short runs, `rounds` times, and the script
@@ -82,7 +85,13 @@ for framework in axum actix; do
   wait_up "$twin"
   peers=("/peer/minimal" "sid=$peer_session")
   if [ "$framework" = axum ]; then
-    peers+=("/peer/tower-sessions" "$(curl -si -X POST "$twin/peer/tower-sessions/login" | sed -n 's/^set-cookie: \(id=[^;]*\);.*/\1/ip')")
+    ts_cookie=$(curl -si -X POST "$twin/peer/tower-sessions/login" | sed -n 's/^set-cookie: \(id=[^;]*\);.*/\1/ip')
+    peers+=("/peer/tower-sessions" "$ts_cookie" "/peer/tower-sessions/me" "$ts_cookie")
+    # The like-for-like peer answers the portal's document, headers and all, with a
+    # CSRF token of its own.
+    masked() { answer "$1" | sed 's/"csrf_token":"[^"]*"/"csrf_token":""/'; }
+    cmp -s <(masked "$base/portal/api/me") <(cookie=$ts_cookie masked "$twin/peer/tower-sessions/me") \
+      || { echo "the peer's /api/me differs from the portal's" >&2; exit 1; }
   fi
   for ((i = 0; i < ${#peers[@]}; i += 2)); do
     curl -sf -H "Cookie: ${peers[i+1]}" "$twin${peers[i]}" >/dev/null \
