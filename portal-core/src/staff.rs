@@ -47,6 +47,11 @@ pub enum StaffError {
     /// The contact is suspended or revoked, so it cannot be sent a login.
     #[error("the contact cannot log in (suspended or revoked)")]
     ContactInactive,
+    /// The contact is suspended: an invitation does not end a suspension, only
+    /// [`Portal::lift_suspension`] does (so that one staff member's invitation cannot
+    /// silently undo another's suspension).
+    #[error("the contact is suspended")]
+    Suspended,
     /// Something failed on the server.
     #[error(transparent)]
     Internal(#[from] InternalError),
@@ -182,7 +187,8 @@ impl Portal {
 
     /// Invites a contact (new, or found by canonical email) to clients: grants them,
     /// marks it invited (and active again if it was revoked), and queues the invitation
-    /// email with its personal link. Every client is checked before anything is written.
+    /// email with its personal link. Every client is checked before anything is written;
+    /// a suspended contact is refused ([`StaffError::Suspended`]) with nothing written.
     pub async fn invite(
         &self,
         ctx: &StaffContext,
@@ -212,6 +218,9 @@ impl Portal {
             last_seen_at: None,
         };
         let contact = self.inner.store.find_or_insert_contact(&candidate).await?;
+        if contact.status == ContactStatus::Suspended {
+            return Err(StaffError::Suspended);
+        }
         for client in &clients {
             self.put_grant(ctx, &contact, client.id, invitation.permissions)
                 .await?;
@@ -364,36 +373,44 @@ impl Portal {
         Ok(())
     }
 
+    /// Moves the contact to `status`, from `only_from` if given: the store checks and
+    /// writes in one step, so that a change racing this one is never undone. `false`
+    /// if the contact was not in `only_from` (nothing written).
     async fn set_status(
         &self,
         ctx: &StaffContext,
         id: ContactId,
-        status: ContactStatus,
+        (only_from, status): (Option<ContactStatus>, ContactStatus),
         action: AuditAction,
-    ) -> Result<(), StaffError> {
+    ) -> Result<bool, StaffError> {
         self.staff_contact(ctx, id).await?;
         let audit = self.staff_audit(ctx, action, id, "");
-        self.inner
+        Ok(self
+            .inner
             .store
-            .set_contact_status(id, status, audit)
-            .await?;
-        Ok(())
+            .set_contact_status(id, status, only_from, audit)
+            .await?)
     }
 
-    /// Suspends a contact: its sessions end at once, its links and codes die; lifted
-    /// with [`Portal::lift_suspension`] without a new invitation.
+    /// Suspends an active contact: its sessions end at once, its links and codes die;
+    /// lifted with [`Portal::lift_suspension`] without a new invitation. Suspending a
+    /// suspended contact changes nothing; a revoked one is refused, since lifting the
+    /// suspension would then let it back in without an invitation.
     pub async fn suspend_contact(
         &self,
         ctx: &StaffContext,
         contact: ContactId,
     ) -> Result<(), StaffError> {
-        self.set_status(
-            ctx,
-            contact,
-            ContactStatus::Suspended,
-            AuditAction::ContactSuspended,
-        )
-        .await
+        let from_active = (Some(ContactStatus::Active), ContactStatus::Suspended);
+        if self
+            .set_status(ctx, contact, from_active, AuditAction::ContactSuspended)
+            .await?
+            || self.staff_contact(ctx, contact).await?.status == ContactStatus::Suspended
+        {
+            Ok(())
+        } else {
+            Err(StaffError::Invalid("the contact is revoked"))
+        }
     }
 
     /// Lifts a suspension.
@@ -402,16 +419,15 @@ impl Portal {
         ctx: &StaffContext,
         contact: ContactId,
     ) -> Result<(), StaffError> {
-        if self.staff_contact(ctx, contact).await?.status != ContactStatus::Suspended {
-            return Err(StaffError::Invalid("the contact is not suspended"));
+        let from_suspended = (Some(ContactStatus::Suspended), ContactStatus::Active);
+        if self
+            .set_status(ctx, contact, from_suspended, AuditAction::ContactReinstated)
+            .await?
+        {
+            Ok(())
+        } else {
+            Err(StaffError::Invalid("the contact is not suspended"))
         }
-        self.set_status(
-            ctx,
-            contact,
-            ContactStatus::Active,
-            AuditAction::ContactReinstated,
-        )
-        .await
     }
 
     /// Revokes a contact entirely (sessions, links, personal links); only a new
@@ -424,10 +440,11 @@ impl Portal {
         self.set_status(
             ctx,
             contact,
-            ContactStatus::Revoked,
+            (None, ContactStatus::Revoked),
             AuditAction::ContactRevoked,
         )
-        .await
+        .await?;
+        Ok(())
     }
 
     /// Ends every session of the contact and kills its outstanding links and codes;

@@ -85,20 +85,25 @@ pub trait DirectoryStore: Send + Sync + 'static {
     ) -> Result<Option<Contact>, StoreError>;
     /// A firm's contacts, by email.
     async fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError>;
-    /// Records an invitation: sets `invited_at` and makes the contact active again.
+    /// Records an invitation: sets `invited_at` and makes a revoked contact active
+    /// again. A suspended contact stays suspended: only lifting the suspension ends it.
     async fn mark_invited(
         &self,
         contact: ContactId,
         at: Timestamp,
         audit: AuditDraft,
     ) -> Result<bool, StoreError>;
-    /// Sets a contact's status. Leaving `Active` also deletes its sessions and kills its
-    /// outstanding magic links, codes and password links; `Revoked` also its personal
-    /// links. `false` if the contact does not exist.
+    /// Sets a contact's status, if `only_from` is `None` or is its status now (the
+    /// check and the write are one step, so a change racing this one is never undone).
+    /// Leaving `Active` also deletes its sessions and kills its outstanding magic links,
+    /// codes and password links; `Revoked` also deletes its personal links, its grants
+    /// and its password, so that a new invitation gives exactly the access it names.
+    /// `false` if the contact does not exist or is not in `only_from`.
     async fn set_contact_status(
         &self,
         contact: ContactId,
         status: ContactStatus,
+        only_from: Option<ContactStatus>,
         audit: AuditDraft,
     ) -> Result<bool, StoreError>;
     /// Inserts a grant or replaces its permissions. Sessions of the contact whose active

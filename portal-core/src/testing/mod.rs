@@ -102,6 +102,8 @@ macro_rules! store_conformance {
             login_rotates_the_session_id,
             suspended_contact_is_refused_at_next_verification,
             revoked_contact_needs_a_new_invitation,
+            revocation_takes_the_grants_and_the_password,
+            status_changes_never_undo_a_suspension_or_a_revocation,
             ungrant_ends_sessions_on_that_client,
             granted_clients_follow_the_grants,
             merged_contact_switches_only_to_granted_clients,

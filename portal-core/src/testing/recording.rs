@@ -85,7 +85,7 @@ delegate!(DirectoryStore {
     fn contact_by_email(&self, firm: FirmId, email: &CanonicalEmail) -> Result<Option<Contact>, StoreError>;
     fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError>;
     fn mark_invited(&self, contact: ContactId, at: Timestamp, audit: AuditDraft) -> Result<bool, StoreError>;
-    fn set_contact_status(&self, contact: ContactId, status: ContactStatus, audit: AuditDraft) -> Result<bool, StoreError>;
+    fn set_contact_status(&self, contact: ContactId, status: ContactStatus, only_from: Option<ContactStatus>, audit: AuditDraft) -> Result<bool, StoreError>;
     fn put_grant(&self, grant: &Grant, audit: AuditDraft) -> Result<(), StoreError>;
     fn remove_grant(&self, contact: ContactId, client: ClientId, audit: AuditDraft) -> Result<bool, StoreError>;
     fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError>;

@@ -125,6 +125,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
         WebError::Staff(s) => match s {
             StaffError::NotFound => (404, "Not found"),
             StaffError::ContactInactive => (409, "The contact is suspended or revoked"),
+            StaffError::Suspended => (409, "The contact is suspended"),
             StaffError::Email(_) => (400, "Invalid email address"),
             StaffError::Name(_) => (400, "Invalid name"),
             StaffError::Invalid(m) => (400, m),

@@ -87,9 +87,12 @@ macro_rules! delegate_store {
                     &self,
                     contact: ContactId,
                     status: ContactStatus,
+                    only_from: Option<ContactStatus>,
                     audit: AuditDraft,
                 ) -> Result<bool, StoreError> {
-                    self.engine.set_contact_status(contact, status, audit).await
+                    self.engine
+                        .set_contact_status(contact, status, only_from, audit)
+                        .await
                 }
                 async fn put_grant(
                     &self,

@@ -252,7 +252,8 @@ impl<DB: Dialect> Engine<DB> {
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         let marked = sql::<DB>(
-            "UPDATE portal_contacts SET invited_at = $2, status = 'active' WHERE id = $1",
+            "UPDATE portal_contacts SET invited_at = $2, \
+             status = CASE WHEN status = 'revoked' THEN 'active' ELSE status END WHERE id = $1",
         )
         .id(contact.as_uuid())
         .ts(at)
@@ -270,17 +271,22 @@ impl<DB: Dialect> Engine<DB> {
         &self,
         contact: ContactId,
         status: ContactStatus,
+        only_from: Option<ContactStatus>,
         audit: AuditDraft,
     ) -> Result<bool, StoreError> {
         let mut tx = self.write().await?;
         // This update locks the contact row as `lock_contact` does, before its sessions
         // are deleted: a login racing it either sees the new status or has committed a
         // session that the delete below then sees.
-        let changed = sql::<DB>("UPDATE portal_contacts SET status = $2 WHERE id = $1")
-            .id(contact.as_uuid())
-            .text(status.as_str())
-            .run(&mut tx)
-            .await?;
+        let changed = sql::<DB>(
+            "UPDATE portal_contacts SET status = $2 \
+             WHERE id = $1 AND ($3 IS NULL OR status = $3)",
+        )
+        .id(contact.as_uuid())
+        .text(status.as_str())
+        .opt_text(only_from.map(|from| from.as_str()))
+        .run(&mut tx)
+        .await?;
         if changed == 0 {
             return Ok(false);
         }
@@ -292,10 +298,13 @@ impl<DB: Dialect> Engine<DB> {
                 .await?;
         }
         if status == ContactStatus::Revoked {
-            sql::<DB>("DELETE FROM portal_personal_links WHERE contact_id = $1")
-                .id(contact.as_uuid())
-                .run(&mut tx)
-                .await?;
+            for delete in [
+                "DELETE FROM portal_personal_links WHERE contact_id = $1",
+                "DELETE FROM portal_grants WHERE contact_id = $1",
+                "UPDATE portal_contacts SET password_hash = NULL WHERE id = $1",
+            ] {
+                sql::<DB>(delete).id(contact.as_uuid()).run(&mut tx).await?;
+            }
         }
         append_audit::<DB>(&mut tx, audit).await?;
         commit::<DB>(tx).await?;

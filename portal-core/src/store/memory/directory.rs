@@ -128,7 +128,9 @@ impl DirectoryStore for MemoryStore {
             return Ok(false);
         };
         row.contact.invited_at = Some(at);
-        row.contact.status = ContactStatus::Active;
+        if row.contact.status == ContactStatus::Revoked {
+            row.contact.status = ContactStatus::Active;
+        }
         state.append(audit);
         Ok(true)
     }
@@ -137,19 +139,28 @@ impl DirectoryStore for MemoryStore {
         &self,
         contact: ContactId,
         status: ContactStatus,
+        only_from: Option<ContactStatus>,
         audit: AuditDraft,
     ) -> Result<bool, StoreError> {
         let mut state = self.lock()?;
-        let Some(row) = state.contacts.get_mut(&contact) else {
+        let Some(row) = state
+            .contacts
+            .get_mut(&contact)
+            .filter(|row| only_from.is_none_or(|from| row.contact.status == from))
+        else {
             return Ok(false);
         };
         row.contact.status = status;
+        if status == ContactStatus::Revoked {
+            row.password_hash = None;
+        }
         if status != ContactStatus::Active {
             state.invalidate_login_secrets(contact);
             self.sessions.remove_where(&mut state, contact, |_| true);
         }
         if status == ContactStatus::Revoked {
             state.personal_links.retain(|_, p| p.contact_id != contact);
+            state.grants.remove(&contact);
         }
         state.append(audit);
         Ok(true)

@@ -56,6 +56,105 @@ pub async fn revoked_contact_needs_a_new_invitation(f: Fixture) {
     w.login(w.bob.id).await;
 }
 
+pub async fn revocation_takes_the_grants_and_the_password(f: Fixture) {
+    let w = World::new(f).await;
+    w.a.send_password_link(&w.staff, w.jane.id).await.unwrap();
+    let token = super::passwords::password_link(&w, "jane@example.com").await;
+    w.a.set_password(w.firm.id, &token, "lantern meadow quietly 42", &req())
+        .await
+        .unwrap();
+    w.a.revoke_contact(&w.staff, w.jane.id).await.unwrap();
+    let s = w.a.store();
+    assert!(s.grants(w.jane.id).await.unwrap().is_empty());
+    assert_eq!(s.password_hash(w.jane.id).await.unwrap(), None);
+    let again = crate::staff::Invitation {
+        email: "jane@example.com".into(),
+        first_name: "Jane".into(),
+        client_ids: vec![w.client2.id],
+        permissions: Permissions::ALL,
+    };
+    w.b.invite(&w.staff, again).await.unwrap();
+    assert_eq!(
+        s.grants(w.jane.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|g| g.client_id)
+            .collect::<Vec<_>>(),
+        [w.client2.id],
+        "the new invitation gives exactly the access it names"
+    );
+    assert_eq!(w.login(w.jane.id).await.session.active_client, w.client2.id);
+}
+
+pub async fn status_changes_never_undo_a_suspension_or_a_revocation(f: Fixture) {
+    let w = World::new(f).await;
+    let s = w.a.store();
+    let status = |id| async move { s.contact(id).await.unwrap().unwrap().status };
+    let audit = |action| AuditDraft {
+        firm_id: w.firm.id,
+        at: START,
+        actor: Actor::Staff(w.staff.staff.clone()),
+        action,
+        contact_id: Some(w.bob.id),
+        request: req(),
+        outcome: AuditOutcome::Success,
+        detail: String::new(),
+    };
+    // An invitation does not lift a suspension, and writes nothing.
+    w.a.suspend_contact(&w.staff, w.bob.id).await.unwrap();
+    let to_client2 = crate::staff::Invitation {
+        email: "bob@example.com".into(),
+        first_name: "Bob".into(),
+        client_ids: vec![w.client2.id],
+        permissions: Permissions::ALL,
+    };
+    assert!(matches!(
+        w.b.invite(&w.staff, to_client2).await,
+        Err(crate::staff::StaffError::Suspended)
+    ));
+    assert_eq!(status(w.bob.id).await, ContactStatus::Suspended);
+    assert_eq!(s.grants(w.bob.id).await.unwrap().len(), 1);
+    // Nor does marking it invited, as a racing invitation would.
+    assert!(
+        s.mark_invited(w.bob.id, START, audit(AuditAction::Invited))
+            .await
+            .unwrap()
+    );
+    assert_eq!(status(w.bob.id).await, ContactStatus::Suspended);
+    // Suspending again changes nothing.
+    w.b.suspend_contact(&w.staff, w.bob.id).await.unwrap();
+    // A revocation landing between a lift's read and its write is not undone: the
+    // store checks the status it moves from in the same step as the write.
+    w.a.revoke_contact(&w.staff, w.bob.id).await.unwrap();
+    assert!(
+        !s.set_contact_status(
+            w.bob.id,
+            ContactStatus::Active,
+            Some(ContactStatus::Suspended),
+            audit(AuditAction::ContactReinstated)
+        )
+        .await
+        .unwrap()
+    );
+    assert_eq!(status(w.bob.id).await, ContactStatus::Revoked);
+    // A revoked contact cannot be suspended, which lifting would turn into a way back.
+    assert!(w.a.suspend_contact(&w.staff, w.bob.id).await.is_err());
+    assert!(w.a.lift_suspension(&w.staff, w.bob.id).await.is_err());
+    assert_eq!(status(w.bob.id).await, ContactStatus::Revoked);
+    assert!(
+        w.audit(AuditAction::ContactReinstated).await.is_empty(),
+        "a refused change records nothing"
+    );
+    // Marking a revoked contact invited makes it active again.
+    assert!(
+        s.mark_invited(w.bob.id, START, audit(AuditAction::Invited))
+            .await
+            .unwrap()
+    );
+    assert_eq!(status(w.bob.id).await, ContactStatus::Active);
+}
+
 pub async fn ungrant_ends_sessions_on_that_client(f: Fixture) {
     let w = World::new(f).await;
     let login = w.login(w.jane.id).await;

@@ -2,7 +2,7 @@
 
 use super::*;
 
-async fn password_link(w: &World, email: &str) -> String {
+pub(super) async fn password_link(w: &World, email: &str) -> String {
     w.a.settle().await;
     let url = w.outbox.last_to(email).unwrap().message.links[0].clone();
     assert!(url.contains("/password/set/"), "{url}");
