@@ -93,7 +93,7 @@ pub async fn build(
         .cookies(cookies)
         .staff_api(
             "/admin/api",
-            BearerToken::new(admin_token.clone(), StaffId::new("admin")?),
+            BearerToken::new(admin_token.clone(), StaffId::new("admin")?)?,
         )
         .build()
         .await?;

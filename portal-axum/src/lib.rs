@@ -58,12 +58,16 @@ pub fn router<S: Clone + Send + Sync + 'static>(web: PortalWeb) -> Router<S> {
         .with_state(web)
 }
 
-/// The staff API under its mount path (e.g. `/admin/api/...`), if configured with
-/// `PortalWebBuilder::staff_api`.
+/// The staff API under its mount path (`/admin/api`, `/admin/api/` and
+/// `/admin/api/...`), if configured with `PortalWebBuilder::staff_api`. Every path
+/// there is answered by the portal, paths it does not know with its own 404.
 pub fn staff_router<S: Clone + Send + Sync + 'static>(web: PortalWeb) -> Router<S> {
     let mount = web.staff_mount_path().to_owned();
-    Router::new()
-        .route(&format!("{mount}/{{*rest}}"), any(staff))
+    ["", "/", "/{*rest}"]
+        .iter()
+        .fold(Router::new(), |r, path| {
+            r.route(&format!("{mount}{path}"), any(staff))
+        })
         .with_state(web)
 }
 

@@ -73,7 +73,7 @@ impl Setup {
             let web = PortalWeb::builder(w.a.clone(), w.firm.id)
                 .staff_api(
                     "/admin/api",
-                    BearerToken::new(STAFF_TOKEN, StaffId::new("fuzz").unwrap()),
+                    BearerToken::new(STAFF_TOKEN, StaffId::new("fuzz").unwrap()).unwrap(),
                 )
                 .build()
                 .await

@@ -6,7 +6,7 @@ use std::thread;
 use serde_json::{Value, json};
 
 use super::client::{Browser, Resp, form, send};
-use super::server::{Server, code_of, link_of, path_of, token_of};
+use super::server::{ADMIN_TOKEN, Server, code_of, link_of, path_of, token_of};
 
 const JANE: &str = "jane@example.com";
 const BOB: &str = "bob@example.com";
@@ -671,6 +671,34 @@ pub fn security_headers_are_set(s: &Server) {
             "{path}: HSTS only for https"
         );
     }
+}
+
+pub fn staff_api_answers_every_path_below_its_mount(s: &Server) {
+    for path in ["", "/", "/nowhere"] {
+        let r = s.admin("GET", path, None);
+        assert_status(&r, 404, path);
+        assert_eq!(r.json()["error"], "Not found", "the portal's own 404");
+        assert_eq!(
+            r.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
+        assert_eq!(r.header("cache-control"), Some("no-store"), "{path}");
+    }
+    let get = s.admin("GET", "/contacts", None);
+    let head = s.admin("HEAD", "/contacts", None);
+    assert_status(&head, 200, "HEAD is the GET without its body");
+    assert!(head.body.is_empty());
+    assert_eq!(head.header("content-type"), get.header("content-type"));
+    let auth = format!("Bearer {ADMIN_TOKEN}");
+    let r = send(
+        s.addr,
+        "GET",
+        "/admin/apicontacts",
+        &[("Authorization", &auth)],
+        b"",
+    );
+    assert_status(&r, 404, "a path that only shares the mount's prefix");
 }
 
 pub fn other_clients_ids_answer_404(s: &Server) {

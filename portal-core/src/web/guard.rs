@@ -64,12 +64,21 @@ impl TrustedProxies {
                 if prefix > max {
                     return Err(ProxyParseError);
                 }
-                Ok((ip, prefix))
+                // An IPv4-mapped block is kept as the IPv4 block it is, since
+                // addresses are compared in canonical form.
+                match ip.to_canonical() {
+                    IpAddr::V4(v4) if ip.is_ipv6() && prefix >= 96 => {
+                        Ok((IpAddr::V4(v4), prefix - 96))
+                    }
+                    _ => Ok((ip, prefix)),
+                }
             })
             .collect::<Result<_, _>>()
             .map(TrustedProxies)
     }
 
+    /// Whether `ip` (in canonical form: a peer on a dual-stack socket appears as an
+    /// IPv4-mapped IPv6 address) is a trusted proxy.
     fn contains(&self, ip: IpAddr) -> bool {
         self.0.iter().any(|(net, prefix)| match (net, ip) {
             (IpAddr::V4(n), IpAddr::V4(a)) => {
@@ -84,28 +93,42 @@ impl TrustedProxies {
         })
     }
 
-    /// The client's address: the socket peer, unless the peer is a trusted proxy; then
-    /// the right-most address in `X-Forwarded-For` that is not itself a trusted proxy
-    /// (the left part of the header is whatever the client chose to send).
+    /// The client's address, in canonical form (IPv4-mapped addresses as IPv4): the
+    /// socket peer, unless the peer is a trusted proxy; then `X-Forwarded-For` is read
+    /// from the right, hop by hop, and the first address that is not a trusted proxy is
+    /// the client. Everything left of it is whatever the client chose to send, so the
+    /// walk also stops at the first entry that is not an address (the last trusted hop
+    /// is then the client): an entry the client wrote must never hide the ones the
+    /// proxies appended after it.
     #[must_use]
     pub fn client_ip(&self, req: &Request) -> Option<IpAddr> {
-        let peer = req.peer?;
-        if !self.contains(peer) {
-            return Some(peer);
+        let mut client = req.peer?.to_canonical();
+        if !self.contains(client) {
+            return Some(client);
         }
-        let forwarded: Vec<IpAddr> = req
-            .header_values("x-forwarded-for")
-            .flat_map(|v| v.split(','))
-            .map_while(|s| s.trim().parse().ok())
-            .collect();
-        Some(
-            forwarded
-                .into_iter()
-                .rev()
-                .find(|ip| !self.contains(*ip))
-                .unwrap_or(peer),
-        )
+        let values: Vec<&str> = req.header_values("x-forwarded-for").collect();
+        for entry in values.iter().rev().flat_map(|v| v.rsplit(',')) {
+            let Some(ip) = forwarded_address(entry) else {
+                break;
+            };
+            client = ip;
+            if !self.contains(ip) {
+                break;
+            }
+        }
+        Some(client)
     }
+}
+
+/// One `X-Forwarded-For` entry: an address, or an address with a port as some proxies
+/// write it (`192.0.2.1:4711`, `[2001:db8::1]:4711`).
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    let ip = entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<std::net::SocketAddr>().ok().map(|s| s.ip()))?;
+    Some(ip.to_canonical())
 }
 
 /// Largest bodies accepted, by kind. Larger ones get 413 and change nothing.
@@ -253,5 +276,68 @@ mod tests {
         assert_eq!(TrustedProxies::none().client_ip(&r), r.peer);
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
         assert!(TrustedProxies::parse("example.com").is_err());
+    }
+
+    fn forwarded(proxies: &str, peer: &str, headers: &[&str]) -> Option<IpAddr> {
+        let mut r = Request::new("GET", "/");
+        for h in headers {
+            r = r.header("x-forwarded-for", h);
+        }
+        r.peer = Some(peer.parse().unwrap());
+        TrustedProxies::parse(proxies).unwrap().client_ip(&r)
+    }
+
+    #[test]
+    fn an_entry_the_client_wrote_never_hides_the_ones_proxies_appended() {
+        let client = Some("203.0.113.9".parse().unwrap());
+        for spoof in [
+            "6.6.6.6, x, 203.0.113.9",
+            "6.6.6.6, , 203.0.113.9",
+            "6.6.6.6,x,203.0.113.9:4711",
+            "unknown, 203.0.113.9",
+        ] {
+            assert_eq!(
+                forwarded("10.0.0.0/8", "10.0.0.5", &[spoof]),
+                client,
+                "{spoof}"
+            );
+        }
+        assert_eq!(
+            forwarded("10.0.0.0/8", "10.0.0.5", &["6.6.6.6, x", "203.0.113.9"]),
+            client,
+            "the client's own header line, then the proxy's"
+        );
+        assert_eq!(
+            forwarded("10.0.0.0/8", "10.0.0.5", &["6.6.6.6, x, 10.0.0.7"]),
+            Some("10.0.0.7".parse().unwrap()),
+            "garbage behind a trusted hop: that hop is the client"
+        );
+        assert_eq!(
+            forwarded("10.0.0.0/8", "10.0.0.5", &["[2001:db8::7]:4711, 10.0.0.6"]),
+            Some("2001:db8::7".parse().unwrap())
+        );
+    }
+
+    #[test]
+    fn ipv4_mapped_addresses_are_their_ipv4_selves() {
+        let client = Some("203.0.113.9".parse().unwrap());
+        // A dual-stack socket reports an IPv4 proxy as an IPv4-mapped IPv6 address.
+        assert_eq!(
+            forwarded("10.0.0.0/8", "::ffff:10.0.0.5", &["203.0.113.9"]),
+            client
+        );
+        assert_eq!(
+            forwarded("::ffff:10.0.0.0/104", "10.0.0.5", &["203.0.113.9"]),
+            client
+        );
+        assert_eq!(
+            forwarded("127.0.0.1", "::ffff:10.0.0.5", &["203.0.113.9"]),
+            Some("10.0.0.5".parse().unwrap()),
+            "an untrusted peer, in canonical form"
+        );
+        assert_eq!(
+            forwarded("10.0.0.0/8", "10.0.0.5", &["::ffff:203.0.113.9"]),
+            client
+        );
     }
 }

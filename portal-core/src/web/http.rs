@@ -153,6 +153,16 @@ fn read_header(name: &str) -> Option<&'static str> {
 }
 
 impl Request {
+    /// Turns a HEAD into the GET it asks about (the caller then sends no body):
+    /// whether it was one.
+    pub(crate) fn head_as_get(&mut self) -> bool {
+        let is_head = self.method == Method::Head;
+        if is_head {
+            self.method = Method::Get;
+        }
+        is_head
+    }
+
     /// A request with method and path (and query after `?`), for tests and adapters.
     #[must_use]
     pub fn new(method: &str, target: &str) -> Self {

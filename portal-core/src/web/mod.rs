@@ -26,7 +26,7 @@ pub use http::{
     appended_beside_host, cookie_in, parse_urlencoded, percent_decode,
 };
 pub use lazy::LazySession;
-pub use staff_routes::{BearerToken, StaffAuthenticator};
+pub use staff_routes::{BearerToken, StaffAuthenticator, WeakBearerToken};
 
 use std::sync::{Arc, RwLock};
 
@@ -327,10 +327,7 @@ impl PortalWeb {
     // routes' own futures are awaited at one point (`route`), boxed where they are
     // large and rare, so that this one stays small.
     pub fn handle(&self, mut req: Request) -> impl Future<Output = Response> + Send + '_ {
-        let is_head = req.method == Method::Head;
-        if is_head {
-            req.method = Method::Get;
-        }
+        let is_head = req.head_as_get();
         async move {
             let mut resp = self.respond(&req).await;
             if is_head {
@@ -342,7 +339,7 @@ impl PortalWeb {
 
     async fn respond(&self, req: &Request) -> Response {
         let mount = self.mount_path();
-        let Some(rest) = req.path.strip_prefix(mount) else {
+        let Some(rest) = below_mount(&req.path, mount) else {
             return self.error(Kind::Page, WebError::NotFound);
         };
         let kind = if rest.starts_with("/api/") {
@@ -437,6 +434,13 @@ impl PortalWeb {
         guard::apply_security_headers(&mut resp, true, firm.public_url.is_https());
         resp
     }
+}
+
+/// The part of `path` below `mount`, if `path` is `mount` itself or goes on from it
+/// with `/`: `/portallogin` is not under `/portal`, whatever an adapter passes on.
+pub(crate) fn below_mount<'a>(path: &'a str, mount: &str) -> Option<&'a str> {
+    path.strip_prefix(mount)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 /// The route `rest` (the path below the mount path) names. The login routes and the

@@ -28,14 +28,25 @@ pub struct BearerToken {
     staff: StaffId,
 }
 
+/// A bearer token too short to be a secret (under 16 bytes), or with whitespace or
+/// control characters, which no `Authorization` header could carry intact.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a staff bearer token needs at least 16 characters and no spaces")]
+pub struct WeakBearerToken;
+
 impl BearerToken {
-    /// Accepts `token` as `staff`.
-    #[must_use]
-    pub fn new(token: impl Into<String>, staff: StaffId) -> Self {
-        BearerToken {
-            token: token.into(),
-            staff,
+    /// The least a token may hold; generate one with e.g. `openssl rand -base64 32`.
+    pub const MIN_LEN: usize = 16;
+
+    /// Accepts `token` as `staff`; refuses a token that an empty or guessable header
+    /// would match.
+    pub fn new(token: impl Into<String>, staff: StaffId) -> Result<Self, WeakBearerToken> {
+        let token = token.into();
+        if token.len() < Self::MIN_LEN || token.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(WeakBearerToken);
         }
+        Ok(BearerToken { token, staff })
     }
 }
 
@@ -53,7 +64,7 @@ impl StaffAuthenticator for BearerToken {
         let presented = request
             .header_value("authorization")?
             .strip_prefix("Bearer ")?;
-        secrets_equal(presented.trim(), &self.token).then(|| self.staff.clone())
+        secrets_equal(presented.trim_ascii(), &self.token).then(|| self.staff.clone())
     }
 }
 
@@ -61,7 +72,8 @@ type Answer = Result<Response, WebError>;
 
 impl PortalWeb {
     /// Answers a request under the staff API's mount path.
-    pub async fn handle_staff(&self, req: Request) -> Response {
+    pub async fn handle_staff(&self, mut req: Request) -> Response {
+        let is_head = req.head_as_get();
         let mut resp = match self.staff_inner(&req).await {
             Ok(r) => r,
             Err(e) => {
@@ -73,11 +85,14 @@ impl PortalWeb {
             }
         };
         guard::apply_security_headers(&mut resp, true, self.firm().public_url.is_https());
+        if is_head {
+            resp.body.clear();
+        }
         resp
     }
 
     async fn staff_inner(&self, req: &Request) -> Answer {
-        let Some(rest) = req.path.strip_prefix(self.staff_mount_path()) else {
+        let Some(rest) = super::below_mount(&req.path, self.staff_mount_path()) else {
             return Err(WebError::NotFound);
         };
         let Some(auth) = &self.inner.staff_auth else {
