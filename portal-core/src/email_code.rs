@@ -10,6 +10,7 @@
 
 use crate::audit::{Actor, AuditAction, RequestInfo};
 use crate::clock::Timestamp;
+use crate::failure::Attempt;
 use crate::id::{ContactId, FirmId};
 use crate::login::{LoginError, LoginSuccess};
 use crate::notify::MessageKind;
@@ -285,18 +286,15 @@ impl Portal {
                 contact_id,
                 firm_id,
             } if firm_id == firm => {
-                let audit = self
-                    .audit(
-                        firm,
-                        Actor::System,
-                        AuditAction::CodeFailed,
-                        Some(contact_id),
-                        request,
-                        "reason=exhausted",
-                    )
-                    .refused();
-                self.inner.store.append_audit(audit).await?;
-                return Err(LoginError::CodeExhausted);
+                self.refuse_code(
+                    firm,
+                    contact_id,
+                    request,
+                    (AuditAction::CodeFailed, "reason=exhausted"),
+                    code,
+                )
+                .await?;
+                return Err(LoginError::InvalidCode);
             }
             _ => {
                 // Same cost as checking a real code.
@@ -307,31 +305,26 @@ impl Portal {
                 return Err(LoginError::InvalidCode);
             }
         };
-        let failures = self.inner.store.failure_state(contact).await?;
-        if failures
-            .locked_until(&policy.failure_backoff, now)
-            .is_some()
-        {
-            let audit = self
-                .audit(
+        let state = match self.take_attempt(contact, &policy.failure_backoff).await? {
+            Attempt::Counted(state) => state,
+            Attempt::Locked => {
+                self.refuse_code(
                     firm,
-                    Actor::System,
-                    AuditAction::LockedOut,
-                    Some(contact),
+                    contact,
                     request,
-                    "with=code",
+                    (AuditAction::LockedOut, "with=code"),
+                    code,
                 )
-                .refused();
-            self.inner.store.append_audit(audit).await?;
-            return Err(LoginError::LockedOut);
-        }
+                .await?;
+                return Err(LoginError::InvalidCode);
+            }
+        };
         if !self
             .inner
             .hasher
             .verify(policy.password.hashing, code, Some(&code_hash))
             .await?
         {
-            let state = self.inner.store.record_failure(contact, self.now()).await?;
             let audit = self
                 .audit(
                     firm,
@@ -372,6 +365,27 @@ impl Portal {
             token: new.token,
             next,
         })
+    }
+
+    /// Refuses a code without checking it, at the cost of checking one, and records
+    /// why. The caller answers as for a wrong code: a dead code or a contact in back-off
+    /// must not answer differently from the code of an address nobody has, or the
+    /// answer would tell which addresses are known.
+    async fn refuse_code(
+        &self,
+        firm: FirmId,
+        contact: ContactId,
+        request: &RequestInfo,
+        (action, detail): (AuditAction, &str),
+        code: String,
+    ) -> Result<(), LoginError> {
+        let hashing = self.policy(firm).password.hashing;
+        self.inner.hasher.verify(hashing, code, None).await?;
+        let audit = self
+            .audit(firm, Actor::System, action, Some(contact), request, detail)
+            .refused();
+        self.inner.store.append_audit(audit).await?;
+        Ok(())
     }
 }
 

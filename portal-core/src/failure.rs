@@ -5,8 +5,50 @@
 //! further code or password try waits out an exponential back-off. Magic links keep
 //! working throughout: they prove control of the inbox, which guessing does not.
 
+use crate::Portal;
 use crate::clock::Timestamp;
+use crate::id::ContactId;
 use crate::policy::FailureBackoff;
+use crate::store::StoreError;
+
+/// How often an attempt reads the counter again after another attempt counted first.
+/// Past that, it is refused as if in back-off: only a burst of concurrent guesses loses
+/// this many races in a row.
+const ATTEMPT_RACES: usize = 5;
+
+/// What taking an attempt at a code or password gave.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Attempt {
+    /// The attempt may check its secret; it is already counted as a failure (a
+    /// successful login resets the count), with this state.
+    Counted(FailureState),
+    /// The contact is in back-off: refuse without checking.
+    Locked,
+}
+
+impl Portal {
+    /// Takes one attempt at a code or password of `contact`, counting it as a failure
+    /// *before* the secret is checked, in the same store step as the back-off check: so
+    /// that concurrent guesses cannot all pass one check before any of them is counted.
+    pub(crate) async fn take_attempt(
+        &self,
+        contact: ContactId,
+        backoff: &FailureBackoff,
+    ) -> Result<Attempt, StoreError> {
+        let store = &self.inner.store;
+        for _ in 0..ATTEMPT_RACES {
+            let now = self.now();
+            let seen = store.failure_state(contact).await?;
+            if seen.locked_until(backoff, now).is_some() {
+                return Ok(Attempt::Locked);
+            }
+            if let Some(counted) = store.record_failure(contact, now, seen.consecutive).await? {
+                return Ok(Attempt::Counted(counted));
+            }
+        }
+        Ok(Attempt::Locked)
+    }
+}
 
 /// A contact's consecutive failures.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

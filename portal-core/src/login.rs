@@ -54,14 +54,13 @@ pub enum LoginError {
     /// A magic link was refused.
     #[error("this login link cannot be used")]
     Link(LinkProblem),
-    /// A wrong, unknown or expired code.
+    /// A wrong, unknown or expired code, a code dead after too many wrong guesses, or
+    /// a contact in back-off: one answer, since any difference would tell a known
+    /// address from an unknown one (the audit log records which it was).
     #[error("that code is not valid")]
     InvalidCode,
-    /// The code took too many wrong guesses and is dead; ask for a new one.
-    #[error("too many wrong codes; ask for a new one")]
-    CodeExhausted,
-    /// The contact is in back-off after repeated failures; a magic link still works.
-    #[error("too many failed attempts; use a login link from your email")]
+    /// Too many login requests from this IP address.
+    #[error("too many login requests from this address")]
     LockedOut,
     /// Email and password do not match (or the account cannot log in with a password).
     #[error("email or password is not valid")]

@@ -15,6 +15,7 @@ use crate::audit::{Actor, AuditAction, RequestInfo};
 use crate::clock::Timestamp;
 use crate::contact::{Contact, ContactStatus};
 use crate::email::EmailAddress;
+use crate::failure::Attempt;
 use crate::firm::Firm;
 use crate::id::{ContactId, FirmId};
 use crate::login::{LoginError, LoginSuccess};
@@ -293,9 +294,13 @@ impl Portal {
     ) -> Result<LoginSuccess, LoginError> {
         let policy = self.policy(firm).clone();
         let hashing = policy.password.hashing;
+        // Normalized as when it was set, then compared whatever its length (a password
+        // longer than the policy's cannot match, and costs the same hash). The cut
+        // before normalizing only bounds the work: it is generous because a typed
+        // password may shrink several times over (decomposed accents, Hangul jamo).
         let normalized: String = password
             .chars()
-            .take(policy.password.max_chars + 1)
+            .take(4 * (policy.password.max_chars + 1))
             .collect::<String>()
             .nfkc()
             .collect();
@@ -309,18 +314,10 @@ impl Portal {
         let id = contact
             .as_ref()
             .map_or(ContactId::from_bytes([0; 16]), |c| c.id);
-        let now = self.now();
-        let locked = self
-            .inner
-            .store
-            .failure_state(id)
-            .await?
-            .locked_until(&policy.failure_backoff, now)
-            .is_some();
-        let hash = if locked {
-            None
-        } else {
-            self.inner.store.password_hash(id).await?
+        let attempt = self.take_attempt(id, &policy.failure_backoff).await?;
+        let hash = match attempt {
+            Attempt::Locked => None,
+            Attempt::Counted(_) => self.inner.store.password_hash(id).await?,
         };
         let matched = self
             .inner
@@ -330,14 +327,12 @@ impl Portal {
         let contact = match contact {
             Some(c) if matched => c,
             _ => {
-                let (action, detail) = if locked {
-                    (AuditAction::LockedOut, "with=password".to_owned())
-                } else {
-                    let state = self.inner.store.record_failure(id, self.now()).await?;
-                    (
+                let (action, detail) = match attempt {
+                    Attempt::Locked => (AuditAction::LockedOut, "with=password".to_owned()),
+                    Attempt::Counted(state) => (
                         AuditAction::PasswordFailed,
                         format!("consecutive={}", state.consecutive),
-                    )
+                    ),
                 };
                 let known = contact.as_ref().map(|c| c.id);
                 let audit = self

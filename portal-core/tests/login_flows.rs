@@ -457,3 +457,27 @@ async fn the_me_document_is_exact_json_whatever_the_names() {
         serde_json::to_string(&expected).unwrap()
     );
 }
+
+#[tokio::test]
+async fn a_password_logs_in_in_whichever_unicode_form_it_is_typed() {
+    use unicode_normalization::UnicodeNormalization as _;
+
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    // 118 characters composed, 152 decomposed: within the limit of 128 once
+    // normalized, as it was when set, but not before.
+    let composed = "Ève à côté d’Élodie déjà née où gît l’âme éphémère; Hélène a rêvé été prêté fêté émerveillé ébahi égaré ému élevé gâté";
+    let decomposed: String = composed.nfd().collect();
+    assert!(decomposed.chars().count() > 129);
+    w.a.send_password_link(&w.staff, w.bob.id).await.unwrap();
+    w.a.settle().await;
+    let link = w.outbox.last_to("bob@example.com").unwrap().message.links[0].clone();
+    let token = link.rsplit('/').next().unwrap();
+    w.a.set_password(w.firm.id, token, &decomposed, &World::req())
+        .await
+        .unwrap();
+    for typed in [&decomposed, composed] {
+        w.a.login_with_password(w.firm.id, "bob@example.com", typed, None, &World::req())
+            .await
+            .unwrap();
+    }
+}

@@ -429,7 +429,11 @@ pub fn email_codes_log_in_within_their_limits(s: &Server) {
         "/portal/login/code/verify",
         &[("challenge", &challenge), ("code", &code)],
     );
-    assert_status(&r, 410, "the sixth guess is refused, right or not");
+    assert_status(&r, 401, "the sixth guess is refused, right or not");
+    assert!(
+        r.text().contains("That code is not valid"),
+        "answered as a wrong code is, as for an unknown address"
+    );
     // A new attempt: resends up to five codes in all, then nothing more is sent.
     let page = b.post_form("/portal/login/code", &[("email", JANE)]);
     let challenge = page

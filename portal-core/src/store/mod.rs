@@ -242,12 +242,17 @@ pub trait LoginStore: Send + Sync + 'static {
         limit: RateLimit,
         now: Timestamp,
     ) -> Result<ThrottleDecision, StoreError>;
-    /// Counts one more consecutive failure of the contact and returns the new state.
+    /// Counts one more consecutive failure of the contact if its count is still
+    /// `seen` (as [`LoginStore::failure_state`] read it), and returns the new state:
+    /// the check and the count are one step, so attempts racing each other cannot all
+    /// pass one back-off check. `None` if another attempt counted first (read again).
+    /// A contact that does not exist has nothing to count: the default state.
     async fn record_failure(
         &self,
         contact: ContactId,
         now: Timestamp,
-    ) -> Result<FailureState, StoreError>;
+        seen: u32,
+    ) -> Result<Option<FailureState>, StoreError>;
     /// The contact's consecutive failures.
     async fn failure_state(&self, contact: ContactId) -> Result<FailureState, StoreError>;
 }

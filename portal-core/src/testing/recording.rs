@@ -107,7 +107,7 @@ delegate!(LoginStore {
     fn issue_personal_link(&self, link: &PersonalLinkRecord, audit: AuditDraft) -> Result<(), StoreError>;
     fn personal_link_contact(&self, link: &TokenDigest, now: Timestamp) -> Result<Option<ContactId>, StoreError>;
     fn throttle_hit(&self, key: &TokenDigest, limit: RateLimit, now: Timestamp) -> Result<ThrottleDecision, StoreError>;
-    fn record_failure(&self, contact: ContactId, now: Timestamp) -> Result<FailureState, StoreError>;
+    fn record_failure(&self, contact: ContactId, now: Timestamp, seen: u32) -> Result<Option<FailureState>, StoreError>;
     fn failure_state(&self, contact: ContactId) -> Result<FailureState, StoreError>;
 });
 

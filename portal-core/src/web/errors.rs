@@ -109,11 +109,14 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
                 401,
                 "Enter the code from the same email to finish logging in",
             ),
-            LoginError::InvalidCode => (401, "That code is not valid"),
-            LoginError::CodeExhausted => (410, "Too many wrong codes; ask for a new one"),
+            LoginError::InvalidCode => (
+                401,
+                "That code is not valid. A code stops working after five wrong tries and \
+                 when it expires: ask for a new one, or use the link in the email",
+            ),
             LoginError::LockedOut => (
                 429,
-                "Too many failed attempts; use a login link from your email",
+                "Too many attempts from your network; use the link in your email or try later",
             ),
             LoginError::InvalidCredentials => (401, "Email or password is not valid"),
             LoginError::PasswordLinkInvalid => {

@@ -50,7 +50,7 @@ const CONSUME_CHALLENGE: &str = "UPDATE portal_challenges SET consumed_at = $2 \
      RETURNING next_path";
 
 const RECORD_FAILURE: &str = "UPDATE portal_contacts \
-     SET failures = failures + 1, last_failure_at = $2 WHERE id = $1 \
+     SET failures = failures + 1, last_failure_at = $2 WHERE id = $1 AND failures = $3 \
      RETURNING failures, last_failure_at";
 
 /// How often a guess is re-attempted when a resend revived the code between the
@@ -275,16 +275,25 @@ impl<DB: Dialect> Engine<DB> {
         &self,
         contact: ContactId,
         now: Timestamp,
-    ) -> Result<FailureState, StoreError> {
+        seen: u32,
+    ) -> Result<Option<FailureState>, StoreError> {
         let mut c = self.conn().await?;
-        sql::<DB>(RECORD_FAILURE)
+        let counted = sql::<DB>(RECORD_FAILURE)
             .id(contact.as_uuid())
             .ts(now)
+            .int(i64::from(seen))
+            .optional(&mut c)
+            .await?;
+        if let Some(row) = counted {
+            return rows::failures(&row).map(Some);
+        }
+        // Nothing counted: another attempt came first, or there is no such contact.
+        let exists = sql::<DB>("SELECT 1 AS one FROM portal_contacts WHERE id = $1")
+            .id(contact.as_uuid())
             .optional(&mut c)
             .await?
-            .map(|r| rows::failures(&r))
-            .transpose()
-            .map(Option::unwrap_or_default)
+            .is_some();
+        Ok((!exists).then(FailureState::default))
     }
 
     pub(crate) async fn failure_state(

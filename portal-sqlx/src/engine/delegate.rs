@@ -233,8 +233,9 @@ macro_rules! delegate_store {
                     &self,
                     contact: ContactId,
                     now: Timestamp,
-                ) -> Result<FailureState, StoreError> {
-                    self.engine.record_failure(contact, now).await
+                    seen: u32,
+                ) -> Result<Option<FailureState>, StoreError> {
+                    self.engine.record_failure(contact, now, seen).await
                 }
                 async fn failure_state(
                     &self,

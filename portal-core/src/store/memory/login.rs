@@ -355,15 +355,17 @@ impl LoginStore for MemoryStore {
         &self,
         contact: ContactId,
         now: Timestamp,
-    ) -> Result<FailureState, StoreError> {
+        seen: u32,
+    ) -> Result<Option<FailureState>, StoreError> {
         let mut state = self.lock()?;
         Ok(match state.contacts.get_mut(&contact) {
+            Some(c) if c.failures.consecutive != seen => None,
             Some(c) => {
                 c.failures.consecutive = c.failures.consecutive.saturating_add(1);
                 c.failures.last_failure_at = Some(now);
-                c.failures
+                Some(c.failures)
             }
-            None => FailureState::default(),
+            None => Some(FailureState::default()),
         })
     }
 

@@ -16,10 +16,52 @@ pub async fn code_allows_five_guesses_then_dies(f: Fixture) {
         w.b.verify_login_code(w.firm.id, &challenge, &code, None, &req())
             .await;
     assert!(
-        matches!(sixth, Err(LoginError::CodeExhausted)),
-        "the sixth guess is refused even if right: {sixth:?}"
+        matches!(sixth, Err(LoginError::InvalidCode)),
+        "the sixth guess is refused even if right, as a wrong one is: {sixth:?}"
     );
-    assert_eq!(w.audit(AuditAction::CodeFailed).await.len(), 6);
+    let failed = w.audit(AuditAction::CodeFailed).await;
+    assert_eq!(failed.len(), 6);
+    assert_eq!(failed[5].entry.detail, "reason=exhausted");
+}
+
+pub async fn code_answers_never_tell_a_known_address(f: Fixture) {
+    let w = World::new(f).await;
+    let guesses = |email: &'static str| {
+        let w = &w;
+        async move {
+            let requested =
+                w.a.request_login_code(w.firm.id, email, None, &req())
+                    .await
+                    .unwrap();
+            let challenge = requested.challenge.expose_secret();
+            let mut answers = Vec::new();
+            for _ in 0..7 {
+                let r =
+                    w.a.verify_login_code(w.firm.id, &challenge, "000000", None, &req())
+                        .await;
+                answers.push(format!("{r:?}"));
+            }
+            answers
+        }
+    };
+    let known = guesses("jane@example.com").await;
+    assert_eq!(known, guesses("nobody@example.com").await);
+    // Past the back-off threshold, too.
+    for _ in 0..4 {
+        w.advance(4 * MINUTE);
+        guesses("jane@example.com").await;
+    }
+    assert!(
+        w.a.store()
+            .failure_state(w.jane.id)
+            .await
+            .unwrap()
+            .consecutive
+            >= 20
+    );
+    assert!(!w.audit(AuditAction::LockedOut).await.is_empty());
+    w.advance(4 * MINUTE);
+    assert_eq!(guesses("jane@example.com").await, known);
 }
 
 pub async fn concurrent_guesses_cannot_exceed_the_limit(f: Fixture) {
@@ -168,7 +210,8 @@ pub async fn failure_counter_survives_new_codes_and_backs_off(f: Fixture) {
     let r =
         w.a.verify_login_code(w.firm.id, &challenge, &code, None, &req())
             .await;
-    assert!(matches!(r, Err(LoginError::LockedOut)), "{r:?}");
+    assert!(matches!(r, Err(LoginError::InvalidCode)), "{r:?}");
+    assert_eq!(w.audit(AuditAction::LockedOut).await.len(), 1);
     // A magic link still works, and a successful login resets the counter.
     w.login(w.jane.id).await;
     assert_eq!(

@@ -74,3 +74,51 @@ pub async fn password_link_expires_after_thirty_minutes(f: Fixture) {
             .await;
     assert!(matches!(r, Err(LoginError::PasswordLinkInvalid)));
 }
+
+pub async fn concurrent_password_guesses_cannot_pass_one_backoff_check(f: Fixture) {
+    let mut policy = Policy::default();
+    policy.failure_backoff.after = 2;
+    let w = Arc::new(World::with_policy(f, policy.clone()).await);
+    w.a.send_password_link(&w.staff, w.jane.id).await.unwrap();
+    let token = password_link(&w, "jane@example.com").await;
+    let pw = "lantern meadow quietly 42";
+    w.a.set_password(w.firm.id, &token, pw, &req())
+        .await
+        .unwrap();
+    let guess = |w: Arc<World>, i: usize, password: String| async move {
+        let p = if i.is_multiple_of(2) { &w.a } else { &w.b };
+        p.login_with_password(w.firm.id, "jane@example.com", &password, None, &req())
+            .await
+    };
+    for i in 0..2 {
+        assert!(
+            guess(w.clone(), i, format!("wrong guess {i}"))
+                .await
+                .is_err()
+        );
+    }
+    // The back-off is over: the next attempt may try, and only that one.
+    w.advance(policy.failure_backoff.wait_after(2) + Duration::from_secs(1));
+    let tasks: Vec<_> = (0..20)
+        .map(|i| tokio::spawn(guess(w.clone(), i, format!("wrong guess {i} again"))))
+        .collect();
+    for t in tasks {
+        assert!(matches!(
+            t.await.unwrap(),
+            Err(LoginError::InvalidCredentials)
+        ));
+    }
+    assert_eq!(
+        w.audit(AuditAction::PasswordFailed).await.len(),
+        3,
+        "one of the twenty was checked; the others met the back-off it started"
+    );
+    assert_eq!(w.audit(AuditAction::LockedOut).await.len(), 19);
+    let state = w.a.store().failure_state(w.jane.id).await.unwrap();
+    assert_eq!(state.consecutive, 3);
+    let right = guess(w.clone(), 0, pw.to_owned()).await;
+    assert!(
+        right.is_err(),
+        "the right password waits out the back-off too"
+    );
+}
