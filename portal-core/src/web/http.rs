@@ -2,6 +2,7 @@
 //! in one small module each. Neither `http` 0.2 (actix-web 4) nor `http` 1.x (axum 0.8)
 //! crosses this boundary.
 
+use crate::token::Token;
 use std::net::IpAddr;
 
 /// The request headers Portal reads; adapters need not convert any other.
@@ -104,7 +105,11 @@ pub fn cookie_in<'a>(
 }
 
 /// The parts of a request the portal reads.
-#[derive(Clone, Debug, Default)]
+///
+/// Its `Debug` leaves out every secret a request may carry, so that a host logging
+/// one with `?req` logs none: the values of `Cookie`, `Authorization` and
+/// `X-CSRF-Token`, tokens in the path, the query and the body (passwords, codes).
+#[derive(Clone, Default)]
 pub struct Request {
     /// The method.
     pub method: Method,
@@ -433,7 +438,10 @@ impl From<String> for HeaderText {
 }
 
 /// A response.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its `Debug` leaves out the values of `Set-Cookie` (session tokens) and the body
+/// (pages and documents carry CSRF and link tokens).
+#[derive(Clone, PartialEq, Eq)]
 pub struct Response {
     /// Status code.
     pub status: u16,
@@ -602,9 +610,92 @@ impl Form {
     }
 }
 
+/// Request headers whose values are secrets.
+const SECRET_HEADERS: [&str; 3] = ["cookie", "authorization", "x-csrf-token"];
+
+/// What `Debug` shows in place of a secret.
+const REDACTED: &str = "<redacted>";
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let path: Vec<&str> = self
+            .path
+            .split('/')
+            .map(|s| if Token::parse(s).is_ok() { REDACTED } else { s })
+            .collect();
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .entries
+            .iter()
+            .map(|(name, range)| match SECRET_HEADERS.contains(name) {
+                true => (*name, REDACTED),
+                false => (*name, &self.headers.text[range.clone()]),
+            })
+            .collect();
+        f.debug_struct("Request")
+            .field("method", &self.method)
+            .field("path", &path.join("/"))
+            .field("query_bytes", &self.query.len())
+            .field("headers", &headers)
+            .field("peer", &self.peer)
+            .field("body_bytes", &self.body.len())
+            .field("oversized", &self.oversized)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| match *name {
+                "set-cookie" => (*name, REDACTED),
+                _ => (*name, value.as_str()),
+            })
+            .collect();
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn debug_shows_no_secret_of_a_request_or_a_response() {
+        let token = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let mut req = Request::new("POST", &format!("/portal/auth/link/{token}?next=/portal/x"))
+            .header("cookie", &format!("__Host-portal_session={token}"))
+            .header("authorization", "Bearer staff-secret-token")
+            .header("x-csrf-token", "csrf-secret-value")
+            .header("user-agent", "Mozilla/5.0");
+        req.body = b"password=my-secret-password".to_vec();
+        let printed = format!("{req:?}");
+        for secret in [
+            token,
+            "staff-secret",
+            "csrf-secret",
+            "my-secret-password",
+            "next=",
+        ] {
+            assert!(!printed.contains(secret), "{secret} in {printed}");
+        }
+        assert!(
+            printed.contains("/portal/auth/link/<redacted>") && printed.contains("Mozilla/5.0")
+        );
+        let resp = Response::html(200, format!("<input value=\"{token}\">")).with_header(
+            "set-cookie",
+            format!("__Host-portal_session={token}; Path=/"),
+        );
+        let printed = format!("{resp:?}");
+        assert!(!printed.contains(token), "{printed}");
+        assert!(printed.contains("text/html"), "{printed}");
+    }
 
     #[test]
     fn common_values_sit_at_their_index_and_are_valid_header_text() {
