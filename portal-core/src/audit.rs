@@ -130,6 +130,11 @@ actions! {
     PersonalLinkIssued => "personal_link.issued",
     /// A personal portal link was opened.
     PersonalLinkOpened => "personal_link.opened",
+    /// A contact completed a task (the detail names it and holds the note's length).
+    TaskCompleted => "task.completed",
+    /// A contact made a completed task pending again, which clears its completion:
+    /// this entry and the completion's keep who did what.
+    TaskReopened => "task.reopened",
 }
 
 /// Whether it succeeded.

@@ -12,7 +12,7 @@
 //! completes only the client's side of the work. Completing and un-completing are
 //! idempotent: doing it twice leaves the first completion as it was.
 
-use crate::audit::Actor;
+use crate::audit::{Actor, AuditAction, AuditDraft, RequestInfo};
 use crate::clock::Timestamp;
 use crate::grant::Permissions;
 use crate::id::{ClientId, FirmId, TaskId};
@@ -277,12 +277,13 @@ impl Portal {
     }
 
     /// Marks a client task complete (idempotent: a completed task keeps its first
-    /// completion).
+    /// completion, and only the first is in the audit log).
     pub async fn complete_task(
         &self,
         auth: &Authenticated,
         id: TaskId,
         note: Option<&str>,
+        request: &RequestInfo,
     ) -> Result<Task, TaskError> {
         let note = note.map(str::trim).filter(|n| !n.is_empty());
         if note.is_some_and(|n| n.chars().count() > 2000) {
@@ -294,23 +295,54 @@ impl Portal {
             at: self.now(),
             note: note.map(str::to_owned),
         };
+        let detail = format!(
+            "task={id} note_chars={}",
+            note.map_or(0, |n| n.chars().count())
+        );
+        let audit = self.task_audit(auth, AuditAction::TaskCompleted, request, detail);
         self.store()
-            .set_task_completion(id, Some(&completion), self.now())
+            .set_task_completion(id, Some(&completion), audit)
             .await?
             .ok_or(TaskError::NotFound)
     }
 
-    /// Marks a client task not complete (idempotent).
+    /// Marks a client task not complete (idempotent). The completion it had is gone
+    /// from the task, and stays in the audit log.
     pub async fn uncomplete_task(
         &self,
         auth: &Authenticated,
         id: TaskId,
+        request: &RequestInfo,
     ) -> Result<Task, TaskError> {
         self.actionable_task(auth, id).await?;
+        let audit = self.task_audit(
+            auth,
+            AuditAction::TaskReopened,
+            request,
+            format!("task={id}"),
+        );
         self.store()
-            .set_task_completion(id, None, self.now())
+            .set_task_completion(id, None, audit)
             .await?
             .ok_or(TaskError::NotFound)
+    }
+
+    fn task_audit(
+        &self,
+        auth: &Authenticated,
+        action: AuditAction,
+        request: &RequestInfo,
+        detail: String,
+    ) -> AuditDraft {
+        let contact = auth.session.contact_id;
+        self.audit(
+            auth.session.firm_id,
+            Actor::Contact(contact),
+            action,
+            Some(contact),
+            request,
+            detail,
+        )
     }
 
     /// Creates a task for a client of the staff member's firm.

@@ -323,12 +323,13 @@ pub trait TaskStore: Send + Sync + 'static {
     async fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError>;
     /// Completes a task (`Some`), keeping an existing completion untouched, or makes it
     /// pending again (`None`); returns the task as it now is, `None` if it does not
-    /// exist. Doing either twice changes nothing the second time.
+    /// exist. Doing either twice changes nothing the second time. `audit` is appended
+    /// in the same operation, only when the task changed.
     async fn set_task_completion(
         &self,
         task: TaskId,
         completion: Option<&Completion>,
-        now: Timestamp,
+        audit: AuditDraft,
     ) -> Result<Option<Task>, StoreError>;
 }
 

@@ -126,7 +126,7 @@ delegate!(TaskStore {
     fn insert_task(&self, task: &Task) -> Result<(), StoreError>;
     fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
     fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError>;
-    fn set_task_completion(&self, task: TaskId, completion: Option<&Completion>, now: Timestamp) -> Result<Option<Task>, StoreError>;
+    fn set_task_completion(&self, task: TaskId, completion: Option<&Completion>, audit: AuditDraft) -> Result<Option<Task>, StoreError>;
 });
 
 delegate!(AuditStore {

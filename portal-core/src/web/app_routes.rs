@@ -193,9 +193,11 @@ async fn task_action(ctx: &mut Ctx<'_>, task: &str, action: &str) -> Answer {
     let id: TaskId = task.parse().map_err(|_| WebError::NotFound)?;
     let portal = ctx.web.portal();
     let task = if action == "complete" {
-        portal.complete_task(auth, id, form.get("note")).await?
+        portal
+            .complete_task(auth, id, form.get("note"), ctx.info())
+            .await?
     } else {
-        portal.uncomplete_task(auth, id).await?
+        portal.uncomplete_task(auth, id, ctx.info()).await?
     };
     if json {
         Ok(Response::json(200, &serde_json::json!(task)))

@@ -322,9 +322,11 @@ macro_rules! delegate_store {
                     &self,
                     task: TaskId,
                     completion: Option<&Completion>,
-                    now: Timestamp,
+                    audit: AuditDraft,
                 ) -> Result<Option<Task>, StoreError> {
-                    self.engine.set_task_completion(task, completion, now).await
+                    self.engine
+                        .set_task_completion(task, completion, audit)
+                        .await
                 }
             }
 

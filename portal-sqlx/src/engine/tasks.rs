@@ -1,11 +1,11 @@
 //! Tasks and their completion.
 
 use portal_core::StoreError;
-use portal_core::clock::Timestamp;
+use portal_core::audit::AuditDraft;
 use portal_core::id::{ClientId, TaskId};
 use portal_core::task::{Completion, Task};
 
-use super::{Engine, commit};
+use super::{Engine, append_audit, commit};
 use crate::db::sql;
 use crate::dialect::Dialect;
 use crate::error::Violation;
@@ -92,7 +92,7 @@ impl<DB: Dialect> Engine<DB> {
         &self,
         task: TaskId,
         completion: Option<&Completion>,
-        _now: Timestamp,
+        audit: AuditDraft,
     ) -> Result<Option<Task>, StoreError> {
         let by = completion.map(|c| c.by.to_stored());
         let mut tx = self.write().await?;
@@ -106,7 +106,9 @@ impl<DB: Dialect> Engine<DB> {
                 .opt_text(done.note.as_deref()),
             None => sql::<DB>(UNCOMPLETE).id(task.as_uuid()),
         };
-        change.run(&mut tx).await?;
+        if change.run(&mut tx).await? > 0 {
+            append_audit::<DB>(&mut tx, audit).await?;
+        }
         let now = sql::<DB>(TASK)
             .id(task.as_uuid())
             .optional(&mut tx)

@@ -1,7 +1,7 @@
 use async_trait::async_trait;
 
 use super::MemoryStore;
-use crate::clock::Timestamp;
+use crate::audit::AuditDraft;
 use crate::id::{ClientId, TaskId};
 use crate::store::{StoreError, TaskStore};
 use crate::task::{Completion, Task, TaskStatus};
@@ -37,23 +37,29 @@ impl TaskStore for MemoryStore {
         &self,
         task: TaskId,
         completion: Option<&Completion>,
-        _now: Timestamp,
+        audit: AuditDraft,
     ) -> Result<Option<Task>, StoreError> {
         let mut state = self.lock()?;
         let Some(t) = state.tasks.get_mut(&task) else {
             return Ok(None);
         };
-        match completion {
+        let changed = match completion {
             Some(c) if t.status != TaskStatus::Completed => {
                 t.status = TaskStatus::Completed;
                 t.completion = Some(c.clone());
+                true
             }
             None if t.status == TaskStatus::Completed => {
                 t.status = TaskStatus::Pending;
                 t.completion = None;
+                true
             }
-            _ => {}
+            _ => false,
+        };
+        let now = t.clone();
+        if changed {
+            state.append(audit);
         }
-        Ok(Some(t.clone()))
+        Ok(Some(now))
     }
 }

@@ -68,13 +68,13 @@ pub async fn task_completion_is_idempotent(f: Fixture) {
     let cookie = w.login(w.bob.id).await.token.expose_secret();
     let auth = w.a.authenticate(w.firm.id, &cookie, &req()).await.unwrap();
     let first =
-        w.a.complete_task(&auth, task.id, Some("done, see email"))
+        w.a.complete_task(&auth, task.id, Some("done, see email"), &req())
             .await
             .unwrap();
     assert_eq!(first.status, TaskStatus::Completed);
     w.advance(MINUTE);
     let second =
-        w.b.complete_task(&auth, task.id, Some("again"))
+        w.b.complete_task(&auth, task.id, Some("again"), &req())
             .await
             .unwrap();
     assert_eq!(second, first, "the first completion stands");
@@ -82,18 +82,42 @@ pub async fn task_completion_is_idempotent(f: Fixture) {
     assert_eq!(completion.by, Actor::Contact(w.bob.id));
     assert_eq!(completion.at, w.a.now() - MINUTE);
     assert_eq!(completion.note.as_deref(), Some("done, see email"));
-    let undone = w.a.uncomplete_task(&auth, task.id).await.unwrap();
+    let undone = w.a.uncomplete_task(&auth, task.id, &req()).await.unwrap();
     assert_eq!(
         (undone.status, &undone.completion),
         (TaskStatus::Pending, &None)
     );
-    assert_eq!(w.b.uncomplete_task(&auth, task.id).await.unwrap(), undone);
-    // Concurrent completions leave one completion.
+    assert_eq!(
+        w.b.uncomplete_task(&auth, task.id, &req()).await.unwrap(),
+        undone
+    );
+    let events = |action| {
+        let w = &w;
+        async move { w.audit(action).await.into_iter().map(|e| e.entry) }
+    };
+    // The audit log keeps each change once, with who made it, even after the
+    // completion itself is gone from the task.
+    let completed: Vec<_> = events(AuditAction::TaskCompleted).await.collect();
+    let reopened: Vec<_> = events(AuditAction::TaskReopened).await.collect();
+    assert_eq!(
+        (completed.len(), reopened.len()),
+        (1, 1),
+        "repeats record nothing"
+    );
+    assert_eq!(completed[0].actor, Actor::Contact(w.bob.id));
+    assert_eq!(
+        completed[0].detail,
+        format!("task={} note_chars=15", task.id)
+    );
+    assert_eq!(reopened[0].contact_id, Some(w.bob.id));
+    // Concurrent completions leave one completion, and one entry.
+    let request = req();
     let (x, y) = tokio::join!(
-        w.a.complete_task(&auth, task.id, Some("x")),
-        w.b.complete_task(&auth, task.id, Some("y"))
+        w.a.complete_task(&auth, task.id, Some("x"), &request),
+        w.b.complete_task(&auth, task.id, Some("y"), &request)
     );
     assert_eq!(x.unwrap().completion, y.unwrap().completion);
+    assert_eq!(events(AuditAction::TaskCompleted).await.count(), 2);
 }
 
 pub async fn tasks_of_other_clients_and_the_firm_side_are_out_of_reach(f: Fixture) {
@@ -133,20 +157,20 @@ pub async fn tasks_of_other_clients_and_the_firm_side_are_out_of_reach(f: Fixtur
     );
     assert!(
         matches!(
-            w.a.complete_task(&bob, janes.id, None).await,
+            w.a.complete_task(&bob, janes.id, None, &req()).await,
             Err(TaskError::NotFound)
         ),
         "another client's task"
     );
     assert!(
         matches!(
-            w.a.complete_task(&bob, firm_side.id, None).await,
+            w.a.complete_task(&bob, firm_side.id, None, &req()).await,
             Err(TaskError::Forbidden)
         ),
         "the firm's side"
     );
     assert!(matches!(
-        w.a.complete_task(&bob, crate::id::TaskId::from_bytes([3; 16]), None)
+        w.a.complete_task(&bob, crate::id::TaskId::from_bytes([3; 16]), None, &req())
             .await,
         Err(TaskError::NotFound)
     ));
