@@ -91,7 +91,8 @@ pub struct PublicUrl {
 pub struct PublicUrlError;
 
 impl PublicUrl {
-    /// Parses and normalises (lower-case scheme and host, no trailing slash).
+    /// Parses and normalises (lower-case scheme and host, no default port, no trailing
+    /// slash).
     pub fn parse(input: &str) -> Result<Self, PublicUrlError> {
         let lower = input.to_ascii_lowercase();
         let (scheme, rest) = if lower.starts_with("https://") {
@@ -126,9 +127,14 @@ impl PublicUrl {
         if !host_ok || !port_ok || !path_ok {
             return Err(PublicUrlError);
         }
-        let origin = match port {
-            Some(p) => format!("{scheme}://{}:{p}", host.to_ascii_lowercase()),
-            None => format!("{scheme}://{}", host.to_ascii_lowercase()),
+        // As browsers serialize an origin: the scheme's default port left out, any
+        // other without leading zeros (else no `Origin` header would ever match).
+        let default_port = if scheme == "https" { 443 } else { 80 };
+        let origin = match port.and_then(|p| p.parse::<u16>().ok()) {
+            Some(p) if p != default_port => {
+                format!("{scheme}://{}:{p}", host.to_ascii_lowercase())
+            }
+            _ => format!("{scheme}://{}", host.to_ascii_lowercase()),
         };
         Ok(PublicUrl {
             origin_len: origin.len(),
@@ -227,6 +233,27 @@ mod tests {
             PublicUrl::parse("http://localhost:3000").unwrap().origin(),
             "http://localhost:3000"
         );
+    }
+
+    #[test]
+    fn the_origin_is_written_as_browsers_send_it() {
+        for (url, origin) in [
+            (
+                "https://portal.example.com:443/firm",
+                "https://portal.example.com",
+            ),
+            ("http://portal.example.com:80", "http://portal.example.com"),
+            (
+                "http://portal.example.com:443",
+                "http://portal.example.com:443",
+            ),
+            (
+                "https://portal.example.com:08443",
+                "https://portal.example.com:8443",
+            ),
+        ] {
+            assert_eq!(PublicUrl::parse(url).unwrap().origin(), origin, "{url}");
+        }
     }
 
     #[test]

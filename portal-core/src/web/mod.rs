@@ -80,6 +80,9 @@ struct WebInner {
     limits: BodyLimits,
     staff_mount: String,
     staff_auth: Option<Arc<dyn StaffAuthenticator>>,
+    // Set once a request came without a client address, so that the warning about it
+    // is logged once, not per request.
+    warned_no_peer: std::sync::atomic::AtomicBool,
 }
 
 /// Configures a [`PortalWeb`].
@@ -134,6 +137,7 @@ impl PortalWebBuilder {
                 limits: self.limits,
                 staff_mount: self.staff_mount,
                 staff_auth: self.staff_auth,
+                warned_no_peer: Default::default(),
             }),
         })
     }
@@ -236,9 +240,24 @@ impl PortalWeb {
         }
     }
 
-    /// Where the request comes from, per the trusted proxies.
+    /// Where the request comes from, per the trusted proxies. A request without the
+    /// client's address is not throttled per IP: the first one logs a warning.
     #[must_use]
     pub fn request_info(&self, req: &Request) -> RequestInfo {
+        if req.peer.is_none()
+            && !self
+                .inner
+                .warned_no_peer
+                .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            // Failing closed would lock every login out of a host that forgot it;
+            // saying so, once, is what is left.
+            tracing::warn!(
+                "a request came without the client's address: login requests are not \
+                 throttled per IP and the audit log records no IP (with axum, serve with \
+                 `into_make_service_with_connect_info::<SocketAddr>()`)"
+            );
+        }
         RequestInfo::new(
             self.inner.proxies.client_ip(req),
             req.header_value("user-agent"),
