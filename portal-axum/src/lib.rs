@@ -60,7 +60,8 @@ pub fn router<S: Clone + Send + Sync + 'static>(web: PortalWeb) -> Router<S> {
 
 /// The staff API under its mount path (`/admin/api`, `/admin/api/` and
 /// `/admin/api/...`), if configured with `PortalWebBuilder::staff_api`. Every path
-/// there is answered by the portal, paths it does not know with its own 404.
+/// there is answered by the portal, paths it does not know with its own 404; a host
+/// route on one of these exact paths conflicts with it (axum panics when merging).
 pub fn staff_router<S: Clone + Send + Sync + 'static>(web: PortalWeb) -> Router<S> {
     let mount = web.staff_mount_path().to_owned();
     ["", "/", "/{*rest}"]

@@ -307,12 +307,13 @@ impl Portal {
         };
         let state = match self.take_attempt(contact, &policy.failure_backoff).await? {
             Attempt::Counted(state) => state,
-            Attempt::Locked => {
+            refused => {
+                let detail = refused.refusal("code");
                 self.refuse_code(
                     firm,
                     contact,
                     request,
-                    (AuditAction::LockedOut, "with=code"),
+                    (AuditAction::LockedOut, &detail),
                     code,
                 )
                 .await?;

@@ -12,8 +12,8 @@ use crate::policy::FailureBackoff;
 use crate::store::StoreError;
 
 /// How often an attempt reads the counter again after another attempt counted first.
-/// Past that, it is refused as if in back-off: only a burst of concurrent guesses loses
-/// this many races in a row.
+/// Past that, it is refused: only a burst of concurrent guesses loses this many races
+/// in a row.
 const ATTEMPT_RACES: usize = 5;
 
 /// What taking an attempt at a code or password gave.
@@ -24,6 +24,19 @@ pub(crate) enum Attempt {
     Counted(FailureState),
     /// The contact is in back-off: refuse without checking.
     Locked,
+    /// Other attempts kept counting first: refuse without checking, as in back-off
+    /// (the audit log tells the two apart).
+    Contended,
+}
+
+impl Attempt {
+    /// The audit detail of a refused attempt `with` a code or a password.
+    pub(crate) fn refusal(self, with: &str) -> String {
+        match self {
+            Attempt::Contended => format!("with={with} reason=contended"),
+            _ => format!("with={with}"),
+        }
+    }
 }
 
 impl Portal {
@@ -46,7 +59,7 @@ impl Portal {
                 return Ok(Attempt::Counted(counted));
             }
         }
-        Ok(Attempt::Locked)
+        Ok(Attempt::Contended)
     }
 }
 

@@ -300,7 +300,13 @@ impl Portal {
         // password may shrink several times over (decomposed accents, Hangul jamo).
         let normalized: String = password
             .chars()
-            .take(4 * (policy.password.max_chars + 1))
+            .take(
+                policy
+                    .password
+                    .max_chars
+                    .saturating_add(1)
+                    .saturating_mul(4),
+            )
             .collect::<String>()
             .nfkc()
             .collect();
@@ -316,8 +322,8 @@ impl Portal {
             .map_or(ContactId::from_bytes([0; 16]), |c| c.id);
         let attempt = self.take_attempt(id, &policy.failure_backoff).await?;
         let hash = match attempt {
-            Attempt::Locked => None,
             Attempt::Counted(_) => self.inner.store.password_hash(id).await?,
+            Attempt::Locked | Attempt::Contended => None,
         };
         let matched = self
             .inner
@@ -328,11 +334,11 @@ impl Portal {
             Some(c) if matched => c,
             _ => {
                 let (action, detail) = match attempt {
-                    Attempt::Locked => (AuditAction::LockedOut, "with=password".to_owned()),
                     Attempt::Counted(state) => (
                         AuditAction::PasswordFailed,
                         format!("consecutive={}", state.consecutive),
                     ),
+                    refused => (AuditAction::LockedOut, refused.refusal("password")),
                 };
                 let known = contact.as_ref().map(|c| c.id);
                 let audit = self

@@ -78,6 +78,19 @@ pub enum BuildError {
     MountPath,
 }
 
+/// Whether `m` is a mount path: `/segment[/segment...]`, of letters, digits, `-` and
+/// `_`, without a trailing slash (paths below it are matched by whole segments).
+pub(crate) fn is_mount_path(m: &str) -> bool {
+    m.strip_prefix('/').is_some_and(|rest| {
+        rest.split('/').all(|seg| {
+            !seg.is_empty()
+                && seg
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+    })
+}
+
 /// Configures a [`Portal`].
 #[derive(Debug)]
 #[must_use]
@@ -293,16 +306,7 @@ impl PortalBuilder {
         for p in self.firm_policies.values() {
             p.validate()?;
         }
-        let m = &self.mount_path;
-        let mount_ok = m.starts_with('/')
-            && !m.ends_with('/')
-            && m[1..].split('/').all(|seg| {
-                !seg.is_empty()
-                    && seg
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            });
-        if !mount_ok {
+        if !is_mount_path(&self.mount_path) {
             return Err(BuildError::MountPath);
         }
         let delivery = self

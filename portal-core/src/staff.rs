@@ -430,8 +430,9 @@ impl Portal {
         }
     }
 
-    /// Revokes a contact entirely (sessions, links, personal links); only a new
-    /// invitation lets it back in.
+    /// Revokes a contact entirely: its sessions, links, personal links, grants and
+    /// password are gone (the `contact.revoked` audit entry stands for all of them);
+    /// only a new invitation lets it back in, to exactly the clients it names.
     pub async fn revoke_contact(
         &self,
         ctx: &StaffContext,

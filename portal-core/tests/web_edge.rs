@@ -8,7 +8,7 @@ use std::sync::Arc;
 use portal_core::MemoryStore;
 use portal_core::id::StaffId;
 use portal_core::testing::{Fixture, World};
-use portal_core::web::{BearerToken, PortalWeb, Request};
+use portal_core::web::{BearerToken, PortalWeb, Request, SessionHeaders, WebBuildError};
 
 const TOKEN: &str = "a-staff-token-of-some-length";
 
@@ -74,4 +74,34 @@ fn a_staff_token_must_be_a_secret() {
         assert!(BearerToken::new(weak, staff()).is_err(), "{weak:?}");
     }
     assert!(BearerToken::new(TOKEN, staff()).is_ok());
+}
+
+#[tokio::test]
+async fn a_staff_mount_path_is_refused_unless_it_is_one() {
+    let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+    for bad in ["/admin/api/", "admin/api", "/", "", "/admin//api"] {
+        let staff = BearerToken::new(TOKEN, StaffId::new("staff").unwrap()).unwrap();
+        let built = PortalWeb::builder(w.a.clone(), w.firm.id)
+            .staff_api(bad, staff)
+            .build()
+            .await;
+        assert!(
+            matches!(built, Err(WebBuildError::StaffMountPath)),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn session_headers_print_no_cookie() {
+    let token = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let headers = SessionHeaders {
+        cookie: Some(format!("__Host-portal_session={token}; Max-Age=86400")),
+        https: true,
+    };
+    let printed = format!("{headers:?}");
+    assert!(
+        !printed.contains(token) && printed.contains("redacted"),
+        "{printed}"
+    );
 }

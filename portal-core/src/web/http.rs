@@ -586,9 +586,18 @@ pub fn parse_urlencoded(body: &[u8]) -> Result<Vec<(String, String)>, FormError>
         .collect()
 }
 
-/// A parsed form: the first value of each field.
-#[derive(Debug, Default)]
+/// A parsed form: the first value of each field. Its `Debug` shows the field names
+/// only (forms carry passwords, codes and tokens).
+#[derive(Default)]
 pub struct Form(Vec<(String, String)>);
+
+impl std::fmt::Debug for Form {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set()
+            .entries(self.0.iter().map(|(name, _)| name))
+            .finish()
+    }
+}
 
 impl Form {
     /// Parses a form body.
@@ -614,7 +623,7 @@ impl Form {
 const SECRET_HEADERS: [&str; 3] = ["cookie", "authorization", "x-csrf-token"];
 
 /// What `Debug` shows in place of a secret.
-const REDACTED: &str = "<redacted>";
+pub(crate) const REDACTED: &str = "<redacted>";
 
 impl std::fmt::Debug for Request {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -695,6 +704,12 @@ mod tests {
         let printed = format!("{resp:?}");
         assert!(!printed.contains(token), "{printed}");
         assert!(printed.contains("text/html"), "{printed}");
+        let form = Form::parse(b"email=a%40example.com&password=my-secret-password").unwrap();
+        let printed = format!("{form:?}");
+        assert!(
+            !printed.contains("my-secret") && printed.contains("password"),
+            "{printed}"
+        );
     }
 
     #[test]

@@ -85,6 +85,17 @@ struct WebInner {
     warned_no_peer: std::sync::atomic::AtomicBool,
 }
 
+/// Why a [`PortalWeb`] could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum WebBuildError {
+    /// The staff API's mount path is not `/segment[/segment...]`.
+    #[error("the staff API's mount path must look like /admin/api")]
+    StaffMountPath,
+    /// The firm could not be read.
+    #[error(transparent)]
+    Internal(#[from] InternalError),
+}
+
 /// Configures a [`PortalWeb`].
 #[derive(Debug)]
 #[must_use]
@@ -117,7 +128,8 @@ impl PortalWebBuilder {
         self
     }
 
-    /// Enables the staff API under `mount` (e.g. `/admin/api`), authenticated by `auth`.
+    /// Enables the staff API under `mount` (e.g. `/admin/api`: no trailing slash, or
+    /// [`PortalWebBuilder::build`] refuses it), authenticated by `auth`.
     pub fn staff_api(mut self, mount: impl Into<String>, auth: impl StaffAuthenticator) -> Self {
         self.staff_mount = mount.into();
         self.staff_auth = Some(Arc::new(auth));
@@ -125,7 +137,10 @@ impl PortalWebBuilder {
     }
 
     /// Loads the firm and builds the HTTP layer.
-    pub async fn build(self) -> Result<PortalWeb, InternalError> {
+    pub async fn build(self) -> Result<PortalWeb, WebBuildError> {
+        if self.staff_auth.is_some() && !crate::portal::is_mount_path(&self.staff_mount) {
+            return Err(WebBuildError::StaffMountPath);
+        }
         let firm = self.portal.firm(self.firm).await?;
         Ok(PortalWeb {
             inner: Arc::new(WebInner {
@@ -151,13 +166,22 @@ enum Kind {
 }
 
 /// What a host's response that used the session gets (see
-/// [`PortalWeb::session_headers`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// [`PortalWeb::session_headers`]). Its `Debug` leaves the cookie's value out.
+#[derive(Clone, PartialEq, Eq)]
 pub struct SessionHeaders {
     /// The session's `Set-Cookie` value, when this request renewed the session.
     pub cookie: Option<String>,
     /// Which set of [`host_security_headers`] applies: the public URL is https.
     pub https: bool,
+}
+
+impl std::fmt::Debug for SessionHeaders {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionHeaders")
+            .field("cookie", &self.cookie.as_ref().map(|_| http::REDACTED))
+            .field("https", &self.https)
+            .finish()
+    }
 }
 
 /// Per-request context handed to route handlers.

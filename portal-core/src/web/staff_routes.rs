@@ -28,21 +28,23 @@ pub struct BearerToken {
     staff: StaffId,
 }
 
-/// A bearer token too short to be a secret (under 16 bytes), or with whitespace or
+/// A bearer token too short to be a secret (under 16 characters), or with whitespace or
 /// control characters, which no `Authorization` header could carry intact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("a staff bearer token needs at least 16 characters and no spaces")]
 pub struct WeakBearerToken;
 
 impl BearerToken {
-    /// The least a token may hold; generate one with e.g. `openssl rand -base64 32`.
+    /// The fewest characters a token may have; generate one with e.g.
+    /// `openssl rand -base64 32`.
     pub const MIN_LEN: usize = 16;
 
     /// Accepts `token` as `staff`; refuses a token that an empty or guessable header
     /// would match.
     pub fn new(token: impl Into<String>, staff: StaffId) -> Result<Self, WeakBearerToken> {
         let token = token.into();
-        if token.len() < Self::MIN_LEN || token.chars().any(|c| c.is_whitespace() || c.is_control())
+        if token.chars().count() < Self::MIN_LEN
+            || token.chars().any(|c| c.is_whitespace() || c.is_control())
         {
             return Err(WeakBearerToken);
         }
