@@ -148,6 +148,15 @@ pub async fn code_expires_after_its_lifetime(f: Fixture) {
     w.a.verify_login_code(w.firm.id, &challenge, &code, None, &req())
         .await
         .expect("valid a second before expiry");
+    let (challenge, code) = w.code("jane@example.com").await;
+    w.advance(10 * MINUTE);
+    let r =
+        w.b.verify_login_code(w.firm.id, &challenge, &code, None, &req())
+            .await;
+    assert!(
+        matches!(r, Err(LoginError::InvalidCode)),
+        "at the very instant: {r:?}"
+    );
 }
 
 pub async fn code_redeems_once_under_concurrency(f: Fixture) {

@@ -119,6 +119,12 @@ pub async fn link_expires_after_its_lifetime(f: Fixture) {
     w.a.redeem_magic_link(w.firm.id, &token, None, None, &req())
         .await
         .expect("still valid a second before expiry");
+    let token = w.link(w.jane.id).await;
+    w.advance(15 * MINUTE);
+    let r =
+        w.b.redeem_magic_link(w.firm.id, &token, None, None, &req())
+            .await;
+    assert_eq!(link_problem(r), LinkProblem::Expired, "at the very instant");
 }
 
 pub async fn unknown_or_foreign_link_changes_nothing(f: Fixture) {

@@ -11,6 +11,13 @@ pub async fn idle_session_expires_and_activity_renews_it(f: Fixture) {
         matches!(r, Err(SessionError::NotLoggedIn)),
         "idle 24 h + 1 s is over"
     );
+    let cookie = w.login(w.jane.id).await.token.expose_secret();
+    w.advance(Duration::from_secs(24 * 3600));
+    let r = w.b.authenticate(w.firm.id, &cookie, &req()).await;
+    assert!(
+        matches!(r, Err(SessionError::NotLoggedIn)),
+        "idle exactly 24 h is over"
+    );
     // Active every 20 hours, a session outlives many idle timeouts.
     let cookie = w.login(w.jane.id).await.token.expose_secret();
     for _ in 0..5 {
