@@ -6,7 +6,9 @@
 //! contact, client or session id of another firm answers [`StaffError::NotFound`], the
 //! same as one that does not exist.
 
-use crate::audit::{Actor, AuditAction, AuditEvent, ChainBreak, RequestInfo, verify_chain};
+use crate::audit::{
+    Actor, AuditAction, AuditDraft, AuditEvent, ChainBreak, RequestInfo, verify_chain,
+};
 use crate::client::Client;
 use crate::contact::{Contact, ContactStatus, NameError, clean_name};
 use crate::email::{EmailAddress, EmailError};
@@ -90,6 +92,28 @@ pub struct Invitation {
     pub client_ids: Vec<ClientId>,
     /// The permissions on each.
     pub permissions: Permissions,
+}
+
+/// An invitation as the store records it, in one operation
+/// ([`crate::store::DirectoryStore::invite`]).
+#[derive(Clone, Debug)]
+pub struct InvitationRecord {
+    /// The contact to insert if its firm has none with the same canonical email.
+    pub candidate: Contact,
+    /// The clients to grant, with the permissions on each.
+    pub grants: Vec<(ClientId, Permissions)>,
+    /// When.
+    pub at: crate::clock::Timestamp,
+}
+
+/// What recording an invitation did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Invited {
+    /// The contact as it now is: granted, marked invited, active again if it was
+    /// revoked.
+    Contact(Contact),
+    /// The contact is suspended: nothing was written.
+    Suspended,
 }
 
 /// A contact as staff see it.
@@ -187,8 +211,11 @@ impl Portal {
 
     /// Invites a contact (new, or found by canonical email) to clients: grants them,
     /// marks it invited (and active again if it was revoked), and queues the invitation
-    /// email with its personal link. Every client is checked before anything is written;
-    /// a suspended contact is refused ([`StaffError::Suspended`]) with nothing written.
+    /// email with its personal link. Every client is checked before anything is written,
+    /// and the contact, its grants and the invitation are recorded in one store
+    /// operation ([`crate::store::DirectoryStore::invite`]), so that a failure or a
+    /// racing suspension or revocation never leaves half an invitation; a suspended
+    /// contact is refused ([`StaffError::Suspended`]) with nothing written.
     pub async fn invite(
         &self,
         ctx: &StaffContext,
@@ -217,25 +244,37 @@ impl Portal {
             joined_at: None,
             last_seen_at: None,
         };
-        let contact = self.inner.store.find_or_insert_contact(&candidate).await?;
-        if contact.status == ContactStatus::Suspended {
-            return Err(StaffError::Suspended);
-        }
-        for client in &clients {
-            self.put_grant(ctx, &contact, client.id, invitation.permissions)
-                .await?;
-        }
-        let audit = self.staff_audit(
-            ctx,
-            AuditAction::Invited,
-            contact.id,
-            format!("clients={}", clients.len()),
-        );
-        self.inner
-            .store
-            .mark_invited(contact.id, now, audit)
-            .await?;
-        let contact = self.staff_contact(ctx, contact.id).await?;
+        let record = InvitationRecord {
+            candidate,
+            grants: clients
+                .iter()
+                .map(|c| (c.id, invitation.permissions))
+                .collect(),
+            at: now,
+        };
+        // The grants' entries, then the invitation's, for whichever contact the store
+        // finds or inserts: one operation, so that a failure or a racing revocation or
+        // suspension never leaves half an invitation.
+        let audit = |contact: &Contact| {
+            let mut entries: Vec<AuditDraft> = record
+                .grants
+                .iter()
+                .map(|(client, permissions)| {
+                    self.grant_audit(ctx, contact.id, *client, *permissions)
+                })
+                .collect();
+            entries.push(self.staff_audit(
+                ctx,
+                AuditAction::Invited,
+                contact.id,
+                format!("clients={}", clients.len()),
+            ));
+            entries
+        };
+        let contact = match self.inner.store.invite(&record, &audit).await? {
+            Invited::Contact(contact) => contact,
+            Invited::Suspended => return Err(StaffError::Suspended),
+        };
         let personal = self
             .issue_personal_link(
                 &firm,
@@ -273,15 +312,25 @@ impl Portal {
             permissions,
             granted_at: self.now(),
         };
-        let names: Vec<&str> = permissions.names().collect();
-        let audit = self.staff_audit(
-            ctx,
-            AuditAction::GrantChanged,
-            contact.id,
-            format!("client={client} permissions={}", names.join(",")),
-        );
+        let audit = self.grant_audit(ctx, contact.id, client, permissions);
         self.inner.store.put_grant(&grant, audit).await?;
         Ok(())
+    }
+
+    fn grant_audit(
+        &self,
+        ctx: &StaffContext,
+        contact: ContactId,
+        client: ClientId,
+        permissions: Permissions,
+    ) -> AuditDraft {
+        let names: Vec<&str> = permissions.names().collect();
+        self.staff_audit(
+            ctx,
+            AuditAction::GrantChanged,
+            contact,
+            format!("client={client} permissions={}", names.join(",")),
+        )
     }
 
     async fn active_staff_contact(

@@ -35,12 +35,16 @@ use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;
 use crate::policy::RateLimit;
 use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
+use crate::staff::{InvitationRecord, Invited};
 use crate::task::{Completion, Task};
 use crate::throttle::ThrottleDecision;
 use crate::token::TokenDigest;
 
 /// Builds the audit entry of an operation from its outcome; `None` records nothing.
 pub type AuditFn<'a, T> = &'a (dyn Fn(&T) -> Option<AuditDraft> + Send + Sync);
+
+/// Builds the audit entries of an invitation for the contact it found or inserted.
+pub type InviteAuditFn<'a> = &'a (dyn Fn(&Contact) -> Vec<AuditDraft> + Send + Sync);
 
 /// A store operation failed. Nothing it was doing took effect.
 #[derive(Debug, thiserror::Error)]
@@ -72,9 +76,6 @@ pub trait DirectoryStore: Send + Sync + 'static {
     async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError>;
     /// A firm's clients, by name.
     async fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError>;
-    /// Inserts `contact` unless its firm already has a contact with the same canonical
-    /// email; returns the stored contact either way (one unique key, no check-then-insert).
-    async fn find_or_insert_contact(&self, contact: &Contact) -> Result<Contact, StoreError>;
     /// A contact by id.
     async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError>;
     /// A firm's contact by canonical email.
@@ -85,14 +86,18 @@ pub trait DirectoryStore: Send + Sync + 'static {
     ) -> Result<Option<Contact>, StoreError>;
     /// A firm's contacts, by email.
     async fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError>;
-    /// Records an invitation: sets `invited_at` and makes a revoked contact active
-    /// again. A suspended contact stays suspended: only lifting the suspension ends it.
-    async fn mark_invited(
+    /// Records an invitation in one operation. Finds the contact of the candidate's
+    /// firm with the same canonical email, or inserts the candidate (one unique key, no
+    /// check-then-insert). Unless it is suspended: puts each grant as
+    /// [`DirectoryStore::put_grant`] does, sets `invited_at`, makes a revoked contact
+    /// active again, and appends the entries `audit` makes for the contact. A
+    /// suspension ends only when lifted: a suspended contact gets
+    /// [`Invited::Suspended`] and nothing is written.
+    async fn invite(
         &self,
-        contact: ContactId,
-        at: Timestamp,
-        audit: AuditDraft,
-    ) -> Result<bool, StoreError>;
+        invitation: &InvitationRecord,
+        audit: InviteAuditFn<'_>,
+    ) -> Result<Invited, StoreError>;
     /// Sets a contact's status, if `only_from` is `None` or is its status now (the
     /// check and the write are one step, so a change racing this one is never undone).
     /// Leaving `Active` also deletes its sessions and kills its outstanding magic links,

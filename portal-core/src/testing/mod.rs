@@ -120,6 +120,7 @@ macro_rules! store_conformance {
             audit_entries_round_trip,
             purge_removes_expired_rows_in_batches,
             concurrent_invitations_create_one_contact,
+            an_invitation_is_recorded_whole_or_not_at_all,
             directory_round_trips,
             tasks_round_trip_in_order,
             task_completion_is_idempotent,

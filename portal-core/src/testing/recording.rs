@@ -19,9 +19,10 @@ use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;
 use crate::policy::RateLimit;
 use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
+use crate::staff::{InvitationRecord, Invited};
 use crate::store::{
-    AuditFn, AuditStore, DirectoryStore, LoginStore, MaintenanceStore, PurgeReport, SessionStore,
-    Store, StoreError, TaskStore,
+    AuditFn, AuditStore, DirectoryStore, InviteAuditFn, LoginStore, MaintenanceStore, PurgeReport,
+    SessionStore, Store, StoreError, TaskStore,
 };
 use crate::task::{Completion, Task};
 use crate::throttle::ThrottleDecision;
@@ -80,11 +81,10 @@ delegate!(DirectoryStore {
     fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
     fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError>;
     fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError>;
-    fn find_or_insert_contact(&self, contact: &Contact) -> Result<Contact, StoreError>;
     fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError>;
     fn contact_by_email(&self, firm: FirmId, email: &CanonicalEmail) -> Result<Option<Contact>, StoreError>;
     fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError>;
-    fn mark_invited(&self, contact: ContactId, at: Timestamp, audit: AuditDraft) -> Result<bool, StoreError>;
+    fn invite(&self, invitation: &InvitationRecord, audit: InviteAuditFn<'_>) -> Result<Invited, StoreError>;
     fn set_contact_status(&self, contact: ContactId, status: ContactStatus, only_from: Option<ContactStatus>, audit: AuditDraft) -> Result<bool, StoreError>;
     fn put_grant(&self, grant: &Grant, audit: AuditDraft) -> Result<(), StoreError>;
     fn remove_grant(&self, contact: ContactId, client: ClientId, audit: AuditDraft) -> Result<bool, StoreError>;

@@ -28,9 +28,10 @@ macro_rules! delegate_store {
             use portal_core::personal_link::PersonalLinkRecord;
             use portal_core::policy::RateLimit;
             use portal_core::session::{SessionRecord, SessionRenewal, SessionSeed};
+            use portal_core::staff::{InvitationRecord, Invited};
             use portal_core::store::{
-                AuditFn, AuditStore, DirectoryStore, LoginStore, MaintenanceStore, PurgeReport,
-                SessionStore, TaskStore,
+                AuditFn, AuditStore, DirectoryStore, InviteAuditFn, LoginStore, MaintenanceStore,
+                PurgeReport, SessionStore, TaskStore,
             };
             use portal_core::task::{Completion, Task};
             use portal_core::throttle::ThrottleDecision;
@@ -56,12 +57,6 @@ macro_rules! delegate_store {
                 async fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError> {
                     self.engine.clients(firm).await
                 }
-                async fn find_or_insert_contact(
-                    &self,
-                    contact: &Contact,
-                ) -> Result<Contact, StoreError> {
-                    self.engine.find_or_insert_contact(contact).await
-                }
                 async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError> {
                     self.engine.contact(id).await
                 }
@@ -75,13 +70,12 @@ macro_rules! delegate_store {
                 async fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError> {
                     self.engine.contacts(firm).await
                 }
-                async fn mark_invited(
+                async fn invite(
                     &self,
-                    contact: ContactId,
-                    at: Timestamp,
-                    audit: AuditDraft,
-                ) -> Result<bool, StoreError> {
-                    self.engine.mark_invited(contact, at, audit).await
+                    invitation: &InvitationRecord,
+                    audit: InviteAuditFn<'_>,
+                ) -> Result<Invited, StoreError> {
+                    self.engine.invite(invitation, audit).await
                 }
                 async fn set_contact_status(
                     &self,

@@ -3,12 +3,13 @@
 use portal_core::StoreError;
 use portal_core::audit::{AuditDraft, ChainHash};
 use portal_core::client::Client;
-use portal_core::clock::Timestamp;
 use portal_core::contact::{Contact, ContactStatus};
 use portal_core::email::CanonicalEmail;
 use portal_core::firm::Firm;
 use portal_core::grant::{Grant, Permissions};
 use portal_core::id::{ClientId, ContactId, FirmId};
+use portal_core::staff::{InvitationRecord, Invited};
+use portal_core::store::InviteAuditFn;
 
 use super::{Engine, append_audit, commit, kill_login_secrets, lock_contact};
 use crate::db::{Stmt, sql};
@@ -74,8 +75,13 @@ const SET_SESSION_PERMISSIONS: &str = "UPDATE portal_sessions SET permissions = 
 const GRANTS: &str = "SELECT contact_id, client_id, permissions, granted_at \
      FROM portal_grants WHERE contact_id = $1 ORDER BY seq";
 
-/// How often [`Engine::find_or_insert_contact`] goes round when the row it collided
-/// with is not there when read (contacts are never deleted, so this does not happen).
+/// Records an invitation on the contact: a revoked one is active again, a suspended one
+/// never gets here.
+const MARK_INVITED: &str = "UPDATE portal_contacts SET invited_at = $2, \
+     status = CASE WHEN status = 'revoked' THEN 'active' ELSE status END WHERE id = $1";
+
+/// How often [`find_or_insert_contact`] goes round when the row it collided with is not
+/// there when read (contacts are never deleted, so this does not happen).
 const FIND_ATTEMPTS: usize = 2;
 
 /// Binds a firm's columns after its id; `accent` is its colour as `#rrggbb`.
@@ -168,46 +174,6 @@ impl<DB: Dialect> Engine<DB> {
             .collect()
     }
 
-    pub(crate) async fn find_or_insert_contact(
-        &self,
-        contact: &Contact,
-    ) -> Result<Contact, StoreError> {
-        let mut c = self.conn().await?;
-        for _ in 0..FIND_ATTEMPTS {
-            let inserted = sql::<DB>(INSERT_CONTACT)
-                .id(contact.id.as_uuid())
-                .id(contact.firm_id.as_uuid())
-                .text(contact.email.as_str())
-                .text(&contact.first_name)
-                .opt_text(contact.phone.as_deref())
-                .text(contact.status.as_str())
-                .ts(contact.created_at)
-                .opt_ts(contact.invited_at)
-                .opt_ts(contact.joined_at)
-                .opt_ts(contact.last_seen_at)
-                .text(contact.email.canonical().as_str())
-                .insert_returning(&mut c)
-                .await?;
-            match inserted {
-                Ok(Some(_)) => return Ok(contact.clone()),
-                Ok(None) => {}
-                Err(Violation::Unique) => return Err(StoreError::Conflict("contact id")),
-                Err(Violation::ForeignKey) => {
-                    return Err(StoreError::Conflict("contact of an unknown firm"));
-                }
-            }
-            if let Some(r) = sql::<DB>(CONTACT_BY_EMAIL)
-                .id(contact.firm_id.as_uuid())
-                .text(contact.email.canonical().as_str())
-                .optional(&mut c)
-                .await?
-            {
-                return rows::contact(&r);
-            }
-        }
-        Err(StoreError::Conflict("contact email"))
-    }
-
     pub(crate) async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError> {
         let mut c = self.conn().await?;
         sql::<DB>(CONTACT)
@@ -244,27 +210,48 @@ impl<DB: Dialect> Engine<DB> {
             .collect()
     }
 
-    pub(crate) async fn mark_invited(
+    pub(crate) async fn invite(
         &self,
-        contact: ContactId,
-        at: Timestamp,
-        audit: AuditDraft,
-    ) -> Result<bool, StoreError> {
+        invitation: &InvitationRecord,
+        audit: InviteAuditFn<'_>,
+    ) -> Result<Invited, StoreError> {
         let mut tx = self.write().await?;
-        let marked = sql::<DB>(
-            "UPDATE portal_contacts SET invited_at = $2, \
-             status = CASE WHEN status = 'revoked' THEN 'active' ELSE status END WHERE id = $1",
-        )
-        .id(contact.as_uuid())
-        .ts(at)
-        .run(&mut tx)
-        .await?;
-        if marked == 0 {
-            return Ok(false);
+        let id = find_or_insert_contact::<DB>(&mut tx, &invitation.candidate).await?;
+        // The row lock every status change takes: a suspension or a revocation racing
+        // this invitation commits wholly before it or after it.
+        let Some(locked) = lock_contact::<DB>(&mut tx, id).await? else {
+            return Err(StoreError::Corrupt("an invited contact vanished".into()));
+        };
+        if locked.status == ContactStatus::Suspended {
+            return Ok(Invited::Suspended);
         }
-        append_audit::<DB>(&mut tx, audit).await?;
+        sql::<DB>(MARK_INVITED)
+            .id(id.as_uuid())
+            .ts(invitation.at)
+            .run(&mut tx)
+            .await?;
+        for (client, permissions) in &invitation.grants {
+            let grant = Grant {
+                contact_id: id,
+                client_id: *client,
+                permissions: *permissions,
+                granted_at: invitation.at,
+            };
+            put_grant_locked::<DB>(&mut tx, &grant).await?;
+        }
+        let Some(row) = sql::<DB>(CONTACT)
+            .id(id.as_uuid())
+            .optional(&mut tx)
+            .await?
+        else {
+            return Err(StoreError::Corrupt("an invited contact vanished".into()));
+        };
+        let contact = rows::contact(&row)?;
+        for entry in audit(&contact) {
+            append_audit::<DB>(&mut tx, entry).await?;
+        }
         commit::<DB>(tx).await?;
-        Ok(true)
+        Ok(Invited::Contact(contact))
     }
 
     pub(crate) async fn set_contact_status(
@@ -316,7 +303,6 @@ impl<DB: Dialect> Engine<DB> {
         grant: &Grant,
         audit: AuditDraft,
     ) -> Result<(), StoreError> {
-        let unknown = || StoreError::Conflict("grant of an unknown contact or client");
         let mut tx = self.write().await?;
         // Contact first: logins and switches of this contact copy permissions from its
         // grants under the same lock, so none of them can copy the old permissions
@@ -325,24 +311,9 @@ impl<DB: Dialect> Engine<DB> {
             .await?
             .is_none()
         {
-            return Err(unknown());
+            return Err(StoreError::Conflict("grant of an unknown contact"));
         }
-        let put = sql::<DB>(PUT_GRANT)
-            .id(grant.contact_id.as_uuid())
-            .id(grant.client_id.as_uuid())
-            .int(i64::from(grant.permissions.bits()))
-            .ts(grant.granted_at)
-            .insert(&mut tx)
-            .await?;
-        if put.is_err() {
-            return Err(unknown());
-        }
-        sql::<DB>(SET_SESSION_PERMISSIONS)
-            .id(grant.contact_id.as_uuid())
-            .id(grant.client_id.as_uuid())
-            .int(i64::from(grant.permissions.bits()))
-            .run(&mut tx)
-            .await?;
+        put_grant_locked::<DB>(&mut tx, grant).await?;
         append_audit::<DB>(&mut tx, audit).await?;
         commit::<DB>(tx).await
     }
@@ -405,4 +376,71 @@ impl<DB: Dialect> Engine<DB> {
             .map(rows::grant)
             .collect()
     }
+}
+
+/// The id of the candidate's firm's contact with the same canonical email, inserting
+/// the candidate if there is none: one unique key decides, so two concurrent
+/// invitations of one address make one contact.
+async fn find_or_insert_contact<DB: Dialect>(
+    c: &mut DB::Connection,
+    contact: &Contact,
+) -> Result<ContactId, StoreError> {
+    for _ in 0..FIND_ATTEMPTS {
+        let inserted = sql::<DB>(INSERT_CONTACT)
+            .id(contact.id.as_uuid())
+            .id(contact.firm_id.as_uuid())
+            .text(contact.email.as_str())
+            .text(&contact.first_name)
+            .opt_text(contact.phone.as_deref())
+            .text(contact.status.as_str())
+            .ts(contact.created_at)
+            .opt_ts(contact.invited_at)
+            .opt_ts(contact.joined_at)
+            .opt_ts(contact.last_seen_at)
+            .text(contact.email.canonical().as_str())
+            .insert_returning(c)
+            .await?;
+        match inserted {
+            Ok(Some(_)) => return Ok(contact.id),
+            Ok(None) => {}
+            Err(Violation::Unique) => return Err(StoreError::Conflict("contact id")),
+            Err(Violation::ForeignKey) => {
+                return Err(StoreError::Conflict("contact of an unknown firm"));
+            }
+        }
+        if let Some(r) = sql::<DB>(CONTACT_BY_EMAIL)
+            .id(contact.firm_id.as_uuid())
+            .text(contact.email.canonical().as_str())
+            .optional(c)
+            .await?
+        {
+            return Ok(rows::contact(&r)?.id);
+        }
+    }
+    Err(StoreError::Conflict("contact email"))
+}
+
+/// Inserts a grant or replaces its permissions, and carries them to the contact's
+/// sessions on that client; the caller holds the contact's row lock.
+async fn put_grant_locked<DB: Dialect>(
+    c: &mut DB::Connection,
+    grant: &Grant,
+) -> Result<(), StoreError> {
+    let put = sql::<DB>(PUT_GRANT)
+        .id(grant.contact_id.as_uuid())
+        .id(grant.client_id.as_uuid())
+        .int(i64::from(grant.permissions.bits()))
+        .ts(grant.granted_at)
+        .insert(c)
+        .await?;
+    if put.is_err() {
+        return Err(StoreError::Conflict("grant of an unknown client"));
+    }
+    sql::<DB>(SET_SESSION_PERMISSIONS)
+        .id(grant.contact_id.as_uuid())
+        .id(grant.client_id.as_uuid())
+        .int(i64::from(grant.permissions.bits()))
+        .run(c)
+        .await?;
+    Ok(())
 }

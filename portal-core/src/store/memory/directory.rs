@@ -1,15 +1,15 @@
 use async_trait::async_trait;
 
-use super::{ContactRow, MemoryStore};
+use super::{ContactRow, MemoryStore, State};
 use crate::audit::AuditDraft;
 use crate::client::Client;
-use crate::clock::Timestamp;
 use crate::contact::{Contact, ContactStatus};
 use crate::email::CanonicalEmail;
 use crate::firm::Firm;
 use crate::grant::{Grant, Permissions};
 use crate::id::{ClientId, ContactId, FirmId};
-use crate::store::{DirectoryStore, StoreError};
+use crate::staff::{InvitationRecord, Invited};
+use crate::store::{DirectoryStore, InviteAuditFn, StoreError};
 
 #[async_trait]
 impl DirectoryStore for MemoryStore {
@@ -65,27 +65,63 @@ impl DirectoryStore for MemoryStore {
         Ok(out)
     }
 
-    async fn find_or_insert_contact(&self, contact: &Contact) -> Result<Contact, StoreError> {
+    async fn invite(
+        &self,
+        invitation: &InvitationRecord,
+        audit: InviteAuditFn<'_>,
+    ) -> Result<Invited, StoreError> {
         let mut state = self.lock()?;
-        let key = (contact.firm_id, contact.email.canonical().clone());
-        if let Some(id) = state.contact_by_email.get(&key)
-            && let Some(row) = state.contacts.get(id)
+        let candidate = &invitation.candidate;
+        if !invitation
+            .grants
+            .iter()
+            .all(|(client, _)| state.clients.contains_key(client))
         {
-            return Ok(row.contact.clone());
+            return Err(StoreError::Conflict("grant of an unknown client"));
         }
-        if state.contacts.contains_key(&contact.id) {
-            return Err(StoreError::Conflict("contact id"));
+        let key = (candidate.firm_id, candidate.email.canonical().clone());
+        let id = match state.contact_by_email.get(&key) {
+            Some(id) => *id,
+            None if state.contacts.contains_key(&candidate.id) => {
+                return Err(StoreError::Conflict("contact id"));
+            }
+            None => {
+                state.contact_by_email.insert(key, candidate.id);
+                let row = ContactRow {
+                    contact: candidate.clone(),
+                    password_hash: None,
+                    failures: Default::default(),
+                };
+                state.contacts.insert(candidate.id, row);
+                candidate.id
+            }
+        };
+        let Some(row) = state.contacts.get_mut(&id) else {
+            return Err(StoreError::Corrupt(
+                "contact index without its contact".into(),
+            ));
+        };
+        if row.contact.status == ContactStatus::Suspended {
+            return Ok(Invited::Suspended);
         }
-        state.contact_by_email.insert(key, contact.id);
-        state.contacts.insert(
-            contact.id,
-            ContactRow {
-                contact: contact.clone(),
-                password_hash: None,
-                failures: Default::default(),
-            },
-        );
-        Ok(contact.clone())
+        row.contact.invited_at = Some(invitation.at);
+        if row.contact.status == ContactStatus::Revoked {
+            row.contact.status = ContactStatus::Active;
+        }
+        let contact = row.contact.clone();
+        for (client, permissions) in &invitation.grants {
+            let grant = Grant {
+                contact_id: id,
+                client_id: *client,
+                permissions: *permissions,
+                granted_at: invitation.at,
+            };
+            self.put_grant_locked(&mut state, &grant);
+        }
+        for entry in audit(&contact) {
+            state.append(entry);
+        }
+        Ok(Invited::Contact(contact))
     }
 
     async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError> {
@@ -115,24 +151,6 @@ impl DirectoryStore for MemoryStore {
             .collect();
         out.sort_by(|a, b| a.email.canonical().cmp(b.email.canonical()));
         Ok(out)
-    }
-
-    async fn mark_invited(
-        &self,
-        contact: ContactId,
-        at: Timestamp,
-        audit: AuditDraft,
-    ) -> Result<bool, StoreError> {
-        let mut state = self.lock()?;
-        let Some(row) = state.contacts.get_mut(&contact) else {
-            return Ok(false);
-        };
-        row.contact.invited_at = Some(at);
-        if row.contact.status == ContactStatus::Revoked {
-            row.contact.status = ContactStatus::Active;
-        }
-        state.append(audit);
-        Ok(true)
     }
 
     async fn set_contact_status(
@@ -175,13 +193,7 @@ impl DirectoryStore for MemoryStore {
                 "grant of an unknown contact or client",
             ));
         }
-        let grants = state.grants.entry(grant.contact_id).or_default();
-        match grants.iter_mut().find(|g| g.client_id == grant.client_id) {
-            Some(g) => g.permissions = grant.permissions,
-            None => grants.push(grant.clone()),
-        }
-        self.sessions
-            .set_permissions(&state, grant.contact_id, grant.client_id, grant.permissions);
+        self.put_grant_locked(&mut state, grant);
         state.append(audit);
         Ok(())
     }
@@ -228,5 +240,19 @@ impl DirectoryStore for MemoryStore {
             .get(&contact)
             .cloned()
             .unwrap_or_default())
+    }
+}
+
+impl MemoryStore {
+    /// Inserts a grant or replaces its permissions, and rewrites them into the
+    /// contact's sessions on that client, under the lock the caller holds.
+    fn put_grant_locked(&self, state: &mut State, grant: &Grant) {
+        let grants = state.grants.entry(grant.contact_id).or_default();
+        match grants.iter_mut().find(|g| g.client_id == grant.client_id) {
+            Some(g) => g.permissions = grant.permissions,
+            None => grants.push(grant.clone()),
+        }
+        self.sessions
+            .set_permissions(state, grant.contact_id, grant.client_id, grant.permissions);
     }
 }

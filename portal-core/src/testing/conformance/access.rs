@@ -91,12 +91,12 @@ pub async fn status_changes_never_undo_a_suspension_or_a_revocation(f: Fixture) 
     let w = World::new(f).await;
     let s = w.a.store();
     let status = |id| async move { s.contact(id).await.unwrap().unwrap().status };
-    let audit = |action| AuditDraft {
+    let audit = |action, contact| AuditDraft {
         firm_id: w.firm.id,
         at: START,
         actor: Actor::Staff(w.staff.staff.clone()),
         action,
-        contact_id: Some(w.bob.id),
+        contact_id: Some(contact),
         request: req(),
         outcome: AuditOutcome::Success,
         detail: String::new(),
@@ -115,13 +115,28 @@ pub async fn status_changes_never_undo_a_suspension_or_a_revocation(f: Fixture) 
     ));
     assert_eq!(status(w.bob.id).await, ContactStatus::Suspended);
     assert_eq!(s.grants(w.bob.id).await.unwrap().len(), 1);
-    // Nor does marking it invited, as a racing invitation would.
-    assert!(
-        s.mark_invited(w.bob.id, START, audit(AuditAction::Invited))
-            .await
-            .unwrap()
-    );
+    // The store checks it in the operation that records the invitation, so that a
+    // suspension racing an invitation is never lifted by it.
+    let record = |client: crate::id::ClientId| crate::staff::InvitationRecord {
+        candidate: crate::contact::Contact {
+            id: crate::id::ContactId::from_bytes([7; 16]),
+            status: ContactStatus::Active,
+            invited_at: None,
+            ..w.bob.clone()
+        },
+        grants: vec![(client, Permissions::ALL)],
+        at: START,
+    };
+    let entries = |c: &crate::contact::Contact| vec![audit(AuditAction::Invited, c.id)];
+    let invited = s.invite(&record(w.client2.id), &entries).await.unwrap();
+    assert_eq!(invited, crate::staff::Invited::Suspended);
     assert_eq!(status(w.bob.id).await, ContactStatus::Suspended);
+    assert_eq!(s.grants(w.bob.id).await.unwrap().len(), 1);
+    assert_eq!(
+        w.audit(AuditAction::Invited).await.len(),
+        2,
+        "jane's and bob's first"
+    );
     // Suspending again changes nothing.
     w.b.suspend_contact(&w.staff, w.bob.id).await.unwrap();
     // A revocation landing between a lift's read and its write is not undone: the
@@ -132,7 +147,7 @@ pub async fn status_changes_never_undo_a_suspension_or_a_revocation(f: Fixture) 
             w.bob.id,
             ContactStatus::Active,
             Some(ContactStatus::Suspended),
-            audit(AuditAction::ContactReinstated)
+            audit(AuditAction::ContactReinstated, w.bob.id)
         )
         .await
         .unwrap()
@@ -146,13 +161,70 @@ pub async fn status_changes_never_undo_a_suspension_or_a_revocation(f: Fixture) 
         w.audit(AuditAction::ContactReinstated).await.is_empty(),
         "a refused change records nothing"
     );
-    // Marking a revoked contact invited makes it active again.
-    assert!(
-        s.mark_invited(w.bob.id, START, audit(AuditAction::Invited))
+    // An invitation makes a revoked contact active again, with exactly its grants.
+    let crate::staff::Invited::Contact(bob) =
+        s.invite(&record(w.client2.id), &entries).await.unwrap()
+    else {
+        panic!("a revoked contact is invited again");
+    };
+    assert_eq!((bob.id, bob.status), (w.bob.id, ContactStatus::Active));
+    let grants = s.grants(w.bob.id).await.unwrap();
+    assert_eq!(
+        grants.iter().map(|g| g.client_id).collect::<Vec<_>>(),
+        [w.client2.id]
+    );
+    assert_eq!(w.audit(AuditAction::Invited).await.len(), 3);
+}
+
+pub async fn an_invitation_is_recorded_whole_or_not_at_all(f: Fixture) {
+    let w = World::new(f).await;
+    let s = w.a.store();
+    let email = crate::email::EmailAddress::parse("new.person@example.com").unwrap();
+    let record = crate::staff::InvitationRecord {
+        candidate: crate::contact::Contact {
+            id: crate::id::ContactId::from_bytes([7; 16]),
+            email: email.clone(),
+            ..w.bob.clone()
+        },
+        // The second client does not exist: the whole invitation fails.
+        grants: vec![
+            (w.client1.id, Permissions::ALL),
+            (crate::id::ClientId::from_bytes([9; 16]), Permissions::ALL),
+        ],
+        at: START,
+    };
+    let before = s
+        .audit_events(w.firm.id, None, 0, 1000)
+        .await
+        .unwrap()
+        .len();
+    let entries = |c: &crate::contact::Contact| {
+        vec![AuditDraft {
+            firm_id: w.firm.id,
+            at: START,
+            actor: Actor::Staff(w.staff.staff.clone()),
+            action: AuditAction::Invited,
+            contact_id: Some(c.id),
+            request: req(),
+            outcome: AuditOutcome::Success,
+            detail: String::new(),
+        }]
+    };
+    assert!(s.invite(&record, &entries).await.is_err());
+    assert_eq!(
+        s.contact_by_email(w.firm.id, email.canonical())
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(s.grants(record.candidate.id).await.unwrap().is_empty());
+    assert_eq!(
+        s.audit_events(w.firm.id, None, 0, 1000)
             .await
             .unwrap()
+            .len(),
+        before
     );
-    assert_eq!(status(w.bob.id).await, ContactStatus::Active);
 }
 
 pub async fn ungrant_ends_sessions_on_that_client(f: Fixture) {
