@@ -72,6 +72,23 @@ impl DirectoryStore for MemoryStore {
     ) -> Result<Invited, StoreError> {
         let mut state = self.lock()?;
         let candidate = &invitation.candidate;
+        let key = (candidate.firm_id, candidate.email.canonical().clone());
+        let existing = state.contact_by_email.get(&key).copied();
+        // Checked in the SQL stores' order, so that every store answers alike: the
+        // contact's status, then its grants' clients; nothing is written before.
+        let status = match existing {
+            Some(id) => state.contacts.get(&id).map(|r| r.contact.status),
+            None => Some(candidate.status),
+        };
+        if status == Some(ContactStatus::Suspended) {
+            return Ok(Invited::Suspended);
+        }
+        if existing.is_none() && !state.firms.contains_key(&candidate.firm_id) {
+            return Err(StoreError::Conflict("contact of an unknown firm"));
+        }
+        if existing.is_none() && state.contacts.contains_key(&candidate.id) {
+            return Err(StoreError::Conflict("contact id"));
+        }
         if !invitation
             .grants
             .iter()
@@ -79,12 +96,8 @@ impl DirectoryStore for MemoryStore {
         {
             return Err(StoreError::Conflict("grant of an unknown client"));
         }
-        let key = (candidate.firm_id, candidate.email.canonical().clone());
-        let id = match state.contact_by_email.get(&key) {
-            Some(id) => *id,
-            None if state.contacts.contains_key(&candidate.id) => {
-                return Err(StoreError::Conflict("contact id"));
-            }
+        let id = match existing {
+            Some(id) => id,
             None => {
                 state.contact_by_email.insert(key, candidate.id);
                 let row = ContactRow {
@@ -101,9 +114,6 @@ impl DirectoryStore for MemoryStore {
                 "contact index without its contact".into(),
             ));
         };
-        if row.contact.status == ContactStatus::Suspended {
-            return Ok(Invited::Suspended);
-        }
         row.contact.invited_at = Some(invitation.at);
         if row.contact.status == ContactStatus::Revoked {
             row.contact.status = ContactStatus::Active;

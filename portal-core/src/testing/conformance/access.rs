@@ -130,6 +130,13 @@ pub async fn status_changes_never_undo_a_suspension_or_a_revocation(f: Fixture) 
     let entries = |c: &crate::contact::Contact| vec![audit(AuditAction::Invited, c.id)];
     let invited = s.invite(&record(w.client2.id), &entries).await.unwrap();
     assert_eq!(invited, crate::staff::Invited::Suspended);
+    let unknown_client = crate::id::ClientId::from_bytes([9; 16]);
+    let invited = s.invite(&record(unknown_client), &entries).await.unwrap();
+    assert_eq!(
+        invited,
+        crate::staff::Invited::Suspended,
+        "the status first"
+    );
     assert_eq!(status(w.bob.id).await, ContactStatus::Suspended);
     assert_eq!(s.grants(w.bob.id).await.unwrap().len(), 1);
     assert_eq!(
