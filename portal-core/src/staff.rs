@@ -106,6 +106,18 @@ pub struct InvitationRecord {
     pub at: crate::clock::Timestamp,
 }
 
+impl InvitationRecord {
+    /// The grants it gives `contact`, the contact the store found or inserted.
+    pub fn grants_for(&self, contact: ContactId) -> impl Iterator<Item = Grant> + '_ {
+        self.grants.iter().map(move |(client, permissions)| Grant {
+            contact_id: contact,
+            client_id: *client,
+            permissions: *permissions,
+            granted_at: self.at,
+        })
+    }
+}
+
 /// What recording an invitation did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Invited {

@@ -230,13 +230,7 @@ impl<DB: Dialect> Engine<DB> {
             .ts(invitation.at)
             .run(&mut tx)
             .await?;
-        for (client, permissions) in &invitation.grants {
-            let grant = Grant {
-                contact_id: id,
-                client_id: *client,
-                permissions: *permissions,
-                granted_at: invitation.at,
-            };
+        for grant in invitation.grants_for(id) {
             put_grant_locked::<DB>(&mut tx, &grant).await?;
         }
         let Some(row) = sql::<DB>(CONTACT)

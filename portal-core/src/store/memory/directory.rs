@@ -119,13 +119,7 @@ impl DirectoryStore for MemoryStore {
             row.contact.status = ContactStatus::Active;
         }
         let contact = row.contact.clone();
-        for (client, permissions) in &invitation.grants {
-            let grant = Grant {
-                contact_id: id,
-                client_id: *client,
-                permissions: *permissions,
-                granted_at: invitation.at,
-            };
+        for grant in invitation.grants_for(id) {
             self.put_grant_locked(&mut state, &grant);
         }
         for entry in audit(&contact) {
