@@ -130,6 +130,9 @@ actions! {
     PersonalLinkIssued => "personal_link.issued",
     /// A personal portal link was opened.
     PersonalLinkOpened => "personal_link.opened",
+    /// Requests from one IP block were refused by the per-IP limit during one window:
+    /// one entry per block and window, with the count, written once the window ended.
+    LoginThrottled => "login.throttled",
     /// A contact completed a task (the detail names it and holds the note's length).
     TaskCompleted => "task.completed",
     /// A contact made a completed task pending again, which clears its completion:

@@ -7,10 +7,16 @@
 //! survives at most 5 wrong guesses, each taken atomically *before* the hash is
 //! checked, so concurrent guesses cannot exceed the limit. Wrong guesses also count
 //! against the contact (see [`crate::failure`]).
+//!
+//! An address no active contact has gets a challenge too, on its
+//! [stand-in](crate::failure::stand_in), with a code nobody receives: its guesses,
+//! resends and back-off run exactly as a contact's do, so that an answer decided
+//! without checking the code (a dead code, back-off, no live challenge) hashes
+//! nothing and still tells nobody whether the address is known.
 
 use crate::audit::{Actor, AuditAction, RequestInfo};
 use crate::clock::Timestamp;
-use crate::failure::Attempt;
+use crate::failure::{Attempt, contact_of, is_stand_in, stand_in};
 use crate::id::{ContactId, FirmId};
 use crate::login::{LoginError, LoginSuccess};
 use crate::notify::MessageKind;
@@ -18,6 +24,7 @@ use crate::portal::Portal;
 use crate::random::{RandomnessUnavailable, SecretSource, uniform_below};
 use crate::redirect::safe_next;
 use crate::session::{SessionRecord, SessionSeed};
+use crate::throttle::{ThrottleDecision, address_key, address_key_of};
 use crate::token::{Token, TokenDigest};
 
 /// A stored login attempt with its current code.
@@ -129,35 +136,41 @@ impl Portal {
             let (portal, request, digest) = (self.clone(), request.clone(), challenge.digest());
             self.spawn_job("login code", async move {
                 let firm = &admitted.firm;
-                let Some(contact) = portal.active_contact(firm, &admitted.email).await? else {
-                    return Ok(());
-                };
+                let contact = portal.active_contact(firm, &admitted.email).await?;
+                let subject = contact
+                    .as_ref()
+                    .map_or_else(|| stand_in(admitted.email.canonical()), |c| c.id);
                 let policy = portal.policy(firm.id);
                 let code = generate_code(portal.secrets())?;
                 let now = portal.now();
                 let record = ChallengeRecord {
                     digest,
-                    contact_id: contact.id,
+                    contact_id: subject,
                     firm_id: firm.id,
                     created_at: now,
                     expires_at: now + policy.code_ttl,
                     code_hash: portal
                         .inner
                         .hasher
-                        .hash(policy.password.hashing, code.clone())
+                        .hash_in_background(policy.password.hashing, code.clone())
                         .await?,
                     next,
                 };
-                let audit = portal.audit(
-                    firm.id,
-                    Actor::Contact(contact.id),
-                    AuditAction::CodeIssued,
-                    Some(contact.id),
-                    &request,
-                    "with=code",
-                );
+                let audit = contact.as_ref().map(|c| {
+                    portal.audit(
+                        firm.id,
+                        Actor::Contact(c.id),
+                        AuditAction::CodeIssued,
+                        Some(c.id),
+                        &request,
+                        "with=code",
+                    )
+                });
                 portal.inner.store.issue_challenge(&record, audit).await?;
-                portal.send_code_email(firm, &contact, code, &request).await
+                match contact {
+                    Some(c) => portal.send_code_email(firm, &c, code, &request).await,
+                    None => Ok(()),
+                }
             });
         }
         Ok(CodeRequested { challenge })
@@ -208,21 +221,29 @@ impl Portal {
             let policy = portal.policy(firm.id);
             let digest = challenge.digest();
             let store = &portal.inner.store;
-            let Some(contact_id) = store.challenge_contact(&digest).await? else {
+            let Some(subject) = store.challenge_contact(&digest).await? else {
                 return Ok(());
             };
-            let Some(contact) = store.contact(contact_id).await? else {
-                return Ok(());
+            // A stand-in's challenge is resent as a contact's is, without the mail.
+            let contact = match contact_of(subject) {
+                Some(id) => match store.contact(id).await? {
+                    Some(c) => Some(c),
+                    None => return Ok(()),
+                },
+                None => None,
             };
             // Resends count against the address like any login email, and are
             // counted before the code is replaced: a throttled resend leaves the
             // code already mailed working.
-            let key = crate::throttle::address_key(contact.email.canonical());
+            let key = match &contact {
+                Some(c) => address_key(c.email.canonical()),
+                None => address_key_of(subject),
+            };
             let now = portal.now();
             if store
                 .throttle_hit(&key, policy.login_emails_per_address, now)
                 .await?
-                != crate::throttle::ThrottleDecision::Allowed
+                != ThrottleDecision::Allowed
             {
                 return Ok(());
             }
@@ -230,8 +251,20 @@ impl Portal {
             let hash = portal
                 .inner
                 .hasher
-                .hash(policy.password.hashing, code.clone())
+                .hash_in_background(policy.password.hashing, code.clone())
                 .await?;
+            let audit = |c: &ContactId| {
+                contact_of(*c).map(|c| {
+                    portal.audit(
+                        firm.id,
+                        Actor::Contact(c),
+                        AuditAction::CodeIssued,
+                        Some(c),
+                        &request,
+                        "with=resend",
+                    )
+                })
+            };
             let outcome = store
                 .resend_code(
                     &digest,
@@ -239,9 +272,10 @@ impl Portal {
                     now,
                     now + policy.code_ttl,
                     policy.codes_per_attempt,
+                    &audit,
                 )
                 .await?;
-            if let ResendOutcome::Resent { .. } = outcome {
+            if let (ResendOutcome::Resent { .. }, Some(contact)) = (outcome, contact) {
                 portal
                     .send_code_email(&firm, &contact, code, &request)
                     .await?;
@@ -251,7 +285,9 @@ impl Portal {
         Ok(())
     }
 
-    /// Checks a typed code and, if right, starts a session.
+    /// Checks a typed code and, if right, starts a session. Only a guess that was
+    /// taken and counted is hashed: every other answer is decided without the code,
+    /// and decided alike for every address (see the module's documentation).
     #[tracing::instrument(skip_all, fields(firm = %firm))]
     pub async fn verify_login_code(
         &self,
@@ -275,7 +311,7 @@ impl Portal {
             .store
             .reserve_guess(&digest, now, policy.guesses_per_code)
             .await?;
-        let (contact, code_hash, generation) = match reservation {
+        let (subject, code_hash, generation) = match reservation {
             GuessReservation::Reserved {
                 contact_id,
                 firm_id,
@@ -290,53 +326,35 @@ impl Portal {
                     firm,
                     contact_id,
                     request,
-                    (AuditAction::CodeFailed, "reason=exhausted"),
-                    code,
+                    AuditAction::CodeFailed,
+                    "reason=exhausted",
                 )
                 .await?;
                 return Err(LoginError::InvalidCode);
             }
-            _ => {
-                // Same cost as checking a real code.
-                self.inner
-                    .hasher
-                    .verify(policy.password.hashing, code, None)
+            // No live challenge: an address's challenge is stored whether or not the
+            // address is known, so this says nothing about it.
+            _ => return Err(LoginError::InvalidCode),
+        };
+        let state = match self.take_attempt(subject, &policy.failure_backoff).await? {
+            Attempt::Counted(state) => state,
+            refused => {
+                let detail = refused.refusal("code");
+                self.refuse_code(firm, subject, request, AuditAction::LockedOut, &detail)
                     .await?;
                 return Err(LoginError::InvalidCode);
             }
         };
-        let state = match self.take_attempt(contact, &policy.failure_backoff).await? {
-            Attempt::Counted(state) => state,
-            refused => {
-                let detail = refused.refusal("code");
-                self.refuse_code(
-                    firm,
-                    contact,
-                    request,
-                    (AuditAction::LockedOut, &detail),
-                    code,
-                )
-                .await?;
-                return Err(LoginError::InvalidCode);
-            }
-        };
-        if !self
+        let matched = self
             .inner
             .hasher
             .verify(policy.password.hashing, code, Some(&code_hash))
-            .await?
-        {
-            let audit = self
-                .audit(
-                    firm,
-                    Actor::System,
-                    AuditAction::CodeFailed,
-                    Some(contact),
-                    request,
-                    format!("reason=wrong_code consecutive={}", state.consecutive),
-                )
-                .refused();
-            self.inner.store.append_audit(audit).await?;
+            .await?;
+        // A stand-in's code went to nobody; its hash is of a code no one was told.
+        if !matched || is_stand_in(subject) {
+            let detail = format!("reason=wrong_code consecutive={}", state.consecutive);
+            self.refuse_code(firm, subject, request, AuditAction::CodeFailed, &detail)
+                .await?;
             return Err(LoginError::InvalidCode);
         }
         let new = self.new_session(firm, current_session, request)?;
@@ -368,22 +386,26 @@ impl Portal {
         })
     }
 
-    /// Refuses a code without checking it, at the cost of checking one, and records
-    /// why. The caller answers as for a wrong code: a dead code or a contact in back-off
-    /// must not answer differently from the code of an address nobody has, or the
-    /// answer would tell which addresses are known.
+    /// Records why a code was refused. The caller answers as for a wrong code: a dead
+    /// code or a contact in back-off must not answer differently from the code of an
+    /// address nobody has, or the answer would tell which addresses are known.
     async fn refuse_code(
         &self,
         firm: FirmId,
-        contact: ContactId,
+        subject: ContactId,
         request: &RequestInfo,
-        (action, detail): (AuditAction, &str),
-        code: String,
+        action: AuditAction,
+        detail: &str,
     ) -> Result<(), LoginError> {
-        let hashing = self.policy(firm).password.hashing;
-        self.inner.hasher.verify(hashing, code, None).await?;
         let audit = self
-            .audit(firm, Actor::System, action, Some(contact), request, detail)
+            .audit(
+                firm,
+                Actor::System,
+                action,
+                contact_of(subject),
+                request,
+                detail,
+            )
             .refused();
         self.inner.store.append_audit(audit).await?;
         Ok(())

@@ -75,6 +75,7 @@ mod hashing;
 pub mod id;
 pub mod login;
 pub mod magic_link;
+pub mod maintenance;
 pub mod notify;
 pub mod password;
 pub mod personal_link;
@@ -94,7 +95,7 @@ pub mod web;
 pub mod testing;
 
 pub use audit::RequestInfo;
-pub use hashing::HashError;
+pub use hashing::{HashError, HashingLimits, HashingLoad};
 pub use policy::Policy;
 pub use portal::{BuildError, InternalError, Portal, PortalBuilder};
 pub use store::{MemoryStore, Store, StoreError};

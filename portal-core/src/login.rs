@@ -13,7 +13,7 @@ use crate::notify::{Channel, Email, MergeValues, Message, MessageKind};
 use crate::password::PasswordProblem;
 use crate::portal::{InternalError, Portal};
 use crate::session::SessionRecord;
-use crate::throttle::{ThrottleDecision, address_key, ip_key};
+use crate::throttle::{Refusal, ThrottleDecision, address_key, ip_key};
 use crate::token::{Token, TokenDigest};
 
 /// A login succeeded: the new session and where to go.
@@ -68,6 +68,13 @@ pub enum LoginError {
     /// A password link is unknown, used or expired.
     #[error("this password link cannot be used")]
     PasswordLinkInvalid,
+    /// Too many logins are being checked at once; nothing was done. The same for every
+    /// address: retry after the given time.
+    #[error("too many logins at once; retry in {} s", retry_after.as_secs())]
+    Busy {
+        /// When to retry.
+        retry_after: std::time::Duration,
+    },
     /// A new password does not meet the policy.
     #[error(transparent)]
     Password(#[from] PasswordProblem),
@@ -88,7 +95,10 @@ impl From<crate::random::RandomnessUnavailable> for LoginError {
 }
 impl From<crate::hashing::HashError> for LoginError {
     fn from(e: crate::hashing::HashError) -> Self {
-        LoginError::Internal(e.into())
+        match e {
+            crate::hashing::HashError::Busy { retry_after } => LoginError::Busy { retry_after },
+            other => LoginError::Internal(other.into()),
+        }
     }
 }
 
@@ -102,9 +112,11 @@ pub(crate) struct Admitted {
 
 impl Portal {
     /// The request-path part of every "send me something" request: parse the address,
-    /// count the request against the IP and the address. It makes the same store calls
-    /// whether or not the address belongs to a contact, and never looks the address up:
-    /// that happens in the background job, whose duration nobody can observe.
+    /// count the request against the IP and, if the IP is within its limit, against the
+    /// address (a throttled IP must not be able to fill the throttle with addresses).
+    /// It makes the same store calls whether or not the address belongs to a contact,
+    /// and never looks the address up: that happens in the background job, whose
+    /// duration nobody can observe.
     pub(crate) async fn admit_login_request(
         &self,
         firm: FirmId,
@@ -113,26 +125,28 @@ impl Portal {
     ) -> Result<Admitted, LoginError> {
         let firm = self.firm(firm).await?;
         let email = EmailAddress::parse(email)?;
-        let ip_ok = self.ip_allowed(firm.id, request).await?;
-        let policy = self.policy(firm.id);
-        let address_ok = self
-            .inner
-            .store
-            .throttle_hit(
-                &address_key(email.canonical()),
-                policy.login_emails_per_address,
-                self.now(),
-            )
-            .await?
-            == ThrottleDecision::Allowed;
+        let allowed = self.ip_allowed(firm.id, request).await?
+            && self
+                .inner
+                .store
+                .throttle_hit(
+                    &address_key(email.canonical()),
+                    self.policy(firm.id).login_emails_per_address,
+                    self.now(),
+                )
+                .await?
+                == ThrottleDecision::Allowed;
         Ok(Admitted {
             firm,
             email,
-            allowed: ip_ok && address_ok,
+            allowed,
         })
     }
 
-    /// Counts a login request against its IP; `true` if within the limit.
+    /// Counts a login request against its IP; `true` if within the limit. A refusal
+    /// is decided before anything about an address is looked at, so the caller answers
+    /// it at once, hashing nothing; it is counted for the audit log's per-window
+    /// summary rather than recorded one by one, so that a flood cannot grow the log.
     pub(crate) async fn ip_allowed(
         &self,
         firm: FirmId,
@@ -142,12 +156,19 @@ impl Portal {
             return Ok(true);
         };
         let limit = self.policy(firm).login_requests_per_ip;
-        Ok(self
-            .inner
-            .store
-            .throttle_hit(&ip_key(ip), limit, self.now())
-            .await?
-            == ThrottleDecision::Allowed)
+        let (store, now) = (&self.inner.store, self.now());
+        if store.throttle_hit(&ip_key(ip), limit, now).await? == ThrottleDecision::Allowed {
+            return Ok(true);
+        }
+        let refusal = Refusal::new(firm, ip, now, limit.window);
+        if store.count_refusal(&refusal).await? == 1 {
+            tracing::warn!(
+                block = %refusal.block,
+                "login requests from this address block are over the per-IP limit: \
+                 refused until the window ends, summarised in the audit log"
+            );
+        }
+        Ok(false)
     }
 
     /// The active contact of `firm` with this address, if there is one that can log in.
@@ -184,7 +205,7 @@ impl Portal {
         let code_hash = self
             .inner
             .hasher
-            .hash(policy.password.hashing, code.clone())
+            .hash_in_background(policy.password.hashing, code.clone())
             .await?;
         let challenge = ChallengeRecord {
             digest: code_challenge_for(&link_token).digest(),
@@ -203,7 +224,10 @@ impl Portal {
             request,
             "with=link",
         );
-        self.inner.store.issue_challenge(&challenge, audit).await?;
+        self.inner
+            .store
+            .issue_challenge(&challenge, Some(audit))
+            .await?;
         let personal = self.personal_link_url(firm, contact, request).await?;
         let values = self
             .merge_values(firm, contact)

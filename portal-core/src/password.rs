@@ -15,7 +15,7 @@ use crate::audit::{Actor, AuditAction, RequestInfo};
 use crate::clock::Timestamp;
 use crate::contact::{Contact, ContactStatus};
 use crate::email::EmailAddress;
-use crate::failure::Attempt;
+use crate::failure::{Attempt, contact_of, stand_in};
 use crate::firm::Firm;
 use crate::id::{ContactId, FirmId};
 use crate::login::{LoginError, LoginSuccess};
@@ -281,8 +281,12 @@ impl Portal {
         Ok(())
     }
 
-    /// Logs in with email and password. Unknown addresses, contacts without a password
-    /// and contacts in back-off cost one argon2 verification too and get the same error.
+    /// Logs in with email and password. An address no active contact has walks the
+    /// same path on its [stand-in](crate::failure::stand_in), and a contact without a
+    /// password costs one argon2 verification too, so the answer and its timing tell
+    /// no one which addresses are known. Refusals decided before the secret is looked
+    /// at (the per-IP limit, a malformed address, back-off) hash nothing: a flood of
+    /// them costs no memory or CPU to speak of.
     #[tracing::instrument(skip_all, fields(firm = %firm))]
     pub async fn login_with_password(
         &self,
@@ -310,26 +314,29 @@ impl Portal {
             .collect::<String>()
             .nfkc()
             .collect();
-        let ip_ok = self.ip_allowed(firm, request).await?;
-        let contact = match EmailAddress::parse(email) {
-            Ok(e) if ip_ok => self.active_contact(&self.firm(firm).await?, &e).await?,
-            _ => None,
+        if !self.ip_allowed(firm, request).await? {
+            return Err(LoginError::InvalidCredentials);
+        }
+        // Not an address anyone can have: decided by its text alone.
+        let Ok(email) = EmailAddress::parse(email) else {
+            return Err(LoginError::InvalidCredentials);
         };
-        // An unknown address walks the same path, store calls included, on an id no
-        // contact has (random ids are version-4 UUIDs, never nil): no timing oracle.
-        let id = contact
+        let contact = self.active_contact(&self.firm(firm).await?, &email).await?;
+        let subject = contact
             .as_ref()
-            .map_or(ContactId::from_bytes([0; 16]), |c| c.id);
-        let attempt = self.take_attempt(id, &policy.failure_backoff).await?;
-        let hash = match attempt {
-            Attempt::Counted(_) => self.inner.store.password_hash(id).await?,
-            Attempt::Locked | Attempt::Contended => None,
+            .map_or_else(|| stand_in(email.canonical()), |c| c.id);
+        let attempt = self.take_attempt(subject, &policy.failure_backoff).await?;
+        let matched = match attempt {
+            Attempt::Counted(_) => {
+                let hash = self.inner.store.password_hash(subject).await?;
+                self.inner
+                    .hasher
+                    .verify(hashing, normalized, hash.as_deref())
+                    .await?
+            }
+            // Decided already, for a stand-in as for a contact: nothing to hash.
+            Attempt::Locked | Attempt::Contended => false,
         };
-        let matched = self
-            .inner
-            .hasher
-            .verify(hashing, normalized, hash.as_deref())
-            .await?;
         let contact = match contact {
             Some(c) if matched => c,
             _ => {
@@ -340,9 +347,15 @@ impl Portal {
                     ),
                     refused => (AuditAction::LockedOut, refused.refusal("password")),
                 };
-                let known = contact.as_ref().map(|c| c.id);
                 let audit = self
-                    .audit(firm, Actor::System, action, known, request, detail)
+                    .audit(
+                        firm,
+                        Actor::System,
+                        action,
+                        contact_of(subject),
+                        request,
+                        detail,
+                    )
                     .refused();
                 self.inner.store.append_audit(audit).await?;
                 return Err(LoginError::InvalidCredentials);

@@ -9,7 +9,7 @@ use crate::background::Background;
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::email::EmailAddress;
 use crate::firm::Firm;
-use crate::hashing::{HashError, SecretHasher};
+use crate::hashing::{HashError, HashingLimits, HashingLoad, SecretHasher};
 use crate::id::{ContactId, FirmId};
 use crate::notify::{Delivery, Message, Templates};
 use crate::policy::{Policy, PolicyError};
@@ -104,6 +104,7 @@ pub struct PortalBuilder {
     mount_path: String,
     templates: Templates,
     default_sender: Option<EmailAddress>,
+    hashing: HashingLimits,
 }
 
 impl Portal {
@@ -126,6 +127,7 @@ impl Portal {
             mount_path: "/portal".to_owned(),
             templates: Templates::default(),
             default_sender: None,
+            hashing: HashingLimits::for_machine(),
         }
     }
 
@@ -160,6 +162,13 @@ impl Portal {
     #[must_use]
     pub fn secrets(&self) -> &dyn SecretSource {
         self.inner.secrets.as_ref()
+    }
+
+    /// What the argon2 hashing pool has done so far (for monitoring: a growing
+    /// `refused_busy` means logins are being answered 503).
+    #[must_use]
+    pub fn hashing_load(&self) -> HashingLoad {
+        self.inner.hasher.load()
     }
 
     /// Waits until every queued background job (mail) has finished.
@@ -299,6 +308,13 @@ impl PortalBuilder {
         self
     }
 
+    /// How much argon2 work (passwords, email codes) may run and wait at once. Default
+    /// [`HashingLimits::for_machine`]: one computation per core.
+    pub fn hashing_limits(mut self, limits: HashingLimits) -> Self {
+        self.hashing = limits;
+        self
+    }
+
     /// Checks the configuration and builds the portal. Must run inside a tokio runtime.
     pub fn build(self) -> Result<Portal, BuildError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
@@ -312,9 +328,14 @@ impl PortalBuilder {
         let delivery = self
             .delivery
             .unwrap_or_else(|| Arc::new(crate::notify::DevOutbox::new()));
+        let costliest = std::iter::once(&self.default_policy)
+            .chain(self.firm_policies.values())
+            .map(|p| p.password.hashing.memory_kib)
+            .max()
+            .unwrap_or_default();
         Ok(Portal {
             inner: Arc::new(Inner {
-                hasher: SecretHasher::new(self.secrets.clone()),
+                hasher: SecretHasher::new(self.secrets.clone(), self.hashing, costliest),
                 store: self.store,
                 clock: self.clock,
                 secrets: self.secrets,

@@ -1,6 +1,7 @@
 //! Migrations: idempotent, kept in Portal's own table, refused when edited after being
 //! applied; on PostgreSQL, confined to the chosen schema. Migration 3 carries the
-//! sessions of an existing database over to the session invariant.
+//! sessions of an existing database over to the session invariant; migration 4 moves
+//! the contacts' failure counters to their own table.
 //!
 //! PostgreSQL cases read `DATABASE_URL`; without it they print `SKIPPED` and pass.
 
@@ -9,15 +10,16 @@
 mod common;
 
 use portal_core::StoreError;
+use portal_core::clock::Timestamp;
 use portal_core::grant::Permissions;
-use portal_core::id::ClientId;
+use portal_core::id::{ClientId, ContactId, FirmId};
 use portal_core::store::Store;
 use portal_core::token::TokenDigest;
 use portal_sqlx::{PgStore, SqliteStore};
 use uuid::Uuid;
 
 /// How many migrations each dialect has.
-const MIGRATIONS: i64 = 3;
+const MIGRATIONS: i64 = 4;
 
 #[tokio::test]
 async fn sqlite_migrations_are_idempotent_and_kept_apart() {
@@ -98,7 +100,7 @@ async fn postgres_migrations_stay_in_their_schema() {
     .fetch_all(stores[0].pool())
     .await
     .unwrap();
-    assert_eq!(tables.len(), 14, "{tables:?}");
+    assert_eq!(tables.len(), 16, "{tables:?}");
     assert!(tables.iter().all(|(t,)| t.starts_with("portal_")));
     let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM portal_schema_migrations")
         .fetch_one(stores[0].pool())
@@ -230,6 +232,14 @@ macro_rules! version_2_with_sessions {
             }
             q.execute(pool).await.unwrap();
         }
+        // Contact 21 has failed seven times, the last at 1,000 ms.
+        sqlx::query(
+            "UPDATE portal_contacts SET failures = 7, last_failure_at = 1000 WHERE id = $1",
+        )
+        .bind(id(21))
+        .execute(pool)
+        .await
+        .unwrap();
         for (n, contact, client) in [(1u8, 21, 11), (2, 21, 12), (3, 22, 11)] {
             sqlx::query(
                 "INSERT INTO portal_sessions (token_hash, id, contact_id, firm_id, \
@@ -249,7 +259,9 @@ macro_rules! version_2_with_sessions {
 }
 
 /// After migration 3: the live session verifies with its grant's permissions, the two
-/// that earlier verification refused are gone.
+/// that earlier verification refused are gone. After migration 4: the contacts' failure
+/// counts are where the counters are now kept, and a challenge can belong to a
+/// stand-in, which is no contact.
 async fn sessions_carried_over(store: &dyn Store) {
     let kept = store.session(&digest(1)).await.unwrap().expect("kept");
     assert_eq!(kept.active_client, ClientId::from_uuid(id(11)));
@@ -257,6 +269,36 @@ async fn sessions_carried_over(store: &dyn Store) {
     for gone in [2, 3] {
         assert!(store.session(&digest(gone)).await.unwrap().is_none());
     }
+    let failures = store
+        .failure_state(ContactId::from_uuid(id(21)))
+        .await
+        .unwrap();
+    assert_eq!(failures.consecutive, 7);
+    assert_eq!(
+        failures.last_failure_at,
+        Some(Timestamp::from_unix_millis(1000))
+    );
+    let none = store
+        .failure_state(ContactId::from_uuid(id(22)))
+        .await
+        .unwrap();
+    assert_eq!(none.consecutive, 0);
+    let address = portal_core::email::EmailAddress::parse("nobody@f.example").unwrap();
+    let stand_in = portal_core::failure::stand_in(address.canonical());
+    let challenge = portal_core::email_code::ChallengeRecord {
+        digest: digest(9),
+        contact_id: stand_in,
+        firm_id: FirmId::from_uuid(id(1)),
+        created_at: Timestamp::from_unix_millis(0),
+        expires_at: Timestamp::from_unix_millis(600_000),
+        code_hash: "hash".into(),
+        next: None,
+    };
+    store.issue_challenge(&challenge, None).await.unwrap();
+    assert_eq!(
+        store.challenge_contact(&digest(9)).await.unwrap(),
+        Some(stand_in)
+    );
 }
 
 #[tokio::test]
@@ -286,6 +328,14 @@ async fn sqlite_migration_3_copies_permissions_and_ends_refused_sessions() {
     .await
     .unwrap();
     assert_eq!(indexes, 3);
+    let (indexes,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' \
+         AND tbl_name = 'portal_challenges' AND name LIKE 'portal_challenges_%'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(indexes, 2);
     let without = sqlx::query(
         "INSERT INTO portal_sessions (token_hash, id, contact_id, firm_id, active_client, \
          created_at, renewed_at, idle_expires_at, absolute_expires_at) \

@@ -37,11 +37,14 @@ use crate::policy::RateLimit;
 use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
 use crate::staff::{InvitationRecord, Invited};
 use crate::task::{Completion, Task};
-use crate::throttle::ThrottleDecision;
+use crate::throttle::{Refusal, RefusalCount, ThrottleDecision};
 use crate::token::TokenDigest;
 
 /// Builds the audit entry of an operation from its outcome; `None` records nothing.
 pub type AuditFn<'a, T> = &'a (dyn Fn(&T) -> Option<AuditDraft> + Send + Sync);
+
+/// Builds the audit entry that summarises a closed window of refused requests.
+pub type RefusalAuditFn<'a> = &'a (dyn Fn(&RefusalCount) -> AuditDraft + Send + Sync);
 
 /// Builds the audit entries of an invitation for the contact it found or inserted.
 pub type InviteAuditFn<'a> = &'a (dyn Fn(&Contact) -> Vec<AuditDraft> + Send + Sync);
@@ -163,11 +166,14 @@ pub trait LoginStore: Send + Sync + 'static {
         audit: AuditFn<'_, LinkRedemption>,
     ) -> Result<LinkRedemption, StoreError>;
 
-    /// Invalidates every live challenge of the contact, then inserts `challenge`.
+    /// Invalidates every live challenge of the contact, then inserts `challenge`. The
+    /// contact may be a [stand-in](crate::failure::stand_in) for an address nobody has:
+    /// its challenges are kept exactly as a contact's (there is no contact row to refer
+    /// to), and come with no audit entry.
     async fn issue_challenge(
         &self,
         challenge: &ChallengeRecord,
-        audit: AuditDraft,
+        audit: Option<AuditDraft>,
     ) -> Result<(), StoreError>;
     /// The contact of a live challenge (not consumed, not superseded), so that a resend
     /// can be counted against the contact's address before its code is replaced.
@@ -176,7 +182,8 @@ pub trait LoginStore: Send + Sync + 'static {
         challenge: &TokenDigest,
     ) -> Result<Option<ContactId>, StoreError>;
     /// Replaces a live challenge's code (new hash, fresh guesses, new expiry) unless it
-    /// already had `max_codes` codes.
+    /// already had `max_codes` codes; with the audit entry `audit` builds for the
+    /// challenge's contact when it does.
     async fn resend_code(
         &self,
         challenge: &TokenDigest,
@@ -184,6 +191,7 @@ pub trait LoginStore: Send + Sync + 'static {
         now: Timestamp,
         expires_at: Timestamp,
         max_codes: u32,
+        audit: AuditFn<'_, ContactId>,
     ) -> Result<ResendOutcome, StoreError>;
     /// Atomically takes one guess of a live challenge's current code, if any is left.
     async fn reserve_guess(
@@ -247,19 +255,24 @@ pub trait LoginStore: Send + Sync + 'static {
         limit: RateLimit,
         now: Timestamp,
     ) -> Result<ThrottleDecision, StoreError>;
-    /// Counts one more consecutive failure of the contact if its count is still
-    /// `seen` (as [`LoginStore::failure_state`] read it), and returns the new state:
-    /// the check and the count are one step, so attempts racing each other cannot all
-    /// pass one back-off check. `None` if another attempt counted first (read again).
-    /// A contact that does not exist has nothing to count: the default state.
+    /// Counts one more consecutive failure of `subject` (a contact, or a
+    /// [stand-in](crate::failure::stand_in) for an address nobody has: both are
+    /// counted alike) if its count is still `seen` (as [`LoginStore::failure_state`]
+    /// read it), and returns the new state: the check and the count are one step, so
+    /// attempts racing each other cannot all pass one back-off check. `None` if another
+    /// attempt counted first (read again).
     async fn record_failure(
         &self,
-        contact: ContactId,
+        subject: ContactId,
         now: Timestamp,
         seen: u32,
     ) -> Result<Option<FailureState>, StoreError>;
-    /// The contact's consecutive failures.
-    async fn failure_state(&self, contact: ContactId) -> Result<FailureState, StoreError>;
+    /// The consecutive failures of a contact or stand-in (none if never counted).
+    async fn failure_state(&self, subject: ContactId) -> Result<FailureState, StoreError>;
+    /// Counts one request refused by the per-IP limit in its block's window and returns
+    /// the window's count so far (1 for the first). Windows are summarised in the audit
+    /// log by [`MaintenanceStore::summarize_refusals`] once they end.
+    async fn count_refusal(&self, refusal: &Refusal) -> Result<u64, StoreError>;
 }
 
 /// Sessions.
@@ -370,13 +383,26 @@ pub struct PurgeReport {
 pub trait MaintenanceStore: Send + Sync + 'static {
     /// Removes, in batches of at most `batch` rows per table, what expired before
     /// `now - grace`: sessions, magic links, challenges, password links, personal links,
-    /// throttle entries. Audit entries are never removed.
+    /// throttle entries; and the failure counters whose last failure is older than
+    /// [`FORGET_FAILURES_AFTER`](crate::failure::FORGET_FAILURES_AFTER). Audit entries
+    /// are never removed.
     async fn purge_expired(
         &self,
         now: Timestamp,
         grace: Duration,
         batch: u32,
     ) -> Result<PurgeReport, StoreError>;
+    /// For at most `batch` refusal windows ([`LoginStore::count_refusal`]) that ended
+    /// at or before `now`: appends the audit entry `summary` builds from the window's
+    /// count and forgets the window, in one step, so that each window is summarised
+    /// exactly once even when several instances run this at once. Returns how many
+    /// were summarised.
+    async fn summarize_refusals(
+        &self,
+        now: Timestamp,
+        batch: u32,
+        summary: RefusalAuditFn<'_>,
+    ) -> Result<u64, StoreError>;
 }
 
 /// Everything Portal persists. Implemented for every type that implements the parts.

@@ -22,10 +22,10 @@ use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary}
 use crate::staff::{InvitationRecord, Invited};
 use crate::store::{
     AuditFn, AuditStore, DirectoryStore, InviteAuditFn, LoginStore, MaintenanceStore, PurgeReport,
-    SessionStore, Store, StoreError, TaskStore,
+    RefusalAuditFn, SessionStore, Store, StoreError, TaskStore,
 };
 use crate::task::{Completion, Task};
-use crate::throttle::ThrottleDecision;
+use crate::throttle::{Refusal, ThrottleDecision};
 use crate::token::TokenDigest;
 
 /// Delegates to a store and records the name of every operation called.
@@ -95,9 +95,9 @@ delegate!(DirectoryStore {
 delegate!(LoginStore {
     fn issue_magic_link(&self, link: &MagicLinkRecord, audit: AuditDraft) -> Result<(), StoreError>;
     fn redeem_magic_link(&self, request: &LinkRedemptionRequest, audit: AuditFn<'_, LinkRedemption>) -> Result<LinkRedemption, StoreError>;
-    fn issue_challenge(&self, challenge: &ChallengeRecord, audit: AuditDraft) -> Result<(), StoreError>;
+    fn issue_challenge(&self, challenge: &ChallengeRecord, audit: Option<AuditDraft>) -> Result<(), StoreError>;
     fn challenge_contact(&self, challenge: &TokenDigest) -> Result<Option<ContactId>, StoreError>;
-    fn resend_code(&self, challenge: &TokenDigest, code_hash: &str, now: Timestamp, expires_at: Timestamp, max_codes: u32) -> Result<ResendOutcome, StoreError>;
+    fn resend_code(&self, challenge: &TokenDigest, code_hash: &str, now: Timestamp, expires_at: Timestamp, max_codes: u32, audit: AuditFn<'_, ContactId>) -> Result<ResendOutcome, StoreError>;
     fn reserve_guess(&self, challenge: &TokenDigest, now: Timestamp, max_guesses: u32) -> Result<GuessReservation, StoreError>;
     fn redeem_challenge(&self, request: &ChallengeRedemption, audit: AuditFn<'_, SessionRecord>) -> Result<Option<(SessionRecord, Option<String>)>, StoreError>;
     fn issue_password_link(&self, link: &PasswordLinkRecord, audit: AuditDraft) -> Result<(), StoreError>;
@@ -107,8 +107,9 @@ delegate!(LoginStore {
     fn issue_personal_link(&self, link: &PersonalLinkRecord, audit: AuditDraft) -> Result<(), StoreError>;
     fn personal_link_contact(&self, link: &TokenDigest, now: Timestamp) -> Result<Option<ContactId>, StoreError>;
     fn throttle_hit(&self, key: &TokenDigest, limit: RateLimit, now: Timestamp) -> Result<ThrottleDecision, StoreError>;
-    fn record_failure(&self, contact: ContactId, now: Timestamp, seen: u32) -> Result<Option<FailureState>, StoreError>;
-    fn failure_state(&self, contact: ContactId) -> Result<FailureState, StoreError>;
+    fn record_failure(&self, subject: ContactId, now: Timestamp, seen: u32) -> Result<Option<FailureState>, StoreError>;
+    fn failure_state(&self, subject: ContactId) -> Result<FailureState, StoreError>;
+    fn count_refusal(&self, refusal: &Refusal) -> Result<u64, StoreError>;
 });
 
 delegate!(SessionStore {
@@ -137,4 +138,5 @@ delegate!(AuditStore {
 
 delegate!(MaintenanceStore {
     fn purge_expired(&self, now: Timestamp, grace: Duration, batch: u32) -> Result<PurgeReport, StoreError>;
+    fn summarize_refusals(&self, now: Timestamp, batch: u32, summary: RefusalAuditFn<'_>) -> Result<u64, StoreError>;
 });

@@ -123,6 +123,10 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
                 (410, "This password link cannot be used; ask for a new one")
             }
             LoginError::Password(_) => (400, "Choose another password"),
+            LoginError::Busy { .. } => (
+                503,
+                "Too many logins are being checked right now; try again in a moment",
+            ),
             LoginError::Internal(_) => (500, "Something went wrong"),
         },
         WebError::Staff(s) => match s {
@@ -156,7 +160,7 @@ pub(crate) fn response(kind: Kind, e: &WebError, frame: &PageFrame) -> Response 
         tracing::error!(error = %cause, "request failed");
     }
     let (status, message) = status_and_message(e);
-    match kind {
+    let response = match kind {
         Kind::Api => Response::json(status, &serde_json::json!({ "error": message })),
         Kind::Page if matches!(e, WebError::Unauthenticated) => {
             Response::see_other(&format!("{}/login", frame.mount))
@@ -169,5 +173,11 @@ pub(crate) fn response(kind: Kind, e: &WebError, frame: &PageFrame) -> Response 
             let body = html!("{}", pages::error(&message, &frame.mount));
             Response::html(status, f.page(&message, html!(""), body))
         }
+    };
+    match e {
+        WebError::Login(LoginError::Busy { retry_after }) => {
+            response.with_header("retry-after", retry_after.as_secs().max(1).to_string())
+        }
+        _ => response,
     }
 }

@@ -11,7 +11,7 @@ use portal_core::id::{ContactId, FirmId};
 use portal_core::policy::RateLimit;
 use portal_core::session::SessionRecord;
 use portal_core::store::AuditFn;
-use portal_core::throttle::ThrottleDecision;
+use portal_core::throttle::{Refusal, ThrottleDecision};
 use portal_core::token::TokenDigest;
 
 use super::{Engine, append_audit, commit, lock_for_login, start_session_in};
@@ -49,9 +49,21 @@ const CONSUME_CHALLENGE: &str = "UPDATE portal_challenges SET consumed_at = $2 \
        AND consumed_at IS NULL AND invalidated_at IS NULL AND expires_at > $2 \
      RETURNING next_path";
 
-const RECORD_FAILURE: &str = "UPDATE portal_contacts \
-     SET failures = failures + 1, last_failure_at = $2 WHERE id = $1 AND failures = $3 \
+/// One more failure if the count is still the one read (`$3`, 0 when there was no
+/// row): the back-off check and the count are one step.
+const RECORD_FAILURE: &str = "INSERT INTO portal_login_failures \
+     (subject, failures, last_failure_at) VALUES ($1, 1, $2) \
+     ON CONFLICT (subject) DO UPDATE \
+     SET failures = portal_login_failures.failures + 1, last_failure_at = $2 \
+     WHERE portal_login_failures.failures = $3 \
      RETURNING failures, last_failure_at";
+
+const COUNT_REFUSAL: &str = "INSERT INTO portal_throttle_refusals \
+     (firm_id, throttle_key, window_start, window_end, block, refused) \
+     VALUES ($1, $2, $3, $4, $5, 1) \
+     ON CONFLICT (firm_id, throttle_key, window_start) \
+     DO UPDATE SET refused = portal_throttle_refusals.refused + 1 \
+     RETURNING refused";
 
 /// How often a guess is re-attempted when a resend revived the code between the
 /// refused update and the read that explains it.
@@ -61,7 +73,7 @@ impl<DB: Dialect> Engine<DB> {
     pub(crate) async fn issue_challenge(
         &self,
         challenge: &ChallengeRecord,
-        audit: AuditDraft,
+        audit: Option<AuditDraft>,
     ) -> Result<(), StoreError> {
         let insert = || {
             sql::<DB>(INSERT_CHALLENGE)
@@ -78,7 +90,7 @@ impl<DB: Dialect> Engine<DB> {
             challenge.created_at,
             INVALIDATE_CHALLENGES,
             insert,
-            &audit,
+            audit.as_ref(),
             "challenge digest",
         )
         .await
@@ -107,20 +119,25 @@ impl<DB: Dialect> Engine<DB> {
         _now: Timestamp,
         expires_at: Timestamp,
         max_codes: u32,
+        audit: AuditFn<'_, ContactId>,
     ) -> Result<ResendOutcome, StoreError> {
-        let mut c = self.conn().await?;
+        let mut tx = self.write().await?;
         if let Some(r) = sql::<DB>(RESEND_CODE)
             .digest(challenge)
             .text(code_hash)
             .ts(expires_at)
             .int(i64::from(max_codes))
-            .optional(&mut c)
+            .optional(&mut tx)
             .await?
         {
-            return Ok(ResendOutcome::Resent {
-                contact_id: ContactId::from_uuid(r.id("contact_id")?),
-            });
+            let contact_id = ContactId::from_uuid(r.id("contact_id")?);
+            if let Some(draft) = audit(&contact_id) {
+                append_audit::<DB>(&mut tx, draft).await?;
+            }
+            commit::<DB>(tx).await?;
+            return Ok(ResendOutcome::Resent { contact_id });
         }
+        let mut c = tx;
         let live = sql::<DB>(READ_CHALLENGE)
             .digest(challenge)
             .optional(&mut c)
@@ -273,40 +290,49 @@ impl<DB: Dialect> Engine<DB> {
 
     pub(crate) async fn record_failure(
         &self,
-        contact: ContactId,
+        subject: ContactId,
         now: Timestamp,
         seen: u32,
     ) -> Result<Option<FailureState>, StoreError> {
         let mut c = self.conn().await?;
-        let counted = sql::<DB>(RECORD_FAILURE)
-            .id(contact.as_uuid())
+        // Nothing returned: another attempt counted first.
+        sql::<DB>(RECORD_FAILURE)
+            .id(subject.as_uuid())
             .ts(now)
             .int(i64::from(seen))
             .optional(&mut c)
-            .await?;
-        if let Some(row) = counted {
-            return rows::failures(&row).map(Some);
-        }
-        // Nothing counted: another attempt came first, or there is no such contact.
-        let exists = sql::<DB>("SELECT 1 AS one FROM portal_contacts WHERE id = $1")
-            .id(contact.as_uuid())
-            .optional(&mut c)
             .await?
-            .is_some();
-        Ok((!exists).then(FailureState::default))
+            .map(|row| rows::failures(&row))
+            .transpose()
     }
 
     pub(crate) async fn failure_state(
         &self,
-        contact: ContactId,
+        subject: ContactId,
     ) -> Result<FailureState, StoreError> {
         let mut c = self.conn().await?;
-        sql::<DB>("SELECT failures, last_failure_at FROM portal_contacts WHERE id = $1")
-            .id(contact.as_uuid())
+        sql::<DB>("SELECT failures, last_failure_at FROM portal_login_failures WHERE subject = $1")
+            .id(subject.as_uuid())
             .optional(&mut c)
             .await?
             .map(|r| rows::failures(&r))
             .transpose()
             .map(Option::unwrap_or_default)
+    }
+
+    pub(crate) async fn count_refusal(&self, refusal: &Refusal) -> Result<u64, StoreError> {
+        let mut c = self.conn().await?;
+        let row = sql::<DB>(COUNT_REFUSAL)
+            .id(refusal.firm_id.as_uuid())
+            .digest(&refusal.key)
+            .ts(refusal.window_start)
+            .ts(refusal.window_end)
+            .text(&refusal.block)
+            .optional(&mut c)
+            .await?;
+        Ok(match row {
+            Some(r) => u64::try_from(r.int("refused")?).unwrap_or(0),
+            None => 0,
+        })
     }
 }

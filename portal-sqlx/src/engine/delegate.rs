@@ -31,10 +31,10 @@ macro_rules! delegate_store {
             use portal_core::staff::{InvitationRecord, Invited};
             use portal_core::store::{
                 AuditFn, AuditStore, DirectoryStore, InviteAuditFn, LoginStore, MaintenanceStore,
-                PurgeReport, SessionStore, TaskStore,
+                PurgeReport, RefusalAuditFn, SessionStore, TaskStore,
             };
             use portal_core::task::{Completion, Task};
-            use portal_core::throttle::ThrottleDecision;
+            use portal_core::throttle::{Refusal, ThrottleDecision};
             use portal_core::token::TokenDigest;
 
             #[async_trait]
@@ -133,7 +133,7 @@ macro_rules! delegate_store {
                 async fn issue_challenge(
                     &self,
                     challenge: &ChallengeRecord,
-                    audit: AuditDraft,
+                    audit: Option<AuditDraft>,
                 ) -> Result<(), StoreError> {
                     self.engine.issue_challenge(challenge, audit).await
                 }
@@ -150,9 +150,10 @@ macro_rules! delegate_store {
                     now: Timestamp,
                     expires_at: Timestamp,
                     max_codes: u32,
+                    audit: AuditFn<'_, ContactId>,
                 ) -> Result<ResendOutcome, StoreError> {
                     self.engine
-                        .resend_code(challenge, code_hash, now, expires_at, max_codes)
+                        .resend_code(challenge, code_hash, now, expires_at, max_codes, audit)
                         .await
                 }
                 async fn reserve_guess(
@@ -225,17 +226,20 @@ macro_rules! delegate_store {
                 }
                 async fn record_failure(
                     &self,
-                    contact: ContactId,
+                    subject: ContactId,
                     now: Timestamp,
                     seen: u32,
                 ) -> Result<Option<FailureState>, StoreError> {
-                    self.engine.record_failure(contact, now, seen).await
+                    self.engine.record_failure(subject, now, seen).await
                 }
                 async fn failure_state(
                     &self,
-                    contact: ContactId,
+                    subject: ContactId,
                 ) -> Result<FailureState, StoreError> {
-                    self.engine.failure_state(contact).await
+                    self.engine.failure_state(subject).await
+                }
+                async fn count_refusal(&self, refusal: &Refusal) -> Result<u64, StoreError> {
+                    self.engine.count_refusal(refusal).await
                 }
             }
 
@@ -352,6 +356,14 @@ macro_rules! delegate_store {
                     batch: u32,
                 ) -> Result<PurgeReport, StoreError> {
                     self.engine.purge_expired(now, grace, batch).await
+                }
+                async fn summarize_refusals(
+                    &self,
+                    now: Timestamp,
+                    batch: u32,
+                    summary: RefusalAuditFn<'_>,
+                ) -> Result<u64, StoreError> {
+                    self.engine.summarize_refusals(now, batch, summary).await
                 }
             }
         };

@@ -51,8 +51,7 @@ const USE_PASSWORD_LINK: &str = "UPDATE portal_password_links SET used_at = $2 \
      WHERE token_hash = $1 AND used_at IS NULL AND invalidated_at IS NULL AND expires_at > $2 \
      RETURNING contact_id";
 
-const SET_PASSWORD: &str = "UPDATE portal_contacts SET password_hash = $2, failures = 0, \
-     last_failure_at = NULL WHERE id = $1";
+const SET_PASSWORD: &str = "UPDATE portal_contacts SET password_hash = $2 WHERE id = $1";
 
 const INSERT_PERSONAL_LINK: &str = "INSERT INTO portal_personal_links (token_hash, \
      contact_id, firm_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)";
@@ -134,7 +133,7 @@ impl<DB: Dialect> Engine<DB> {
             link.created_at,
             INVALIDATE_MAGIC_LINKS,
             insert,
-            &audit,
+            Some(&audit),
             "magic link digest",
         )
         .await
@@ -191,7 +190,7 @@ impl<DB: Dialect> Engine<DB> {
             link.created_at,
             INVALIDATE_PASSWORD_LINKS,
             insert,
-            &audit,
+            Some(&audit),
             "password link digest",
         )
         .await
@@ -247,6 +246,10 @@ impl<DB: Dialect> Engine<DB> {
         sql::<DB>(SET_PASSWORD)
             .id(contact.as_uuid())
             .text(password_hash)
+            .run(&mut tx)
+            .await?;
+        sql::<DB>(super::CLEAR_FAILURES)
+            .id(contact.as_uuid())
             .run(&mut tx)
             .await?;
         // Whoever held a session may be whoever made the reset necessary.

@@ -152,7 +152,10 @@ const INSERT_SESSION: &str = "INSERT INTO portal_sessions (token_hash, id, conta
      VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11)";
 
 const CONTACT_LOGGED_IN: &str = "UPDATE portal_contacts SET joined_at = COALESCE(joined_at, $2), \
-     last_seen_at = $2, failures = 0, last_failure_at = NULL WHERE id = $1";
+     last_seen_at = $2 WHERE id = $1";
+
+/// A successful login or a new password ends the run of failures.
+const CLEAR_FAILURES: &str = "DELETE FROM portal_login_failures WHERE subject = $1";
 
 /// Starts a session of a contact already checked (and locked) by [`lock_for_login`],
 /// on the grant it returned: deletes the session it replaces, inserts the new one with
@@ -195,6 +198,10 @@ async fn start_session_in<DB: Dialect>(
     sql::<DB>(CONTACT_LOGGED_IN)
         .id(contact.as_uuid())
         .ts(now)
+        .run(c)
+        .await?;
+    sql::<DB>(CLEAR_FAILURES)
+        .id(contact.as_uuid())
         .run(c)
         .await?;
     Ok(SessionRecord {
@@ -313,7 +320,7 @@ impl<DB: Dialect> Engine<DB> {
         at: Timestamp,
         invalidate: &'static str,
         insert: impl Fn() -> Stmt<'q, DB>,
-        audit: &AuditDraft,
+        audit: Option<&AuditDraft>,
         what: &'static str,
     ) -> Result<(), StoreError> {
         for _ in 0..ISSUE_ATTEMPTS {
@@ -326,7 +333,9 @@ impl<DB: Dialect> Engine<DB> {
                 .await?;
             match insert().insert(&mut tx).await? {
                 Ok(_) => {
-                    append_audit::<DB>(&mut tx, audit.clone()).await?;
+                    if let Some(draft) = audit {
+                        append_audit::<DB>(&mut tx, draft.clone()).await?;
+                    }
                     return commit::<DB>(tx).await;
                 }
                 Err(Violation::Unique) => continue,

@@ -160,6 +160,11 @@ impl Dialect for Postgres {
             description: "sessions carry their grant's permissions",
             sql: include_str!("0003_session_permissions.sql"),
         },
+        Migration {
+            version: 4,
+            description: "failure counters of contacts and stand-ins, refusal windows",
+            sql: include_str!("0004_login_failures.sql"),
+        },
     ];
 
     async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {

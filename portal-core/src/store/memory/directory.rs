@@ -103,7 +103,6 @@ impl DirectoryStore for MemoryStore {
                 let row = ContactRow {
                     contact: candidate.clone(),
                     password_hash: None,
-                    failures: Default::default(),
                 };
                 state.contacts.insert(candidate.id, row);
                 candidate.id

@@ -2,7 +2,10 @@ use std::collections::VecDeque;
 
 use async_trait::async_trait;
 
-use super::{ChallengeRow, LinkRow, MemoryStore, PasswordLinkRow, issue_newest};
+use super::{
+    ChallengeRow, LinkRow, MAX_FAILURE_SUBJECTS, MAX_REFUSAL_WINDOWS, MAX_THROTTLE_KEYS,
+    MemoryStore, PasswordLinkRow, issue_newest,
+};
 use crate::audit::AuditDraft;
 use crate::clock::Timestamp;
 use crate::contact::ContactStatus;
@@ -16,7 +19,7 @@ use crate::personal_link::PersonalLinkRecord;
 use crate::policy::RateLimit;
 use crate::session::SessionRecord;
 use crate::store::{AuditFn, LoginStore, StoreError};
-use crate::throttle::ThrottleDecision;
+use crate::throttle::{Refusal, RefusalCount, ThrottleDecision};
 use crate::token::TokenDigest;
 
 #[async_trait]
@@ -98,7 +101,7 @@ impl LoginStore for MemoryStore {
     async fn issue_challenge(
         &self,
         challenge: &ChallengeRecord,
-        audit: AuditDraft,
+        audit: Option<AuditDraft>,
     ) -> Result<(), StoreError> {
         let mut guard = self.lock()?;
         let state = &mut *guard;
@@ -117,7 +120,7 @@ impl LoginStore for MemoryStore {
             |r| r.invalidated = true,
             "challenge digest",
         )?;
-        state.append(audit);
+        state.append_opt(audit);
         Ok(())
     }
 
@@ -140,6 +143,7 @@ impl LoginStore for MemoryStore {
         _now: Timestamp,
         expires_at: Timestamp,
         max_codes: u32,
+        audit: AuditFn<'_, ContactId>,
     ) -> Result<ResendOutcome, StoreError> {
         let mut state = self.lock()?;
         let Some(row) = state
@@ -157,9 +161,9 @@ impl LoginStore for MemoryStore {
         row.guesses = 0;
         row.record.code_hash = code_hash.to_owned();
         row.record.expires_at = expires_at;
-        Ok(ResendOutcome::Resent {
-            contact_id: row.record.contact_id,
-        })
+        let contact_id = row.record.contact_id;
+        state.append_opt(audit(&contact_id));
+        Ok(ResendOutcome::Resent { contact_id })
     }
 
     async fn reserve_guess(
@@ -275,10 +279,10 @@ impl LoginStore for MemoryStore {
         match state.contacts.get_mut(&contact) {
             Some(c) if c.contact.status == ContactStatus::Active => {
                 c.password_hash = Some(password_hash.to_owned());
-                c.failures = FailureState::default();
             }
             _ => return Ok(None),
         }
+        state.failures.remove(&contact);
         if let Some(r) = state.password_links.get_mut(link) {
             r.used = true;
         }
@@ -336,6 +340,16 @@ impl LoginStore for MemoryStore {
         now: Timestamp,
     ) -> Result<ThrottleDecision, StoreError> {
         let mut state = self.lock()?;
+        if !state.throttle.contains_key(key) && state.throttle.len() >= MAX_THROTTLE_KEYS {
+            state
+                .throttle
+                .retain(|_, (window, hits)| hits.back().is_some_and(|last| *last + *window > now));
+            if state.throttle.len() >= MAX_THROTTLE_KEYS {
+                // Full of live windows: refuse rather than grow. The request gets the
+                // answer every throttled request gets.
+                return Ok(ThrottleDecision::Throttled);
+            }
+        }
         let (window, hits) = state
             .throttle
             .entry(*key)
@@ -353,28 +367,43 @@ impl LoginStore for MemoryStore {
 
     async fn record_failure(
         &self,
-        contact: ContactId,
+        subject: ContactId,
         now: Timestamp,
         seen: u32,
     ) -> Result<Option<FailureState>, StoreError> {
         let mut state = self.lock()?;
-        Ok(match state.contacts.get_mut(&contact) {
-            Some(c) if c.failures.consecutive != seen => None,
-            Some(c) => {
-                c.failures.consecutive = c.failures.consecutive.saturating_add(1);
-                c.failures.last_failure_at = Some(now);
-                Some(c.failures)
-            }
-            None => Some(FailureState::default()),
-        })
+        if !state.failures.contains_key(&subject) && state.failures.len() >= MAX_FAILURE_SUBJECTS {
+            state.forget_oldest_stand_ins();
+        }
+        let counter = state.failures.entry(subject).or_default();
+        if counter.consecutive != seen {
+            return Ok(None);
+        }
+        counter.consecutive = counter.consecutive.saturating_add(1);
+        counter.last_failure_at = Some(now);
+        Ok(Some(*counter))
     }
 
-    async fn failure_state(&self, contact: ContactId) -> Result<FailureState, StoreError> {
+    async fn failure_state(&self, subject: ContactId) -> Result<FailureState, StoreError> {
         Ok(self
-            .lock()?
-            .contacts
-            .get(&contact)
-            .map(|c| c.failures)
+            .read()?
+            .failures
+            .get(&subject)
+            .copied()
             .unwrap_or_default())
+    }
+
+    async fn count_refusal(&self, refusal: &Refusal) -> Result<u64, StoreError> {
+        let mut state = self.lock()?;
+        let key = (refusal.firm_id, refusal.key, refusal.window_start);
+        if !state.refusals.contains_key(&key) && state.refusals.len() >= MAX_REFUSAL_WINDOWS {
+            return Ok(0);
+        }
+        let count = state.refusals.entry(key).or_insert_with(|| RefusalCount {
+            refusal: refusal.clone(),
+            refused: 0,
+        });
+        count.refused += 1;
+        Ok(count.refused)
     }
 }

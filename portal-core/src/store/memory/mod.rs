@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{AuditStore, MaintenanceStore, PurgeReport, StoreError};
+use super::{AuditStore, MaintenanceStore, PurgeReport, RefusalAuditFn, StoreError};
 use crate::audit::{AuditDraft, AuditEvent, ChainHead, seal};
 use crate::client::Client;
 use crate::clock::Timestamp;
@@ -37,6 +37,7 @@ use crate::id::{ClientId, ContactId, FirmId};
 use crate::magic_link::MagicLinkRecord;
 use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;
+use crate::throttle::RefusalCount;
 use crate::token::{BuildDigestHasher, TokenDigest};
 
 use sessions::SessionShards;
@@ -45,6 +46,16 @@ type DigestMap<V> = HashMap<TokenDigest, V, BuildDigestHasher>;
 /// Maps keyed by Portal's random ids pass their bits through too (see `id`); keys that
 /// people type, such as addresses, keep SipHash.
 type IdMap<K, V> = HashMap<K, V, BuildDigestHasher>;
+
+/// The most throttle keys kept: past it, windows that ended are dropped first, and a
+/// new key is refused (counted as over its limit) rather than let memory grow.
+const MAX_THROTTLE_KEYS: usize = 100_000;
+/// The most failure counters kept: past it, the stand-ins (addresses nobody has) that
+/// failed longest ago are forgotten first; contacts' counters are always kept.
+const MAX_FAILURE_SUBJECTS: usize = 100_000;
+/// The most refusal windows kept until they are summarised: past it, refusals in new
+/// windows are not counted (they are still refused).
+const MAX_REFUSAL_WINDOWS: usize = 10_000;
 
 /// A thread-safe in-memory [`Store`](super::Store).
 #[derive(Debug, Default)]
@@ -57,7 +68,6 @@ pub struct MemoryStore {
 struct ContactRow {
     contact: Contact,
     password_hash: Option<String>,
-    failures: FailureState,
 }
 
 #[derive(Debug)]
@@ -125,6 +135,10 @@ struct State {
     live_password_link: IdMap<ContactId, TokenDigest>,
     // Per key: the window last used with it, and the recorded hits inside it.
     throttle: DigestMap<(Duration, VecDeque<Timestamp>)>,
+    // Consecutive failures of contacts and stand-ins alike.
+    failures: IdMap<ContactId, FailureState>,
+    // Requests refused by the per-IP limit, per firm, block and window.
+    refusals: HashMap<(FirmId, TokenDigest, Timestamp), RefusalCount>,
     sessions_by_contact: IdMap<ContactId, Vec<TokenDigest>>,
     // Where each session's login came from, for staff; kept out of the session map so
     // that verification copies only what it needs.
@@ -170,6 +184,21 @@ impl State {
     fn append_opt(&mut self, draft: Option<AuditDraft>) {
         if let Some(d) = draft {
             self.append(d);
+        }
+    }
+
+    /// Forgets a tenth of the stand-ins' failure counters, those that failed longest
+    /// ago: the bound on memory that addresses nobody has can take.
+    fn forget_oldest_stand_ins(&mut self) {
+        let mut stand_ins: Vec<(Option<Timestamp>, ContactId)> = self
+            .failures
+            .iter()
+            .filter(|(id, _)| crate::failure::is_stand_in(**id))
+            .map(|(id, f)| (f.last_failure_at, *id))
+            .collect();
+        stand_ins.sort_unstable();
+        for (_, id) in stand_ins.iter().take(MAX_FAILURE_SUBJECTS / 10 + 1) {
+            self.failures.remove(id);
         }
     }
 
@@ -292,9 +321,39 @@ impl MaintenanceStore for MemoryStore {
             }
             !hits.is_empty()
         });
+        let forget_before = now - crate::failure::FORGET_FAILURES_AFTER;
+        let before = state.failures.len();
+        state
+            .failures
+            .retain(|_, f| f.last_failure_at.is_none_or(|t| t >= forget_before));
+        report.removed += (before - state.failures.len()) as u64;
         let (removed, more) = self.sessions.purge(&mut state, cutoff, batch);
         report.removed += removed;
         report.more |= more;
         Ok(report)
+    }
+
+    async fn summarize_refusals(
+        &self,
+        now: Timestamp,
+        batch: u32,
+        summary: RefusalAuditFn<'_>,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.lock()?;
+        let mut closed: Vec<_> = state
+            .refusals
+            .iter()
+            .filter(|(_, c)| c.refusal.window_end <= now)
+            .map(|(k, c)| (c.refusal.window_start, *k))
+            .collect();
+        closed.sort_unstable_by_key(|(start, _)| *start);
+        let mut done = 0;
+        for (_, key) in closed.into_iter().take(batch as usize) {
+            if let Some(count) = state.refusals.remove(&key) {
+                state.append(summary(&count));
+                done += 1;
+            }
+        }
+        Ok(done)
     }
 }

@@ -124,7 +124,7 @@ impl SessionShards {
         let now = seed.created_at;
         row.contact.joined_at.get_or_insert(now);
         row.contact.last_seen_at = Some(now);
-        row.failures = Default::default();
+        state.failures.remove(&contact);
         if let Some(old) = &seed.replaces {
             self.remove(state, old);
         }

@@ -1,0 +1,83 @@
+//! Housekeeping a host runs every few minutes: expired rows go, and the per-IP refusal
+//! windows that ended are summarised in the audit log.
+
+use std::time::Duration;
+
+use crate::audit::{Actor, AuditAction, RequestInfo};
+use crate::portal::{InternalError, Portal};
+use crate::throttle::RefusalCount;
+
+/// How long expired rows are kept, so that support can still explain a link that
+/// stopped working a moment ago.
+const GRACE: Duration = Duration::from_secs(3600);
+
+/// Rows per table and statement: small batches keep each statement short.
+const BATCH: u32 = 1000;
+
+/// Batches per run, so that one run is bounded whatever the backlog; the next run
+/// carries on.
+const ROUNDS: usize = 100;
+
+/// What one run of [`Portal::maintain`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MaintenanceReport {
+    /// Rows removed (expired links, codes, sessions, throttle entries, forgotten
+    /// failure counters).
+    pub purged: u64,
+    /// Refusal windows summarised in the audit log.
+    pub summarised: u64,
+    /// Whether work was left for the next run.
+    pub more: bool,
+}
+
+impl Portal {
+    /// Removes what expired more than an hour ago and writes one audit entry per IP
+    /// block and window of requests refused by the per-IP limit (`login.throttled`,
+    /// with the count). Bounded per run; schedule it every few minutes. Safe to run
+    /// from several instances at once: each window is summarised once.
+    pub async fn maintain(&self) -> Result<MaintenanceReport, InternalError> {
+        let store = &self.inner.store;
+        let mut report = MaintenanceReport::default();
+        for _ in 0..ROUNDS {
+            let purged = store.purge_expired(self.now(), GRACE, BATCH).await?;
+            report.purged += purged.removed;
+            report.more = purged.more;
+            if !purged.more {
+                break;
+            }
+        }
+        let summary = |c: &RefusalCount| {
+            let r = &c.refusal;
+            let ip = r.block.split('/').next().and_then(|ip| ip.parse().ok());
+            self.audit(
+                r.firm_id,
+                Actor::System,
+                AuditAction::LoginThrottled,
+                None,
+                &RequestInfo {
+                    ip,
+                    user_agent: None,
+                },
+                format!(
+                    "block={} refused={} window_start={} window_end={}",
+                    r.block,
+                    c.refused,
+                    r.window_start.unix_millis(),
+                    r.window_end.unix_millis()
+                ),
+            )
+            .refused()
+        };
+        for _ in 0..ROUNDS {
+            let done = store
+                .summarize_refusals(self.now(), BATCH, &summary)
+                .await?;
+            report.summarised += done;
+            if done < u64::from(BATCH) {
+                return Ok(report);
+            }
+        }
+        report.more = true;
+        Ok(report)
+    }
+}
