@@ -11,6 +11,13 @@ use tokio::sync::{Notify, Semaphore};
 /// How many background jobs run at once; the rest wait their turn.
 const CONCURRENT_JOBS: usize = 32;
 
+/// How many jobs may wait before anonymous requests that would add one are refused
+/// (503): each waiting job holds memory, and a flood must not grow it without bound.
+const MAX_PENDING_JOBS: usize = 10_000;
+
+/// How long a refused request is told to wait.
+pub(crate) const RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
 #[derive(Debug)]
 pub(crate) struct Background {
     runtime: tokio::runtime::Handle,
@@ -43,6 +50,11 @@ impl Background {
                 idle.notify_waiters();
             }
         });
+    }
+
+    /// Whether a job that a request would add may still be queued.
+    pub(crate) fn has_room(&self) -> bool {
+        self.pending.load(Ordering::SeqCst) < MAX_PENDING_JOBS
     }
 
     pub(crate) async fn settle(&self) {

@@ -209,6 +209,11 @@ impl Portal {
         challenge: &str,
         request: &RequestInfo,
     ) -> Result<(), LoginError> {
+        if !self.inner.background.has_room() {
+            return Err(LoginError::Busy {
+                retry_after: crate::background::RETRY_AFTER,
+            });
+        }
         if !self.ip_allowed(firm, request).await? {
             return Ok(());
         }

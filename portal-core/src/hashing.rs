@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use argon2::password_hash::{Output, ParamsString, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use subtle::ConstantTimeEq as _;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OnceCell, mpsc, oneshot};
 
 use crate::policy::Argon2Params;
 use crate::random::{RandomnessUnavailable, SecretSource};
@@ -342,8 +342,9 @@ fn work(rx: &Mutex<mpsc::Receiver<Job>>, counters: &Counters) {
 pub(crate) struct SecretHasher {
     secrets: Arc<dyn SecretSource>,
     // A hash of a fixed string per parameter set: verifying against it costs what a real
-    // verification costs, so unknown accounts take the same time as known ones.
-    dummies: Mutex<HashMap<(u32, u32, u32), Arc<str>>>,
+    // verification costs, so unknown accounts take the same time as known ones. Made
+    // once however many requests need it first.
+    dummies: Mutex<HashMap<(u32, u32, u32), Arc<OnceCell<Arc<str>>>>>,
     pool: HashPool,
 }
 
@@ -418,20 +419,25 @@ impl SecretHasher {
         }
     }
 
-    /// The dummy hash for `params` (hashed once, on first use).
+    /// The dummy hash for `params`: hashed once, on first use, while every request
+    /// that needs it meanwhile waits for that one computation.
     pub(crate) async fn dummy(&self, params: Argon2Params) -> Result<Arc<str>, HashError> {
         let key = (params.memory_kib, params.iterations, params.parallelism);
-        if let Some(d) = self.dummies.lock().ok().and_then(|m| m.get(&key).cloned()) {
-            return Ok(d);
-        }
-        let d: Arc<str> = Arc::from(
-            self.hash_in_background(params, "portal-dummy-secret".to_owned())
-                .await?,
-        );
-        if let Ok(mut m) = self.dummies.lock() {
-            m.entry(key).or_insert_with(|| d.clone());
-        }
-        Ok(d)
+        let cell = self
+            .dummies
+            .lock()
+            .map_err(|_| HashError::Task)?
+            .entry(key)
+            .or_default()
+            .clone();
+        cell.get_or_try_init(|| async {
+            let phc = self
+                .hash_in_background(params, "portal-dummy-secret".to_owned())
+                .await?;
+            Ok::<_, HashError>(Arc::from(phc))
+        })
+        .await
+        .cloned()
     }
 
     /// What the pool has done.
@@ -555,6 +561,25 @@ mod tests {
             "a refused one computed nothing"
         );
         assert_eq!((load.workers, load.queue_capacity, load.queued), (1, 1, 0));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_dummy_is_hashed_once_however_many_need_it_first() {
+        let h = Arc::new(hasher(1, 1));
+        let p = Argon2Params::default();
+        let all: Vec<_> = (0..20)
+            .map(|_| {
+                let h = h.clone();
+                tokio::spawn(async move { h.dummy(p).await.unwrap() })
+            })
+            .collect();
+        let mut dummies = Vec::new();
+        for d in all {
+            dummies.push(d.await.unwrap());
+        }
+        dummies.dedup();
+        assert_eq!(dummies.len(), 1);
+        assert_eq!(h.load().computed, 1);
     }
 
     #[tokio::test]

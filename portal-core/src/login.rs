@@ -123,6 +123,11 @@ impl Portal {
         email: &str,
         request: &RequestInfo,
     ) -> Result<Admitted, LoginError> {
+        if !self.inner.background.has_room() {
+            return Err(LoginError::Busy {
+                retry_after: crate::background::RETRY_AFTER,
+            });
+        }
         let firm = self.firm(firm).await?;
         let email = EmailAddress::parse(email)?;
         let allowed = self.ip_allowed(firm.id, request).await?

@@ -174,6 +174,11 @@ pub(crate) fn response(kind: Kind, e: &WebError, frame: &PageFrame) -> Response 
             Response::html(status, f.page(&message, html!(""), body))
         }
     };
+    with_retry_after(e, response)
+}
+
+/// Adds `Retry-After` to the response of an error that asks to come back later.
+pub(crate) fn with_retry_after(e: &WebError, response: Response) -> Response {
     match e {
         WebError::Login(LoginError::Busy { retry_after }) => {
             response.with_header("retry-after", retry_after.as_secs().max(1).to_string())

@@ -1,7 +1,7 @@
 //! The login routes of SPEC section 6: pages and form posts, no JSON.
 
 use super::cookies::PortalCookie;
-use super::errors::{WebError, status_and_message};
+use super::errors::{WebError, status_and_message, with_retry_after};
 use super::html::{Html, html};
 use super::http::{Form, Response};
 use super::{Ctx, pages};
@@ -83,7 +83,8 @@ fn failed(ctx: &Ctx<'_>, e: LoginError, again: impl FnOnce(Html) -> Html) -> Ans
         return Err(err);
     }
     let (status, message) = status_and_message(&err);
-    Ok(ctx.page(status, "Log in", again(pages::notice(&message, true))))
+    let page = ctx.page(status, "Log in", again(pages::notice(&message, true)));
+    Ok(with_retry_after(&err, page))
 }
 
 fn binding_cookie(ctx: &Ctx<'_>, binding: &Token) -> (&'static str, super::HeaderText) {
