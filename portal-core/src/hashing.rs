@@ -337,6 +337,9 @@ fn work(rx: &Mutex<mpsc::Receiver<Job>>, counters: &Counters) {
     }
 }
 
+/// The dummy hash of one parameter set, once it is made.
+type DummyCell = Arc<OnceCell<Arc<str>>>;
+
 /// Hashes and verifies low-entropy secrets with argon2id, through the bounded pool.
 #[derive(Debug)]
 pub(crate) struct SecretHasher {
@@ -344,7 +347,7 @@ pub(crate) struct SecretHasher {
     // A hash of a fixed string per parameter set: verifying against it costs what a real
     // verification costs, so unknown accounts take the same time as known ones. Made
     // once however many requests need it first.
-    dummies: Mutex<HashMap<(u32, u32, u32), Arc<OnceCell<Arc<str>>>>>,
+    dummies: Mutex<HashMap<(u32, u32, u32), DummyCell>>,
     pool: HashPool,
 }
 
