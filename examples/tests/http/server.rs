@@ -129,6 +129,11 @@ impl Server {
         panic!("{bin} did not start on {addr} within 30 s");
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(self.addr, &self.origin)
     }

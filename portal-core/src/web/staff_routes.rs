@@ -120,6 +120,7 @@ impl PortalWeb {
         let segments = super::http::Segments::of(rest).ok_or(WebError::NotFound)?;
         let p = self.portal();
         match (req.method.as_str(), &*segments) {
+            ("GET", ["status"]) => Ok(Response::json(200, &json!({"hashing": p.hashing_load()}))),
             ("GET", ["contacts"]) => Ok(Response::json(200, &json!(p.list_contacts(&ctx).await?))),
             ("POST", ["contacts"]) => {
                 let body = json_body(req)?;
