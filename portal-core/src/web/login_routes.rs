@@ -79,7 +79,7 @@ fn login_page(ctx: &Ctx<'_>, status: u16, message: Html) -> Response {
 /// The page for a failed login step: the error, the form that lets the person go on.
 fn failed(ctx: &Ctx<'_>, e: LoginError, again: impl FnOnce(Html) -> Html) -> Answer {
     let err = WebError::from(e);
-    if let WebError::Internal(_) = err {
+    if err.is_server_side() {
         return Err(err);
     }
     let (status, message) = status_and_message(&err);
