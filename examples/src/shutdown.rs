@@ -7,29 +7,34 @@ use portal_core::Portal;
 
 use crate::ServerSettings;
 
-/// Resolves at the first SIGTERM (what service managers and container runtimes send)
-/// or Ctrl-C (SIGINT).
-pub async fn shutdown_signal() {
+/// A future that resolves at the first SIGTERM (what service managers and container
+/// runtimes send) or Ctrl-C (SIGINT). The handlers are installed now, inside a tokio
+/// runtime, so that a signal arriving before the future is first polled is not lost
+/// (nor kills the process, the default for SIGTERM).
+pub fn shutdown_signal() -> std::io::Result<impl Future<Output = ()>> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = tokio::signal::ctrl_c() => {}
-                }
+        let mut term = signal(SignalKind::terminate())?;
+        let mut interrupt = signal(SignalKind::interrupt())?;
+        Ok(async move {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = interrupt.recv() => {}
             }
-            Err(e) => {
-                tracing::warn!(error = %e, "SIGTERM cannot be caught: only Ctrl-C stops gracefully");
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+            stopping();
+        })
     }
     #[cfg(not(unix))]
     {
-        let _ = tokio::signal::ctrl_c().await;
+        Ok(async {
+            let _ = tokio::signal::ctrl_c().await;
+            stopping();
+        })
     }
+}
+
+fn stopping() {
     tracing::info!("shutting down: no new connections; finishing the requests in flight");
 }
 

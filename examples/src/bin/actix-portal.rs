@@ -35,6 +35,7 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let (portal_web, outbox) = (app.web.clone(), app.outbox.clone());
     let workers = std::thread::available_parallelism().map_or(1, usize::from);
     actix_web::rt::System::new().block_on(async move {
+        let stop = shutdown_signal()?;
         let server = HttpServer::new(move || {
             let mut a = App::new()
                 .wrap(PortalMiddleware::new(portal_web.clone()))
@@ -98,7 +99,7 @@ fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
             .run();
         let handle = server.handle();
         actix_web::rt::spawn(async move {
-            shutdown_signal().await;
+            stop.await;
             // Stop accepting, let the workers finish their requests within the bound.
             handle.stop(true).await;
         });

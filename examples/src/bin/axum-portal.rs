@@ -21,6 +21,7 @@ use portal_examples::{
 async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     init_logging();
     let config = Config::from_env()?;
+    let stop = shutdown_signal()?;
     let listener = bind(config.addr, &config.server)?;
     let bound = format!("http://{}", listener.local_addr()?);
     let public = PublicUrl::parse(config.public_url.as_deref().unwrap_or(&bound))?;
@@ -46,6 +47,6 @@ async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     }
     let router = router.layer(PortalLayer::new(app.web.clone()));
     println!("{}", banner(&app, &bound));
-    let drained = axum_serve::serve(listener, router, &config.server, shutdown_signal()).await;
+    let drained = axum_serve::serve(listener, router, &config.server, stop).await;
     Ok(finish(app.web.portal(), &config.server, drained).await)
 }
