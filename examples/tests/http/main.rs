@@ -121,6 +121,16 @@ macro_rules! resilience {
             }
 
             #[test]
+            fn slow_bodies_get_408_and_idle_connections_are_closed() {
+                super::slow_clients::slow_bodies_get_408_and_idle_connections_are_closed(env!($bin));
+            }
+
+            #[test]
+            fn the_connection_limit_holds_new_connections_until_one_closes() {
+                super::slow_clients::the_connection_limit_holds_new_connections_until_one_closes(env!($bin));
+            }
+
+            #[test]
             fn sigterm_answers_requests_in_flight_and_delivers_queued_mail_then_exits_0() {
                 super::shutdown::sigterm_answers_requests_in_flight_and_delivers_queued_mail_then_exits_0(env!($bin));
             }

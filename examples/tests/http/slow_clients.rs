@@ -93,3 +93,98 @@ pub fn slow_connections_neither_block_a_login_nor_outlive_the_header_timeout(bin
     // The server is fine afterwards.
     assert_status(&b.get("/portal/api/me"), 200, "the portal afterwards");
 }
+
+/// Reads what the server sends on `c` until it closes it, at most `within`; `None` if
+/// it is still open then.
+fn until_closed(c: &mut TcpStream, within: Duration) -> Option<Vec<u8>> {
+    c.set_read_timeout(Some(within)).expect("timeout");
+    let mut answer = Vec::new();
+    match c.read_to_end(&mut answer) {
+        Ok(_) => Some(answer),
+        Err(e) if e.kind() == ErrorKind::ConnectionReset => Some(answer),
+        Err(_) => None,
+    }
+}
+
+/// A body sent byte by byte is cut off at the request timeout with 408, and a
+/// kept-alive connection left idle is closed at the keep-alive timeout.
+pub fn slow_bodies_get_408_and_idle_connections_are_closed(bin: &str) {
+    let options = Options {
+        env: vec![
+            ("PORTAL_REQUEST_TIMEOUT", "2".to_owned()),
+            ("PORTAL_KEEP_ALIVE", "2".to_owned()),
+        ],
+        ..Options::default()
+    };
+    let s = Server::start_with(bin, Db::Memory, Scheme::Http, &options).expect("memory store");
+
+    let mut trickle = TcpStream::connect(s.addr).expect("connect");
+    let head = format!(
+        "POST /portal/login/link HTTP/1.1\r\nHost: {}\r\nOrigin: {}\r\n\
+         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nemail=",
+        s.addr, s.origin
+    );
+    trickle.write_all(head.as_bytes()).expect("head");
+    let started = wall_clock();
+    let answer = until_closed(&mut trickle, Duration::from_secs(2) + CLOSE_MARGIN)
+        .expect("a slow body is cut off");
+    assert!(
+        answer.starts_with(b"HTTP/1.1 408"),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(1_500),
+        "not before its time"
+    );
+
+    let mut idle = TcpStream::connect(s.addr).expect("connect");
+    let request = format!("GET /healthz HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr);
+    idle.write_all(request.as_bytes()).expect("request");
+    let started = wall_clock();
+    let answer = until_closed(&mut idle, Duration::from_secs(2) + CLOSE_MARGIN)
+        .expect("an idle connection is closed");
+    assert!(answer.starts_with(b"HTTP/1.1 200"), "answered, then kept");
+    assert!(
+        started.elapsed() >= Duration::from_millis(1_500),
+        "kept alive a while"
+    );
+}
+
+/// With every connection slot held, a new connection waits in the backlog until the
+/// server closes a slow one at its header timeout, then is served.
+pub fn the_connection_limit_holds_new_connections_until_one_closes(bin: &str) {
+    let options = Options {
+        env: vec![
+            ("PORTAL_MAX_CONNECTIONS", "20".to_owned()),
+            ("PORTAL_HEADER_TIMEOUT", "3".to_owned()),
+        ],
+        ..Options::default()
+    };
+    let s = Server::start_with(bin, Db::Memory, Scheme::Http, &options).expect("memory store");
+    // The readiness probe's connection may still be closing: let it go.
+    std::thread::sleep(Duration::from_millis(200));
+    let opened = wall_clock();
+    let held: Vec<TcpStream> = (0..20)
+        .map(|_| {
+            let mut c = TcpStream::connect(s.addr).expect("connect");
+            c.write_all(b"GET /portal/lo")
+                .expect("a partial request line");
+            c
+        })
+        .collect();
+    // Let the server take all twenty before the next one comes.
+    std::thread::sleep(Duration::from_millis(300));
+    let resp = s.get("/healthz");
+    assert_eq!(resp.status, 200);
+    let waited = opened.elapsed();
+    assert!(
+        waited >= Duration::from_secs(2),
+        "served after {waited:?}: the limit did not hold"
+    );
+    assert!(
+        waited < Duration::from_secs(3) + CLOSE_MARGIN,
+        "served after {waited:?}"
+    );
+    drop(held);
+}
