@@ -1,6 +1,7 @@
-//! Configuration from the environment, as SPEC section 6 names it.
+//! Configuration from the environment.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The example servers' settings.
 #[derive(Clone, Debug)]
@@ -16,6 +17,50 @@ pub struct Config {
     pub admin_token: Option<String>,
     /// `PORTAL_DEMO`: seed demo data and serve `/dev/outbox`. Default on; `0` turns it off.
     pub demo: bool,
+    /// How connections are bounded, and how the server stops.
+    pub server: ServerSettings,
+}
+
+/// How the server bounds what each connection may hold, and how it stops: the same
+/// values on the axum and the actix-web server. The defaults suit a server facing the
+/// open internet directly; the README says what to change behind a proxy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ServerSettings {
+    /// `PORTAL_HEADER_TIMEOUT` (seconds, default 10): a client must send a request's
+    /// whole head (request line and headers) within this, or the connection is closed.
+    /// Defeats slowloris: connections that trickle a head byte by byte.
+    pub header_timeout: Duration,
+    /// `PORTAL_REQUEST_TIMEOUT` (seconds, default 30): the most a request may take from
+    /// its head to its answer, body upload included; past it the client gets 408 and
+    /// the connection is closed. Defeats bodies sent byte by byte.
+    pub request_timeout: Duration,
+    /// `PORTAL_KEEP_ALIVE` (seconds, default 5; `0` turns keep-alive off): the most a
+    /// connection may sit idle between two requests.
+    pub keep_alive: Duration,
+    /// `PORTAL_MAX_CONNECTIONS` (default 2048): connections served at once; further
+    /// ones wait in the listen backlog until one closes. Keep it below the process's
+    /// open file limit (`ulimit -n`), which the database's connections share.
+    pub max_connections: usize,
+    /// `PORTAL_BACKLOG` (default 1024): connections the kernel queues, accepted, before
+    /// the server takes them; past it new connections are refused.
+    pub backlog: u32,
+    /// `PORTAL_SHUTDOWN_TIMEOUT` (seconds, default 10): on SIGTERM or Ctrl-C, the most
+    /// the server waits for requests in flight, then the most it waits again for the
+    /// portal's queued mail, before it exits.
+    pub shutdown_timeout: Duration,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        ServerSettings {
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            keep_alive: Duration::from_secs(5),
+            max_connections: 2048,
+            backlog: 1024,
+            shutdown_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// An environment variable with an unusable value.
@@ -56,25 +101,111 @@ impl Config {
             public_url: get("PORTAL_PUBLIC_URL").filter(|u| !u.is_empty()),
             admin_token,
             demo: get("PORTAL_DEMO").is_none_or(|v| v != "0"),
+            server: ServerSettings::from_lookup(&get)?,
         })
     }
+}
+
+impl ServerSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = ServerSettings::default();
+        let secs = |name: &str, default: Duration, min: u64| -> Result<Duration, ConfigError> {
+            number(get, name, default.as_secs(), min, 86_400).map(Duration::from_secs)
+        };
+        Ok(ServerSettings {
+            header_timeout: secs("PORTAL_HEADER_TIMEOUT", d.header_timeout, 1)?,
+            request_timeout: secs("PORTAL_REQUEST_TIMEOUT", d.request_timeout, 1)?,
+            keep_alive: secs("PORTAL_KEEP_ALIVE", d.keep_alive, 0)?,
+            max_connections: usize::try_from(number(
+                get,
+                "PORTAL_MAX_CONNECTIONS",
+                d.max_connections as u64,
+                1,
+                1_000_000,
+            )?)
+            .map_err(|_| ConfigError("PORTAL_MAX_CONNECTIONS is too large".into()))?,
+            backlog: u32::try_from(number(
+                get,
+                "PORTAL_BACKLOG",
+                u64::from(d.backlog),
+                1,
+                65_535,
+            )?)
+            .map_err(|_| ConfigError("PORTAL_BACKLOG is too large".into()))?,
+            shutdown_timeout: secs("PORTAL_SHUTDOWN_TIMEOUT", d.shutdown_timeout, 1)?,
+        })
+    }
+}
+
+/// The whole number `name` holds, `default` when unset, refused outside `min..=max`.
+fn number(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(text) = get(name).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| {
+            ConfigError(format!(
+                "{name} {text:?} is not a whole number in {min}..={max}"
+            ))
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn with(name: &'static str, value: &'static str) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| (k == name).then(|| value.to_owned()))
+    }
+
     #[test]
-    fn defaults_follow_the_spec() {
+    fn defaults_follow_the_documented_values() {
         let c = Config::from_lookup(|_| None).unwrap();
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(c.database_url, "sqlite:portal.db");
         assert!(c.demo && c.public_url.is_none() && c.admin_token.is_none());
-        let off = Config::from_lookup(|k| (k == "PORTAL_DEMO").then(|| "0".into())).unwrap();
+        assert_eq!(c.server, ServerSettings::default());
+        let off = with("PORTAL_DEMO", "0").unwrap();
         assert!(!off.demo);
-        assert!(Config::from_lookup(|k| (k == "PORTAL_ADDR").then(|| "nowhere".into())).is_err());
-        assert!(
-            Config::from_lookup(|k| (k == "PORTAL_ADMIN_TOKEN").then(|| "short".into())).is_err()
+        assert!(with("PORTAL_ADDR", "nowhere").is_err());
+        assert!(with("PORTAL_ADMIN_TOKEN", "short").is_err());
+    }
+
+    #[test]
+    fn server_settings_are_read_in_seconds_and_checked() {
+        let c = with("PORTAL_HEADER_TIMEOUT", "3").unwrap();
+        assert_eq!(c.server.header_timeout, Duration::from_secs(3));
+        assert_eq!(
+            with("PORTAL_KEEP_ALIVE", "0").unwrap().server.keep_alive,
+            Duration::ZERO,
+            "0 turns keep-alive off"
         );
+        assert_eq!(
+            with("PORTAL_MAX_CONNECTIONS", "50")
+                .unwrap()
+                .server
+                .max_connections,
+            50
+        );
+        for (name, bad) in [
+            ("PORTAL_HEADER_TIMEOUT", "0"),
+            ("PORTAL_REQUEST_TIMEOUT", "ten"),
+            ("PORTAL_SHUTDOWN_TIMEOUT", "-1"),
+            ("PORTAL_MAX_CONNECTIONS", "0"),
+            ("PORTAL_BACKLOG", "70000"),
+            ("PORTAL_KEEP_ALIVE", "1.5"),
+        ] {
+            let e = with(name, bad).unwrap_err();
+            assert!(e.0.starts_with(name), "{e}");
+        }
     }
 }

@@ -1,25 +1,32 @@
 //! What the two example servers share, so that they differ only in the framework:
-//! configuration from the environment (SPEC section 6), the store, the firm and its
-//! demo data, the staff authenticator, the dev outbox and `/healthz`.
+//! configuration from the environment, the store, the firm and its demo data, the
+//! staff authenticator, the dev outbox, `/healthz`, the bounds on connections and
+//! graceful shutdown.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod axum_serve;
 mod config;
 mod demo;
+mod shutdown;
 
-pub use config::{Config, ConfigError};
+pub use config::{Config, ConfigError, ServerSettings};
+pub use shutdown::{finish, shutdown_signal};
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use portal_core::firm::{Branding, Firm, PublicUrl};
 use portal_core::id::{FirmId, StaffId};
-use portal_core::notify::DevOutbox;
+use portal_core::notify::{Delivery, DeliveryError, DevOutbox, Message};
 use portal_core::token::Token;
 use portal_core::web::{BearerToken, CookieSecurity, PortalWeb};
 use portal_core::{MemoryStore, Portal, Store};
 use portal_sqlx::{PgStore, SqliteStore};
+use tokio::net::{TcpListener, TcpSocket};
 
 /// A running example: the HTTP layer, the outbox (demo mode), what to print.
 #[derive(Debug)]
@@ -30,6 +37,20 @@ pub struct App {
     pub outbox: Option<DevOutbox>,
     /// The staff API token.
     pub admin_token: String,
+}
+
+/// Binds `addr` with the listen backlog of `settings` (call inside a tokio runtime; the
+/// actix-web server takes it over with `into_std`).
+pub fn bind(addr: SocketAddr, settings: &ServerSettings) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // A restarted server binds at once, without waiting out the old one's TIME_WAIT.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(settings.backlog)
 }
 
 /// The firm of the example: one fixed id, so a restart on the same database finds it.
@@ -71,7 +92,7 @@ pub async fn build(
     let store = open_store(&config.database_url).await?;
     let outbox = DevOutbox::new();
     let portal = Portal::builder_shared(store.clone())
-        .delivery(outbox.clone())
+        .delivery(LoggedDelivery(outbox.clone()))
         .build()?;
     ensure_firm(&portal, &public_url).await?;
     if config.demo {
@@ -97,7 +118,7 @@ pub async fn build(
         )
         .build()
         .await?;
-    spawn_purge(portal);
+    spawn_maintenance(portal);
     Ok(App {
         web,
         outbox: config.demo.then_some(outbox),
@@ -135,25 +156,38 @@ async fn ensure_firm(
     Ok(())
 }
 
-/// Purges expired rows every five minutes, in bounded batches.
-fn spawn_purge(portal: Portal) {
+/// The outbox, logging the outcome of each delivery with the message's kind and
+/// contact, never its links or text (tokens are never logged): the log shows that a
+/// contact's login mail left, for instance during a shutdown, without holding a secret.
+#[derive(Debug)]
+struct LoggedDelivery(DevOutbox);
+
+#[async_trait]
+impl Delivery for LoggedDelivery {
+    async fn deliver(&self, message: &Message) -> Result<(), DeliveryError> {
+        let contact = message.contact_id.map(|c| c.to_string());
+        let outcome = self.0.deliver(message).await;
+        match &outcome {
+            Ok(()) => {
+                tracing::info!(kind = ?message.kind, contact = contact.as_deref(), "mail delivered")
+            }
+            Err(e) => {
+                tracing::warn!(kind = ?message.kind, contact = contact.as_deref(), error = %e, "mail not delivered")
+            }
+        }
+        outcome
+    }
+}
+
+/// Runs the portal's housekeeping every five minutes: expired rows go, and windows of
+/// requests refused by the per-IP limit are summarised in the audit log.
+fn spawn_maintenance(portal: Portal) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(300));
         loop {
             tick.tick().await;
-            loop {
-                match portal
-                    .store()
-                    .purge_expired(portal.now(), Duration::from_secs(3600), 1000)
-                    .await
-                {
-                    Ok(r) if r.more => continue,
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(error = %e, "purge failed");
-                        break;
-                    }
-                }
+            if let Err(e) = portal.maintain().await {
+                tracing::warn!(error = %e, "maintenance failed");
             }
         }
     });

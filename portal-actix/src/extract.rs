@@ -6,9 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
+use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
+use portal_core::InternalError;
 use portal_core::session::Authenticated;
-use portal_core::web::LazySession;
+use portal_core::web::{LazySession, retry_after_secs};
 
 /// The logged-in contact of the request (dereferences to the verified session:
 /// `contact_id()`, `active_client()`, `permissions()`, `csrf_token()`); answers 401
@@ -34,6 +36,20 @@ pub enum Rejection {
     NotLoggedIn,
     /// [`crate::PortalMiddleware`] is not installed, or the store failed: 500.
     Misconfigured(&'static str),
+    /// The store is unavailable for a moment: 503 with `Retry-After` (seconds).
+    Unavailable {
+        /// The seconds a client should wait before trying again.
+        retry_after_secs: u32,
+    },
+}
+
+impl From<InternalError> for Rejection {
+    fn from(e: InternalError) -> Self {
+        match retry_after_secs(&e) {
+            Some(retry_after_secs) => Rejection::Unavailable { retry_after_secs },
+            None => Rejection::Misconfigured("the session store failed"),
+        }
+    }
 }
 
 impl std::fmt::Display for Rejection {
@@ -41,6 +57,7 @@ impl std::fmt::Display for Rejection {
         match self {
             Rejection::NotLoggedIn => f.write_str("Not logged in"),
             Rejection::Misconfigured(why) => f.write_str(why),
+            Rejection::Unavailable { .. } => f.write_str("Temporarily unavailable"),
         }
     }
 }
@@ -50,6 +67,9 @@ impl ResponseError for Rejection {
         match self {
             Rejection::NotLoggedIn => HttpResponse::Unauthorized().body("Not logged in"),
             Rejection::Misconfigured(why) => HttpResponse::InternalServerError().body(*why),
+            Rejection::Unavailable { retry_after_secs } => HttpResponse::ServiceUnavailable()
+                .insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
+                .body("Temporarily unavailable"),
         }
     }
 }
@@ -67,12 +87,11 @@ impl FromRequest for MaybeContact {
             ))?;
             let cookies = req
                 .headers()
-                .get_all(actix_web::http::header::COOKIE)
+                .get_all(header::COOKIE)
                 .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok());
             let session = lazy
                 .get(cookies, || crate::convert::session_head(&req))
-                .await
-                .map_err(|_| Rejection::Misconfigured("the session store failed"))?;
+                .await?;
             Ok(MaybeContact(session.map(CurrentContact)))
         })
     }

@@ -4,11 +4,12 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::StatusCode;
 use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use portal_core::InternalError;
 use portal_core::session::Authenticated;
-use portal_core::web::LazySession;
+use portal_core::web::{LazySession, retry_after_secs};
 
 /// The logged-in contact of the request (dereferences to the verified session:
 /// `contact_id()`, `active_client()`, `permissions()`, `csrf_token()`); answers 401
@@ -34,6 +35,20 @@ pub enum Rejection {
     NotLoggedIn,
     /// [`crate::PortalLayer`] is not installed, or the store failed: 500.
     Misconfigured(&'static str),
+    /// The store is unavailable for a moment: 503 with `Retry-After` (seconds).
+    Unavailable {
+        /// The seconds a client should wait before trying again.
+        retry_after_secs: u32,
+    },
+}
+
+impl From<InternalError> for Rejection {
+    fn from(e: InternalError) -> Self {
+        match retry_after_secs(&e) {
+            Some(retry_after_secs) => Rejection::Unavailable { retry_after_secs },
+            None => Rejection::Misconfigured("the session store failed"),
+        }
+    }
 }
 
 impl IntoResponse for Rejection {
@@ -43,6 +58,12 @@ impl IntoResponse for Rejection {
             Rejection::Misconfigured(why) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, why).into_response()
             }
+            Rejection::Unavailable { retry_after_secs } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::RETRY_AFTER, retry_after_secs.to_string())],
+                "Temporarily unavailable",
+            )
+                .into_response(),
         }
     }
 }
@@ -66,8 +87,7 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeContact {
             .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok());
         let session = lazy
             .get(cookies, || crate::convert::session_head(parts))
-            .await
-            .map_err(|_| Rejection::Misconfigured("the session store failed"))?;
+            .await?;
         Ok(MaybeContact(session.map(CurrentContact)))
     }
 }

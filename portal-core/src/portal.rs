@@ -17,7 +17,8 @@ use crate::random::{OsSecretSource, RandomnessUnavailable, SecretSource};
 use crate::store::{Store, StoreError};
 
 /// A failure that is not the caller's fault: the store, hashing, or randomness.
-/// Web layers answer it with an opaque 500 and log the cause.
+/// Web layers answer it with an opaque 500 and log the cause; one that will likely
+/// pass by itself (see `web::retry_after_secs`) with a 503 and `Retry-After`.
 #[derive(Debug, thiserror::Error)]
 pub enum InternalError {
     /// The store failed.

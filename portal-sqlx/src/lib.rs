@@ -42,10 +42,17 @@
 //! interval performs. The audit chain of each firm has a head row, locked by the
 //! transaction that appends.
 //!
-//! Errors from the driver become [`StoreError::Unavailable`](portal_core::StoreError)
-//! with the driver's error as the source (a value that does not decode is
-//! `Corrupt`); a failed operation's transaction is rolled back, so it leaves nothing
-//! half-made.
+//! # When the database fails
+//!
+//! Errors from the driver become [`StoreError`](portal_core::StoreError)s that keep
+//! the driver's error as the source: `Unavailable` when the database cannot serve
+//! anyone right now (unreachable, the connection lost, no connection free within the
+//! acquire timeout, the server shutting down, a lock held past the lock timeout, too
+//! many connections), which the web layer answers 503 with `Retry-After`; `Refused`
+//! when it rejected the statement itself; `Corrupt` for a value that does not decode.
+//! A failed operation's transaction is rolled back, so it leaves nothing half-made.
+//! Every wait is bounded by [`PoolSettings`], and the pool replaces connections the
+//! server closed, so a store recovers by itself once its database is back.
 //!
 #![doc = include_str!("../SCHEMA.md")]
 #![forbid(unsafe_code)]
@@ -65,11 +72,15 @@ mod migrate;
 mod postgres;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod rows;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod settings;
 #[cfg(feature = "sqlite")]
 mod sqlite;
 
 #[cfg(feature = "postgres")]
 pub use postgres::{InvalidSchemaName, PgStore};
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use settings::PoolSettings;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 

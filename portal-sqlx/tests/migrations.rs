@@ -131,7 +131,7 @@ async fn postgres_schema_names_are_plain_identifiers() {
         assert!(
             matches!(
                 PgStore::connect_with_schema("postgres://nowhere.invalid/db", bad).await,
-                Err(StoreError::Unavailable(_))
+                Err(StoreError::Refused(_))
             ),
             "{bad:?}"
         );

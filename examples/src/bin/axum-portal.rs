@@ -3,22 +3,26 @@
 //! Run with `cargo run -p portal-examples --bin axum-portal` (SQLite file `portal.db` in the working folder,
 //! demo data, emails readable at `/dev/outbox`). Settings: `PORTAL_ADDR`,
 //! `DATABASE_URL` (`sqlite:...`, `postgres://...`, `memory:`), `PORTAL_PUBLIC_URL`,
-//! `PORTAL_ADMIN_TOKEN`, `PORTAL_DEMO=0`.
+//! `PORTAL_ADMIN_TOKEN`, `PORTAL_DEMO=0`, and the connection bounds of
+//! [`portal_examples::ServerSettings`]. SIGTERM or Ctrl-C stops it gracefully.
 
-use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use axum::Router;
 use axum::http::header;
 use axum::routing::get;
 use portal_axum::{CurrentContact, PortalLayer};
 use portal_core::firm::PublicUrl;
-use portal_examples::{Config, banner, build, init_logging, outbox_json};
+use portal_examples::{
+    Config, axum_serve, banner, bind, build, finish, init_logging, outbox_json, shutdown_signal,
+};
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> Result<ExitCode, Box<dyn std::error::Error>> {
     init_logging();
     let config = Config::from_env()?;
-    let listener = tokio::net::TcpListener::bind(config.addr).await?;
+    let stop = shutdown_signal()?;
+    let listener = bind(config.addr, &config.server)?;
     let bound = format!("http://{}", listener.local_addr()?);
     let public = PublicUrl::parse(config.public_url.as_deref().unwrap_or(&bound))?;
     let app = build(&config, public).await?;
@@ -43,14 +47,6 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     let router = router.layer(PortalLayer::new(app.web.clone()));
     println!("{}", banner(&app, &bound));
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
-    app.web.portal().settle().await;
-    Ok(())
+    let drained = axum_serve::serve(listener, router, &config.server, stop).await;
+    Ok(finish(app.web.portal(), &config.server, drained).await)
 }

@@ -11,12 +11,12 @@ use super::server::{ADMIN_TOKEN, Server, code_of, link_of, path_of, token_of};
 const JANE: &str = "jane@example.com";
 const BOB: &str = "bob@example.com";
 
-fn assert_status(resp: &Resp, status: u16, what: &str) {
+pub fn assert_status(resp: &Resp, status: u16, what: &str) {
     assert_eq!(resp.status, status, "{what}: {}", resp.text());
 }
 
 /// Asks for a login link in `b` and returns the emailed link's path.
-fn request_link(s: &Server, b: &mut Browser, email: &str) -> String {
+pub fn request_link(s: &Server, b: &mut Browser, email: &str) -> String {
     let before = s.mail(email, "login").len();
     let r = b.post_form("/portal/login/link", &[("email", email)]);
     assert_status(&r, 200, "link request");
@@ -25,7 +25,7 @@ fn request_link(s: &Server, b: &mut Browser, email: &str) -> String {
 }
 
 /// Logs `email` in through the whole link flow in a new browser.
-fn login(s: &Server, email: &str) -> Browser {
+pub fn login(s: &Server, email: &str) -> Browser {
     let mut b = s.browser();
     let link = request_link(s, &mut b, email);
     let r = b.post_form("/portal/auth/link", &[("token", &token_of(&link))]);

@@ -1,7 +1,8 @@
 //! The black-box HTTP suite: starts each example server as a real process on a free
 //! loopback port and drives it only through HTTP. Every case runs against both
 //! servers; a difference in behaviour between them is a failing test. `browser` drives
-//! the same servers' pages in headless Chromium.
+//! the same servers' pages in headless Chromium. `slow_clients`, `shutdown` and
+//! `db_faults` start servers of their own, with the settings and faults they need.
 
 #![allow(
     clippy::unwrap_used,
@@ -15,8 +16,12 @@
 mod browser;
 mod cases;
 mod client;
+mod db_faults;
+mod forwarder;
 mod postgres;
 mod server;
+mod shutdown;
+mod slow_clients;
 
 use server::{Db, Scheme, Server};
 
@@ -105,3 +110,38 @@ suite!(
     Db::Memory,
     Scheme::Https
 );
+
+/// The cases that start their own server, on each of the two.
+macro_rules! resilience {
+    ($name:ident, $bin:literal) => {
+        mod $name {
+            #[test]
+            fn slow_connections_neither_block_a_login_nor_outlive_the_header_timeout() {
+                super::slow_clients::slow_connections_neither_block_a_login_nor_outlive_the_header_timeout(env!($bin));
+            }
+
+            #[test]
+            fn slow_bodies_get_408_and_idle_connections_are_closed() {
+                super::slow_clients::slow_bodies_get_408_and_idle_connections_are_closed(env!($bin));
+            }
+
+            #[test]
+            fn the_connection_limit_holds_new_connections_until_one_closes() {
+                super::slow_clients::the_connection_limit_holds_new_connections_until_one_closes(env!($bin));
+            }
+
+            #[test]
+            fn sigterm_answers_requests_in_flight_and_delivers_queued_mail_then_exits_0() {
+                super::shutdown::sigterm_answers_requests_in_flight_and_delivers_queued_mail_then_exits_0(env!($bin));
+            }
+
+            #[test]
+            fn postgres_faults_answer_503_and_the_server_recovers_by_itself() {
+                super::db_faults::postgres_faults_answer_503_and_the_server_recovers_by_itself(env!($bin));
+            }
+        }
+    };
+}
+
+resilience!(axum_resilience, "CARGO_BIN_EXE_axum-portal");
+resilience!(actix_resilience, "CARGO_BIN_EXE_actix-portal");

@@ -2,8 +2,8 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -27,6 +27,16 @@ pub enum Scheme {
     Https,
 }
 
+/// What a case changes about how the server is started.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// More environment variables (e.g. `PORTAL_HEADER_TIMEOUT`).
+    pub env: Vec<(&'static str, String)>,
+    /// PostgreSQL only: the server reaches its database through this address (a
+    /// forwarder the case controls) instead of `DATABASE_URL`'s.
+    pub postgres_via: Option<SocketAddr>,
+}
+
 pub struct Server {
     child: Child,
     pub addr: SocketAddr,
@@ -46,6 +56,13 @@ impl Drop for Server {
             super::postgres::drop_database(url);
         }
     }
+}
+
+/// Now, on the wall clock: what these cases measure is the servers' real timers
+/// (timeouts, shutdown bounds), which no injected clock drives.
+#[allow(clippy::disallowed_methods)]
+pub fn wall_clock() -> Instant {
+    Instant::now()
 }
 
 /// A name no other run uses.
@@ -82,6 +99,11 @@ fn free_port() -> u16 {
 impl Server {
     /// Starts `bin` on `db`; `None` (the case is skipped) for PostgreSQL without `DATABASE_URL`.
     pub fn start(bin: &str, db: Db, scheme: Scheme) -> Option<Server> {
+        Self::start_with(bin, db, scheme, &Options::default())
+    }
+
+    /// Like [`Server::start`], changed by `options`.
+    pub fn start_with(bin: &str, db: Db, scheme: Scheme, options: &Options) -> Option<Server> {
         let dir = std::env::temp_dir().join(format!("portal-blackbox-{}", unique()));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let database_url = match db {
@@ -90,6 +112,10 @@ impl Server {
             Db::Postgres => super::postgres::fresh_database()?,
         };
         let postgres = matches!(db, Db::Postgres).then(|| database_url.clone());
+        let server_database_url = match options.postgres_via {
+            Some(via) => super::postgres::through(&database_url, via),
+            None => database_url,
+        };
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let origin = match scheme {
             Scheme::Http => format!("http://{addr}"),
@@ -99,10 +125,11 @@ impl Server {
         let child = Command::new(bin)
             .current_dir(&dir)
             .env("PORTAL_ADDR", addr.to_string())
-            .env("DATABASE_URL", &database_url)
+            .env("DATABASE_URL", &server_database_url)
             .env("PORTAL_PUBLIC_URL", &origin)
             .env("PORTAL_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("PORTAL_DEMO", "1")
+            .envs(options.env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("server log"))
             .spawn()
@@ -132,6 +159,40 @@ impl Server {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Sends SIGTERM, as a service manager stopping the server would.
+    pub fn terminate(&self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "SIGTERM could not be sent");
+    }
+
+    /// Waits for the server to exit, at most `within`.
+    pub fn wait_exit(&mut self, within: Duration) -> ExitStatus {
+        let step = Duration::from_millis(20);
+        for _ in 0..(within.as_millis() / step.as_millis()).max(1) {
+            if let Some(status) = self.child.try_wait().expect("the server's status") {
+                return status;
+            }
+            std::thread::sleep(step);
+        }
+        panic!("the server did not exit within {within:?}: {}", self.log());
+    }
+
+    /// What the server wrote to stderr so far (its log).
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// The name of the server's PostgreSQL database, if it runs on one.
+    pub fn postgres_database(&self) -> Option<&str> {
+        self.postgres
+            .as_deref()
+            .and_then(|u| u.rsplit_once('/'))
+            .map(|(_, name)| name)
     }
 
     pub fn browser(&self) -> Browser {

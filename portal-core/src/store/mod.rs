@@ -50,12 +50,22 @@ pub type RefusalAuditFn<'a> = &'a (dyn Fn(&RefusalCount) -> AuditDraft + Send + 
 pub type InviteAuditFn<'a> = &'a (dyn Fn(&Contact) -> Vec<AuditDraft> + Send + Sync);
 
 /// A store operation failed. Nothing it was doing took effect.
+///
+/// The web layer answers [`StoreError::Unavailable`] with 503 and `Retry-After` (the
+/// same request may well succeed in a moment) and every other variant with an opaque
+/// 500 (trying again will not help).
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// The backend could not be reached or refused the operation.
+    /// The backend cannot serve anyone right now, and may again soon: it could not be
+    /// reached, the connection was lost, no pooled connection came free in time, the
+    /// server is shutting down, or a lock stayed held past the wait allowed.
     #[error("the store is unavailable")]
     Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The backend refused this operation (a statement or a setting it rejects):
+    /// trying it again would fail again.
+    #[error("the store refused the operation")]
+    Refused(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A row read back does not decode (e.g. an unknown status name).
     #[error("stored data is invalid: {0}")]
     Corrupt(String),

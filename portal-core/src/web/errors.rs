@@ -1,6 +1,7 @@
 //! Every error of the HTTP layer mapped to a status and a short public message, once.
-//! Server-side failures become an opaque 500; their cause goes to the log, never to
-//! the client.
+//! Server-side failures become an opaque 500, or a 503 with `Retry-After` when they
+//! will likely pass by themselves (the store is away for a moment); their cause goes
+//! to the log, never to the client.
 
 use super::Kind;
 use super::html::html;
@@ -11,6 +12,23 @@ use crate::login::{LinkProblem, LoginError};
 use crate::portal::InternalError;
 use crate::session::SessionError;
 use crate::staff::StaffError;
+use crate::store::StoreError;
+
+/// What a client is asked to wait (`Retry-After`, in seconds) when the store is
+/// unavailable: about as long as the store's pool waits for a connection before it
+/// gives up again, so a retry after it meets a database that had time to come back.
+const STORE_RETRY_AFTER_SECS: u32 = 5;
+
+/// If `e` means "temporarily unavailable, try again later" rather than a fault, how
+/// many seconds a client should wait before trying again: the web layer answers such
+/// errors 503 with `Retry-After`, and an adapter's extractors should too.
+#[must_use]
+pub fn retry_after_secs(e: &InternalError) -> Option<u32> {
+    match e {
+        InternalError::Store(StoreError::Unavailable(_)) => Some(STORE_RETRY_AFTER_SECS),
+        _ => None,
+    }
+}
 
 /// Why a request failed.
 #[derive(Debug)]
@@ -26,13 +44,31 @@ pub(crate) enum WebError {
     BadRequest(&'static str),
     Login(LoginError),
     Staff(StaffError),
+    /// Nothing is wrong with the request, but it cannot be served now: 503, with the
+    /// seconds to wait in `Retry-After`. `cause` (if any) is logged.
+    Unavailable {
+        retry_after_secs: u32,
+        cause: Option<InternalError>,
+    },
     Internal(InternalError),
+}
+
+impl WebError {
+    /// Whether the server, not the request, is at fault (answered 5xx, cause logged).
+    pub(crate) fn is_server_side(&self) -> bool {
+        matches!(self, WebError::Internal(_) | WebError::Unavailable { .. })
+    }
 }
 
 impl From<LoginError> for WebError {
     fn from(e: LoginError) -> Self {
         match e {
-            LoginError::Internal(i) => WebError::Internal(i),
+            LoginError::Internal(i) => WebError::from(i),
+            // The same answer for every address: nothing about it was looked at.
+            LoginError::Busy { retry_after } => WebError::Unavailable {
+                retry_after_secs: u32::try_from(retry_after.as_secs().max(1)).unwrap_or(60),
+                cause: None,
+            },
             other => WebError::Login(other),
         }
     }
@@ -43,7 +79,7 @@ impl From<SessionError> for WebError {
         match e {
             SessionError::NotLoggedIn => WebError::Unauthenticated,
             SessionError::NotFound => WebError::NotFound,
-            SessionError::Internal(i) => WebError::Internal(i),
+            SessionError::Internal(i) => WebError::from(i),
         }
     }
 }
@@ -52,7 +88,7 @@ impl From<StaffError> for WebError {
     fn from(e: StaffError) -> Self {
         match e {
             StaffError::NotFound => WebError::NotFound,
-            StaffError::Internal(i) => WebError::Internal(i),
+            StaffError::Internal(i) => WebError::from(i),
             other => WebError::Staff(other),
         }
     }
@@ -65,20 +101,26 @@ impl From<crate::task::TaskError> for WebError {
             TaskError::NotFound => WebError::NotFound,
             TaskError::Forbidden => WebError::Forbidden,
             TaskError::NoteTooLong => WebError::BadRequest("a note has at most 2,000 characters"),
-            TaskError::Internal(i) => WebError::Internal(i),
+            TaskError::Internal(i) => WebError::from(i),
         }
     }
 }
 
 impl From<InternalError> for WebError {
     fn from(e: InternalError) -> Self {
-        WebError::Internal(e)
+        match retry_after_secs(&e) {
+            Some(retry_after_secs) => WebError::Unavailable {
+                retry_after_secs,
+                cause: Some(e),
+            },
+            None => WebError::Internal(e),
+        }
     }
 }
 
-impl From<crate::store::StoreError> for WebError {
-    fn from(e: crate::store::StoreError) -> Self {
-        WebError::Internal(e.into())
+impl From<StoreError> for WebError {
+    fn from(e: StoreError) -> Self {
+        WebError::from(InternalError::from(e))
     }
 }
 
@@ -123,11 +165,8 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
                 (410, "This password link cannot be used; ask for a new one")
             }
             LoginError::Password(_) => (400, "Choose another password"),
-            LoginError::Busy { .. } => (
-                503,
-                "Too many logins are being checked right now; try again in a moment",
-            ),
-            LoginError::Internal(_) => (500, "Something went wrong"),
+            // Both answered as `WebError::Unavailable` and `WebError::Internal`.
+            LoginError::Busy { .. } | LoginError::Internal(_) => (500, "Something went wrong"),
         },
         WebError::Staff(s) => match s {
             StaffError::NotFound => (404, "Not found"),
@@ -138,6 +177,10 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
             StaffError::Invalid(m) => (400, m),
             StaffError::Internal(_) => (500, "Something went wrong"),
         },
+        WebError::Unavailable { .. } => (
+            503,
+            "The service is temporarily unavailable; try again in a few seconds",
+        ),
         WebError::Internal(_) => (500, "Something went wrong"),
     };
     let msg = match e {
@@ -153,36 +196,120 @@ pub(crate) struct PageFrame {
     pub(crate) mount: String,
 }
 
+/// Logs the cause of a server-side failure: never sent to the client.
+fn log(e: &WebError) {
+    match e {
+        WebError::Internal(cause) => tracing::error!(error = %cause, "request failed"),
+        WebError::Unavailable {
+            cause: Some(cause), ..
+        } => tracing::warn!(error = %cause, "request refused: temporarily unavailable"),
+        _ => {}
+    }
+}
+
+/// Adds what the error's status asks of the response: `Retry-After` on a 503.
+fn with_error_headers(resp: Response, e: &WebError) -> Response {
+    match e {
+        WebError::Unavailable {
+            retry_after_secs, ..
+        } => resp.with_header("retry-after", retry_after_secs.to_string()),
+        _ => resp,
+    }
+}
+
+/// The JSON response for an error: `{"error": ...}`, its cause logged.
+pub(crate) fn json_response(e: &WebError) -> Response {
+    log(e);
+    let (status, message) = status_and_message(e);
+    with_error_headers(
+        Response::json(status, &serde_json::json!({ "error": message })),
+        e,
+    )
+}
+
 /// The response for an error: JSON `{"error": ...}` for the API, a page otherwise;
 /// a page that needs a login sends the browser to the login page instead.
 pub(crate) fn response(kind: Kind, e: &WebError, frame: &PageFrame) -> Response {
-    if let WebError::Internal(cause) = e {
-        tracing::error!(error = %cause, "request failed");
-    }
-    let (status, message) = status_and_message(e);
-    let response = match kind {
-        Kind::Api => Response::json(status, &serde_json::json!({ "error": message })),
+    match kind {
+        Kind::Api => json_response(e),
         Kind::Page if matches!(e, WebError::Unauthenticated) => {
             Response::see_other(&format!("{}/login", frame.mount))
         }
         Kind::Page => {
+            log(e);
+            let (status, message) = status_and_message(e);
             let f = pages::Frame {
                 firm: &frame.firm,
                 mount: &frame.mount,
             };
             let body = html!("{}", pages::error(&message, &frame.mount));
-            Response::html(status, f.page(&message, html!(""), body))
+            with_error_headers(Response::html(status, f.page(&message, html!(""), body)), e)
         }
-    };
-    with_retry_after(e, response)
+    }
 }
 
-/// Adds `Retry-After` to the response of an error that asks to come back later.
-pub(crate) fn with_retry_after(e: &WebError, response: Response) -> Response {
-    match e {
-        WebError::Login(LoginError::Busy { retry_after }) => {
-            response.with_header("retry-after", retry_after.as_secs().max(1).to_string())
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn unavailable_store() -> InternalError {
+        InternalError::Store(StoreError::Unavailable("connection refused".into()))
+    }
+
+    fn retry_after(resp: &Response) -> Option<String> {
+        resp.headers
+            .iter()
+            .find(|(n, _)| *n == "retry-after")
+            .map(|(_, v)| v.as_str().to_owned())
+    }
+
+    #[test]
+    fn an_unavailable_store_is_503_with_retry_after_wherever_it_surfaces() {
+        let through = [
+            WebError::from(unavailable_store()),
+            WebError::from(LoginError::Internal(unavailable_store())),
+            WebError::from(SessionError::Internal(unavailable_store())),
+            WebError::from(StaffError::Internal(unavailable_store())),
+            WebError::from(crate::task::TaskError::Internal(unavailable_store())),
+            WebError::from(StoreError::Unavailable("pool timed out".into())),
+        ];
+        for e in through {
+            assert!(e.is_server_side());
+            let resp = json_response(&e);
+            assert_eq!(resp.status, 503, "{e:?}");
+            assert_eq!(retry_after(&resp).as_deref(), Some("5"), "{e:?}");
+            let body = String::from_utf8(resp.body).unwrap();
+            assert!(
+                !body.contains("connection refused") && !body.contains("pool"),
+                "the cause stays in the log: {body}"
+            );
         }
-        _ => response,
+    }
+
+    #[test]
+    fn a_refused_or_corrupt_store_stays_an_opaque_500_without_retry_after() {
+        for store in [
+            StoreError::Refused("invalid byte sequence".into()),
+            StoreError::Corrupt("column status".into()),
+        ] {
+            let e = WebError::from(store);
+            let resp = json_response(&e);
+            assert_eq!(resp.status, 500);
+            assert_eq!(retry_after(&resp), None);
+            assert!(!String::from_utf8(resp.body).unwrap().contains("column"));
+        }
+    }
+
+    #[test]
+    fn a_busy_hashing_pool_is_503_with_its_retry_after() {
+        let e = WebError::from(LoginError::Busy {
+            retry_after: std::time::Duration::from_secs(2),
+        });
+        assert!(e.is_server_side());
+        let resp = json_response(&e);
+        assert_eq!(resp.status, 503);
+        assert_eq!(retry_after(&resp).as_deref(), Some("2"));
     }
 }

@@ -1,7 +1,7 @@
 //! The login routes of SPEC section 6: pages and form posts, no JSON.
 
 use super::cookies::PortalCookie;
-use super::errors::{WebError, status_and_message, with_retry_after};
+use super::errors::{WebError, status_and_message};
 use super::html::{Html, html};
 use super::http::{Form, Response};
 use super::{Ctx, pages};
@@ -79,12 +79,11 @@ fn login_page(ctx: &Ctx<'_>, status: u16, message: Html) -> Response {
 /// The page for a failed login step: the error, the form that lets the person go on.
 fn failed(ctx: &Ctx<'_>, e: LoginError, again: impl FnOnce(Html) -> Html) -> Answer {
     let err = WebError::from(e);
-    if let WebError::Internal(_) = err {
+    if err.is_server_side() {
         return Err(err);
     }
     let (status, message) = status_and_message(&err);
-    let page = ctx.page(status, "Log in", again(pages::notice(&message, true)));
-    Ok(with_retry_after(&err, page))
+    Ok(ctx.page(status, "Log in", again(pages::notice(&message, true))))
 }
 
 fn binding_cookie(ctx: &Ctx<'_>, binding: &Token) -> (&'static str, super::HeaderText) {

@@ -20,6 +20,7 @@ mod pages;
 mod staff_routes;
 
 pub use cookies::CookieSecurity;
+pub use errors::retry_after_secs;
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies, host_security_headers};
 pub use http::{
     CommonValue, Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response,
@@ -402,7 +403,7 @@ impl PortalWeb {
         }
         let auth = match self.authenticate(req).await {
             Ok(a) => a,
-            Err(e) => return self.error(kind, WebError::Internal(e)),
+            Err(e) => return self.error(kind, WebError::from(e)),
         };
         let mut ctx = Ctx {
             web: self,

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use serde_json::{Value, json};
 
-use super::errors::{WebError, status_and_message};
+use super::errors::{self, WebError};
 use super::http::{Request, Response};
 use super::{PortalWeb, guard};
 use crate::grant::Permissions;
@@ -78,13 +78,7 @@ impl PortalWeb {
         let is_head = req.head_as_get();
         let mut resp = match self.staff_inner(&req).await {
             Ok(r) => r,
-            Err(e) => {
-                if let WebError::Internal(cause) = &e {
-                    tracing::error!(error = %cause, "staff request failed");
-                }
-                let (status, message) = status_and_message(&e);
-                Response::json(status, &json!({ "error": message }))
-            }
+            Err(e) => errors::json_response(&e),
         };
         guard::apply_security_headers(&mut resp, true, self.firm().public_url.is_https());
         if is_head {

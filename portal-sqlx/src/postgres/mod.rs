@@ -4,12 +4,13 @@ use std::fmt;
 use std::str::FromStr;
 
 use portal_core::StoreError;
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgQueryResult};
-use sqlx::{Pool, Postgres, Transaction};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgQueryResult};
+use sqlx::{Executor as _, Pool, Postgres, Transaction};
 
 use crate::dialect::{Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql};
 use crate::engine::{Engine, delegate_store};
 use crate::error::store_error;
+use crate::settings::PoolSettings;
 
 /// A [`Store`](portal_core::Store) on PostgreSQL.
 ///
@@ -55,22 +56,17 @@ fn check_schema(schema: &str) -> Result<(), StoreError> {
     if ok {
         Ok(())
     } else {
-        Err(StoreError::Unavailable(Box::new(InvalidSchemaName(
+        Err(StoreError::Refused(Box::new(InvalidSchemaName(
             schema.to_owned(),
         ))))
     }
 }
 
 impl PgStore {
-    /// Connects a pool (sqlx's defaults: up to 10 connections) to `url`, e.g.
+    /// Connects a pool with [`PoolSettings::default`] to `url`, e.g.
     /// `postgres://portal@localhost/portal`. Call [`PgStore::migrate`] before use.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        let options = PgConnectOptions::from_str(url).map_err(store_error)?;
-        let pool = PgPoolOptions::new()
-            .connect_with(options)
-            .await
-            .map_err(store_error)?;
-        Ok(PgStore::from_pool(pool))
+        Self::connect_with(url, None, &PoolSettings::default()).await
     }
 
     /// Like [`PgStore::connect`], with Portal's tables in `schema` (created by
@@ -78,22 +74,43 @@ impl PgStore {
     /// `search_path` set to it. Keeps Portal apart from the host's own tables, and lets
     /// tests give each run a fresh schema. `schema` is a plain lower-case identifier.
     pub async fn connect_with_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
-        check_schema(schema)?;
-        let options = PgConnectOptions::from_str(url)
+        Self::connect_with(url, Some(schema), &PoolSettings::default()).await
+    }
+
+    /// Connects a pool to `url` with `settings`, Portal's tables in `schema` if one is
+    /// given (as [`PgStore::connect_with_schema`]). Every connection starts with
+    /// `lock_timeout` set to [`PoolSettings::lock_timeout`]. Fails as
+    /// [`StoreError::Unavailable`] if the server cannot be reached within
+    /// [`PoolSettings::acquire_timeout`].
+    pub async fn connect_with(
+        url: &str,
+        schema: Option<&str>,
+        settings: &PoolSettings,
+    ) -> Result<Self, StoreError> {
+        if let Some(schema) = schema {
+            check_schema(schema)?;
+        }
+        let lock_timeout = format!("{}ms", settings.lock_timeout.as_millis().max(1));
+        let mut options = PgConnectOptions::from_str(url)
             .map_err(store_error)?
-            .options([("search_path", schema)]);
-        let pool = PgPoolOptions::new()
+            .options([("lock_timeout", lock_timeout.as_str())]);
+        if let Some(schema) = schema {
+            options = options.options([("search_path", schema)]);
+        }
+        let pool = settings
+            .pool_options()
             .connect_with(options)
             .await
             .map_err(store_error)?;
         Ok(PgStore {
             engine: Engine::new(pool),
-            schema: Some(schema.to_owned()),
+            schema: schema.map(str::to_owned),
         })
     }
 
     /// A store on a pool the host configured itself. Portal's tables are found through
-    /// the connections' `search_path`.
+    /// the connections' `search_path`. The pool should bound its acquire timeout and
+    /// test connections before use, as [`PoolSettings`] does.
     #[must_use]
     pub fn from_pool(pool: PgPool) -> Self {
         PgStore {
@@ -128,9 +145,12 @@ impl PgStore {
     }
 }
 
-/// The advisory lock migrations take (`pg_advisory_xact_lock(bigint)`): "portal" in
-/// ASCII.
-const MIGRATION_LOCK: i64 = 0x706f_7274_616c;
+/// Takes the advisory lock of migrations (`pg_advisory_xact_lock(bigint)`, the key
+/// "portal" in ASCII: 0x706f_7274_616c), waiting for it whole: another instance's
+/// migrations may take longer than `lock_timeout` allows a request to wait. One script
+/// of constants, so that both statements run on the connection in turn.
+const MIGRATION_LOCK_SQL: &str =
+    "SET LOCAL lock_timeout = 0; SELECT pg_advisory_xact_lock(123623963910508)";
 /// The class of the throttle locks (`pg_advisory_xact_lock(int, int)`, whose key space
 /// is apart from the one-bigint form): "thrt" in ASCII.
 const THROTTLE_LOCK_CLASS: i32 = 0x7468_7274;
@@ -174,10 +194,7 @@ impl Dialect for Postgres {
     async fn lock(c: &mut Self::Connection, lock: Lock<'_>) -> Result<(), sqlx::Error> {
         match lock {
             Lock::Migrations => {
-                sqlx::query("SELECT pg_advisory_xact_lock($1)")
-                    .bind(MIGRATION_LOCK)
-                    .execute(c)
-                    .await?;
+                c.execute(sqlx::raw_sql(MIGRATION_LOCK_SQL)).await?;
             }
             Lock::Throttle(key) => {
                 // Keys are uniform digests: 32 of their bits spread keys over the lock

@@ -2,7 +2,6 @@
 
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 use portal_core::StoreError;
 use sqlx::sqlite::{
@@ -14,6 +13,7 @@ use sqlx::{Pool, Sqlite, Transaction};
 use crate::dialect::{Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql};
 use crate::engine::{Engine, delegate_store};
 use crate::error::store_error;
+use crate::settings::PoolSettings;
 
 /// A [`Store`](portal_core::Store) on SQLite (bundled with the crate).
 ///
@@ -29,25 +29,33 @@ pub struct SqliteStore {
 
 delegate_store!(SqliteStore);
 
-/// How long a write waits for another connection's write to finish before failing.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
 impl SqliteStore {
-    /// Opens (creating it if missing) the database file at `path` in WAL mode, with a
-    /// busy timeout of 5 seconds, foreign keys enforced and `synchronous = NORMAL` (in
-    /// WAL mode: durable across application crashes; a power loss may take back the
-    /// last transactions, never corrupt the file). Call [`SqliteStore::migrate`] before
-    /// use.
+    /// Opens (creating it if missing) the database file at `path` with
+    /// [`PoolSettings::default`]: see [`SqliteStore::open_with`].
     pub async fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with(path, &PoolSettings::default()).await
+    }
+
+    /// Opens (creating it if missing) the database file at `path` in WAL mode, with
+    /// foreign keys enforced, `synchronous = NORMAL` (in WAL mode: durable across
+    /// application crashes; a power loss may take back the last transactions, never
+    /// corrupt the file) and [`PoolSettings::lock_timeout`] as the busy timeout: a
+    /// write that finds another connection's or process's write under way waits for it
+    /// that long (SQLite's "database is locked"), then fails as
+    /// [`StoreError::Unavailable`]. Call [`SqliteStore::migrate`] before use.
+    pub async fn open_with(
+        path: impl AsRef<Path>,
+        settings: &PoolSettings,
+    ) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
+            .busy_timeout(settings.lock_timeout)
             .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+        let pool = settings
+            .pool_options()
             .connect_with(options)
             .await
             .map_err(store_error)?;
