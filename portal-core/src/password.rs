@@ -3,7 +3,7 @@
 //! Rules (NIST SP 800-63B-4 for a password that is the only factor): at least 15
 //! characters, at most 128, counted after NFKC normalisation; no composition rules; no
 //! common or context-derived passwords. Hashing is argon2id (m = 19456 KiB, t = 2,
-//! p = 1) on tokio's blocking pool; an unknown address costs one hash too. A password
+//! p = 1) on the bounded hashing pool; an unknown address costs one hash too. A password
 //! set through a link revokes every session of the contact.
 
 use std::collections::HashSet;
