@@ -13,11 +13,11 @@
 //!   address it names, so the refusal tells nothing about the address;
 //! - background work (the code that goes into an email) waits for room instead.
 //!
-//! The workers are threads of their own, never the async runtime's, and run at the
-//! lowest CPU priority: on a machine with few cores, argon2 would otherwise take the
+//! The workers are threads of their own, never the async runtime's, and run at a low
+//! CPU priority (nice 10): on a machine with few cores, argon2 would otherwise take the
 //! cores from the runtime, and a flood of logins would slow every logged-in contact's
 //! request (measured: `/api/me`'s p99 went from 0.2 ms to 4 ms under a flood on two
-//! cores; at the lowest priority it stayed at its idle value).
+//! cores; at a lower priority it stayed at its idle value).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -373,12 +373,10 @@ impl Drop for HashPool {
 }
 
 /// A worker's loop: one job at a time, in one buffer it keeps while there is work, at
-/// the lowest CPU priority: under a flood of logins, the requests of contacts already
+/// a low CPU priority: under a flood of logins, the requests of contacts already
 /// logged in (and the runtime that answers them) go first, and the logins wait.
 fn work(queue: &Queue, counters: &Counters) {
-    if let Err(e) =
-        thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Min)
-    {
+    if let Err(e) = lower_priority() {
         tracing::debug!(error = ?e, "hashing thread keeps its priority");
     }
     let mut memory = Vec::new();
@@ -396,6 +394,18 @@ fn work(queue: &Queue, counters: &Counters) {
         // The asker may have gone (its request was dropped): nothing to tell.
         let _ = reply.send(done);
     }
+}
+
+/// Lowers the calling thread's CPU priority to nice 10 on Linux (the crate maps its
+/// scale 0–99 onto niceness 19 to -20): about a tenth of a core when other work wants
+/// the cores, and all of them when it does not. The lowest priority (nice 19, a
+/// sixtieth) starved logins whenever anything else kept the machine busy.
+fn lower_priority() -> Result<(), thread_priority::Error> {
+    let nice_10 = thread_priority::ThreadPriorityValue::try_from(22u8)
+        .map_err(|_| thread_priority::Error::Priority("out of range"))?;
+    thread_priority::set_current_thread_priority(thread_priority::ThreadPriority::Crossplatform(
+        nice_10,
+    ))
 }
 
 /// The next job, waiting for one; `None` once the pool is closed and drained. A worker
