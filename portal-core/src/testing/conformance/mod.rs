@@ -25,7 +25,9 @@ mod audit;
 mod codes;
 mod links;
 mod passwords;
+mod puzzling;
 mod sessions;
+mod skew;
 mod tasks;
 
 pub use access::*;
@@ -33,7 +35,9 @@ pub use audit::*;
 pub use codes::*;
 pub use links::*;
 pub use passwords::*;
+pub use puzzling::*;
 pub use sessions::*;
+pub use skew::*;
 pub use tasks::*;
 
 pub(super) const MINUTE: Duration = Duration::from_secs(60);
