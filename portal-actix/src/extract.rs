@@ -106,3 +106,44 @@ impl FromRequest for CurrentContact {
         Box::pin(async move { maybe.await?.0.ok_or(Rejection::NotLoggedIn) })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use actix_web::http::header;
+    use actix_web::{App, test, web};
+    use portal_core::MemoryStore;
+    use portal_core::testing::{Fixture, World};
+
+    use super::CurrentContact;
+    use crate::PortalMiddleware;
+
+    #[test]
+    fn two_session_cookies_are_no_contact() {
+        actix_web::rt::System::new().block_on(async {
+            let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+            let portal_web = w.web().await;
+            let name = portal_web.session_cookie_name();
+            let jane = format!("{name}={}", w.login(w.jane.id).await.token.expose_secret());
+            let bob = format!("{name}={}", w.login(w.bob.id).await.token.expose_secret());
+            let app = test::init_service(App::new().wrap(PortalMiddleware::new(portal_web)).route(
+                "/me",
+                web::get().to(|c: CurrentContact| async move { c.contact_id().to_string() }),
+            ))
+            .await;
+            let status = |cookies: &[&str]| {
+                let req = cookies
+                    .iter()
+                    .fold(test::TestRequest::get().uri("/me"), |r, c| {
+                        r.append_header((header::COOKIE, *c))
+                    });
+                test::call_service(&app, req.to_request())
+            };
+            assert_eq!(status(&[&jane]).await.status(), 200);
+            assert_eq!(status(&[&format!("{bob}; {jane}")]).await.status(), 401);
+            assert_eq!(status(&[&bob, &jane]).await.status(), 401, "in two headers");
+        });
+    }
+}

@@ -102,3 +102,51 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentContact {
             .ok_or(Rejection::NotLoggedIn)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, header};
+    use axum::routing::get;
+    use portal_core::MemoryStore;
+    use portal_core::testing::{Fixture, World};
+    use tower_service::Service as _;
+
+    use super::CurrentContact;
+    use crate::PortalLayer;
+
+    #[tokio::test]
+    async fn two_session_cookies_are_no_contact() {
+        let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+        let web = w.web().await;
+        let name = web.session_cookie_name();
+        let jane = format!("{name}={}", w.login(w.jane.id).await.token.expose_secret());
+        let bob = format!("{name}={}", w.login(w.bob.id).await.token.expose_secret());
+        let app = Router::new()
+            .route(
+                "/me",
+                get(|c: CurrentContact| async move { c.contact_id().to_string() }),
+            )
+            .layer(PortalLayer::new(web));
+        let status = |cookies: Vec<String>| {
+            let mut req = Request::get("/me");
+            for c in cookies {
+                req = req.header(header::COOKIE, c);
+            }
+            let mut app = app.clone();
+            async move {
+                app.call(req.body(Body::empty()).unwrap())
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(status(vec![jane.clone()]).await, 200);
+        assert_eq!(status(vec![format!("{bob}; {jane}")]).await, 401);
+        assert_eq!(status(vec![bob, jane]).await, 401, "in two headers");
+    }
+}

@@ -65,12 +65,20 @@ mod tests {
             "/portal//evil.com",
             "/portal/ spaced",
             "portal/x",
+            // Browsers read `\` as `/` in a URL's path: these are `/admin` and a
+            // network-path reference to evil.com once followed.
+            "/portal/..\\admin",
+            "/portal/\\evil.com",
+            "/portal/%5c..%5cadmin",
+            "/portal/%00",
+            "/portal/x%0d%0aSet-Cookie:%20x=y",
+            "/portal/%09",
         ] {
             assert_eq!(safe_next(bad, "/portal"), None, "{bad:?}");
         }
-        assert_eq!(
-            safe_next(&format!("/portal/{}", "a".repeat(600)), "/portal"),
-            None
-        );
+        // The longest target kept is 512 bytes.
+        let longest = format!("/portal/{}", "a".repeat(MAX_NEXT - "/portal/".len()));
+        assert_eq!(safe_next(&longest, "/portal"), Some(longest.clone()));
+        assert_eq!(safe_next(&format!("{longest}a"), "/portal"), None);
     }
 }

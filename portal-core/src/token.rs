@@ -287,7 +287,57 @@ mod tests {
         ));
     }
 
+    #[test]
+    fn digests_compare_by_value_and_print_a_prefix() {
+        let (a, b) = (TokenDigest::of(b"a"), TokenDigest::of(b"b"));
+        assert_eq!(a, TokenDigest::from_bytes(*a.as_bytes()));
+        assert_ne!(a, b);
+        let mut last_differs = *a.as_bytes();
+        last_differs[31] ^= 1;
+        assert_ne!(a, TokenDigest::from_bytes(last_differs));
+        // SHA-256("a") begins ca978112.
+        assert_eq!(a.short(), "ca978112");
+        assert_eq!(format!("{a:?}"), "TokenDigest(ca978112..)");
+    }
+
+    fn hash_of(value: impl std::hash::Hash) -> u64 {
+        use std::hash::BuildHasher as _;
+        BuildDigestHasher::default().hash_one(value)
+    }
+
+    #[test]
+    fn a_digest_hashes_to_its_own_first_eight_bytes() {
+        let d = TokenDigest::of(b"a");
+        let mut first = [0u8; 8];
+        first.copy_from_slice(&d.as_bytes()[..8]);
+        assert_eq!(hash_of(d), u64::from_le_bytes(first));
+    }
+
     proptest! {
+        // Maps keyed by digests and ids spread their keys only if every bit of the
+        // key reaches the hash: one bit flipped anywhere changes it.
+        #[test]
+        fn every_bit_of_an_id_reaches_its_hash(id in any::<u128>(), bit in 0u32..128) {
+            prop_assert_ne!(hash_of(id), hash_of(id ^ (1u128 << bit)));
+        }
+
+        #[test]
+        fn every_byte_of_other_keys_reaches_their_hash(
+            bytes in proptest::collection::vec(any::<u8>(), 1..24),
+            pos in any::<proptest::sample::Index>(),
+            flip in 1u8..=255,
+        ) {
+            let mut other = bytes.clone();
+            other[pos.index(bytes.len())] ^= flip;
+            let hash = |b: &[u8]| {
+                use std::hash::Hasher as _;
+                let mut h = DigestHasher::default();
+                h.write(b);
+                h.finish()
+            };
+            prop_assert_ne!(hash(&bytes), hash(&other));
+        }
+
         #[test]
         fn any_token_round_trips(bytes in any::<[u8; 32]>()) {
             let t = Token(bytes);

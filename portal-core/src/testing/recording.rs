@@ -1,5 +1,7 @@
 //! A store wrapper that records which operations were called, for tests that two
-//! paths make the same calls (e.g. known and unknown addresses).
+//! paths make the same calls (e.g. known and unknown addresses), and that can hold
+//! the callers of one operation until they are all there, for races that must
+//! interleave exactly (two requests that both read before either writes).
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -33,6 +35,7 @@ use crate::token::TokenDigest;
 pub struct RecordingStore {
     inner: Arc<dyn Store>,
     calls: Mutex<Vec<&'static str>>,
+    held: Mutex<Option<(&'static str, Arc<tokio::sync::Barrier>)>>,
 }
 
 impl RecordingStore {
@@ -42,6 +45,34 @@ impl RecordingStore {
         RecordingStore {
             inner,
             calls: Mutex::new(Vec::new()),
+            held: Mutex::new(None),
+        }
+    }
+
+    /// From now on, each call of `operation` waits, once the store has answered it,
+    /// until `callers` calls of it have: they all return together, each with what the
+    /// store answered before any of them went on. [`RecordingStore::release`] ends it.
+    pub fn hold_after(&self, operation: &'static str, callers: usize) {
+        if let Ok(mut h) = self.held.lock() {
+            *h = Some((operation, Arc::new(tokio::sync::Barrier::new(callers))));
+        }
+    }
+
+    /// Ends [`RecordingStore::hold_after`].
+    pub fn release(&self) {
+        if let Ok(mut h) = self.held.lock() {
+            *h = None;
+        }
+    }
+
+    async fn meet(&self, name: &'static str) {
+        let barrier = self.held.lock().ok().and_then(|h| {
+            h.as_ref()
+                .filter(|(op, _)| *op == name)
+                .map(|(_, b)| b.clone())
+        });
+        if let Some(barrier) = barrier {
+            barrier.wait().await;
         }
     }
 
@@ -67,7 +98,9 @@ macro_rules! delegate {
             $(
                 async fn $name(&self $(, $arg: $ty)*) -> $ret {
                     self.record(stringify!($name));
-                    self.inner.$name($($arg),*).await
+                    let answer = self.inner.$name($($arg),*).await;
+                    self.meet(stringify!($name)).await;
+                    answer
                 }
             )*
         }

@@ -1,8 +1,44 @@
 //! The two cookies Portal sets, built by hand so every attribute is deliberate: the
 //! session cookie and the short-lived login-binding cookie. Neither is signed: each
-//! holds a 256-bit random token that the store knows only by its digest.
+//! holds a 256-bit random token that the store knows only by its digest. And how a
+//! cookie is read back: a name sent twice is no cookie at all.
 
 use std::time::Duration;
+
+/// A cookie's value in the values of a request's `Cookie` headers; `None` when the
+/// name is missing or appears more than once.
+///
+/// Two cookies of one name are ambiguous, so neither is believed. A cookie without
+/// the `__Host-` prefix can be planted beside the real one for a parent domain or a
+/// longer path (from a sibling subdomain, or over plain http), and browsers send the
+/// longer path first: taking the first would log the victim into the attacker's
+/// session (their uploads then land in the attacker's account). Without a session,
+/// Portal neither uses nor clears such a pair: clearing its own would leave the
+/// planted one alone, and then it would be believed. At worst a planted cookie keeps
+/// the browser logged out.
+pub fn cookie_in<'a>(
+    cookie_headers: impl IntoIterator<Item = &'a str>,
+    name: &str,
+) -> Option<&'a str> {
+    let mut found = None;
+    // Plain loops: this runs on every request, and the iterator chain cost three times
+    // as much.
+    for header in cookie_headers {
+        for pair in header.split(';') {
+            // Cookie headers separate pairs with `; ` (RFC 6265): ASCII space only. No
+            // cookie name holds `=`, so the name is all before the first one.
+            if let Some(value) = pair.trim_ascii().strip_prefix(name)
+                && let Some(value) = value.strip_prefix('=')
+            {
+                if found.is_some() {
+                    return None;
+                }
+                found = Some(value.trim_matches('"'));
+            }
+        }
+    }
+    found
+}
 
 /// Whether cookies require HTTPS.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -83,6 +119,49 @@ mod tests {
         assert_eq!(
             PortalCookie::Session.clear(CookieSecurity::Secure),
             "__Host-portal_session=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax; Secure"
+        );
+    }
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let one = ["a=1; __Host-portal_session=xyz; b=2"];
+        assert_eq!(cookie_in(one, "__Host-portal_session"), Some("xyz"));
+        assert_eq!(cookie_in(one, "portal_session"), None);
+        assert_eq!(cookie_in(one, "b"), Some("2"));
+        let two = ["portal_sessionx=1; portal_session=2", "other=\"3\""];
+        assert_eq!(
+            cookie_in(two, "portal_session"),
+            Some("2"),
+            "not a longer name's"
+        );
+        assert_eq!(
+            cookie_in(two, "other"),
+            Some("3"),
+            "a later header, unquoted"
+        );
+        assert_eq!(cookie_in(two, "portal"), None);
+        assert_eq!(cookie_in([], "portal_session"), None);
+    }
+
+    #[test]
+    fn a_cookie_sent_twice_is_no_cookie() {
+        for headers in [
+            &["portal_session=planted; portal_session=real"][..],
+            &["portal_session=real; a=1; portal_session=planted"],
+            &["portal_session=planted", "portal_session=real"],
+            &["portal_session=same; portal_session=same"],
+            &["portal_session=; portal_session=real"],
+        ] {
+            assert_eq!(
+                cookie_in(headers.iter().copied(), "portal_session"),
+                None,
+                "{headers:?}"
+            );
+        }
+        // Another name sent twice does not hide this one.
+        assert_eq!(
+            cookie_in(["a=1; portal_session=real; a=2"], "portal_session"),
+            Some("real")
         );
     }
 }

@@ -47,32 +47,13 @@ impl TrustedProxies {
     }
 
     /// Parses a comma-separated list of addresses and CIDR blocks, e.g.
-    /// `10.0.0.0/8, 127.0.0.1, ::1`.
+    /// `10.0.0.0/8, 127.0.0.1, ::1`. An IPv4-mapped block (`::ffff:10.0.0.0/104`) is
+    /// the IPv4 block it names; one with a prefix under /96 is refused.
     pub fn parse(list: &str) -> Result<Self, ProxyParseError> {
         list.split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|entry| {
-                let (ip, prefix) = entry.split_once('/').unwrap_or((entry, ""));
-                let ip: IpAddr = ip.parse().map_err(|_| ProxyParseError)?;
-                let max = if ip.is_ipv4() { 32 } else { 128 };
-                let prefix = if prefix.is_empty() {
-                    max
-                } else {
-                    prefix.parse().map_err(|_| ProxyParseError)?
-                };
-                if prefix > max {
-                    return Err(ProxyParseError);
-                }
-                // An IPv4-mapped block is kept as the IPv4 block it is, since
-                // addresses are compared in canonical form.
-                match ip.to_canonical() {
-                    IpAddr::V4(v4) if ip.is_ipv6() && prefix >= 96 => {
-                        Ok((IpAddr::V4(v4), prefix - 96))
-                    }
-                    _ => Ok((ip, prefix)),
-                }
-            })
+            .map(parse_block)
             .collect::<Result<_, _>>()
             .map(TrustedProxies)
     }
@@ -117,6 +98,39 @@ impl TrustedProxies {
             }
         }
         Some(client)
+    }
+}
+
+/// One trusted proxy entry: an address (a block of one) or `ip/prefix`.
+fn parse_block(entry: &str) -> Result<(IpAddr, u8), ProxyParseError> {
+    let (ip, prefix) = match entry.split_once('/') {
+        Some((ip, prefix)) => (ip, Some(prefix)),
+        None => (entry, None),
+    };
+    let ip: IpAddr = ip.parse().map_err(|_| ProxyParseError)?;
+    let max: u8 = if ip.is_ipv4() { 32 } else { 128 };
+    let prefix = match prefix {
+        Some(p) => p.parse().map_err(|_| ProxyParseError)?,
+        None => max,
+    };
+    if prefix > max {
+        return Err(ProxyParseError);
+    }
+    match ip {
+        // Addresses are compared in canonical form, so an IPv4-mapped block is kept as
+        // the IPv4 block it names: `::ffff:10.0.0.0/104` is `10.0.0.0/8`, not a byte
+        // more (a prefix converted wrongly, e.g. to `/1`, would let half the IPv4
+        // internet choose its address in `X-Forwarded-For`). A prefix under /96 spans
+        // more than the mapped range, so no IPv4 block is meant: refused, never a
+        // subtraction that wraps.
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => prefix
+                .checked_sub(96)
+                .map(|prefix| (IpAddr::V4(v4), prefix))
+                .ok_or(ProxyParseError),
+            None => Ok((ip, prefix)),
+        },
+        IpAddr::V4(_) => Ok((ip, prefix)),
     }
 }
 
@@ -339,5 +353,146 @@ mod tests {
             forwarded("10.0.0.0/8", "10.0.0.5", &["::ffff:203.0.113.9"]),
             client
         );
+    }
+
+    #[test]
+    fn ipv6_proxies_are_trusted_within_their_block_only() {
+        // A mask of the wrong width trusts every IPv6 peer: any IPv6 client could then
+        // choose its address in X-Forwarded-For, escape the per-IP throttle and write
+        // the address of its choice into the audit log.
+        let proxies = "2001:db8::/32, ::1";
+        let client = Some("203.0.113.9".parse().unwrap());
+        for trusted in ["2001:db8::7", "2001:db8:ffff:ffff::1", "::1"] {
+            assert_eq!(
+                forwarded(proxies, trusted, &["203.0.113.9"]),
+                client,
+                "{trusted}"
+            );
+        }
+        for untrusted in ["2001:db9::7", "2001:db7:ffff::1", "::", "::2", "fe80::1"] {
+            assert_eq!(
+                forwarded(proxies, untrusted, &["203.0.113.9"]),
+                Some(untrusted.parse().unwrap()),
+                "{untrusted}"
+            );
+        }
+        assert_eq!(
+            forwarded(proxies, "::ffff:0.0.0.1", &["203.0.113.9"]),
+            Some("0.0.0.1".parse().unwrap()),
+            "an IPv6 block holds no IPv4 peer"
+        );
+        assert_eq!(
+            forwarded("::/0", "2001:db8::7", &["203.0.113.9"]),
+            client,
+            "a /0 block holds every IPv6 peer"
+        );
+    }
+
+    #[test]
+    fn an_ipv4_mapped_block_is_the_ipv4_block_it_names() {
+        let parse = |list| TrustedProxies::parse(list);
+        assert_eq!(parse("::ffff:10.0.0.0/104"), parse("10.0.0.0/8"));
+        assert_eq!(parse("::ffff:10.0.0.5"), parse("10.0.0.5"));
+        assert_eq!(parse("::ffff:0.0.0.0/96"), parse("0.0.0.0/0"));
+        assert_eq!(
+            forwarded("::ffff:10.0.0.0/104", "11.0.0.1", &["203.0.113.9"]),
+            Some("11.0.0.1".parse().unwrap()),
+            "outside 10.0.0.0/8"
+        );
+        // Under /96 the block spans more than the mapped addresses: no IPv4 block.
+        for under in [
+            "::ffff:10.0.0.0/95",
+            "::ffff:10.0.0.0/90",
+            "::ffff:0.0.0.0/0",
+        ] {
+            assert_eq!(parse(under), Err(ProxyParseError), "{under}");
+        }
+    }
+
+    #[test]
+    fn proxy_lists_are_parsed_strictly() {
+        assert_eq!(
+            TrustedProxies::parse(" 10.0.0.0/8 ,, ::1 "),
+            Ok(TrustedProxies(vec![
+                ("10.0.0.0".parse().unwrap(), 8),
+                ("::1".parse().unwrap(), 128)
+            ]))
+        );
+        assert_eq!(TrustedProxies::parse(""), Ok(TrustedProxies::none()));
+        for bad in [
+            "10.0.0.0/",
+            "10.0.0.0/-1",
+            "::1/129",
+            "10.0.0.0/8/8",
+            "10.0.0.0/x",
+        ] {
+            assert_eq!(TrustedProxies::parse(bad), Err(ProxyParseError), "{bad}");
+        }
+        assert_eq!(
+            TrustedProxies::parse("10.0.0.0/32"),
+            TrustedProxies::parse("10.0.0.0")
+        );
+    }
+
+    #[test]
+    fn hsts_goes_with_https_only() {
+        use CommonValue::*;
+        let common = [
+            ("cache-control", NoStore),
+            ("referrer-policy", NoReferrer),
+            ("x-content-type-options", Nosniff),
+            ("x-frame-options", Deny),
+            ("content-security-policy", FrameAncestorsCsp),
+        ];
+        assert_eq!(host_security_headers(false), common);
+        assert_eq!(
+            host_security_headers(true),
+            [&common[..], &[("strict-transport-security", Hsts)]].concat()
+        );
+    }
+
+    #[test]
+    fn security_headers_are_added_where_missing() {
+        let headers = |resp: &Response| -> Vec<(&str, String)> {
+            let mut h: Vec<_> = resp
+                .headers
+                .iter()
+                .map(|(n, v)| (*n, v.as_str().to_owned()))
+                .collect();
+            h.sort();
+            h
+        };
+        let mut page = Response::html(200, String::new());
+        apply_security_headers(&mut page, true, true);
+        assert_eq!(
+            headers(&page),
+            [
+                ("cache-control", "no-store".to_owned()),
+                ("content-security-policy", PAGE_CSP.to_owned()),
+                ("content-type", "text/html; charset=utf-8".to_owned()),
+                ("referrer-policy", "no-referrer".to_owned()),
+                ("strict-transport-security", "max-age=31536000".to_owned()),
+                ("x-content-type-options", "nosniff".to_owned()),
+                ("x-frame-options", "DENY".to_owned()),
+            ]
+        );
+        // Plain http (local development): no HSTS, which would pin the host, localhost
+        // included, to https for a year. Data: the data CSP and no framing header. A
+        // header the response set already is kept.
+        let mut data = Response::json(200, &()).with_header("cache-control", "max-age=60");
+        apply_security_headers(&mut data, true, false);
+        assert_eq!(
+            headers(&data),
+            [
+                ("cache-control", "max-age=60".to_owned()),
+                ("content-security-policy", DATA_CSP.to_owned()),
+                ("content-type", "application/json".to_owned()),
+                ("referrer-policy", "no-referrer".to_owned()),
+                ("x-content-type-options", "nosniff".to_owned()),
+            ]
+        );
+        let mut asset = Response::new(200);
+        apply_security_headers(&mut asset, false, false);
+        assert_eq!(asset.header("cache-control"), None, "cacheable");
     }
 }

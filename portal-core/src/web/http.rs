@@ -2,6 +2,7 @@
 //! in one small module each. Neither `http` 0.2 (actix-web 4) nor `http` 1.x (axum 0.8)
 //! crosses this boundary.
 
+use super::cookies::cookie_in;
 use crate::token::Token;
 use std::net::IpAddr;
 
@@ -80,28 +81,6 @@ impl Method {
 #[must_use]
 pub fn appended_beside_host(name: &str) -> bool {
     matches!(name, "set-cookie" | "content-security-policy")
-}
-
-/// A cookie's value in the values of a request's `Cookie` headers (see
-/// [`Request::cookie`]).
-pub fn cookie_in<'a>(
-    cookie_headers: impl IntoIterator<Item = &'a str>,
-    name: &str,
-) -> Option<&'a str> {
-    // Plain loops: this runs on every request, and the iterator chain cost three times
-    // as much.
-    for header in cookie_headers {
-        for pair in header.split(';') {
-            // Cookie headers separate pairs with `; ` (RFC 6265): ASCII space only. No
-            // cookie name holds `=`, so the name is all before the first one.
-            if let Some(value) = pair.trim_ascii().strip_prefix(name)
-                && let Some(value) = value.strip_prefix('=')
-            {
-                return Some(value.trim_matches('"'));
-            }
-        }
-    }
-    None
 }
 
 /// The parts of a request the portal reads.
@@ -244,9 +223,8 @@ impl Request {
         self.headers.all(name)
     }
 
-    /// A cookie's value from the `Cookie` headers. When a name appears more than once
-    /// (a cookie planted for a parent domain or path), the first is taken: browsers
-    /// send the most specific first, and `__Host-` cookies cannot be planted.
+    /// A cookie's value from the `Cookie` headers; `None` when the name appears more
+    /// than once (see [`cookie_in`]).
     #[must_use]
     pub fn cookie(&self, name: &str) -> Option<&str> {
         cookie_in(self.header_values("cookie"), name)
@@ -793,19 +771,5 @@ mod tests {
                 None => proptest::prop_assert!(want.len() > Segments::MAX),
             }
         }
-    }
-
-    #[test]
-    fn cookies_are_found_by_exact_name() {
-        let r = Request::new("GET", "/").header("Cookie", "a=1; __Host-portal_session=xyz; b=2");
-        assert_eq!(r.cookie("__Host-portal_session"), Some("xyz"));
-        assert_eq!(r.cookie("portal_session"), None);
-        assert_eq!(r.cookie("b"), Some("2"));
-        let r = Request::new("GET", "/")
-            .header("Cookie", "portal_sessionx=1; portal_session=2")
-            .header("Cookie", "other=\"3\"");
-        assert_eq!(r.cookie("portal_session"), Some("2"), "not a longer name's");
-        assert_eq!(r.cookie("other"), Some("3"), "a later header, unquoted");
-        assert_eq!(r.cookie("portal"), None);
     }
 }

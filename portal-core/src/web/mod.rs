@@ -19,12 +19,12 @@ mod login_routes;
 mod pages;
 mod staff_routes;
 
-pub use cookies::CookieSecurity;
+pub use cookies::{CookieSecurity, cookie_in};
 pub use errors::retry_after_secs;
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies, host_security_headers};
 pub use http::{
     CommonValue, Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response,
-    appended_beside_host, cookie_in, parse_urlencoded, percent_decode,
+    appended_beside_host, parse_urlencoded, percent_decode,
 };
 pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator, WeakBearerToken};
@@ -310,7 +310,7 @@ impl PortalWeb {
         cookie_headers: impl IntoIterator<Item = &'a str>,
         head: impl FnOnce() -> Request,
     ) -> Result<Option<Authenticated>, InternalError> {
-        let cookie = http::cookie_in(cookie_headers, self.session_cookie_name());
+        let cookie = cookie_in(cookie_headers, self.session_cookie_name());
         self.verify(cookie, || self.request_info(&head())).await
     }
 

@@ -26,7 +26,9 @@ mod codes;
 mod floods;
 mod links;
 mod passwords;
+mod puzzling;
 mod sessions;
+mod skew;
 mod tasks;
 
 pub use access::*;
@@ -35,7 +37,9 @@ pub use codes::*;
 pub use floods::*;
 pub use links::*;
 pub use passwords::*;
+pub use puzzling::*;
 pub use sessions::*;
+pub use skew::*;
 pub use tasks::*;
 
 pub(super) const MINUTE: Duration = Duration::from_secs(60);
