@@ -238,10 +238,12 @@ async fn flood(
 fn server_binary(built: &str) -> String {
     match std::env::var("FLOOD_SERVER_DIR") {
         Ok(dir) => {
+            // Relative to the workspace's root, where the command is typed.
+            let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
             let name = std::path::Path::new(built)
                 .file_name()
                 .expect("a file name");
-            std::path::Path::new(&dir).join(name).display().to_string()
+            root.join(dir).join(name).display().to_string()
         }
         Err(_) => built.to_owned(),
     }
@@ -358,10 +360,7 @@ async fn holds_up_under_a_flood(bin: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn axum_holds_up_under_a_flood() {
-    holds_up_under_a_flood(
-        &std::env::var("FLOOD_BIN").unwrap_or(env!("CARGO_BIN_EXE_axum-portal").into()),
-    )
-    .await;
+    holds_up_under_a_flood(&server_binary(env!("CARGO_BIN_EXE_axum-portal"))).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
