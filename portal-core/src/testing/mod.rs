@@ -125,6 +125,7 @@ macro_rules! store_conformance {
             tasks_round_trip_in_order,
             task_completion_is_idempotent,
             tasks_of_other_clients_and_the_firm_side_are_out_of_reach,
+            control_characters_are_refused_where_text_enters,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
