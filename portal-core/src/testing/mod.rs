@@ -126,6 +126,7 @@ macro_rules! store_conformance {
             task_completion_is_idempotent,
             tasks_of_other_clients_and_the_firm_side_are_out_of_reach,
             control_characters_are_refused_where_text_enters,
+            no_input_gets_a_server_error,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -26,6 +26,7 @@ mod codes;
 mod input;
 mod links;
 mod passwords;
+mod robustness;
 mod sessions;
 mod tasks;
 
@@ -35,6 +36,7 @@ pub use codes::*;
 pub use input::*;
 pub use links::*;
 pub use passwords::*;
+pub use robustness::*;
 pub use sessions::*;
 pub use tasks::*;
 
