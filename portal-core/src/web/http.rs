@@ -293,13 +293,15 @@ impl<'a> Segments<'a> {
     /// More segments than any route has: such a path is not found.
     pub(crate) const MAX: usize = 8;
 
-    /// The segments of `rest` (after its leading `/`s); `None` if there are too many.
+    /// The segments of `rest` (after its one leading `/`); `None` if there are too
+    /// many. An empty segment stays one: `//api` is `["", "api"]`, which no route has,
+    /// so a doubled slash is not found rather than read as a single one.
     pub(crate) fn of(rest: &'a str) -> Option<Self> {
         let mut out = Segments {
             parts: [""; Segments::MAX],
             len: 0,
         };
-        let rest = rest.trim_start_matches('/');
+        let rest = rest.strip_prefix('/').unwrap_or(rest);
         // A byte loop rather than `split`: `/` is ASCII, so every cut is a char boundary.
         let mut start = 0;
         for (i, b) in rest.bytes().enumerate() {
@@ -782,12 +784,14 @@ mod tests {
         assert_eq!(&*Segments::of("/").unwrap(), [""]);
         assert_eq!(Segments::of("/a/b/c/d/e/f/g/h").unwrap().len(), 8);
         assert!(Segments::of("/a/b/c/d/e/f/g/h/i").is_none());
+        assert_eq!(&*Segments::of("//api/me").unwrap(), ["", "api", "me"]);
+        assert_eq!(&*Segments::of("").unwrap(), [""]);
     }
 
     proptest::proptest! {
         #[test]
         fn segments_are_the_parts_between_slashes(path in "[/aé]{0,24}") {
-            let want: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            let want: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
             match Segments::of(&path) {
                 Some(s) => proptest::prop_assert_eq!(&*s, &want[..]),
                 None => proptest::prop_assert!(want.len() > Segments::MAX),
