@@ -14,7 +14,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `PORTAL_ADMIN_TOKEN`: the staff API's bearer token. Generated and printed when unset.
     pub admin_token: Option<String>,
-    /// `PORTAL_DEMO`: seed demo data and serve `/dev/outbox`. Default on; `0` turns it off.
+    /// `PORTAL_DEMO`: seed demo data and serve `/dev/outbox`. Default on; `0`,
+    /// `false`, `off` or `no` turn it off, `1`, `true`, `on` or `yes` on (any case);
+    /// any other value is refused.
     pub demo: bool,
 }
 
@@ -55,8 +57,21 @@ impl Config {
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite:portal.db".into()),
             public_url: get("PORTAL_PUBLIC_URL").filter(|u| !u.is_empty()),
             admin_token,
-            demo: get("PORTAL_DEMO").is_none_or(|v| v != "0"),
+            demo: get("PORTAL_DEMO").map_or(Ok(true), |v| switch("PORTAL_DEMO", &v))?,
         })
+    }
+}
+
+/// An on/off setting. A value that is neither is refused rather than guessed: demo
+/// mode serves every email sent at `/dev/outbox`, so a deployment that meant to turn it
+/// off with `PORTAL_DEMO=disabled` must not find it on.
+fn switch(name: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "0" | "false" | "off" | "no" => Ok(false),
+        _ => Err(ConfigError(format!(
+            "{name} {value:?} is neither on (1, true, on, yes) nor off (0, false, off, no)"
+        ))),
     }
 }
 
@@ -70,11 +85,26 @@ mod tests {
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(c.database_url, "sqlite:portal.db");
         assert!(c.demo && c.public_url.is_none() && c.admin_token.is_none());
-        let off = Config::from_lookup(|k| (k == "PORTAL_DEMO").then(|| "0".into())).unwrap();
-        assert!(!off.demo);
         assert!(Config::from_lookup(|k| (k == "PORTAL_ADDR").then(|| "nowhere".into())).is_err());
         assert!(
             Config::from_lookup(|k| (k == "PORTAL_ADMIN_TOKEN").then(|| "short".into())).is_err()
         );
+    }
+
+    #[test]
+    fn demo_mode_is_on_only_for_an_explicit_true_value() {
+        let demo = |v: &str| {
+            Config::from_lookup(|k| (k == "PORTAL_DEMO").then(|| v.to_owned())).map(|c| c.demo)
+        };
+        for on in ["1", "true", "on", "yes", "TRUE", "Yes", " on "] {
+            assert_eq!(demo(on), Ok(true), "{on:?}");
+        }
+        for off in ["0", "false", "off", "no", "False", "OFF", "No"] {
+            assert_eq!(demo(off), Ok(false), "{off:?}");
+        }
+        for bad in ["", "2", "disabled", "nope", "y", "t", "0x0", "off!"] {
+            let refused = demo(bad).expect_err(bad);
+            assert!(refused.0.contains("PORTAL_DEMO"), "{refused}");
+        }
     }
 }
