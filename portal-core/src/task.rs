@@ -21,9 +21,9 @@ use crate::session::Authenticated;
 use crate::staff::{StaffContext, StaffError};
 use crate::text::{self, CheckedText, TextError};
 
-/// Who is expected to do a task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+/// Who is expected to do a task; written `client` or `firm`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Side {
     /// The client's contacts.
     Client,
@@ -73,6 +73,14 @@ macro_rules! stored_names {
 }
 
 stored_names!(Side { Client => "client", Firm => "firm" });
+
+impl TryFrom<String> for Side {
+    type Error = &'static str;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Side::from_name(&name).ok_or("expected client or firm")
+    }
+}
 stored_names!(TaskStatus {
     Pending => "pending",
     InProgress => "in_progress",

@@ -270,14 +270,10 @@ impl Request {
         !matches!(self.method, Method::Get | Method::Head | Method::Options)
     }
 
-    /// One query parameter.
-    #[must_use]
-    pub fn query_param(&self, name: &str) -> Option<String> {
+    /// The query's parameters, in order; an error if the query does not decode (a bad
+    /// escape, text that is not UTF-8), so that a filter is never silently dropped.
+    pub fn query_params(&self) -> Result<Vec<(String, String)>, FormError> {
         parse_urlencoded(self.query.as_bytes())
-            .ok()?
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
     }
 }
 
@@ -605,10 +601,6 @@ impl Form {
     /// Parses a form body.
     pub fn parse(body: &[u8]) -> Result<Form, FormError> {
         parse_urlencoded(body).map(Form)
-    }
-
-    pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Form {
-        Form(pairs)
     }
 
     /// A field's first value.
