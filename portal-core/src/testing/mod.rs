@@ -127,6 +127,7 @@ macro_rules! store_conformance {
             tasks_of_other_clients_and_the_firm_side_are_out_of_reach,
             control_characters_are_refused_where_text_enters,
             no_input_gets_a_server_error,
+            link_confirmation_shows_the_masked_address_and_spends_nothing,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

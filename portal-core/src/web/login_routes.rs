@@ -23,7 +23,7 @@ pub(super) async fn route(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
         ("POST", ["login", "code", "verify"]) => verify_code(ctx).await,
         ("POST", ["login", "code", "resend"]) => resend_code(ctx).await,
         ("POST", ["login", "password"]) => password_login(ctx).await,
-        ("GET", ["auth", "link", token]) => Ok(confirm_link(ctx, token)),
+        ("GET", ["auth", "link", token]) => confirm_link(ctx, token).await,
         ("POST", ["auth", "link"]) => redeem_link(ctx).await,
         ("GET", ["c", token]) => personal_link(ctx, token).await,
         ("POST", ["c", token]) => personal_link_request(ctx, token).await,
@@ -212,13 +212,14 @@ async fn password_login(ctx: &mut Ctx<'_>) -> Answer {
     }
 }
 
-fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Response {
-    // Only the format is checked: opening the link (a person, a scanner, a preview)
-    // reads and spends nothing.
+async fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Answer {
+    // Opening the link (a person, a scanner, a preview) spends nothing: a malformed
+    // token is refused by its format alone, a well-formed one only read for the
+    // address it logs in as.
     if Token::parse(token).is_err() {
         let (status, msg) =
             status_and_message(&WebError::Login(LoginError::Link(LinkProblem::Unknown)));
-        return ctx.page(
+        return Ok(ctx.page(
             status,
             "Log in",
             html!(
@@ -226,13 +227,18 @@ fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Response {
                 pages::notice(&msg, true),
                 pages::request_new_link(ctx.mount())
             ),
-        );
+        ));
     }
-    ctx.page(
+    let address = ctx
+        .web
+        .portal()
+        .magic_link_address(ctx.firm.id, token)
+        .await?;
+    Ok(ctx.page(
         200,
         "Log in",
-        pages::link_confirm(ctx.mount(), token, &ctx.firm.name),
-    )
+        pages::link_confirm(ctx.mount(), token, &ctx.firm.name, address.as_deref()),
+    ))
 }
 
 async fn redeem_link(ctx: &mut Ctx<'_>) -> Answer {

@@ -161,3 +161,63 @@ pub async fn control_characters_are_refused_where_text_enters(f: Fixture) {
     assert_eq!(stored.first_name, odd);
     assert_eq!(w.a.verify_audit_chain(w.firm.id).await.unwrap(), Ok(()));
 }
+
+pub async fn link_confirmation_shows_the_masked_address_and_spends_nothing(f: Fixture) {
+    let w = World::new(f).await;
+    let web = w.web().await;
+    let page = |token: String| {
+        let web = &web;
+        async move {
+            let resp = web
+                .handle(Request::new("GET", &format!("/portal/auth/link/{token}")))
+                .await;
+            (resp.status, String::from_utf8(resp.body).unwrap())
+        }
+    };
+    let address = |token: String, portal: crate::portal::Portal, firm| async move {
+        portal.magic_link_address(firm, &token).await.unwrap()
+    };
+    let token = w.link(w.jane.id).await;
+    let (status, body) = page(token.clone()).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("j***@example.com"), "{body}");
+    assert!(!body.contains("jane@example.com"), "masked");
+    // Looking, from either instance and however often, spends nothing.
+    assert_eq!(
+        address(token.clone(), w.b.clone(), w.firm.id)
+            .await
+            .as_deref(),
+        Some("j***@example.com")
+    );
+    assert_eq!(
+        address(token.clone(), w.a.clone(), w.other_firm.id).await,
+        None,
+        "another firm's portal"
+    );
+    let issued = w.audit(AuditAction::LinkIssued).await.len();
+    w.a.redeem_magic_link(w.firm.id, &token, None, None, &req())
+        .await
+        .expect("the link still works");
+    assert_eq!(w.audit(AuditAction::LinkIssued).await.len(), issued);
+    // A spent, superseded, expired or unknown link shows the same page, no address.
+    let superseded = w.link(w.bob.id).await;
+    let expired = w.link(w.jane.id).await;
+    w.link(w.bob.id).await;
+    w.advance(15 * MINUTE);
+    let unknown = Token::generate(&crate::random::OsSecretSource)
+        .unwrap()
+        .expose_secret();
+    let mut pages = Vec::new();
+    for t in [token, superseded, expired, unknown] {
+        assert_eq!(address(t.clone(), w.a.clone(), w.firm.id).await, None);
+        let (status, body) = page(t.clone()).await;
+        assert_eq!(status, 200);
+        assert!(!body.contains("***@"), "{body}");
+        pages.push(body.replace(&t, "TOKEN"));
+    }
+    assert!(pages.windows(2).all(|p| p[0] == p[1]), "one page for all");
+    // Nor for a contact that cannot log in.
+    let live = w.link(w.bob.id).await;
+    w.a.suspend_contact(&w.staff, w.bob.id).await.unwrap();
+    assert_eq!(address(live, w.a.clone(), w.firm.id).await, None);
+}
