@@ -128,6 +128,8 @@ macro_rules! store_conformance {
             control_characters_are_refused_where_text_enters,
             no_input_gets_a_server_error,
             link_confirmation_shows_the_masked_address_and_spends_nothing,
+            a_task_completed_while_being_created_is_whole_or_absent,
+            an_invitation_racing_its_clients_creation_is_whole_or_absent,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {
