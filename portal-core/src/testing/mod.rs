@@ -130,6 +130,7 @@ macro_rules! store_conformance {
             link_confirmation_shows_the_masked_address_and_spends_nothing,
             a_task_completed_while_being_created_is_whole_or_absent,
             an_invitation_racing_its_clients_creation_is_whole_or_absent,
+            hostile_text_stays_data_in_the_audit_and_its_export,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

@@ -357,3 +357,88 @@ pub async fn an_invitation_racing_its_clients_creation_is_whole_or_absent(f: Fix
     }
     assert_eq!(w.a.verify_audit_chain(w.firm.id).await.unwrap(), Ok(()));
 }
+
+pub async fn hostile_text_stays_data_in_the_audit_and_its_export(f: Fixture) {
+    use crate::id::StaffId;
+    use crate::web::{BearerToken, PortalWeb};
+    const TOKEN: &str = "a-staff-token-for-audit-export";
+    let w = World::new(f).await;
+    let web = PortalWeb::builder(w.a.clone(), w.firm.id)
+        .staff_api(
+            "/admin/api",
+            BearerToken::new(TOKEN, StaffId::new("auditor").unwrap()).unwrap(),
+        )
+        .build()
+        .await
+        .unwrap();
+    let staff = |method: &str, path: &str, body: Option<serde_json::Value>| {
+        let mut req = Request::new(method, &format!("/admin/api{path}"))
+            .header("authorization", &format!("Bearer {TOKEN}"));
+        if let Some(b) = body {
+            req = req
+                .header("content-type", "application/json")
+                .body(b.to_string().into_bytes());
+        }
+        let (web, path) = (&web, path.to_owned());
+        async move {
+            let resp = web.handle_staff(req).await;
+            let body: serde_json::Value = serde_json::from_slice(&resp.body)
+                .unwrap_or_else(|e| panic!("{path}: not JSON ({e})"));
+            (resp.status, body)
+        }
+    };
+    // A user agent that would forge a log line, recolour a terminal and close the
+    // export's JSON object early.
+    let agent = "Mozilla\r\nX-Forged: 1 \u{1b}[31mred\u{7} \",\"action\":\"forged\"}]";
+    let mut req = Request::new("POST", "/portal/login/link")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("user-agent", agent)
+        .body(b"email=jane%40example.com".to_vec());
+    req.peer = Some([203, 0, 113, 9].into());
+    assert_eq!(web.handle(req).await.status, 200);
+    w.a.settle().await;
+    // A name that is every quoting problem at once (kept: it is printable).
+    let name = "Robert \"}]}\\ '); DROP TABLE portal_contacts;-- </script>";
+    let (status, created) = staff(
+        "POST",
+        "/contacts",
+        Some(serde_json::json!({
+            "email": "robert@example.com",
+            "first_name": name,
+            "client_ids": [w.client1.id],
+        })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["first_name"], name);
+    let (_, contacts) = staff("GET", "/contacts", None).await;
+    assert!(
+        contacts
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["first_name"] == name)
+    );
+    let (status, export) = staff("GET", "/audit?limit=1000", None).await;
+    assert_eq!(status, 200);
+    let entries = export.as_array().unwrap();
+    let head = w.a.store().audit_head(w.firm.id).await.unwrap().unwrap();
+    assert_eq!(
+        entries.len() as u64,
+        head.seq,
+        "one entry per event, none forged"
+    );
+    assert!(entries.iter().all(|e| e["action"] != "forged"));
+    let issued = entries
+        .iter()
+        .find(|e| e["action"] == "link.issued" && e["ip"] == "203.0.113.9")
+        .expect("the link request's entry");
+    let recorded = issued["user_agent"].as_str().unwrap();
+    assert!(!recorded.contains(char::is_control), "{recorded:?}");
+    assert!(
+        recorded.contains("\",\"action\":\"forged\"}]"),
+        "kept as data: {recorded:?}"
+    );
+    let (_, verified) = staff("GET", "/audit/verify", None).await;
+    assert_eq!(verified["intact"], true);
+}
