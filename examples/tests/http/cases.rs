@@ -8,15 +8,17 @@ use serde_json::{Value, json};
 use super::client::{Browser, Resp, form, send};
 use super::server::{ADMIN_TOKEN, Server, code_of, link_of, path_of, token_of};
 
+pub use super::hostile::*;
+
 const JANE: &str = "jane@example.com";
 const BOB: &str = "bob@example.com";
 
-fn assert_status(resp: &Resp, status: u16, what: &str) {
+pub fn assert_status(resp: &Resp, status: u16, what: &str) {
     assert_eq!(resp.status, status, "{what}: {}", resp.text());
 }
 
 /// Asks for a login link in `b` and returns the emailed link's path.
-fn request_link(s: &Server, b: &mut Browser, email: &str) -> String {
+pub fn request_link(s: &Server, b: &mut Browser, email: &str) -> String {
     let before = s.mail(email, "login").len();
     let r = b.post_form("/portal/login/link", &[("email", email)]);
     assert_status(&r, 200, "link request");
@@ -25,7 +27,7 @@ fn request_link(s: &Server, b: &mut Browser, email: &str) -> String {
 }
 
 /// Logs `email` in through the whole link flow in a new browser.
-fn login(s: &Server, email: &str) -> Browser {
+pub fn login(s: &Server, email: &str) -> Browser {
     let mut b = s.browser();
     let link = request_link(s, &mut b, email);
     let r = b.post_form("/portal/auth/link", &[("token", &token_of(&link))]);
@@ -33,11 +35,11 @@ fn login(s: &Server, email: &str) -> Browser {
     b
 }
 
-fn me(b: &mut Browser) -> Resp {
+pub fn me(b: &mut Browser) -> Resp {
     b.get("/portal/api/me")
 }
 
-fn csrf(b: &mut Browser) -> String {
+pub fn csrf(b: &mut Browser) -> String {
     me(b).json()["csrf_token"]
         .as_str()
         .expect("csrf")

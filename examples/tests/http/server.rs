@@ -129,6 +129,11 @@ impl Server {
         panic!("{bin} did not start on {addr} within 30 s");
     }
 
+    /// What the server wrote to stderr (its log) so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(self.addr, &self.origin)
     }
