@@ -12,7 +12,8 @@
 # injectable, or if a run cannot log in.
 #
 # Usage: benches/sqlmap.sh [level=3] [risk=3] [seconds per target=600]
-# SQLMAP_LOGS=DIR keeps each run's sqlmap output there.
+# SQLMAP_LOGS=DIR keeps each run's sqlmap output there; SQLMAP_STORES="sqlite" (or
+# "postgres") runs against one store only.
 # Needs sqlmap (pip install sqlmap), curl, python3; psql for the PostgreSQL run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -78,7 +79,9 @@ probe() { # dbms name url [sqlmap args...]
     verdict="INCOMPLETE"; incomplete=1
   fi
   if ! kill -0 "$pid" 2>/dev/null; then
-    echo "the server stopped during $dbms $name; its log:" >&2; tail -20 "$work/server.log" >&2; exit 1
+    local status=0; wait "$pid" || status=$?
+    echo "the server stopped (exit status $status) during $dbms $name; its log:" >&2
+    tail -20 "$work/server.log" >&2; exit 1
   fi
   local took=$(( $(date +%s) - started ))
   printf '%-11s %-16s %-22s %4s s\n' "$dbms" "$name" "$verdict" "$took"
@@ -110,11 +113,16 @@ run_all() { # dbms
 }
 
 found=0; incomplete=0
+stores="${SQLMAP_STORES:-sqlite postgres}"
 echo "sqlmap $(sqlmap --version 2>/dev/null | tail -1), level $level, risk $risk, $budget s per target"
-start "sqlite:$work/portal.db"
-run_all SQLite
-kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
-if [[ "${DATABASE_URL:-}" == postgres* ]]; then
+if [[ " $stores " == *" sqlite "* ]]; then
+  start "sqlite:$work/portal.db"
+  run_all SQLite
+  kill "$pid"; wait "$pid" 2>/dev/null || true; pid=""
+fi
+if [[ " $stores " != *" postgres "* ]]; then
+  :
+elif [[ "${DATABASE_URL:-}" == postgres* ]]; then
   command -v psql >/dev/null || { echo "psql is needed for the PostgreSQL run" >&2; exit 1; }
   pg_db="portal_sqlmap_$$"
   psql "$DATABASE_URL" -qc "CREATE DATABASE $pg_db" >/dev/null
