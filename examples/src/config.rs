@@ -15,7 +15,9 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `PORTAL_ADMIN_TOKEN`: the staff API's bearer token. Generated and printed when unset.
     pub admin_token: Option<String>,
-    /// `PORTAL_DEMO`: seed demo data and serve `/dev/outbox`. Default on; `0` turns it off.
+    /// `PORTAL_DEMO`: seed demo data and serve `/dev/outbox`. Default on; `0`,
+    /// `false`, `off` or `no` turn it off, `1`, `true`, `on` or `yes` on (any case);
+    /// any other value is refused.
     pub demo: bool,
     /// How connections are bounded, and how the server stops.
     pub server: ServerSettings,
@@ -100,7 +102,7 @@ impl Config {
             database_url: get("DATABASE_URL").unwrap_or_else(|| "sqlite:portal.db".into()),
             public_url: get("PORTAL_PUBLIC_URL").filter(|u| !u.is_empty()),
             admin_token,
-            demo: get("PORTAL_DEMO").is_none_or(|v| v != "0"),
+            demo: get("PORTAL_DEMO").map_or(Ok(true), |v| switch("PORTAL_DEMO", &v))?,
             server: ServerSettings::from_lookup(&get)?,
         })
     }
@@ -159,6 +161,19 @@ fn number(
         })
 }
 
+/// An on/off setting. A value that is neither is refused rather than guessed: demo
+/// mode serves every email sent at `/dev/outbox`, so a deployment that meant to turn it
+/// off with `PORTAL_DEMO=disabled` must not find it on.
+fn switch(name: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "on" | "yes" => Ok(true),
+        "0" | "false" | "off" | "no" => Ok(false),
+        _ => Err(ConfigError(format!(
+            "{name} {value:?} is neither on (1, true, on, yes) nor off (0, false, off, no)"
+        ))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -206,6 +221,23 @@ mod tests {
         ] {
             let e = with(name, bad).unwrap_err();
             assert!(e.0.starts_with(name), "{e}");
+        }
+    }
+
+    #[test]
+    fn demo_mode_is_on_only_for_an_explicit_true_value() {
+        let demo = |v: &str| {
+            Config::from_lookup(|k| (k == "PORTAL_DEMO").then(|| v.to_owned())).map(|c| c.demo)
+        };
+        for on in ["1", "true", "on", "yes", "TRUE", "Yes", " on "] {
+            assert_eq!(demo(on), Ok(true), "{on:?}");
+        }
+        for off in ["0", "false", "off", "no", "False", "OFF", "No"] {
+            assert_eq!(demo(off), Ok(false), "{off:?}");
+        }
+        for bad in ["", "2", "disabled", "nope", "y", "t", "0x0", "off!"] {
+            let refused = demo(bad).expect_err(bad);
+            assert!(refused.0.contains("PORTAL_DEMO"), "{refused}");
         }
     }
 }

@@ -176,7 +176,8 @@ impl AuditOutcome {
 pub struct RequestInfo {
     /// The client's IP address, as the web layer determined it.
     pub ip: Option<IpAddr>,
-    /// The `User-Agent`, truncated to 256 characters, control characters removed.
+    /// The `User-Agent`, truncated to 256 characters, control characters and line or
+    /// paragraph separators removed (a log line stays one line).
     pub user_agent: Option<String>,
 }
 
@@ -186,8 +187,12 @@ impl RequestInfo {
     pub fn new(ip: Option<IpAddr>, user_agent: Option<&str>) -> Self {
         RequestInfo {
             ip,
-            user_agent: user_agent
-                .map(|ua| ua.chars().filter(|c| !c.is_control()).take(256).collect()),
+            user_agent: user_agent.map(|ua| {
+                ua.chars()
+                    .filter(|c| crate::text::fits_one_line(*c))
+                    .take(256)
+                    .collect()
+            }),
         }
     }
 }
@@ -409,6 +414,15 @@ pub fn verify_chain(events: &[AuditEvent], head: Option<ChainHead>) -> Result<()
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_user_agent_keeps_to_one_line() {
+        let info = RequestInfo::new(
+            None,
+            Some("Agent\r\nX-Forged: 1\u{2028}\u{2029}\u{1b}[31m/1.0"),
+        );
+        assert_eq!(info.user_agent.as_deref(), Some("AgentX-Forged: 1[31m/1.0"));
+    }
 
     fn draft(i: u64, detail: &str) -> AuditDraft {
         AuditDraft {

@@ -2,6 +2,7 @@
 
 use crate::clock::Timestamp;
 use crate::id::{ClientId, FirmId};
+use crate::text::{self, CheckedText};
 
 /// A client of a firm.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,7 +27,7 @@ impl crate::Portal {
         let client = Client {
             id: ClientId::generate(self.secrets())?,
             firm_id: firm,
-            name: crate::contact::clean_name(name)?,
+            name: CheckedText::new(name, text::NAME)?.into_string(),
             created_at: self.now(),
         };
         self.store().insert_client(&client).await?;

@@ -65,34 +65,9 @@ impl ContactStatus {
     }
 }
 
-/// A display name (first name, client name, firm name) that is empty after trimming,
-/// longer than 200 characters, or holds control characters.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-#[error("a name has 1 to 200 printable characters")]
-pub struct NameError;
-
-/// Trims and validates a display name. Markup in names is harmless (every page and
-/// email escapes it), so only length and control characters are checked here.
-pub fn clean_name(input: &str) -> Result<String, NameError> {
-    let name = input.trim();
-    if name.is_empty() || name.chars().count() > 200 || name.chars().any(char::is_control) {
-        return Err(NameError);
-    }
-    Ok(name.to_owned())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_are_trimmed_and_bounded() {
-        assert_eq!(clean_name("  Jane "), Ok("Jane".into()));
-        assert_eq!(clean_name("<b>Jane</b>"), Ok("<b>Jane</b>".into()));
-        assert_eq!(clean_name("   "), Err(NameError));
-        assert_eq!(clean_name("a\r\nBcc: x"), Err(NameError));
-        assert_eq!(clean_name(&"x".repeat(201)), Err(NameError));
-    }
 
     #[test]
     fn status_names_round_trip() {

@@ -5,6 +5,7 @@ use std::fmt;
 use crate::clock::Timestamp;
 use crate::email::EmailAddress;
 use crate::id::FirmId;
+use crate::text::{self, CheckedText, TextError, TextProblem};
 
 /// A firm (tenant).
 #[derive(Clone, Debug, PartialEq)]
@@ -25,17 +26,48 @@ pub struct Firm {
     pub created_at: Timestamp,
 }
 
-/// A firm's look: name shown, logo, accent colour, welcome message.
+/// A firm's look: name shown, logo, accent colour, welcome message. Checked by
+/// [`Branding::checked`] when a firm is created.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Branding {
-    /// Name shown in the portal's header; defaults to the firm's name when empty.
+    /// Name shown in the portal's header (one line, at most 200 characters); the
+    /// firm's name when empty.
     pub display_name: String,
-    /// Absolute `https://` URL of a logo image.
+    /// Absolute `https://` URL of a logo image, without spaces or control characters.
     pub logo_url: Option<String>,
     /// Accent colour.
     pub accent_colour: AccentColour,
-    /// Shown above the tasks.
+    /// Shown above the tasks (at most 2,000 characters; line breaks are kept).
     pub welcome_message: String,
+}
+
+impl Branding {
+    /// The branding with its texts trimmed and checked ([`crate::text`]), its logo
+    /// address an `https://` URL with nothing a page's attribute or a log line would
+    /// trip on.
+    pub fn checked(self) -> Result<Branding, TextError> {
+        let logo_url = match self.logo_url {
+            Some(url) => {
+                let url = CheckedText::new(&url, text::LOGO_URL)?.into_string();
+                let rest = url.strip_prefix("https://").unwrap_or_default();
+                if rest.is_empty() || rest.contains(char::is_whitespace) {
+                    return Err(TextError {
+                        field: text::LOGO_URL.field,
+                        problem: TextProblem::Malformed,
+                    });
+                }
+                Some(url)
+            }
+            None => None,
+        };
+        Ok(Branding {
+            display_name: CheckedText::new(&self.display_name, text::DISPLAY_NAME)?.into_string(),
+            logo_url,
+            accent_colour: self.accent_colour,
+            welcome_message: CheckedText::new(&self.welcome_message, text::WELCOME_MESSAGE)?
+                .into_string(),
+        })
+    }
 }
 
 /// A colour as `#rrggbb`, validated so it is safe to place in a style attribute.
@@ -199,13 +231,13 @@ pub struct NewFirm {
 }
 
 impl crate::Portal {
-    /// Creates a firm.
+    /// Creates a firm; its name and branding are checked ([`Branding::checked`]).
     pub async fn create_firm(&self, new: NewFirm) -> Result<Firm, crate::staff::StaffError> {
         let firm = Firm {
             id: FirmId::generate(self.secrets())?,
-            name: crate::contact::clean_name(&new.name)?,
+            name: CheckedText::new(&new.name, text::NAME)?.into_string(),
             public_url: new.public_url,
-            branding: new.branding,
+            branding: new.branding.checked()?,
             mail_from: new.mail_from,
             created_at: self.now(),
         };
@@ -271,6 +303,60 @@ mod tests {
             "javascript:alert(1)",
         ] {
             assert_eq!(PublicUrl::parse(bad), Err(PublicUrlError), "{bad}");
+        }
+    }
+
+    #[test]
+    fn branding_is_checked_like_every_text_from_outside() {
+        let checked = Branding {
+            display_name: "  Acme · Portal ".into(),
+            logo_url: Some("https://cdn.acme.example/logo.png".into()),
+            accent_colour: AccentColour::default(),
+            welcome_message: "Hello\r\nThere".into(),
+        }
+        .checked()
+        .unwrap();
+        assert_eq!(checked.display_name, "Acme · Portal");
+        assert_eq!(checked.welcome_message, "Hello\nThere");
+        let field = |b: Branding| b.checked().map_err(|e| e.field);
+        for (bad, f) in [
+            (
+                Branding {
+                    display_name: "Acme\u{1b}[2J".into(),
+                    ..Branding::default()
+                },
+                "display_name",
+            ),
+            (
+                Branding {
+                    welcome_message: "Hi\0".into(),
+                    ..Branding::default()
+                },
+                "welcome_message",
+            ),
+            (
+                Branding {
+                    logo_url: Some("javascript:alert(1)".into()),
+                    ..Branding::default()
+                },
+                "logo_url",
+            ),
+            (
+                Branding {
+                    logo_url: Some("https://x.example/a b.png".into()),
+                    ..Branding::default()
+                },
+                "logo_url",
+            ),
+            (
+                Branding {
+                    logo_url: Some("https://".into()),
+                    ..Branding::default()
+                },
+                "logo_url",
+            ),
+        ] {
+            assert_eq!(field(bad), Err(f));
         }
     }
 

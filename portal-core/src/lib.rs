@@ -87,6 +87,7 @@ pub mod session;
 pub mod staff;
 pub mod store;
 pub mod task;
+pub mod text;
 pub mod throttle;
 pub mod token;
 pub mod web;

@@ -178,6 +178,33 @@ impl Portal {
         Ok(LinkRequested { binding })
     }
 
+    /// The address a magic link logs in as, masked (`j***@example.com`), for its
+    /// confirmation page; reads and spends nothing else. `None` for a token that is
+    /// malformed, unknown, used, superseded, expired, of another firm, or of a contact
+    /// that cannot log in: the page then shows no address, so that it tells nothing
+    /// more than the redemption would.
+    pub async fn magic_link_address(
+        &self,
+        firm: FirmId,
+        token: &str,
+    ) -> Result<Option<String>, crate::portal::InternalError> {
+        let Ok(token) = Token::parse(token) else {
+            return Ok(None);
+        };
+        let store = &self.inner.store;
+        let Some(contact) = store
+            .magic_link_contact(&token.digest(), self.now())
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(store
+            .contact(contact)
+            .await?
+            .filter(|c| c.firm_id == firm && c.status == crate::contact::ContactStatus::Active)
+            .map(|c| c.email.masked()))
+    }
+
     /// Redeems a magic link (the POST of the confirmation page). `binding` is the
     /// browser's binding cookie, `current_session` its session cookie (replaced).
     #[tracing::instrument(skip_all, fields(firm = %firm))]

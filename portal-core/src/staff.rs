@@ -10,7 +10,7 @@ use crate::audit::{
     Actor, AuditAction, AuditDraft, AuditEvent, ChainBreak, RequestInfo, verify_chain,
 };
 use crate::client::Client;
-use crate::contact::{Contact, ContactStatus, NameError, clean_name};
+use crate::contact::{Contact, ContactStatus};
 use crate::email::{EmailAddress, EmailError};
 use crate::grant::{Grant, Permissions};
 use crate::id::{ClientId, ContactId, FirmId, SessionId, StaffId};
@@ -19,6 +19,7 @@ use crate::notify::MessageKind;
 use crate::portal::{InternalError, Portal};
 use crate::session::SessionSummary;
 use crate::store::StoreError;
+use crate::text::{self, CheckedText, TextError};
 
 /// Who is acting, for which firm, from where.
 #[derive(Clone, Debug)]
@@ -40,9 +41,9 @@ pub enum StaffError {
     /// An invalid email address.
     #[error(transparent)]
     Email(#[from] EmailError),
-    /// An invalid name.
+    /// A name or another text that its field does not accept.
     #[error(transparent)]
-    Name(#[from] NameError),
+    Text(#[from] TextError),
     /// The request is not acceptable as a whole (e.g. no clients to invite to).
     #[error("{0}")]
     Invalid(&'static str),
@@ -234,7 +235,7 @@ impl Portal {
         invitation: Invitation,
     ) -> Result<ContactSummary, StaffError> {
         let email = EmailAddress::parse(&invitation.email)?;
-        let first_name = clean_name(&invitation.first_name)?;
+        let first_name = CheckedText::new(&invitation.first_name, text::FIRST_NAME)?.into_string();
         if invitation.client_ids.is_empty() || invitation.client_ids.len() > 100 {
             return Err(StaffError::Invalid("invite to 1 to 100 clients"));
         }

@@ -19,10 +19,11 @@ use crate::id::{ClientId, FirmId, TaskId};
 use crate::portal::{InternalError, Portal};
 use crate::session::Authenticated;
 use crate::staff::{StaffContext, StaffError};
+use crate::text::{self, CheckedText, TextError};
 
-/// Who is expected to do a task.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+/// Who is expected to do a task; written `client` or `firm`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", try_from = "String")]
 pub enum Side {
     /// The client's contacts.
     Client,
@@ -72,6 +73,14 @@ macro_rules! stored_names {
 }
 
 stored_names!(Side { Client => "client", Firm => "firm" });
+
+impl TryFrom<String> for Side {
+    type Error = &'static str;
+
+    fn try_from(name: String) -> Result<Self, Self::Error> {
+        Side::from_name(&name).ok_or("expected client or firm")
+    }
+}
 stored_names!(TaskStatus {
     Pending => "pending",
     InProgress => "in_progress",
@@ -184,11 +193,11 @@ pub fn parse_date(s: &str) -> Option<Timestamp> {
 /// What staff give to create a task.
 #[derive(Clone, Debug)]
 pub struct NewTask {
-    /// Phase name, if any.
+    /// Phase name, if any (one line; blank is none).
     pub phase: Option<String>,
-    /// Title (1 to 200 characters).
+    /// Title (one line, 1 to 200 characters).
     pub title: String,
-    /// Description (at most 10,000 characters).
+    /// Description (at most 10,000 characters; line breaks are kept).
     pub description: String,
     /// Due date.
     pub due_on: Option<Timestamp>,
@@ -207,9 +216,9 @@ pub enum TaskError {
     /// The contact's grant lacks the permission, or the task is the firm's to do.
     #[error("not allowed")]
     Forbidden,
-    /// The note is too long.
-    #[error("a note has at most 2,000 characters")]
-    NoteTooLong,
+    /// The note is too long or holds control characters.
+    #[error(transparent)]
+    Text(#[from] TextError),
     /// Something failed on the server.
     #[error(transparent)]
     Internal(#[from] InternalError),
@@ -285,20 +294,17 @@ impl Portal {
         note: Option<&str>,
         request: &RequestInfo,
     ) -> Result<Task, TaskError> {
-        let note = note.map(str::trim).filter(|n| !n.is_empty());
-        if note.is_some_and(|n| n.chars().count() > 2000) {
-            return Err(TaskError::NoteTooLong);
-        }
+        let note = CheckedText::optional(note, text::TASK_NOTE)?.map(CheckedText::into_string);
         self.actionable_task(auth, id).await?;
+        let detail = format!(
+            "task={id} note_chars={}",
+            note.as_deref().map_or(0, |n| n.chars().count())
+        );
         let completion = Completion {
             by: Actor::Contact(auth.session.contact_id),
             at: self.now(),
-            note: note.map(str::to_owned),
+            note,
         };
-        let detail = format!(
-            "task={id} note_chars={}",
-            note.map_or(0, |n| n.chars().count())
-        );
         let audit = self.task_audit(auth, AuditAction::TaskCompleted, request, detail);
         self.store()
             .set_task_completion(id, Some(&completion), audit)
@@ -358,16 +364,10 @@ impl Portal {
             .await?
             .filter(|c| c.firm_id == ctx.firm)
             .ok_or(StaffError::NotFound)?;
-        let title = crate::contact::clean_name(&new.title)?;
-        let phase = match new.phase.as_deref().map(str::trim) {
-            Some("") | None => None,
-            Some(p) => Some(crate::contact::clean_name(p)?),
-        };
-        if new.description.chars().count() > 10_000 {
-            return Err(StaffError::Invalid(
-                "a description has at most 10,000 characters",
-            ));
-        }
+        let title = CheckedText::new(&new.title, text::TASK_TITLE)?.into_string();
+        let phase = CheckedText::optional(new.phase.as_deref(), text::TASK_PHASE)?
+            .map(CheckedText::into_string);
+        let description = CheckedText::new(&new.description, text::TASK_DESCRIPTION)?.into_string();
         let existing = self.store().tasks(client.id).await?;
         let task = Task {
             id: TaskId::generate(self.secrets())?,
@@ -375,7 +375,7 @@ impl Portal {
             client_id: client.id,
             phase,
             title,
-            description: new.description,
+            description,
             due_on: new.due_on,
             assignee: new.assignee,
             status: TaskStatus::Pending,

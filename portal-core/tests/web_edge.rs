@@ -51,6 +51,34 @@ async fn a_path_that_only_shares_the_mounts_prefix_is_not_below_it() {
 }
 
 #[tokio::test]
+async fn a_doubled_slash_is_not_read_as_a_single_one() {
+    let web = web_with_staff_api().await;
+    for path in [
+        "/portal//api/me",
+        "/portal//login",
+        "/portal/api//me",
+        "/portal//",
+    ] {
+        assert_eq!(
+            web.handle(Request::new("GET", path)).await.status,
+            404,
+            "{path}"
+        );
+    }
+    let bearer = format!("Bearer {TOKEN}");
+    for path in [
+        "/admin/api//contacts",
+        "/admin/api/contacts//",
+        "/admin/api//audit",
+    ] {
+        let req = Request::new("GET", path).header("authorization", &bearer);
+        assert_eq!(web.handle_staff(req).await.status, 404, "{path}");
+    }
+    let req = Request::new("GET", "/admin/api/contacts").header("authorization", &bearer);
+    assert_eq!(web.handle_staff(req).await.status, 200, "the single slash");
+}
+
+#[tokio::test]
 async fn staff_head_requests_are_answered_as_get_without_a_body() {
     let web = web_with_staff_api().await;
     let bearer = format!("Bearer {TOKEN}");

@@ -8,6 +8,8 @@ use serde_json::{Value, json};
 use super::client::{Browser, Resp, form, send};
 use super::server::{ADMIN_TOKEN, Server, code_of, link_of, path_of, token_of};
 
+pub use super::hostile::*;
+
 const JANE: &str = "jane@example.com";
 const BOB: &str = "bob@example.com";
 
@@ -33,11 +35,11 @@ pub fn login(s: &Server, email: &str) -> Browser {
     b
 }
 
-fn me(b: &mut Browser) -> Resp {
+pub fn me(b: &mut Browser) -> Resp {
     b.get("/portal/api/me")
 }
 
-fn csrf(b: &mut Browser) -> String {
+pub fn csrf(b: &mut Browser) -> String {
     me(b).json()["csrf_token"]
         .as_str()
         .expect("csrf")

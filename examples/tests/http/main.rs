@@ -18,6 +18,7 @@ mod cases;
 mod client;
 mod db_faults;
 mod forwarder;
+mod hostile;
 mod postgres;
 mod server;
 mod shutdown;
@@ -56,6 +57,12 @@ macro_rules! suite {
                 staff_api_answers_every_path_below_its_mount,
                 tasks_are_listed_and_completed_within_the_grant,
                 host_handlers_see_the_session_through_the_extractor,
+                hostile_text_is_refused_with_nothing_stored,
+                staff_json_is_strict_and_names_the_field,
+                mass_assignment_is_refused_or_ignored,
+                malformed_queries_and_doubled_slashes_are_refused,
+                link_confirmation_names_the_masked_address,
+                log_and_audit_injection_stays_data,
             );
         }
     };
@@ -145,3 +152,13 @@ macro_rules! resilience {
 
 resilience!(axum_resilience, "CARGO_BIN_EXE_axum-portal");
 resilience!(actix_resilience, "CARGO_BIN_EXE_actix-portal");
+
+#[test]
+fn axum_refuses_an_unknown_demo_switch() {
+    hostile::unknown_demo_switch_is_refused(env!("CARGO_BIN_EXE_axum-portal"));
+}
+
+#[test]
+fn actix_refuses_an_unknown_demo_switch() {
+    hostile::unknown_demo_switch_is_refused(env!("CARGO_BIN_EXE_actix-portal"));
+}

@@ -175,6 +175,14 @@ pub trait LoginStore: Send + Sync + 'static {
         request: &LinkRedemptionRequest,
         audit: AuditFn<'_, LinkRedemption>,
     ) -> Result<LinkRedemption, StoreError>;
+    /// The contact of a live magic link (neither consumed nor invalidated, and not
+    /// expired at `now`), changing nothing: the confirmation page names the address
+    /// the link logs in as before anything is spent.
+    async fn magic_link_contact(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>, StoreError>;
 
     /// Invalidates every live challenge of the contact, then inserts `challenge`. The
     /// contact may be a [stand-in](crate::failure::stand_in) for an address nobody has:

@@ -136,6 +136,12 @@ macro_rules! store_conformance {
             tasks_round_trip_in_order,
             task_completion_is_idempotent,
             tasks_of_other_clients_and_the_firm_side_are_out_of_reach,
+            control_characters_are_refused_where_text_enters,
+            no_input_gets_a_server_error,
+            link_confirmation_shows_the_masked_address_and_spends_nothing,
+            a_task_completed_while_being_created_is_whole_or_absent,
+            an_invitation_racing_its_clients_creation_is_whole_or_absent,
+            hostile_text_stays_data_in_the_audit_and_its_export,
         );
     };
     (@cases $factory:path; $($case:ident),* $(,)?) => {

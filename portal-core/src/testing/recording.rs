@@ -128,6 +128,7 @@ delegate!(DirectoryStore {
 delegate!(LoginStore {
     fn issue_magic_link(&self, link: &MagicLinkRecord, audit: AuditDraft) -> Result<(), StoreError>;
     fn redeem_magic_link(&self, request: &LinkRedemptionRequest, audit: AuditFn<'_, LinkRedemption>) -> Result<LinkRedemption, StoreError>;
+    fn magic_link_contact(&self, link: &TokenDigest, now: Timestamp) -> Result<Option<ContactId>, StoreError>;
     fn issue_challenge(&self, challenge: &ChallengeRecord, audit: Option<AuditDraft>) -> Result<(), StoreError>;
     fn challenge_contact(&self, challenge: &TokenDigest) -> Result<Option<ContactId>, StoreError>;
     fn resend_code(&self, challenge: &TokenDigest, code_hash: &str, now: Timestamp, expires_at: Timestamp, max_codes: u32, audit: AuditFn<'_, ContactId>) -> Result<ResendOutcome, StoreError>;

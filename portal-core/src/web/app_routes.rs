@@ -5,6 +5,7 @@ use super::errors::WebError;
 use super::html::{Html, html};
 use super::http::{Form, Response};
 use super::json::JsonOut;
+use super::strict;
 use crate::client::Client;
 use crate::contact::Contact;
 use crate::grant::Permissions;
@@ -170,31 +171,76 @@ fn client_json(out: &mut JsonOut, (client, permissions): &(Client, Permissions))
     out.raw("}");
 }
 
-/// A JSON object or a form, whichever the request sent; JSON string fields read like
-/// form fields. The flag says whether it was JSON.
-pub(super) fn json_or_form(ctx: &Ctx<'_>) -> Result<(Form, bool), WebError> {
-    if ctx.req.content_type().as_deref() == Some("application/json") {
-        let value: serde_json::Value = serde_json::from_slice(&ctx.req.body)
-            .map_err(|_| WebError::BadRequest("malformed JSON"))?;
-        let obj = value
-            .as_object()
-            .ok_or(WebError::BadRequest("expected a JSON object"))?;
-        let pairs = obj
-            .iter()
-            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())));
-        return Ok((Form::from_pairs(pairs.collect()), true));
+/// The fields of a client API call, from a JSON object (parsed strictly: see
+/// [`strict`](super::strict)) or from a form, whose other fields are ignored (a browser
+/// sends its buttons' names too). A JSON call may carry its CSRF token in the body, as
+/// a form does, instead of the `X-CSRF-Token` header.
+trait ApiBody: serde::de::DeserializeOwned {
+    /// The fields from a form.
+    fn from_form(form: &Form) -> Self;
+    /// The CSRF token the body carries.
+    fn csrf_token(&self) -> Option<&str>;
+}
+
+/// `POST /api/switch`.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SwitchBody {
+    client_id: String,
+    #[serde(default, deserialize_with = "strict::present")]
+    csrf_token: Option<String>,
+}
+
+impl ApiBody for SwitchBody {
+    fn from_form(form: &Form) -> Self {
+        SwitchBody {
+            client_id: form.get("client_id").unwrap_or_default().to_owned(),
+            csrf_token: form.get("csrf_token").map(str::to_owned),
+        }
     }
-    Ok((ctx.form()?, false))
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+/// `POST /api/tasks/{id}/complete` and `/uncomplete` (which has no use for a note).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskActionBody {
+    #[serde(default, deserialize_with = "strict::present")]
+    note: Option<String>,
+    #[serde(default, deserialize_with = "strict::present")]
+    csrf_token: Option<String>,
+}
+
+impl ApiBody for TaskActionBody {
+    fn from_form(form: &Form) -> Self {
+        TaskActionBody {
+            note: form.get("note").map(str::to_owned),
+            csrf_token: form.get("csrf_token").map(str::to_owned),
+        }
+    }
+    fn csrf_token(&self) -> Option<&str> {
+        self.csrf_token.as_deref()
+    }
+}
+
+/// The call's fields, and whether it came as JSON (then it is answered in JSON).
+fn json_or_form<T: ApiBody>(ctx: &Ctx<'_>) -> Result<(T, bool), WebError> {
+    if ctx.req.content_type().as_deref() == Some("application/json") {
+        return Ok((strict::json(&ctx.req.body)?, true));
+    }
+    Ok((T::from_form(&ctx.form()?), false))
 }
 
 async fn task_action(ctx: &mut Ctx<'_>, task: &str, action: &str) -> Answer {
-    let (form, json) = json_or_form(ctx)?;
-    let auth = ctx.check_csrf(Some(&form))?;
+    let (fields, json) = json_or_form::<TaskActionBody>(ctx)?;
+    let auth = ctx.check_csrf(fields.csrf_token())?;
     let id: TaskId = task.parse().map_err(|_| WebError::NotFound)?;
     let portal = ctx.web.portal();
     let task = if action == "complete" {
         portal
-            .complete_task(auth, id, form.get("note"), ctx.info())
+            .complete_task(auth, id, fields.note.as_deref(), ctx.info())
             .await?
     } else {
         portal.uncomplete_task(auth, id, ctx.info()).await?
@@ -207,12 +253,9 @@ async fn task_action(ctx: &mut Ctx<'_>, task: &str, action: &str) -> Answer {
 }
 
 async fn api_switch(ctx: &mut Ctx<'_>) -> Answer {
-    let (form, json) = json_or_form(ctx)?;
-    let auth = ctx.check_csrf(Some(&form))?;
-    let client: ClientId = form
-        .get("client_id")
-        .and_then(|c| c.parse().ok())
-        .ok_or(WebError::NotFound)?;
+    let (fields, json) = json_or_form::<SwitchBody>(ctx)?;
+    let auth = ctx.check_csrf(fields.csrf_token())?;
+    let client: ClientId = fields.client_id.parse().map_err(|_| WebError::NotFound)?;
     let session = ctx
         .web
         .portal()

@@ -42,6 +42,8 @@ pub(crate) enum WebError {
     TooLarge,
     UnsupportedMediaType,
     BadRequest(&'static str),
+    /// A 400 whose message names the field or parameter at fault.
+    BadInput(String),
     Login(LoginError),
     Staff(StaffError),
     /// Nothing is wrong with the request, but it cannot be served now: 503, with the
@@ -100,7 +102,7 @@ impl From<crate::task::TaskError> for WebError {
         match e {
             TaskError::NotFound => WebError::NotFound,
             TaskError::Forbidden => WebError::Forbidden,
-            TaskError::NoteTooLong => WebError::BadRequest("a note has at most 2,000 characters"),
+            TaskError::Text(t) => WebError::BadInput(t.to_string()),
             TaskError::Internal(i) => WebError::from(i),
         }
     }
@@ -136,6 +138,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
         WebError::TooLarge => (413, "Request body too large"),
         WebError::UnsupportedMediaType => (415, "Unsupported content type"),
         WebError::BadRequest(m) => (400, m),
+        WebError::BadInput(_) => (400, ""),
         WebError::Login(l) => match l {
             LoginError::InvalidEmail(_) => (400, "Enter a valid email address"),
             LoginError::Link(LinkProblem::Unknown) => (404, "This login link is not valid"),
@@ -173,7 +176,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
             StaffError::ContactInactive => (409, "The contact is suspended or revoked"),
             StaffError::Suspended => (409, "The contact is suspended"),
             StaffError::Email(_) => (400, "Invalid email address"),
-            StaffError::Name(_) => (400, "Invalid name"),
+            StaffError::Text(_) => (400, ""),
             StaffError::Invalid(m) => (400, m),
             StaffError::Internal(_) => (500, "Something went wrong"),
         },
@@ -185,6 +188,8 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
     };
     let msg = match e {
         WebError::Login(LoginError::Password(p)) => p.to_string(),
+        WebError::Staff(StaffError::Text(t)) => t.to_string(),
+        WebError::BadInput(m) => m.clone(),
         _ => msg.to_owned(),
     };
     (status, msg)

@@ -248,14 +248,10 @@ impl Request {
         !matches!(self.method, Method::Get | Method::Head | Method::Options)
     }
 
-    /// One query parameter.
-    #[must_use]
-    pub fn query_param(&self, name: &str) -> Option<String> {
+    /// The query's parameters, in order; an error if the query does not decode (a bad
+    /// escape, text that is not UTF-8), so that a filter is never silently dropped.
+    pub fn query_params(&self) -> Result<Vec<(String, String)>, FormError> {
         parse_urlencoded(self.query.as_bytes())
-            .ok()?
-            .into_iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v)
     }
 }
 
@@ -271,13 +267,15 @@ impl<'a> Segments<'a> {
     /// More segments than any route has: such a path is not found.
     pub(crate) const MAX: usize = 8;
 
-    /// The segments of `rest` (after its leading `/`s); `None` if there are too many.
+    /// The segments of `rest` (after its one leading `/`); `None` if there are too
+    /// many. An empty segment stays one: `//api` is `["", "api"]`, which no route has,
+    /// so a doubled slash is not found rather than read as a single one.
     pub(crate) fn of(rest: &'a str) -> Option<Self> {
         let mut out = Segments {
             parts: [""; Segments::MAX],
             len: 0,
         };
-        let rest = rest.trim_start_matches('/');
+        let rest = rest.strip_prefix('/').unwrap_or(rest);
         // A byte loop rather than `split`: `/` is ASCII, so every cut is a char boundary.
         let mut start = 0;
         for (i, b) in rest.bytes().enumerate() {
@@ -583,10 +581,6 @@ impl Form {
         parse_urlencoded(body).map(Form)
     }
 
-    pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> Form {
-        Form(pairs)
-    }
-
     /// A field's first value.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -760,12 +754,14 @@ mod tests {
         assert_eq!(&*Segments::of("/").unwrap(), [""]);
         assert_eq!(Segments::of("/a/b/c/d/e/f/g/h").unwrap().len(), 8);
         assert!(Segments::of("/a/b/c/d/e/f/g/h/i").is_none());
+        assert_eq!(&*Segments::of("//api/me").unwrap(), ["", "api", "me"]);
+        assert_eq!(&*Segments::of("").unwrap(), [""]);
     }
 
     proptest::proptest! {
         #[test]
         fn segments_are_the_parts_between_slashes(path in "[/aé]{0,24}") {
-            let want: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+            let want: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
             match Segments::of(&path) {
                 Some(s) => proptest::prop_assert_eq!(&*s, &want[..]),
                 None => proptest::prop_assert!(want.len() > Segments::MAX),

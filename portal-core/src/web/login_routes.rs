@@ -4,6 +4,7 @@ use super::cookies::PortalCookie;
 use super::errors::{WebError, status_and_message};
 use super::html::{Html, html};
 use super::http::{Form, Response};
+use super::strict::Query;
 use super::{Ctx, pages};
 use crate::login::{LinkProblem, LoginError, LoginSuccess};
 use crate::magic_link::code_challenge_for;
@@ -16,13 +17,13 @@ type Answer = Result<Response, WebError>;
 pub(super) async fn route(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
     let method = ctx.req.method.as_str();
     match (method, segments) {
-        ("GET", ["login"]) => Ok(login_page(ctx, 200, Html::default())),
+        ("GET", ["login"]) => login_page(ctx),
         ("POST", ["login", "link"]) => request_link(ctx).await,
         ("POST", ["login", "code"]) => request_code(ctx).await,
         ("POST", ["login", "code", "verify"]) => verify_code(ctx).await,
         ("POST", ["login", "code", "resend"]) => resend_code(ctx).await,
         ("POST", ["login", "password"]) => password_login(ctx).await,
-        ("GET", ["auth", "link", token]) => Ok(confirm_link(ctx, token)),
+        ("GET", ["auth", "link", token]) => confirm_link(ctx, token).await,
         ("POST", ["auth", "link"]) => redeem_link(ctx).await,
         ("GET", ["c", token]) => personal_link(ctx, token).await,
         ("POST", ["c", token]) => personal_link_request(ctx, token).await,
@@ -61,19 +62,17 @@ fn field<'f>(form: &'f Form, name: &str) -> &'f str {
     form.get(name).unwrap_or_default()
 }
 
-fn login_page(ctx: &Ctx<'_>, status: u16, message: Html) -> Response {
-    let next = ctx.req.query_param("next");
-    let notice = match ctx.req.query_param("notice").as_deref() {
+/// The login page. Its query (`next`, `notice`) must decode; other parameters (a
+/// campaign's tags on a link to it) are ignored.
+fn login_page(ctx: &Ctx<'_>) -> Answer {
+    let query = Query::of(ctx.req)?;
+    let next = query.get("next")?;
+    let notice = match query.get("notice")? {
         Some("password_set") => pages::notice("Your password is saved. Log in with it.", false),
         Some("logged_out") => pages::notice("You are logged out.", false),
         _ => Html::default(),
     };
-    let message = html!("{}{}", notice, message);
-    ctx.page(
-        status,
-        "Log in",
-        pages::login(ctx.mount(), next.as_deref(), message),
-    )
+    Ok(ctx.page(200, "Log in", pages::login(ctx.mount(), next, notice)))
 }
 
 /// The page for a failed login step: the error, the form that lets the person go on.
@@ -213,13 +212,14 @@ async fn password_login(ctx: &mut Ctx<'_>) -> Answer {
     }
 }
 
-fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Response {
-    // Only the format is checked: opening the link (a person, a scanner, a preview)
-    // reads and spends nothing.
+async fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Answer {
+    // Opening the link (a person, a scanner, a preview) spends nothing: a malformed
+    // token is refused by its format alone, a well-formed one only read for the
+    // address it logs in as.
     if Token::parse(token).is_err() {
         let (status, msg) =
             status_and_message(&WebError::Login(LoginError::Link(LinkProblem::Unknown)));
-        return ctx.page(
+        return Ok(ctx.page(
             status,
             "Log in",
             html!(
@@ -227,13 +227,18 @@ fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Response {
                 pages::notice(&msg, true),
                 pages::request_new_link(ctx.mount())
             ),
-        );
+        ));
     }
-    ctx.page(
+    let address = ctx
+        .web
+        .portal()
+        .magic_link_address(ctx.firm.id, token)
+        .await?;
+    Ok(ctx.page(
         200,
         "Log in",
-        pages::link_confirm(ctx.mount(), token, &ctx.firm.name),
-    )
+        pages::link_confirm(ctx.mount(), token, &ctx.firm.name, address.as_deref()),
+    ))
 }
 
 async fn redeem_link(ctx: &mut Ctx<'_>) -> Answer {
@@ -379,7 +384,7 @@ async fn set_password(ctx: &mut Ctx<'_>, token: &str) -> Answer {
 
 async fn logout(ctx: &mut Ctx<'_>) -> Answer {
     let form = ctx.form()?;
-    let auth = ctx.check_csrf(Some(&form))?;
+    let auth = ctx.check_csrf(form.get("csrf_token"))?;
     ctx.web.portal().logout(auth, ctx.info()).await?;
     ctx.auth = None;
     let mut resp = Response::see_other(&format!("{}/login?notice=logged_out", ctx.mount()));

@@ -18,6 +18,7 @@ mod lazy;
 mod login_routes;
 mod pages;
 mod staff_routes;
+mod strict;
 
 pub use cookies::{CookieSecurity, cookie_in};
 pub use errors::retry_after_secs;
@@ -565,13 +566,11 @@ impl Ctx<'_> {
         self.auth.as_ref().ok_or(WebError::Unauthenticated)
     }
 
-    /// The session's CSRF token from the form field or the `X-CSRF-Token` header.
-    fn check_csrf(&self, form: Option<&Form>) -> Result<&Authenticated, WebError> {
+    /// The session's CSRF token from the `X-CSRF-Token` header, else from the body's
+    /// `csrf_token` field (`in_body`).
+    fn check_csrf(&self, in_body: Option<&str>) -> Result<&Authenticated, WebError> {
         let auth = self.require_auth()?;
-        let presented = self
-            .req
-            .header_value("x-csrf-token")
-            .or_else(|| form.and_then(|f| f.get("csrf_token")));
+        let presented = self.req.header_value("x-csrf-token").or(in_body);
         match presented {
             Some(t) if auth.csrf_matches(t) => Ok(auth),
             _ => Err(WebError::Csrf),

@@ -110,14 +110,23 @@ pub(crate) fn code_entry(mount: &str, challenge: &str, message: Html) -> Html {
     )
 }
 
-pub(crate) fn link_confirm(mount: &str, token: &str, firm: &str) -> Html {
+/// The page a magic link opens. `address` is the masked address it logs in as, when
+/// the link is live; an unknown or spent link gets the same page without one.
+pub(crate) fn link_confirm(mount: &str, token: &str, firm: &str, address: Option<&str>) -> Html {
+    let address = address.map_or_else(Html::default, |a| {
+        html!(
+            "<p>You will be logged in as <strong class=\"address\">{}</strong>.</p>",
+            a
+        )
+    });
     // No script, no auto-submit: only a person's click spends the link.
     html!(
-        "<div class=\"card\"><h1>Log in to {}</h1>\
+        "<div class=\"card\"><h1>Log in to {}</h1>{}\
          <form method=\"post\" action=\"{}/auth/link\">\
          <input type=\"hidden\" name=\"token\" value=\"{}\">\
          <button type=\"submit\">Log in to portal</button></form></div>",
         firm,
+        address,
         mount,
         token
     )

@@ -2,15 +2,17 @@
 //! `portal_core::staff` over HTTP, behind a host-supplied [`StaffAuthenticator`].
 
 use async_trait::async_trait;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::errors::{self, WebError};
 use super::http::{Request, Response};
+use super::strict::{self, Query};
 use super::{PortalWeb, guard};
 use crate::grant::Permissions;
 use crate::id::{ClientId, ContactId, SessionId, StaffId};
 use crate::staff::{Invitation, StaffContext};
-use crate::task::{Evidence, NewTask, Side, parse_date};
+use crate::task::{Evidence, NewTask, Side};
 use crate::token::secrets_equal;
 
 /// Decides who a staff request comes from. The host's own authentication (its session,
@@ -117,12 +119,12 @@ impl PortalWeb {
             ("GET", ["status"]) => Ok(Response::json(200, &json!({"hashing": p.hashing_load()}))),
             ("GET", ["contacts"]) => Ok(Response::json(200, &json!(p.list_contacts(&ctx).await?))),
             ("POST", ["contacts"]) => {
-                let body = json_body(req)?;
+                let body: NewContactBody = json_body(req)?;
                 let invitation = Invitation {
-                    email: str_field(&body, "email")?.to_owned(),
-                    first_name: str_field(&body, "first_name")?.to_owned(),
-                    client_ids: ids(&body, "client_ids")?,
-                    permissions: permissions(&body)?,
+                    email: body.email,
+                    first_name: body.first_name,
+                    client_ids: ids(&body.client_ids)?,
+                    permissions: permissions(body.permissions)?,
                 };
                 Ok(Response::json(
                     201,
@@ -185,9 +187,9 @@ impl PortalWeb {
                 Ok(Response::json(200, &json!({"revoked": true})))
             }
             ("PUT", ["contacts", id, "grants", client]) => {
-                let body = json_body(req)?;
+                let body: GrantBody = json_body(req)?;
                 let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
-                p.grant(&ctx, contact(id)?, client, permissions(&body)?)
+                p.grant(&ctx, contact(id)?, client, permissions(body.permissions)?)
                     .await?;
                 Ok(Response::json(
                     200,
@@ -207,18 +209,10 @@ impl PortalWeb {
                 &json!(p.access_log(&ctx, contact(id)?, 500).await?),
             )),
             ("GET", ["audit"]) => {
-                let who = match req.query_param("contact_id") {
-                    Some(c) => Some(contact(&c)?),
-                    None => None,
-                };
-                let after = req
-                    .query_param("after")
-                    .and_then(|a| a.parse().ok())
-                    .unwrap_or(0);
-                let limit = req
-                    .query_param("limit")
-                    .and_then(|l| l.parse().ok())
-                    .unwrap_or(500);
+                let query = Query::of(req)?.only(&["contact_id", "after", "limit"])?;
+                let who = query.parsed::<ContactId>("contact_id")?;
+                let after = query.parsed("after")?.unwrap_or(0);
+                let limit = query.parsed("limit")?.unwrap_or(500);
                 Ok(Response::json(
                     200,
                     &json!(p.audit_log(&ctx, who, after, limit).await?),
@@ -249,28 +243,13 @@ impl PortalWeb {
             }
             ("POST", ["clients", client, "tasks"]) => {
                 let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
-                let body = json_body(req)?;
-                let due_on = match body.get("due_on").and_then(Value::as_str) {
-                    Some(d) => {
-                        Some(parse_date(d).ok_or(WebError::BadRequest("due_on is YYYY-MM-DD"))?)
-                    }
-                    None => None,
-                };
-                let assignee = match body.get("assignee").and_then(Value::as_str) {
-                    None | Some("client") => Side::Client,
-                    Some("firm") => Side::Firm,
-                    Some(_) => return Err(WebError::BadRequest("assignee is client or firm")),
-                };
+                let body: NewTaskBody = json_body(req)?;
                 let new = NewTask {
-                    phase: body.get("phase").and_then(Value::as_str).map(str::to_owned),
-                    title: str_field(&body, "title")?.to_owned(),
-                    description: body
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
-                    due_on,
-                    assignee,
+                    phase: body.phase,
+                    title: body.title,
+                    description: body.description.unwrap_or_default(),
+                    due_on: body.due_on.map(|d| d.0),
+                    assignee: body.assignee.unwrap_or(Side::Client),
                     evidence: Evidence::Standard,
                 };
                 Ok(Response::json(
@@ -279,8 +258,8 @@ impl PortalWeb {
                 ))
             }
             ("POST", ["clients"]) => {
-                let body = json_body(req)?;
-                let c = p.create_client(ctx.firm, str_field(&body, "name")?).await?;
+                let body: NewClientBody = json_body(req)?;
+                let c = p.create_client(ctx.firm, &body.name).await?;
                 Ok(Response::json(201, &json!({"id": c.id, "name": c.name})))
             }
             _ => Err(WebError::NotFound),
@@ -288,48 +267,67 @@ impl PortalWeb {
     }
 }
 
-fn json_body(req: &Request) -> Result<Value, WebError> {
+/// `POST /contacts`: whom to invite to which clients.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewContactBody {
+    email: String,
+    first_name: String,
+    client_ids: Vec<String>,
+    #[serde(default, deserialize_with = "strict::present")]
+    permissions: Option<Vec<String>>,
+}
+
+/// `PUT /contacts/{id}/grants/{client}`: the grant's permissions (all when left out).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GrantBody {
+    #[serde(default, deserialize_with = "strict::present")]
+    permissions: Option<Vec<String>>,
+}
+
+/// `POST /clients/{id}/tasks`: the task; its id, client, status and position are the
+/// portal's to decide.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewTaskBody {
+    title: String,
+    #[serde(default, deserialize_with = "strict::present")]
+    phase: Option<String>,
+    #[serde(default, deserialize_with = "strict::present")]
+    description: Option<String>,
+    #[serde(default, deserialize_with = "strict::present")]
+    due_on: Option<strict::Date>,
+    #[serde(default, deserialize_with = "strict::present")]
+    assignee: Option<Side>,
+}
+
+/// `POST /clients`: the client's name.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewClientBody {
+    name: String,
+}
+
+fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, WebError> {
     if req.content_type().as_deref() != Some("application/json") {
         return Err(WebError::UnsupportedMediaType);
     }
-    let v: Value =
-        serde_json::from_slice(&req.body).map_err(|_| WebError::BadRequest("malformed JSON"))?;
-    if v.is_object() {
-        Ok(v)
-    } else {
-        Err(WebError::BadRequest("expected a JSON object"))
-    }
+    strict::json(&req.body)
 }
 
-fn str_field<'a>(body: &'a Value, name: &'static str) -> Result<&'a str, WebError> {
-    body.get(name)
-        .and_then(Value::as_str)
-        .ok_or(WebError::BadRequest("missing or invalid field"))
-}
-
-fn ids(body: &Value, name: &'static str) -> Result<Vec<ClientId>, WebError> {
-    let list = body
-        .get(name)
-        .and_then(Value::as_array)
-        .ok_or(WebError::BadRequest("client_ids must be a list"))?;
+/// Client ids of an invitation: one that is not an id is a client that does not exist.
+fn ids(list: &[String]) -> Result<Vec<ClientId>, WebError> {
     list.iter()
-        .map(|v| {
-            v.as_str()
-                .and_then(|s| s.parse().ok())
-                .ok_or(WebError::NotFound)
-        })
+        .map(|s| s.parse().map_err(|_| WebError::NotFound))
         .collect()
 }
 
-fn permissions(body: &Value) -> Result<Permissions, WebError> {
-    match body.get("permissions") {
+fn permissions(names: Option<Vec<String>>) -> Result<Permissions, WebError> {
+    match names {
         None => Ok(Permissions::ALL),
-        Some(Value::Array(names)) => {
-            let names: Option<Vec<&str>> = names.iter().map(Value::as_str).collect();
-            let names = names.ok_or(WebError::BadRequest("permissions must be names"))?;
-            Permissions::from_names(names).map_err(|_| WebError::BadRequest("unknown permission"))
-        }
-        Some(_) => Err(WebError::BadRequest("permissions must be a list")),
+        Some(names) => Permissions::from_names(names.iter().map(String::as_str))
+            .map_err(|e| WebError::BadInput(format!("permissions: {e}"))),
     }
 }
 

@@ -130,6 +130,13 @@ macro_rules! delegate_store {
                 ) -> Result<LinkRedemption, StoreError> {
                     self.engine.redeem_magic_link(request, audit).await
                 }
+                async fn magic_link_contact(
+                    &self,
+                    link: &TokenDigest,
+                    now: Timestamp,
+                ) -> Result<Option<ContactId>, StoreError> {
+                    self.engine.magic_link_contact(link, now).await
+                }
                 async fn issue_challenge(
                     &self,
                     challenge: &ChallengeRecord,

@@ -25,6 +25,10 @@ const INSERT_MAGIC_LINK: &str = "INSERT INTO portal_magic_links (token_hash, con
      firm_id, created_at, expires_at, next_path, binding_hash) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
+const LIVE_MAGIC_LINK: &str = "SELECT contact_id FROM portal_magic_links \
+     WHERE token_hash = $1 AND consumed_at IS NULL AND invalidated_at IS NULL \
+       AND expires_at > $2";
+
 const READ_MAGIC_LINK: &str = "SELECT firm_id, contact_id, expires_at, consumed_at, \
      invalidated_at, binding_hash FROM portal_magic_links WHERE token_hash = $1";
 
@@ -302,6 +306,21 @@ impl<DB: Dialect> Engine<DB> {
         }
         append_audit::<DB>(&mut tx, audit).await?;
         commit::<DB>(tx).await
+    }
+
+    pub(crate) async fn magic_link_contact(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(LIVE_MAGIC_LINK)
+            .digest(link)
+            .ts(now)
+            .optional(&mut c)
+            .await?
+            .map(|r| r.id("contact_id").map(ContactId::from_uuid))
+            .transpose()
     }
 
     pub(crate) async fn personal_link_contact(

@@ -98,6 +98,19 @@ impl LoginStore for MemoryStore {
         Ok(outcome)
     }
 
+    async fn magic_link_contact(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>, StoreError> {
+        let state = self.read()?;
+        Ok(state
+            .links
+            .get(link)
+            .filter(|r| !r.consumed && !r.invalidated && now < r.record.expires_at)
+            .map(|r| r.record.contact_id))
+    }
+
     async fn issue_challenge(
         &self,
         challenge: &ChallengeRecord,
