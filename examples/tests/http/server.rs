@@ -260,9 +260,10 @@ impl Server {
             .collect()
     }
 
-    /// Waits (mail leaves in the background) until `to` has `n` messages of `kind`.
+    /// Waits (mail leaves in the background, its code hashed at a low CPU priority:
+    /// slow on a busy machine) until `to` has `n` messages of `kind`, at most 15 s.
     pub fn wait_mail(&self, to: &str, kind: &str, n: usize) -> Vec<Value> {
-        for _ in 0..250 {
+        for _ in 0..750 {
             let m = self.mail(to, kind);
             if m.len() >= n {
                 return m;
@@ -270,7 +271,7 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         panic!(
-            "{to} never got {n} {kind} message(s); outbox: {:?}",
+            "{to} never got {n} {kind} message(s) in 15 s; outbox: {:?}",
             self.outbox()
         );
     }
