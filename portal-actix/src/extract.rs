@@ -8,8 +8,8 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
+use portal_core::Authenticated;
 use portal_core::InternalError;
-use portal_core::session::Authenticated;
 use portal_core::web::{LazySession, retry_after_secs};
 
 /// The logged-in contact of the request (dereferences to the verified session:

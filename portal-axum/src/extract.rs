@@ -7,8 +7,8 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use portal_core::Authenticated;
 use portal_core::InternalError;
-use portal_core::session::Authenticated;
 use portal_core::web::{LazySession, retry_after_secs};
 
 /// The logged-in contact of the request (dereferences to the verified session:

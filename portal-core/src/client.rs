@@ -2,7 +2,6 @@
 
 use crate::clock::Timestamp;
 use crate::id::{ClientId, FirmId};
-use crate::text::{self, CheckedText};
 
 /// A client of a firm.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,27 +14,4 @@ pub struct Client {
     pub name: String,
     /// When it was created.
     pub created_at: Timestamp,
-}
-
-impl crate::Portal {
-    /// Creates a client of `firm`.
-    pub async fn create_client(
-        &self,
-        firm: FirmId,
-        name: &str,
-    ) -> Result<Client, crate::staff::StaffError> {
-        let client = Client {
-            id: ClientId::generate(self.secrets())?,
-            firm_id: firm,
-            name: CheckedText::new(name, text::NAME)?.into_string(),
-            created_at: self.now(),
-        };
-        self.store().insert_client(&client).await?;
-        Ok(client)
-    }
-
-    /// The clients of a firm, by name.
-    pub async fn clients(&self, firm: FirmId) -> Result<Vec<Client>, crate::portal::InternalError> {
-        Ok(self.store().clients(firm).await?)
-    }
 }

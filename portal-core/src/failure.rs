@@ -7,12 +7,10 @@
 
 use std::time::Duration;
 
-use crate::Portal;
 use crate::clock::Timestamp;
 use crate::email::CanonicalEmail;
 use crate::id::ContactId;
 use crate::policy::FailureBackoff;
-use crate::store::StoreError;
 use crate::token::TokenDigest;
 
 /// How long a failure counter is kept after its last failure: then it is forgotten,
@@ -47,58 +45,6 @@ pub fn is_stand_in(subject: ContactId) -> bool {
 #[must_use]
 pub(crate) fn contact_of(subject: ContactId) -> Option<ContactId> {
     (!is_stand_in(subject)).then_some(subject)
-}
-
-/// How often an attempt reads the counter again after another attempt counted first.
-/// Past that, it is refused: only a burst of concurrent guesses loses this many races
-/// in a row.
-const ATTEMPT_RACES: usize = 5;
-
-/// What taking an attempt at a code or password gave.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Attempt {
-    /// The attempt may check its secret; it is already counted as a failure (a
-    /// successful login resets the count), with this state.
-    Counted(FailureState),
-    /// The contact is in back-off: refuse without checking.
-    Locked,
-    /// Other attempts kept counting first: refuse without checking, as in back-off
-    /// (the audit log tells the two apart).
-    Contended,
-}
-
-impl Attempt {
-    /// The audit detail of a refused attempt `with` a code or a password.
-    pub(crate) fn refusal(self, with: &str) -> String {
-        match self {
-            Attempt::Contended => format!("with={with} reason=contended"),
-            _ => format!("with={with}"),
-        }
-    }
-}
-
-impl Portal {
-    /// Takes one attempt at a code or password of `contact`, counting it as a failure
-    /// *before* the secret is checked, in the same store step as the back-off check: so
-    /// that concurrent guesses cannot all pass one check before any of them is counted.
-    pub(crate) async fn take_attempt(
-        &self,
-        contact: ContactId,
-        backoff: &FailureBackoff,
-    ) -> Result<Attempt, StoreError> {
-        let store = &self.inner.store;
-        for _ in 0..ATTEMPT_RACES {
-            let now = self.now();
-            let seen = store.failure_state(contact).await?;
-            if seen.locked_until(backoff, now).is_some() {
-                return Ok(Attempt::Locked);
-            }
-            if let Some(counted) = store.record_failure(contact, now, seen.consecutive).await? {
-                return Ok(Attempt::Counted(counted));
-            }
-        }
-        Ok(Attempt::Contended)
-    }
 }
 
 /// A contact's consecutive failures.

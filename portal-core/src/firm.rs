@@ -230,22 +230,6 @@ pub struct NewFirm {
     pub mail_from: Option<EmailAddress>,
 }
 
-impl crate::Portal {
-    /// Creates a firm; its name and branding are checked ([`Branding::checked`]).
-    pub async fn create_firm(&self, new: NewFirm) -> Result<Firm, crate::staff::StaffError> {
-        let firm = Firm {
-            id: FirmId::generate(self.secrets())?,
-            name: CheckedText::new(&new.name, text::NAME)?.into_string(),
-            public_url: new.public_url,
-            branding: new.branding.checked()?,
-            mail_from: new.mail_from,
-            created_at: self.now(),
-        };
-        self.store().insert_firm(&firm).await?;
-        Ok(firm)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

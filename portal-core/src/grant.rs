@@ -110,19 +110,6 @@ pub struct Grant {
     pub granted_at: Timestamp,
 }
 
-impl crate::Portal {
-    /// The clients a contact holds grants to, with the permissions on each, oldest
-    /// grant first. Clients outside the contact's firm are never returned.
-    pub async fn granted_clients(
-        &self,
-        contact: &crate::contact::Contact,
-    ) -> Result<Vec<(crate::client::Client, Permissions)>, crate::InternalError> {
-        let mut clients = self.store().granted_clients(contact.id).await?;
-        clients.retain(|(client, _)| client.firm_id == contact.firm_id);
-        Ok(clients)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,9 +5,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use portal_core::LoginError;
 use portal_core::audit::{AuditAction, RequestInfo};
 use portal_core::grant::Permissions;
-use portal_core::login::LoginError;
 use portal_core::magic_link::code_challenge_for;
 use portal_core::notify::MessageKind;
 use portal_core::staff::Invitation;

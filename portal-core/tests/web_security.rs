@@ -8,9 +8,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use portal_core::MemoryStore;
+use portal_core::SessionError;
 use portal_core::firm::{Branding, NewFirm, PublicUrl};
 use portal_core::id::StaffId;
-use portal_core::session::SessionError;
 use portal_core::testing::{Fixture, World};
 use portal_core::web::{BearerToken, PortalWeb, Request, Response};
 

@@ -76,6 +76,8 @@ mod rows;
 mod settings;
 #[cfg(feature = "sqlite")]
 mod sqlite;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod stmt;
 
 #[cfg(feature = "postgres")]
 pub use postgres::{InvalidSchemaName, PgStore};

@@ -12,9 +12,9 @@ use portal_core::StoreError;
 use portal_core::token::TokenDigest;
 use sqlx::Pool;
 
-use crate::db::sql;
 use crate::dialect::{Dialect, Lock};
 use crate::error::store_error;
+use crate::stmt::sql;
 
 /// Applies every migration of `DB` not yet recorded. Idempotent.
 pub(crate) async fn migrate<DB: Dialect>(pool: &Pool<DB>) -> Result<(), StoreError> {

@@ -19,8 +19,8 @@ use portal_core::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
 use portal_core::session::{SessionRecord, SessionSummary};
 use portal_core::task::{Completion, Evidence, Side, Task, TaskStatus};
 
-use crate::db::SqlRow;
 use crate::dialect::Dialect;
+use crate::stmt::SqlRow;
 
 /// Columns of `portal_firms` that [`firm`] reads.
 macro_rules! firm_columns {

@@ -17,10 +17,10 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+use portal_core::LoginError;
+use portal_core::StaffError;
 use portal_core::audit::AuditAction;
-use portal_core::login::LoginError;
 use portal_core::magic_link::LinkRedemptionRequest;
-use portal_core::staff::StaffError;
 use portal_core::store::Store;
 use portal_core::testing::{Fixture, World};
 use portal_core::token::Token;

@@ -8,6 +8,7 @@ use crate::email::{EmailAddress, EmailError};
 use crate::email_code::{ChallengeRecord, generate_code};
 use crate::firm::Firm;
 use crate::id::FirmId;
+use crate::magic_link::LinkProblem;
 use crate::magic_link::code_challenge_for;
 use crate::notify::{Channel, Email, MergeValues, Message, MessageKind};
 use crate::password::PasswordProblem;
@@ -25,23 +26,6 @@ pub struct LoginSuccess {
     pub token: Token,
     /// A `next` target inside the portal, if the login was asked with one.
     pub next: Option<String>,
-}
-
-/// Why a magic link was not accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkProblem {
-    /// Not a token, or not a link of this firm.
-    Unknown,
-    /// Already used. Its email's code may still work.
-    AlreadyUsed,
-    /// Past its lifetime.
-    Expired,
-    /// A newer link was issued since.
-    Superseded,
-    /// The contact is suspended or revoked, or holds no grant.
-    ContactUnavailable,
-    /// Policy requires the email's code from a browser other than the one that asked.
-    NeedsCode,
 }
 
 /// A login step failed. Each variant maps to one status and one short message in the

@@ -1,5 +1,21 @@
-//! The [`Portal`] handle: the store, the clock, the secret source, the delivery and the
-//! policies, wired once by [`PortalBuilder`] and cloned cheaply into every handler.
+//! The [`Portal`] handle and everything it does: the store, the clock, the secret
+//! source, the delivery and the policies, wired once by [`PortalBuilder`] and cloned
+//! cheaply into every handler; its operations live in one module per concept, above
+//! the records and the store traits they use, which never import them back.
+
+mod client;
+mod email_code;
+mod failure;
+mod firm;
+mod grant;
+pub mod login;
+mod magic_link;
+pub mod maintenance;
+mod password;
+mod personal_link;
+pub mod session;
+pub mod staff;
+pub mod task;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -11,10 +11,10 @@ use crate::contact::Contact;
 use crate::firm::{Branding, Firm, NewFirm, PublicUrl};
 use crate::grant::Permissions;
 use crate::id::{ContactId, StaffId};
-use crate::login::LoginSuccess;
 use crate::notify::DevOutbox;
 use crate::policy::Policy;
 use crate::portal::Portal;
+use crate::portal::login::LoginSuccess;
 use crate::staff::{Invitation, StaffContext};
 use crate::web::PortalWeb;
 

@@ -10,7 +10,7 @@ use crate::client::Client;
 use crate::contact::Contact;
 use crate::grant::Permissions;
 use crate::id::{ClientId, TaskId};
-use crate::session::Authenticated;
+use crate::portal::session::Authenticated;
 use crate::task::{Side, Task, TaskStatus, progress};
 
 type Answer = Result<Response, WebError>;
@@ -94,7 +94,7 @@ pub(super) async fn home(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
     };
     let tasks = match ctx.web.portal().client_tasks(auth, active.id).await {
         Ok(tasks) => task_sections(ctx.mount(), &auth.csrf_token(), &tasks),
-        Err(crate::task::TaskError::Forbidden) => Html::default(),
+        Err(crate::portal::task::TaskError::Forbidden) => Html::default(),
         Err(e) => return Err(e.into()),
     };
     let body = html!(

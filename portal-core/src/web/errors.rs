@@ -8,10 +8,11 @@ use super::html::html;
 use super::http::Response;
 use super::pages;
 use crate::firm::Firm;
-use crate::login::{LinkProblem, LoginError};
+use crate::magic_link::LinkProblem;
 use crate::portal::InternalError;
-use crate::session::SessionError;
-use crate::staff::StaffError;
+use crate::portal::login::LoginError;
+use crate::portal::session::SessionError;
+use crate::portal::staff::StaffError;
 use crate::store::StoreError;
 
 /// What a client is asked to wait (`Retry-After`, in seconds) when the store is
@@ -96,9 +97,9 @@ impl From<StaffError> for WebError {
     }
 }
 
-impl From<crate::task::TaskError> for WebError {
-    fn from(e: crate::task::TaskError) -> Self {
-        use crate::task::TaskError;
+impl From<crate::portal::task::TaskError> for WebError {
+    fn from(e: crate::portal::task::TaskError) -> Self {
+        use crate::portal::task::TaskError;
         match e {
             TaskError::NotFound => WebError::NotFound,
             TaskError::Forbidden => WebError::Forbidden,
@@ -277,7 +278,7 @@ mod tests {
             WebError::from(LoginError::Internal(unavailable_store())),
             WebError::from(SessionError::Internal(unavailable_store())),
             WebError::from(StaffError::Internal(unavailable_store())),
-            WebError::from(crate::task::TaskError::Internal(unavailable_store())),
+            WebError::from(crate::portal::task::TaskError::Internal(unavailable_store())),
             WebError::from(StoreError::Unavailable("pool timed out".into())),
         ];
         for e in through {

@@ -163,15 +163,6 @@ impl Default for BodyLimits {
     }
 }
 
-/// The Content-Security-Policy of every portal page: nothing but the portal's own
-/// stylesheets, images from https, forms to itself, no framing, no scripts.
-pub(crate) const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/// For everything that is not an HTML page (JSON, CSS, redirects): nothing may load,
-/// nothing may frame it. `X-Frame-Options` is only needed by browsers too old for
-/// `frame-ancestors`, and only on pages.
-pub(crate) const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
-
 /// The constant headers of a host's response that used the session (see
 /// [`crate::web::PortalWeb::session_headers`]): `Cache-Control: no-store`,
 /// `Referrer-Policy`, `nosniff`, no framing, and HSTS over https. The only CSP
@@ -226,6 +217,7 @@ pub(crate) fn apply_security_headers(resp: &mut Response, no_store: bool, hsts: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::web::http::{DATA_CSP, PAGE_CSP};
 
     #[test]
     fn origin_rules() {

@@ -364,13 +364,22 @@ impl CommonValue {
             CommonValue::Nosniff => "nosniff",
             CommonValue::NoReferrer => "no-referrer",
             CommonValue::Deny => "DENY",
-            CommonValue::PageCsp => crate::web::guard::PAGE_CSP,
-            CommonValue::DataCsp => crate::web::guard::DATA_CSP,
+            CommonValue::PageCsp => PAGE_CSP,
+            CommonValue::DataCsp => DATA_CSP,
             CommonValue::FrameAncestorsCsp => "frame-ancestors 'none'",
             CommonValue::Hsts => "max-age=31536000",
         }
     }
 }
+
+/// The Content-Security-Policy of every portal page: nothing but the portal's own
+/// stylesheets, images from https, forms to itself, no framing, no scripts.
+pub(crate) const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// For everything that is not an HTML page (JSON, CSS, redirects): nothing may load,
+/// nothing may frame it. `X-Frame-Options` is only needed by browsers too old for
+/// `frame-ancestors`, and only on pages.
+pub(crate) const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// A response header's value.
 #[derive(Clone, Debug, PartialEq, Eq)]

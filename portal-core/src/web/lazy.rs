@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use super::{PortalWeb, Request, SessionHeaders};
 use crate::portal::InternalError;
-use crate::session::Authenticated;
+use crate::portal::session::Authenticated;
 
 /// Put in a request's extensions by an adapter's middleware; extractors call
 /// [`LazySession::get`], the middleware [`LazySession::response_headers`] on the way out.

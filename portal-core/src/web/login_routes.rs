@@ -6,9 +6,10 @@ use super::html::{Html, html};
 use super::http::{Form, Response};
 use super::strict::Query;
 use super::{Ctx, pages};
-use crate::login::{LinkProblem, LoginError, LoginSuccess};
+use crate::magic_link::LinkProblem;
 use crate::magic_link::code_challenge_for;
 use crate::personal_link::PersonalLinkView;
+use crate::portal::login::{LoginError, LoginSuccess};
 use crate::session::time_left;
 use crate::token::Token;
 

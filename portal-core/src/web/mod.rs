@@ -35,8 +35,9 @@ use std::sync::{Arc, RwLock};
 use crate::audit::RequestInfo;
 use crate::firm::Firm;
 use crate::id::FirmId;
+use crate::portal::session::Authenticated;
 use crate::portal::{InternalError, Portal};
-use crate::session::{Authenticated, time_left};
+use crate::session::time_left;
 use cookies::PortalCookie;
 use errors::WebError;
 
@@ -330,7 +331,7 @@ impl PortalWeb {
             .await
         {
             Ok(auth) => Ok(Some(auth)),
-            Err(crate::session::SessionError::Internal(e)) => Err(e),
+            Err(crate::portal::session::SessionError::Internal(e)) => Err(e),
             Err(_) => Ok(None),
         }
     }

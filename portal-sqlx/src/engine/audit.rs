@@ -5,9 +5,9 @@ use portal_core::audit::{AuditDraft, AuditEvent, ChainHead};
 use portal_core::id::{ContactId, FirmId};
 
 use super::{Engine, append_audit, commit};
-use crate::db::sql;
 use crate::dialect::Dialect;
 use crate::rows::{self, audit_columns};
+use crate::stmt::sql;
 
 const EVENTS: &str = concat!(
     "SELECT ",

@@ -15,9 +15,9 @@ use portal_core::throttle::{Refusal, ThrottleDecision};
 use portal_core::token::TokenDigest;
 
 use super::{Engine, append_audit, commit, lock_for_login, start_session_in};
-use crate::db::sql;
 use crate::dialect::{Dialect, Lock};
 use crate::rows;
+use crate::stmt::sql;
 
 pub(super) const INVALIDATE_CHALLENGES: &str = "UPDATE portal_challenges \
      SET invalidated_at = $2 \

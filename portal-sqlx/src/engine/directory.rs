@@ -12,10 +12,10 @@ use portal_core::staff::{InvitationRecord, Invited};
 use portal_core::store::InviteAuditFn;
 
 use super::{Engine, append_audit, commit, kill_login_secrets, lock_contact};
-use crate::db::{Stmt, sql};
 use crate::dialect::Dialect;
 use crate::error::Violation;
 use crate::rows::{self, contact_columns, firm_columns};
+use crate::stmt::{Stmt, sql};
 
 const INSERT_FIRM: &str = concat!(
     "INSERT INTO portal_firms (",

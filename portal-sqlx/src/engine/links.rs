@@ -5,7 +5,7 @@ use portal_core::audit::AuditDraft;
 use portal_core::clock::Timestamp;
 use portal_core::contact::ContactStatus;
 use portal_core::id::{ContactId, FirmId};
-use portal_core::login::LinkProblem;
+use portal_core::magic_link::LinkProblem;
 use portal_core::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
 use portal_core::password::PasswordLinkRecord;
 use portal_core::personal_link::PersonalLinkRecord;
@@ -13,9 +13,9 @@ use portal_core::store::AuditFn;
 use portal_core::token::TokenDigest;
 
 use super::{Engine, append_audit, commit, lock_contact, lock_for_login, start_session_in};
-use crate::db::{SqlRow, sql};
 use crate::dialect::Dialect;
 use crate::error::Violation;
+use crate::stmt::{SqlRow, sql};
 
 pub(super) const INVALIDATE_MAGIC_LINKS: &str = "UPDATE portal_magic_links \
      SET invalidated_at = $2 \

@@ -11,8 +11,8 @@ use portal_core::store::{PurgeReport, RefusalAuditFn};
 use portal_core::throttle::{Refusal, RefusalCount};
 
 use super::{Engine, append_audit, commit};
-use crate::db::sql;
 use crate::dialect::Dialect;
+use crate::stmt::sql;
 
 /// Failure counters whose last failure is older than `$1`, at most `$2` of them.
 const FORGET_FAILURES: &str = "DELETE FROM portal_login_failures WHERE subject IN \

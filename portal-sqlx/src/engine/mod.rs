@@ -28,10 +28,10 @@ use portal_core::session::{SessionRecord, SessionSeed};
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
 
-use crate::db::{Stmt, sql};
 use crate::dialect::Dialect;
 use crate::error::{Violation, store_error};
 use crate::rows;
+use crate::stmt::{Stmt, sql};
 
 pub(crate) use delegate::delegate_store;
 

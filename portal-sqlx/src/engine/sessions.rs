@@ -58,9 +58,9 @@ use super::{
     Engine, append_audit, commit, kill_login_secrets, lock_contact, lock_for_login,
     start_session_in,
 };
-use crate::db::sql;
 use crate::dialect::Dialect;
 use crate::rows::{self, session_columns};
+use crate::stmt::sql;
 
 /// Verification: one primary-key probe of `portal_sessions`. The invariant above makes
 /// the row's existence mean that its contact is active and holds the grant, and makes

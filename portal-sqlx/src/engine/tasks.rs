@@ -6,10 +6,10 @@ use portal_core::id::{ClientId, TaskId};
 use portal_core::task::{Completion, Task};
 
 use super::{Engine, append_audit, commit};
-use crate::db::sql;
 use crate::dialect::Dialect;
 use crate::error::Violation;
 use crate::rows::{self, task_columns};
+use crate::stmt::sql;
 
 const INSERT_TASK: &str = concat!(
     "INSERT INTO portal_tasks (",

@@ -12,7 +12,7 @@ use crate::contact::ContactStatus;
 use crate::email_code::{ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome};
 use crate::failure::FailureState;
 use crate::id::ContactId;
-use crate::login::LinkProblem;
+use crate::magic_link::LinkProblem;
 use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
 use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;

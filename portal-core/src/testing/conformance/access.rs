@@ -111,7 +111,7 @@ pub async fn status_changes_never_undo_a_suspension_or_a_revocation(f: Fixture) 
     };
     assert!(matches!(
         w.b.invite(&w.staff, to_client2).await,
-        Err(crate::staff::StaffError::Suspended)
+        Err(crate::portal::staff::StaffError::Suspended)
     ));
     assert_eq!(status(w.bob.id).await, ContactStatus::Suspended);
     assert_eq!(s.grants(w.bob.id).await.unwrap().len(), 1);

@@ -2,8 +2,10 @@
 //! at all, and an operation on a row not there yet writes nothing.
 
 use super::*;
-use crate::staff::{Invitation, StaffError};
-use crate::task::{Side, TaskError, TaskStatus};
+use crate::portal::staff::StaffError;
+use crate::portal::task::TaskError;
+use crate::staff::Invitation;
+use crate::task::{Side, TaskStatus};
 
 /// How often each race below is run: a store that can show half a row shows it in a
 /// few tries.

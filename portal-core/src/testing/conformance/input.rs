@@ -3,8 +3,10 @@
 //! is refused before anything is written, or kept exactly as given.
 
 use super::*;
-use crate::staff::{Invitation, StaffError};
-use crate::task::{NewTask, Side, TaskError, TaskStatus};
+use crate::portal::staff::StaffError;
+use crate::portal::task::TaskError;
+use crate::staff::Invitation;
+use crate::task::{NewTask, Side, TaskStatus};
 use crate::text::TextProblem;
 use crate::web::Request;
 

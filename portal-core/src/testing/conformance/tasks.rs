@@ -121,7 +121,8 @@ pub async fn task_completion_is_idempotent(f: Fixture) {
 }
 
 pub async fn tasks_of_other_clients_and_the_firm_side_are_out_of_reach(f: Fixture) {
-    use crate::task::{Side, TaskError};
+    use crate::portal::task::TaskError;
+    use crate::task::Side;
     let w = World::new(f).await;
     let firm_side =
         w.a.create_task(
