@@ -5,6 +5,15 @@
 //! links; sessions; the hash-chained audit log; notifications; and the store traits
 //! that SQL and in-memory backends implement. No web framework, no database driver.
 //!
+//! Its modules stand in layers, each importing only from its own and those below
+//! (a test, `tests/layers.rs`, keeps it so): the foundations (`clock`, `random`,
+//! `token`, `id`, `email`, `text`, `policy`, `redirect`); the records and their rules
+//! (`firm`, `client`, `contact`, `grant`, `session`, `magic_link`, `email_code`,
+//! `password`, `personal_link`, `task`, `staff`, `failure`, `throttle`, `audit`,
+//! `notify`); the [`store`] traits; the [`Portal`] handle and its operations
+//! ([`portal`], one module per concept); and, behind the `web` feature, the
+//! framework-neutral HTTP layer (`web`) that the axum and actix-web adapters wrap.
+//!
 //! ```
 //! use portal_core::{Portal, MemoryStore, RequestInfo};
 //! use portal_core::firm::{NewFirm, PublicUrl, Branding};
@@ -88,6 +97,7 @@ pub mod task;
 pub mod text;
 pub mod throttle;
 pub mod token;
+#[cfg(feature = "web")]
 pub mod web;
 
 #[cfg(feature = "testing")]
