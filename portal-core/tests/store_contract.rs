@@ -1,13 +1,14 @@
 //! What keeps the store contract from drifting silently. `store_conformance!` lists
 //! its cases by name: a case written in `src/testing/conformance` but left out of that
-//! list would never run, on any store.
+//! list would never run, on any store. The "writing a store" guide maps operations to
+//! cases: an operation or a case it leaves out would leave it behind.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use portal_core::testing::CONFORMANCE_CASES;
+use portal_core::testing::{CONFORMANCE_CASES, STORE_OPERATIONS};
 
 /// Every `.rs` file under `dir`, subfolders included.
 fn sources(dir: &Path) -> Vec<PathBuf> {
@@ -55,3 +56,61 @@ fn every_conformance_case_is_run_by_store_conformance() {
     assert_eq!(written, listed);
 }
 
+/// The guide's text after each "Checked by", up to the end of its sentence: the case
+/// names it cites there.
+fn cited_cases(guide: &str) -> BTreeSet<String> {
+    guide
+        .split("Checked by")
+        .skip(1)
+        .flat_map(|rest| {
+            let sentence = rest.split(".\n").next().unwrap_or(rest);
+            sentence
+                .split('`')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The guide maps every operation to the conformance cases that check it; a new
+/// operation or case that it does not mention, or a case it names that does not exist,
+/// fails here rather than leaving the guide silently behind.
+#[test]
+fn the_store_guide_covers_every_operation_and_every_case() {
+    let guide = include_str!("../docs/writing-a-store.md");
+    let missing: Vec<_> = STORE_OPERATIONS
+        .iter()
+        .flat_map(|(_, ops)| ops.iter())
+        .filter(|op| !guide.contains(&format!("**`{op}`**")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "operations the guide leaves out: {missing:?}"
+    );
+    let cited = cited_cases(guide);
+    let listed: BTreeSet<String> = CONFORMANCE_CASES.iter().map(|c| c.to_string()).collect();
+    let unknown: Vec<_> = cited.difference(&listed).collect();
+    assert!(
+        unknown.is_empty(),
+        "the guide cites cases that do not exist: {unknown:?}"
+    );
+    let uncited: Vec<_> = listed.difference(&cited).collect();
+    assert!(
+        uncited.is_empty(),
+        "cases the guide never cites: {uncited:?}"
+    );
+}
+
+/// A misspelt hold would never hold, and the race it should force would pass untested.
+#[test]
+#[should_panic(expected = "\"sesion\" is not a store operation")]
+fn the_recording_store_refuses_to_hold_a_name_that_is_no_operation() {
+    use portal_core::MemoryStore;
+    use portal_core::testing::RecordingStore;
+
+    let store = RecordingStore::new(std::sync::Arc::new(MemoryStore::new()));
+    store.hold_after("session", 2);
+    store.hold_after("sesion", 2);
+}

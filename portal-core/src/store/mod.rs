@@ -14,20 +14,23 @@
 //!
 //! # The operations are listed once
 //!
-//! The six traits are not written out one by one: the macro `store_operations!` holds
-//! every trait and every operation, with the doc comments that make up the contract,
-//! and hands that one list to another macro to expand. In this module it is expanded
+//! The six traits are not written out one by one: the macro `store_operations!` (in
+//! this file) holds every trait and every operation, with the doc comments that make up
+//! the contract, and hands that one list to another macro to expand; rustdoc shows the
+//! traits it makes as any others. In this module the list is expanded
 //! into the trait definitions; `forward_store!` expands it into impls that forward each
 //! operation to a field of the type, which the SQL stores (to their engine) and the
 //! recording test store (to the store it wraps) use. Adding an operation is therefore
 //! one entry in the list, plus the method that does the work in each store (the
-//! compiler names every store that lacks it), plus its conformance cases; there is no
-//! forwarding list to keep in step.
+//! compiler names every store that lacks it), plus its conformance cases and its entry
+//! in the guide below; there is no forwarding list to keep in step.
 //!
 //! Forwarding stays, rather than one generic impl, because the SQL engine is generic
 //! over the driver: an impl of the traits for every driver would have to prove its
 //! futures `Send` for any driver, where an impl for the concrete store type proves it
 //! for PostgreSQL's and SQLite's.
+//!
+#![doc = include_str!("../../docs/writing-a-store.md")]
 
 mod memory;
 
@@ -462,7 +465,7 @@ macro_rules! store_operations {
 }
 
 /// Expands the list of [`store_operations!`] into the trait definitions, and (for the
-/// tests and the recording store) the names of the operations.
+/// test support) the names of the operations.
 macro_rules! define_store_traits {
     (
         []
@@ -489,7 +492,7 @@ macro_rules! define_store_traits {
         )*
 
         /// Every store trait with the names of its operations, in the order declared.
-        #[cfg(any(test, feature = "testing"))]
+        #[cfg(feature = "testing")]
         pub(crate) const OPERATIONS: &[(&str, &[&str])] =
             &[$((stringify!($trait), &[$(stringify!($op)),*])),*];
     };

@@ -164,6 +164,11 @@ macro_rules! store_conformance {
     };
 }
 
+/// Every store trait with the names of its operations, in the order the contract
+/// declares them: what [`RecordingStore::hold_after`] and the tests of the "writing a
+/// store" guide check names against.
+pub const STORE_OPERATIONS: &[(&str, &[&str])] = crate::store::OPERATIONS;
+
 /// The name of every case [`store_conformance!`](crate::store_conformance) runs, in the
 /// order it runs them.
 pub const CONFORMANCE_CASES: &[&str] = store_conformance!(@cases names);

@@ -6,7 +6,8 @@
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
-use crate::store::{OPERATIONS, Store};
+use super::STORE_OPERATIONS;
+use crate::store::Store;
 
 /// Delegates to a store and records the name of every operation called.
 #[derive(Debug)]
@@ -37,7 +38,9 @@ impl RecordingStore {
     /// never hold, and the race it should force would go untested.
     pub fn hold_after(&self, operation: &'static str, callers: usize) {
         assert!(
-            OPERATIONS.iter().any(|(_, ops)| ops.contains(&operation)),
+            STORE_OPERATIONS
+                .iter()
+                .any(|(_, ops)| ops.contains(&operation)),
             "{operation:?} is not a store operation"
         );
         if let Ok(mut h) = self.held.lock() {
