@@ -109,11 +109,12 @@ pub enum StoreError {
 /// body of a provided method).
 ///
 /// `store_operations!(cb)` expands to `cb! { [] LIST }`, and `store_operations!(cb, ARGS)`
-/// to `cb! { [ARGS] LIST }`. In `LIST`, each trait reads
-/// `/// doc... trait Name { /// doc... fn name(&self, arg: Type, ...) -> Result<T, StoreError>; ... }`,
-/// a provided method ending in its body instead of `;`. The callback must expand where
-/// the names of [`macro_support`] are in scope. Not an API: what this crate and
-/// `portal-sqlx` build their traits and forwarding impls from.
+/// to `cb! { [ARGS] LIST }`. `LIST` is the traits as they would be written by hand but
+/// for `pub`, `async` and the supertraits: `trait Name { fn op(&self, arg: Type) ->
+/// Result<T, StoreError>; ... }`, each item under its doc comment, a provided method
+/// ending in its body instead of `;`. The callback must expand where the names of
+/// [`macro_support`] are in scope. Not an API: what this crate and `portal-sqlx` build
+/// their traits and forwarding impls from.
 #[doc(hidden)]
 #[macro_export]
 macro_rules! store_operations {
