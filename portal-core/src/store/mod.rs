@@ -11,34 +11,64 @@
 //! Operations that change security state take the audit entry to append with them, so
 //! that the change and its record commit together. Where the entry depends on what the
 //! operation found, they take an [`AuditFn`] that builds it from the outcome.
+//!
+//! # The operations are listed once
+//!
+//! The six traits are not written out one by one: the macro `store_operations!` (in
+//! this file) holds every trait and every operation, with the doc comments that make up
+//! the contract, and hands that one list to another macro to expand; rustdoc shows the
+//! traits it makes as any others. In this module the list is expanded
+//! into the trait definitions; `forward_store!` expands it into impls that forward each
+//! operation to a field of the type, which the SQL stores (to their engine) and the
+//! recording test store (to the store it wraps) use. Adding an operation is therefore
+//! one entry in the list, plus the method that does the work in each store (the
+//! compiler names every store that lacks it), plus its conformance cases and its entry
+//! in the guide below; there is no forwarding list to keep in step.
+//!
+//! Forwarding stays, rather than one generic impl, because the SQL engine is generic
+//! over the driver: an impl of the traits for every driver would have to prove its
+//! futures `Send` for any driver, where an impl for the concrete store type proves it
+//! for PostgreSQL's and SQLite's.
+//!
+#![doc = include_str!("../../docs/writing-a-store.md")]
 
 mod memory;
 
 pub use memory::MemoryStore;
 
-use std::time::Duration;
+use macro_support::*;
 
-use async_trait::async_trait;
+/// What the macros `store_operations!` and `forward_store!` need in scope where they
+/// expand: every type the operations' signatures name, and `async_trait`. Not an API.
+#[doc(hidden)]
+pub mod macro_support {
+    pub use std::time::Duration;
 
-use crate::audit::{AuditDraft, AuditEvent, ChainHead};
-use crate::client::Client;
-use crate::clock::Timestamp;
-use crate::contact::{Contact, ContactStatus};
-use crate::email::CanonicalEmail;
-use crate::email_code::{ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome};
-use crate::failure::FailureState;
-use crate::firm::Firm;
-use crate::grant::{Grant, Permissions};
-use crate::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
-use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
-use crate::password::PasswordLinkRecord;
-use crate::personal_link::PersonalLinkRecord;
-use crate::policy::RateLimit;
-use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
-use crate::staff::{InvitationRecord, Invited};
-use crate::task::{Completion, Task};
-use crate::throttle::{Refusal, RefusalCount, ThrottleDecision};
-use crate::token::TokenDigest;
+    pub use async_trait::async_trait;
+
+    pub use super::{AuditFn, InviteAuditFn, PurgeReport, RefusalAuditFn, StoreError};
+    pub use crate::audit::{AuditDraft, AuditEvent, ChainHead};
+    pub use crate::client::Client;
+    pub use crate::clock::Timestamp;
+    pub use crate::contact::{Contact, ContactStatus};
+    pub use crate::email::CanonicalEmail;
+    pub use crate::email_code::{
+        ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome,
+    };
+    pub use crate::failure::FailureState;
+    pub use crate::firm::Firm;
+    pub use crate::grant::{Grant, Permissions};
+    pub use crate::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
+    pub use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
+    pub use crate::password::PasswordLinkRecord;
+    pub use crate::personal_link::PersonalLinkRecord;
+    pub use crate::policy::RateLimit;
+    pub use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
+    pub use crate::staff::{InvitationRecord, Invited};
+    pub use crate::task::{Completion, Task};
+    pub use crate::throttle::{Refusal, RefusalCount, ThrottleDecision};
+    pub use crate::token::TokenDigest;
+}
 
 /// Builds the audit entry of an operation from its outcome; `None` records nothing.
 pub type AuditFn<'a, T> = &'a (dyn Fn(&T) -> Option<AuditDraft> + Send + Sync);
@@ -74,318 +104,402 @@ pub enum StoreError {
     Conflict(&'static str),
 }
 
-/// Firms, clients, contacts and grants.
-#[async_trait]
-pub trait DirectoryStore: Send + Sync + 'static {
-    /// Inserts a firm; [`StoreError::Conflict`] if its id exists.
-    async fn insert_firm(&self, firm: &Firm) -> Result<(), StoreError>;
-    /// Replaces a firm's name, URL, branding and sender; `false` if it does not exist.
-    async fn update_firm(&self, firm: &Firm) -> Result<bool, StoreError>;
-    /// A firm by id.
-    async fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError>;
-    /// Inserts a client; [`StoreError::Conflict`] if its id exists.
-    async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
-    /// A client by id.
-    async fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError>;
-    /// A firm's clients, by name.
-    async fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError>;
-    /// A contact by id.
-    async fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError>;
-    /// A firm's contact by canonical email.
-    async fn contact_by_email(
-        &self,
-        firm: FirmId,
-        email: &CanonicalEmail,
-    ) -> Result<Option<Contact>, StoreError>;
-    /// A firm's contacts, by email.
-    async fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError>;
-    /// Records an invitation in one operation. Finds the contact of the candidate's
-    /// firm with the same canonical email, or inserts the candidate (one unique key, no
-    /// check-then-insert). Unless it is suspended: puts each grant as
-    /// [`DirectoryStore::put_grant`] does, sets `invited_at`, makes a revoked contact
-    /// active again, and appends the entries `audit` makes for the contact. A
-    /// suspension ends only when lifted: a suspended contact gets
-    /// [`Invited::Suspended`] and nothing is written.
-    async fn invite(
-        &self,
-        invitation: &InvitationRecord,
-        audit: InviteAuditFn<'_>,
-    ) -> Result<Invited, StoreError>;
-    /// Sets a contact's status, if `only_from` is `None` or is its status now (the
-    /// check and the write are one step, so a change racing this one is never undone).
-    /// Leaving `Active` also deletes its sessions and kills its outstanding magic links,
-    /// codes and password links; `Revoked` also deletes its personal links, its grants
-    /// and its password, so that a new invitation gives exactly the access it names.
-    /// `false` if the contact does not exist or is not in `only_from`.
-    async fn set_contact_status(
-        &self,
-        contact: ContactId,
-        status: ContactStatus,
-        only_from: Option<ContactStatus>,
-        audit: AuditDraft,
-    ) -> Result<bool, StoreError>;
-    /// Inserts a grant or replaces its permissions. Sessions of the contact whose active
-    /// client it is see the new permissions at their next verification.
-    async fn put_grant(&self, grant: &Grant, audit: AuditDraft) -> Result<(), StoreError>;
-    /// Removes a grant and deletes the contact's sessions whose active client it was.
-    /// `false` if there was no such grant.
-    async fn remove_grant(
-        &self,
-        contact: ContactId,
-        client: ClientId,
-        audit: AuditDraft,
-    ) -> Result<bool, StoreError>;
-    /// A contact's grants, oldest first.
-    async fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError>;
-    /// The clients a contact holds grants to, each with the grant's permissions, oldest
-    /// grant first: [`DirectoryStore::grants`] and [`DirectoryStore::client`] in one
-    /// read (the portal shows them on every page).
-    ///
-    /// The default makes those calls one after the other; the stores of this workspace
-    /// answer in one read.
-    async fn granted_clients(
-        &self,
-        contact: ContactId,
-    ) -> Result<Vec<(Client, Permissions)>, StoreError> {
-        let mut out = Vec::new();
-        for grant in self.grants(contact).await? {
-            if let Some(client) = self.client(grant.client_id).await? {
-                out.push((client, grant.permissions));
+/// Hands the store contract, written once here, to the macro `$callback`: every store
+/// trait with its doc, and in each every operation with its doc and signature (and the
+/// body of a provided method).
+///
+/// `store_operations!(cb)` expands to `cb! { [] LIST }`, and `store_operations!(cb, ARGS)`
+/// to `cb! { [ARGS] LIST }`. `LIST` is the traits as they would be written by hand but
+/// for `pub`, `async` and the supertraits: `trait Name { fn op(&self, arg: Type) ->
+/// Result<T, StoreError>; ... }`, each item under its doc comment, a provided method
+/// ending in its body instead of `;`. The callback must expand where the names of
+/// [`macro_support`] are in scope. Not an API: what this crate and `portal-sqlx` build
+/// their traits and forwarding impls from.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! store_operations {
+    ($callback:path $(, $($arg:tt)*)?) => {
+        $callback! {
+            [$($($arg)*)?]
+
+            /// Firms, clients, contacts and grants.
+            trait DirectoryStore {
+                /// Inserts a firm; [`StoreError::Conflict`] if its id exists.
+                fn insert_firm(&self, firm: &Firm) -> Result<(), StoreError>;
+                /// Replaces a firm's name, URL, branding and sender; `false` if it does not exist.
+                fn update_firm(&self, firm: &Firm) -> Result<bool, StoreError>;
+                /// A firm by id.
+                fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError>;
+                /// Inserts a client; [`StoreError::Conflict`] if its id exists.
+                fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
+                /// A client by id.
+                fn client(&self, id: ClientId) -> Result<Option<Client>, StoreError>;
+                /// A firm's clients, by name.
+                fn clients(&self, firm: FirmId) -> Result<Vec<Client>, StoreError>;
+                /// A contact by id.
+                fn contact(&self, id: ContactId) -> Result<Option<Contact>, StoreError>;
+                /// A firm's contact by canonical email.
+                fn contact_by_email(
+                    &self,
+                    firm: FirmId,
+                    email: &CanonicalEmail,
+                ) -> Result<Option<Contact>, StoreError>;
+                /// A firm's contacts, by email.
+                fn contacts(&self, firm: FirmId) -> Result<Vec<Contact>, StoreError>;
+                /// Records an invitation in one operation. Finds the contact of the candidate's
+                /// firm with the same canonical email, or inserts the candidate (one unique key, no
+                /// check-then-insert). Unless it is suspended: puts each grant as
+                /// [`DirectoryStore::put_grant`] does, sets `invited_at`, makes a revoked contact
+                /// active again, and appends the entries `audit` makes for the contact. A
+                /// suspension ends only when lifted: a suspended contact gets
+                /// [`Invited::Suspended`] and nothing is written.
+                fn invite(
+                    &self,
+                    invitation: &InvitationRecord,
+                    audit: InviteAuditFn<'_>,
+                ) -> Result<Invited, StoreError>;
+                /// Sets a contact's status, if `only_from` is `None` or is its status now (the
+                /// check and the write are one step, so a change racing this one is never undone).
+                /// Leaving `Active` also deletes its sessions and kills its outstanding magic
+                /// links, codes and password links; `Revoked` also deletes its personal links, its
+                /// grants and its password, so that a new invitation gives exactly the access it
+                /// names. `false` if the contact does not exist or is not in `only_from`.
+                fn set_contact_status(
+                    &self,
+                    contact: ContactId,
+                    status: ContactStatus,
+                    only_from: Option<ContactStatus>,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError>;
+                /// Inserts a grant or replaces its permissions. Sessions of the contact whose
+                /// active client it is see the new permissions at their next verification.
+                fn put_grant(&self, grant: &Grant, audit: AuditDraft) -> Result<(), StoreError>;
+                /// Removes a grant and deletes the contact's sessions whose active client it was.
+                /// `false` if there was no such grant.
+                fn remove_grant(
+                    &self,
+                    contact: ContactId,
+                    client: ClientId,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError>;
+                /// A contact's grants, oldest first.
+                fn grants(&self, contact: ContactId) -> Result<Vec<Grant>, StoreError>;
+                /// The clients a contact holds grants to, each with the grant's permissions, oldest
+                /// grant first: [`DirectoryStore::grants`] and [`DirectoryStore::client`] in one
+                /// read (the portal shows them on every page).
+                ///
+                /// The default makes those calls one after the other; the stores of this workspace
+                /// answer in one read.
+                fn granted_clients(
+                    &self,
+                    contact: ContactId,
+                ) -> Result<Vec<(Client, Permissions)>, StoreError> {
+                    let mut out = Vec::new();
+                    for grant in self.grants(contact).await? {
+                        if let Some(client) = self.client(grant.client_id).await? {
+                            out.push((client, grant.permissions));
+                        }
+                    }
+                    Ok(out)
+                }
             }
+
+            /// Magic links, email codes, password links, personal links, throttling, failure
+            /// counters.
+            trait LoginStore {
+                /// In one transaction: invalidates every unused magic link of the contact (expired
+                /// ones included), then inserts `link`. Newest link wins, even under races.
+                fn issue_magic_link(
+                    &self,
+                    link: &MagicLinkRecord,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError>;
+                /// Atomically consumes a live link and starts a session of its contact (deleting
+                /// the session it replaces), or reports why not without changing anything but the
+                /// audit log. Of any number of concurrent redemptions of one link, exactly one
+                /// succeeds.
+                fn redeem_magic_link(
+                    &self,
+                    request: &LinkRedemptionRequest,
+                    audit: AuditFn<'_, LinkRedemption>,
+                ) -> Result<LinkRedemption, StoreError>;
+                /// The contact of a live magic link (neither consumed nor invalidated, and not
+                /// expired at `now`), changing nothing: the confirmation page names the address
+                /// the link logs in as before anything is spent.
+                fn magic_link_contact(
+                    &self,
+                    link: &TokenDigest,
+                    now: Timestamp,
+                ) -> Result<Option<ContactId>, StoreError>;
+
+                /// Invalidates every live challenge of the contact, then inserts `challenge`. The
+                /// contact may be a [stand-in](crate::failure::stand_in) for an address nobody has:
+                /// its challenges are kept exactly as a contact's (there is no contact row to refer
+                /// to), and come with no audit entry.
+                fn issue_challenge(
+                    &self,
+                    challenge: &ChallengeRecord,
+                    audit: Option<AuditDraft>,
+                ) -> Result<(), StoreError>;
+                /// The contact of a live challenge (not consumed, not superseded), so that a resend
+                /// can be counted against the contact's address before its code is replaced.
+                fn challenge_contact(
+                    &self,
+                    challenge: &TokenDigest,
+                ) -> Result<Option<ContactId>, StoreError>;
+                /// Replaces a live challenge's code (new hash, fresh guesses, new expiry) unless it
+                /// already had `max_codes` codes; with the audit entry `audit` builds for the
+                /// challenge's contact when it does.
+                fn resend_code(
+                    &self,
+                    challenge: &TokenDigest,
+                    code_hash: &str,
+                    now: Timestamp,
+                    expires_at: Timestamp,
+                    max_codes: u32,
+                    audit: AuditFn<'_, ContactId>,
+                ) -> Result<ResendOutcome, StoreError>;
+                /// Atomically takes one guess of a live challenge's current code, if any is left.
+                fn reserve_guess(
+                    &self,
+                    challenge: &TokenDigest,
+                    now: Timestamp,
+                    max_guesses: u32,
+                ) -> Result<GuessReservation, StoreError>;
+                /// Atomically consumes a challenge whose code generation is still `generation` and
+                /// starts a session; returns it with the challenge's `next`. `None` if it was
+                /// consumed, replaced or killed meanwhile, or its contact can no longer log in.
+                fn redeem_challenge(
+                    &self,
+                    request: &ChallengeRedemption,
+                    audit: AuditFn<'_, SessionRecord>,
+                ) -> Result<Option<(SessionRecord, Option<String>)>, StoreError>;
+
+                /// Invalidates the contact's unused password links, then inserts `link`.
+                fn issue_password_link(
+                    &self,
+                    link: &PasswordLinkRecord,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError>;
+                /// The contact of a live password link.
+                fn password_link_contact(
+                    &self,
+                    link: &TokenDigest,
+                    now: Timestamp,
+                ) -> Result<Option<ContactId>, StoreError>;
+                /// Atomically consumes a live password link, stores the new hash, deletes every
+                /// session of the contact and clears its failure counter.
+                fn set_password_with_link(
+                    &self,
+                    link: &TokenDigest,
+                    now: Timestamp,
+                    password_hash: &str,
+                    audit: AuditFn<'_, ContactId>,
+                ) -> Result<Option<ContactId>, StoreError>;
+                /// A contact's password hash (PHC string), if it has set one.
+                fn password_hash(&self, contact: ContactId) -> Result<Option<String>, StoreError>;
+
+                /// Inserts a personal portal link.
+                fn issue_personal_link(
+                    &self,
+                    link: &PersonalLinkRecord,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError>;
+                /// The contact a live personal link identifies (and that is not revoked).
+                fn personal_link_contact(
+                    &self,
+                    link: &TokenDigest,
+                    now: Timestamp,
+                ) -> Result<Option<ContactId>, StoreError>;
+
+                /// Records one event under `key` and tells whether it is within `limit` over the
+                /// sliding window ending `now`. Refused events are not recorded, so a flood cannot
+                /// extend its own ban. Concurrent hits on one key are serialised.
+                fn throttle_hit(
+                    &self,
+                    key: &TokenDigest,
+                    limit: RateLimit,
+                    now: Timestamp,
+                ) -> Result<ThrottleDecision, StoreError>;
+                /// Counts one more consecutive failure of `subject` (a contact, or a
+                /// [stand-in](crate::failure::stand_in) for an address nobody has: both are
+                /// counted alike) if its count is still `seen` (as [`LoginStore::failure_state`]
+                /// read it), and returns the new state: the check and the count are one step, so
+                /// attempts racing each other cannot all pass one back-off check. `None` if another
+                /// attempt counted first (read again).
+                fn record_failure(
+                    &self,
+                    subject: ContactId,
+                    now: Timestamp,
+                    seen: u32,
+                ) -> Result<Option<FailureState>, StoreError>;
+                /// The consecutive failures of a contact or stand-in (none if never counted).
+                fn failure_state(&self, subject: ContactId) -> Result<FailureState, StoreError>;
+                /// Counts one request refused by the per-IP limit in its block's window and returns
+                /// the window's count so far (1 for the first). Windows are summarised in the audit
+                /// log by [`MaintenanceStore::summarize_refusals`] once they end.
+                fn count_refusal(&self, refusal: &Refusal) -> Result<u64, StoreError>;
+            }
+
+            /// Sessions.
+            trait SessionStore {
+                /// Starts a session of an active contact on its oldest grant (deleting the session
+                /// it replaces, clearing its failure counter, setting `joined_at` and
+                /// `last_seen_at`); `None` if the contact is not active or has no grant.
+                fn start_session(
+                    &self,
+                    contact: ContactId,
+                    seed: &SessionSeed,
+                    audit: AuditFn<'_, SessionRecord>,
+                ) -> Result<Option<SessionRecord>, StoreError>;
+                /// The session with this digest, if its contact is active and still holds a grant
+                /// to its active client (one indexed read). Expiry is the caller's to check.
+                fn session(
+                    &self,
+                    digest: &TokenDigest,
+                ) -> Result<Option<SessionRecord>, StoreError>;
+                /// Renews a session if its last renewal is at or before `renewal.due_before` (so
+                /// that concurrent requests write once) and it has not expired; updates the
+                /// contact's `last_seen_at`. `true` if this call wrote.
+                fn renew_session(
+                    &self,
+                    digest: &TokenDigest,
+                    renewal: &SessionRenewal,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError>;
+                /// Makes `client` the session's active client if its contact holds a grant to it.
+                fn switch_client(
+                    &self,
+                    digest: &TokenDigest,
+                    client: ClientId,
+                    audit: AuditFn<'_, SessionRecord>,
+                ) -> Result<Option<SessionRecord>, StoreError>;
+                /// Deletes a session (logout); `false` if it did not exist.
+                fn end_session(
+                    &self,
+                    digest: &TokenDigest,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError>;
+                /// Deletes one session of a contact (staff); `false` if there is no such session.
+                fn revoke_session(
+                    &self,
+                    contact: ContactId,
+                    session: SessionId,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError>;
+                /// Deletes every session of a contact and kills its outstanding magic links, codes
+                /// and password links; returns the number of sessions deleted.
+                fn revoke_contact_access(
+                    &self,
+                    contact: ContactId,
+                    audit: AuditDraft,
+                ) -> Result<u64, StoreError>;
+                /// A contact's sessions, newest first.
+                fn sessions(&self, contact: ContactId) -> Result<Vec<SessionSummary>, StoreError>;
+            }
+
+            /// Tasks.
+            trait TaskStore {
+                /// Inserts a task; [`StoreError::Conflict`] if its id exists.
+                fn insert_task(&self, task: &Task) -> Result<(), StoreError>;
+                /// A task by id.
+                fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
+                /// A client's tasks by position.
+                fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError>;
+                /// Completes a task (`Some`), keeping an existing completion untouched, or makes it
+                /// pending again (`None`); returns the task as it now is, `None` if it does not
+                /// exist. Doing either twice changes nothing the second time. `audit` is appended
+                /// in the same operation, only when the task changed.
+                fn set_task_completion(
+                    &self,
+                    task: TaskId,
+                    completion: Option<&Completion>,
+                    audit: AuditDraft,
+                ) -> Result<Option<Task>, StoreError>;
+            }
+
+            /// The audit log.
+            trait AuditStore {
+                /// Appends one entry to its firm's chain.
+                fn append_audit(&self, draft: AuditDraft) -> Result<AuditEvent, StoreError>;
+                /// Entries of a firm with `seq > after`, oldest first, at most `limit`; only those
+                /// concerning `contact` if given.
+                fn audit_events(
+                    &self,
+                    firm: FirmId,
+                    contact: Option<ContactId>,
+                    after: u64,
+                    limit: usize,
+                ) -> Result<Vec<AuditEvent>, StoreError>;
+                /// The head of a firm's chain, kept apart from the entries.
+                fn audit_head(&self, firm: FirmId) -> Result<Option<ChainHead>, StoreError>;
+            }
+
+            /// Housekeeping.
+            trait MaintenanceStore {
+                /// Removes, in batches of at most `batch` rows per table, what expired before `now
+                /// - grace`: sessions, magic links, challenges, password links, personal links,
+                /// throttle entries; and the failure counters whose last failure is older than
+                /// [`FORGET_FAILURES_AFTER`](crate::failure::FORGET_FAILURES_AFTER). Audit entries
+                /// are never removed.
+                fn purge_expired(
+                    &self,
+                    now: Timestamp,
+                    grace: Duration,
+                    batch: u32,
+                ) -> Result<PurgeReport, StoreError>;
+                /// For at most `batch` refusal windows ([`LoginStore::count_refusal`]) that ended
+                /// at or before `now`: appends the audit entry `summary` builds from the window's
+                /// count and forgets the window, in one step, so that each window is summarised
+                /// exactly once even when several instances run this at once. Returns how many
+                /// were summarised.
+                fn summarize_refusals(
+                    &self,
+                    now: Timestamp,
+                    batch: u32,
+                    summary: RefusalAuditFn<'_>,
+                ) -> Result<u64, StoreError>;
+            }
+
         }
-        Ok(out)
-    }
+    };
 }
 
-/// Magic links, email codes, password links, personal links, throttling, failure counters.
-#[async_trait]
-pub trait LoginStore: Send + Sync + 'static {
-    /// In one transaction: invalidates every unused magic link of the contact (expired
-    /// ones included), then inserts `link`. Newest link wins, even under races.
-    async fn issue_magic_link(
-        &self,
-        link: &MagicLinkRecord,
-        audit: AuditDraft,
-    ) -> Result<(), StoreError>;
-    /// Atomically consumes a live link and starts a session of its contact (deleting the
-    /// session it replaces), or reports why not without changing anything but the audit
-    /// log. Of any number of concurrent redemptions of one link, exactly one succeeds.
-    async fn redeem_magic_link(
-        &self,
-        request: &LinkRedemptionRequest,
-        audit: AuditFn<'_, LinkRedemption>,
-    ) -> Result<LinkRedemption, StoreError>;
-    /// The contact of a live magic link (neither consumed nor invalidated, and not
-    /// expired at `now`), changing nothing: the confirmation page names the address
-    /// the link logs in as before anything is spent.
-    async fn magic_link_contact(
-        &self,
-        link: &TokenDigest,
-        now: Timestamp,
-    ) -> Result<Option<ContactId>, StoreError>;
+/// Expands the list of [`store_operations!`] into the trait definitions, and (for the
+/// test support) the names of the operations.
+macro_rules! define_store_traits {
+    (
+        []
+        $(
+            $(#[$trait_doc:meta])*
+            trait $trait:ident {
+                $(
+                    $(#[$doc:meta])*
+                    fn $op:ident(&$self:ident $(, $arg:ident: $ty:ty)* $(,)?)
+                        -> Result<$ok:ty, StoreError> $body:tt
+                )*
+            }
+        )*
+    ) => {
+        $(
+            $(#[$trait_doc])*
+            #[async_trait]
+            pub trait $trait: Send + Sync + 'static {
+                $(
+                    $(#[$doc])*
+                    async fn $op(&$self $(, $arg: $ty)*) -> Result<$ok, StoreError> $body
+                )*
+            }
+        )*
 
-    /// Invalidates every live challenge of the contact, then inserts `challenge`. The
-    /// contact may be a [stand-in](crate::failure::stand_in) for an address nobody has:
-    /// its challenges are kept exactly as a contact's (there is no contact row to refer
-    /// to), and come with no audit entry.
-    async fn issue_challenge(
-        &self,
-        challenge: &ChallengeRecord,
-        audit: Option<AuditDraft>,
-    ) -> Result<(), StoreError>;
-    /// The contact of a live challenge (not consumed, not superseded), so that a resend
-    /// can be counted against the contact's address before its code is replaced.
-    async fn challenge_contact(
-        &self,
-        challenge: &TokenDigest,
-    ) -> Result<Option<ContactId>, StoreError>;
-    /// Replaces a live challenge's code (new hash, fresh guesses, new expiry) unless it
-    /// already had `max_codes` codes; with the audit entry `audit` builds for the
-    /// challenge's contact when it does.
-    async fn resend_code(
-        &self,
-        challenge: &TokenDigest,
-        code_hash: &str,
-        now: Timestamp,
-        expires_at: Timestamp,
-        max_codes: u32,
-        audit: AuditFn<'_, ContactId>,
-    ) -> Result<ResendOutcome, StoreError>;
-    /// Atomically takes one guess of a live challenge's current code, if any is left.
-    async fn reserve_guess(
-        &self,
-        challenge: &TokenDigest,
-        now: Timestamp,
-        max_guesses: u32,
-    ) -> Result<GuessReservation, StoreError>;
-    /// Atomically consumes a challenge whose code generation is still `generation` and
-    /// starts a session; returns it with the challenge's `next`. `None` if it was
-    /// consumed, replaced or killed meanwhile, or its contact can no longer log in.
-    async fn redeem_challenge(
-        &self,
-        request: &ChallengeRedemption,
-        audit: AuditFn<'_, SessionRecord>,
-    ) -> Result<Option<(SessionRecord, Option<String>)>, StoreError>;
-
-    /// Invalidates the contact's unused password links, then inserts `link`.
-    async fn issue_password_link(
-        &self,
-        link: &PasswordLinkRecord,
-        audit: AuditDraft,
-    ) -> Result<(), StoreError>;
-    /// The contact of a live password link.
-    async fn password_link_contact(
-        &self,
-        link: &TokenDigest,
-        now: Timestamp,
-    ) -> Result<Option<ContactId>, StoreError>;
-    /// Atomically consumes a live password link, stores the new hash, deletes every
-    /// session of the contact and clears its failure counter.
-    async fn set_password_with_link(
-        &self,
-        link: &TokenDigest,
-        now: Timestamp,
-        password_hash: &str,
-        audit: AuditFn<'_, ContactId>,
-    ) -> Result<Option<ContactId>, StoreError>;
-    /// A contact's password hash (PHC string), if it has set one.
-    async fn password_hash(&self, contact: ContactId) -> Result<Option<String>, StoreError>;
-
-    /// Inserts a personal portal link.
-    async fn issue_personal_link(
-        &self,
-        link: &PersonalLinkRecord,
-        audit: AuditDraft,
-    ) -> Result<(), StoreError>;
-    /// The contact a live personal link identifies (and that is not revoked).
-    async fn personal_link_contact(
-        &self,
-        link: &TokenDigest,
-        now: Timestamp,
-    ) -> Result<Option<ContactId>, StoreError>;
-
-    /// Records one event under `key` and tells whether it is within `limit` over the
-    /// sliding window ending `now`. Refused events are not recorded, so a flood cannot
-    /// extend its own ban. Concurrent hits on one key are serialised.
-    async fn throttle_hit(
-        &self,
-        key: &TokenDigest,
-        limit: RateLimit,
-        now: Timestamp,
-    ) -> Result<ThrottleDecision, StoreError>;
-    /// Counts one more consecutive failure of `subject` (a contact, or a
-    /// [stand-in](crate::failure::stand_in) for an address nobody has: both are
-    /// counted alike) if its count is still `seen` (as [`LoginStore::failure_state`]
-    /// read it), and returns the new state: the check and the count are one step, so
-    /// attempts racing each other cannot all pass one back-off check. `None` if another
-    /// attempt counted first (read again).
-    async fn record_failure(
-        &self,
-        subject: ContactId,
-        now: Timestamp,
-        seen: u32,
-    ) -> Result<Option<FailureState>, StoreError>;
-    /// The consecutive failures of a contact or stand-in (none if never counted).
-    async fn failure_state(&self, subject: ContactId) -> Result<FailureState, StoreError>;
-    /// Counts one request refused by the per-IP limit in its block's window and returns
-    /// the window's count so far (1 for the first). Windows are summarised in the audit
-    /// log by [`MaintenanceStore::summarize_refusals`] once they end.
-    async fn count_refusal(&self, refusal: &Refusal) -> Result<u64, StoreError>;
+        /// Every store trait with the names of its operations, in the order declared.
+        #[cfg(feature = "testing")]
+        pub(crate) const OPERATIONS: &[(&str, &[&str])] =
+            &[$((stringify!($trait), &[$(stringify!($op)),*])),*];
+    };
 }
 
-/// Sessions.
-#[async_trait]
-pub trait SessionStore: Send + Sync + 'static {
-    /// Starts a session of an active contact on its oldest grant (deleting the session
-    /// it replaces, clearing its failure counter, setting `joined_at` and
-    /// `last_seen_at`); `None` if the contact is not active or has no grant.
-    async fn start_session(
-        &self,
-        contact: ContactId,
-        seed: &SessionSeed,
-        audit: AuditFn<'_, SessionRecord>,
-    ) -> Result<Option<SessionRecord>, StoreError>;
-    /// The session with this digest, if its contact is active and still holds a grant
-    /// to its active client (one indexed read). Expiry is the caller's to check.
-    async fn session(&self, digest: &TokenDigest) -> Result<Option<SessionRecord>, StoreError>;
-    /// Renews a session if its last renewal is at or before `renewal.due_before` (so
-    /// that concurrent requests write once) and it has not expired; updates the
-    /// contact's `last_seen_at`. `true` if this call wrote.
-    async fn renew_session(
-        &self,
-        digest: &TokenDigest,
-        renewal: &SessionRenewal,
-        audit: AuditDraft,
-    ) -> Result<bool, StoreError>;
-    /// Makes `client` the session's active client if its contact holds a grant to it.
-    async fn switch_client(
-        &self,
-        digest: &TokenDigest,
-        client: ClientId,
-        audit: AuditFn<'_, SessionRecord>,
-    ) -> Result<Option<SessionRecord>, StoreError>;
-    /// Deletes a session (logout); `false` if it did not exist.
-    async fn end_session(
-        &self,
-        digest: &TokenDigest,
-        audit: AuditDraft,
-    ) -> Result<bool, StoreError>;
-    /// Deletes one session of a contact (staff); `false` if there is no such session.
-    async fn revoke_session(
-        &self,
-        contact: ContactId,
-        session: SessionId,
-        audit: AuditDraft,
-    ) -> Result<bool, StoreError>;
-    /// Deletes every session of a contact and kills its outstanding magic links, codes
-    /// and password links; returns the number of sessions deleted.
-    async fn revoke_contact_access(
-        &self,
-        contact: ContactId,
-        audit: AuditDraft,
-    ) -> Result<u64, StoreError>;
-    /// A contact's sessions, newest first.
-    async fn sessions(&self, contact: ContactId) -> Result<Vec<SessionSummary>, StoreError>;
-}
-
-/// Tasks.
-#[async_trait]
-pub trait TaskStore: Send + Sync + 'static {
-    /// Inserts a task; [`StoreError::Conflict`] if its id exists.
-    async fn insert_task(&self, task: &Task) -> Result<(), StoreError>;
-    /// A task by id.
-    async fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
-    /// A client's tasks by position.
-    async fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError>;
-    /// Completes a task (`Some`), keeping an existing completion untouched, or makes it
-    /// pending again (`None`); returns the task as it now is, `None` if it does not
-    /// exist. Doing either twice changes nothing the second time. `audit` is appended
-    /// in the same operation, only when the task changed.
-    async fn set_task_completion(
-        &self,
-        task: TaskId,
-        completion: Option<&Completion>,
-        audit: AuditDraft,
-    ) -> Result<Option<Task>, StoreError>;
-}
-
-/// The audit log.
-#[async_trait]
-pub trait AuditStore: Send + Sync + 'static {
-    /// Appends one entry to its firm's chain.
-    async fn append_audit(&self, draft: AuditDraft) -> Result<AuditEvent, StoreError>;
-    /// Entries of a firm with `seq > after`, oldest first, at most `limit`; only those
-    /// concerning `contact` if given.
-    async fn audit_events(
-        &self,
-        firm: FirmId,
-        contact: Option<ContactId>,
-        after: u64,
-        limit: usize,
-    ) -> Result<Vec<AuditEvent>, StoreError>;
-    /// The head of a firm's chain, kept apart from the entries.
-    async fn audit_head(&self, firm: FirmId) -> Result<Option<ChainHead>, StoreError>;
-}
+store_operations!(define_store_traits);
 
 /// What [`MaintenanceStore::purge_expired`] removed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -394,33 +508,6 @@ pub struct PurgeReport {
     pub removed: u64,
     /// Whether rows may remain to purge (the batch limit was reached somewhere).
     pub more: bool,
-}
-
-/// Housekeeping.
-#[async_trait]
-pub trait MaintenanceStore: Send + Sync + 'static {
-    /// Removes, in batches of at most `batch` rows per table, what expired before
-    /// `now - grace`: sessions, magic links, challenges, password links, personal links,
-    /// throttle entries; and the failure counters whose last failure is older than
-    /// [`FORGET_FAILURES_AFTER`](crate::failure::FORGET_FAILURES_AFTER). Audit entries
-    /// are never removed.
-    async fn purge_expired(
-        &self,
-        now: Timestamp,
-        grace: Duration,
-        batch: u32,
-    ) -> Result<PurgeReport, StoreError>;
-    /// For at most `batch` refusal windows ([`LoginStore::count_refusal`]) that ended
-    /// at or before `now`: appends the audit entry `summary` builds from the window's
-    /// count and forgets the window, in one step, so that each window is summarised
-    /// exactly once even when several instances run this at once. Returns how many
-    /// were summarised.
-    async fn summarize_refusals(
-        &self,
-        now: Timestamp,
-        batch: u32,
-        summary: RefusalAuditFn<'_>,
-    ) -> Result<u64, StoreError>;
 }
 
 /// Everything Portal persists. Implemented for every type that implements the parts.
@@ -432,4 +519,56 @@ pub trait Store:
 impl<T> Store for T where
     T: DirectoryStore + LoginStore + SessionStore + TaskStore + AuditStore + MaintenanceStore
 {
+}
+
+/// Implements every store trait for a type by forwarding each operation to one of its
+/// fields, which implements them (or has inherent methods of the same signatures).
+///
+/// `forward_store!(MyStore => inner)` makes each operation `self.inner.op(args).await`;
+/// `forward_store!(MyStore => inner through observe)` makes it
+/// `self.observe("op", self.inner.op(args)).await`, for a method
+/// `async fn observe<T>(&self, operation: &'static str, call: impl Future<Output = T>) -> T`
+/// that runs code around each call. Built on [`store_operations!`], so that no list of
+/// operations is written again. Not an API: for `portal-sqlx` and the recording store.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! forward_store {
+    (
+        [@impls $store:ty, $field:ident, $wrap:tt]
+        $(
+            $(#[$trait_doc:meta])*
+            trait $trait:ident {
+                $(
+                    $(#[$doc:meta])*
+                    fn $op:ident(&self $(, $arg:ident: $ty:ty)* $(,)?)
+                        -> Result<$ok:ty, StoreError> $body:tt
+                )*
+            }
+        )*
+    ) => {
+        const _: () = {
+            use $crate::store::macro_support::*;
+            $(
+                #[async_trait]
+                impl $crate::store::$trait for $store {
+                    $(
+                        async fn $op(&self $(, $arg: $ty)*) -> Result<$ok, StoreError> {
+                            $crate::forward_store!(@call self, $field, $wrap, $op($($arg),*))
+                        }
+                    )*
+                }
+            )*
+        };
+    };
+    (@call $self:ident, $field:ident, [], $op:ident($($arg:ident),*)) => {
+        $self.$field.$op($($arg),*).await
+    };
+    (@call $self:ident, $field:ident, [$wrap:ident], $op:ident($($arg:ident),*)) => {
+        $self.$wrap(stringify!($op), $self.$field.$op($($arg),*)).await
+    };
+    // Last: a `ty` fragment that fails to parse ends the expansion with an error
+    // instead of trying the next arm, and the internal arms' input is no type.
+    ($store:ty => $field:ident $(through $wrap:ident)?) => {
+        $crate::store_operations!($crate::forward_store, @impls $store, $field, [$($wrap)?]);
+    };
 }

@@ -72,10 +72,14 @@ where
 
 /// Expands to one `#[test]` per conformance rule, each running on a fresh fixture from
 /// `$factory` (an `async fn() -> Option<Fixture>`).
+///
+/// The rules are listed once, in the `@cases` arm: the tests and [`CONFORMANCE_CASES`]
+/// are both made from that list, and a test of this crate fails when a case in
+/// `testing/conformance` is missing from it.
 #[macro_export]
 macro_rules! store_conformance {
-    ($factory:path) => {
-        $crate::store_conformance!(@cases $factory;
+    (@cases $($then:tt)*) => {
+        $crate::store_conformance! { @$($then)*;
             link_redeems_once_under_concurrency,
             older_link_is_refused_after_a_new_one_is_issued,
             racing_issuances_leave_exactly_one_live_link,
@@ -142,9 +146,9 @@ macro_rules! store_conformance {
             a_task_completed_while_being_created_is_whole_or_absent,
             an_invitation_racing_its_clients_creation_is_whole_or_absent,
             hostile_text_stays_data_in_the_audit_and_its_export,
-        );
+        }
     };
-    (@cases $factory:path; $($case:ident),* $(,)?) => {
+    (@tests $factory:path; $($case:ident),* $(,)?) => {
         $(
             #[test]
             fn $case() {
@@ -152,4 +156,19 @@ macro_rules! store_conformance {
             }
         )*
     };
+    (@names; $($case:ident),* $(,)?) => {
+        &[$(stringify!($case)),*]
+    };
+    ($factory:path) => {
+        $crate::store_conformance!(@cases tests $factory);
+    };
 }
+
+/// Every store trait with the names of its operations, in the order the contract
+/// declares them: what [`RecordingStore::hold_after`] and the tests of the "writing a
+/// store" guide check names against.
+pub const STORE_OPERATIONS: &[(&str, &[&str])] = crate::store::OPERATIONS;
+
+/// The name of every case [`store_conformance!`](crate::store_conformance) runs, in the
+/// order it runs them.
+pub const CONFORMANCE_CASES: &[&str] = store_conformance!(@cases names);

@@ -6,10 +6,14 @@
 //! steps shared by several operations (locking a contact, starting a session,
 //! appending to the audit chain, killing a contact's login secrets) live here and run
 //! inside the caller's transaction.
+//!
+//! The public store types implement the store traits by forwarding each operation to
+//! their engine (`portal_core::forward_store!`, from the one list of operations). The
+//! impls are for the concrete types rather than one for every `Engine<DB>`, so that
+//! the compiler checks the futures `Send` for the real drivers, not for any driver.
 
 mod audit;
 mod codes;
-mod delegate;
 mod directory;
 mod links;
 mod maintenance;
@@ -32,8 +36,6 @@ use crate::dialect::Dialect;
 use crate::error::{Violation, store_error};
 use crate::rows;
 use crate::stmt::{Stmt, sql};
-
-pub(crate) use delegate::delegate_store;
 
 /// The shared implementation of every store trait over one pool.
 pub(crate) struct Engine<DB: sqlx::Database> {

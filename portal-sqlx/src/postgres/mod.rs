@@ -8,7 +8,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgQueryResult};
 use sqlx::{Executor as _, Pool, Postgres, Transaction};
 
 use crate::dialect::{Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql};
-use crate::engine::{Engine, delegate_store};
+use crate::engine::Engine;
 use crate::error::store_error;
 use crate::settings::PoolSettings;
 
@@ -30,7 +30,7 @@ pub struct PgStore {
     schema: Option<String>,
 }
 
-delegate_store!(PgStore);
+portal_core::forward_store!(PgStore => engine);
 
 impl fmt::Debug for PgStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -11,7 +11,7 @@ use sqlx::sqlite::{
 use sqlx::{Pool, Sqlite, Transaction};
 
 use crate::dialect::{Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql};
-use crate::engine::{Engine, delegate_store};
+use crate::engine::Engine;
 use crate::error::store_error;
 use crate::settings::PoolSettings;
 
@@ -27,7 +27,7 @@ pub struct SqliteStore {
     engine: Engine<Sqlite>,
 }
 
-delegate_store!(SqliteStore);
+portal_core::forward_store!(SqliteStore => engine);
 
 impl SqliteStore {
     /// Opens (creating it if missing) the database file at `path` with
