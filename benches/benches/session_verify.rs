@@ -27,6 +27,7 @@ const SAMPLES: usize = 100_000;
 
 struct Setup {
     portal: Portal,
+    store: Arc<dyn portal_core::store::Store>,
     firm: portal_core::id::FirmId,
     cookies: Vec<String>,
     digests: Vec<TokenDigest>,
@@ -37,6 +38,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
     rt.block_on(async {
         let portal_benches::Population {
             portal,
+            store,
             firm,
             contacts,
             ..
@@ -57,8 +59,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
                 request: request.clone(),
                 replaces: None,
             };
-            let record = portal
-                .store()
+            let record = store
                 .start_session(contacts[i % CONTACTS], &seed, &|_| None)
                 .await
                 .expect("store")
@@ -80,6 +81,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
             .collect();
         Setup {
             portal,
+            store,
             firm,
             cookies,
             digests,
@@ -129,8 +131,7 @@ fn bench(c: &mut Criterion) {
             let s = s.clone();
             async move {
                 black_box(
-                    s.portal
-                        .store()
+                    s.store
                         .session(&s.digests[i])
                         .await
                         .map(|r| r.is_some())

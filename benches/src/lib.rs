@@ -22,6 +22,8 @@ use portal_core::{MemoryStore, Portal};
 pub struct Population {
     /// The portal on the store, with a manual clock at [`START`] and seeded secrets.
     pub portal: Portal,
+    /// The store under the portal, for benches that measure it alone.
+    pub store: Arc<dyn Store>,
     /// The firm.
     pub firm: FirmId,
     /// Its one client.
@@ -37,7 +39,7 @@ pub struct Population {
 /// If setting up fails: a bench without its fixture has nothing to measure.
 #[allow(clippy::expect_used)]
 pub async fn populate(store: Arc<dyn Store>, contacts: usize) -> Population {
-    let portal = Portal::builder_shared(store)
+    let portal = Portal::builder_shared(store.clone())
         .clock(Arc::new(ManualClock::new(START)))
         .secrets(SeededSecretSource::new(42))
         .build()
@@ -59,6 +61,7 @@ pub async fn populate(store: Arc<dyn Store>, contacts: usize) -> Population {
     portal.settle().await;
     Population {
         portal,
+        store,
         firm,
         client: client.id,
         contacts: ids,

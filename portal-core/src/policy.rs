@@ -1,4 +1,4 @@
-//! The rules' numbers, per firm. Every default is the SPEC's and is listed, with its
+//! The rules' numbers, per firm. Every default is listed, with its
 //! source, in `SECURITY.md`.
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ const DAY: Duration = Duration::from_secs(86_400);
 /// The security policy of one firm.
 ///
 /// Start from [`Policy::default`] and change fields; [`Policy::validate`] (called by
-/// [`crate::PortalBuilder`]) refuses values outside the limits the SPEC allows.
+/// [`crate::PortalBuilder`]) refuses values outside the limits Portal allows.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Policy {
@@ -72,7 +72,7 @@ impl Default for Policy {
     }
 }
 
-/// A policy value outside what the SPEC allows.
+/// A policy value outside what Portal allows.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid policy: {0}")]
 pub struct PolicyError(pub &'static str);
@@ -138,7 +138,7 @@ impl Policy {
 #[non_exhaustive]
 pub enum LinkRedemption {
     /// Any browser may redeem the link; whether it is the one that asked for it is
-    /// recorded in the audit log. The SPEC's default: a link opened on another device
+    /// recorded in the audit log. The default: a link opened on another device
     /// (phone mail app, desktop browser) just works.
     #[default]
     AnyBrowser,

@@ -2,7 +2,7 @@
 //! for.
 //!
 //! This first slice implements the `standard` evidence type (mark complete, optional
-//! note). [`Evidence`] is the extension point for the others of SPEC section 4.2
+//! note). [`Evidence`] is the extension point for the other evidence types
 //! (question, document upload, signature, credential handoff, secure file drop,
 //! meeting, training, survey, checklist, approval): each adds a variant and its
 //! submission operation; the access rules below apply to all of them.

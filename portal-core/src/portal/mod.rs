@@ -148,9 +148,10 @@ impl Portal {
         }
     }
 
-    /// The store.
+    /// The store, for the layers above the operations (the HTTP layer, the conformance
+    /// suite): a host goes through the operations, which keep the rules.
     #[must_use]
-    pub fn store(&self) -> &Arc<dyn Store> {
+    pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
     }
 
