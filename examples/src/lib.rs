@@ -94,7 +94,7 @@ pub async fn build(
     let portal = Portal::builder_shared(store.clone())
         .delivery(LoggedDelivery(outbox.clone()))
         .build()?;
-    ensure_firm(&portal, &public_url).await?;
+    ensure_firm(&portal, store.as_ref(), &public_url).await?;
     if config.demo {
         demo::seed(&portal, FIRM_ID).await?;
     }
@@ -128,9 +128,9 @@ pub async fn build(
 
 async fn ensure_firm(
     portal: &Portal,
+    store: &dyn Store,
     public_url: &PublicUrl,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let store = portal.store();
     match store.firm(FIRM_ID).await? {
         Some(mut firm) if firm.public_url != *public_url => {
             firm.public_url = public_url.clone();

@@ -6,11 +6,11 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
 use portal_core::Authenticated;
 use portal_core::InternalError;
-use portal_core::web::{LazySession, retry_after_secs};
+use portal_core::web::{LazySession, SessionRejection};
 
 /// The logged-in contact of the request (dereferences to the verified session:
 /// `contact_id()`, `active_client()`, `permissions()`, `csrf_token()`); answers 401
@@ -29,48 +29,40 @@ impl Deref for CurrentContact {
 #[derive(Clone, Debug)]
 pub struct MaybeContact(pub Option<CurrentContact>);
 
-/// Why an extractor could not answer.
+/// Why an extractor could not answer: the adapters' common [`SessionRejection`], as an
+/// actix-web error.
 #[derive(Debug)]
-pub enum Rejection {
-    /// No valid session: 401.
-    NotLoggedIn,
-    /// [`crate::PortalMiddleware`] is not installed, or the store failed: 500.
-    Misconfigured(&'static str),
-    /// The store is unavailable for a moment: 503 with `Retry-After` (seconds).
-    Unavailable {
-        /// The seconds a client should wait before trying again.
-        retry_after_secs: u32,
-    },
+pub struct Rejection(pub SessionRejection);
+
+impl From<SessionRejection> for Rejection {
+    fn from(r: SessionRejection) -> Self {
+        Rejection(r)
+    }
 }
 
 impl From<InternalError> for Rejection {
     fn from(e: InternalError) -> Self {
-        match retry_after_secs(&e) {
-            Some(retry_after_secs) => Rejection::Unavailable { retry_after_secs },
-            None => Rejection::Misconfigured("the session store failed"),
-        }
+        Rejection(e.into())
     }
 }
 
 impl std::fmt::Display for Rejection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Rejection::NotLoggedIn => f.write_str("Not logged in"),
-            Rejection::Misconfigured(why) => f.write_str(why),
-            Rejection::Unavailable { .. } => f.write_str("Temporarily unavailable"),
-        }
+        self.0.fmt(f)
     }
 }
 
 impl ResponseError for Rejection {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+    }
+
     fn error_response(&self) -> HttpResponse {
-        match self {
-            Rejection::NotLoggedIn => HttpResponse::Unauthorized().body("Not logged in"),
-            Rejection::Misconfigured(why) => HttpResponse::InternalServerError().body(*why),
-            Rejection::Unavailable { retry_after_secs } => HttpResponse::ServiceUnavailable()
-                .insert_header((header::RETRY_AFTER, retry_after_secs.to_string()))
-                .body("Temporarily unavailable"),
+        let mut resp = HttpResponse::build(self.status_code());
+        if let Some(secs) = self.0.retry_after_secs() {
+            resp.insert_header((header::RETRY_AFTER, secs));
         }
+        resp.body(self.0.to_string())
     }
 }
 
@@ -82,7 +74,7 @@ impl FromRequest for MaybeContact {
         let lazy = req.extensions().get::<LazySession>().cloned();
         let req = req.clone();
         Box::pin(async move {
-            let lazy = lazy.ok_or(Rejection::Misconfigured(
+            let lazy = lazy.ok_or(SessionRejection::Misconfigured(
                 "PortalMiddleware is not installed on this route",
             ))?;
             let cookies = req
@@ -103,7 +95,12 @@ impl FromRequest for CurrentContact {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let maybe = MaybeContact::from_request(req, payload);
-        Box::pin(async move { maybe.await?.0.ok_or(Rejection::NotLoggedIn) })
+        Box::pin(async move {
+            maybe
+                .await?
+                .0
+                .ok_or(Rejection(SessionRejection::NotLoggedIn))
+        })
     }
 }
 

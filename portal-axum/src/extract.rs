@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portal_core::Authenticated;
 use portal_core::InternalError;
-use portal_core::web::{LazySession, retry_after_secs};
+use portal_core::web::{LazySession, SessionRejection};
 
 /// The logged-in contact of the request (dereferences to the verified session:
 /// `contact_id()`, `active_client()`, `permissions()`, `csrf_token()`); answers 401
@@ -28,43 +28,33 @@ impl Deref for CurrentContact {
 #[derive(Clone, Debug)]
 pub struct MaybeContact(pub Option<CurrentContact>);
 
-/// Why an extractor could not answer.
+/// Why an extractor could not answer: the adapters' common [`SessionRejection`], as an
+/// axum response.
 #[derive(Debug)]
-pub enum Rejection {
-    /// No valid session: 401.
-    NotLoggedIn,
-    /// [`crate::PortalLayer`] is not installed, or the store failed: 500.
-    Misconfigured(&'static str),
-    /// The store is unavailable for a moment: 503 with `Retry-After` (seconds).
-    Unavailable {
-        /// The seconds a client should wait before trying again.
-        retry_after_secs: u32,
-    },
+pub struct Rejection(pub SessionRejection);
+
+impl From<SessionRejection> for Rejection {
+    fn from(r: SessionRejection) -> Self {
+        Rejection(r)
+    }
 }
 
 impl From<InternalError> for Rejection {
     fn from(e: InternalError) -> Self {
-        match retry_after_secs(&e) {
-            Some(retry_after_secs) => Rejection::Unavailable { retry_after_secs },
-            None => Rejection::Misconfigured("the session store failed"),
-        }
+        Rejection(e.into())
     }
 }
 
 impl IntoResponse for Rejection {
     fn into_response(self) -> Response {
-        match self {
-            Rejection::NotLoggedIn => (StatusCode::UNAUTHORIZED, "Not logged in").into_response(),
-            Rejection::Misconfigured(why) => {
-                (StatusCode::INTERNAL_SERVER_ERROR, why).into_response()
-            }
-            Rejection::Unavailable { retry_after_secs } => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::RETRY_AFTER, retry_after_secs.to_string())],
-                "Temporarily unavailable",
-            )
-                .into_response(),
+        let status =
+            StatusCode::from_u16(self.0.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut resp = (status, self.0.to_string()).into_response();
+        if let Some(secs) = self.0.retry_after_secs() {
+            resp.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
+        resp
     }
 }
 
@@ -72,14 +62,9 @@ impl<S: Send + Sync> FromRequestParts<S> for MaybeContact {
     type Rejection = Rejection;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Rejection> {
-        let lazy =
-            parts
-                .extensions
-                .get::<LazySession>()
-                .cloned()
-                .ok_or(Rejection::Misconfigured(
-                    "PortalLayer is not installed on this route",
-                ))?;
+        let lazy = parts.extensions.get::<LazySession>().cloned().ok_or(
+            SessionRejection::Misconfigured("PortalLayer is not installed on this route"),
+        )?;
         let cookies = parts
             .headers
             .get_all(axum::http::header::COOKIE)
@@ -99,7 +84,7 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentContact {
         MaybeContact::from_request_parts(parts, state)
             .await?
             .0
-            .ok_or(Rejection::NotLoggedIn)
+            .ok_or(Rejection(SessionRejection::NotLoggedIn))
     }
 }
 

@@ -93,7 +93,10 @@ async fn attempts_past_the_queue_get_503_with_retry_after_for_every_address() {
         match r.status {
             401 => checked += 1,
             503 => {
-                assert_eq!(r.header("retry-after"), Some("1"), "{r:?}");
+                // How long the queue takes to drain, from the last computation's time:
+                // a second on a quiet machine, more on a loaded one.
+                let secs: u64 = r.header("retry-after").unwrap().parse().unwrap();
+                assert!((1..=60).contains(&secs), "{r:?}");
                 busy_bodies[who].push(r.body.clone());
             }
             other => panic!("unexpected status {other}: {r:?}"),

@@ -70,7 +70,7 @@ async fn unknown_address_requests_make_the_same_store_calls_as_known_ones() {
     assert!(w.outbox.to(unknown).is_empty());
     let canonical = portal_core::email::EmailAddress::parse(unknown).unwrap();
     assert!(
-        w.a.store()
+        w.store()
             .contact_by_email(firm, canonical.canonical())
             .await
             .unwrap()
@@ -375,9 +375,9 @@ async fn a_grant_to_another_firms_client_shows_nothing_of_it() {
         outcome: AuditOutcome::Success,
         detail: String::new(),
     };
-    w.a.store().put_grant(&planted, audit).await.unwrap();
+    w.store().put_grant(&planted, audit).await.unwrap();
     assert_eq!(
-        w.a.store().granted_clients(w.jane.id).await.unwrap().len(),
+        w.store().granted_clients(w.jane.id).await.unwrap().len(),
         3,
         "the store holds it"
     );

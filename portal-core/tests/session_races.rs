@@ -37,7 +37,7 @@ async fn two_requests_that_read_a_session_due_for_renewal_together_renew_it_once
     );
     assert_eq!(w.audit(AuditAction::Visit).await.len(), 1, "one visit");
     let digest = Token::parse(&cookie).unwrap().digest();
-    let session = w.a.store().session(&digest).await.unwrap().unwrap();
+    let session = w.store().session(&digest).await.unwrap().unwrap();
     let renewal = START + Duration::from_secs(16 * 60);
     assert_eq!(session.renewed_at, renewal);
     assert_eq!(

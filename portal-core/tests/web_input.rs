@@ -42,7 +42,7 @@ impl Setup {
 
     /// Everything a refused request could have left behind.
     async fn stored(&self) -> (usize, usize, usize, u64) {
-        let store = self.w.a.store();
+        let store = self.w.store();
         let audit = store.audit_head(self.w.firm.id).await.unwrap().unwrap();
         (
             store.contacts(self.w.firm.id).await.unwrap().len(),
@@ -181,7 +181,7 @@ async fn staff_json_names_the_field_it_refuses_and_stores_nothing() {
         assert!(message.contains(field), "{body}: {message}");
     }
     assert_eq!(s.stored().await, before, "nothing stored, nothing audited");
-    let bob_now = s.w.a.store().grants(bob).await.unwrap();
+    let bob_now = s.w.store().grants(bob).await.unwrap();
     assert!(
         bob_now
             .iter()
@@ -260,7 +260,7 @@ async fn client_json_is_as_strict_and_forms_ignore_what_they_do_not_read() {
         .await;
     assert_eq!(resp.status, 400);
     assert!(error(&resp).contains("firm_id"));
-    let stored = s.w.a.store().task(task.id).await.unwrap().unwrap();
+    let stored = s.w.store().task(task.id).await.unwrap().unwrap();
     assert!(stored.completion.is_none(), "nothing applied");
     // A form's other fields are ignored: the task is completed by bob, on its client,
     // with the note given, whatever else the form says.
@@ -278,7 +278,7 @@ async fn client_json_is_as_strict_and_forms_ignore_what_they_do_not_read() {
         ))
         .await;
     assert_eq!(resp.status, 303);
-    let stored = s.w.a.store().task(task.id).await.unwrap().unwrap();
+    let stored = s.w.store().task(task.id).await.unwrap().unwrap();
     assert_eq!(stored.client_id, s.w.client1.id);
     let completion = stored.completion.unwrap();
     assert_eq!(

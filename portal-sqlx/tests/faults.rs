@@ -52,7 +52,7 @@ async fn redeem_at_store(
 /// an intact audit chain, and the same link still good (it was never consumed); then
 /// a new link works too.
 async fn nothing_half_made(w: &World, token: &str) {
-    let store = w.a.store();
+    let store = w.store();
     assert!(
         store.sessions(w.jane.id).await.unwrap().is_empty(),
         "no session without a consumed link"
@@ -220,7 +220,7 @@ fn staff_unavailable(e: &StaffError) -> bool {
 /// redemption in the audit log (and no redemption lacks its session), and the chain
 /// verifies.
 async fn invariants_hold(w: &World) {
-    let sessions = w.a.store().sessions(w.jane.id).await.unwrap().len();
+    let sessions = w.store().sessions(w.jane.id).await.unwrap().len();
     let redeemed = w.audit(AuditAction::LinkRedeemed).await.len();
     assert_eq!(sessions, redeemed, "each session with its redemption");
     assert_eq!(w.a.verify_audit_chain(w.firm.id).await.unwrap(), Ok(()));

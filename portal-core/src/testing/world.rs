@@ -16,6 +16,7 @@ use crate::policy::Policy;
 use crate::portal::Portal;
 use crate::portal::login::LoginSuccess;
 use crate::staff::{Invitation, StaffContext};
+use crate::store::Store;
 use crate::web::PortalWeb;
 
 /// A firm with two clients, a merged contact (`jane`, both clients), a single-client
@@ -46,6 +47,13 @@ pub const START: Timestamp = Timestamp::from_unix_millis(1_767_225_600_000);
 
 #[allow(clippy::expect_used, clippy::unwrap_used)] // test support
 impl World {
+    /// The store under [`World::a`], for tests that check what the operations left
+    /// there (a host never needs it: it goes through the operations).
+    #[must_use]
+    pub fn store(&self) -> &Arc<dyn Store> {
+        self.a.store()
+    }
+
     /// Builds the world with the default policy.
     pub async fn new(fixture: Fixture) -> World {
         Self::with_policy(fixture, Policy::default()).await

@@ -24,7 +24,7 @@ const STORE_RETRY_AFTER_SECS: u32 = 5;
 /// many seconds a client should wait before trying again: the web layer answers such
 /// errors 503 with `Retry-After`, and an adapter's extractors should too.
 #[must_use]
-pub fn retry_after_secs(e: &InternalError) -> Option<u32> {
+pub(crate) fn retry_after_secs(e: &InternalError) -> Option<u32> {
     match e {
         InternalError::Store(StoreError::Unavailable(_)) => Some(STORE_RETRY_AFTER_SECS),
         _ => None,

@@ -534,7 +534,7 @@ fn hex(b: u8) -> Option<u8> {
 }
 
 /// Percent-decodes one component (`+` is a space); invalid escapes or UTF-8 are errors.
-pub fn percent_decode(s: &[u8], plus_is_space: bool) -> Result<String, FormError> {
+pub(crate) fn percent_decode(s: &[u8], plus_is_space: bool) -> Result<String, FormError> {
     let mut out = Vec::with_capacity(s.len());
     let mut i = 0;
     while i < s.len() {
@@ -559,7 +559,7 @@ pub fn percent_decode(s: &[u8], plus_is_space: bool) -> Result<String, FormError
 }
 
 /// Parses `application/x-www-form-urlencoded` into pairs, in order.
-pub fn parse_urlencoded(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+pub(crate) fn parse_urlencoded(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
     body.split(|&b| b == b'&')
         .filter(|p| !p.is_empty())
         .map(|pair| {

@@ -38,7 +38,7 @@ impl LazySession {
         }
         let verified = self
             .web
-            .authenticate_cookies(cookie_headers, head)
+            .authenticate(cookie_headers, head)
             .await?
             .map(Arc::new);
         // Two extractors of one request racing: the first answer stands for both.

@@ -7,6 +7,7 @@
 //! CSRF token of authenticated ones, body limits, the client IP behind trusted
 //! proxies, session verification and renewal cookies, and the security headers.
 
+mod adapter;
 mod app_routes;
 mod cookies;
 mod errors;
@@ -20,12 +21,12 @@ mod pages;
 mod staff_routes;
 mod strict;
 
+pub use adapter::{BodyPlan, HeaderTable, SessionRejection};
 pub use cookies::{CookieSecurity, cookie_in};
-pub use errors::retry_after_secs;
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies, host_security_headers};
 pub use http::{
     CommonValue, Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response,
-    appended_beside_host, parse_urlencoded, percent_decode,
+    appended_beside_host,
 };
 pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator, WeakBearerToken};
@@ -291,9 +292,23 @@ impl PortalWeb {
         )
     }
 
-    /// Verifies the request's session cookie, if any (for the host's own handlers:
-    /// the adapters' extractors call this). Pass the result to [`PortalWeb::finish`].
-    pub async fn authenticate(
+    /// Verifies a request's session, if it has one, from the values of its `Cookie`
+    /// headers: the one way to do it, which the adapters' extractors use and a host
+    /// without an adapter calls itself. `head` (the request's headers and peer) is built
+    /// only if a renewal records where the request came from, so that verifying copies
+    /// nothing out of the framework's request. A host's response that used the session
+    /// then carries [`PortalWeb::session_headers`].
+    pub async fn authenticate<'a>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = &'a str>,
+        head: impl FnOnce() -> Request,
+    ) -> Result<Option<Authenticated>, InternalError> {
+        let cookie = cookie_in(cookie_headers, self.session_cookie_name());
+        self.verify(cookie, || self.request_info(&head())).await
+    }
+
+    /// [`PortalWeb::authenticate`] for one of the portal's own requests.
+    async fn authenticate_request(
         &self,
         req: &Request,
     ) -> Result<Option<Authenticated>, InternalError> {
@@ -301,19 +316,6 @@ impl PortalWeb {
             self.request_info(req)
         })
         .await
-    }
-
-    /// [`PortalWeb::authenticate`] from the values of the request's `Cookie` headers,
-    /// building the rest of the request (`head`: headers and peer) only if a renewal
-    /// records where it came from, so that verifying a session copies nothing out of
-    /// the adapter's request.
-    pub async fn authenticate_cookies<'a>(
-        &self,
-        cookie_headers: impl IntoIterator<Item = &'a str>,
-        head: impl FnOnce() -> Request,
-    ) -> Result<Option<Authenticated>, InternalError> {
-        let cookie = cookie_in(cookie_headers, self.session_cookie_name());
-        self.verify(cookie, || self.request_info(&head())).await
     }
 
     async fn verify(
@@ -355,11 +357,6 @@ impl PortalWeb {
 
     /// Finishes one of the portal's own responses: the renewed session's cookie and the
     /// portal's security headers (headers it already has are kept).
-    pub fn finish(&self, resp: &mut Response, auth: Option<&Authenticated>) {
-        self.finish_for(&self.firm(), resp, auth);
-    }
-
-    /// [`PortalWeb::finish`] with the firm the request already read.
     fn finish_for(&self, firm: &Firm, resp: &mut Response, auth: Option<&Authenticated>) {
         if let Some(cookie) = self.renewal_cookie(auth) {
             resp.headers.push(("set-cookie", cookie.into()));
@@ -403,7 +400,7 @@ impl PortalWeb {
         if req.oversized || req.body.len() > self.body_limit(req) {
             return self.error(kind, WebError::TooLarge);
         }
-        let auth = match self.authenticate(req).await {
+        let auth = match self.authenticate_request(req).await {
             Ok(a) => a,
             Err(e) => return self.error(kind, WebError::from(e)),
         };
