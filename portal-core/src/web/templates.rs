@@ -53,24 +53,24 @@ impl Template {
     /// Its name and Portal's source for it, compiled in so that a server needs no
     /// file at run time.
     fn built_in(self) -> (&'static str, &'static str) {
-        macro_rules! file {
+        macro_rules! compiled_in {
             ($name:literal) => {
                 ($name, include_str!(concat!("../../templates/", $name)))
             };
         }
         match self {
-            Template::Layout => file!("layout.html"),
-            Template::Login => file!("login.html"),
-            Template::CheckEmail => file!("check_email.html"),
-            Template::CodeForm => file!("code_form.html"),
-            Template::Code => file!("code.html"),
-            Template::LinkConfirm => file!("link_confirm.html"),
-            Template::LinkProblem => file!("link_problem.html"),
-            Template::PersonalLink => file!("personal_link.html"),
-            Template::ForgotPassword => file!("forgot_password.html"),
-            Template::SetPassword => file!("set_password.html"),
-            Template::Home => file!("home.html"),
-            Template::Error => file!("error.html"),
+            Template::Layout => compiled_in!("layout.html"),
+            Template::Login => compiled_in!("login.html"),
+            Template::CheckEmail => compiled_in!("check_email.html"),
+            Template::CodeForm => compiled_in!("code_form.html"),
+            Template::Code => compiled_in!("code.html"),
+            Template::LinkConfirm => compiled_in!("link_confirm.html"),
+            Template::LinkProblem => compiled_in!("link_problem.html"),
+            Template::PersonalLink => compiled_in!("personal_link.html"),
+            Template::ForgotPassword => compiled_in!("forgot_password.html"),
+            Template::SetPassword => compiled_in!("set_password.html"),
+            Template::Home => compiled_in!("home.html"),
+            Template::Error => compiled_in!("error.html"),
         }
     }
 }
