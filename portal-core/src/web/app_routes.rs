@@ -1,17 +1,15 @@
 //! The portal a logged-in contact uses: the page, and the client API under `/api`.
 
-use super::Ctx;
 use super::errors::WebError;
-use super::html::{Html, html};
 use super::http::{Form, Response};
 use super::json::JsonOut;
 use super::strict;
+use super::{Ctx, pages};
 use crate::client::Client;
 use crate::contact::Contact;
 use crate::grant::Permissions;
 use crate::id::{ClientId, TaskId};
 use crate::portal::session::Authenticated;
-use crate::task::{Side, Task, TaskStatus, progress};
 
 type Answer = Result<Response, WebError>;
 
@@ -58,53 +56,18 @@ pub(super) async fn home(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
     let Some((active, _)) = me.active(auth) else {
         return Err(WebError::Unauthenticated);
     };
-    let switcher = if me.clients.len() > 1 {
-        let mut options = Html::default();
-        for (c, _) in &me.clients {
-            let selected = if c.id == active.id {
-                Html::trusted(" selected")
-            } else {
-                Html::default()
-            };
-            options.push(html!(
-                "<option value=\"{}\"{}>{}</option>",
-                c.id,
-                selected,
-                c.name
-            ));
-        }
-        html!(
-            "<form method=\"post\" action=\"{}/api/switch\" class=\"row\">\
-             <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
-             <label for=\"client\" class=\"muted\">Business</label>\
-             <select id=\"client\" name=\"client_id\">{}</select>\
-             <button type=\"submit\" class=\"secondary\">Switch</button></form>",
-            ctx.mount(),
-            auth.csrf_token(),
-            options
-        )
-    } else {
-        Html::default()
-    };
-    let welcome = &ctx.firm.branding.welcome_message;
-    let welcome = if welcome.is_empty() {
-        Html::default()
-    } else {
-        html!("<p>{}</p>", welcome)
-    };
     let tasks = match ctx.web.portal().client_tasks(auth, active.id).await {
-        Ok(tasks) => task_sections(ctx.mount(), &auth.csrf_token(), &tasks),
-        Err(crate::portal::task::TaskError::Forbidden) => Html::default(),
+        Ok(tasks) => Some(tasks),
+        Err(crate::portal::task::TaskError::Forbidden) => None,
         Err(e) => return Err(e.into()),
     };
-    let body = html!(
-        "<div class=\"card\"><h1>Hello {}</h1>{}<p class=\"muted\">You are looking at <strong>{}</strong>.</p>{}</div>{}",
-        me.contact.first_name,
-        welcome,
-        active.name,
-        switcher,
-        tasks
-    );
+    let body = pages::home(&pages::Home {
+        first_name: &me.contact.first_name,
+        welcome: &ctx.firm.branding.welcome_message,
+        active,
+        clients: me.clients.iter().map(|(c, _)| c).collect(),
+        tasks: tasks.as_deref(),
+    });
     Ok(ctx.page(200, "Your portal", body))
 }
 
@@ -269,58 +232,4 @@ async fn api_switch(ctx: &mut Ctx<'_>) -> Answer {
     } else {
         Ok(Response::see_other(&format!("{}/", ctx.mount())))
     }
-}
-
-/// "Your tasks" (the client's open tasks by phase, with a button each) and "Our
-/// progress" (both sides' tasks by phase, with the phase status and a percentage).
-fn task_sections(mount: &str, csrf: &str, tasks: &[Task]) -> Html {
-    let mut yours = Html::default();
-    for t in tasks.iter().filter(|t| t.assignee == Side::Client) {
-        let done = t.status == TaskStatus::Completed;
-        let (action, label, class) = if done {
-            ("uncomplete", "Undo", "done")
-        } else {
-            ("complete", "Mark complete", "")
-        };
-        let phase = t.phase.as_deref().unwrap_or("General");
-        let due = t.due_on.map_or_else(Html::default, |d| {
-            html!(
-                " <span class=\"badge\">due {}</span>",
-                crate::task::date_string(d)
-            )
-        });
-        yours.push(html!(
-            "<li><span><span class=\"{}\">{}</span> <span class=\"muted\">· {}</span>{}<br><span class=\"muted\">{}</span></span>\
-             <form class=\"inline\" method=\"post\" action=\"{}/api/tasks/{}/{}\">\
-             <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
-             <button type=\"submit\" class=\"secondary\">{}</button></form></li>",
-            class, t.title, phase, due, t.description, mount, t.id, action, csrf, label
-        ));
-    }
-    if yours == Html::default() {
-        yours = html!("<li class=\"muted\">Nothing to do right now.</li>");
-    }
-    let (phases, percent) = progress(tasks);
-    let mut timeline = Html::default();
-    for p in &phases {
-        let status = match p.status {
-            TaskStatus::Completed => "completed",
-            TaskStatus::Pending => "pending",
-            _ => "in progress",
-        };
-        timeline.push(html!(
-            "<li><span>{}</span><span class=\"badge\">{} · {}/{}</span></li>",
-            p.phase.as_deref().unwrap_or("General"),
-            status,
-            p.done,
-            p.total
-        ));
-    }
-    html!(
-        "<div class=\"card\"><h2>Your tasks</h2><ul class=\"tasks\">{}</ul></div>\
-         <div class=\"card\"><h2>Our progress · {}%</h2><ul class=\"tasks\">{}</ul></div>",
-        yours,
-        percent,
-        timeline
-    )
 }

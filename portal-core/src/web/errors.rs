@@ -4,10 +4,8 @@
 //! to the log, never to the client.
 
 use super::Kind;
-use super::html::html;
 use super::http::Response;
 use super::pages;
-use crate::firm::Firm;
 use crate::magic_link::LinkProblem;
 use crate::portal::InternalError;
 use crate::portal::login::LoginError;
@@ -54,12 +52,18 @@ pub(crate) enum WebError {
         cause: Option<InternalError>,
     },
     Internal(InternalError),
+    /// A page's template failed to render (a host's template, most likely): 500, the
+    /// cause logged.
+    Render(minijinja::Error),
 }
 
 impl WebError {
     /// Whether the server, not the request, is at fault (answered 5xx, cause logged).
     pub(crate) fn is_server_side(&self) -> bool {
-        matches!(self, WebError::Internal(_) | WebError::Unavailable { .. })
+        matches!(
+            self,
+            WebError::Internal(_) | WebError::Unavailable { .. } | WebError::Render(_)
+        )
     }
 }
 
@@ -185,7 +189,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
             503,
             "The service is temporarily unavailable; try again in a few seconds",
         ),
-        WebError::Internal(_) => (500, "Something went wrong"),
+        WebError::Internal(_) | WebError::Render(_) => (500, "Something went wrong"),
     };
     let msg = match e {
         WebError::Login(LoginError::Password(p)) => p.to_string(),
@@ -196,12 +200,6 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
     (status, msg)
 }
 
-/// Context for error pages.
-pub(crate) struct PageFrame {
-    pub(crate) firm: std::sync::Arc<Firm>,
-    pub(crate) mount: String,
-}
-
 /// Logs the cause of a server-side failure: never sent to the client.
 fn log(e: &WebError) {
     match e {
@@ -209,6 +207,7 @@ fn log(e: &WebError) {
         WebError::Unavailable {
             cause: Some(cause), ..
         } => tracing::warn!(error = %cause, "request refused: temporarily unavailable"),
+        WebError::Render(cause) => tracing::error!(error = %cause, "a page failed to render"),
         _ => {}
     }
 }
@@ -233,9 +232,14 @@ pub(crate) fn json_response(e: &WebError) -> Response {
     )
 }
 
+/// The error page when the error template itself fails to render (a host's broken
+/// `error.html` or `layout.html`): a server error, said without a template.
+const UNRENDERABLE: &str = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+    <title>Something went wrong</title></head><body><h1>Something went wrong</h1></body></html>";
+
 /// The response for an error: JSON `{"error": ...}` for the API, a page otherwise;
 /// a page that needs a login sends the browser to the login page instead.
-pub(crate) fn response(kind: Kind, e: &WebError, frame: &PageFrame) -> Response {
+pub(crate) fn response(kind: Kind, e: &WebError, frame: &pages::Frame<'_>) -> Response {
     match kind {
         Kind::Api => json_response(e),
         Kind::Page if matches!(e, WebError::Unauthenticated) => {
@@ -244,12 +248,13 @@ pub(crate) fn response(kind: Kind, e: &WebError, frame: &PageFrame) -> Response 
         Kind::Page => {
             log(e);
             let (status, message) = status_and_message(e);
-            let f = pages::Frame {
-                firm: &frame.firm,
-                mount: &frame.mount,
-            };
-            let body = html!("{}", pages::error(&message, &frame.mount));
-            with_error_headers(Response::html(status, f.page(&message, html!(""), body)), e)
+            let page = frame
+                .render(status, &message, pages::error(&message))
+                .unwrap_or_else(|cause| {
+                    log(&WebError::Render(cause));
+                    Response::html(500, UNRENDERABLE.to_owned())
+                });
+            with_error_headers(page, e)
         }
     }
 }

@@ -2,7 +2,6 @@
 
 use super::cookies::PortalCookie;
 use super::errors::{WebError, status_and_message};
-use super::html::{Html, html};
 use super::http::{Form, Response};
 use super::strict::Query;
 use super::{Ctx, pages};
@@ -29,12 +28,10 @@ pub(super) async fn route(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
         ("GET", ["c", token]) => personal_link(ctx, token).await,
         ("POST", ["c", token]) => personal_link_request(ctx, token).await,
         ("GET", ["password", "forgot"]) => {
-            Ok(ctx.page(200, "Set a password", pages::forgot_password(ctx.mount())))
+            Ok(ctx.page(200, "Set a password", pages::forgot_password()))
         }
         ("POST", ["password", "forgot"]) => forgot_password(ctx).await,
-        ("GET", ["password", "set", token]) => {
-            password_form(ctx, token, Html::default(), 200).await
-        }
+        ("GET", ["password", "set", token]) => password_form(ctx, token, None, 200).await,
         ("POST", ["password", "set", token]) => set_password(ctx, token).await,
         ("POST", ["logout"]) => logout(ctx).await,
         (_, ["login" | "auth" | "c" | "password" | "logout", ..]) if known_path(segments) => {
@@ -68,22 +65,24 @@ fn field<'f>(form: &'f Form, name: &str) -> &'f str {
 fn login_page(ctx: &Ctx<'_>) -> Answer {
     let query = Query::of(ctx.req)?;
     let next = query.get("next")?;
-    let notice = match query.get("notice")? {
-        Some("password_set") => pages::notice("Your password is saved. Log in with it.", false),
-        Some("logged_out") => pages::notice("You are logged out.", false),
-        _ => Html::default(),
+    let page = pages::login(next);
+    let page = match query.get("notice")? {
+        Some("password_set") => page.with_notice("Your password is saved. Log in with it."),
+        Some("logged_out") => page.with_notice("You are logged out."),
+        _ => page,
     };
-    Ok(ctx.page(200, "Log in", pages::login(ctx.mount(), next, notice)))
+    Ok(ctx.page(200, "Log in", page))
 }
 
-/// The page for a failed login step: the error, the form that lets the person go on.
-fn failed(ctx: &Ctx<'_>, e: LoginError, again: impl FnOnce(Html) -> Html) -> Answer {
+/// The page for a failed login step: the error, above the form that lets the person
+/// go on.
+fn failed(ctx: &Ctx<'_>, e: LoginError, again: impl FnOnce() -> pages::Page) -> Answer {
     let err = WebError::from(e);
     if err.is_server_side() {
         return Err(err);
     }
     let (status, message) = status_and_message(&err);
-    Ok(ctx.page(status, "Log in", again(pages::notice(&message, true))))
+    Ok(ctx.page(status, "Log in", again().with_error(&message)))
 }
 
 fn binding_cookie(ctx: &Ctx<'_>, binding: &Token) -> (&'static str, super::HeaderText) {
@@ -101,11 +100,11 @@ async fn request_link(ctx: &mut Ctx<'_>) -> Answer {
         .await
     {
         Ok(requested) => {
-            let mut resp = ctx.page(200, "Check your email", pages::check_email(ctx.mount()));
+            let mut resp = ctx.page(200, "Check your email", pages::check_email());
             resp.headers.push(binding_cookie(ctx, &requested.binding));
             Ok(resp)
         }
-        Err(e) => failed(ctx, e, |msg| pages::login(ctx.mount(), next, msg)),
+        Err(e) => failed(ctx, e, || pages::login(next)),
     }
 }
 
@@ -118,15 +117,12 @@ async fn request_code(ctx: &mut Ctx<'_>) -> Answer {
         .request_login_code(ctx.firm.id, field(&form, "email"), next, ctx.info())
         .await
     {
-        Ok(requested) => {
-            let body = pages::code_entry(
-                ctx.mount(),
-                &requested.challenge.expose_secret(),
-                Html::default(),
-            );
-            Ok(ctx.page(200, "Enter your code", body))
-        }
-        Err(e) => failed(ctx, e, |msg| pages::login(ctx.mount(), next, msg)),
+        Ok(requested) => Ok(ctx.page(
+            200,
+            "Enter your code",
+            pages::code(&requested.challenge.expose_secret()),
+        )),
+        Err(e) => failed(ctx, e, || pages::login(next)),
     }
 }
 
@@ -167,11 +163,9 @@ async fn verify_code(ctx: &mut Ctx<'_>) -> Answer {
     match result {
         Ok(login) => Ok(logged_in(ctx, login)),
         Err(e @ (LoginError::InvalidCode | LoginError::LockedOut)) => {
-            failed(ctx, e, |msg| pages::code_entry(ctx.mount(), challenge, msg))
+            failed(ctx, e, || pages::code(challenge))
         }
-        Err(e) => failed(ctx, e, |msg| {
-            html!("{}{}", msg, pages::request_new_link(ctx.mount()))
-        }),
+        Err(e) => failed(ctx, e, || pages::link_problem(None)),
     }
 }
 
@@ -182,15 +176,9 @@ async fn resend_code(ctx: &mut Ctx<'_>) -> Answer {
         .portal()
         .resend_login_code(ctx.firm.id, challenge, ctx.info())
         .await?;
-    let notice = pages::notice(
-        "If this code request is still open, a new code is on its way.",
-        false,
-    );
-    Ok(ctx.page(
-        200,
-        "Enter your code",
-        pages::code_entry(ctx.mount(), challenge, notice),
-    ))
+    let page = pages::code(challenge)
+        .with_notice("If this code request is still open, a new code is on its way.");
+    Ok(ctx.page(200, "Enter your code", page))
 }
 
 async fn password_login(ctx: &mut Ctx<'_>) -> Answer {
@@ -209,7 +197,7 @@ async fn password_login(ctx: &mut Ctx<'_>) -> Answer {
         .await;
     match result {
         Ok(login) => Ok(logged_in(ctx, login)),
-        Err(e) => failed(ctx, e, |msg| pages::login(ctx.mount(), None, msg)),
+        Err(e) => failed(ctx, e, || pages::login(None)),
     }
 }
 
@@ -220,15 +208,7 @@ async fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Answer {
     if Token::parse(token).is_err() {
         let (status, msg) =
             status_and_message(&WebError::Login(LoginError::Link(LinkProblem::Unknown)));
-        return Ok(ctx.page(
-            status,
-            "Log in",
-            html!(
-                "{}{}",
-                pages::notice(&msg, true),
-                pages::request_new_link(ctx.mount())
-            ),
-        ));
+        return Ok(ctx.page(status, "Log in", pages::link_problem(None).with_error(&msg)));
     }
     let address = ctx
         .web
@@ -238,7 +218,7 @@ async fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Answer {
     Ok(ctx.page(
         200,
         "Log in",
-        pages::link_confirm(ctx.mount(), token, &ctx.firm.name, address.as_deref()),
+        pages::link_confirm(token, &ctx.firm.name, address.as_deref()),
     ))
 }
 
@@ -263,24 +243,13 @@ async fn redeem_link(ctx: &mut Ctx<'_>) -> Answer {
         Err(e) => {
             // A used link (perhaps by a mail scanner) or one that needs the code: offer
             // to type the code from the same email, which is a separate secret.
-            let code_form = match (&e, Token::parse(token)) {
+            let challenge = match (&e, Token::parse(token)) {
                 (LoginError::Link(LinkProblem::AlreadyUsed | LinkProblem::NeedsCode), Ok(t)) => {
-                    pages::code_entry(
-                        ctx.mount(),
-                        &code_challenge_for(&t).expose_secret(),
-                        Html::default(),
-                    )
+                    Some(code_challenge_for(&t).expose_secret())
                 }
-                _ => Html::default(),
+                _ => None,
             };
-            failed(ctx, e, |msg| {
-                html!(
-                    "{}{}{}",
-                    msg,
-                    code_form,
-                    pages::request_new_link(ctx.mount())
-                )
-            })
+            failed(ctx, e, || pages::link_problem(challenge.as_deref()))
         }
     }
 }
@@ -296,19 +265,13 @@ async fn personal_link(ctx: &mut Ctx<'_>, token: &str) -> Answer {
         Some(PersonalLinkView::AlreadyLoggedIn) => {
             Ok(Response::see_other(&format!("{}/", ctx.mount())))
         }
-        Some(PersonalLinkView::OfferLogin { masked_email }) => Ok(ctx.page(
-            200,
-            "Welcome",
-            pages::personal_link(ctx.mount(), token, &masked_email),
-        )),
+        Some(PersonalLinkView::OfferLogin { masked_email }) => {
+            Ok(ctx.page(200, "Welcome", pages::personal_link(token, &masked_email)))
+        }
         None => Ok(ctx.page(
             404,
             "Log in",
-            html!(
-                "{}{}",
-                pages::notice("This link is not valid any more.", true),
-                pages::request_new_link(ctx.mount())
-            ),
+            pages::link_problem(None).with_error("This link is not valid any more."),
         )),
     }
 }
@@ -319,7 +282,7 @@ async fn personal_link_request(ctx: &mut Ctx<'_>, token: &str) -> Answer {
         .portal()
         .request_login_link_for_personal_link(ctx.firm.id, token, ctx.info())
         .await?;
-    let mut resp = ctx.page(200, "Check your email", pages::check_email(ctx.mount()));
+    let mut resp = ctx.page(200, "Check your email", pages::check_email());
     resp.headers.push(binding_cookie(ctx, &requested.binding));
     Ok(resp)
 }
@@ -332,28 +295,28 @@ async fn forgot_password(ctx: &mut Ctx<'_>) -> Answer {
         .request_password_link(ctx.firm.id, field(&form, "email"), ctx.info())
         .await
     {
-        Ok(()) => Ok(ctx.page(200, "Check your email", pages::check_email(ctx.mount()))),
-        Err(e) => failed(ctx, e, |msg| {
-            html!("{}{}", msg, pages::forgot_password(ctx.mount()))
-        }),
+        Ok(()) => Ok(ctx.page(200, "Check your email", pages::check_email())),
+        Err(e) => failed(ctx, e, pages::forgot_password),
     }
 }
 
-async fn password_form(ctx: &mut Ctx<'_>, token: &str, message: Html, status: u16) -> Answer {
+/// The form of a password link, with `error` above it when the last try was refused.
+async fn password_form(ctx: &mut Ctx<'_>, token: &str, error: Option<&str>, status: u16) -> Answer {
     match ctx
         .web
         .portal()
         .check_password_link(ctx.firm.id, token)
         .await
     {
-        Ok(email) => Ok(ctx.page(
-            status,
-            "Choose a password",
-            pages::set_password(ctx.mount(), token, email.as_str(), message),
-        )),
-        Err(e) => failed(ctx, e, |msg| {
-            html!("{}{}", msg, pages::forgot_password(ctx.mount()))
-        }),
+        Ok(email) => {
+            let page = pages::set_password(token, email.as_str());
+            let page = match error {
+                Some(message) => page.with_error(message),
+                None => page,
+            };
+            Ok(ctx.page(status, "Choose a password", page))
+        }
+        Err(e) => failed(ctx, e, pages::forgot_password),
     }
 }
 
@@ -374,12 +337,9 @@ async fn set_password(ctx: &mut Ctx<'_>, token: &str) -> Answer {
             Ok(resp)
         }
         Err(LoginError::Password(problem)) => {
-            let msg = pages::notice(&problem.to_string(), true);
-            password_form(ctx, token, msg, 400).await
+            password_form(ctx, token, Some(&problem.to_string()), 400).await
         }
-        Err(e) => failed(ctx, e, |msg| {
-            html!("{}{}", msg, pages::forgot_password(ctx.mount()))
-        }),
+        Err(e) => failed(ctx, e, pages::forgot_password),
     }
 }
 

@@ -6,13 +6,14 @@
 //! Done here, for every route: the same-origin check on state-changing requests, the
 //! CSRF token of authenticated ones, body limits, the client IP behind trusted
 //! proxies, session verification and renewal cookies, and the security headers.
+//!
+#![doc = include_str!("../../docs/templates.md")]
 
 mod adapter;
 mod app_routes;
 mod cookies;
 mod errors;
 mod guard;
-pub(crate) mod html;
 mod http;
 mod json;
 mod lazy;
@@ -20,6 +21,7 @@ mod login_routes;
 mod pages;
 mod staff_routes;
 mod strict;
+mod templates;
 
 pub use adapter::{BodyPlan, HeaderTable, SessionRejection};
 pub use cookies::{CookieSecurity, cookie_in};
@@ -31,6 +33,7 @@ pub use http::{
 pub use lazy::LazySession;
 pub use staff_routes::{BearerToken, StaffAuthenticator, WeakBearerToken};
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use crate::audit::RequestInfo;
@@ -41,6 +44,7 @@ use crate::portal::{InternalError, Portal};
 use crate::session::time_left;
 use cookies::PortalCookie;
 use errors::WebError;
+use templates::Templates;
 
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`.
 ///
@@ -84,6 +88,7 @@ struct WebInner {
     limits: BodyLimits,
     staff_mount: String,
     staff_auth: Option<Arc<dyn StaffAuthenticator>>,
+    templates: Templates,
     // Set once a request came without a client address, so that the warning about it
     // is logged once, not per request.
     warned_no_peer: std::sync::atomic::AtomicBool,
@@ -95,6 +100,17 @@ pub enum WebBuildError {
     /// The staff API's mount path is not `/segment[/segment...]`.
     #[error("the staff API's mount path must look like /admin/api")]
     StaffMountPath,
+    /// [`PortalWebBuilder::template`] named a template that Portal does not have.
+    #[error("no page template is named {0:?}")]
+    UnknownTemplate(String),
+    /// A template given to [`PortalWebBuilder::template`] does not parse.
+    #[error("the template {name:?} does not parse: {source}")]
+    TemplateSyntax {
+        /// The template's name.
+        name: String,
+        /// What the template engine found.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The firm could not be read.
     #[error(transparent)]
     Internal(#[from] InternalError),
@@ -111,6 +127,7 @@ pub struct PortalWebBuilder {
     limits: BodyLimits,
     staff_mount: String,
     staff_auth: Option<Arc<dyn StaffAuthenticator>>,
+    templates: BTreeMap<String, String>,
 }
 
 impl PortalWebBuilder {
@@ -140,11 +157,29 @@ impl PortalWebBuilder {
         self
     }
 
-    /// Loads the firm and builds the HTTP layer.
+    /// Renders the pages named `name` (one of the templates listed under "Pages and
+    /// their templates" in the [module's documentation](crate::web)) with the minijinja
+    /// template `source` instead of Portal's own; given twice, the last one counts.
+    ///
+    /// [`PortalWebBuilder::build`] refuses a name Portal does not have and a source
+    /// that does not parse, so a broken template stops the server at start-up rather
+    /// than on the page that uses it.
+    ///
+    /// The values Portal passes in arrive escaped for HTML whatever the template
+    /// does: `|safe` and `{% autoescape false %}` cannot print a contact's name as
+    /// markup. What the template writes itself is the host's to keep safe, and the
+    /// pages' Content-Security-Policy still refuses scripts and inline styles.
+    pub fn template(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
+        self.templates.insert(name.into(), source.into());
+        self
+    }
+
+    /// Checks the templates, loads the firm and builds the HTTP layer.
     pub async fn build(self) -> Result<PortalWeb, WebBuildError> {
         if self.staff_auth.is_some() && !crate::portal::is_mount_path(&self.staff_mount) {
             return Err(WebBuildError::StaffMountPath);
         }
+        let templates = Templates::new(self.templates)?;
         let firm = self.portal.firm(self.firm).await?;
         Ok(PortalWeb {
             inner: Arc::new(WebInner {
@@ -156,6 +191,7 @@ impl PortalWebBuilder {
                 limits: self.limits,
                 staff_mount: self.staff_mount,
                 staff_auth: self.staff_auth,
+                templates,
                 warned_no_peer: Default::default(),
             }),
         })
@@ -209,6 +245,7 @@ impl PortalWeb {
             limits: BodyLimits::default(),
             staff_mount: "/admin/api".to_owned(),
             staff_auth: None,
+            templates: BTreeMap::new(),
         }
     }
 
@@ -457,23 +494,26 @@ impl PortalWeb {
             _ => errors::response(
                 Kind::Page,
                 &WebError::NotFound,
-                &self.frame_html(&self.firm()),
+                &self.frame(&self.firm(), None),
             ),
         };
         guard::apply_security_headers(&mut resp, false, self.firm().public_url.is_https());
         resp
     }
 
-    fn frame_html(&self, firm: &Arc<Firm>) -> errors::PageFrame {
-        errors::PageFrame {
-            firm: firm.clone(),
-            mount: self.mount_path().to_owned(),
+    /// What a page of `firm` is rendered in; `auth` puts a logout form in its header.
+    fn frame<'a>(&'a self, firm: &'a Firm, auth: Option<&Authenticated>) -> pages::Frame<'a> {
+        pages::Frame {
+            templates: &self.inner.templates,
+            firm,
+            mount: self.mount_path(),
+            csrf_token: auth.map(Authenticated::csrf_token),
         }
     }
 
     fn error(&self, kind: Kind, e: WebError) -> Response {
         let firm = self.firm();
-        let mut resp = errors::response(kind, &e, &self.frame_html(&firm));
+        let mut resp = errors::response(kind, &e, &self.frame(&firm, None));
         guard::apply_security_headers(&mut resp, true, firm.public_url.is_https());
         resp
     }
@@ -510,23 +550,13 @@ impl Ctx<'_> {
         self.web.mount_path()
     }
 
-    fn frame(&self) -> pages::Frame<'_> {
-        pages::Frame {
-            firm: &self.firm,
-            mount: self.web.mount_path(),
-        }
-    }
-
-    fn page(&self, status: u16, title: &str, body: html::Html) -> Response {
-        let header = match &self.auth {
-            Some(a) => html::html!(
-                "<form class=\"inline\" method=\"post\" action=\"{}/logout\"><input type=\"hidden\" name=\"csrf_token\" value=\"{}\"><button type=\"submit\" class=\"secondary\">Log out</button></form>",
-                self.mount(),
-                a.csrf_token()
-            ),
-            None => html::Html::default(),
-        };
-        Response::html(status, self.frame().page(title, header, body))
+    /// `page` with `title` as a response with `status`; a page that fails to render
+    /// is answered as the usual server error.
+    fn page(&self, status: u16, title: &str, page: pages::Page) -> Response {
+        let frame = self.web.frame(&self.firm, self.auth.as_ref());
+        frame
+            .render(status, title, page)
+            .unwrap_or_else(|e| errors::response(Kind::Page, &WebError::Render(e), &frame))
     }
 
     /// The form body of a POST; 415 for another content type.

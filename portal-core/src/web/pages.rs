@@ -1,195 +1,215 @@
-//! The pages a contact sees. Every value is escaped by `html!`; every form that changes
-//! state posts to the portal itself; pages carry no scripts.
+//! The pages a contact sees: for each, the template that renders it and the values it
+//! receives (listed for hosts in the module's documentation). Every piece of text goes
+//! in through [`text`], escaped; every form that changes state posts to the portal
+//! itself; pages carry no scripts.
 
-use super::html::{Html, html};
+use minijinja::{Value, context};
+
+use super::http::Response;
+use super::templates::{Template, Templates, text};
+use crate::client::Client;
 use crate::firm::Firm;
+use crate::task::{Side, Task, TaskStatus, date_string, progress};
 
-/// Where the portal lives and how it looks, for one page.
+/// Where the portal lives, how it looks and who is logged in, for one page.
 pub(crate) struct Frame<'a> {
+    pub(crate) templates: &'a Templates,
     pub(crate) firm: &'a Firm,
     pub(crate) mount: &'a str,
+    /// The session's CSRF token, for the header's logout form: none when logged out.
+    pub(crate) csrf_token: Option<String>,
 }
 
 impl Frame<'_> {
-    pub(crate) fn page(&self, title: &str, header_extra: Html, body: Html) -> String {
+    /// The page as a response with `status`: its values, and those every page gets.
+    pub(crate) fn render(
+        &self,
+        status: u16,
+        title: &str,
+        page: Page,
+    ) -> Result<Response, minijinja::Error> {
         let b = &self.firm.branding;
-        let name = if b.display_name.is_empty() {
+        let firm_name = if b.display_name.is_empty() {
             &self.firm.name
         } else {
             &b.display_name
         };
-        let logo = match &b.logo_url {
-            Some(url) => html!("<img src=\"{}\" alt=\"\">", url),
-            None => Html::default(),
+        let values = context! {
+            title => text(title),
+            firm_name => text(firm_name),
+            logo_url => b.logo_url.as_deref().map(text),
+            mount => text(self.mount),
+            csrf_token => self.csrf_token.as_deref().map(text),
+            notice => page.notice,
+            ..page.values
         };
-        html!(
-            "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <meta name=\"referrer\" content=\"no-referrer\">\
-             <title>{} · {}</title>\
-             <link rel=\"icon\" href=\"{}/assets/icon.svg\">\
-             <link rel=\"stylesheet\" href=\"{}/assets/portal.css\">\
-             <link rel=\"stylesheet\" href=\"{}/assets/theme.css\"></head>\
-             <body><header>{}<span class=\"firm\">{}</span>{}</header><main>{}</main></body></html>",
-            title,
-            name,
-            self.mount,
-            self.mount,
-            self.mount,
-            logo,
-            name,
-            header_extra,
-            body
-        )
-        .into_string()
+        let html = self.templates.render(page.template, values)?;
+        Ok(Response::html(status, html))
     }
 }
 
-pub(crate) fn notice(text: &str, error: bool) -> Html {
-    let class = if error { "notice error" } else { "notice" };
-    html!("<div class=\"{}\" role=\"status\">{}</div>", class, text)
+/// One page: its template, the notice above it (if any) and its own values.
+pub(crate) struct Page {
+    template: Template,
+    notice: Value,
+    values: Value,
 }
 
-pub(crate) fn login(mount: &str, next: Option<&str>, message: Html) -> Html {
-    let next_field = next.map_or_else(Html::default, |n| {
-        html!("<input type=\"hidden\" name=\"next\" value=\"{}\">", n)
-    });
-    html!(
-        "{}<div class=\"card\"><h1>Log in</h1>\
-         <form method=\"post\" action=\"{}/login/link\">{}\
-         <label for=\"email\">Email</label>\
-         <input id=\"email\" type=\"email\" name=\"email\" autocomplete=\"username email\" required maxlength=\"254\">\
-         <div class=\"row\"><button type=\"submit\">Email me a login link</button>\
-         <button type=\"submit\" class=\"secondary\" formaction=\"{}/login/code\">Email me a code</button></div>\
-         </form></div>\
-         <div class=\"card\"><h2>Or use your password</h2>\
-         <form method=\"post\" action=\"{}/login/password\">\
-         <label for=\"pw-email\">Email</label>\
-         <input id=\"pw-email\" type=\"email\" name=\"email\" autocomplete=\"username\" required maxlength=\"254\">\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"current-password\" required maxlength=\"512\">\
-         <button type=\"submit\">Log in</button></form>\
-         <p class=\"muted\"><a href=\"{}/password/forgot\">Forgot or never set a password?</a></p></div>",
-        message,
-        mount,
-        next_field,
-        mount,
-        mount,
-        mount
-    )
+impl Page {
+    fn new(template: Template, values: Value) -> Page {
+        Page {
+            template,
+            notice: Value::from(()),
+            values,
+        }
+    }
+
+    /// The page with a notice above it.
+    pub(crate) fn with_notice(self, message: &str) -> Page {
+        self.noticed(message, false)
+    }
+
+    /// The page with an error above it.
+    pub(crate) fn with_error(self, message: &str) -> Page {
+        self.noticed(message, true)
+    }
+
+    fn noticed(mut self, message: &str, error: bool) -> Page {
+        self.notice = context! { text => text(message), error };
+        self
+    }
 }
 
-pub(crate) fn check_email(mount: &str) -> Html {
-    html!(
-        "<div class=\"card\"><h1>Check your email</h1>\
-         <p>If this address belongs to a portal account, an email with a login link and a \
-         6-digit code is on its way. The link works once, for a short time.</p>\
-         <p class=\"muted\">Nothing arriving? Check your spam folder, or <a href=\"{}/login\">try again</a>.</p></div>",
-        mount
-    )
+/// The login page; `next` (where to go once logged in) rides along with a link request.
+pub(crate) fn login(next: Option<&str>) -> Page {
+    Page::new(Template::Login, context! { next => next.map(text) })
 }
 
-pub(crate) fn code_entry(mount: &str, challenge: &str, message: Html) -> Html {
-    html!(
-        "{}<div class=\"card\"><h1>Enter your code</h1>\
-         <p>Type the 6-digit code from the email we sent.</p>\
-         <form method=\"post\" action=\"{}/login/code/verify\">\
-         <input type=\"hidden\" name=\"challenge\" value=\"{}\">\
-         <label for=\"code\">Code</label>\
-         <input id=\"code\" class=\"code\" type=\"text\" name=\"code\" inputmode=\"numeric\" \
-         autocomplete=\"one-time-code\" pattern=\"[0-9 \\-]{{6,8}}\" maxlength=\"8\" required>\
-         <button type=\"submit\">Log in</button></form>\
-         <form method=\"post\" action=\"{}/login/code/resend\">\
-         <input type=\"hidden\" name=\"challenge\" value=\"{}\">\
-         <button type=\"submit\" class=\"link\">Send a new code</button></form></div>",
-        message,
-        mount,
-        challenge,
-        mount,
-        challenge
-    )
+pub(crate) fn check_email() -> Page {
+    Page::new(Template::CheckEmail, context! {})
+}
+
+/// Where the code from the email is typed, for the code request `challenge`.
+pub(crate) fn code(challenge: &str) -> Page {
+    Page::new(Template::Code, context! { challenge => text(challenge) })
 }
 
 /// The page a magic link opens. `address` is the masked address it logs in as, when
 /// the link is live; an unknown or spent link gets the same page without one.
-pub(crate) fn link_confirm(mount: &str, token: &str, firm: &str, address: Option<&str>) -> Html {
-    let address = address.map_or_else(Html::default, |a| {
-        html!(
-            "<p>You will be logged in as <strong class=\"address\">{}</strong>.</p>",
-            a
-        )
-    });
-    // No script, no auto-submit: only a person's click spends the link.
-    html!(
-        "<div class=\"card\"><h1>Log in to {}</h1>{}\
-         <form method=\"post\" action=\"{}/auth/link\">\
-         <input type=\"hidden\" name=\"token\" value=\"{}\">\
-         <button type=\"submit\">Log in to portal</button></form></div>",
-        firm,
-        address,
-        mount,
-        token
+pub(crate) fn link_confirm(token: &str, firm_legal_name: &str, address: Option<&str>) -> Page {
+    Page::new(
+        Template::LinkConfirm,
+        context! {
+            token => text(token),
+            firm_legal_name => text(firm_legal_name),
+            address => address.map(text),
+        },
     )
 }
 
-pub(crate) fn request_new_link(mount: &str) -> Html {
-    html!(
-        "<div class=\"card\"><h2>Get a new login link</h2>\
-         <form method=\"post\" action=\"{}/login/link\">\
-         <label for=\"email\">Email</label>\
-         <input id=\"email\" type=\"email\" name=\"email\" autocomplete=\"username email\" required maxlength=\"254\">\
-         <button type=\"submit\">Email me a new link</button></form></div>",
-        mount
+/// A link that did not log in: a form for a new one, after the code form when the
+/// same email's code (request `challenge`) can still finish the login.
+pub(crate) fn link_problem(challenge: Option<&str>) -> Page {
+    Page::new(
+        Template::LinkProblem,
+        context! { challenge => challenge.map(text) },
     )
 }
 
-pub(crate) fn personal_link(mount: &str, token: &str, masked: &str) -> Html {
-    html!(
-        "<div class=\"card\"><h1>Welcome back</h1>\
-         <p>For your security, this link does not log you in by itself.</p>\
-         <form method=\"post\" action=\"{}/c/{}\">\
-         <button type=\"submit\">Email a login link to {}</button></form>\
-         <p class=\"muted\">Not you? <a href=\"{}/login\">Log in with your own address</a>.</p></div>",
-        mount,
-        token,
-        masked,
-        mount
+pub(crate) fn personal_link(token: &str, masked_email: &str) -> Page {
+    Page::new(
+        Template::PersonalLink,
+        context! { token => text(token), masked_email => text(masked_email) },
     )
 }
 
-pub(crate) fn forgot_password(mount: &str) -> Html {
-    html!(
-        "<div class=\"card\"><h1>Set a password</h1>\
-         <p>We will email you a link to set a new password. It works once, for 30 minutes, \
-         and logs out your other devices.</p>\
-         <form method=\"post\" action=\"{}/password/forgot\">\
-         <label for=\"email\">Email</label>\
-         <input id=\"email\" type=\"email\" name=\"email\" autocomplete=\"username email\" required maxlength=\"254\">\
-         <button type=\"submit\">Email me a link</button></form></div>",
-        mount
+pub(crate) fn forgot_password() -> Page {
+    Page::new(Template::ForgotPassword, context! {})
+}
+
+/// The form of a password link `token`, for the account `email` (a hidden field that
+/// lets password managers file the new password under the right name).
+pub(crate) fn set_password(token: &str, email: &str) -> Page {
+    Page::new(
+        Template::SetPassword,
+        context! { token => text(token), email => text(email) },
     )
 }
 
-pub(crate) fn set_password(mount: &str, token: &str, email: &str, message: Html) -> Html {
-    html!(
-        "{}<div class=\"card\"><h1>Choose a password</h1>\
-         <p class=\"muted\">At least 15 characters. A few unrelated words make a good one.</p>\
-         <form method=\"post\" action=\"{}/password/set/{}\">\
-         <input type=\"text\" name=\"username\" value=\"{}\" autocomplete=\"username\" hidden readonly>\
-         <label for=\"password\">New password</label>\
-         <input id=\"password\" type=\"password\" name=\"password\" autocomplete=\"new-password\" minlength=\"15\" maxlength=\"512\" required>\
-         <button type=\"submit\">Save password</button></form></div>",
-        message,
-        mount,
-        token,
-        email
+pub(crate) fn error(message: &str) -> Page {
+    Page::new(Template::Error, context! { message => text(message) })
+}
+
+/// What the portal's home page shows of the logged-in contact.
+pub(crate) struct Home<'a> {
+    pub(crate) first_name: &'a str,
+    pub(crate) welcome: &'a str,
+    pub(crate) active: &'a Client,
+    /// Every client the contact may switch to, the active one included.
+    pub(crate) clients: Vec<&'a Client>,
+    /// The active client's tasks; none when the contact may not see them.
+    pub(crate) tasks: Option<&'a [Task]>,
+}
+
+pub(crate) fn home(home: &Home<'_>) -> Page {
+    let clients: Value = home
+        .clients
+        .iter()
+        .map(|c| {
+            context! {
+                id => text(&c.id.to_string()),
+                name => text(&c.name),
+                active => c.id == home.active.id,
+            }
+        })
+        .collect();
+    Page::new(
+        Template::Home,
+        context! {
+            first_name => text(home.first_name),
+            welcome => text(home.welcome),
+            client_name => text(&home.active.name),
+            can_switch => home.clients.len() > 1,
+            clients,
+            tasks => home.tasks.map(tasks),
+        },
     )
 }
 
-pub(crate) fn error(message: &str, mount: &str) -> Html {
-    html!(
-        "<div class=\"card\"><h1>{}</h1><p><a href=\"{}/login\">Go to the login page</a></p></div>",
-        message,
-        mount
-    )
+/// "Your tasks" (the client's own, by phase) and "Our progress" (both sides' tasks
+/// by phase, with each phase's status and a percentage).
+fn tasks(tasks: &[Task]) -> Value {
+    let phase_name = |phase: &Option<String>| text(phase.as_deref().unwrap_or("General"));
+    let yours: Value = tasks
+        .iter()
+        .filter(|t| t.assignee == Side::Client)
+        .map(|t| {
+            context! {
+                id => text(&t.id.to_string()),
+                title => text(&t.title),
+                phase => phase_name(&t.phase),
+                description => text(&t.description),
+                due => t.due_on.map(|d| text(&date_string(d))),
+                done => t.status == TaskStatus::Completed,
+            }
+        })
+        .collect();
+    let (phases, percent) = progress(tasks);
+    let phases: Value = phases
+        .iter()
+        .map(|p| {
+            let status = match p.status {
+                TaskStatus::Completed => "completed",
+                TaskStatus::Pending => "pending",
+                _ => "in progress",
+            };
+            context! {
+                name => phase_name(&p.phase),
+                status => text(status),
+                done => p.done,
+                total => p.total,
+            }
+        })
+        .collect();
+    context! { yours, phases, percent }
 }
