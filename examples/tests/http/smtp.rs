@@ -283,7 +283,7 @@ pub fn login_mail_arrives_by_smtp_and_its_link_and_code_each_log_in(bin: &str) {
 /// A mail server that refuses or never answers: the failure is in the server's log
 /// within seconds, and the contact got the usual answer at once.
 pub fn failure_is_logged_and_the_contact_gets_the_usual_answer(bin: &str, answer: Answer) {
-    let Some(sink) = Sink::start(answer, "failure_is_logged") else {
+    let Some(sink) = Sink::start(answer, &format!("failure_is_logged ({})", answer.arg())) else {
         return;
     };
     let s = server(bin, Db::Memory, sink.relay_url());
