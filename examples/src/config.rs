@@ -3,6 +3,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use portal_core::email::EmailAddress;
+use portal_core::notify::SmtpUrl;
+
 /// The example servers' settings.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -15,10 +18,22 @@ pub struct Config {
     pub public_url: Option<String>,
     /// `PORTAL_ADMIN_TOKEN`: the staff API's bearer token. Generated and printed when unset.
     pub admin_token: Option<String>,
-    /// `PORTAL_DEMO`: seed demo data and serve `/dev/outbox`. Default on; `0`,
-    /// `false`, `off` or `no` turn it off, `1`, `true`, `on` or `yes` on (any case);
-    /// any other value is refused.
+    /// `PORTAL_DEMO`: seed demo data and, without `PORTAL_SMTP_URL`, keep every email
+    /// in memory and serve it at `/dev/outbox`. Default on; `0`, `false`, `off` or `no`
+    /// turn it off, `1`, `true`, `on` or `yes` on (any case); any other value is refused.
     pub demo: bool,
+    /// `PORTAL_SMTP_URL`: send mail through this SMTP server: `smtp://host[:port]`
+    /// (STARTTLS required, port 587 by default), `smtps://host[:port]` (TLS from the
+    /// first byte, 465), or `smtp://host[:port]?tls=none` for a plain relay on this
+    /// machine or network (25); credentials as `smtps://user:password@host`
+    /// (percent-encoded), a time bound per email as `?timeout=SECONDS` (default 15).
+    /// Unset: demo mode keeps mail at `/dev/outbox`; without demo mode each email is
+    /// written to the log, login links included, and no mail leaves the machine.
+    pub smtp: Option<SmtpUrl>,
+    /// `PORTAL_MAIL_FROM`: the example firm's own sender address (its emails come from
+    /// `"Acme Accounting" <this address>`, replies go to it). Unset: the portal's
+    /// placeholder sender, which a real mail server would refuse.
+    pub mail_from: Option<EmailAddress>,
     /// How connections are bounded, and how the server stops.
     pub server: ServerSettings,
 }
@@ -103,6 +118,20 @@ impl Config {
             public_url: get("PORTAL_PUBLIC_URL").filter(|u| !u.is_empty()),
             admin_token,
             demo: get("PORTAL_DEMO").map_or(Ok(true), |v| switch("PORTAL_DEMO", &v))?,
+            smtp: get("PORTAL_SMTP_URL")
+                .filter(|u| !u.trim().is_empty())
+                // The error names what is wrong, never the URL: it may hold a password.
+                .map(|u| {
+                    SmtpUrl::parse(&u).map_err(|e| ConfigError(format!("PORTAL_SMTP_URL: {e}")))
+                })
+                .transpose()?,
+            mail_from: get("PORTAL_MAIL_FROM")
+                .filter(|a| !a.trim().is_empty())
+                .map(|a| {
+                    EmailAddress::parse(&a)
+                        .map_err(|e| ConfigError(format!("PORTAL_MAIL_FROM {a:?}: {e}")))
+                })
+                .transpose()?,
             server: ServerSettings::from_lookup(&get)?,
         })
     }
@@ -188,6 +217,7 @@ mod tests {
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(c.database_url, "sqlite:portal.db");
         assert!(c.demo && c.public_url.is_none() && c.admin_token.is_none());
+        assert!(c.smtp.is_none() && c.mail_from.is_none());
         assert_eq!(c.server, ServerSettings::default());
         let off = with("PORTAL_DEMO", "0").unwrap();
         assert!(!off.demo);
@@ -222,6 +252,26 @@ mod tests {
             let e = with(name, bad).unwrap_err();
             assert!(e.0.starts_with(name), "{e}");
         }
+    }
+
+    #[test]
+    fn the_smtp_url_is_checked_at_start_and_its_password_never_shown() {
+        let c = with("PORTAL_SMTP_URL", "smtps://mailer:hunter2@smtp.example.com").unwrap();
+        let url = c.smtp.as_ref().expect("an SMTP URL");
+        assert_eq!((url.host(), url.port()), ("smtp.example.com", 465));
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let refused = with("PORTAL_SMTP_URL", "smtp://mailer:hunter2@relay?tls=none").unwrap_err();
+        assert!(
+            refused.0.starts_with("PORTAL_SMTP_URL") && !refused.0.contains("hunter2"),
+            "{refused}"
+        );
+        assert!(with("PORTAL_SMTP_URL", "").unwrap().smtp.is_none());
+        let from = with("PORTAL_MAIL_FROM", "hello@acme.example").unwrap();
+        assert_eq!(
+            from.mail_from.map(|a| a.to_string()).as_deref(),
+            Some("hello@acme.example")
+        );
+        assert!(with("PORTAL_MAIL_FROM", "nobody").is_err());
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! What the two example servers share, so that they differ only in the framework:
 //! configuration from the environment, the store, the firm and its demo data, the
-//! staff authenticator, the dev outbox, `/healthz`, the bounds on connections and
-//! graceful shutdown.
+//! staff authenticator, where mail goes (SMTP, the dev outbox or the log), `/healthz`,
+//! the bounds on connections and graceful shutdown.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use portal_core::firm::{Branding, Firm, PublicUrl};
 use portal_core::id::{FirmId, StaffId};
-use portal_core::notify::{Delivery, DeliveryError, DevOutbox, Message};
+use portal_core::notify::{Delivery, DeliveryError, DevOutbox, LogDelivery, Message, SmtpDelivery};
 use portal_core::token::Token;
 use portal_core::web::{BearerToken, CookieSecurity, PortalWeb};
 use portal_core::{MemoryStore, Portal, Store};
@@ -33,7 +33,9 @@ use tokio::net::{TcpListener, TcpSocket};
 pub struct App {
     /// The portal's HTTP layer, for the adapter.
     pub web: PortalWeb,
-    /// The outbox served at `/dev/outbox` in demo mode.
+    /// Whether the demo data was seeded.
+    pub demo: bool,
+    /// The outbox served at `/dev/outbox`: demo mode without an SMTP server.
     pub outbox: Option<DevOutbox>,
     /// The staff API token.
     pub admin_token: String,
@@ -90,11 +92,11 @@ pub async fn build(
     public_url: PublicUrl,
 ) -> Result<App, Box<dyn std::error::Error>> {
     let store = open_store(&config.database_url).await?;
-    let outbox = DevOutbox::new();
+    let outbox = (config.demo && config.smtp.is_none()).then(DevOutbox::new);
     let portal = Portal::builder_shared(store.clone())
-        .delivery(LoggedDelivery(outbox.clone()))
+        .delivery(LoggedDelivery(delivery(config, outbox.as_ref())?))
         .build()?;
-    ensure_firm(&portal, store.as_ref(), &public_url).await?;
+    ensure_firm(&portal, store.as_ref(), &public_url, config).await?;
     if config.demo {
         demo::seed(&portal, FIRM_ID).await?;
     }
@@ -121,19 +123,46 @@ pub async fn build(
     spawn_maintenance(portal);
     Ok(App {
         web,
-        outbox: config.demo.then_some(outbox),
+        demo: config.demo,
+        outbox,
         admin_token,
     })
 }
 
+/// Where mail goes: the SMTP server when one is named, else the demo outbox, else the
+/// log (with a warning, since nothing then reaches anyone's inbox).
+fn delivery(
+    config: &Config,
+    outbox: Option<&DevOutbox>,
+) -> Result<Box<dyn Delivery>, Box<dyn std::error::Error>> {
+    Ok(match (&config.smtp, outbox) {
+        (Some(url), _) => {
+            tracing::info!(server = %url, "mail goes out through SMTP");
+            Box::new(SmtpDelivery::new(url.clone())?)
+        }
+        (None, Some(outbox)) => Box::new(outbox.clone()),
+        (None, None) => {
+            tracing::warn!(
+                "PORTAL_SMTP_URL is not set and demo mode is off: no mail leaves this machine; \
+                 each email is written to this log, live login links included (development only)"
+            );
+            Box::new(LogDelivery)
+        }
+    })
+}
+
+/// Creates the example firm, or brings the one a previous run made up to date with
+/// the public URL and sender address of this run.
 async fn ensure_firm(
     portal: &Portal,
     store: &dyn Store,
     public_url: &PublicUrl,
+    config: &Config,
 ) -> Result<(), Box<dyn std::error::Error>> {
     match store.firm(FIRM_ID).await? {
-        Some(mut firm) if firm.public_url != *public_url => {
+        Some(mut firm) if firm.public_url != *public_url || firm.mail_from != config.mail_from => {
             firm.public_url = public_url.clone();
+            firm.mail_from = config.mail_from.clone();
             store.update_firm(&firm).await?;
         }
         Some(_) => {}
@@ -147,7 +176,7 @@ async fn ensure_firm(
                     welcome_message: "Here is what we need from you this month.".into(),
                     ..Branding::default()
                 },
-                mail_from: None,
+                mail_from: config.mail_from.clone(),
                 created_at: portal.now(),
             };
             store.insert_firm(&firm).await?;
@@ -156,11 +185,11 @@ async fn ensure_firm(
     Ok(())
 }
 
-/// The outbox, logging the outcome of each delivery with the message's kind and
-/// contact, never its links or text (tokens are never logged): the log shows that a
-/// contact's login mail left, for instance during a shutdown, without holding a secret.
+/// A delivery, logging the outcome of each with the message's kind and contact, never
+/// its links or text (tokens are never logged): the log shows that a contact's login
+/// mail left, for instance during a shutdown, without holding a secret.
 #[derive(Debug)]
-struct LoggedDelivery(DevOutbox);
+struct LoggedDelivery(Box<dyn Delivery>);
 
 #[async_trait]
 impl Delivery for LoggedDelivery {
@@ -220,12 +249,16 @@ pub fn banner(app: &App, url: &str) -> String {
         app.web.mount_path(),
         app.admin_token
     );
-    if app.outbox.is_some() {
+    if app.demo {
         s.push_str(&format!(
-            "Demo mode: log in as {} or {}; read the emails at {url}/dev/outbox\n",
+            "Demo mode: log in as {} or {}",
             demo::MERGED_CONTACT,
             demo::SINGLE_CONTACT
         ));
+        if app.outbox.is_some() {
+            s.push_str(&format!("; read the emails at {url}/dev/outbox"));
+        }
+        s.push('\n');
     }
     s
 }

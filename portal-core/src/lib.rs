@@ -103,6 +103,11 @@ pub mod web;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+/// The attribute for implementing Portal's async traits ([`notify::Delivery`], the
+/// [`store`] traits): `#[portal_core::async_trait]` on the `impl` block, with no
+/// `async-trait` dependency of the host's own (see [`notify::Delivery`] for an example).
+pub use async_trait::async_trait;
+
 pub use audit::RequestInfo;
 pub use hashing::{HashError, HashingLimits, HashingLoad};
 pub use policy::Policy;

@@ -3,7 +3,8 @@
 //! Run with `cargo run -p portal-examples --bin axum-portal` (SQLite file `portal.db` in the working folder,
 //! demo data, emails readable at `/dev/outbox`). Settings: `PORTAL_ADDR`,
 //! `DATABASE_URL` (`sqlite:...`, `postgres://...`, `memory:`), `PORTAL_PUBLIC_URL`,
-//! `PORTAL_ADMIN_TOKEN`, `PORTAL_DEMO=0`, and the connection bounds of
+//! `PORTAL_ADMIN_TOKEN`, `PORTAL_DEMO=0`, `PORTAL_SMTP_URL` (real mail; see
+//! [`portal_examples::Config`]), `PORTAL_MAIL_FROM`, and the connection bounds of
 //! [`portal_examples::ServerSettings`]. SIGTERM or Ctrl-C stops it gracefully.
 
 use std::process::ExitCode;

@@ -1,8 +1,9 @@
 //! The black-box HTTP suite: starts each example server as a real process on a free
 //! loopback port and drives it only through HTTP. Every case runs against both
 //! servers; a difference in behaviour between them is a failing test. `browser` drives
-//! the same servers' pages in headless Chromium. `slow_clients`, `shutdown` and
-//! `db_faults` start servers of their own, with the settings and faults they need.
+//! the same servers' pages in headless Chromium. `slow_clients`, `shutdown`,
+//! `db_faults` and `smtp` start servers of their own, with the settings and faults
+//! they need (`smtp` with a real SMTP server beside them).
 
 #![allow(
     clippy::unwrap_used,
@@ -23,6 +24,7 @@ mod postgres;
 mod server;
 mod shutdown;
 mod slow_clients;
+mod smtp;
 
 use server::{Db, Scheme, Server};
 
@@ -152,6 +154,62 @@ macro_rules! resilience {
 
 resilience!(axum_resilience, "CARGO_BIN_EXE_axum-portal");
 resilience!(actix_resilience, "CARGO_BIN_EXE_actix-portal");
+
+/// Where mail goes, on each of the two: a real SMTP server, failing ones, the log.
+macro_rules! mail {
+    ($name:ident, $bin:literal) => {
+        mod $name {
+            use super::smtp::{self, Answer};
+
+            #[test]
+            fn login_mail_arrives_by_smtp_and_its_link_and_code_each_log_in() {
+                smtp::login_mail_arrives_by_smtp_and_its_link_and_code_each_log_in(env!($bin));
+            }
+
+            #[test]
+            fn a_4xx_answer_is_logged_and_the_contact_gets_the_usual_answer() {
+                smtp::failure_is_logged_and_the_contact_gets_the_usual_answer(
+                    env!($bin),
+                    Answer::TempFail,
+                );
+            }
+
+            #[test]
+            fn a_5xx_answer_is_logged_and_the_contact_gets_the_usual_answer() {
+                smtp::failure_is_logged_and_the_contact_gets_the_usual_answer(
+                    env!($bin),
+                    Answer::PermFail,
+                );
+            }
+
+            #[test]
+            fn a_server_that_never_answers_is_logged_and_the_contact_gets_the_usual_answer() {
+                smtp::failure_is_logged_and_the_contact_gets_the_usual_answer(
+                    env!($bin),
+                    Answer::Silent,
+                );
+            }
+
+            #[test]
+            fn starttls_is_required_unless_the_url_names_a_plain_relay() {
+                smtp::starttls_is_required_unless_the_url_names_a_plain_relay(env!($bin));
+            }
+
+            #[test]
+            fn line_breaks_in_stored_names_add_no_header() {
+                smtp::line_breaks_in_stored_names_add_no_header(env!($bin));
+            }
+
+            #[test]
+            fn without_smtp_or_demo_mode_mail_is_logged_with_a_warning() {
+                smtp::without_smtp_or_demo_mode_mail_is_logged_with_a_warning(env!($bin));
+            }
+        }
+    };
+}
+
+mail!(axum_mail, "CARGO_BIN_EXE_axum-portal");
+mail!(actix_mail, "CARGO_BIN_EXE_actix-portal");
 
 #[test]
 fn axum_refuses_an_unknown_demo_switch() {

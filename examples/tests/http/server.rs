@@ -78,7 +78,7 @@ pub fn unique() -> String {
 /// A loopback port that is free now and that no other server of this run was given:
 /// ports are handed out in turn from below the kernel's ephemeral range, so neither a
 /// server of a test running beside this one nor a client connection can hold it.
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU16, Ordering};
     static NEXT: AtomicU16 = AtomicU16::new(0);
     let _ = NEXT.compare_exchange(
@@ -185,6 +185,11 @@ impl Server {
     /// What the server wrote to stderr so far (its log).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// The server's SQLite file (on [`Db::Sqlite`]).
+    pub fn sqlite_file(&self) -> PathBuf {
+        self.dir.join("portal.db")
     }
 
     /// The name of the server's PostgreSQL database, if it runs on one.

@@ -94,13 +94,13 @@ impl Template {
         for part in &self.0 {
             match part {
                 Part::Text(t) => match ctx {
-                    Context::Header => out.push_str(&strip_breaks(t)),
+                    Context::Header => out.push_str(&one_line(t)),
                     _ => out.push_str(t),
                 },
                 Part::Tag(tag) => {
                     let v = values.0.get(tag).map_or("", String::as_str);
                     match ctx {
-                        Context::Header => out.push_str(&strip_breaks(v)),
+                        Context::Header => out.push_str(&one_line(v)),
                         Context::Text => out.push_str(v),
                         Context::Html => out.push_str(&escape_html(v)),
                     }
@@ -130,7 +130,9 @@ impl Template {
     }
 }
 
-fn strip_breaks(s: &str) -> String {
+/// `s` as one header line: every control character (CR and LF among them) becomes a
+/// space, so that no value can end a header and start another (header injection).
+pub(crate) fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()

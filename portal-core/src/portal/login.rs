@@ -263,6 +263,7 @@ impl Portal {
             kind,
             channel: Channel::Email(Email {
                 from: self.sender(firm),
+                reply_to: firm.mail_from.as_ref().map(|a| a.as_str().to_owned()),
                 // Always the address as stored, never as typed.
                 to: contact.email.as_str().to_owned(),
                 subject: template.subject.render_header(values),
