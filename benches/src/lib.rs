@@ -11,6 +11,7 @@ use portal_core::audit::RequestInfo;
 use portal_core::firm::{Branding, NewFirm, PublicUrl};
 use portal_core::grant::Permissions;
 use portal_core::id::{ClientId, ContactId, FirmId, StaffId};
+use portal_core::notify::DevOutbox;
 use portal_core::staff::{Invitation, StaffContext};
 use portal_core::store::Store;
 use portal_core::testing::{ManualClock, START, SeededSecretSource};
@@ -40,6 +41,7 @@ pub struct Population {
 #[allow(clippy::expect_used)]
 pub async fn populate(store: Arc<dyn Store>, contacts: usize) -> Population {
     let portal = Portal::builder_shared(store.clone())
+        .delivery(DevOutbox::new())
         .clock(Arc::new(ManualClock::new(START)))
         .secrets(SeededSecretSource::new(42))
         .build()
@@ -117,7 +119,10 @@ async fn invite(
 /// If setting up fails: a bench without its fixture has nothing to measure.
 #[allow(clippy::expect_used)]
 pub async fn logged_in_portal() -> (PortalWeb, String) {
-    let portal = Portal::builder(MemoryStore::new()).build().expect("portal");
+    let portal = Portal::builder(MemoryStore::new())
+        .delivery(DevOutbox::new())
+        .build()
+        .expect("portal");
     let (firm, staff) = firm(&portal, "http://127.0.0.1:3000").await;
     let a = portal
         .create_client(firm, "Alpha Ltd")

@@ -1,4 +1,5 @@
-//! Where a login lands: a `next` target must be a plain path inside the portal.
+//! Where a login lands: a `next` target must be a plain path inside the portal, or
+//! under one of the host's own prefixes it allowed (its pages behind a login).
 //! Anything else (another host, a scheme, `//evil.com`, `\evil.com`, dot segments,
 //! encoded tricks, control characters) is ignored, never followed.
 
@@ -8,13 +9,25 @@ const MAX_NEXT: usize = 512;
 /// `next` if it is a safe path under `mount_path` (e.g. `/portal`), else `None`.
 #[must_use]
 pub fn safe_next(next: &str, mount_path: &str) -> Option<String> {
+    safe_next_under(next, [mount_path])
+}
+
+/// `next` if it is a safe path under one of `prefixes` (each a mount path such as
+/// `/portal` or `/dashboard`, matched by whole segments), else `None`.
+#[must_use]
+pub fn safe_next_under<'a>(
+    next: &str,
+    prefixes: impl IntoIterator<Item = &'a str>,
+) -> Option<String> {
     if next.is_empty() || next.len() > MAX_NEXT {
         return None;
     }
-    let under_mount = next == mount_path
-        || next
-            .strip_prefix(mount_path)
-            .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'));
+    let under_mount = prefixes.into_iter().any(|prefix| {
+        next == prefix
+            || next
+                .strip_prefix(prefix)
+                .is_some_and(|rest| rest.starts_with('/') || rest.starts_with('?'))
+    });
     let path = next.split(['?', '#']).next().unwrap_or("");
     let lower = next.to_ascii_lowercase();
     let clean = next.starts_with('/')
@@ -80,5 +93,22 @@ mod tests {
         let longest = format!("/portal/{}", "a".repeat(MAX_NEXT - "/portal/".len()));
         assert_eq!(safe_next(&longest, "/portal"), Some(longest.clone()));
         assert_eq!(safe_next(&format!("{longest}a"), "/portal"), None);
+    }
+
+    #[test]
+    fn a_host_prefix_admits_its_pages_by_whole_segments_and_the_same_checks() {
+        let allowed = ["/portal", "/dashboard"];
+        for ok in ["/dashboard", "/dashboard/reports?y=2026", "/portal/x"] {
+            assert_eq!(safe_next_under(ok, allowed).as_deref(), Some(ok), "{ok}");
+        }
+        for bad in [
+            "/dashboardx",
+            "/admin",
+            "/dashboard/../admin",
+            "/dashboard//evil.com",
+            "/dashboard/%2e%2e/admin",
+        ] {
+            assert_eq!(safe_next_under(bad, allowed), None, "{bad:?}");
+        }
     }
 }

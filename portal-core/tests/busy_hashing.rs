@@ -17,6 +17,7 @@ const ORIGIN: &str = "https://portal.acme.example";
 async fn web() -> (Portal, PortalWeb) {
     // One computation at a time, one waiting.
     let portal = Portal::builder(MemoryStore::new())
+        .delivery(portal_core::notify::DevOutbox::new())
         .hashing_limits(HashingLimits {
             memory_budget_kib: 19_456,
             queue: 1,

@@ -12,11 +12,13 @@
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use portal_core::Portal;
+//! use portal_core::notify::SmtpDelivery;
 //! use portal_sqlx::SqliteStore;
 //!
 //! let store = SqliteStore::open("portal.db").await?;
 //! store.migrate().await?; // idempotent: every instance may run it at every start
-//! let portal = Portal::builder(store).build()?;
+//! let mail = SmtpDelivery::from_url("smtp://user:password@mail.example.com")?;
+//! let portal = Portal::builder(store).delivery(mail).build()?;
 //! # let _ = portal; Ok(()) }
 //! ```
 //!

@@ -11,7 +11,6 @@ use crate::notify::MessageKind;
 use crate::portal::Portal;
 use crate::portal::failure::Attempt;
 use crate::portal::login::{LoginError, LoginSuccess};
-use crate::redirect::safe_next;
 use crate::session::SessionRecord;
 use crate::throttle::{ThrottleDecision, address_key, address_key_of};
 use crate::token::Token;
@@ -30,7 +29,7 @@ impl Portal {
         let admitted = self.admit_login_request(firm, email, request).await?;
         let challenge = Token::generate(self.secrets())?;
         if admitted.allowed {
-            let next = next.and_then(|n| safe_next(n, self.mount_path()));
+            let next = next.and_then(|n| self.landing(n));
             let (portal, request, digest) = (self.clone(), request.clone(), challenge.digest());
             self.spawn_job("login code", async move {
                 let firm = &admitted.firm;

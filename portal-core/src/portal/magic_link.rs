@@ -11,7 +11,6 @@ use crate::magic_link::{LinkRedemptionRequest, MagicLinkRecord};
 use crate::policy;
 use crate::portal::Portal;
 use crate::portal::login::{LoginError, LoginSuccess};
-use crate::redirect::safe_next;
 use crate::token::{Token, TokenDigest};
 
 impl Portal {
@@ -63,7 +62,7 @@ impl Portal {
         let admitted = self.admit_login_request(firm, email, request).await?;
         let binding = Token::generate(self.secrets())?;
         if admitted.allowed {
-            let next = next.and_then(|n| safe_next(n, self.mount_path()));
+            let next = next.and_then(|n| self.landing(n));
             let (portal, request, binding_digest) =
                 (self.clone(), request.clone(), binding.digest());
             self.spawn_job("login link", async move {

@@ -71,6 +71,7 @@ pub(crate) struct Inner {
     pub(crate) hasher: SecretHasher,
     pub(crate) background: Background,
     pub(crate) mount_path: String,
+    pub(crate) next_prefixes: Vec<String>,
     pub(crate) templates: Templates,
     pub(crate) default_sender: Option<EmailAddress>,
 }
@@ -93,6 +94,16 @@ pub enum BuildError {
     /// The mount path is not `/segment[/segment...]`.
     #[error("the mount path must look like /portal")]
     MountPath,
+    /// A prefix given to [`PortalBuilder::allow_next_under`] is not
+    /// `/segment[/segment...]`.
+    #[error("a host prefix for login targets must look like /dashboard")]
+    NextPrefix,
+    /// No [`PortalBuilder::delivery`]: login links and codes would go nowhere.
+    #[error(
+        "no delivery: set PortalBuilder::delivery (SmtpDelivery for real mail; LogDelivery \
+         or DevOutbox in development)"
+    )]
+    NoDelivery,
 }
 
 /// Whether `m` is a mount path: `/segment[/segment...]`, of letters, digits, `-` and
@@ -119,6 +130,7 @@ pub struct PortalBuilder {
     default_policy: Policy,
     firm_policies: HashMap<FirmId, Policy>,
     mount_path: String,
+    next_prefixes: Vec<String>,
     templates: Templates,
     default_sender: Option<EmailAddress>,
     hashing: HashingLimits,
@@ -126,8 +138,8 @@ pub struct PortalBuilder {
 
 impl Portal {
     /// Starts configuring a portal on `store`. Defaults: the system clock, the OS
-    /// CSPRNG, [`Policy::default`], mount path `/portal`, a [`crate::notify::DevOutbox`]
-    /// unless [`PortalBuilder::delivery`] is set.
+    /// CSPRNG, [`Policy::default`], mount path `/portal`. A delivery
+    /// ([`PortalBuilder::delivery`]) must be set.
     pub fn builder(store: impl Store) -> PortalBuilder {
         Self::builder_shared(Arc::new(store))
     }
@@ -142,6 +154,7 @@ impl Portal {
             default_policy: Policy::default(),
             firm_policies: HashMap::new(),
             mount_path: "/portal".to_owned(),
+            next_prefixes: Vec::new(),
             templates: Templates::default(),
             default_sender: None,
             hashing: HashingLimits::for_machine(),
@@ -174,6 +187,16 @@ impl Portal {
     #[must_use]
     pub fn mount_path(&self) -> &str {
         &self.inner.mount_path
+    }
+
+    /// `next` if a login may land there: inside the portal or under a prefix the host
+    /// allowed ([`PortalBuilder::allow_next_under`]).
+    pub(crate) fn landing(&self, next: &str) -> Option<String> {
+        crate::redirect::safe_next_under(
+            next,
+            std::iter::once(self.mount_path())
+                .chain(self.inner.next_prefixes.iter().map(String::as_str)),
+        )
     }
 
     /// The secret source.
@@ -314,6 +337,15 @@ impl PortalBuilder {
         self
     }
 
+    /// Lets a login land on the host's own pages under `prefix` (e.g. `/dashboard`,
+    /// matched by whole segments), besides the portal's: a `next` target there is
+    /// followed after login, with the same checks as inside the portal. Call once per
+    /// prefix. Anywhere else, `next` is ignored and the login lands on the portal.
+    pub fn allow_next_under(mut self, prefix: impl Into<String>) -> Self {
+        self.next_prefixes.push(prefix.into());
+        self
+    }
+
     /// The email templates.
     pub fn templates(mut self, templates: Templates) -> Self {
         self.templates = templates;
@@ -343,9 +375,12 @@ impl PortalBuilder {
         if !is_mount_path(&self.mount_path) {
             return Err(BuildError::MountPath);
         }
-        let delivery = self
-            .delivery
-            .unwrap_or_else(|| Arc::new(crate::notify::DevOutbox::new()));
+        if !self.next_prefixes.iter().all(|p| is_mount_path(p)) {
+            return Err(BuildError::NextPrefix);
+        }
+        // No silent default: a forgotten delivery would keep live login links in
+        // memory and send nothing.
+        let delivery = self.delivery.ok_or(BuildError::NoDelivery)?;
         let costliest = std::iter::once(&self.default_policy)
             .chain(self.firm_policies.values())
             .map(|p| p.password.hashing.memory_kib)
@@ -362,6 +397,7 @@ impl PortalBuilder {
                 firm_policies: self.firm_policies,
                 background: Background::new(runtime),
                 mount_path: self.mount_path,
+                next_prefixes: self.next_prefixes,
                 templates: self.templates,
                 default_sender: self.default_sender,
             }),

@@ -1,0 +1,112 @@
+//! What `PortalBuilder` refuses, and where a login lands when the host allowed its own
+//! pages as login targets.
+
+#![allow(clippy::unwrap_used, missing_docs)]
+
+use portal_core::audit::RequestInfo;
+use portal_core::firm::{Branding, NewFirm, PublicUrl};
+use portal_core::grant::Permissions;
+use portal_core::id::StaffId;
+use portal_core::notify::DevOutbox;
+use portal_core::portal::BuildError;
+use portal_core::staff::{Invitation, StaffContext};
+use portal_core::{MemoryStore, Portal};
+
+#[tokio::test]
+async fn a_portal_without_a_delivery_is_refused() {
+    let refused = Portal::builder(MemoryStore::new()).build();
+    assert!(
+        matches!(refused, Err(BuildError::NoDelivery)),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_host_prefix_that_is_not_a_path_is_refused() {
+    for bad in ["dashboard", "/dashboard/", "//evil.com", "/a b", ""] {
+        let refused = Portal::builder(MemoryStore::new())
+            .delivery(DevOutbox::new())
+            .allow_next_under(bad)
+            .build();
+        assert!(matches!(refused, Err(BuildError::NextPrefix)), "{bad:?}");
+    }
+}
+
+/// The `next` a login link carries after redemption, asked for with `next`.
+async fn landing(portal: &Portal, outbox: &DevOutbox, next: &str) -> Option<String> {
+    let firm = portal
+        .create_firm(NewFirm {
+            name: "Acme".into(),
+            public_url: PublicUrl::parse("https://acme.example").unwrap(),
+            branding: Branding::default(),
+            mail_from: None,
+        })
+        .await
+        .unwrap();
+    let client = portal.create_client(firm.id, "Bakery").await.unwrap();
+    let staff = StaffContext {
+        firm: firm.id,
+        staff: StaffId::new("alice").unwrap(),
+        request: RequestInfo::default(),
+    };
+    portal
+        .invite(
+            &staff,
+            Invitation {
+                email: "jane@example.com".into(),
+                first_name: "Jane".into(),
+                client_ids: vec![client.id],
+                permissions: Permissions::ALL,
+            },
+        )
+        .await
+        .unwrap();
+    let ip = RequestInfo::new(Some([192, 0, 2, 1].into()), None);
+    portal
+        .request_login_link(firm.id, "jane@example.com", Some(next), &ip)
+        .await
+        .unwrap();
+    portal.settle().await;
+    let mail = outbox.last_to("jane@example.com").unwrap();
+    let token = mail.message.links[0].rsplit('/').next().unwrap().to_owned();
+    let login = portal
+        .redeem_magic_link(firm.id, &token, None, None, &ip)
+        .await
+        .unwrap();
+    login.next
+}
+
+#[tokio::test]
+async fn next_lands_on_the_hosts_pages_only_under_the_prefixes_it_allowed() {
+    let outbox = DevOutbox::new();
+    let allowed = Portal::builder(MemoryStore::new())
+        .delivery(outbox.clone())
+        .allow_next_under("/dashboard")
+        .build()
+        .unwrap();
+    assert_eq!(
+        landing(&allowed, &outbox, "/dashboard/reports?year=2026")
+            .await
+            .as_deref(),
+        Some("/dashboard/reports?year=2026")
+    );
+    let outbox = DevOutbox::new();
+    let not_allowed = Portal::builder(MemoryStore::new())
+        .delivery(outbox.clone())
+        .build()
+        .unwrap();
+    assert_eq!(
+        landing(&not_allowed, &outbox, "/dashboard/reports").await,
+        None
+    );
+    let outbox = DevOutbox::new();
+    let allowed = Portal::builder(MemoryStore::new())
+        .delivery(outbox.clone())
+        .allow_next_under("/dashboard")
+        .build()
+        .unwrap();
+    assert_eq!(
+        landing(&allowed, &outbox, "/dashboard/../admin").await,
+        None
+    );
+}
