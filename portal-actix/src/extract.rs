@@ -8,20 +8,31 @@ use std::sync::Arc;
 use actix_web::dev::Payload;
 use actix_web::http::{StatusCode, header};
 use actix_web::{FromRequest, HttpMessage as _, HttpRequest, HttpResponse, ResponseError};
-use portal_core::Authenticated;
-use portal_core::InternalError;
-use portal_core::web::{LazySession, SessionRejection};
+use portal_core::contact::Contact;
+use portal_core::web::{LazySession, LoggedIn, SessionRejection};
+use portal_core::{Authenticated, InternalError};
 
-/// The logged-in contact of the request (dereferences to the verified session:
-/// `contact_id()`, `active_client()`, `permissions()`, `csrf_token()`); answers 401
-/// when there is none.
+/// The logged-in contact of the request: its record ([`CurrentContact::contact`]: name,
+/// address) and, by dereference, the verified session (`contact_id()`,
+/// `active_client()`, `permissions()`, `csrf_token()`). Without one, a browser is sent
+/// to the login page and back, an API client gets 401.
+// Each adapter has its own (a framework's extractor trait can only be implemented on
+// a type of the adapter's crate); what it holds and answers comes from portal-core.
 #[derive(Clone, Debug)]
-pub struct CurrentContact(Arc<Authenticated>);
+pub struct CurrentContact(Arc<LoggedIn>);
+
+impl CurrentContact {
+    /// The contact's record: first name, email address, status.
+    #[must_use]
+    pub fn contact(&self) -> &Contact {
+        &self.0.contact
+    }
+}
 
 impl Deref for CurrentContact {
     type Target = Authenticated;
     fn deref(&self) -> &Authenticated {
-        &self.0
+        &self.0.session
     }
 }
 
@@ -62,8 +73,21 @@ impl ResponseError for Rejection {
         if let Some(secs) = self.0.retry_after_secs() {
             resp.insert_header((header::RETRY_AFTER, secs));
         }
+        if let Some(location) = self.0.location() {
+            resp.insert_header((header::LOCATION, location));
+        }
         resp.body(self.0.to_string())
     }
+}
+
+/// The session of the request, as the middleware left it.
+fn lazy_session(req: &HttpRequest) -> Result<LazySession, Rejection> {
+    req.extensions()
+        .get::<LazySession>()
+        .cloned()
+        .ok_or(Rejection(SessionRejection::Misconfigured(
+            "PortalMiddleware is not installed on this route",
+        )))
 }
 
 impl FromRequest for MaybeContact {
@@ -71,12 +95,10 @@ impl FromRequest for MaybeContact {
     type Future = Pin<Box<dyn Future<Output = Result<Self, Rejection>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let lazy = req.extensions().get::<LazySession>().cloned();
+        let lazy = lazy_session(req);
         let req = req.clone();
         Box::pin(async move {
-            let lazy = lazy.ok_or(SessionRejection::Misconfigured(
-                "PortalMiddleware is not installed on this route",
-            ))?;
+            let lazy = lazy?;
             let cookies = req
                 .headers()
                 .get_all(header::COOKIE)
@@ -95,11 +117,22 @@ impl FromRequest for CurrentContact {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let maybe = MaybeContact::from_request(req, payload);
+        let req = req.clone();
         Box::pin(async move {
-            maybe
-                .await?
-                .0
-                .ok_or(Rejection(SessionRejection::NotLoggedIn))
+            if let Some(contact) = maybe.await?.0 {
+                return Ok(contact);
+            }
+            let target = req
+                .uri()
+                .path_and_query()
+                .map_or_else(|| req.uri().path(), |p| p.as_str());
+            let accept = req
+                .headers()
+                .get(header::ACCEPT)
+                .and_then(|v| v.to_str().ok());
+            Err(Rejection(
+                lazy_session(&req)?.login_required(target, accept),
+            ))
         })
     }
 }
@@ -141,6 +174,48 @@ mod tests {
             assert_eq!(status(&[&jane]).await.status(), 200);
             assert_eq!(status(&[&format!("{bob}; {jane}")]).await.status(), 401);
             assert_eq!(status(&[&bob, &jane]).await.status(), 401, "in two headers");
+        });
+    }
+
+    #[test]
+    fn the_contact_is_named_and_a_browser_without_one_goes_to_the_login_page() {
+        actix_web::rt::System::new().block_on(async {
+            let w = World::new(Fixture::single(Arc::new(MemoryStore::new()))).await;
+            let portal_web = w.web().await;
+            let name = portal_web.session_cookie_name();
+            let jane = format!("{name}={}", w.login(w.jane.id).await.token.expose_secret());
+            let app = test::init_service(App::new().wrap(PortalMiddleware::new(portal_web)).route(
+                "/me",
+                web::get().to(|c: CurrentContact| async move {
+                    format!("{} <{}>", c.contact().first_name, c.contact().email)
+                }),
+            ))
+            .await;
+            let req = test::TestRequest::get()
+                .uri("/me")
+                .append_header((header::COOKIE, jane));
+            let body = test::call_and_read_body(&app, req.to_request()).await;
+            assert_eq!(
+                std::str::from_utf8(&body).unwrap(),
+                format!("{} <{}>", w.jane.first_name, w.jane.email)
+            );
+            let browser = test::TestRequest::get()
+                .uri("/me?x=1")
+                .append_header((header::ACCEPT, "text/html,application/xhtml+xml"));
+            let resp = test::call_service(&app, browser.to_request()).await;
+            assert_eq!(resp.status(), 303);
+            // `/me` is not a page the host allowed as a login target: no way back.
+            assert_eq!(
+                resp.headers().get(header::LOCATION).unwrap(),
+                "/portal/login"
+            );
+            let api = test::TestRequest::get()
+                .uri("/me")
+                .append_header((header::ACCEPT, "application/json"));
+            assert_eq!(
+                test::call_service(&app, api.to_request()).await.status(),
+                401
+            );
         });
     }
 }

@@ -110,3 +110,42 @@ async fn next_lands_on_the_hosts_pages_only_under_the_prefixes_it_allowed() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_browser_without_a_session_is_sent_to_log_in_and_back_to_an_allowed_page() {
+    use portal_core::web::{PortalWeb, SessionRejection};
+    let portal = Portal::builder(MemoryStore::new())
+        .delivery(DevOutbox::new())
+        .allow_next_under("/dashboard")
+        .build()
+        .unwrap();
+    let firm = portal
+        .create_firm(NewFirm {
+            name: "Acme".into(),
+            public_url: PublicUrl::parse("https://acme.example").unwrap(),
+            branding: Branding::default(),
+            mail_from: None,
+        })
+        .await
+        .unwrap();
+    let web = PortalWeb::builder(portal, firm.id).build().await.unwrap();
+    let html = Some("text/html,application/xhtml+xml;q=0.9");
+    let to = |location: &str| SessionRejection::LoginRequired {
+        location: location.to_owned(),
+    };
+    assert_eq!(
+        web.login_required("/dashboard/reports?year=2026&q=a%20b", html),
+        to("/portal/login?next=/dashboard/reports%3Fyear%3D2026%26q%3Da%2520b")
+    );
+    assert_eq!(web.login_required("/admin", html), to("/portal/login"));
+    assert_eq!(
+        web.login_required("/dashboard/../admin", html),
+        to("/portal/login")
+    );
+    for api in [None, Some("application/json"), Some("*/*")] {
+        assert_eq!(
+            web.login_required("/dashboard", api),
+            SessionRejection::NotLoggedIn
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! one at login (a new id every time), switching its client, ending and revoking it.
 
 use crate::audit::{Actor, AuditAction, RequestInfo};
+use crate::contact::Contact;
 use crate::grant::Permissions;
 use crate::id::{ClientId, ContactId, FirmId, SessionId};
 use crate::portal::{InternalError, Portal};
@@ -94,6 +95,12 @@ pub struct NewSession {
 }
 
 impl Portal {
+    /// The record (name, address) of the contact a verified session belongs to; `None`
+    /// if the contact is gone since.
+    pub async fn contact_of(&self, auth: &Authenticated) -> Result<Option<Contact>, InternalError> {
+        Ok(self.store().contact(auth.contact_id()).await?)
+    }
+
     /// Mints a session token and the seed of its row, replacing the browser's current
     /// session `replaces` (its cookie value, if any) when the row is created.
     pub fn new_session(

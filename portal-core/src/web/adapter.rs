@@ -127,6 +127,28 @@ pub enum BodyPlan {
 }
 
 impl PortalWeb {
+    /// What an extractor answers a request for `path_and_query` that needs a contact
+    /// and has none: a browser (its `Accept` names HTML) goes to the login page, with
+    /// `next` set to come back when the path is one a login may land on (the portal's,
+    /// or the host's allowed with `PortalBuilder::allow_next_under`); an API client
+    /// gets 401.
+    #[must_use]
+    pub fn login_required(&self, path_and_query: &str, accept: Option<&str>) -> SessionRejection {
+        let browser = accept.is_some_and(|a| {
+            a.split(',')
+                .any(|t| t.trim().to_ascii_lowercase().starts_with("text/html"))
+        });
+        if !browser {
+            return SessionRejection::NotLoggedIn;
+        }
+        let mut location = format!("{}/login", self.mount_path());
+        if let Some(next) = self.portal().landing(path_and_query) {
+            location.push_str("?next=");
+            location.push_str(&query_component(&next));
+        }
+        SessionRejection::LoginRequired { location }
+    }
+
     /// How an adapter reads the body of `head` (method, path and headers filled in).
     #[must_use]
     pub fn body_plan(&self, head: &Request) -> BodyPlan {
@@ -144,11 +166,18 @@ impl PortalWeb {
 
 /// Why an adapter's session extractor has no contact to give the host's handler: the
 /// same answer in every framework.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum SessionRejection {
-    /// No valid session: 401.
+    /// No valid session, asked by an API client: 401.
     #[error("Not logged in")]
     NotLoggedIn,
+    /// No valid session, asked by a browser: 303 to the login page, which comes back
+    /// to the page asked for when the host allowed it as a login target.
+    #[error("Log in first")]
+    LoginRequired {
+        /// The login page's path, with `next` when the page asked for may be one.
+        location: String,
+    },
     /// The adapter's middleware is not on the route, or the store failed: 500.
     #[error("{0}")]
     Misconfigured(&'static str),
@@ -166,8 +195,18 @@ impl SessionRejection {
     pub fn status(&self) -> u16 {
         match self {
             SessionRejection::NotLoggedIn => 401,
+            SessionRejection::LoginRequired { .. } => 303,
             SessionRejection::Misconfigured(_) => 500,
             SessionRejection::Unavailable { .. } => 503,
+        }
+    }
+
+    /// The `Location` to send the browser to, for [`SessionRejection::LoginRequired`].
+    #[must_use]
+    pub fn location(&self) -> Option<&str> {
+        match self {
+            SessionRejection::LoginRequired { location } => Some(location),
+            _ => None,
         }
     }
 
@@ -188,6 +227,21 @@ impl From<InternalError> for SessionRejection {
             None => SessionRejection::Misconfigured("the session store failed"),
         }
     }
+}
+
+/// `s` percent-encoded for a query string's value: unreserved characters and `/` as
+/// they are, every other byte as `%XX`.
+fn query_component(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -235,6 +289,14 @@ mod tests {
             .map(|(n, _, _)| n.clone())
             .collect();
         assert_eq!(beside, ["content-security-policy"]);
+    }
+
+    #[test]
+    fn a_query_component_keeps_paths_readable_and_encodes_the_rest() {
+        assert_eq!(
+            query_component("/dashboard/r?y=2026&x=a b"),
+            "/dashboard/r%3Fy%3D2026%26x%3Da%20b"
+        );
     }
 
     #[test]

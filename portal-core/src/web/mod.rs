@@ -30,7 +30,7 @@ pub use http::{
     CommonValue, Form, FormError, HeaderText, Method, READ_HEADERS, Request, Response,
     appended_beside_host,
 };
-pub use lazy::LazySession;
+pub use lazy::{LazySession, LoggedIn};
 pub use staff_routes::{BearerToken, StaffAuthenticator, WeakBearerToken};
 
 use std::collections::BTreeMap;
