@@ -28,9 +28,11 @@
 #![deny(missing_docs)]
 
 mod convert;
+mod error;
 mod extract;
 mod middleware;
 
+pub use error::PortalError;
 pub use extract::{CurrentContact, MaybeContact, Rejection};
 pub use middleware::{PortalMiddleware, PortalMiddlewareService};
 

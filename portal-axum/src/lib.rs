@@ -29,9 +29,11 @@
 #![deny(missing_docs)]
 
 mod convert;
+mod error;
 mod extract;
 mod layer;
 
+pub use error::PortalError;
 pub use extract::{CurrentContact, MaybeContact, Rejection};
 pub use layer::{PortalLayer, PortalService};
 

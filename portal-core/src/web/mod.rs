@@ -10,6 +10,7 @@
 #![doc = include_str!("../../docs/templates.md")]
 
 mod adapter;
+mod api_error;
 mod app_routes;
 mod cookies;
 mod errors;
@@ -24,6 +25,7 @@ mod strict;
 mod templates;
 
 pub use adapter::{BodyPlan, HeaderTable, SessionRejection};
+pub use api_error::ApiError;
 pub use cookies::{CookieSecurity, cookie_in};
 pub use guard::{BodyLimits, ProxyParseError, TrustedProxies, host_security_headers};
 pub use http::{
