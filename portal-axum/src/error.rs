@@ -7,7 +7,6 @@ use portal_core::web::ApiError;
 /// (see [`ApiError`]): return `Result<_, PortalError>` from a handler and use `?`.
 ///
 /// ```
-/// use axum::Json;
 /// use portal_axum::{CurrentContact, PortalError};
 /// use portal_core::id::TaskId;
 /// use portal_core::{Portal, RequestInfo};
@@ -16,10 +15,10 @@ use portal_core::web::ApiError;
 ///     portal: Portal,
 ///     me: CurrentContact,
 ///     task: TaskId,
-/// ) -> Result<Json<bool>, PortalError> {
+/// ) -> Result<&'static str, PortalError> {
 ///     // Another client's task is 404, a missing permission 403, as in the portal.
 ///     portal.complete_task(&me, task, None, &RequestInfo::default()).await?;
-///     Ok(Json(true))
+///     Ok("done")
 /// }
 /// ```
 #[derive(Debug)]
