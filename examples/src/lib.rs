@@ -169,6 +169,7 @@ async fn ensure_firm(
         None => {
             let firm = Firm {
                 id: FIRM_ID,
+                key: None,
                 name: "Acme Accounting".into(),
                 public_url: public_url.clone(),
                 branding: Branding {

@@ -31,7 +31,7 @@ use crate::contact::Contact;
 use crate::email::CanonicalEmail;
 use crate::email_code::ChallengeRecord;
 use crate::failure::FailureState;
-use crate::firm::Firm;
+use crate::firm::{Firm, FirmKey};
 use crate::grant::Grant;
 use crate::id::{ClientId, ContactId, FirmId};
 use crate::magic_link::MagicLinkRecord;
@@ -120,6 +120,7 @@ fn issue_newest<R>(
 #[derive(Debug, Default)]
 struct State {
     firms: IdMap<FirmId, Firm>,
+    firm_by_key: HashMap<FirmKey, FirmId>,
     clients: IdMap<ClientId, Client>,
     contacts: IdMap<ContactId, ContactRow>,
     contact_by_email: HashMap<(FirmId, CanonicalEmail), ContactId>,
