@@ -1,8 +1,8 @@
 //! PostgreSQL and SQLite implementations of the `portal-core` store traits.
 //!
-//! - [`PgStore`] (feature `postgres`): for one or several application instances
-//!   sharing a PostgreSQL database.
-//! - [`SqliteStore`] (feature `sqlite`): an embedded SQLite file on one machine, or a
+//! - `PgStore` (feature `postgres`): for one or several application instances sharing
+//!   a PostgreSQL database.
+//! - `SqliteStore` (feature `sqlite`): an embedded SQLite file on one machine, or a
 //!   private in-memory database for tests and demos.
 //!
 //! Only `sqlite` is on by default, the embedded database that needs no server: a host

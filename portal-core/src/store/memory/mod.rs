@@ -8,8 +8,9 @@
 //! take the lock first, then a shard: one lock order, no deadlock.
 //!
 //! Expired rows are removed by [`MaintenanceStore::purge_expired`](super::MaintenanceStore),
-//! which [`crate::Portal`] hosts should schedule (the example servers run it every few
-//! minutes); throttle windows also prune themselves on every hit. The audit log is
+//! which `Portal::maintain` calls and a host schedules every few minutes (or has the
+//! portal run, with `PortalBuilder::maintain_every`); throttle windows also prune
+//! themselves on every hit. The audit log is
 //! append-only and lives as long as the process.
 
 mod directory;
