@@ -19,13 +19,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use portal_core::firm::{Branding, Firm, PublicUrl};
-use portal_core::id::{FirmId, StaffId};
+use portal_core::firm::{Branding, Firm, FirmKey, FirmSettings, PublicUrl};
+use portal_core::id::StaffId;
 use portal_core::notify::{Delivery, DeliveryError, DevOutbox, LogDelivery, Message, SmtpDelivery};
 use portal_core::token::Token;
 use portal_core::web::{BearerToken, CookieSecurity, PortalWeb};
 use portal_core::{MemoryStore, Portal, Store};
-use portal_sqlx::{PgStore, SqliteStore};
 use tokio::net::{TcpListener, TcpSocket};
 
 /// A running example: the HTTP layer, the outbox (demo mode), what to print.
@@ -55,8 +54,11 @@ pub fn bind(addr: SocketAddr, settings: &ServerSettings) -> std::io::Result<TcpL
     socket.listen(settings.backlog)
 }
 
-/// The firm of the example: one fixed id, so a restart on the same database finds it.
-const FIRM_ID: FirmId = FirmId::from_bytes(*b"portal-example-f");
+/// The key of the example's firm: a restart on the same database finds it by this.
+const FIRM_KEY: &str = "example";
+
+/// How often the portal's housekeeping runs.
+const MAINTENANCE_PERIOD: Duration = Duration::from_secs(300);
 
 /// Starts logging to stderr at INFO (or `RUST_LOG`-free: the examples keep it simple).
 pub fn init_logging() {
@@ -66,24 +68,13 @@ pub fn init_logging() {
 }
 
 /// Opens the store named by `database_url` and applies its migrations: `memory:` is the
-/// in-memory store, `sqlite:PATH` a SQLite file (created if missing), `postgres://...`
-/// PostgreSQL.
+/// in-memory store, anything else what [`portal_sqlx::open`] takes (`sqlite:PATH`, a
+/// SQLite file created if missing; `postgres://...`, PostgreSQL).
 pub async fn open_store(database_url: &str) -> Result<Arc<dyn Store>, Box<dyn std::error::Error>> {
     if database_url == "memory:" {
         return Ok(Arc::new(MemoryStore::new()));
     }
-    if let Some(path) = database_url.strip_prefix("sqlite:") {
-        let path = path.strip_prefix("//").unwrap_or(path);
-        let store = SqliteStore::open(path).await?;
-        store.migrate().await?;
-        return Ok(Arc::new(store));
-    }
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        let store = PgStore::connect(database_url).await?;
-        store.migrate().await?;
-        return Ok(Arc::new(store));
-    }
-    Err("DATABASE_URL must be memory:, sqlite:PATH or postgres://...".into())
+    Ok(portal_sqlx::open(database_url).await?)
 }
 
 /// Builds the portal for `config`, whose public URL is final (the listener is bound).
@@ -93,12 +84,13 @@ pub async fn build(
 ) -> Result<App, Box<dyn std::error::Error>> {
     let store = open_store(&config.database_url).await?;
     let outbox = (config.demo && config.smtp.is_none()).then(DevOutbox::new);
-    let portal = Portal::builder_shared(store.clone())
+    let portal = Portal::builder_shared(store)
         .delivery(LoggedDelivery(delivery(config, outbox.as_ref())?))
+        .maintain_every(MAINTENANCE_PERIOD)
         .build()?;
-    ensure_firm(&portal, store.as_ref(), &public_url, config).await?;
+    let firm = ensure_firm(&portal, public_url.clone(), config).await?;
     if config.demo {
-        demo::seed(&portal, FIRM_ID).await?;
+        demo::seed(&portal, firm.id).await?;
     }
     let admin_token = match &config.admin_token {
         Some(t) => t.clone(),
@@ -112,7 +104,7 @@ pub async fn build(
         );
         CookieSecurity::InsecureLocalDevelopment
     };
-    let web = PortalWeb::builder(portal.clone(), FIRM_ID)
+    let web = PortalWeb::builder(portal, firm.id)
         .cookies(cookies)
         .staff_api(
             "/admin/api",
@@ -120,7 +112,6 @@ pub async fn build(
         )
         .build()
         .await?;
-    spawn_maintenance(portal);
     Ok(App {
         web,
         demo: config.demo,
@@ -151,38 +142,26 @@ fn delivery(
     })
 }
 
-/// Creates the example firm, or brings the one a previous run made up to date with
-/// the public URL and sender address of this run.
+/// The example firm, made by the first run and given this run's public URL and sender
+/// address by every later one.
 async fn ensure_firm(
     portal: &Portal,
-    store: &dyn Store,
-    public_url: &PublicUrl,
+    public_url: PublicUrl,
     config: &Config,
-) -> Result<(), Box<dyn std::error::Error>> {
-    match store.firm(FIRM_ID).await? {
-        Some(mut firm) if firm.public_url != *public_url || firm.mail_from != config.mail_from => {
-            firm.public_url = public_url.clone();
-            firm.mail_from = config.mail_from.clone();
-            store.update_firm(&firm).await?;
-        }
-        Some(_) => {}
-        None => {
-            let firm = Firm {
-                id: FIRM_ID,
-                name: "Acme Accounting".into(),
-                public_url: public_url.clone(),
-                branding: Branding {
-                    display_name: "Acme Accounting · Client Portal".into(),
-                    welcome_message: "Here is what we need from you this month.".into(),
-                    ..Branding::default()
-                },
-                mail_from: config.mail_from.clone(),
-                created_at: portal.now(),
-            };
-            store.insert_firm(&firm).await?;
-        }
-    }
-    Ok(())
+) -> Result<Firm, Box<dyn std::error::Error>> {
+    let settings = FirmSettings {
+        name: "Acme Accounting".into(),
+        public_url,
+        branding: Branding {
+            display_name: "Acme Accounting · Client Portal".into(),
+            welcome_message: "Here is what we need from you this month.".into(),
+            ..Branding::default()
+        },
+        mail_from: config.mail_from.clone(),
+    };
+    Ok(portal
+        .ensure_firm(&FirmKey::new(FIRM_KEY)?, settings)
+        .await?)
 }
 
 /// A delivery, logging the outcome of each with the message's kind and contact, never
@@ -206,20 +185,6 @@ impl Delivery for LoggedDelivery {
         }
         outcome
     }
-}
-
-/// Runs the portal's housekeeping every five minutes: expired rows go, and windows of
-/// requests refused by the per-IP limit are summarised in the audit log.
-fn spawn_maintenance(portal: Portal) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(300));
-        loop {
-            tick.tick().await;
-            if let Err(e) = portal.maintain().await {
-                tracing::warn!(error = %e, "maintenance failed");
-            }
-        }
-    });
 }
 
 /// `GET /dev/outbox`: every message sent, as JSON (to, subject, text, links, kind).

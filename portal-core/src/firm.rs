@@ -12,6 +12,10 @@ use crate::text::{self, CheckedText, TextError, TextProblem};
 pub struct Firm {
     /// Its id.
     pub id: FirmId,
+    /// The key the host finds it by, unique among firms
+    /// ([`Portal::ensure_firm`](crate::Portal::ensure_firm)); `None` for a firm made by
+    /// [`Portal::create_firm`](crate::Portal::create_firm), which the host finds by id.
+    pub key: Option<FirmKey>,
     /// Legal or trading name, used in emails as `{{firm.name}}`.
     pub name: String,
     /// The base URL every link in this firm's emails is built from. Never the
@@ -217,9 +221,57 @@ impl fmt::Display for PublicUrl {
     }
 }
 
-/// What is needed to create a firm.
+/// A stable name the host gives a firm, to find it again at every start without
+/// storing its id: 1 to 64 of `a-z`, `0-9`, `.`, `_` and `-` (so that it reads the
+/// same in a configuration file, a log line and a URL).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FirmKey(String);
+
+/// A string that is not a [`FirmKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a firm key is 1 to 64 of a-z, 0-9, '.', '_' and '-'")]
+pub struct FirmKeyError;
+
+impl FirmKey {
+    /// The longest key.
+    pub const MAX_LEN: usize = 64;
+
+    /// Checks `key`; nothing is normalised, so the key stored is the key written.
+    ///
+    /// ```
+    /// use portal_core::firm::FirmKey;
+    ///
+    /// assert_eq!(FirmKey::new("acme-accounting")?.as_str(), "acme-accounting");
+    /// assert!(FirmKey::new("Acme").is_err());
+    /// assert!(FirmKey::new("").is_err());
+    /// # Ok::<(), portal_core::firm::FirmKeyError>(())
+    /// ```
+    pub fn new(key: &str) -> Result<Self, FirmKeyError> {
+        let allowed = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-".contains(&b);
+        if key.is_empty() || key.len() > Self::MAX_LEN || !key.bytes().all(allowed) {
+            return Err(FirmKeyError);
+        }
+        Ok(FirmKey(key.to_owned()))
+    }
+
+    /// The key.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for FirmKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// What the host configures about a firm: what
+/// [`Portal::create_firm`](crate::Portal::create_firm) creates it with, and what
+/// [`Portal::ensure_firm`](crate::Portal::ensure_firm) applies at every start.
 #[derive(Clone, Debug)]
-pub struct NewFirm {
+pub struct FirmSettings {
     /// Its name.
     pub name: String,
     /// Its public base URL.
@@ -228,6 +280,51 @@ pub struct NewFirm {
     pub branding: Branding,
     /// Its own sender address, if any.
     pub mail_from: Option<EmailAddress>,
+}
+
+/// What is needed to create a firm: its settings.
+pub type NewFirm = FirmSettings;
+
+impl Firm {
+    /// The firm with its name, URL, branding and sender replaced by `settings`, its id,
+    /// key and creation time kept.
+    #[must_use]
+    pub fn with_settings(self, settings: FirmSettings) -> Firm {
+        Firm {
+            name: settings.name,
+            public_url: settings.public_url,
+            branding: settings.branding,
+            mail_from: settings.mail_from,
+            ..self
+        }
+    }
+}
+
+impl FirmSettings {
+    /// A firm of these settings (as they are: [`FirmSettings::checked`] is the caller's).
+    #[must_use]
+    pub fn into_firm(self, id: FirmId, key: Option<FirmKey>, created_at: Timestamp) -> Firm {
+        Firm {
+            id,
+            key,
+            name: self.name,
+            public_url: self.public_url,
+            branding: self.branding,
+            mail_from: self.mail_from,
+            created_at,
+        }
+    }
+
+    /// The settings with the name and the branding checked as every text from outside
+    /// is ([`crate::text`], [`Branding::checked`]); the URL and the sender were checked
+    /// when parsed.
+    pub fn checked(self) -> Result<FirmSettings, TextError> {
+        Ok(FirmSettings {
+            name: CheckedText::new(&self.name, text::NAME)?.into_string(),
+            branding: self.branding.checked()?,
+            ..self
+        })
+    }
 }
 
 #[cfg(test)]
@@ -341,6 +438,24 @@ mod tests {
             ),
         ] {
             assert_eq!(field(bad), Err(f));
+        }
+    }
+
+    #[test]
+    fn firm_keys_are_checked_not_normalised() {
+        for good in ["a", "acme", "acme-accounting.eu_2", &"k".repeat(64)] {
+            assert_eq!(FirmKey::new(good).unwrap().as_str(), good);
+        }
+        for bad in [
+            "",
+            "Acme",
+            "acme accounting",
+            "acme/eu",
+            "acme\n",
+            "ac\u{e9}me",
+            &"k".repeat(65),
+        ] {
+            assert_eq!(FirmKey::new(bad), Err(FirmKeyError), "{bad:?}");
         }
     }
 

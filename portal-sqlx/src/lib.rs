@@ -1,26 +1,61 @@
 //! PostgreSQL and SQLite implementations of the `portal-core` store traits.
 //!
-//! - [`PgStore`] (feature `postgres`): for one or several application instances
-//!   sharing a PostgreSQL database.
-//! - [`SqliteStore`] (feature `sqlite`): an embedded SQLite file on one machine, or a
+//! - `PgStore` (feature `postgres`): for one or several application instances sharing
+//!   a PostgreSQL database.
+//! - `SqliteStore` (feature `sqlite`): an embedded SQLite file on one machine, or a
 //!   private in-memory database for tests and demos.
 //!
-//! Both features are on by default; a host that needs one turns default features off.
-//! Both stores pass `portal-core`'s conformance suite, race cases included, with two
-//! pools on one database standing in for two application instances.
+//! Only `sqlite` is on by default, the embedded database that needs no server: a host
+//! on PostgreSQL enables `postgres` (and may turn default features off), so that a
+//! SQLite host never compiles the PostgreSQL driver. Both stores pass `portal-core`'s
+//! conformance suite, race cases included, with two pools on one database standing in
+//! for two application instances.
 //!
-//! ```no_run
-//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-//! use portal_core::Portal;
-//! use portal_core::notify::SmtpDelivery;
-//! use portal_sqlx::SqliteStore;
+//! # Starting in one call each
 //!
-//! let store = SqliteStore::open("portal.db").await?;
-//! store.migrate().await?; // idempotent: every instance may run it at every start
-//! let mail = SmtpDelivery::from_url("smtp://user:password@mail.example.com")?;
-//! let portal = Portal::builder(store).delivery(mail).build()?;
-//! # let _ = portal; Ok(()) }
+//! [`open`] opens the store a URL names and migrates it; the portal's builder runs its
+//! housekeeping ([`PortalBuilder::maintain_every`](portal_core::PortalBuilder::maintain_every));
+//! and [`Portal::ensure_firm`](portal_core::Portal::ensure_firm) finds the host's firm
+//! by a key the host chooses, making it the first time and giving it the settings of
+//! this start every time. Every instance may run all three at every start.
+//!
 //! ```
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::time::Duration;
+//!
+//! use portal_core::Portal;
+//! use portal_core::firm::{Branding, FirmKey, FirmSettings, PublicUrl};
+//! use portal_core::notify::SmtpDelivery;
+//!
+//! // `sqlite:portal.db` for a file, `postgres://portal@localhost/portal` for PostgreSQL.
+//! let store = portal_sqlx::open("sqlite::memory:").await?;
+//! let mail = SmtpDelivery::from_url("smtp://user:password@mail.example.com")?;
+//! let portal = Portal::builder_shared(store)
+//!     .delivery(mail)
+//!     .maintain_every(Duration::from_secs(300))
+//!     .build()?;
+//! let firm = portal
+//!     .ensure_firm(
+//!         &FirmKey::new("acme")?,
+//!         FirmSettings {
+//!             name: "Acme Accounting".into(),
+//!             public_url: PublicUrl::parse("https://portal.acme.example")?,
+//!             branding: Branding::default(),
+//!             mail_from: None,
+//!         },
+//!     )
+//!     .await?;
+//! assert_eq!(portal.firm_by_key(&FirmKey::new("acme")?).await?, Some(firm));
+//! # Ok(()) }
+//! ```
+//!
+//! Each step can be done by hand instead: open the store type with the pool settings
+//! or the PostgreSQL schema wanted and call its `migrate`
+//! (`SqliteStore::open_with`, `PgStore::connect_with`); call
+//! [`Portal::maintain`](portal_core::Portal::maintain) from the host's own scheduler;
+//! create the firm with [`Portal::create_firm`](portal_core::Portal::create_firm) and
+//! keep its id.
 //!
 //! Queries are built at run time (no compile-time checking), so the crate builds
 //! without a database. sqlx is compiled without TLS: connect to PostgreSQL on the
@@ -70,6 +105,8 @@ mod engine;
 mod error;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod migrate;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod open;
 #[cfg(feature = "postgres")]
 mod postgres;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
@@ -81,6 +118,8 @@ mod sqlite;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod stmt;
 
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
+pub use open::{OpenError, open};
 #[cfg(feature = "postgres")]
 pub use postgres::{InvalidSchemaName, PgStore};
 #[cfg(any(feature = "postgres", feature = "sqlite"))]

@@ -13,7 +13,7 @@ use portal_core::client::Client;
 use portal_core::contact::{Contact, ContactStatus};
 use portal_core::email::EmailAddress;
 use portal_core::failure::FailureState;
-use portal_core::firm::{AccentColour, Branding, Firm, PublicUrl};
+use portal_core::firm::{AccentColour, Branding, Firm, FirmKey, PublicUrl};
 use portal_core::grant::{Grant, Permissions};
 use portal_core::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
 use portal_core::session::{SessionRecord, SessionSummary};
@@ -26,7 +26,7 @@ use crate::stmt::SqlRow;
 macro_rules! firm_columns {
     () => {
         "id, name, public_url, display_name, logo_url, \
-     accent_colour, welcome_message, mail_from, created_at"
+     accent_colour, welcome_message, mail_from, created_at, firm_key"
     };
 }
 pub(crate) use firm_columns;
@@ -65,6 +65,7 @@ pub(crate) fn permissions<DB: Dialect>(
 pub(crate) fn firm<DB: Dialect>(r: &SqlRow<DB>) -> Result<Firm, StoreError> {
     Ok(Firm {
         id: FirmId::from_uuid(r.id("id")?),
+        key: r.opt_parsed("firm_key", |k| FirmKey::new(k).ok())?,
         name: r.text("name")?,
         public_url: r.parsed("public_url", |t| PublicUrl::parse(t).ok())?,
         branding: Branding {

@@ -19,7 +19,7 @@ use portal_sqlx::{PgStore, SqliteStore};
 use uuid::Uuid;
 
 /// How many migrations each dialect has.
-const MIGRATIONS: i64 = 4;
+const MIGRATIONS: i64 = 5;
 
 #[tokio::test]
 async fn sqlite_migrations_are_idempotent_and_kept_apart() {

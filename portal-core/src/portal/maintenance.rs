@@ -1,7 +1,12 @@
 //! Housekeeping a host runs every few minutes: expired rows go, and the per-IP refusal
-//! windows that ended are summarised in the audit log.
+//! windows that ended are summarised in the audit log. A host calls
+//! [`Portal::maintain`] from its own scheduler, or has the portal run it
+//! ([`PortalBuilder::maintain_every`](crate::PortalBuilder::maintain_every)).
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::time::MissedTickBehavior;
 
 use crate::audit::{Actor, AuditAction, RequestInfo};
 use crate::portal::{InternalError, Portal};
@@ -80,4 +85,33 @@ impl Portal {
         report.more = true;
         Ok(report)
     }
+}
+
+/// Runs [`Portal::maintain`] every `period` on `runtime` until the last handle on
+/// `portal` is gone.
+pub(super) fn spawn(portal: &Portal, period: Duration, runtime: &tokio::runtime::Handle) {
+    // Only a weak reference between runs: a strong one would keep the portal, its store
+    // and its pool alive after the host dropped every handle, and the task forever.
+    let weak = Arc::downgrade(&portal.inner);
+    runtime.spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        // A run that overran (a large backlog, a slow database) is followed by a whole
+        // period of rest, not by a burst of runs catching up.
+        tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let Some(inner) = weak.upgrade() else {
+                return;
+            };
+            match (Portal { inner }).maintain().await {
+                Ok(report) => tracing::debug!(
+                    purged = report.purged,
+                    summarised = report.summarised,
+                    more = report.more,
+                    "maintenance ran"
+                ),
+                Err(e) => tracing::warn!(error = %e, "maintenance failed"),
+            }
+        }
+    });
 }

@@ -19,6 +19,7 @@ pub mod task;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::audit::{Actor, AuditAction, AuditDraft, AuditOutcome, RequestInfo};
 use crate::background::Background;
@@ -104,6 +105,9 @@ pub enum BuildError {
          or DevOutbox in development)"
     )]
     NoDelivery,
+    /// [`PortalBuilder::maintain_every`] was given a period of zero.
+    #[error("the maintenance period must be longer than zero")]
+    MaintenancePeriod,
 }
 
 /// Whether `m` is a mount path: `/segment[/segment...]`, of letters, digits, `-` and
@@ -134,6 +138,7 @@ pub struct PortalBuilder {
     templates: Templates,
     default_sender: Option<EmailAddress>,
     hashing: HashingLimits,
+    maintenance: Option<Duration>,
 }
 
 impl Portal {
@@ -158,6 +163,7 @@ impl Portal {
             templates: Templates::default(),
             default_sender: None,
             hashing: HashingLimits::for_machine(),
+            maintenance: None,
         }
     }
 
@@ -365,6 +371,32 @@ impl PortalBuilder {
         self
     }
 
+    /// Runs [`Portal::maintain`] every `period` (the first time at once) on a task of
+    /// the runtime, so that expired rows go and refusal windows are summarised with no
+    /// scheduling of the host's own; a run that fails is logged, and the next one tries
+    /// again. The task holds no handle on the portal between runs: it ends at the first
+    /// tick after the last clone of the [`Portal`] is dropped. Safe on every instance
+    /// sharing a store. Off by default (a host may call [`Portal::maintain`] from its
+    /// own scheduler instead); five minutes suits most hosts.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use portal_core::{MemoryStore, Portal};
+    /// use portal_core::notify::LogDelivery;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), portal_core::BuildError> {
+    /// let portal = Portal::builder(MemoryStore::new())
+    ///     .delivery(LogDelivery)
+    ///     .maintain_every(Duration::from_secs(300))
+    ///     .build()?;
+    /// # let _ = portal; Ok(()) }
+    /// ```
+    pub fn maintain_every(mut self, period: Duration) -> Self {
+        self.maintenance = Some(period);
+        self
+    }
+
     /// Checks the configuration and builds the portal. Must run inside a tokio runtime.
     pub fn build(self) -> Result<Portal, BuildError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
@@ -378,6 +410,9 @@ impl PortalBuilder {
         if !self.next_prefixes.iter().all(|p| is_mount_path(p)) {
             return Err(BuildError::NextPrefix);
         }
+        if self.maintenance.is_some_and(|p| p.is_zero()) {
+            return Err(BuildError::MaintenancePeriod);
+        }
         // No silent default: a forgotten delivery would keep live login links in
         // memory and send nothing.
         let delivery = self.delivery.ok_or(BuildError::NoDelivery)?;
@@ -386,7 +421,7 @@ impl PortalBuilder {
             .map(|p| p.password.hashing.memory_kib)
             .max()
             .unwrap_or_default();
-        Ok(Portal {
+        let portal = Portal {
             inner: Arc::new(Inner {
                 hasher: SecretHasher::new(self.secrets.clone(), self.hashing, costliest),
                 store: self.store,
@@ -395,12 +430,16 @@ impl PortalBuilder {
                 delivery,
                 default_policy: self.default_policy,
                 firm_policies: self.firm_policies,
-                background: Background::new(runtime),
+                background: Background::new(runtime.clone()),
                 mount_path: self.mount_path,
                 next_prefixes: self.next_prefixes,
                 templates: self.templates,
                 default_sender: self.default_sender,
             }),
-        })
+        };
+        if let Some(period) = self.maintenance {
+            maintenance::spawn(&portal, period, &runtime);
+        }
+        Ok(portal)
     }
 }

@@ -56,7 +56,7 @@ pub mod macro_support {
         ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome,
     };
     pub use crate::failure::FailureState;
-    pub use crate::firm::Firm;
+    pub use crate::firm::{Firm, FirmKey, FirmSettings};
     pub use crate::grant::{Grant, Permissions};
     pub use crate::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
     pub use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
@@ -124,12 +124,29 @@ macro_rules! store_operations {
 
             /// Firms, clients, contacts and grants.
             trait DirectoryStore {
-                /// Inserts a firm; [`StoreError::Conflict`] if its id exists.
+                /// Inserts a firm; [`StoreError::Conflict`] if its id exists, or another firm has
+                /// its key.
                 fn insert_firm(&self, firm: &Firm) -> Result<(), StoreError>;
-                /// Replaces a firm's name, URL, branding and sender; `false` if it does not exist.
+                /// Replaces a firm's name, URL, branding and sender (never its id, key or
+                /// creation time); `false` if it does not exist.
                 fn update_firm(&self, firm: &Firm) -> Result<bool, StoreError>;
                 /// A firm by id.
                 fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError>;
+                /// The firm with `key`, given `settings`: inserted with the id `id` and the
+                /// creation time `now` if no firm has the key, else that firm with its name, URL,
+                /// branding and sender replaced (its id and creation time kept). One step that the
+                /// key's uniqueness decides, so that of calls racing with one key exactly one
+                /// inserts and the others find its firm. Returns the firm as stored;
+                /// [`StoreError::Conflict`] if `id` is another firm's.
+                fn ensure_firm(
+                    &self,
+                    key: &FirmKey,
+                    settings: &FirmSettings,
+                    id: FirmId,
+                    now: Timestamp,
+                ) -> Result<Firm, StoreError>;
+                /// The firm with `key`.
+                fn firm_by_key(&self, key: &FirmKey) -> Result<Option<Firm>, StoreError>;
                 /// Inserts a client; [`StoreError::Conflict`] if its id exists.
                 fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
                 /// A client by id.

@@ -1,26 +1,49 @@
 //! Firms, clients, contacts and grants.
 
 use portal_core::StoreError;
-use portal_core::audit::{AuditDraft, ChainHash};
+use portal_core::audit::AuditDraft;
 use portal_core::client::Client;
+use portal_core::clock::Timestamp;
 use portal_core::contact::{Contact, ContactStatus};
 use portal_core::email::CanonicalEmail;
-use portal_core::firm::Firm;
+use portal_core::firm::{Firm, FirmKey, FirmSettings};
 use portal_core::grant::{Grant, Permissions};
 use portal_core::id::{ClientId, ContactId, FirmId};
 use portal_core::staff::{InvitationRecord, Invited};
 use portal_core::store::InviteAuditFn;
 
-use super::{Engine, append_audit, commit, kill_login_secrets, lock_contact};
+use super::{Engine, append_audit, commit, create_audit_head, kill_login_secrets, lock_contact};
 use crate::dialect::Dialect;
 use crate::error::Violation;
 use crate::rows::{self, contact_columns, firm_columns};
 use crate::stmt::{Stmt, sql};
 
-const INSERT_FIRM: &str = concat!(
-    "INSERT INTO portal_firms (",
-    firm_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+/// Inserts a firm: its columns in the order of `firm_columns!`, bound by
+/// [`new_firm_values`].
+macro_rules! insert_firm_sql {
+    () => {
+        concat!(
+            "INSERT INTO portal_firms (",
+            firm_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        )
+    };
+}
+
+const INSERT_FIRM: &str = insert_firm_sql!();
+
+/// Inserts the firm unless one has its key, else gives that one the new settings (id
+/// and creation time kept), in one statement that the key's unique index decides: on
+/// PostgreSQL a racing insert of the same key waits for the first to commit, then
+/// updates the row it made; SQLite has one writer at a time.
+const ENSURE_FIRM: &str = concat!(
+    insert_firm_sql!(),
+    " ON CONFLICT (firm_key) DO UPDATE SET name = excluded.name, \
+     public_url = excluded.public_url, display_name = excluded.display_name, \
+     logo_url = excluded.logo_url, accent_colour = excluded.accent_colour, \
+     welcome_message = excluded.welcome_message, mail_from = excluded.mail_from \
+     RETURNING ",
+    firm_columns!()
 );
 
 const UPDATE_FIRM: &str = "UPDATE portal_firms SET name = $2, public_url = $3, \
@@ -31,6 +54,12 @@ const FIRM: &str = concat!(
     "SELECT ",
     firm_columns!(),
     " FROM portal_firms WHERE id = $1"
+);
+
+const FIRM_BY_KEY: &str = concat!(
+    "SELECT ",
+    firm_columns!(),
+    " FROM portal_firms WHERE firm_key = $1"
 );
 
 const CLIENTS: &str = "SELECT id, firm_id, name, created_at FROM portal_clients \
@@ -84,7 +113,7 @@ const MARK_INVITED: &str = "UPDATE portal_contacts SET invited_at = $2, \
 /// there when read (contacts are never deleted, so this does not happen).
 const FIND_ATTEMPTS: usize = 2;
 
-/// Binds a firm's columns after its id; `accent` is its colour as `#rrggbb`.
+/// Binds a firm's settings after its id; `accent` is its colour as `#rrggbb`.
 fn firm_values<'q, DB: Dialect>(q: Stmt<'q, DB>, firm: &'q Firm, accent: &'q str) -> Stmt<'q, DB> {
     let b = &firm.branding;
     q.text(&firm.name)
@@ -96,24 +125,65 @@ fn firm_values<'q, DB: Dialect>(q: Stmt<'q, DB>, firm: &'q Firm, accent: &'q str
         .opt_text(firm.mail_from.as_ref().map(|m| m.as_str()))
 }
 
+/// Binds every column of a new firm to `text`, an [`insert_firm_sql!`].
+fn new_firm_values<'q, DB: Dialect>(
+    text: &'static str,
+    firm: &'q Firm,
+    accent: &'q str,
+) -> Stmt<'q, DB> {
+    firm_values(sql::<DB>(text).id(firm.id.as_uuid()), firm, accent)
+        .ts(firm.created_at)
+        .opt_text(firm.key.as_ref().map(FirmKey::as_str))
+}
+
 impl<DB: Dialect> Engine<DB> {
     pub(crate) async fn insert_firm(&self, firm: &Firm) -> Result<(), StoreError> {
         let accent = firm.branding.accent_colour.to_string();
         let mut tx = self.write().await?;
-        let inserted = firm_values(sql::<DB>(INSERT_FIRM).id(firm.id.as_uuid()), firm, &accent)
-            .ts(firm.created_at)
+        let inserted = new_firm_values::<DB>(INSERT_FIRM, firm, &accent)
             .insert(&mut tx)
             .await?;
         if inserted.is_err() {
-            return Err(StoreError::Conflict("firm id"));
+            return Err(StoreError::Conflict("firm id or key"));
         }
-        // The chain head exists from the start, so appends always find a row to lock.
-        sql::<DB>(super::CREATE_AUDIT_HEAD)
-            .id(firm.id.as_uuid())
-            .bytes(ChainHash::GENESIS.as_bytes())
-            .run(&mut tx)
-            .await?;
+        create_audit_head::<DB>(&mut tx, firm.id).await?;
         commit::<DB>(tx).await
+    }
+
+    pub(crate) async fn ensure_firm(
+        &self,
+        key: &FirmKey,
+        settings: &FirmSettings,
+        id: FirmId,
+        now: Timestamp,
+    ) -> Result<Firm, StoreError> {
+        let candidate = settings.clone().into_firm(id, Some(key.clone()), now);
+        let accent = candidate.branding.accent_colour.to_string();
+        let mut tx = self.write().await?;
+        let row = match new_firm_values::<DB>(ENSURE_FIRM, &candidate, &accent)
+            .insert_returning(&mut tx)
+            .await?
+        {
+            Ok(Some(row)) => row,
+            Ok(None) => return Err(StoreError::Corrupt("an upsert returned no row".into())),
+            // The key's conflict is the update; any other is the new id's.
+            Err(_) => return Err(StoreError::Conflict("firm id")),
+        };
+        let firm = rows::firm(&row)?;
+        // Does nothing when the firm was found: its head was made with it.
+        create_audit_head::<DB>(&mut tx, firm.id).await?;
+        commit::<DB>(tx).await?;
+        Ok(firm)
+    }
+
+    pub(crate) async fn firm_by_key(&self, key: &FirmKey) -> Result<Option<Firm>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(FIRM_BY_KEY)
+            .text(key.as_str())
+            .optional(&mut c)
+            .await?
+            .map(|r| rows::firm(&r))
+            .transpose()
     }
 
     pub(crate) async fn update_firm(&self, firm: &Firm) -> Result<bool, StoreError> {

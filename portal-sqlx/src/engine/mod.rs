@@ -220,8 +220,22 @@ async fn start_session_in<DB: Dialect>(
     })
 }
 
-const CREATE_AUDIT_HEAD: &str = "INSERT INTO portal_audit_heads (firm_id, seq, hash) \
-     VALUES ($1, 0, $2) ON CONFLICT (firm_id) DO NOTHING";
+/// Gives a firm the head of an empty audit chain, unless it has one: firms get theirs
+/// when inserted, so that appends always find a row to lock.
+async fn create_audit_head<DB: Dialect>(
+    c: &mut DB::Connection,
+    firm: FirmId,
+) -> Result<(), StoreError> {
+    sql::<DB>(
+        "INSERT INTO portal_audit_heads (firm_id, seq, hash) \
+         VALUES ($1, 0, $2) ON CONFLICT (firm_id) DO NOTHING",
+    )
+    .id(firm.as_uuid())
+    .bytes(ChainHash::GENESIS.as_bytes())
+    .run(c)
+    .await?;
+    Ok(())
+}
 
 const INSERT_AUDIT_EVENT: &str = "INSERT INTO portal_audit_events (firm_id, seq, at, actor, \
      action, contact_id, ip, user_agent, outcome, detail, prev_hash, hash) \
@@ -240,11 +254,7 @@ async fn append_audit<DB: Dialect>(
         Some(r) => rows::audit_head(&r)?,
         None => {
             // Firms get their head row when inserted; this covers any other firm id.
-            sql::<DB>(CREATE_AUDIT_HEAD)
-                .id(firm)
-                .bytes(ChainHash::GENESIS.as_bytes())
-                .run(c)
-                .await?;
+            create_audit_head::<DB>(c, draft.firm_id).await?;
             let r = sql::<DB>(DB::LOCK_AUDIT_HEAD)
                 .id(firm)
                 .optional(c)

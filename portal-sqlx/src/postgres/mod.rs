@@ -185,6 +185,11 @@ impl Dialect for Postgres {
             description: "failure counters of contacts and stand-ins, refusal windows",
             sql: include_str!("0004_login_failures.sql"),
         },
+        Migration {
+            version: 5,
+            description: "firms found by a key the host chooses",
+            sql: include_str!("0005_firm_key.sql"),
+        },
     ];
 
     async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {

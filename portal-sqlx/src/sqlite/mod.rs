@@ -135,6 +135,11 @@ impl Dialect for Sqlite {
             description: "failure counters of contacts and stand-ins, refusal windows",
             sql: include_str!("0004_login_failures.sql"),
         },
+        Migration {
+            version: 5,
+            description: "firms found by a key the host chooses",
+            sql: include_str!("0005_firm_key.sql"),
+        },
     ];
 
     async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {

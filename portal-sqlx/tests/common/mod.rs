@@ -1,5 +1,6 @@
 //! Fixtures shared by the test binaries: fresh databases, two pools each where the
-//! conformance suite wants two application instances.
+//! conformance suite wants two application instances. Each dialect's part is built
+//! with its feature.
 
 #![allow(dead_code, clippy::expect_used, clippy::unwrap_used)] // each binary uses a part
 
@@ -9,7 +10,10 @@ use std::time::Duration;
 
 use portal_core::random::{OsSecretSource, SecretSource};
 use portal_core::testing::Fixture;
-use portal_sqlx::{PgStore, SqliteStore};
+#[cfg(feature = "postgres")]
+use portal_sqlx::PgStore;
+#[cfg(feature = "sqlite")]
+use portal_sqlx::SqliteStore;
 
 /// Leftovers of earlier runs older than this are removed; younger ones may belong to a
 /// run still going on.
@@ -53,6 +57,7 @@ pub(crate) fn sqlite_path() -> PathBuf {
     dir.join(format!("{}.db", scratch_name()))
 }
 
+#[cfg(feature = "sqlite")]
 /// A migrated store on a fresh SQLite file.
 pub(crate) async fn sqlite_file_store(path: &std::path::Path) -> SqliteStore {
     let store = SqliteStore::open(path).await.expect("open");
@@ -60,6 +65,7 @@ pub(crate) async fn sqlite_file_store(path: &std::path::Path) -> SqliteStore {
     store
 }
 
+#[cfg(feature = "sqlite")]
 /// Two pools on one fresh SQLite file in WAL mode: two application instances.
 pub(crate) async fn sqlite_file() -> Option<Fixture> {
     let path = sqlite_path();
@@ -75,6 +81,7 @@ pub(crate) async fn sqlite_file() -> Option<Fixture> {
     })
 }
 
+#[cfg(feature = "sqlite")]
 /// One private in-memory SQLite database, used as both instances.
 pub(crate) async fn sqlite_memory() -> Option<Fixture> {
     let store = SqliteStore::open_in_memory().await.expect("open");
@@ -82,6 +89,7 @@ pub(crate) async fn sqlite_memory() -> Option<Fixture> {
     Some(Fixture::single(Arc::new(store)))
 }
 
+#[cfg(feature = "postgres")]
 /// `DATABASE_URL` if it names a PostgreSQL database.
 pub(crate) fn database_url() -> Option<String> {
     std::env::var("DATABASE_URL")
@@ -89,6 +97,7 @@ pub(crate) fn database_url() -> Option<String> {
         .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
 }
 
+#[cfg(feature = "postgres")]
 /// A fresh schema name on the `DATABASE_URL` database; removes stale test schemas.
 pub(crate) async fn pg_schema(url: &str) -> String {
     let pool = sqlx::PgPool::connect(url).await.expect("connect");
@@ -107,6 +116,7 @@ pub(crate) async fn pg_schema(url: &str) -> String {
     format!("portal_{}", scratch_name())
 }
 
+#[cfg(feature = "postgres")]
 /// A migrated store in `schema`.
 pub(crate) async fn pg_store(url: &str, schema: &str) -> PgStore {
     let store = PgStore::connect_with_schema(url, schema)
@@ -116,6 +126,7 @@ pub(crate) async fn pg_store(url: &str, schema: &str) -> PgStore {
     store
 }
 
+#[cfg(feature = "postgres")]
 /// Two pools on one fresh schema of the `DATABASE_URL` database: two application
 /// instances, migrating at the same time as two instances starting together would.
 /// `None` (the case prints that it was skipped) when `DATABASE_URL` is not set.

@@ -3,9 +3,10 @@ use async_trait::async_trait;
 use super::{ContactRow, MemoryStore, State};
 use crate::audit::AuditDraft;
 use crate::client::Client;
+use crate::clock::Timestamp;
 use crate::contact::{Contact, ContactStatus};
 use crate::email::CanonicalEmail;
-use crate::firm::Firm;
+use crate::firm::{Firm, FirmKey, FirmSettings};
 use crate::grant::{Grant, Permissions};
 use crate::id::{ClientId, ContactId, FirmId};
 use crate::staff::{InvitationRecord, Invited};
@@ -18,6 +19,12 @@ impl DirectoryStore for MemoryStore {
         if state.firms.contains_key(&firm.id) {
             return Err(StoreError::Conflict("firm id"));
         }
+        if let Some(key) = &firm.key {
+            if state.firm_by_key.contains_key(key) {
+                return Err(StoreError::Conflict("firm key"));
+            }
+            state.firm_by_key.insert(key.clone(), firm.id);
+        }
         state.firms.insert(firm.id, firm.clone());
         Ok(())
     }
@@ -27,6 +34,7 @@ impl DirectoryStore for MemoryStore {
         Ok(match state.firms.get_mut(&firm.id) {
             Some(f) => {
                 *f = Firm {
+                    key: f.key.take(),
                     created_at: f.created_at,
                     ..firm.clone()
                 };
@@ -38,6 +46,42 @@ impl DirectoryStore for MemoryStore {
 
     async fn firm(&self, id: FirmId) -> Result<Option<Firm>, StoreError> {
         Ok(self.read()?.firms.get(&id).cloned())
+    }
+
+    async fn ensure_firm(
+        &self,
+        key: &FirmKey,
+        settings: &FirmSettings,
+        id: FirmId,
+        now: Timestamp,
+    ) -> Result<Firm, StoreError> {
+        let mut state = self.lock()?;
+        let found = state.firm_by_key.get(key).copied();
+        let firm = match found.and_then(|found| state.firms.get_mut(&found)) {
+            Some(firm) => {
+                *firm = firm.clone().with_settings(settings.clone());
+                firm.clone()
+            }
+            None => {
+                if state.firms.contains_key(&id) {
+                    return Err(StoreError::Conflict("firm id"));
+                }
+                let firm = settings.clone().into_firm(id, Some(key.clone()), now);
+                state.firm_by_key.insert(key.clone(), id);
+                state.firms.insert(id, firm.clone());
+                firm
+            }
+        };
+        Ok(firm)
+    }
+
+    async fn firm_by_key(&self, key: &FirmKey) -> Result<Option<Firm>, StoreError> {
+        let state = self.read()?;
+        Ok(state
+            .firm_by_key
+            .get(key)
+            .and_then(|id| state.firms.get(id))
+            .cloned())
     }
 
     async fn insert_client(&self, client: &Client) -> Result<(), StoreError> {

@@ -8,8 +8,9 @@
 //! take the lock first, then a shard: one lock order, no deadlock.
 //!
 //! Expired rows are removed by [`MaintenanceStore::purge_expired`](super::MaintenanceStore),
-//! which [`crate::Portal`] hosts should schedule (the example servers run it every few
-//! minutes); throttle windows also prune themselves on every hit. The audit log is
+//! which `Portal::maintain` calls and a host schedules every few minutes (or has the
+//! portal run, with `PortalBuilder::maintain_every`); throttle windows also prune
+//! themselves on every hit. The audit log is
 //! append-only and lives as long as the process.
 
 mod directory;
@@ -31,7 +32,7 @@ use crate::contact::Contact;
 use crate::email::CanonicalEmail;
 use crate::email_code::ChallengeRecord;
 use crate::failure::FailureState;
-use crate::firm::Firm;
+use crate::firm::{Firm, FirmKey};
 use crate::grant::Grant;
 use crate::id::{ClientId, ContactId, FirmId};
 use crate::magic_link::MagicLinkRecord;
@@ -120,6 +121,7 @@ fn issue_newest<R>(
 #[derive(Debug, Default)]
 struct State {
     firms: IdMap<FirmId, Firm>,
+    firm_by_key: HashMap<FirmKey, FirmId>,
     clients: IdMap<ClientId, Client>,
     contacts: IdMap<ContactId, ContactRow>,
     contact_by_email: HashMap<(FirmId, CanonicalEmail), ContactId>,
