@@ -7,6 +7,8 @@ use super::Kind;
 use super::html::html;
 use super::http::Response;
 use super::pages;
+use super::responses::Failure;
+use super::routing::Allow;
 use crate::firm::Firm;
 use crate::magic_link::LinkProblem;
 use crate::portal::InternalError;
@@ -36,7 +38,8 @@ pub fn retry_after_secs(e: &InternalError) -> Option<u32> {
 pub(crate) enum WebError {
     NotFound,
     Forbidden,
-    MethodNotAllowed,
+    /// The path has routes, none for this method: the methods they have.
+    MethodNotAllowed(Allow),
     CrossSite,
     Csrf,
     Unauthenticated,
@@ -132,7 +135,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
     let (status, msg): (u16, &str) = match e {
         WebError::NotFound => (404, "Not found"),
         WebError::Forbidden => (403, "Not allowed"),
-        WebError::MethodNotAllowed => (405, "Method not allowed"),
+        WebError::MethodNotAllowed(_) => (405, "Method not allowed"),
         WebError::CrossSite => (403, "Cross-site request refused"),
         WebError::Csrf => (403, "Invalid or missing CSRF token"),
         WebError::Unauthenticated => (401, "Not logged in"),
@@ -213,12 +216,14 @@ fn log(e: &WebError) {
     }
 }
 
-/// Adds what the error's status asks of the response: `Retry-After` on a 503.
+/// Adds what the error's status asks of the response: `Retry-After` on a 503, `Allow`
+/// on a 405.
 fn with_error_headers(resp: Response, e: &WebError) -> Response {
     match e {
         WebError::Unavailable {
             retry_after_secs, ..
         } => resp.with_header("retry-after", retry_after_secs.to_string()),
+        WebError::MethodNotAllowed(allow) => resp.with_header("allow", allow.to_string()),
         _ => resp,
     }
 }
@@ -227,10 +232,7 @@ fn with_error_headers(resp: Response, e: &WebError) -> Response {
 pub(crate) fn json_response(e: &WebError) -> Response {
     log(e);
     let (status, message) = status_and_message(e);
-    with_error_headers(
-        Response::json(status, &serde_json::json!({ "error": message })),
-        e,
-    )
+    with_error_headers(Response::json(status, &Failure { error: &message }), e)
 }
 
 /// The response for an error: JSON `{"error": ...}` for the API, a page otherwise;
@@ -241,7 +243,7 @@ pub(crate) fn response(kind: Kind, e: &WebError, frame: &PageFrame) -> Response 
         Kind::Page if matches!(e, WebError::Unauthenticated) => {
             Response::see_other(&format!("{}/login", frame.mount))
         }
-        Kind::Page => {
+        Kind::Page | Kind::Asset => {
             log(e);
             let (status, message) = status_and_message(e);
             let f = pages::Frame {
