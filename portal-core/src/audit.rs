@@ -289,25 +289,6 @@ pub struct AuditEvent {
     pub hash: ChainHash,
 }
 
-impl serde::Serialize for AuditEvent {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let e = &self.entry;
-        let mut st = s.serialize_struct("AuditEvent", 10)?;
-        st.serialize_field("seq", &self.seq)?;
-        st.serialize_field("time", &e.at)?;
-        st.serialize_field("action", e.action.as_str())?;
-        st.serialize_field("actor", &e.actor)?;
-        st.serialize_field("contact_id", &e.contact_id)?;
-        st.serialize_field("ip", &e.request.ip)?;
-        st.serialize_field("user_agent", &e.request.user_agent)?;
-        st.serialize_field("outcome", &e.outcome)?;
-        st.serialize_field("detail", &e.detail)?;
-        st.serialize_field("hash", &self.hash)?;
-        st.end()
-    }
-}
-
 fn entry_hash(seq: u64, prev: &ChainHash, e: &AuditDraft) -> ChainHash {
     let mut h = Sha256::new();
     // Length-prefix every field so that no two different entries encode alike.

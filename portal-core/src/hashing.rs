@@ -107,7 +107,7 @@ impl Default for HashingLimits {
 
 /// What the hashing pool has done since the portal was built: for monitoring, and for
 /// tests that prove a refused request did no hashing.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HashingLoad {
     /// Worker threads (computations that can run at once).
     pub workers: usize,

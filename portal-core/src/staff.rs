@@ -77,33 +77,3 @@ pub struct ContactSummary {
     /// Its grants.
     pub grants: Vec<Grant>,
 }
-
-impl serde::Serialize for ContactSummary {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let c = &self.contact;
-        let mut st = s.serialize_struct("Contact", 9)?;
-        st.serialize_field("id", &c.id)?;
-        st.serialize_field("email", &c.email)?;
-        st.serialize_field("first_name", &c.first_name)?;
-        st.serialize_field(
-            "clients",
-            &self.grants.iter().map(|g| g.client_id).collect::<Vec<_>>(),
-        )?;
-        st.serialize_field("status", &c.status)?;
-        st.serialize_field("invited_at", &c.invited_at)?;
-        st.serialize_field("joined_at", &c.joined_at)?;
-        st.serialize_field("last_seen_at", &c.last_seen_at)?;
-        st.serialize_field(
-            "grants",
-            &self
-                .grants
-                .iter()
-                .map(
-                    |g| serde_json::json!({"client_id": g.client_id, "permissions": g.permissions}),
-                )
-                .collect::<Vec<_>>(),
-        )?;
-        st.end()
-    }
-}

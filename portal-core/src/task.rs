@@ -144,29 +144,6 @@ pub struct Task {
     pub completion: Option<Completion>,
 }
 
-impl serde::Serialize for Task {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeStruct as _;
-        let mut st = s.serialize_struct("Task", 13)?;
-        st.serialize_field("id", &self.id)?;
-        st.serialize_field("client_id", &self.client_id)?;
-        st.serialize_field("phase", &self.phase)?;
-        st.serialize_field("title", &self.title)?;
-        st.serialize_field("description", &self.description)?;
-        st.serialize_field("due_on", &self.due_on.map(date_string))?;
-        st.serialize_field("assignee", &self.assignee)?;
-        st.serialize_field("status", &self.status)?;
-        st.serialize_field("evidence", &self.evidence)?;
-        st.serialize_field("completed_at", &self.completion.as_ref().map(|c| c.at))?;
-        st.serialize_field("completed_by", &self.completion.as_ref().map(|c| &c.by))?;
-        st.serialize_field(
-            "note",
-            &self.completion.as_ref().and_then(|c| c.note.as_deref()),
-        )?;
-        st.end()
-    }
-}
-
 /// `YYYY-MM-DD` of a timestamp (UTC).
 #[must_use]
 pub fn date_string(t: Timestamp) -> String {

@@ -1,8 +1,10 @@
 //! The portal a logged-in contact uses: the page, and the client API under `/api`.
+//! Listed in [`routes::PORTAL`](super::routes::PORTAL).
 
 use super::errors::WebError;
-use super::http::{Form, Response};
-use super::json::JsonOut;
+use super::http::{Form, Request, Response};
+use super::responses::{self, GrantedClient, Switched, TaskView};
+use super::routing::{Answer, Body, parse_id};
 use super::strict;
 use super::{Ctx, pages};
 use crate::client::Client;
@@ -10,8 +12,6 @@ use crate::contact::Contact;
 use crate::grant::Permissions;
 use crate::id::{ClientId, TaskId};
 use crate::portal::session::Authenticated;
-
-type Answer = Result<Response, WebError>;
 
 /// The contact behind a session, and what it may see.
 struct Me {
@@ -38,13 +38,9 @@ async fn me(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Me, WebError> {
     Ok(Me { contact, clients })
 }
 
-pub(super) async fn home(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
-    if segments != [""] {
-        return Err(WebError::NotFound);
-    }
-    if ctx.req.method != super::Method::Get {
-        return Err(WebError::MethodNotAllowed);
-    }
+/// `GET {p}/`: the portal page; a visitor without a session is sent to log in, and back
+/// here after.
+pub(super) async fn home(ctx: &mut Ctx<'_>) -> Answer {
     let Some(auth) = ctx.auth.as_ref() else {
         return Ok(Response::see_other(&format!(
             "{}/login?next={}/",
@@ -71,74 +67,36 @@ pub(super) async fn home(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
     Ok(ctx.page(200, "Your portal", body))
 }
 
-pub(super) async fn api(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
-    match (ctx.req.method.as_str(), segments) {
-        ("GET", ["me"]) => api_me(ctx).await,
-        ("POST", ["switch"]) => api_switch(ctx).await,
-        ("GET", ["clients", client, "tasks"]) => {
-            let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
-            let auth = ctx.require_auth()?;
-            let tasks = ctx.web.portal().client_tasks(auth, client).await?;
-            Ok(Response::json(200, &serde_json::json!(tasks)))
-        }
-        ("POST", ["tasks", task, action @ ("complete" | "uncomplete")]) => {
-            // Boxed: the largest future here, and not the one most requests need.
-            Box::pin(task_action(ctx, task, action)).await
-        }
-        (
-            _,
-            ["me"] | ["switch"] | ["clients", _, "tasks"] | ["tasks", _, "complete" | "uncomplete"],
-        ) => Err(WebError::MethodNotAllowed),
-        _ => Err(WebError::NotFound),
-    }
-}
-
-/// `GET /api/me`: who is logged in, the active client, the clients it may switch to,
+/// `GET {p}/api/me`: who is logged in, the active client, the clients it may switch to,
 /// and the session's CSRF token.
-async fn api_me(ctx: &mut Ctx<'_>) -> Answer {
+pub(super) async fn api_me(ctx: &mut Ctx<'_>) -> Answer {
     let auth = ctx.require_auth()?;
     let me = me(ctx, auth).await?;
-    let mut out = JsonOut::with_capacity(1024);
-    out.raw("{\"contact_id\":");
-    out.id(me.contact.id.as_uuid());
-    out.raw(",\"email\":");
-    out.string(me.contact.email.as_str());
-    out.raw(",\"first_name\":");
-    out.string(&me.contact.first_name);
-    out.raw(",\"active_client\":");
-    match me.active(auth) {
-        Some(active) => client_json(&mut out, active),
-        None => out.raw("null"),
-    }
-    out.raw(",\"clients\":[");
-    for (i, client) in me.clients.iter().enumerate() {
-        if i > 0 {
-            out.raw(",");
-        }
-        client_json(&mut out, client);
-    }
-    out.raw("],\"csrf_token\":");
-    out.string(auth.csrf_text().as_str());
-    out.raw("}");
-    Ok(Response::json_bytes(200, out.into_bytes()))
+    let csrf = auth.csrf_text();
+    let document = responses::Me {
+        contact_id: me.contact.id,
+        email: me.contact.email.as_str(),
+        first_name: &me.contact.first_name,
+        active_client: me.active(auth).map(GrantedClient::from),
+        clients: me.clients.iter().map(GrantedClient::from).collect(),
+        csrf_token: csrf.as_str(),
+    };
+    Ok(Response::json_bytes(200, document.to_json()))
 }
 
-/// A client in `GET /api/me`: `{"id", "name", "permissions"}`.
-fn client_json(out: &mut JsonOut, (client, permissions): &(Client, Permissions)) {
-    out.raw("{\"id\":");
-    out.id(client.id.as_uuid());
-    out.raw(",\"name\":");
-    out.string(&client.name);
-    out.raw(",\"permissions\":");
-    out.permissions(*permissions);
-    out.raw("}");
+/// `GET {p}/api/clients/{client}/tasks`: the client's tasks the contact may see.
+pub(super) async fn client_tasks(ctx: &mut Ctx<'_>, client: &str) -> Answer {
+    let client: ClientId = parse_id(client)?;
+    let auth = ctx.require_auth()?;
+    let tasks = ctx.web.portal().client_tasks(auth, client).await?;
+    Ok(Response::json(200, &responses::tasks(&tasks)))
 }
 
 /// The fields of a client API call, from a JSON object (parsed strictly: see
 /// [`strict`](super::strict)) or from a form, whose other fields are ignored (a browser
 /// sends its buttons' names too). A JSON call may carry its CSRF token in the body, as
 /// a form does, instead of the `X-CSRF-Token` header.
-trait ApiBody: serde::de::DeserializeOwned {
+pub(super) trait ApiBody: serde::de::DeserializeOwned {
     /// The fields from a form.
     fn from_form(form: &Form) -> Self;
     /// The CSRF token the body carries.
@@ -148,7 +106,7 @@ trait ApiBody: serde::de::DeserializeOwned {
 /// `POST /api/switch`.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SwitchBody {
+pub(super) struct SwitchBody {
     client_id: String,
     #[serde(default, deserialize_with = "strict::present")]
     csrf_token: Option<String>,
@@ -169,7 +127,7 @@ impl ApiBody for SwitchBody {
 /// `POST /api/tasks/{id}/complete` and `/uncomplete` (which has no use for a note).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct TaskActionBody {
+pub(super) struct TaskActionBody {
     #[serde(default, deserialize_with = "strict::present")]
     note: Option<String>,
     #[serde(default, deserialize_with = "strict::present")]
@@ -188,47 +146,80 @@ impl ApiBody for TaskActionBody {
     }
 }
 
-/// The call's fields, and whether it came as JSON (then it is answered in JSON).
-fn json_or_form<T: ApiBody>(ctx: &Ctx<'_>) -> Result<(T, bool), WebError> {
-    if ctx.req.content_type().as_deref() == Some("application/json") {
-        return Ok((strict::json(&ctx.req.body)?, true));
-    }
-    Ok((T::from_form(&ctx.form()?), false))
+/// The fields of a client API call, and whether they came as JSON (then the call is
+/// answered in JSON).
+pub(super) struct JsonOrForm<T> {
+    fields: T,
+    json: bool,
 }
 
-async fn task_action(ctx: &mut Ctx<'_>, task: &str, action: &str) -> Answer {
-    let (fields, json) = json_or_form::<TaskActionBody>(ctx)?;
-    let auth = ctx.check_csrf(fields.csrf_token())?;
-    let id: TaskId = task.parse().map_err(|_| WebError::NotFound)?;
+impl<T: ApiBody + Send> Body for JsonOrForm<T> {
+    fn read(req: &Request) -> Result<Self, WebError> {
+        if req.content_type().as_deref() == Some("application/json") {
+            let fields = strict::json(&req.body)?;
+            return Ok(JsonOrForm { fields, json: true });
+        }
+        let fields = T::from_form(&Form::read(req)?);
+        Ok(JsonOrForm {
+            fields,
+            json: false,
+        })
+    }
+
+    fn csrf_token(&self) -> Option<&str> {
+        self.fields.csrf_token()
+    }
+}
+
+/// What `POST {p}/api/tasks/{task}/...` does to the task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TaskAction {
+    /// Marks it completed, with the note if any.
+    Complete,
+    /// Makes it pending again.
+    Uncomplete,
+}
+
+/// `POST {p}/api/tasks/{task}/complete` and `/uncomplete`: the task as it now is, or back
+/// to the portal page for a form.
+pub(super) async fn task_action(
+    ctx: &mut Ctx<'_>,
+    task: &str,
+    action: TaskAction,
+    body: JsonOrForm<TaskActionBody>,
+) -> Answer {
+    let auth = ctx.require_auth()?;
+    let id: TaskId = parse_id(task)?;
     let portal = ctx.web.portal();
-    let task = if action == "complete" {
-        portal
-            .complete_task(auth, id, fields.note.as_deref(), ctx.info())
-            .await?
-    } else {
-        portal.uncomplete_task(auth, id, ctx.info()).await?
+    let task = match action {
+        TaskAction::Complete => {
+            portal
+                .complete_task(auth, id, body.fields.note.as_deref(), ctx.info())
+                .await?
+        }
+        TaskAction::Uncomplete => portal.uncomplete_task(auth, id, ctx.info()).await?,
     };
-    if json {
-        Ok(Response::json(200, &serde_json::json!(task)))
+    if body.json {
+        Ok(Response::json(200, &TaskView::from(&task)))
     } else {
         Ok(Response::see_other(&format!("{}/", ctx.mount())))
     }
 }
 
-async fn api_switch(ctx: &mut Ctx<'_>) -> Answer {
-    let (fields, json) = json_or_form::<SwitchBody>(ctx)?;
-    let auth = ctx.check_csrf(fields.csrf_token())?;
-    let client: ClientId = fields.client_id.parse().map_err(|_| WebError::NotFound)?;
+/// `POST {p}/api/switch`: the client now active, or back to the portal page for a form.
+pub(super) async fn api_switch(ctx: &mut Ctx<'_>, body: JsonOrForm<SwitchBody>) -> Answer {
+    let auth = ctx.require_auth()?;
+    let client: ClientId = parse_id(&body.fields.client_id)?;
     let session = ctx
         .web
         .portal()
         .switch_client(auth, client, ctx.info())
         .await?;
-    if json {
-        Ok(Response::json(
-            200,
-            &serde_json::json!({ "active_client": session.active_client }),
-        ))
+    if body.json {
+        let switched = Switched {
+            active_client: session.active_client,
+        };
+        Ok(Response::json(200, &switched))
     } else {
         Ok(Response::see_other(&format!("{}/", ctx.mount())))
     }

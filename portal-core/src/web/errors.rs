@@ -6,6 +6,8 @@
 use super::Kind;
 use super::http::Response;
 use super::pages;
+use super::responses::Failure;
+use super::routing::Allow;
 use crate::magic_link::LinkProblem;
 use crate::portal::InternalError;
 use crate::portal::login::LoginError;
@@ -34,7 +36,8 @@ pub(crate) fn retry_after_secs(e: &InternalError) -> Option<u32> {
 pub(crate) enum WebError {
     NotFound,
     Forbidden,
-    MethodNotAllowed,
+    /// The path has routes, none for this method: the methods they have.
+    MethodNotAllowed(Allow),
     CrossSite,
     Csrf,
     Unauthenticated,
@@ -136,7 +139,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
     let (status, msg): (u16, &str) = match e {
         WebError::NotFound => (404, "Not found"),
         WebError::Forbidden => (403, "Not allowed"),
-        WebError::MethodNotAllowed => (405, "Method not allowed"),
+        WebError::MethodNotAllowed(_) => (405, "Method not allowed"),
         WebError::CrossSite => (403, "Cross-site request refused"),
         WebError::Csrf => (403, "Invalid or missing CSRF token"),
         WebError::Unauthenticated => (401, "Not logged in"),
@@ -212,12 +215,14 @@ fn log(e: &WebError) {
     }
 }
 
-/// Adds what the error's status asks of the response: `Retry-After` on a 503.
+/// Adds what the error's status asks of the response: `Retry-After` on a 503, `Allow`
+/// on a 405.
 fn with_error_headers(resp: Response, e: &WebError) -> Response {
     match e {
         WebError::Unavailable {
             retry_after_secs, ..
         } => resp.with_header("retry-after", retry_after_secs.to_string()),
+        WebError::MethodNotAllowed(allow) => resp.with_header("allow", allow.to_string()),
         _ => resp,
     }
 }
@@ -226,10 +231,7 @@ fn with_error_headers(resp: Response, e: &WebError) -> Response {
 pub(crate) fn json_response(e: &WebError) -> Response {
     log(e);
     let (status, message) = status_and_message(e);
-    with_error_headers(
-        Response::json(status, &serde_json::json!({ "error": message })),
-        e,
-    )
+    with_error_headers(Response::json(status, &Failure { error: &message }), e)
 }
 
 /// The error page when the error template itself fails to render (a host's broken
@@ -245,7 +247,7 @@ pub(crate) fn response(kind: Kind, e: &WebError, frame: &pages::Frame<'_>) -> Re
         Kind::Page if matches!(e, WebError::Unauthenticated) => {
             Response::see_other(&format!("{}/login", frame.mount))
         }
-        Kind::Page => {
+        Kind::Page | Kind::Asset => {
             log(e);
             let (status, message) = status_and_message(e);
             let page = frame

@@ -1,8 +1,10 @@
-//! The login routes of SPEC section 6: pages and form posts, no JSON.
+//! The login routes: pages and form posts, no JSON. Listed in
+//! [`routes::PORTAL`](super::routes::PORTAL).
 
 use super::cookies::PortalCookie;
 use super::errors::{WebError, status_and_message};
 use super::http::{Form, Response};
+use super::routing::Answer;
 use super::strict::Query;
 use super::{Ctx, pages};
 use crate::magic_link::LinkProblem;
@@ -12,57 +14,13 @@ use crate::portal::login::{LoginError, LoginSuccess};
 use crate::session::time_left;
 use crate::token::Token;
 
-type Answer = Result<Response, WebError>;
-
-pub(super) async fn route(ctx: &mut Ctx<'_>, segments: &[&str]) -> Answer {
-    let method = ctx.req.method.as_str();
-    match (method, segments) {
-        ("GET", ["login"]) => login_page(ctx),
-        ("POST", ["login", "link"]) => request_link(ctx).await,
-        ("POST", ["login", "code"]) => request_code(ctx).await,
-        ("POST", ["login", "code", "verify"]) => verify_code(ctx).await,
-        ("POST", ["login", "code", "resend"]) => resend_code(ctx).await,
-        ("POST", ["login", "password"]) => password_login(ctx).await,
-        ("GET", ["auth", "link", token]) => confirm_link(ctx, token).await,
-        ("POST", ["auth", "link"]) => redeem_link(ctx).await,
-        ("GET", ["c", token]) => personal_link(ctx, token).await,
-        ("POST", ["c", token]) => personal_link_request(ctx, token).await,
-        ("GET", ["password", "forgot"]) => {
-            Ok(ctx.page(200, "Set a password", pages::forgot_password()))
-        }
-        ("POST", ["password", "forgot"]) => forgot_password(ctx).await,
-        ("GET", ["password", "set", token]) => password_form(ctx, token, None, 200).await,
-        ("POST", ["password", "set", token]) => set_password(ctx, token).await,
-        ("POST", ["logout"]) => logout(ctx).await,
-        (_, ["login" | "auth" | "c" | "password" | "logout", ..]) if known_path(segments) => {
-            Err(WebError::MethodNotAllowed)
-        }
-        _ => Err(WebError::NotFound),
-    }
-}
-
-fn known_path(segments: &[&str]) -> bool {
-    matches!(
-        segments,
-        ["login"]
-            | ["login", "link" | "code" | "password"]
-            | ["login", "code", "verify" | "resend"]
-            | ["auth", "link"]
-            | ["auth", "link", _]
-            | ["c", _]
-            | ["password", "forgot"]
-            | ["password", "set", _]
-            | ["logout"]
-    )
-}
-
 fn field<'f>(form: &'f Form, name: &str) -> &'f str {
     form.get(name).unwrap_or_default()
 }
 
 /// The login page. Its query (`next`, `notice`) must decode; other parameters (a
 /// campaign's tags on a link to it) are ignored.
-fn login_page(ctx: &Ctx<'_>) -> Answer {
+pub(super) async fn login_page(ctx: &Ctx<'_>) -> Answer {
     let query = Query::of(ctx.req)?;
     let next = query.get("next")?;
     let page = pages::login(next);
@@ -90,8 +48,7 @@ fn binding_cookie(ctx: &Ctx<'_>, binding: &Token) -> (&'static str, super::Heade
     ctx.set_cookie(PortalCookie::LoginBinding, &binding.expose_secret(), ttl)
 }
 
-async fn request_link(ctx: &mut Ctx<'_>) -> Answer {
-    let form = ctx.form()?;
+pub(super) async fn request_link(ctx: &mut Ctx<'_>, form: Form) -> Answer {
     let next = form.get("next");
     match ctx
         .web
@@ -108,8 +65,7 @@ async fn request_link(ctx: &mut Ctx<'_>) -> Answer {
     }
 }
 
-async fn request_code(ctx: &mut Ctx<'_>) -> Answer {
-    let form = ctx.form()?;
+pub(super) async fn request_code(ctx: &mut Ctx<'_>, form: Form) -> Answer {
     let next = form.get("next");
     match ctx
         .web
@@ -145,8 +101,7 @@ fn current_session(ctx: &Ctx<'_>) -> Option<String> {
     ctx.cookie(PortalCookie::Session).map(str::to_owned)
 }
 
-async fn verify_code(ctx: &mut Ctx<'_>) -> Answer {
-    let form = ctx.form()?;
+pub(super) async fn verify_code(ctx: &mut Ctx<'_>, form: Form) -> Answer {
     let challenge = field(&form, "challenge");
     let session = current_session(ctx);
     let result = ctx
@@ -169,8 +124,7 @@ async fn verify_code(ctx: &mut Ctx<'_>) -> Answer {
     }
 }
 
-async fn resend_code(ctx: &mut Ctx<'_>) -> Answer {
-    let form = ctx.form()?;
+pub(super) async fn resend_code(ctx: &mut Ctx<'_>, form: Form) -> Answer {
     let challenge = field(&form, "challenge");
     ctx.web
         .portal()
@@ -181,8 +135,7 @@ async fn resend_code(ctx: &mut Ctx<'_>) -> Answer {
     Ok(ctx.page(200, "Enter your code", page))
 }
 
-async fn password_login(ctx: &mut Ctx<'_>) -> Answer {
-    let form = ctx.form()?;
+pub(super) async fn password_login(ctx: &mut Ctx<'_>, form: Form) -> Answer {
     let session = current_session(ctx);
     let result = ctx
         .web
@@ -201,7 +154,7 @@ async fn password_login(ctx: &mut Ctx<'_>) -> Answer {
     }
 }
 
-async fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Answer {
+pub(super) async fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Answer {
     // Opening the link (a person, a scanner, a preview) spends nothing: a malformed
     // token is refused by its format alone, a well-formed one only read for the
     // address it logs in as.
@@ -222,8 +175,7 @@ async fn confirm_link(ctx: &Ctx<'_>, token: &str) -> Answer {
     ))
 }
 
-async fn redeem_link(ctx: &mut Ctx<'_>) -> Answer {
-    let form = ctx.form()?;
+pub(super) async fn redeem_link(ctx: &mut Ctx<'_>, form: Form) -> Answer {
     let token = field(&form, "token");
     let binding = ctx.cookie(PortalCookie::LoginBinding).map(str::to_owned);
     let session = current_session(ctx);
@@ -254,7 +206,7 @@ async fn redeem_link(ctx: &mut Ctx<'_>) -> Answer {
     }
 }
 
-async fn personal_link(ctx: &mut Ctx<'_>, token: &str) -> Answer {
+pub(super) async fn personal_link(ctx: &mut Ctx<'_>, token: &str) -> Answer {
     let session_contact = ctx.auth.as_ref().map(|a| a.session.contact_id);
     match ctx
         .web
@@ -276,7 +228,7 @@ async fn personal_link(ctx: &mut Ctx<'_>, token: &str) -> Answer {
     }
 }
 
-async fn personal_link_request(ctx: &mut Ctx<'_>, token: &str) -> Answer {
+pub(super) async fn personal_link_request(ctx: &mut Ctx<'_>, token: &str) -> Answer {
     let requested = ctx
         .web
         .portal()
@@ -287,8 +239,7 @@ async fn personal_link_request(ctx: &mut Ctx<'_>, token: &str) -> Answer {
     Ok(resp)
 }
 
-async fn forgot_password(ctx: &mut Ctx<'_>) -> Answer {
-    let form = ctx.form()?;
+pub(super) async fn forgot_password(ctx: &mut Ctx<'_>, form: Form) -> Answer {
     match ctx
         .web
         .portal()
@@ -298,6 +249,16 @@ async fn forgot_password(ctx: &mut Ctx<'_>) -> Answer {
         Ok(()) => Ok(ctx.page(200, "Check your email", pages::check_email())),
         Err(e) => failed(ctx, e, pages::forgot_password),
     }
+}
+
+/// `GET {p}/password/forgot`.
+pub(super) async fn forgot_password_page(ctx: &Ctx<'_>) -> Answer {
+    Ok(ctx.page(200, "Set a password", pages::forgot_password()))
+}
+
+/// `GET {p}/password/set/{token}`.
+pub(super) async fn set_password_page(ctx: &mut Ctx<'_>, token: &str) -> Answer {
+    password_form(ctx, token, None, 200).await
 }
 
 /// The form of a password link, with `error` above it when the last try was refused.
@@ -320,8 +281,7 @@ async fn password_form(ctx: &mut Ctx<'_>, token: &str, error: Option<&str>, stat
     }
 }
 
-async fn set_password(ctx: &mut Ctx<'_>, token: &str) -> Answer {
-    let form = ctx.form()?;
+pub(super) async fn set_password(ctx: &mut Ctx<'_>, token: &str, form: Form) -> Answer {
     match ctx
         .web
         .portal()
@@ -343,9 +303,8 @@ async fn set_password(ctx: &mut Ctx<'_>, token: &str) -> Answer {
     }
 }
 
-async fn logout(ctx: &mut Ctx<'_>) -> Answer {
-    let form = ctx.form()?;
-    let auth = ctx.check_csrf(form.get("csrf_token"))?;
+pub(super) async fn logout(ctx: &mut Ctx<'_>) -> Answer {
+    let auth = ctx.require_auth()?;
     ctx.web.portal().logout(auth, ctx.info()).await?;
     ctx.auth = None;
     let mut resp = Response::see_other(&format!("{}/login?notice=logged_out", ctx.mount()));

@@ -20,6 +20,9 @@ mod json;
 mod lazy;
 mod login_routes;
 mod pages;
+mod responses;
+mod routes;
+mod routing;
 mod staff_routes;
 mod strict;
 mod templates;
@@ -46,31 +49,17 @@ use crate::portal::{InternalError, Portal};
 use crate::session::time_left;
 use cookies::PortalCookie;
 use errors::WebError;
+use routing::{Answer, Lookup};
 use templates::Templates;
 
-/// The paths below the mount path that have no variable segment, e.g. `/api/me`.
+/// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
+/// from the portal's route table.
 ///
 /// Every path below the mount path goes to [`PortalWeb::handle`], which routes it; an
 /// adapter whose framework pays for capturing a wildcard segment (axum percent-decodes
-/// and stores it) routes these exactly as well. Missing one here costs only that.
-pub const FIXED_PATHS: [&str; 16] = [
-    "",
-    "/",
-    "/login",
-    "/login/link",
-    "/login/code",
-    "/login/code/verify",
-    "/login/code/resend",
-    "/login/password",
-    "/auth/link",
-    "/password/forgot",
-    "/logout",
-    "/api/me",
-    "/api/switch",
-    "/assets/portal.css",
-    "/assets/icon.svg",
-    "/assets/theme.css",
-];
+/// and stores it) routes these exactly as well.
+pub const FIXED_PATHS: [&str; routing::fixed_count(routes::PORTAL)] =
+    routing::fixed_paths(routes::PORTAL);
 
 /// The portal's HTTP face for one firm. Cheap to clone.
 #[derive(Clone, Debug)]
@@ -200,11 +189,30 @@ impl PortalWebBuilder {
     }
 }
 
-/// What kind of answer a route gives on error.
+/// What kind of answer a route gives, errors included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
+    /// An HTML page; one that needs a session sends a visitor without one to log in.
     Page,
+    /// JSON, errors as `{"error": ...}`.
     Api,
+    /// A static file: answered before any session work, and cacheable.
+    Asset,
+}
+
+impl Kind {
+    /// The kind of a path below the mount path that no route has: the client API and
+    /// the assets each keep their namespace, so that a mistyped path there is answered
+    /// as its neighbours are.
+    fn of_path(rest: &str) -> Kind {
+        if rest.starts_with("/api/") {
+            Kind::Api
+        } else if rest.starts_with("/assets/") {
+            Kind::Asset
+        } else {
+            Kind::Page
+        }
+    }
 }
 
 /// What a host's response that used the session gets (see
@@ -406,8 +414,8 @@ impl PortalWeb {
     /// Answers a request under the portal's mount path.
     // Not an `async fn`: that would keep a second copy of the request in its future, and
     // every future is moved whole, at its full size, into whatever awaits it. The
-    // routes' own futures are awaited at one point (`route`), boxed where they are
-    // large and rare, so that this one stays small.
+    // routes' own futures are boxed (see `routing::Pending`), so that this one stays
+    // small.
     pub fn handle(&self, mut req: Request) -> impl Future<Output = Response> + Send + '_ {
         let is_head = req.head_as_get();
         async move {
@@ -424,13 +432,13 @@ impl PortalWeb {
         let Some(rest) = below_mount(&req.path, mount) else {
             return self.error(Kind::Page, WebError::NotFound);
         };
-        let kind = if rest.starts_with("/api/") {
-            Kind::Api
-        } else {
-            Kind::Page
+        let lookup = routing::find(routes::PORTAL, req.method, rest);
+        let kind = match &lookup {
+            Lookup::Route(route, _) => route.rules.kind,
+            Lookup::WrongMethod(_) | Lookup::NotFound => Kind::of_path(rest),
         };
-        if rest.starts_with("/assets/") {
-            return self.asset(rest);
+        if kind == Kind::Asset {
+            return self.asset(req, lookup).await;
         }
         let firm = self.firm();
         if !guard::same_origin(req, firm.public_url.origin()) {
@@ -443,17 +451,11 @@ impl PortalWeb {
             Ok(a) => a,
             Err(e) => return self.error(kind, WebError::from(e)),
         };
-        let mut ctx = Ctx {
-            web: self,
-            req,
-            info: std::sync::OnceLock::new(),
-            auth,
-            firm,
-        };
+        let mut ctx = Ctx::new(self, req, auth, firm);
         // Asked of `ctx`: a borrow of `auth` itself would keep a second copy of it in
         // this future.
         let stale_cookie = ctx.auth.is_none() && req.cookie(self.session_cookie_name()).is_some();
-        let mut resp = match route(&mut ctx, rest).await {
+        let mut resp = match answer(lookup, &mut ctx).await {
             Ok(r) => r,
             Err(e) => self.error(kind, e),
         };
@@ -467,39 +469,15 @@ impl PortalWeb {
         resp
     }
 
-    fn asset(&self, rest: &str) -> Response {
-        let mut resp = match rest {
-            "/assets/portal.css" => Response::new(200)
-                .with_header("content-type", "text/css; charset=utf-8")
-                .with_header("cache-control", "public, max-age=3600")
-                .with_body(include_bytes!("portal.css").to_vec()),
-            "/assets/icon.svg" => Response::new(200)
-                .with_header("content-type", "image/svg+xml")
-                .with_header("cache-control", "no-cache")
-                .with_body(
-                    format!(
-                        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><rect width=\"16\" height=\"16\" rx=\"3\" fill=\"{}\"/></svg>",
-                        self.firm().branding.accent_colour
-                    )
-                    .into_bytes(),
-                ),
-            "/assets/theme.css" => Response::new(200)
-                .with_header("content-type", "text/css; charset=utf-8")
-                .with_header("cache-control", "no-cache")
-                .with_body(
-                    format!(
-                        ":root {{ --accent: {}; }}\n",
-                        self.firm().branding.accent_colour
-                    )
-                    .into_bytes(),
-                ),
-            _ => errors::response(
-                Kind::Page,
-                &WebError::NotFound,
-                &self.frame(&self.firm(), None),
-            ),
+    /// A request for an asset, or for a path among them: no session work, and nothing
+    /// in the answer that a cache must not keep.
+    async fn asset(&self, req: &Request, lookup: Lookup<'_, routes::Portal>) -> Response {
+        let mut ctx = Ctx::new(self, req, None, self.firm());
+        let mut resp = match answer(lookup, &mut ctx).await {
+            Ok(r) => r,
+            Err(e) => errors::response(Kind::Asset, &e, &self.frame(&ctx.firm, None)),
         };
-        guard::apply_security_headers(&mut resp, false, self.firm().public_url.is_https());
+        guard::apply_security_headers(&mut resp, false, ctx.firm.public_url.is_https());
         resp
     }
 
@@ -528,17 +506,66 @@ pub(crate) fn below_mount<'a>(path: &'a str, mount: &str) -> Option<&'a str> {
         .filter(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
-/// The route `rest` (the path below the mount path) names. The login routes and the
-/// page are boxed: their futures are large, and the client API should not carry them.
-async fn route(ctx: &mut Ctx<'_>, rest: &str) -> Result<Response, WebError> {
-    // A path deeper than any route is not found, answered like any other.
-    match http::Segments::of(rest).as_deref() {
-        Some(["api", rest @ ..]) => app_routes::api(ctx, rest).await,
-        Some(s @ ["", ..]) => Box::pin(app_routes::home(ctx, s)).await,
-        Some(s @ ["login" | "auth" | "c" | "password" | "logout", ..]) => {
-            Box::pin(login_routes::route(ctx, s)).await
+/// The answer of the portal's route table: the route's handler, or the 404 or 405
+/// (with the methods the path has) of a path it has no route for.
+async fn answer(lookup: Lookup<'_, routes::Portal>, ctx: &mut Ctx<'_>) -> Answer {
+    match lookup {
+        Lookup::Route(route, params) => route.handler.call(ctx, route.rules, params)?.await,
+        Lookup::WrongMethod(allow) => Err(WebError::MethodNotAllowed(allow)),
+        Lookup::NotFound => Err(WebError::NotFound),
+    }
+}
+
+/// `/assets/portal.css`.
+fn stylesheet() -> Response {
+    Response::new(200)
+        .with_header("content-type", "text/css; charset=utf-8")
+        .with_header("cache-control", "public, max-age=3600")
+        .with_body(include_bytes!("portal.css").to_vec())
+}
+
+/// `/assets/icon.svg`, in the firm's accent colour.
+fn icon(ctx: &Ctx<'_>) -> Response {
+    Response::new(200)
+        .with_header("content-type", "image/svg+xml")
+        .with_header("cache-control", "no-cache")
+        .with_body(
+            format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><rect width=\"16\" height=\"16\" rx=\"3\" fill=\"{}\"/></svg>",
+                ctx.firm.branding.accent_colour
+            )
+            .into_bytes(),
+        )
+}
+
+/// `/assets/theme.css`: the firm's accent colour.
+fn theme(ctx: &Ctx<'_>) -> Response {
+    Response::new(200)
+        .with_header("content-type", "text/css; charset=utf-8")
+        .with_header("cache-control", "no-cache")
+        .with_body(
+            format!(
+                ":root {{ --accent: {}; }}\n",
+                ctx.firm.branding.accent_colour
+            )
+            .into_bytes(),
+        )
+}
+
+impl<'a> Ctx<'a> {
+    fn new(
+        web: &'a PortalWeb,
+        req: &'a Request,
+        auth: Option<Authenticated>,
+        firm: Arc<Firm>,
+    ) -> Self {
+        Ctx {
+            web,
+            req,
+            info: std::sync::OnceLock::new(),
+            auth,
+            firm,
         }
-        _ => Err(WebError::NotFound),
     }
 }
 
@@ -561,16 +588,6 @@ impl Ctx<'_> {
             .unwrap_or_else(|e| errors::response(Kind::Page, &WebError::Render(e), &frame))
     }
 
-    /// The form body of a POST; 415 for another content type.
-    fn form(&self) -> Result<Form, WebError> {
-        match self.req.content_type().as_deref() {
-            None | Some("application/x-www-form-urlencoded") => {
-                Form::parse(&self.req.body).map_err(|_| WebError::BadRequest("malformed form"))
-            }
-            Some(_) => Err(WebError::UnsupportedMediaType),
-        }
-    }
-
     fn cookie(&self, which: PortalCookie) -> Option<&str> {
         self.req.cookie(which.name(self.web.inner.cookies))
     }
@@ -591,7 +608,8 @@ impl Ctx<'_> {
         ("set-cookie", which.clear(self.web.inner.cookies).into())
     }
 
-    /// The verified session, or 401 (API) / a redirect to the login page (pages).
+    /// The verified session, or 401 (API) / a redirect to the login page (pages). A
+    /// route whose table entry asks for a session has had it checked already.
     fn require_auth(&self) -> Result<&Authenticated, WebError> {
         self.auth.as_ref().ok_or(WebError::Unauthenticated)
     }

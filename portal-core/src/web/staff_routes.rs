@@ -1,16 +1,23 @@
-//! The staff JSON API (SPEC section 6, `/admin/api`): the staff operations of
-//! `portal_core::staff` over HTTP, behind a host-supplied [`StaffAuthenticator`].
+//! The staff JSON API (`/admin/api`): the staff operations of `portal_core::staff`
+//! over HTTP, behind a host-supplied [`StaffAuthenticator`]. Its routes are listed in
+//! [`routes::STAFF`](super::routes::STAFF); the handlers are here.
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use super::errors::{self, WebError};
 use super::http::{Request, Response};
+use super::responses::{
+    self, ChainCheck, ClientView, ContactState, ContactView, Failure, Link, Revoked, Sent,
+    SessionView, SessionsRevoked, Status, TaskView,
+};
+use super::routing::{Answer, Json, Lookup, find, parse_id};
 use super::strict::{self, Query};
-use super::{PortalWeb, guard};
+use super::{PortalWeb, guard, routes};
+use crate::contact::ContactStatus;
 use crate::grant::Permissions;
-use crate::id::{ClientId, ContactId, SessionId, StaffId};
+use crate::id::{ClientId, ContactId, StaffId};
+use crate::portal::Portal;
 use crate::staff::{Invitation, StaffContext};
 use crate::task::{Evidence, NewTask, Side};
 use crate::token::secrets_equal;
@@ -72,13 +79,18 @@ impl StaffAuthenticator for BearerToken {
     }
 }
 
-type Answer = Result<Response, WebError>;
+/// A staff request, its caller authenticated: what the staff API's handlers are given.
+pub(super) struct Staff<'r> {
+    pub(super) req: &'r Request,
+    portal: &'r Portal,
+    ctx: StaffContext,
+}
 
 impl PortalWeb {
     /// Answers a request under the staff API's mount path.
     pub async fn handle_staff(&self, mut req: Request) -> Response {
         let is_head = req.head_as_get();
-        let mut resp = match self.staff_inner(&req).await {
+        let mut resp = match self.staff_answer(&req).await {
             Ok(r) => r,
             Err(e) => errors::json_response(&e),
         };
@@ -89,7 +101,7 @@ impl PortalWeb {
         resp
     }
 
-    async fn staff_inner(&self, req: &Request) -> Answer {
+    async fn staff_answer(&self, req: &Request) -> Answer {
         let Some(rest) = super::below_mount(&req.path, self.staff_mount_path()) else {
             return Err(WebError::NotFound);
         };
@@ -103,174 +115,248 @@ impl PortalWeb {
             return Err(WebError::TooLarge);
         }
         let Some(staff) = auth.authenticate(req).await else {
-            return Ok(
-                Response::json(401, &json!({"error": "Staff authentication required"}))
-                    .with_header("www-authenticate", "Bearer"),
-            );
+            let failure = Failure {
+                error: "Staff authentication required",
+            };
+            return Ok(Response::json(401, &failure).with_header("www-authenticate", "Bearer"));
         };
-        let ctx = StaffContext {
-            firm: self.firm_id(),
-            staff,
-            request: self.request_info(req),
+        let mut s = Staff {
+            req,
+            portal: self.portal(),
+            ctx: StaffContext {
+                firm: self.firm_id(),
+                staff,
+                request: self.request_info(req),
+            },
         };
-        let segments = super::http::Segments::of(rest).ok_or(WebError::NotFound)?;
-        let p = self.portal();
-        match (req.method.as_str(), &*segments) {
-            ("GET", ["status"]) => Ok(Response::json(200, &json!({"hashing": p.hashing_load()}))),
-            ("GET", ["contacts"]) => Ok(Response::json(200, &json!(p.list_contacts(&ctx).await?))),
-            ("POST", ["contacts"]) => {
-                let body: NewContactBody = json_body(req)?;
-                let invitation = Invitation {
-                    email: body.email,
-                    first_name: body.first_name,
-                    client_ids: ids(&body.client_ids)?,
-                    permissions: permissions(body.permissions)?,
-                };
-                Ok(Response::json(
-                    201,
-                    &json!(p.invite(&ctx, invitation).await?),
-                ))
-            }
-            ("GET", ["contacts", id]) => Ok(Response::json(
-                200,
-                &json!(p.contact_summary(&ctx, contact(id)?).await?),
-            )),
-            ("DELETE", ["contacts", id]) => {
-                p.revoke_contact(&ctx, contact(id)?).await?;
-                Ok(Response::json(200, &json!({"revoked": true})))
-            }
-            ("POST", ["contacts", id, "magic-link"]) => Ok(Response::json(
-                200,
-                &json!({"url": p.generate_magic_link(&ctx, contact(id)?).await?}),
-            )),
-            ("POST", ["contacts", id, "login-email"]) => {
-                p.send_login_email(&ctx, contact(id)?).await?;
-                Ok(Response::json(202, &json!({"sent": true})))
-            }
-            ("POST", ["contacts", id, "personal-link"]) => Ok(Response::json(
-                200,
-                &json!({"url": p.generate_personal_link(&ctx, contact(id)?).await?}),
-            )),
-            ("POST", ["contacts", id, "password-link"]) => {
-                p.send_password_link(&ctx, contact(id)?).await?;
-                Ok(Response::json(202, &json!({"sent": true})))
-            }
-            ("POST", ["contacts", id, "revoke"]) => {
-                let n = p.revoke_access(&ctx, contact(id)?).await?;
-                Ok(Response::json(200, &json!({"sessions_revoked": n})))
-            }
-            ("POST", ["contacts", id, "suspend"]) => {
-                p.suspend_contact(&ctx, contact(id)?).await?;
-                Ok(Response::json(200, &json!({"status": "suspended"})))
-            }
-            ("POST", ["contacts", id, "unsuspend"]) => {
-                p.lift_suspension(&ctx, contact(id)?).await?;
-                Ok(Response::json(200, &json!({"status": "active"})))
-            }
-            ("GET", ["contacts", id, "sessions"]) => {
-                let sessions: Vec<Value> = p
-                    .contact_sessions(&ctx, contact(id)?)
-                    .await?
-                    .iter()
-                    .map(|summary| {
-                        let s = &summary.session;
-                        json!({"id": s.id.to_string(), "client_id": s.active_client, "created_at": s.created_at,
-                               "last_renewed_at": s.renewed_at, "expires_at": s.expires_at(), "ip": summary.ip,
-                               "user_agent": summary.user_agent})
-                    })
-                    .collect();
-                Ok(Response::json(200, &json!(sessions)))
-            }
-            ("DELETE", ["contacts", id, "sessions", sid]) => {
-                let sid: SessionId = sid.parse().map_err(|_| WebError::NotFound)?;
-                p.revoke_session(&ctx, contact(id)?, sid).await?;
-                Ok(Response::json(200, &json!({"revoked": true})))
-            }
-            ("PUT", ["contacts", id, "grants", client]) => {
-                let body: GrantBody = json_body(req)?;
-                let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
-                p.grant(&ctx, contact(id)?, client, permissions(body.permissions)?)
-                    .await?;
-                Ok(Response::json(
-                    200,
-                    &json!(p.contact_summary(&ctx, contact(id)?).await?),
-                ))
-            }
-            ("DELETE", ["contacts", id, "grants", client]) => {
-                let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
-                p.ungrant(&ctx, contact(id)?, client).await?;
-                Ok(Response::json(
-                    200,
-                    &json!(p.contact_summary(&ctx, contact(id)?).await?),
-                ))
-            }
-            ("GET", ["contacts", id, "access-log"]) => Ok(Response::json(
-                200,
-                &json!(p.access_log(&ctx, contact(id)?, 500).await?),
-            )),
-            ("GET", ["audit"]) => {
-                let query = Query::of(req)?.only(&["contact_id", "after", "limit"])?;
-                let who = query.parsed::<ContactId>("contact_id")?;
-                let after = query.parsed("after")?.unwrap_or(0);
-                let limit = query.parsed("limit")?.unwrap_or(500);
-                Ok(Response::json(
-                    200,
-                    &json!(p.audit_log(&ctx, who, after, limit).await?),
-                ))
-            }
-            ("GET", ["audit", "verify"]) => Ok(Response::json(
-                200,
-                &match p.verify_audit_chain(ctx.firm).await? {
-                    Ok(()) => json!({"intact": true}),
-                    Err(b) => json!({"intact": false, "problem": b.to_string()}),
-                },
-            )),
-            ("GET", ["clients"]) => {
-                let clients: Vec<Value> = p
-                    .clients(ctx.firm)
-                    .await?
-                    .iter()
-                    .map(|c| json!({"id": c.id, "name": c.name}))
-                    .collect();
-                Ok(Response::json(200, &json!(clients)))
-            }
-            ("GET", ["clients", client, "tasks"]) => {
-                let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
-                Ok(Response::json(
-                    200,
-                    &json!(p.staff_tasks(&ctx, client).await?),
-                ))
-            }
-            ("POST", ["clients", client, "tasks"]) => {
-                let client: ClientId = client.parse().map_err(|_| WebError::NotFound)?;
-                let body: NewTaskBody = json_body(req)?;
-                let new = NewTask {
-                    phase: body.phase,
-                    title: body.title,
-                    description: body.description.unwrap_or_default(),
-                    due_on: body.due_on.map(|d| d.0),
-                    assignee: body.assignee.unwrap_or(Side::Client),
-                    evidence: Evidence::Standard,
-                };
-                Ok(Response::json(
-                    201,
-                    &json!(p.create_task(&ctx, client, new).await?),
-                ))
-            }
-            ("POST", ["clients"]) => {
-                let body: NewClientBody = json_body(req)?;
-                let c = p.create_client(ctx.firm, &body.name).await?;
-                Ok(Response::json(201, &json!({"id": c.id, "name": c.name})))
-            }
-            _ => Err(WebError::NotFound),
+        match find(routes::STAFF, req.method, rest) {
+            Lookup::Route(route, params) => route.handler.call(&mut s, route.rules, params)?.await,
+            // The staff API has always answered 404 to a method its path does not have,
+            // unlike the portal's 405: kept, so that its clients see no change.
+            Lookup::WrongMethod(_) | Lookup::NotFound => Err(WebError::NotFound),
         }
     }
+}
+
+/// `GET /status`.
+pub(super) async fn status(s: &Staff<'_>) -> Answer {
+    Ok(Response::json(200, &Status::from(s.portal.hashing_load())))
+}
+
+/// `GET /contacts`.
+pub(super) async fn contacts(s: &Staff<'_>) -> Answer {
+    let contacts = s.portal.list_contacts(&s.ctx).await?;
+    let views: Vec<_> = contacts.iter().map(ContactView::from).collect();
+    Ok(Response::json(200, &views))
+}
+
+/// `POST /contacts`.
+pub(super) async fn invite(s: &Staff<'_>, Json(body): Json<NewContactBody>) -> Answer {
+    let invitation = Invitation {
+        email: body.email,
+        first_name: body.first_name,
+        client_ids: ids(&body.client_ids)?,
+        permissions: permissions(body.permissions)?,
+    };
+    let summary = s.portal.invite(&s.ctx, invitation).await?;
+    Ok(Response::json(201, &ContactView::from(&summary)))
+}
+
+/// `GET /contacts/{contact}`.
+pub(super) async fn contact(s: &Staff<'_>, contact: &str) -> Answer {
+    summary(s, parse_id(contact)?).await
+}
+
+/// The contact as it now is.
+async fn summary(s: &Staff<'_>, contact: ContactId) -> Answer {
+    let summary = s.portal.contact_summary(&s.ctx, contact).await?;
+    Ok(Response::json(200, &ContactView::from(&summary)))
+}
+
+/// `DELETE /contacts/{contact}`.
+pub(super) async fn revoke_contact(s: &Staff<'_>, contact: &str) -> Answer {
+    s.portal.revoke_contact(&s.ctx, parse_id(contact)?).await?;
+    Ok(Response::json(200, &Revoked { revoked: true }))
+}
+
+/// `POST /contacts/{contact}/magic-link`.
+pub(super) async fn magic_link(s: &Staff<'_>, contact: &str) -> Answer {
+    let url = s
+        .portal
+        .generate_magic_link(&s.ctx, parse_id(contact)?)
+        .await?;
+    Ok(Response::json(200, &Link { url }))
+}
+
+/// `POST /contacts/{contact}/login-email`.
+pub(super) async fn login_email(s: &Staff<'_>, contact: &str) -> Answer {
+    s.portal
+        .send_login_email(&s.ctx, parse_id(contact)?)
+        .await?;
+    Ok(Response::json(202, &Sent { sent: true }))
+}
+
+/// `POST /contacts/{contact}/personal-link`.
+pub(super) async fn personal_link(s: &Staff<'_>, contact: &str) -> Answer {
+    let url = s
+        .portal
+        .generate_personal_link(&s.ctx, parse_id(contact)?)
+        .await?;
+    Ok(Response::json(200, &Link { url }))
+}
+
+/// `POST /contacts/{contact}/password-link`.
+pub(super) async fn password_link(s: &Staff<'_>, contact: &str) -> Answer {
+    s.portal
+        .send_password_link(&s.ctx, parse_id(contact)?)
+        .await?;
+    Ok(Response::json(202, &Sent { sent: true }))
+}
+
+/// `POST /contacts/{contact}/revoke`.
+pub(super) async fn revoke_access(s: &Staff<'_>, contact: &str) -> Answer {
+    let n = s.portal.revoke_access(&s.ctx, parse_id(contact)?).await?;
+    Ok(Response::json(
+        200,
+        &SessionsRevoked {
+            sessions_revoked: n,
+        },
+    ))
+}
+
+/// `POST /contacts/{contact}/suspend`.
+pub(super) async fn suspend(s: &Staff<'_>, contact: &str) -> Answer {
+    s.portal.suspend_contact(&s.ctx, parse_id(contact)?).await?;
+    let state = ContactState {
+        status: ContactStatus::Suspended,
+    };
+    Ok(Response::json(200, &state))
+}
+
+/// `POST /contacts/{contact}/unsuspend`.
+pub(super) async fn unsuspend(s: &Staff<'_>, contact: &str) -> Answer {
+    s.portal.lift_suspension(&s.ctx, parse_id(contact)?).await?;
+    let state = ContactState {
+        status: ContactStatus::Active,
+    };
+    Ok(Response::json(200, &state))
+}
+
+/// `GET /contacts/{contact}/sessions`.
+pub(super) async fn sessions(s: &Staff<'_>, contact: &str) -> Answer {
+    let sessions = s
+        .portal
+        .contact_sessions(&s.ctx, parse_id(contact)?)
+        .await?;
+    let views: Vec<_> = sessions.iter().map(SessionView::from).collect();
+    Ok(Response::json(200, &views))
+}
+
+/// `DELETE /contacts/{contact}/sessions/{session}`.
+pub(super) async fn revoke_session(s: &Staff<'_>, contact: &str, session: &str) -> Answer {
+    let session = parse_id(session)?;
+    s.portal
+        .revoke_session(&s.ctx, parse_id(contact)?, session)
+        .await?;
+    Ok(Response::json(200, &Revoked { revoked: true }))
+}
+
+/// `PUT /contacts/{contact}/grants/{client}`.
+pub(super) async fn grant(
+    s: &Staff<'_>,
+    contact: &str,
+    client: &str,
+    Json(body): Json<GrantBody>,
+) -> Answer {
+    let client: ClientId = parse_id(client)?;
+    let contact = parse_id(contact)?;
+    s.portal
+        .grant(&s.ctx, contact, client, permissions(body.permissions)?)
+        .await?;
+    summary(s, contact).await
+}
+
+/// `DELETE /contacts/{contact}/grants/{client}`.
+pub(super) async fn ungrant(s: &Staff<'_>, contact: &str, client: &str) -> Answer {
+    let client: ClientId = parse_id(client)?;
+    let contact = parse_id(contact)?;
+    s.portal.ungrant(&s.ctx, contact, client).await?;
+    summary(s, contact).await
+}
+
+/// `GET /contacts/{contact}/access-log`.
+pub(super) async fn access_log(s: &Staff<'_>, contact: &str) -> Answer {
+    let events = s.portal.access_log(&s.ctx, parse_id(contact)?, 500).await?;
+    Ok(Response::json(200, &responses::audit_entries(&events)))
+}
+
+/// `GET /audit`, filtered by `contact_id`, from after `after`, at most `limit`.
+pub(super) async fn audit(s: &Staff<'_>) -> Answer {
+    let query = Query::of(s.req)?.only(&["contact_id", "after", "limit"])?;
+    let who = query.parsed::<ContactId>("contact_id")?;
+    let after = query.parsed("after")?.unwrap_or(0);
+    let limit = query.parsed("limit")?.unwrap_or(500);
+    let events = s.portal.audit_log(&s.ctx, who, after, limit).await?;
+    Ok(Response::json(200, &responses::audit_entries(&events)))
+}
+
+/// `GET /audit/verify`.
+pub(super) async fn verify_audit(s: &Staff<'_>) -> Answer {
+    let check = match s.portal.verify_audit_chain(s.ctx.firm).await? {
+        Ok(()) => ChainCheck {
+            intact: true,
+            problem: None,
+        },
+        Err(b) => ChainCheck {
+            intact: false,
+            problem: Some(b.to_string()),
+        },
+    };
+    Ok(Response::json(200, &check))
+}
+
+/// `GET /clients`.
+pub(super) async fn clients(s: &Staff<'_>) -> Answer {
+    let clients = s.portal.clients(s.ctx.firm).await?;
+    let views: Vec<_> = clients.iter().map(ClientView::from).collect();
+    Ok(Response::json(200, &views))
+}
+
+/// `POST /clients`.
+pub(super) async fn create_client(s: &Staff<'_>, Json(body): Json<NewClientBody>) -> Answer {
+    let client = s.portal.create_client(s.ctx.firm, &body.name).await?;
+    Ok(Response::json(201, &ClientView::from(&client)))
+}
+
+/// `GET /clients/{client}/tasks`.
+pub(super) async fn tasks(s: &Staff<'_>, client: &str) -> Answer {
+    let tasks = s.portal.staff_tasks(&s.ctx, parse_id(client)?).await?;
+    Ok(Response::json(200, &responses::tasks(&tasks)))
+}
+
+/// `POST /clients/{client}/tasks`.
+pub(super) async fn create_task(
+    s: &Staff<'_>,
+    client: &str,
+    Json(body): Json<NewTaskBody>,
+) -> Answer {
+    let client = parse_id(client)?;
+    let new = NewTask {
+        phase: body.phase,
+        title: body.title,
+        description: body.description.unwrap_or_default(),
+        due_on: body.due_on.map(|d| d.0),
+        assignee: body.assignee.unwrap_or(Side::Client),
+        evidence: Evidence::Standard,
+    };
+    let task = s.portal.create_task(&s.ctx, client, new).await?;
+    Ok(Response::json(201, &TaskView::from(&task)))
 }
 
 /// `POST /contacts`: whom to invite to which clients.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewContactBody {
+pub(super) struct NewContactBody {
     email: String,
     first_name: String,
     client_ids: Vec<String>,
@@ -281,7 +367,7 @@ struct NewContactBody {
 /// `PUT /contacts/{id}/grants/{client}`: the grant's permissions (all when left out).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct GrantBody {
+pub(super) struct GrantBody {
     #[serde(default, deserialize_with = "strict::present")]
     permissions: Option<Vec<String>>,
 }
@@ -290,7 +376,7 @@ struct GrantBody {
 /// portal's to decide.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewTaskBody {
+pub(super) struct NewTaskBody {
     title: String,
     #[serde(default, deserialize_with = "strict::present")]
     phase: Option<String>,
@@ -305,22 +391,13 @@ struct NewTaskBody {
 /// `POST /clients`: the client's name.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct NewClientBody {
+pub(super) struct NewClientBody {
     name: String,
-}
-
-fn json_body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, WebError> {
-    if req.content_type().as_deref() != Some("application/json") {
-        return Err(WebError::UnsupportedMediaType);
-    }
-    strict::json(&req.body)
 }
 
 /// Client ids of an invitation: one that is not an id is a client that does not exist.
 fn ids(list: &[String]) -> Result<Vec<ClientId>, WebError> {
-    list.iter()
-        .map(|s| s.parse().map_err(|_| WebError::NotFound))
-        .collect()
+    list.iter().map(|s| parse_id(s)).collect()
 }
 
 fn permissions(names: Option<Vec<String>>) -> Result<Permissions, WebError> {
@@ -329,8 +406,4 @@ fn permissions(names: Option<Vec<String>>) -> Result<Permissions, WebError> {
         Some(names) => Permissions::from_names(names.iter().map(String::as_str))
             .map_err(|e| WebError::BadInput(format!("permissions: {e}"))),
     }
-}
-
-fn contact(id: &str) -> Result<ContactId, WebError> {
-    id.parse().map_err(|_| WebError::NotFound)
 }

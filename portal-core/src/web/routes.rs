@@ -1,0 +1,522 @@
+//! Every route of the web layer, one table per surface: the portal's (pages, the client
+//! API, assets) and the staff API's. Dispatch, 405 answers and the adapters' fixed
+//! paths are read from these tables (see [`routing`](super::routing)).
+
+use std::future::ready;
+
+use super::http::{Form, Method::*, Request};
+use super::routing::{Handler, Route, Surface};
+use super::staff_routes::{self as staff, Staff};
+use super::{
+    Ctx, Kind, WebError, app_routes as app, icon, login_routes as login, stylesheet, theme,
+};
+
+/// The portal: its pages, its client API under `/api/` and its assets.
+pub(super) struct Portal;
+
+/// Who may call a portal route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Access {
+    /// Anyone: the login pages and the assets (the home page sends a visitor without a
+    /// session to log in itself).
+    Anyone,
+    /// A contact with a session: 401 without one (a page sends the visitor to log in).
+    Session,
+    /// A contact with a session that shows its CSRF token, in the `X-CSRF-Token` header
+    /// or the body's `csrf_token` field: 403 without it.
+    Csrf,
+}
+
+/// What a portal route says about itself besides its method and path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Rules {
+    /// How it answers, errors included.
+    pub(super) kind: Kind,
+    /// Who may call it.
+    pub(super) access: Access,
+}
+
+const fn page(access: Access) -> Rules {
+    Rules {
+        kind: Kind::Page,
+        access,
+    }
+}
+
+const fn api(access: Access) -> Rules {
+    Rules {
+        kind: Kind::Api,
+        access,
+    }
+}
+
+const ASSET: Rules = Rules {
+    kind: Kind::Asset,
+    access: Access::Anyone,
+};
+
+impl Surface for Portal {
+    type Ctx<'r> = Ctx<'r>;
+    type Rules = Rules;
+
+    fn request<'c>(ctx: &'c Ctx<'_>) -> &'c Request {
+        ctx.req
+    }
+
+    fn guard(ctx: &Ctx<'_>, rules: Rules, in_body: Option<&str>) -> Result<(), WebError> {
+        match rules.access {
+            Access::Anyone => Ok(()),
+            Access::Session => ctx.require_auth().map(drop),
+            Access::Csrf => ctx.check_csrf(in_body).map(drop),
+        }
+    }
+}
+
+/// The portal's routes. What every page view asks for comes first (`/api/me`, then the
+/// assets): the first route that matches ends the search.
+pub(super) const PORTAL: &[Route<Portal>] = &[
+    Route {
+        method: Get,
+        path: "/api/me",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, _, ()| Box::pin(app::api_me(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/assets/portal.css",
+        rules: ASSET,
+        handler: &Handler(|_, _, ()| Box::pin(ready(Ok(stylesheet())))),
+    },
+    Route {
+        method: Get,
+        path: "/assets/icon.svg",
+        rules: ASSET,
+        handler: &Handler(|ctx, _, ()| Box::pin(ready(Ok(icon(ctx))))),
+    },
+    Route {
+        method: Get,
+        path: "/assets/theme.css",
+        rules: ASSET,
+        handler: &Handler(|ctx, _, ()| Box::pin(ready(Ok(theme(ctx))))),
+    },
+    Route {
+        method: Get,
+        path: "/api/clients/{client}/tasks",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [client, _], ()| Box::pin(app::client_tasks(ctx, client))),
+    },
+    Route {
+        method: Post,
+        path: "/api/switch",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, _, body| Box::pin(app::api_switch(ctx, body))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/complete",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, _], body| {
+            Box::pin(app::task_action(ctx, task, app::TaskAction::Complete, body))
+        }),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/uncomplete",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, _], body| {
+            Box::pin(app::task_action(
+                ctx,
+                task,
+                app::TaskAction::Uncomplete,
+                body,
+            ))
+        }),
+    },
+    Route {
+        method: Get,
+        path: "/",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, ()| Box::pin(app::home(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/login",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, ()| Box::pin(login::login_page(ctx))),
+    },
+    Route {
+        method: Post,
+        path: "/login/link",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, form| Box::pin(login::request_link(ctx, form))),
+    },
+    Route {
+        method: Post,
+        path: "/login/code",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, form| Box::pin(login::request_code(ctx, form))),
+    },
+    Route {
+        method: Post,
+        path: "/login/code/verify",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, form| Box::pin(login::verify_code(ctx, form))),
+    },
+    Route {
+        method: Post,
+        path: "/login/code/resend",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, form| Box::pin(login::resend_code(ctx, form))),
+    },
+    Route {
+        method: Post,
+        path: "/login/password",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, form| Box::pin(login::password_login(ctx, form))),
+    },
+    Route {
+        method: Get,
+        path: "/auth/link/{token}",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, [token, _], ()| Box::pin(login::confirm_link(ctx, token))),
+    },
+    Route {
+        method: Post,
+        path: "/auth/link",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, form| Box::pin(login::redeem_link(ctx, form))),
+    },
+    Route {
+        method: Get,
+        path: "/c/{token}",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, [token, _], ()| Box::pin(login::personal_link(ctx, token))),
+    },
+    Route {
+        method: Post,
+        path: "/c/{token}",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, [token, _], ()| Box::pin(login::personal_link_request(ctx, token))),
+    },
+    Route {
+        method: Get,
+        path: "/password/forgot",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, ()| Box::pin(login::forgot_password_page(ctx))),
+    },
+    Route {
+        method: Post,
+        path: "/password/forgot",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, form| Box::pin(login::forgot_password(ctx, form))),
+    },
+    Route {
+        method: Get,
+        path: "/password/set/{token}",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, [token, _], ()| Box::pin(login::set_password_page(ctx, token))),
+    },
+    Route {
+        method: Post,
+        path: "/password/set/{token}",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, [token, _], form| Box::pin(login::set_password(ctx, token, form))),
+    },
+    Route {
+        method: Post,
+        path: "/logout",
+        rules: page(Access::Csrf),
+        handler: &Handler(|ctx, _, _: Form| Box::pin(login::logout(ctx))),
+    },
+];
+
+/// The staff API. Staff authentication covers all of it, and is checked before routing,
+/// so that a caller without it learns nothing of its paths: its routes have no rules of
+/// their own.
+pub(super) struct StaffApi;
+
+impl Surface for StaffApi {
+    type Ctx<'r> = Staff<'r>;
+    type Rules = ();
+
+    fn request<'c>(ctx: &'c Staff<'_>) -> &'c Request {
+        ctx.req
+    }
+
+    fn guard(_: &Staff<'_>, (): (), _: Option<&str>) -> Result<(), WebError> {
+        Ok(())
+    }
+}
+
+/// The staff API's routes.
+pub(super) const STAFF: &[Route<StaffApi>] = &[
+    Route {
+        method: Get,
+        path: "/status",
+        rules: (),
+        handler: &Handler(|s, _, ()| Box::pin(staff::status(s))),
+    },
+    Route {
+        method: Get,
+        path: "/contacts",
+        rules: (),
+        handler: &Handler(|s, _, ()| Box::pin(staff::contacts(s))),
+    },
+    Route {
+        method: Post,
+        path: "/contacts",
+        rules: (),
+        handler: &Handler(|s, _, body| Box::pin(staff::invite(s, body))),
+    },
+    Route {
+        method: Get,
+        path: "/contacts/{contact}",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::contact(s, contact))),
+    },
+    Route {
+        method: Delete,
+        path: "/contacts/{contact}",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::revoke_contact(s, contact))),
+    },
+    Route {
+        method: Post,
+        path: "/contacts/{contact}/magic-link",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::magic_link(s, contact))),
+    },
+    Route {
+        method: Post,
+        path: "/contacts/{contact}/login-email",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::login_email(s, contact))),
+    },
+    Route {
+        method: Post,
+        path: "/contacts/{contact}/personal-link",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::personal_link(s, contact))),
+    },
+    Route {
+        method: Post,
+        path: "/contacts/{contact}/password-link",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::password_link(s, contact))),
+    },
+    Route {
+        method: Post,
+        path: "/contacts/{contact}/revoke",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::revoke_access(s, contact))),
+    },
+    Route {
+        method: Post,
+        path: "/contacts/{contact}/suspend",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::suspend(s, contact))),
+    },
+    Route {
+        method: Post,
+        path: "/contacts/{contact}/unsuspend",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::unsuspend(s, contact))),
+    },
+    Route {
+        method: Get,
+        path: "/contacts/{contact}/sessions",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::sessions(s, contact))),
+    },
+    Route {
+        method: Delete,
+        path: "/contacts/{contact}/sessions/{session}",
+        rules: (),
+        handler: &Handler(|s, [contact, session], ()| {
+            Box::pin(staff::revoke_session(s, contact, session))
+        }),
+    },
+    Route {
+        method: Put,
+        path: "/contacts/{contact}/grants/{client}",
+        rules: (),
+        handler: &Handler(|s, [contact, client], body| {
+            Box::pin(staff::grant(s, contact, client, body))
+        }),
+    },
+    Route {
+        method: Delete,
+        path: "/contacts/{contact}/grants/{client}",
+        rules: (),
+        handler: &Handler(|s, [contact, client], ()| Box::pin(staff::ungrant(s, contact, client))),
+    },
+    Route {
+        method: Get,
+        path: "/contacts/{contact}/access-log",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::access_log(s, contact))),
+    },
+    Route {
+        method: Get,
+        path: "/audit",
+        rules: (),
+        handler: &Handler(|s, _, ()| Box::pin(staff::audit(s))),
+    },
+    Route {
+        method: Get,
+        path: "/audit/verify",
+        rules: (),
+        handler: &Handler(|s, _, ()| Box::pin(staff::verify_audit(s))),
+    },
+    Route {
+        method: Get,
+        path: "/clients",
+        rules: (),
+        handler: &Handler(|s, _, ()| Box::pin(staff::clients(s))),
+    },
+    Route {
+        method: Post,
+        path: "/clients",
+        rules: (),
+        handler: &Handler(|s, _, body| Box::pin(staff::create_client(s, body))),
+    },
+    Route {
+        method: Get,
+        path: "/clients/{client}/tasks",
+        rules: (),
+        handler: &Handler(|s, [client, _], ()| Box::pin(staff::tasks(s, client))),
+    },
+    Route {
+        method: Post,
+        path: "/clients/{client}/tasks",
+        rules: (),
+        handler: &Handler(|s, [client, _], body| Box::pin(staff::create_task(s, client, body))),
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::super::FIXED_PATHS;
+    use super::super::http::Method;
+    use super::super::routing::{Lookup, Route, Surface, find};
+    use super::*;
+
+    /// The route's pattern with each name replaced by a value.
+    fn sample(pattern: &str) -> String {
+        pattern
+            .split('/')
+            .map(|part| if part.starts_with('{') { "x" } else { part })
+            .collect::<Vec<_>>()
+            .join("/")
+    }
+
+    fn routed<S: Surface>(table: &'static [Route<S>], method: Method, path: &str) -> Option<usize> {
+        match find(table, method, path) {
+            Lookup::Route(route, _) => table.iter().position(|r| std::ptr::eq(r, route)),
+            Lookup::WrongMethod(_) | Lookup::NotFound => None,
+        }
+    }
+
+    fn allowed<S: Surface>(table: &'static [Route<S>], method: Method, path: &str) -> String {
+        match find(table, method, path) {
+            Lookup::WrongMethod(allow) => allow.to_string(),
+            Lookup::Route(..) => "routed".into(),
+            Lookup::NotFound => "not found".into(),
+        }
+    }
+
+    fn every_route_is_reached_by_its_own_method_and_path<S: Surface>(table: &'static [Route<S>]) {
+        for (i, route) in table.iter().enumerate() {
+            let path = sample(route.path);
+            assert_eq!(
+                routed(table, route.method, &path),
+                Some(i),
+                "{:?} {path}",
+                route.method
+            );
+            if let Lookup::Route(_, params) = find(table, route.method, &path) {
+                let names = route.path.matches('{').count();
+                assert!(params[..names].iter().all(|p| *p == "x"), "{}", route.path);
+            }
+        }
+    }
+
+    #[test]
+    fn every_route_of_both_tables_is_reached_by_its_own_method_and_path() {
+        every_route_is_reached_by_its_own_method_and_path(PORTAL);
+        every_route_is_reached_by_its_own_method_and_path(STAFF);
+    }
+
+    #[test]
+    fn every_fixed_path_is_routed_and_every_route_without_a_name_is_fixed() {
+        for path in FIXED_PATHS {
+            assert!(
+                PORTAL
+                    .iter()
+                    .any(|r| routed(PORTAL, r.method, path).is_some()),
+                "{path:?} is not routed"
+            );
+        }
+        for route in PORTAL.iter().filter(|r| !r.path.contains('{')) {
+            assert!(FIXED_PATHS.contains(&route.path), "{}", route.path);
+        }
+        assert!(FIXED_PATHS.contains(&""), "the mount path itself");
+        let mut unique = FIXED_PATHS.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), FIXED_PATHS.len(), "each path once");
+    }
+
+    #[test]
+    fn a_path_with_routes_for_other_methods_lists_them() {
+        assert_eq!(allowed(PORTAL, Method::Post, "/"), "GET, HEAD");
+        assert_eq!(allowed(PORTAL, Method::Put, "/login"), "GET, HEAD");
+        assert_eq!(allowed(PORTAL, Method::Get, "/logout"), "POST");
+        assert_eq!(
+            allowed(PORTAL, Method::Delete, "/password/forgot"),
+            "GET, HEAD, POST"
+        );
+        assert_eq!(allowed(PORTAL, Method::Put, "/c/abc"), "GET, HEAD, POST");
+        assert_eq!(allowed(PORTAL, Method::Other, "/api/me"), "GET, HEAD");
+        assert_eq!(
+            allowed(STAFF, Method::Post, "/contacts/x/grants/y"),
+            "PUT, DELETE"
+        );
+    }
+
+    #[test]
+    fn paths_that_no_route_has_are_not_found() {
+        for path in [
+            "/nope",
+            "/api",
+            "/api/",
+            "/api/nope",
+            "/api/me/x",
+            "/login/",
+            "/login/x",
+            "/auth/link/a/b",
+            "/c",
+            "//api/me",
+            "/api//me",
+            "/a/b/c/d/e/f/g/h/i",
+            "/assets/nope",
+        ] {
+            assert_eq!(allowed(PORTAL, Method::Get, path), "not found", "{path}");
+        }
+        assert_eq!(allowed(STAFF, Method::Get, ""), "not found");
+        assert_eq!(allowed(STAFF, Method::Get, "/"), "not found");
+    }
+
+    #[test]
+    fn a_route_has_the_kind_of_its_namespace() {
+        // So that a path no route has is answered like the routes beside it.
+        for route in PORTAL {
+            assert_eq!(
+                route.rules.kind,
+                Kind::of_path(route.path),
+                "{}",
+                route.path
+            );
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Route tables. Each surface of the web layer (the portal, the staff API) lists its
+//! routes once, as data: method, path pattern, what the route asks of a request before
+//! its handler runs, and the handler. Dispatch, the 405 answers with the methods a path
+//! does allow, and the paths an adapter may route exactly ([`super::FIXED_PATHS`]) are
+//! all read from that list, so that a route cannot be added to one and missed by another.
+//!
+//! A pattern is the path below the surface's mount path: `/`-separated segments, where
+//! `{name}` stands for any one segment (`/auth/link/{token}`). A handler is given the
+//! segments its pattern's names matched, in order, and its body already read: the type
+//! it takes the body as decides how the body is read (see [`Body`]), and the guard of
+//! the route's surface has run by then.
+
+use std::fmt;
+use std::pin::Pin;
+
+use serde::de::DeserializeOwned;
+
+use super::errors::WebError;
+use super::http::{Form, Method, Request, Response, Segments};
+use super::strict;
+
+/// What a handler answers.
+pub(super) type Answer = Result<Response, WebError>;
+
+/// A handler's answer to come. Boxed: one table holds handlers of every body type, so
+/// their futures need one type; and a handler's state then stays out of the request's
+/// future, which is moved whole wherever it is awaited.
+pub(super) type Pending<'a> = Pin<Box<dyn Future<Output = Answer> + Send + 'a>>;
+
+/// The most `{name}` segments a pattern may have.
+const MAX_PARAMS: usize = 2;
+
+/// The segments a pattern's `{name}`s matched, in order; places it has no name for
+/// are empty.
+pub(super) type Params<'a> = [&'a str; MAX_PARAMS];
+
+/// One set of routes under one mount path, with what its handlers are given.
+pub(super) trait Surface: 'static {
+    /// What a handler is given about the request, besides its path's segments and
+    /// its body.
+    type Ctx<'r>: Send;
+    /// What a route says about itself besides its method and path.
+    type Rules: Copy + Sync + 'static;
+    /// The request.
+    fn request<'c>(ctx: &'c Self::Ctx<'_>) -> &'c Request;
+    /// Checks what `rules` ask of the request once its body is read (`in_body` is the
+    /// CSRF token the body carries, if any), before the handler runs.
+    fn guard(
+        ctx: &Self::Ctx<'_>,
+        rules: Self::Rules,
+        in_body: Option<&str>,
+    ) -> Result<(), WebError>;
+}
+
+/// A route of surface `S`.
+pub(super) struct Route<S: Surface> {
+    /// The method (a HEAD is answered as the GET it asks about).
+    pub(super) method: Method,
+    /// The pattern of the path below the mount path.
+    pub(super) path: &'static str,
+    /// What the route asks of a request, as its surface reads it.
+    pub(super) rules: S::Rules,
+    /// The handler.
+    pub(super) handler: &'static dyn Call<S>,
+}
+
+/// A handler behind the body type it takes, so that one table holds them all.
+pub(super) trait Call<S: Surface>: Sync {
+    /// Reads the body, runs the surface's guard for `rules`, and starts the handler.
+    fn call<'a, 'r>(
+        &self,
+        ctx: &'a mut S::Ctx<'r>,
+        rules: S::Rules,
+        params: Params<'a>,
+    ) -> Result<Pending<'a>, WebError>;
+}
+
+/// A handler of surface `S` that takes the body as `B`.
+pub(super) struct Handler<S: Surface, B>(
+    pub(super) for<'a, 'r> fn(&'a mut S::Ctx<'r>, Params<'a>, B) -> Pending<'a>,
+);
+
+impl<S: Surface, B: Body> Call<S> for Handler<S, B> {
+    fn call<'a, 'r>(
+        &self,
+        ctx: &'a mut S::Ctx<'r>,
+        rules: S::Rules,
+        params: Params<'a>,
+    ) -> Result<Pending<'a>, WebError> {
+        // The body first: a CSRF token may ride in it.
+        let body = B::read(S::request(ctx))?;
+        S::guard(ctx, rules, body.csrf_token())?;
+        Ok((self.0)(ctx, params, body))
+    }
+}
+
+/// A request body as a handler takes it.
+pub(super) trait Body: Sized + Send {
+    /// Reads the body of `req`: 415 for a content type this body is not sent as, 400
+    /// for one that does not parse.
+    fn read(req: &Request) -> Result<Self, WebError>;
+
+    /// The CSRF token the body carries.
+    fn csrf_token(&self) -> Option<&str> {
+        None
+    }
+}
+
+/// No body: whatever was sent is not read.
+impl Body for () {
+    fn read(_: &Request) -> Result<Self, WebError> {
+        Ok(())
+    }
+}
+
+/// A form post (`application/x-www-form-urlencoded`, or no content type at all).
+impl Body for Form {
+    fn read(req: &Request) -> Result<Self, WebError> {
+        match req.content_type().as_deref() {
+            None | Some("application/x-www-form-urlencoded") => {
+                Form::parse(&req.body).map_err(|_| WebError::BadRequest("malformed form"))
+            }
+            Some(_) => Err(WebError::UnsupportedMediaType),
+        }
+    }
+
+    fn csrf_token(&self) -> Option<&str> {
+        self.get("csrf_token")
+    }
+}
+
+/// A JSON object (`application/json`), read strictly into `T` (see [`strict`]).
+pub(super) struct Json<T>(pub(super) T);
+
+impl<T: DeserializeOwned + Send> Body for Json<T> {
+    fn read(req: &Request) -> Result<Self, WebError> {
+        if req.content_type().as_deref() != Some("application/json") {
+            return Err(WebError::UnsupportedMediaType);
+        }
+        strict::json(&req.body).map(Json)
+    }
+}
+
+/// An id named in a request: text that is not one names nothing that exists (404).
+pub(super) fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, WebError> {
+    text.parse().map_err(|_| WebError::NotFound)
+}
+
+/// What a table says about a request's method and path.
+pub(super) enum Lookup<'p, S: Surface> {
+    /// The route, and the segments its pattern's names matched.
+    Route(&'static Route<S>, Params<'p>),
+    /// Routes have the path but not the method: the methods they have.
+    WrongMethod(Allow),
+    /// No route has the path.
+    NotFound,
+}
+
+/// The route of `table` for `method` and `rest`, the path below the mount path.
+pub(super) fn find<'p, S: Surface>(
+    table: &'static [Route<S>],
+    method: Method,
+    rest: &'p str,
+) -> Lookup<'p, S> {
+    // A path deeper than any route is not found, like any other.
+    let Some(segments) = Segments::of(rest) else {
+        return Lookup::NotFound;
+    };
+    let mut allow = Allow::default();
+    for route in table {
+        if let Some(params) = matches(route.path, &segments) {
+            if route.method == method {
+                return Lookup::Route(route, params);
+            }
+            allow.add(route.method);
+        }
+    }
+    if allow == Allow::default() {
+        Lookup::NotFound
+    } else {
+        Lookup::WrongMethod(allow)
+    }
+}
+
+/// The segments `pattern`'s names match in `segments`, if `segments` match it.
+fn matches<'p>(pattern: &str, segments: &[&'p str]) -> Option<Params<'p>> {
+    // Every request is matched against the routes before its own: compared as bytes,
+    // most patterns are told apart at their first segment's first bytes.
+    let mut rest = pattern.as_bytes();
+    let mut params = [""; MAX_PARAMS];
+    let mut taken = 0;
+    for &segment in segments {
+        rest = rest.strip_prefix(b"/")?;
+        if rest.first() == Some(&b'{') {
+            *params.get_mut(taken)? = segment;
+            taken += 1;
+            let end = rest.iter().position(|&b| b == b'/').unwrap_or(rest.len());
+            rest = &rest[end..];
+        } else {
+            rest = rest.strip_prefix(segment.as_bytes())?;
+            if rest.first().is_some_and(|&b| b != b'/') {
+                return None;
+            }
+        }
+    }
+    rest.is_empty().then_some(params)
+}
+
+/// The methods a path has routes for, for the `Allow` header of a 405.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Allow(u8);
+
+impl Allow {
+    /// In the order they are listed.
+    const METHODS: [Method; 7] = [
+        Method::Get,
+        Method::Head,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Options,
+    ];
+
+    fn add(&mut self, method: Method) {
+        // A HEAD is answered wherever a GET is.
+        if method == Method::Get {
+            self.add(Method::Head);
+        }
+        if let Some(i) = Self::METHODS.iter().position(|m| *m == method) {
+            self.0 |= 1 << i;
+        }
+    }
+}
+
+impl fmt::Display for Allow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names = Self::METHODS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, m)| m.as_str());
+        if let Some(first) = names.next() {
+            f.write_str(first)?;
+        }
+        names.try_for_each(|name| write!(f, ", {name}"))
+    }
+}
+
+/// How many paths [`fixed_paths`] lists for `table`.
+pub(super) const fn fixed_count<S: Surface>(table: &[Route<S>]) -> usize {
+    let mut count = 0;
+    let mut i = 0;
+    while i < table.len() {
+        if is_new_fixed(table, i) {
+            count += if same(table[i].path, "/") { 2 } else { 1 };
+        }
+        i += 1;
+    }
+    count
+}
+
+/// The patterns of `table` without a `{name}` segment, each once, in the table's
+/// order; `/` comes with the mount path itself (`""`), which it answers too. `N` is
+/// [`fixed_count`] of `table` (otherwise the constant that calls this fails to build).
+pub(super) const fn fixed_paths<S: Surface, const N: usize>(
+    table: &[Route<S>],
+) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut n = 0;
+    let mut i = 0;
+    while i < table.len() {
+        if is_new_fixed(table, i) {
+            if same(table[i].path, "/") {
+                out[n] = "";
+                n += 1;
+            }
+            out[n] = table[i].path;
+            n += 1;
+        }
+        i += 1;
+    }
+    assert!(n == N, "the length is not the table's count of fixed paths");
+    out
+}
+
+/// Whether route `i`'s pattern has no name and no route before it has the same one.
+const fn is_new_fixed<S: Surface>(table: &[Route<S>], i: usize) -> bool {
+    let path = table[i].path.as_bytes();
+    let mut b = 0;
+    while b < path.len() {
+        if path[b] == b'{' {
+            return false;
+        }
+        b += 1;
+    }
+    let mut j = 0;
+    while j < i {
+        if same(table[j].path, table[i].path) {
+            return false;
+        }
+        j += 1;
+    }
+    true
+}
+
+const fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matched(pattern: &str, path: &'static str) -> Option<Params<'static>> {
+        matches(pattern, &Segments::of(path)?)
+    }
+
+    #[test]
+    fn a_pattern_matches_its_segments_and_names_any_one_segment() {
+        assert_eq!(matched("/", ""), Some(["", ""]));
+        assert_eq!(matched("/", "/"), Some(["", ""]));
+        assert_eq!(matched("/login", "/login"), Some(["", ""]));
+        assert_eq!(matched("/a/{x}/b/{y}", "/a/1/b/2"), Some(["1", "2"]));
+        assert_eq!(matched("/a/{x}", "/a/"), Some(["", ""]));
+        for path in ["/login/", "/logi", "/login/x", "//login", "/Login"] {
+            assert_eq!(matched("/login", path), None, "{path}");
+        }
+        assert_eq!(matched("/a/{x}", "/a"), None);
+        assert_eq!(matched("/a/{x}", "/a/1/2"), None);
+        assert_eq!(
+            matched("/{x}/{y}/{z}", "/1/2/3"),
+            None,
+            "more names than places"
+        );
+    }
+
+    #[test]
+    fn allow_lists_each_method_once_in_a_fixed_order() {
+        let mut allow = Allow::default();
+        for m in [Method::Delete, Method::Post, Method::Get, Method::Post] {
+            allow.add(m);
+        }
+        assert_eq!(allow.to_string(), "GET, HEAD, POST, DELETE");
+        allow.add(Method::Other);
+        assert_eq!(allow.to_string(), "GET, HEAD, POST, DELETE");
+    }
+}
