@@ -7,7 +7,7 @@ use super::{CommonValue, HeaderText, PortalWeb, Request, errors::retry_after_sec
 use crate::portal::InternalError;
 
 /// Every header name Portal's own responses and the host security headers use.
-const NAMES: [&str; 11] = [
+const NAMES: [&str; 12] = [
     "set-cookie",
     "content-type",
     "cache-control",
@@ -18,6 +18,7 @@ const NAMES: [&str; 11] = [
     "content-security-policy",
     "strict-transport-security",
     "retry-after",
+    "allow",
     "www-authenticate",
 ];
 

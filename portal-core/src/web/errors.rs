@@ -4,10 +4,9 @@
 //! to the log, never to the client.
 
 use super::Kind;
-use super::http::Response;
+use super::http::{Allow, Response};
 use super::pages;
 use super::responses::Failure;
-use super::routing::Allow;
 use crate::magic_link::LinkProblem;
 use crate::portal::InternalError;
 use crate::portal::login::LoginError;

@@ -778,3 +778,44 @@ mod tests {
         }
     }
 }
+
+/// The methods a path has routes for, for the `Allow` header of a 405.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Allow(u8);
+
+impl Allow {
+    /// In the order they are listed.
+    const METHODS: [Method; 7] = [
+        Method::Get,
+        Method::Head,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Options,
+    ];
+
+    pub(super) fn add(&mut self, method: Method) {
+        // A HEAD is answered wherever a GET is.
+        if method == Method::Get {
+            self.add(Method::Head);
+        }
+        if let Some(i) = Self::METHODS.iter().position(|m| *m == method) {
+            self.0 |= 1 << i;
+        }
+    }
+}
+
+impl std::fmt::Display for Allow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names = Self::METHODS
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| self.0 & (1 << i) != 0)
+            .map(|(_, m)| m.as_str());
+        if let Some(first) = names.next() {
+            f.write_str(first)?;
+        }
+        names.try_for_each(|name| write!(f, ", {name}"))
+    }
+}

@@ -23,6 +23,7 @@ mod pages;
 mod responses;
 mod routes;
 mod routing;
+mod staff_api;
 mod staff_routes;
 mod strict;
 mod templates;

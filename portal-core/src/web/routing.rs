@@ -10,13 +10,12 @@
 //! it takes the body as decides how the body is read (see [`Body`]), and the guard of
 //! the route's surface has run by then.
 
-use std::fmt;
 use std::pin::Pin;
 
 use serde::de::DeserializeOwned;
 
 use super::errors::WebError;
-use super::http::{Form, Method, Request, Response, Segments};
+use super::http::{Allow, Form, Method, Request, Response, Segments};
 use super::strict;
 
 /// What a handler answers.
@@ -204,47 +203,6 @@ fn matches<'p>(pattern: &str, segments: &[&'p str]) -> Option<Params<'p>> {
         }
     }
     rest.is_empty().then_some(params)
-}
-
-/// The methods a path has routes for, for the `Allow` header of a 405.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(super) struct Allow(u8);
-
-impl Allow {
-    /// In the order they are listed.
-    const METHODS: [Method; 7] = [
-        Method::Get,
-        Method::Head,
-        Method::Post,
-        Method::Put,
-        Method::Patch,
-        Method::Delete,
-        Method::Options,
-    ];
-
-    fn add(&mut self, method: Method) {
-        // A HEAD is answered wherever a GET is.
-        if method == Method::Get {
-            self.add(Method::Head);
-        }
-        if let Some(i) = Self::METHODS.iter().position(|m| *m == method) {
-            self.0 |= 1 << i;
-        }
-    }
-}
-
-impl fmt::Display for Allow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut names = Self::METHODS
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| self.0 & (1 << i) != 0)
-            .map(|(_, m)| m.as_str());
-        if let Some(first) = names.next() {
-            f.write_str(first)?;
-        }
-        names.try_for_each(|name| write!(f, ", {name}"))
-    }
 }
 
 /// How many paths [`fixed_paths`] lists for `table`.

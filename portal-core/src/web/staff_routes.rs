@@ -1,19 +1,19 @@
 //! The staff JSON API (`/admin/api`): the staff operations of `portal_core::staff`
 //! over HTTP, behind a host-supplied [`StaffAuthenticator`]. Its routes are listed in
-//! [`routes::STAFF`](super::routes::STAFF); the handlers are here.
+//! [`routes::STAFF`](super::routes::STAFF) and dispatched by
+//! [`staff_api`](super::staff_api); the handlers are here.
 
 use async_trait::async_trait;
 use serde::Deserialize;
 
-use super::errors::{self, WebError};
+use super::errors::WebError;
 use super::http::{Request, Response};
 use super::responses::{
-    self, ChainCheck, ClientView, ContactState, ContactView, Failure, Link, Revoked, Sent,
-    SessionView, SessionsRevoked, Status, TaskView,
+    self, ChainCheck, ClientView, ContactState, ContactView, Link, Revoked, Sent, SessionView,
+    SessionsRevoked, Status, TaskView,
 };
-use super::routing::{Answer, Json, Lookup, find, parse_id};
+use super::routing::{Answer, Json, parse_id};
 use super::strict::{self, Query};
-use super::{PortalWeb, guard, routes};
 use crate::contact::ContactStatus;
 use crate::grant::Permissions;
 use crate::id::{ClientId, ContactId, StaffId};
@@ -82,60 +82,8 @@ impl StaffAuthenticator for BearerToken {
 /// A staff request, its caller authenticated: what the staff API's handlers are given.
 pub(super) struct Staff<'r> {
     pub(super) req: &'r Request,
-    portal: &'r Portal,
-    ctx: StaffContext,
-}
-
-impl PortalWeb {
-    /// Answers a request under the staff API's mount path.
-    pub async fn handle_staff(&self, mut req: Request) -> Response {
-        let is_head = req.head_as_get();
-        let mut resp = match self.staff_answer(&req).await {
-            Ok(r) => r,
-            Err(e) => errors::json_response(&e),
-        };
-        guard::apply_security_headers(&mut resp, true, self.firm().public_url.is_https());
-        if is_head {
-            resp.body.clear();
-        }
-        resp
-    }
-
-    async fn staff_answer(&self, req: &Request) -> Answer {
-        let Some(rest) = super::below_mount(&req.path, self.staff_mount_path()) else {
-            return Err(WebError::NotFound);
-        };
-        let Some(auth) = &self.inner.staff_auth else {
-            return Err(WebError::NotFound);
-        };
-        if !guard::same_origin(req, self.firm().public_url.origin()) {
-            return Err(WebError::CrossSite);
-        }
-        if req.oversized || req.body.len() > self.body_limit(req) {
-            return Err(WebError::TooLarge);
-        }
-        let Some(staff) = auth.authenticate(req).await else {
-            let failure = Failure {
-                error: "Staff authentication required",
-            };
-            return Ok(Response::json(401, &failure).with_header("www-authenticate", "Bearer"));
-        };
-        let mut s = Staff {
-            req,
-            portal: self.portal(),
-            ctx: StaffContext {
-                firm: self.firm_id(),
-                staff,
-                request: self.request_info(req),
-            },
-        };
-        match find(routes::STAFF, req.method, rest) {
-            Lookup::Route(route, params) => route.handler.call(&mut s, route.rules, params)?.await,
-            // The staff API has always answered 404 to a method its path does not have,
-            // unlike the portal's 405: kept, so that its clients see no change.
-            Lookup::WrongMethod(_) | Lookup::NotFound => Err(WebError::NotFound),
-        }
-    }
+    pub(super) portal: &'r Portal,
+    pub(super) ctx: StaffContext,
 }
 
 /// `GET /status`.
