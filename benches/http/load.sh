@@ -24,6 +24,12 @@
 # endpoints are measured in alternating short runs, `rounds` times, and the script
 # prints the median (and the quartiles) of each round's ratio.
 #
+# BASELINE=DIR runs DIR/axum-portal and DIR/actix-portal (another build of the example
+# servers, e.g. before a change) beside the servers of this tree, on the same CPU, and
+# measures them in the same rounds: the script then prints their ratios too, and the
+# round-by-round quotient of the two servers' /portal/api/me ratios. Comparing two
+# builds this way leaves out the drift between two runs.
+#
 # Usage: benches/http/load.sh [seconds per run=2] [connections=16] [rounds=9]
 # PIN=0 lets server and wrk share both CPUs (wrk's own cost then dilutes the ratios).
 # Needs wrk (Debian: apt-get install wrk), curl and python3.
@@ -56,6 +62,16 @@ wait_up() {
   for _ in $(seq 100); do curl -sf "$1/healthz" >/dev/null && return; sleep 0.05; done
   echo "no server answers at $1" >&2; exit 1
 }
+# Logs in as the demo's jane on the portal at $1 and prints the session cookie.
+login() {
+  curl -sf -X POST -d 'email=jane@example.com' "$1/portal/login/link" >/dev/null
+  local link=""
+  for _ in $(seq 50); do # the mail goes out in the background
+    link=$(curl -sf "$1/dev/outbox" | python3 -c 'import json,sys; l=[m for m in json.load(sys.stdin) if m["kind"]=="login"]; print(l[-1]["links"][0] if l else "")')
+    [ -n "$link" ] && break; sleep 0.1
+  done
+  curl -si -X POST -d "token=${link##*/}" "$1/portal/auth/link" | sed -n 's/^set-cookie: \(portal_session=[^;]*\);.*/\1/ip'
+}
 # A response without its `date` line, for comparing two servers' answers; sorted,
 # since actix-web writes headers in no fixed order.
 answer() { curl -si -H "Cookie: $cookie" "$1" | grep -iv '^date:' | sort; }
@@ -67,15 +83,20 @@ for framework in axum actix; do
   (cd "$dir" && PORTAL_ADDR="127.0.0.1:$port" DATABASE_URL=memory: RUST_LOG=off \
      exec "${server_cpu[@]}" "$OLDPWD/target/release/$framework-portal" >/dev/null 2>&1) &
   pid=$!
-  trap 'kill $pid ${twin_pid:-} 2>/dev/null; rm -rf "$dir"' EXIT
+  trap 'kill $pid ${twin_pid:-} ${base_pid:-} 2>/dev/null; rm -rf "$dir"' EXIT
   wait_up "$base"
-  curl -sf -X POST -d 'email=jane@example.com' "$base/portal/login/link" >/dev/null
-  for _ in $(seq 50); do # the mail goes out in the background
-    link=$(curl -sf "$base/dev/outbox" | python3 -c 'import json,sys; l=[m for m in json.load(sys.stdin) if m["kind"]=="login"]; print(l[-1]["links"][0] if l else "")')
-    [ -n "$link" ] && break; sleep 0.1
-  done
-  cookie=$(curl -si -X POST -d "token=${link##*/}" "$base/portal/auth/link" | sed -n 's/^set-cookie: \(portal_session=[^;]*\);.*/\1/ip')
+  cookie=$(login "$base")
   curl -sf -H "Cookie: $cookie" "$base/portal/api/me" >/dev/null || { echo "login failed" >&2; exit 1; }
+  if [ -n "${BASELINE:-}" ]; then
+    base_port=$(free_port); baseline="http://127.0.0.1:$base_port"
+    mkdir "$dir/baseline"
+    (cd "$dir/baseline" && PORTAL_ADDR="127.0.0.1:$base_port" DATABASE_URL=memory: RUST_LOG=off \
+       exec "${server_cpu[@]}" "$BASELINE/$framework-portal" >/dev/null 2>&1) &
+    base_pid=$!
+    wait_up "$baseline"
+    base_cookie=$(login "$baseline")
+    curl -sf -H "Cookie: $base_cookie" "$baseline/portal/api/me" >/dev/null || { echo "login failed (baseline)" >&2; exit 1; }
+  fi
   curl -si -H "Cookie: $cookie" "$base/portal/api/me" >"$dir/me.http"
   curl -si -H "Cookie: $cookie" "$base/whoami" >"$dir/whoami.http"
   peer_session=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')
@@ -105,6 +126,9 @@ for framework in axum actix; do
   runs=()
   for _ in $(seq "$rounds"); do
     runs+=($(run $pid "$base/healthz") $(run $pid "$base/portal/api/me" "$cookie") $(run $pid "$base/whoami" "$cookie"))
+    if [ -n "${BASELINE:-}" ]; then
+      runs+=($(run $base_pid "$baseline/healthz") $(run $base_pid "$baseline/portal/api/me" "$base_cookie") $(run $base_pid "$baseline/whoami" "$base_cookie"))
+    fi
     # The twin gets the same requests, cookie included, so that parsing them is in
     # the floor too.
     runs+=($(run $twin_pid "$twin/healthz") $(run $twin_pid "$twin/portal/api/me" "$cookie") $(run $twin_pid "$twin/whoami" "$cookie"))
@@ -113,10 +137,10 @@ for framework in axum actix; do
     done
   done
   peer_names=$(for ((i = 0; i < ${#peers[@]}; i += 2)); do printf '%s ' "${peers[i]}"; done)
-  python3 - "$framework" "$peer_names" "${runs[@]}" <<'PY'
+  python3 - "$framework" "$peer_names" "${BASELINE:+baseline}" "${runs[@]}" <<'PY'
 import math, statistics, sys
-name, peers, v = sys.argv[1], sys.argv[2].split(), list(map(float, sys.argv[3:]))
-keys = ["h", "m", "w", "th", "tm", "tw"] + peers
+name, peers, baseline, v = sys.argv[1], sys.argv[2].split(), sys.argv[3], list(map(float, sys.argv[4:]))
+keys = ["h", "m", "w"] + (["bh", "bm", "bw"] if baseline else []) + ["th", "tm", "tw"] + peers
 stride = 2 * len(keys)
 if not v or len(v) % stride or any(map(math.isnan, v)):
     sys.exit(f"{name}: a wrk run gave no figures")
@@ -142,7 +166,18 @@ for peer in peers:
     by_rate = [h / r for h, r in zip(rate["th"], rate[peer])]
     print(f"  peer {peer}: {statistics.median(rate[peer]):,.0f} req/s, cost ratio against the twin's "
           f"/healthz by CPU {med(by_cpu)}, by rate {med(by_rate)}")
+if baseline:
+    def by_cpu(k, h):
+        return [c / b for b, c in zip(cpu[h], cpu[k])]
+    print(f"  baseline: /healthz {statistics.median(rate['bh']):,.0f} req/s; /portal/api/me cost ratio "
+          f"by CPU {med(by_cpu('bm', 'bh'))}; /whoami {med(by_cpu('bw', 'bh'))}")
+    quotient = [a / b for a, b in zip(by_cpu("m", "h"), by_cpu("bm", "bh"))]
+    print(f"  /portal/api/me's cost ratio, this tree's over the baseline's, round by round: {med(quotient)}")
+    for peer in peers:
+        for label, m, h in (("this tree", "m", "h"), ("baseline", "bm", "bh")):
+            over = [a / b for a, b in zip(by_cpu(m, h), by_cpu(peer, "th"))]
+            print(f"  /portal/api/me over peer {peer}, {label}: {med(over)}")
 PY
-  kill $pid $twin_pid; wait $pid $twin_pid 2>/dev/null || true; rm -rf "$dir"; trap - EXIT
-  unset twin_pid peers
+  kill $pid $twin_pid ${base_pid:-}; wait $pid $twin_pid ${base_pid:-} 2>/dev/null || true; rm -rf "$dir"; trap - EXIT
+  unset twin_pid base_pid peers
 done
