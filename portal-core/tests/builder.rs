@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, missing_docs)]
 
 use portal_core::audit::RequestInfo;
-use portal_core::firm::{Branding, NewFirm, PublicUrl};
+use portal_core::firm::{Branding, Firm, NewFirm, PublicUrl};
 use portal_core::grant::Permissions;
 use portal_core::id::StaffId;
 use portal_core::notify::DevOutbox;
@@ -32,8 +32,15 @@ async fn a_host_prefix_that_is_not_a_path_is_refused() {
     }
 }
 
-/// The `next` a login link carries after redemption, asked for with `next`.
-async fn landing(portal: &Portal, outbox: &DevOutbox, next: &str) -> Option<String> {
+/// A portal on the memory store whose logins may land under `prefixes` too, its outbox,
+/// and a firm on it.
+async fn portal_allowing(prefixes: &[&str]) -> (Portal, DevOutbox, Firm) {
+    let outbox = DevOutbox::new();
+    let builder = prefixes.iter().fold(
+        Portal::builder(MemoryStore::new()).delivery(outbox.clone()),
+        |b, p| b.allow_next_under(*p),
+    );
+    let portal = builder.build().unwrap();
     let firm = portal
         .create_firm(NewFirm {
             name: "Acme".into(),
@@ -43,6 +50,13 @@ async fn landing(portal: &Portal, outbox: &DevOutbox, next: &str) -> Option<Stri
         })
         .await
         .unwrap();
+    (portal, outbox, firm)
+}
+
+/// Where a login link asked for with `next` lands once redeemed, on a portal whose
+/// logins may land under `prefixes`.
+async fn landing(prefixes: &[&str], next: &str) -> Option<String> {
+    let (portal, outbox, firm) = portal_allowing(prefixes).await;
     let client = portal.create_client(firm.id, "Bakery").await.unwrap();
     let staff = StaffContext {
         firm: firm.id,
@@ -78,56 +92,20 @@ async fn landing(portal: &Portal, outbox: &DevOutbox, next: &str) -> Option<Stri
 
 #[tokio::test]
 async fn next_lands_on_the_hosts_pages_only_under_the_prefixes_it_allowed() {
-    let outbox = DevOutbox::new();
-    let allowed = Portal::builder(MemoryStore::new())
-        .delivery(outbox.clone())
-        .allow_next_under("/dashboard")
-        .build()
-        .unwrap();
     assert_eq!(
-        landing(&allowed, &outbox, "/dashboard/reports?year=2026")
+        landing(&["/dashboard"], "/dashboard/reports?year=2026")
             .await
             .as_deref(),
         Some("/dashboard/reports?year=2026")
     );
-    let outbox = DevOutbox::new();
-    let not_allowed = Portal::builder(MemoryStore::new())
-        .delivery(outbox.clone())
-        .build()
-        .unwrap();
-    assert_eq!(
-        landing(&not_allowed, &outbox, "/dashboard/reports").await,
-        None
-    );
-    let outbox = DevOutbox::new();
-    let allowed = Portal::builder(MemoryStore::new())
-        .delivery(outbox.clone())
-        .allow_next_under("/dashboard")
-        .build()
-        .unwrap();
-    assert_eq!(
-        landing(&allowed, &outbox, "/dashboard/../admin").await,
-        None
-    );
+    assert_eq!(landing(&[], "/dashboard/reports").await, None);
+    assert_eq!(landing(&["/dashboard"], "/dashboard/../admin").await, None);
 }
 
 #[tokio::test]
 async fn a_browser_without_a_session_is_sent_to_log_in_and_back_to_an_allowed_page() {
     use portal_core::web::{PortalWeb, SessionRejection};
-    let portal = Portal::builder(MemoryStore::new())
-        .delivery(DevOutbox::new())
-        .allow_next_under("/dashboard")
-        .build()
-        .unwrap();
-    let firm = portal
-        .create_firm(NewFirm {
-            name: "Acme".into(),
-            public_url: PublicUrl::parse("https://acme.example").unwrap(),
-            branding: Branding::default(),
-            mail_from: None,
-        })
-        .await
-        .unwrap();
+    let (portal, _, firm) = portal_allowing(&["/dashboard"]).await;
     let web = PortalWeb::builder(portal, firm.id).build().await.unwrap();
     let html = Some("text/html,application/xhtml+xml;q=0.9");
     let to = |location: &str| SessionRejection::LoginRequired {

@@ -136,8 +136,11 @@ impl PortalWeb {
     #[must_use]
     pub fn login_required(&self, path_and_query: &str, accept: Option<&str>) -> SessionRejection {
         let browser = accept.is_some_and(|a| {
-            a.split(',')
-                .any(|t| t.trim().to_ascii_lowercase().starts_with("text/html"))
+            a.split(',').any(|t| {
+                t.trim()
+                    .get(.."text/html".len())
+                    .is_some_and(|media| media.eq_ignore_ascii_case("text/html"))
+            })
         });
         if !browser {
             return SessionRejection::NotLoggedIn;
