@@ -3,7 +3,11 @@
 //! deciding how much of a body to read, and what an extractor answers when it has no
 //! session to give. An adapter keeps only what its framework's types force on it.
 
-use super::{CommonValue, HeaderText, PortalWeb, Request, errors::retry_after_secs};
+use super::errors::retry_after_secs;
+use super::guard::host_security_headers;
+use super::portal_web::PortalWeb;
+use super::request::Request;
+use super::response::{CommonValue, HeaderText, appended_beside_host};
 use crate::portal::InternalError;
 
 /// Every header name Portal's own responses and the host security headers use.
@@ -55,7 +59,7 @@ impl<N: Clone, V: Clone> HeaderTable<N, V> {
             static_value,
         };
         table.host = [false, true].map(|https| {
-            super::host_security_headers(https)
+            host_security_headers(https)
                 .iter()
                 .filter_map(|(n, v)| Some((table.name(n)?, table.common_value(*v))))
                 .collect()
@@ -109,8 +113,8 @@ impl<N: Clone, V: Clone> HeaderTable<N, V> {
     pub fn host_headers(&self, https: bool) -> impl Iterator<Item = (&N, &V, bool)> {
         self.host[usize::from(https)]
             .iter()
-            .zip(super::host_security_headers(https))
-            .map(|((n, v), (name, _))| (n, v, super::appended_beside_host(name)))
+            .zip(host_security_headers(https))
+            .map(|((n, v), (name, _))| (n, v, appended_beside_host(name)))
     }
 }
 

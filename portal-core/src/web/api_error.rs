@@ -4,7 +4,7 @@
 //! answer like the portal does.
 
 use super::errors::{self, WebError};
-use super::http::Response;
+use super::response::Response;
 use crate::portal::InternalError;
 use crate::portal::login::LoginError;
 use crate::portal::session::SessionError;

@@ -1,12 +1,15 @@
 //! The portal a logged-in contact uses: the page, and the client API under `/api`.
 //! Listed in [`routes::PORTAL`](super::routes::PORTAL).
 
+use super::context::Ctx;
 use super::errors::WebError;
-use super::http::{Form, Request, Response};
+use super::form::Form;
+use super::pages;
+use super::request::Request;
+use super::response::Response;
 use super::responses::{self, GrantedClient, Switched, TaskView};
 use super::routing::{Answer, Body, parse_id};
 use super::strict;
-use super::{Ctx, pages};
 use crate::client::Client;
 use crate::contact::Contact;
 use crate::grant::Permissions;

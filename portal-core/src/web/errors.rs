@@ -3,9 +3,10 @@
 //! will likely pass by themselves (the store is away for a moment); their cause goes
 //! to the log, never to the client.
 
-use super::Kind;
-use super::http::{Allow, Response};
+use super::kind::Kind;
+use super::method::Allow;
 use super::pages;
+use super::response::Response;
 use super::responses::Failure;
 use crate::magic_link::LinkProblem;
 use crate::portal::InternalError;

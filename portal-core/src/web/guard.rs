@@ -3,7 +3,8 @@
 
 use std::net::IpAddr;
 
-use super::http::{CommonValue, Request, Response};
+use super::request::Request;
+use super::response::{CommonValue, Response};
 
 /// Whether a state-changing request comes from the portal's own pages.
 ///
@@ -217,7 +218,7 @@ pub(crate) fn apply_security_headers(resp: &mut Response, no_store: bool, hsts: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::web::http::{DATA_CSP, PAGE_CSP};
+    use crate::web::response::{DATA_CSP, PAGE_CSP};
 
     #[test]
     fn origin_rules() {

@@ -3,7 +3,10 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{PortalWeb, Request, SessionHeaders, SessionRejection};
+use super::adapter::SessionRejection;
+use super::portal_web::PortalWeb;
+use super::request::Request;
+use super::session::SessionHeaders;
 use crate::contact::Contact;
 use crate::portal::InternalError;
 use crate::portal::session::Authenticated;

@@ -1,12 +1,14 @@
 //! The login routes: pages and form posts, no JSON. Listed in
 //! [`routes::PORTAL`](super::routes::PORTAL).
 
+use super::context::Ctx;
 use super::cookies::PortalCookie;
 use super::errors::{WebError, status_and_message};
-use super::http::{Form, Response};
+use super::form::Form;
+use super::pages;
+use super::response::Response;
 use super::routing::Answer;
 use super::strict::Query;
-use super::{Ctx, pages};
 use crate::magic_link::LinkProblem;
 use crate::magic_link::code_challenge_for;
 use crate::personal_link::PersonalLinkView;

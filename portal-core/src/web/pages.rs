@@ -5,7 +5,7 @@
 
 use minijinja::{Value, context};
 
-use super::http::Response;
+use super::response::Response;
 use super::templates::{Template, Templates, text};
 use crate::client::Client;
 use crate::firm::Firm;

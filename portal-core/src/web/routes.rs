@@ -4,12 +4,25 @@
 
 use std::future::ready;
 
-use super::http::{Form, Method::*, Request};
+use super::assets::{icon, stylesheet, theme};
+use super::context::Ctx;
+use super::errors::WebError;
+use super::form::Form;
+use super::kind::Kind;
+use super::method::Method::*;
+use super::request::Request;
 use super::routing::{Handler, Route, Surface};
 use super::staff_routes::{self as staff, Staff};
-use super::{
-    Ctx, Kind, WebError, app_routes as app, icon, login_routes as login, stylesheet, theme,
-};
+use super::{app_routes as app, login_routes as login};
+
+/// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
+/// from the portal's route table.
+///
+/// Every path below the mount path goes to [`PortalWeb::handle`](super::PortalWeb::handle), which routes it; an
+/// adapter whose framework pays for capturing a wildcard segment (axum percent-decodes
+/// and stores it) routes these exactly as well.
+pub const FIXED_PATHS: [&str; super::routing::fixed_count(PORTAL)] =
+    super::routing::fixed_paths(PORTAL);
 
 /// The portal: its pages, its client API under `/api/` and its assets.
 pub(super) struct Portal;
@@ -397,7 +410,7 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
 #[cfg(test)]
 mod tests {
     use super::super::FIXED_PATHS;
-    use super::super::http::Method;
+    use super::super::method::Method;
     use super::super::routing::{Lookup, Route, Surface, find};
     use super::*;
 

@@ -15,7 +15,10 @@ use std::pin::Pin;
 use serde::de::DeserializeOwned;
 
 use super::errors::WebError;
-use super::http::{Allow, Form, Method, Request, Response, Segments};
+use super::form::Form;
+use super::method::{Allow, Method};
+use super::request::Request;
+use super::response::Response;
 use super::strict;
 
 /// What a handler answers.
@@ -277,6 +280,53 @@ const fn same(a: &str, b: &str) -> bool {
     true
 }
 
+/// The `/`-separated segments of a path below a mount point, without a heap
+/// allocation: no route of Portal's has more than [`Segments::MAX`].
+#[derive(Clone, Copy, Debug)]
+struct Segments<'a> {
+    parts: [&'a str; Segments::MAX],
+    len: usize,
+}
+
+impl<'a> Segments<'a> {
+    /// More segments than any route has: such a path is not found.
+    const MAX: usize = 8;
+
+    /// The segments of `rest` (after its one leading `/`); `None` if there are too
+    /// many. An empty segment stays one: `//api` is `["", "api"]`, which no route has,
+    /// so a doubled slash is not found rather than read as a single one.
+    fn of(rest: &'a str) -> Option<Self> {
+        let mut out = Segments {
+            parts: [""; Segments::MAX],
+            len: 0,
+        };
+        let rest = rest.strip_prefix('/').unwrap_or(rest);
+        // A byte loop rather than `split`: `/` is ASCII, so every cut is a char boundary.
+        let mut start = 0;
+        for (i, b) in rest.bytes().enumerate() {
+            if b == b'/' {
+                out.push(&rest[start..i])?;
+                start = i + 1;
+            }
+        }
+        out.push(&rest[start..])?;
+        Some(out)
+    }
+
+    fn push(&mut self, part: &'a str) -> Option<()> {
+        *self.parts.get_mut(self.len)? = part;
+        self.len += 1;
+        Some(())
+    }
+}
+
+impl<'a> std::ops::Deref for Segments<'a> {
+    type Target = [&'a str];
+    fn deref(&self) -> &[&'a str] {
+        &self.parts[..self.len]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +363,26 @@ mod tests {
         assert_eq!(allow.to_string(), "GET, HEAD, POST, DELETE");
         allow.add(Method::Other);
         assert_eq!(allow.to_string(), "GET, HEAD, POST, DELETE");
+    }
+
+    #[test]
+    fn paths_split_into_at_most_eight_segments() {
+        assert_eq!(&*Segments::of("/api/me").unwrap(), ["api", "me"]);
+        assert_eq!(&*Segments::of("/").unwrap(), [""]);
+        assert_eq!(Segments::of("/a/b/c/d/e/f/g/h").unwrap().len(), 8);
+        assert!(Segments::of("/a/b/c/d/e/f/g/h/i").is_none());
+        assert_eq!(&*Segments::of("//api/me").unwrap(), ["", "api", "me"]);
+        assert_eq!(&*Segments::of("").unwrap(), [""]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn segments_are_the_parts_between_slashes(path in "[/aé]{0,24}") {
+            let want: Vec<&str> = path.strip_prefix('/').unwrap_or(&path).split('/').collect();
+            match Segments::of(&path) {
+                Some(s) => proptest::prop_assert_eq!(&*s, &want[..]),
+                None => proptest::prop_assert!(want.len() > Segments::MAX),
+            }
+        }
     }
 }

@@ -4,11 +4,13 @@
 //! [`staff_routes`](super::staff_routes).
 
 use super::errors::{self, WebError};
-use super::http::{Request, Response};
+use super::portal_web::PortalWeb;
+use super::request::Request;
+use super::response::Response;
 use super::responses::Failure;
 use super::routing::{Answer, Lookup, find};
 use super::staff_routes::Staff;
-use super::{PortalWeb, guard, routes};
+use super::{guard, routes};
 use crate::staff::StaffContext;
 
 impl PortalWeb {
@@ -27,7 +29,7 @@ impl PortalWeb {
     }
 
     async fn staff_answer(&self, req: &Request) -> Answer {
-        let Some(rest) = super::below_mount(&req.path, self.staff_mount_path()) else {
+        let Some(rest) = super::dispatch::below_mount(&req.path, self.staff_mount_path()) else {
             return Err(WebError::NotFound);
         };
         let Some(auth) = &self.inner.staff_auth else {

@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use serde::Deserialize;
 
 use super::errors::WebError;
-use super::http::{Request, Response};
+use super::request::Request;
+use super::response::Response;
 use super::responses::{
     self, ChainCheck, ClientView, ContactState, ContactView, Link, Revoked, Sent, SessionView,
     SessionsRevoked, Status, TaskView,

@@ -18,8 +18,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
-use super::Request;
 use super::errors::WebError;
+use super::request::Request;
 use crate::clock::Timestamp;
 use crate::task::parse_date;
 

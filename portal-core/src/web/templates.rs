@@ -9,7 +9,7 @@ use std::fmt;
 use minijinja::syntax::SyntaxConfig;
 use minijinja::{AutoEscape, Environment, UndefinedBehavior, Value};
 
-use super::WebBuildError;
+use super::build_error::WebBuildError;
 use crate::notify::escape_html;
 
 /// One of Portal's templates.

@@ -1,0 +1,41 @@
+//! The portal's static files: its stylesheet, and the icon and theme drawn in the
+//! firm's accent colour.
+
+use super::context::Ctx;
+use super::response::Response;
+
+/// `/assets/portal.css`.
+pub(super) fn stylesheet() -> Response {
+    Response::new(200)
+        .with_header("content-type", "text/css; charset=utf-8")
+        .with_header("cache-control", "public, max-age=3600")
+        .with_body(include_bytes!("portal.css").to_vec())
+}
+
+/// `/assets/icon.svg`, in the firm's accent colour.
+pub(super) fn icon(ctx: &Ctx<'_>) -> Response {
+    Response::new(200)
+        .with_header("content-type", "image/svg+xml")
+        .with_header("cache-control", "no-cache")
+        .with_body(
+            format!(
+                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 16 16\"><rect width=\"16\" height=\"16\" rx=\"3\" fill=\"{}\"/></svg>",
+                ctx.firm.branding.accent_colour
+            )
+            .into_bytes(),
+        )
+}
+
+/// `/assets/theme.css`: the firm's accent colour.
+pub(super) fn theme(ctx: &Ctx<'_>) -> Response {
+    Response::new(200)
+        .with_header("content-type", "text/css; charset=utf-8")
+        .with_header("cache-control", "no-cache")
+        .with_body(
+            format!(
+                ":root {{ --accent: {}; }}\n",
+                ctx.firm.branding.accent_colour
+            )
+            .into_bytes(),
+        )
+}

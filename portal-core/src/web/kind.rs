@@ -1,0 +1,27 @@
+//! The three kinds of answer the portal gives, which decide how its errors look.
+
+/// What kind of answer a route gives, errors included.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// An HTML page; one that needs a session sends a visitor without one to log in.
+    Page,
+    /// JSON, errors as `{"error": ...}`.
+    Api,
+    /// A static file: answered before any session work, and cacheable.
+    Asset,
+}
+
+impl Kind {
+    /// The kind of a path below the mount path that no route has: the client API and
+    /// the assets each keep their namespace, so that a mistyped path there is answered
+    /// as its neighbours are.
+    pub(super) fn of_path(rest: &str) -> Kind {
+        if rest.starts_with("/api/") {
+            Kind::Api
+        } else if rest.starts_with("/assets/") {
+            Kind::Asset
+        } else {
+            Kind::Page
+        }
+    }
+}

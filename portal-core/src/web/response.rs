@@ -1,0 +1,279 @@
+//! The framework-neutral response: what an adapter converts to its framework's
+//! response, with the header values most responses share named once.
+
+use super::request::REDACTED;
+
+/// A value that most of the portal's responses carry. Adapters convert each one to
+/// their framework's type once, instead of checking its bytes on every response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CommonValue {
+    /// `application/json`.
+    Json,
+    /// `text/html; charset=utf-8`.
+    Html,
+    /// `text/plain; charset=utf-8`.
+    Text,
+    /// `no-store`, for `Cache-Control`.
+    NoStore,
+    /// `nosniff`, for `X-Content-Type-Options`.
+    Nosniff,
+    /// `no-referrer`, for `Referrer-Policy`.
+    NoReferrer,
+    /// `DENY`, for `X-Frame-Options`.
+    Deny,
+    /// The `Content-Security-Policy` of HTML pages.
+    PageCsp,
+    /// The `Content-Security-Policy` of everything else.
+    DataCsp,
+    /// The `Content-Security-Policy` added to a host's response: no framing.
+    FrameAncestorsCsp,
+    /// One year, for `Strict-Transport-Security`.
+    Hsts,
+}
+
+impl CommonValue {
+    /// Every value, each at its [`CommonValue::index`].
+    pub const ALL: [CommonValue; 11] = [
+        CommonValue::Json,
+        CommonValue::Html,
+        CommonValue::Text,
+        CommonValue::NoStore,
+        CommonValue::Nosniff,
+        CommonValue::NoReferrer,
+        CommonValue::Deny,
+        CommonValue::PageCsp,
+        CommonValue::DataCsp,
+        CommonValue::FrameAncestorsCsp,
+        CommonValue::Hsts,
+    ];
+
+    /// Its place in [`CommonValue::ALL`], for an adapter's table of converted values.
+    #[must_use]
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
+    /// The value.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CommonValue::Json => "application/json",
+            CommonValue::Html => "text/html; charset=utf-8",
+            CommonValue::Text => "text/plain; charset=utf-8",
+            CommonValue::NoStore => "no-store",
+            CommonValue::Nosniff => "nosniff",
+            CommonValue::NoReferrer => "no-referrer",
+            CommonValue::Deny => "DENY",
+            CommonValue::PageCsp => PAGE_CSP,
+            CommonValue::DataCsp => DATA_CSP,
+            CommonValue::FrameAncestorsCsp => "frame-ancestors 'none'",
+            CommonValue::Hsts => "max-age=31536000",
+        }
+    }
+}
+
+/// The Content-Security-Policy of every portal page: nothing but the portal's own
+/// stylesheets, images from https, forms to itself, no framing, no scripts.
+pub(crate) const PAGE_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' https:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+/// For everything that is not an HTML page (JSON, CSS, redirects): nothing may load,
+/// nothing may frame it. `X-Frame-Options` is only needed by browsers too old for
+/// `frame-ancestors`, and only on pages.
+pub(crate) const DATA_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+/// A response header's value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderText {
+    /// One of the values most responses carry.
+    Common(CommonValue),
+    /// Another constant.
+    Static(&'static str),
+    /// A value made for this response: a cookie, a location.
+    Owned(String),
+}
+
+impl HeaderText {
+    /// The value.
+    #[must_use]
+    pub fn as_str(&self) -> &str {
+        match self {
+            HeaderText::Common(v) => v.as_str(),
+            HeaderText::Static(s) => s,
+            HeaderText::Owned(s) => s,
+        }
+    }
+}
+
+impl From<CommonValue> for HeaderText {
+    fn from(v: CommonValue) -> Self {
+        HeaderText::Common(v)
+    }
+}
+
+impl From<&'static str> for HeaderText {
+    fn from(s: &'static str) -> Self {
+        HeaderText::Static(s)
+    }
+}
+
+impl From<String> for HeaderText {
+    fn from(s: String) -> Self {
+        HeaderText::Owned(s)
+    }
+}
+
+/// A response.
+///
+/// Its `Debug` leaves out the values of `Set-Cookie` (session tokens) and the body
+/// (pages and documents carry CSRF and link tokens).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Response {
+    /// Status code.
+    pub status: u16,
+    /// Headers in order, names lower-case; `set-cookie` may repeat.
+    pub headers: Vec<(&'static str, HeaderText)>,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A response with a status and no body.
+    #[must_use]
+    pub fn new(status: u16) -> Self {
+        Response {
+            status,
+            headers: Vec::with_capacity(8),
+            body: Vec::new(),
+        }
+    }
+
+    /// An HTML page.
+    #[must_use]
+    pub fn html(status: u16, body: String) -> Self {
+        Response::new(status)
+            .with_header("content-type", CommonValue::Html)
+            .with_body(body.into_bytes())
+    }
+
+    /// A JSON document, serialised straight from `value`.
+    #[must_use]
+    pub fn json<T: serde::Serialize + ?Sized>(status: u16, value: &T) -> Self {
+        // Portal's documents are small: one allocation instead of a doubling series.
+        let mut body = Vec::with_capacity(1024);
+        match serde_json::to_writer(&mut body, value) {
+            Ok(()) => Response::json_bytes(status, body),
+            Err(_) => Response::new(500),
+        }
+    }
+
+    /// A JSON document written already.
+    #[must_use]
+    pub(crate) fn json_bytes(status: u16, body: Vec<u8>) -> Self {
+        Response::new(status)
+            .with_header("content-type", CommonValue::Json)
+            .with_body(body)
+    }
+
+    /// Plain text.
+    #[must_use]
+    pub fn text(status: u16, text: &str) -> Self {
+        Response::new(status)
+            .with_header("content-type", CommonValue::Text)
+            .with_body(text.as_bytes().to_vec())
+    }
+
+    /// `303 See Other` to a path of this site.
+    #[must_use]
+    pub fn see_other(location: &str) -> Self {
+        Response::new(303).with_header("location", location.to_owned())
+    }
+
+    /// Adds a header (`name` lower-case).
+    #[must_use]
+    pub fn with_header(mut self, name: &'static str, value: impl Into<HeaderText>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// Sets a header unless already present (`name` lower-case).
+    pub fn set_default_header(&mut self, name: &'static str, value: CommonValue) {
+        if !self.headers.iter().any(|(n, _)| *n == name) {
+            self.headers.push((name, HeaderText::Common(value)));
+        }
+    }
+
+    /// Replaces the body.
+    #[must_use]
+    pub fn with_body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+
+    /// The first value of a header (case-insensitive name).
+    #[must_use]
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Whether a session header is added to a host's response even where the host set the
+/// same header: `set-cookie` (one more cookie) and `content-security-policy` (a second
+/// policy, which browsers intersect with the host's, only tightens it). Adapters keep
+/// the host's value of any other.
+#[must_use]
+pub fn appended_beside_host(name: &str) -> bool {
+    matches!(name, "set-cookie" | "content-security-policy")
+}
+
+impl std::fmt::Debug for Response {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| match *name {
+                "set-cookie" => (*name, REDACTED),
+                _ => (*name, value.as_str()),
+            })
+            .collect();
+        f.debug_struct("Response")
+            .field("status", &self.status)
+            .field("headers", &headers)
+            .field("body_bytes", &self.body.len())
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_shows_neither_cookies_set_nor_the_body() {
+        let token = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let resp = Response::html(200, format!("<input value=\"{token}\">")).with_header(
+            "set-cookie",
+            format!("__Host-portal_session={token}; Path=/"),
+        );
+        let printed = format!("{resp:?}");
+        assert!(!printed.contains(token), "{printed}");
+        assert!(printed.contains("text/html"), "{printed}");
+    }
+
+    #[test]
+    fn common_values_sit_at_their_index_and_are_valid_header_text() {
+        for (i, v) in CommonValue::ALL.into_iter().enumerate() {
+            assert_eq!(v.index(), i, "{v:?}");
+            assert!(
+                v.as_str().bytes().all(|b| (0x20..0x7f).contains(&b)),
+                "{v:?}"
+            );
+        }
+        // The last variant ends `ALL`. A variant added later but left out of `ALL`
+        // still converts (adapters then convert it on each response), only slower.
+        assert_eq!(CommonValue::ALL.last(), Some(&CommonValue::Hsts));
+    }
+}
