@@ -184,6 +184,29 @@ impl PublicUrl {
         self.url.starts_with("https://")
     }
 
+    /// Whether the host is this machine (`localhost`, a name under `.localhost`, an
+    /// address in 127.0.0.0/8): browsers treat such an origin as secure even over plain
+    /// HTTP, and keep `Secure` cookies from it.
+    ///
+    /// ```
+    /// use portal_core::firm::PublicUrl;
+    /// assert!(PublicUrl::parse("http://localhost:3000")?.is_loopback());
+    /// assert!(PublicUrl::parse("http://127.0.0.1:3000")?.is_loopback());
+    /// assert!(!PublicUrl::parse("http://portal.acme.example")?.is_loopback());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn is_loopback(&self) -> bool {
+        // A public URL's host is a name or an IPv4 address (`parse` takes no IPv6).
+        let authority = self.origin().split_once("://").map_or("", |(_, a)| a);
+        let host = authority.split(':').next().unwrap_or_default();
+        host == "localhost"
+            || host.ends_with(".localhost")
+            || host
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    }
+
     /// `scheme://host[:port]`, as browsers send it in `Origin`.
     #[must_use]
     pub fn origin(&self) -> &str {
@@ -301,6 +324,25 @@ impl Firm {
 }
 
 impl FirmSettings {
+    /// Settings with a name and a public URL, the default branding and no sender of
+    /// the firm's own (mail then goes out from the portal's default sender).
+    ///
+    /// ```
+    /// use portal_core::firm::{FirmSettings, PublicUrl};
+    /// let settings = FirmSettings::new("Acme Accounting", PublicUrl::parse("https://portal.acme.example")?);
+    /// assert!(settings.mail_from.is_none());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn new(name: impl Into<String>, public_url: PublicUrl) -> FirmSettings {
+        FirmSettings {
+            name: name.into(),
+            public_url,
+            branding: Branding::default(),
+            mail_from: None,
+        }
+    }
+
     /// A firm of these settings (as they are: [`FirmSettings::checked`] is the caller's).
     #[must_use]
     pub fn into_firm(self, id: FirmId, key: Option<FirmKey>, created_at: Timestamp) -> Firm {

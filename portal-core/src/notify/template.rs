@@ -194,14 +194,20 @@ const FOOTER_TEXT: &str = "\n\nYour portal: {{personal_link}}\n";
 const FOOTER_HTML: &str =
     "<p style=\"color:#666\">Your portal: <a href=\"{{personal_link}}\">{{personal_link}}</a></p>";
 
-#[allow(clippy::expect_used)] // the built-in templates are constants, checked by a test
+/// A built-in template, with the footer that links to the portal.
 fn builtin(subject: &str, text: &str, html: &str) -> EmailTemplate {
-    EmailTemplate::parse(
+    builtin_as_is(
         subject,
         &format!("{text}{FOOTER_TEXT}"),
         &format!("{html}{FOOTER_HTML}"),
     )
-    .expect("built-in templates parse")
+}
+
+/// A built-in template without the footer: the invitation's body is the portal's
+/// link already, and the same link twice reads as two different ones.
+#[allow(clippy::expect_used)] // the built-in templates are constants, checked by a test
+fn builtin_as_is(subject: &str, text: &str, html: &str) -> EmailTemplate {
+    EmailTemplate::parse(subject, text, html).expect("built-in templates parse")
 }
 
 impl Default for Templates {
@@ -217,7 +223,7 @@ impl Default for Templates {
                 "Hello {{contact.first_name}},\n\nYour code: {{code}} (valid for {{code.minutes}} minutes).\n\nIf you did not ask to log in, ignore this email.",
                 "<p>Hello {{contact.first_name}},</p><p>Your code: <strong>{{code}}</strong> (valid for {{code.minutes}} minutes).</p><p>If you did not ask to log in, ignore this email.</p>",
             ),
-            invitation: builtin(
+            invitation: builtin_as_is(
                 "{{firm.name}} invites you to its client portal",
                 "Hello {{contact.first_name}},\n\n{{firm.name}} invites you to its client portal for {{clients}}. Open it here; no password needed:\n\n{{personal_link}}",
                 "<p>Hello {{contact.first_name}},</p><p>{{firm.name}} invites you to its client portal for {{clients}}.</p><p><a href=\"{{personal_link}}\">Open the portal</a> (no password needed)</p>",
@@ -234,6 +240,31 @@ impl Default for Templates {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_built_in_email_links_the_portal_once() {
+        let link = "https://portal.example/portal/p/TOKEN";
+        let v = MergeValues::new().with("personal_link", link);
+        let t = Templates::default();
+        for (name, template) in [
+            ("login", &t.login),
+            ("code", &t.code),
+            ("invitation", &t.invitation),
+            ("password link", &t.password_link),
+        ] {
+            assert_eq!(
+                template.text.render_text(&v).matches(link).count(),
+                1,
+                "{name}, text"
+            );
+            assert_eq!(
+                template.html.render_html(&v).matches(link).count(),
+                // The footer's link is also its text.
+                if name == "invitation" { 1 } else { 2 },
+                "{name}, HTML"
+            );
+        }
+    }
 
     #[test]
     fn values_are_escaped_for_their_context() {

@@ -75,6 +75,9 @@ pub(crate) struct Inner {
     pub(crate) next_prefixes: Vec<String>,
     pub(crate) templates: Templates,
     pub(crate) default_sender: Option<EmailAddress>,
+    // Set at the first email sent from the placeholder address, so that the warning
+    // about it is logged once, not per email.
+    pub(crate) warned_no_sender: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -82,6 +85,11 @@ impl std::fmt::Debug for dyn Store {
         f.write_str("dyn Store")
     }
 }
+
+/// The sender of a firm's mail when neither the firm nor the portal has one: a
+/// domain that cannot exist (`.invalid`), so that such mail is never taken for
+/// someone's.
+const NO_SENDER: &str = "portal@localhost.invalid";
 
 /// Why a [`Portal`] could not be built.
 #[derive(Debug, thiserror::Error)]
@@ -287,13 +295,33 @@ impl Portal {
         });
     }
 
+    /// Says, once, that mail goes out from [`NO_SENDER`]: mail servers refuse it or
+    /// file it as spam, and the contact never sees the link.
+    fn warn_no_sender(&self, firm: &Firm) {
+        if !self
+            .inner
+            .warned_no_sender
+            .swap(true, std::sync::atomic::Ordering::Relaxed)
+        {
+            tracing::warn!(
+                firm = %firm.id,
+                "email sent from {NO_SENDER}: the firm has no sender address of its own \
+                 (FirmSettings::mail_from) and the portal no default one \
+                 (PortalBuilder::default_sender); mail servers will refuse or bury it"
+            );
+        }
+    }
+
     pub(crate) fn sender(&self, firm: &Firm) -> String {
         let address = firm
             .mail_from
             .as_ref()
             .or(self.inner.default_sender.as_ref())
             .map_or_else(
-                || "portal@localhost.invalid".to_owned(),
+                || {
+                    self.warn_no_sender(firm);
+                    NO_SENDER.to_owned()
+                },
                 |a| a.as_str().to_owned(),
             );
         let name: String = firm
@@ -435,6 +463,7 @@ impl PortalBuilder {
                 next_prefixes: self.next_prefixes,
                 templates: self.templates,
                 default_sender: self.default_sender,
+                warned_no_sender: Default::default(),
             }),
         };
         if let Some(period) = self.maintenance {

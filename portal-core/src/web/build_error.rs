@@ -19,6 +19,15 @@ pub enum WebBuildError {
         /// What the template engine found.
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The firm's public URL is plain HTTP on a host other than this machine, and the
+    /// cookies are [`CookieSecurity::Secure`](super::CookieSecurity::Secure): browsers
+    /// would drop the session cookie, and every login would seem to fail.
+    #[error(
+        "the public URL {0} is plain http on a host other than this machine, where \
+         browsers drop Portal's Secure session cookie: serve the portal over https, or \
+         in development use http://localhost or CookieSecurity::InsecureLocalDevelopment"
+    )]
+    SecureCookiesOverHttp(String),
     /// The firm could not be read.
     #[error(transparent)]
     Internal(#[from] InternalError),

@@ -98,6 +98,12 @@ impl PortalWebBuilder {
         }
         let templates = Templates::new(self.templates)?;
         let firm = self.portal.firm(self.firm).await?;
+        let url = &firm.public_url;
+        if self.cookies == CookieSecurity::Secure && !url.is_https() && !url.is_loopback() {
+            return Err(WebBuildError::SecureCookiesOverHttp(
+                url.as_str().to_owned(),
+            ));
+        }
         Ok(PortalWeb {
             inner: Arc::new(WebInner {
                 portal: self.portal,
