@@ -21,6 +21,7 @@ pub struct Config {
     /// `PORTAL_DEMO`: seed demo data and, without `PORTAL_SMTP_URL`, keep every email
     /// in memory and serve it at `/dev/outbox`. Default on; `0`, `false`, `off` or `no`
     /// turn it off, `1`, `true`, `on` or `yes` on (any case); any other value is refused.
+    /// Off, the server needs `PORTAL_SMTP_URL`, or it does not start.
     pub demo: bool,
     /// `PORTAL_SMTP_URL`: send mail through this SMTP server: `smtp://host[:port]`
     /// (STARTTLS required, port 587 by default), `smtps://host[:port]` (TLS from the

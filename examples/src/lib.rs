@@ -1,6 +1,6 @@
 //! What the two example servers share, so that they differ only in the framework:
 //! configuration from the environment, the store, the firm and its demo data, the
-//! staff authenticator, where mail goes (SMTP, the dev outbox or the log), `/healthz`,
+//! staff authenticator, where mail goes (SMTP or the demo outbox), `/healthz`,
 //! the bounds on connections and graceful shutdown.
 
 #![forbid(unsafe_code)]
@@ -21,7 +21,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use portal_core::firm::{Branding, Firm, FirmKey, FirmSettings, PublicUrl};
 use portal_core::id::StaffId;
-use portal_core::notify::{Delivery, DeliveryError, DevOutbox, LogDelivery, Message, SmtpDelivery};
+use portal_core::notify::{Delivery, DeliveryError, DevOutbox, Message, SmtpDelivery};
 use portal_core::token::Token;
 use portal_core::web::{BearerToken, CookieSecurity, PortalWeb};
 use portal_core::{MemoryStore, Portal, Store};
@@ -120,8 +120,9 @@ pub async fn build(
     })
 }
 
-/// Where mail goes: the SMTP server when one is named, else the demo outbox, else the
-/// log (with a warning, since nothing then reaches anyone's inbox).
+/// Where mail goes: the SMTP server when one is named, else the demo outbox. Outside
+/// demo mode a server without an SMTP server does not start: its login emails would
+/// reach no one, and no contact would be told.
 fn delivery(
     config: &Config,
     outbox: Option<&DevOutbox>,
@@ -133,11 +134,12 @@ fn delivery(
         }
         (None, Some(outbox)) => Box::new(outbox.clone()),
         (None, None) => {
-            tracing::warn!(
-                "PORTAL_SMTP_URL is not set and demo mode is off: no mail leaves this machine; \
-                 each email is written to this log, live login links included (development only)"
+            return Err(
+                "PORTAL_SMTP_URL is not set and demo mode is off: no login email \
+                        would reach anyone. Name an SMTP server in PORTAL_SMTP_URL, or turn \
+                        demo mode on (PORTAL_DEMO=1) for development"
+                    .into(),
             );
-            Box::new(LogDelivery)
         }
     })
 }

@@ -394,37 +394,51 @@ pub fn log_and_audit_injection_stays_data(s: &Server) {
     assert!(!log.contains('\u{1b}') && !log.contains('\r'), "{log}");
 }
 
+/// Starts `bin` with `env` (on the memory store, any free port) and expects it to stop
+/// before it listens, unsuccessfully: its standard error, which says why.
+fn refused_at_start(bin: &str, env: &[(&str, &str)]) -> String {
+    let mut child = std::process::Command::new(bin)
+        .env("DATABASE_URL", "memory:")
+        .env("PORTAL_ADDR", "127.0.0.1:0")
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the example server");
+    // 1,000 looks 20 ms apart: about 20 s.
+    let exited = (0..1_000).find_map(|_| {
+        let status = child.try_wait().expect("wait");
+        if status.is_none() {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        status
+    });
+    let Some(status) = exited else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{env:?} was accepted: the server kept running");
+    };
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr.take() {
+        use std::io::Read as _;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    assert!(!status.success(), "{env:?}");
+    stderr
+}
+
 /// `PORTAL_DEMO` with a value that is neither on nor off stops the server at start,
 /// saying why, before it listens.
 pub fn unknown_demo_switch_is_refused(bin: &str) {
     for value in ["maybe", "disabled", "2"] {
-        let mut child = std::process::Command::new(bin)
-            .env("PORTAL_DEMO", value)
-            .env("DATABASE_URL", "memory:")
-            .env("PORTAL_ADDR", "127.0.0.1:0")
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .expect("start the example server");
-        // 1,000 looks 20 ms apart: about 20 s.
-        let exited = (0..1_000).find_map(|_| {
-            let status = child.try_wait().expect("wait");
-            if status.is_none() {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            status
-        });
-        let Some(status) = exited else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("PORTAL_DEMO={value} was accepted: the server kept running");
-        };
-        let mut stderr = String::new();
-        if let Some(mut e) = child.stderr.take() {
-            use std::io::Read as _;
-            let _ = e.read_to_string(&mut stderr);
-        }
-        assert!(!status.success(), "PORTAL_DEMO={value}");
+        let stderr = refused_at_start(bin, &[("PORTAL_DEMO", value)]);
         assert!(stderr.contains("PORTAL_DEMO"), "{value}: {stderr}");
     }
+}
+
+/// Outside demo mode a server without an SMTP server stops at start, saying why:
+/// no login email would reach anyone, and nothing would say so to the contacts.
+pub fn without_smtp_or_demo_mode_the_server_refuses_to_start(bin: &str) {
+    let stderr = refused_at_start(bin, &[("PORTAL_DEMO", "0")]);
+    assert!(stderr.contains("PORTAL_SMTP_URL"), "{stderr}");
 }

@@ -199,11 +199,6 @@ macro_rules! mail {
             fn line_breaks_in_stored_names_add_no_header() {
                 smtp::line_breaks_in_stored_names_add_no_header(env!($bin));
             }
-
-            #[test]
-            fn without_smtp_or_demo_mode_mail_is_logged_with_a_warning() {
-                smtp::without_smtp_or_demo_mode_mail_is_logged_with_a_warning(env!($bin));
-            }
         }
     };
 }
@@ -219,4 +214,18 @@ fn axum_refuses_an_unknown_demo_switch() {
 #[test]
 fn actix_refuses_an_unknown_demo_switch() {
     hostile::unknown_demo_switch_is_refused(env!("CARGO_BIN_EXE_actix-portal"));
+}
+
+#[test]
+fn axum_refuses_to_start_without_smtp_outside_demo_mode() {
+    hostile::without_smtp_or_demo_mode_the_server_refuses_to_start(env!(
+        "CARGO_BIN_EXE_axum-portal"
+    ));
+}
+
+#[test]
+fn actix_refuses_to_start_without_smtp_outside_demo_mode() {
+    hostile::without_smtp_or_demo_mode_the_server_refuses_to_start(env!(
+        "CARGO_BIN_EXE_actix-portal"
+    ));
 }

@@ -383,30 +383,3 @@ pub fn line_breaks_in_stored_names_add_no_header(bin: &str) {
     let from = &header(mail, "From")[0];
     assert!(from.ends_with(&format!(" <{FIRM_ADDRESS}>")), "{from}");
 }
-
-/// Without an SMTP server and without demo mode, the server warns at start that no
-/// mail leaves the machine, and writes each email to its log instead.
-pub fn without_smtp_or_demo_mode_mail_is_logged_with_a_warning(bin: &str) {
-    let options = Options {
-        env: vec![("PORTAL_DEMO", "0".to_owned())],
-        ..Options::default()
-    };
-    let s = Server::start_with(bin, Db::Memory, Scheme::Http, &options).expect("a server");
-    wait_log(&s, "no mail leaves this machine");
-    assert_status(&s.get("/dev/outbox"), 404, "no outbox without demo mode");
-    let client = s.admin("POST", "/clients", Some(&json!({"name": "Bakery"})));
-    assert_status(&client, 201, "client");
-    let r = s.admin(
-        "POST",
-        "/contacts",
-        Some(&json!({"email": "sam@example.com", "first_name": "Sam", "client_ids": [client.json()["id"]]})),
-    );
-    assert_status(&r, 201, "invite");
-    let line = wait_log(&s, "email not sent (log delivery)");
-    assert!(
-        line.contains("sam@example.com")
-            && line.contains("invites you")
-            && line.contains("/portal/c/"),
-        "{line}"
-    );
-}
