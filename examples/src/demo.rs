@@ -4,10 +4,11 @@
 
 use portal_core::Portal;
 use portal_core::audit::RequestInfo;
+use portal_core::clock::Timestamp;
 use portal_core::grant::Permissions;
 use portal_core::id::{FirmId, StaffId};
 use portal_core::staff::{Invitation, StaffContext};
-use portal_core::task::{Evidence, NewTask, Side, parse_date};
+use portal_core::task::{Evidence, NewTask, Side};
 
 /// The demo contact with grants to both clients.
 pub(crate) const MERGED_CONTACT: &str = "jane@example.com";
@@ -86,7 +87,7 @@ pub(crate) async fn seed(portal: &Portal, firm: FirmId) -> Result<(), Box<dyn st
                 phase: Some(phase.into()),
                 title: title.into(),
                 description: description.into(),
-                due_on: due.and_then(parse_date),
+                due_on: due.and_then(Timestamp::parse_date),
                 assignee,
                 evidence: Evidence::Standard,
             };

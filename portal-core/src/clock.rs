@@ -48,6 +48,29 @@ impl Timestamp {
         civil_from_days(self.0.div_euclid(86_400_000))
     }
 
+    /// Midnight UTC of a `YYYY-MM-DD` date; `None` for any other form or a date that
+    /// does not exist.
+    #[must_use]
+    pub fn parse_date(s: &str) -> Option<Self> {
+        let mut parts = s.splitn(3, '-');
+        let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
+        if y.len() != 4 || m.len() != 2 || d.len() != 2 {
+            return None;
+        }
+        let digits = |p: &str| p.bytes().all(|b| b.is_ascii_digit());
+        if !(digits(y) && digits(m) && digits(d)) {
+            return None;
+        }
+        Timestamp::from_date(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
+    }
+
+    /// The UTC date, `YYYY-MM-DD`.
+    #[must_use]
+    pub fn date_string(self) -> String {
+        let (y, m, d) = self.date();
+        format!("{y:04}-{m:02}-{d:02}")
+    }
+
     /// RFC 3339 in UTC with millisecond precision, e.g. `2026-11-24T07:52:18.000Z`.
     #[must_use]
     pub fn to_rfc3339(self) -> String {
@@ -183,6 +206,23 @@ impl Clock for std::sync::Arc<ManualClock> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_parse_strictly() {
+        let t = Timestamp::parse_date("2026-12-31").unwrap();
+        assert_eq!(t.date_string(), "2026-12-31");
+        for bad in [
+            "2026-2-1",
+            "2026-02-30",
+            "26-01-01",
+            "2026-01-01T00:00",
+            "x",
+            "+026-01-01",
+            "2026-+1-01",
+        ] {
+            assert_eq!(Timestamp::parse_date(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn formats_rfc3339_in_utc() {

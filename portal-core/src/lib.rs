@@ -77,6 +77,7 @@ pub mod clock;
 pub mod contact;
 pub mod email;
 pub mod email_code;
+pub mod evidence;
 pub mod failure;
 pub mod firm;
 pub mod grant;

@@ -144,24 +144,6 @@ pub struct Task {
     pub completion: Option<Completion>,
 }
 
-/// `YYYY-MM-DD` of a timestamp (UTC).
-#[must_use]
-pub fn date_string(t: Timestamp) -> String {
-    let (y, m, d) = t.date();
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
-/// Parses `YYYY-MM-DD`.
-#[must_use]
-pub fn parse_date(s: &str) -> Option<Timestamp> {
-    let mut parts = s.splitn(3, '-');
-    let (y, m, d) = (parts.next()?, parts.next()?, parts.next()?);
-    if y.len() != 4 || m.len() != 2 || d.len() != 2 {
-        return None;
-    }
-    Timestamp::from_date(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
-}
-
 /// What staff give to create a task.
 #[derive(Clone, Debug)]
 pub struct NewTask {
@@ -234,21 +216,6 @@ pub fn progress(tasks: &[Task]) -> (Vec<PhaseProgress>, u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dates_parse_strictly() {
-        let t = parse_date("2026-12-31").unwrap();
-        assert_eq!(date_string(t), "2026-12-31");
-        for bad in [
-            "2026-2-1",
-            "2026-02-30",
-            "26-01-01",
-            "2026-01-01T00:00",
-            "x",
-        ] {
-            assert_eq!(parse_date(bad), None, "{bad}");
-        }
-    }
 
     fn task(phase: &str, status: TaskStatus) -> Task {
         Task {

@@ -9,7 +9,7 @@ use super::response::Response;
 use super::templates::{Template, Templates, text};
 use crate::client::Client;
 use crate::firm::Firm;
-use crate::task::{Side, Task, TaskStatus, date_string, progress};
+use crate::task::{Side, Task, TaskStatus, progress};
 
 /// Where the portal lives, how it looks and who is logged in, for one page.
 pub(crate) struct Frame<'a> {
@@ -189,7 +189,7 @@ fn tasks(tasks: &[Task]) -> Value {
                 title => text(&t.title),
                 phase => phase_name(&t.phase),
                 description => text(&t.description),
-                due => t.due_on.map(|d| text(&date_string(d))),
+                due => t.due_on.map(|d| text(&d.date_string())),
                 done => t.status == TaskStatus::Completed,
             }
         })

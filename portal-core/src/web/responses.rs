@@ -21,7 +21,7 @@ use crate::hashing::HashingLoad;
 use crate::id::{ClientId, ContactId, TaskId};
 use crate::session::SessionSummary;
 use crate::staff::ContactSummary;
-use crate::task::{Evidence, Side, Task, TaskStatus, date_string};
+use crate::task::{Evidence, Side, Task, TaskStatus};
 
 /// An error: `{"error": message}`.
 #[derive(Serialize)]
@@ -137,7 +137,7 @@ impl<'a> From<&'a Task> for TaskView<'a> {
             completed_at: completion.map(|c| c.at),
             completed_by: completion.map(|c| &c.by),
             description: &t.description,
-            due_on: t.due_on.map(date_string),
+            due_on: t.due_on.map(Timestamp::date_string),
             evidence: &t.evidence,
             id: t.id,
             note: completion.and_then(|c| c.note.as_deref()),

@@ -21,7 +21,6 @@ use serde::{Deserialize, Deserializer};
 use super::errors::WebError;
 use super::request::Request;
 use crate::clock::Timestamp;
-use crate::task::parse_date;
 
 /// The longest error message echoed back: serde quotes the offending value.
 const MAX_MESSAGE: usize = 200;
@@ -129,7 +128,7 @@ impl TryFrom<String> for Date {
     type Error = &'static str;
 
     fn try_from(s: String) -> Result<Self, Self::Error> {
-        parse_date(&s)
+        Timestamp::parse_date(&s)
             .map(Date)
             .ok_or("expected a date as YYYY-MM-DD")
     }
@@ -164,7 +163,7 @@ mod tests {
     #[test]
     fn a_well_formed_body_parses_and_optional_fields_may_be_left_out() {
         let b: Body = json(br#" {"name":"x","due_on":"2026-12-31","tags":["a"]}"#).unwrap();
-        assert_eq!(b.due_on, parse_date("2026-12-31").map(Date));
+        assert_eq!(b.due_on, Timestamp::parse_date("2026-12-31").map(Date));
         let b: Body = json(br#"{"name":"x"}"#).unwrap();
         assert!(b.name == "x" && b.due_on.is_none() && b.tags.is_none());
     }

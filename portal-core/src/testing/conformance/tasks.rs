@@ -7,7 +7,7 @@ fn new_task(title: &str, phase: &str, assignee: crate::task::Side) -> crate::tas
         phase: Some(phase.into()),
         title: title.into(),
         description: format!("About {title} <b>bold</b>"),
-        due_on: crate::task::parse_date("2026-02-15"),
+        due_on: crate::clock::Timestamp::parse_date("2026-02-15"),
         assignee,
         evidence: crate::task::Evidence::Standard,
     }

@@ -1,0 +1,415 @@
+//! Evidence: what a task asks of whoever does it, and what they give.
+//!
+//! Each evidence type has a *definition* that staff give when they create the task
+//! ([`Evidence`]) and, for the types a client answers, a *submission* ([`Submission`])
+//! checked against that definition before anything is stored. Checks live here, once,
+//! below the store and the operations, so that a host calling [`crate::Portal`] and a
+//! request through the web layer meet the same rules.
+//!
+//! The types that need file storage (document upload, signature, secure file drop) or
+//! the vault (credential handoff) are further variants of the same two enums; what
+//! the store keeps of a definition or a submission is self-describing (tagged by the
+//! type's name), so adding a type adds variants, not a migration of what is stored.
+
+mod amount;
+mod form;
+mod meeting;
+mod problem;
+mod training;
+
+pub use amount::{Amount, Currency};
+pub use form::{
+    Answer, Answers, Field, FieldKind, Form, LONG_TEXT_MAX, MAX_FIELDS, MAX_OPTIONS, SHORT_TEXT_MAX,
+};
+pub use meeting::{MAX_MINUTES, Meeting};
+pub use problem::{EvidenceError, Problem};
+pub use training::{Provider, Video};
+
+use crate::clock::Timestamp;
+use crate::text::{CheckedText, Lines, TextRule};
+
+/// The most items a checklist has.
+pub const MAX_CHECKLIST_ITEMS: usize = 100;
+
+/// What a task asks for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Evidence {
+    /// Mark complete, with an optional note.
+    Standard,
+    /// Answer a question in text.
+    Question(Question),
+    /// Fill a form.
+    Form(Form),
+    /// Check items; either side may check or uncheck each.
+    Checklist(Checklist),
+    /// Approve or reject what the firm submits.
+    Approval(ApprovalRequest),
+    /// Attend a meeting.
+    Meeting(Meeting),
+    /// Watch a video.
+    Training(Video),
+}
+
+/// The evidence types, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceKind {
+    /// [`Evidence::Standard`].
+    Standard,
+    /// [`Evidence::Question`].
+    Question,
+    /// [`Evidence::Form`].
+    Form,
+    /// [`Evidence::Checklist`].
+    Checklist,
+    /// [`Evidence::Approval`].
+    Approval,
+    /// [`Evidence::Meeting`].
+    Meeting,
+    /// [`Evidence::Training`].
+    Training,
+}
+
+impl EvidenceKind {
+    /// Every kind.
+    pub const ALL: [EvidenceKind; 7] = [
+        EvidenceKind::Standard,
+        EvidenceKind::Question,
+        EvidenceKind::Form,
+        EvidenceKind::Checklist,
+        EvidenceKind::Approval,
+        EvidenceKind::Meeting,
+        EvidenceKind::Training,
+    ];
+
+    /// Stable name, for storage, JSON and routes.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EvidenceKind::Standard => "standard",
+            EvidenceKind::Question => "question",
+            EvidenceKind::Form => "form",
+            EvidenceKind::Checklist => "checklist",
+            EvidenceKind::Approval => "approval",
+            EvidenceKind::Meeting => "meeting",
+            EvidenceKind::Training => "training",
+        }
+    }
+
+    /// From the stored name.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<EvidenceKind> {
+        EvidenceKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
+impl Evidence {
+    /// Its kind.
+    #[must_use]
+    pub const fn kind(&self) -> EvidenceKind {
+        match self {
+            Evidence::Standard => EvidenceKind::Standard,
+            Evidence::Question(_) => EvidenceKind::Question,
+            Evidence::Form(_) => EvidenceKind::Form,
+            Evidence::Checklist(_) => EvidenceKind::Checklist,
+            Evidence::Approval(_) => EvidenceKind::Approval,
+            Evidence::Meeting(_) => EvidenceKind::Meeting,
+            Evidence::Training(_) => EvidenceKind::Training,
+        }
+    }
+}
+
+/// A question, optionally about one bank transaction.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Question {
+    /// What is asked.
+    pub question: String,
+    /// The transaction it is about, if any.
+    pub transaction: Option<BankTransaction>,
+}
+
+/// A line of a bank statement that a question is about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankTransaction {
+    /// Its date (midnight UTC).
+    pub date: Timestamp,
+    /// Who was paid, or who paid.
+    pub payee: String,
+    /// How much, exactly, in which currency.
+    pub amount: Amount,
+    /// The bank's memo, if any.
+    pub memo: Option<String>,
+}
+
+/// Items to check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Checklist {
+    /// The items' labels, in order.
+    pub items: Vec<String>,
+}
+
+/// What the firm asks a client to approve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApprovalRequest {
+    /// What is to be approved.
+    pub text: String,
+    /// A link to it, if any (`https://` only).
+    pub link: Option<String>,
+}
+
+/// A client's decision on an approval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Approved.
+    Approved,
+    /// Rejected.
+    Rejected,
+}
+
+impl Decision {
+    /// Stable name.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Decision::Approved => "approved",
+            Decision::Rejected => "rejected",
+        }
+    }
+
+    /// From its name.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Decision> {
+        [Decision::Approved, Decision::Rejected]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+    }
+}
+
+/// What a client gives to complete a task of each type that asks for something.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Submission {
+    /// An answer to a [`Question`].
+    Answer {
+        /// The answer.
+        text: String,
+    },
+    /// A [`Form`]'s answers.
+    Form {
+        /// By field name.
+        answers: Answers,
+    },
+    /// A decision on an [`ApprovalRequest`].
+    Decision {
+        /// Approved or rejected.
+        decision: Decision,
+        /// Why, if given.
+        comment: Option<String>,
+    },
+    /// A [`Video`] watched.
+    Watched,
+}
+
+const QUESTION: TextRule = TextRule {
+    field: "question",
+    lines: Lines::Many,
+    required: true,
+    max_chars: 10_000,
+};
+const PAYEE: TextRule = TextRule {
+    field: "payee",
+    lines: Lines::One,
+    required: true,
+    max_chars: 200,
+};
+const MEMO: TextRule = TextRule {
+    field: "memo",
+    lines: Lines::One,
+    required: false,
+    max_chars: 500,
+};
+const ITEM: TextRule = TextRule {
+    field: "items",
+    lines: Lines::One,
+    required: true,
+    max_chars: 200,
+};
+const APPROVAL_TEXT: TextRule = TextRule {
+    field: "text",
+    lines: Lines::Many,
+    required: true,
+    max_chars: 10_000,
+};
+const ANSWER: TextRule = TextRule {
+    field: "answer",
+    lines: Lines::Many,
+    required: true,
+    max_chars: 10_000,
+};
+const COMMENT: TextRule = TextRule {
+    field: "comment",
+    lines: Lines::Many,
+    required: false,
+    max_chars: 2_000,
+};
+
+impl Question {
+    /// Checks the question's text and, if given, its transaction.
+    pub fn new(
+        question: &str,
+        transaction: Option<BankTransaction>,
+    ) -> Result<Question, EvidenceError> {
+        let transaction = match transaction {
+            Some(t) => Some(BankTransaction {
+                payee: CheckedText::new(&t.payee, PAYEE)?.into_string(),
+                memo: CheckedText::optional(t.memo.as_deref(), MEMO)?.map(CheckedText::into_string),
+                ..t
+            }),
+            None => None,
+        };
+        Ok(Question {
+            question: CheckedText::new(question, QUESTION)?.into_string(),
+            transaction,
+        })
+    }
+}
+
+impl Checklist {
+    /// Checks 1 to [`MAX_CHECKLIST_ITEMS`] one-line items.
+    pub fn new<S: AsRef<str>>(items: &[S]) -> Result<Checklist, EvidenceError> {
+        if items.is_empty() {
+            return Err(EvidenceError::new("items", Problem::Required));
+        }
+        if items.len() > MAX_CHECKLIST_ITEMS {
+            return Err(EvidenceError::new(
+                "items",
+                Problem::TooMany {
+                    max: MAX_CHECKLIST_ITEMS,
+                },
+            ));
+        }
+        let items = items
+            .iter()
+            .map(|i| CheckedText::new(i.as_ref(), ITEM).map(CheckedText::into_string))
+            .collect::<Result<_, _>>()?;
+        Ok(Checklist { items })
+    }
+}
+
+impl ApprovalRequest {
+    /// Checks the text and the optional `https://` link.
+    pub fn new(text: &str, link: Option<&str>) -> Result<ApprovalRequest, EvidenceError> {
+        Ok(ApprovalRequest {
+            text: CheckedText::new(text, APPROVAL_TEXT)?.into_string(),
+            link: match link.map(str::trim).filter(|l| !l.is_empty()) {
+                Some(l) => Some(meeting::https_link(l, "link")?),
+                None => None,
+            },
+        })
+    }
+}
+
+impl Submission {
+    /// An answer to a question, checked.
+    pub fn answer(text: &str) -> Result<Submission, EvidenceError> {
+        Ok(Submission::Answer {
+            text: CheckedText::new(text, ANSWER)?.into_string(),
+        })
+    }
+
+    /// A decision with its optional comment, checked.
+    pub fn decision(
+        decision: Decision,
+        comment: Option<&str>,
+    ) -> Result<Submission, EvidenceError> {
+        Ok(Submission::Decision {
+            decision,
+            comment: CheckedText::optional(comment, COMMENT)?.map(CheckedText::into_string),
+        })
+    }
+
+    /// The evidence kind it answers.
+    #[must_use]
+    pub const fn kind(&self) -> EvidenceKind {
+        match self {
+            Submission::Answer { .. } => EvidenceKind::Question,
+            Submission::Form { .. } => EvidenceKind::Form,
+            Submission::Decision { .. } => EvidenceKind::Approval,
+            Submission::Watched => EvidenceKind::Training,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_their_names() {
+        for k in EvidenceKind::ALL {
+            assert_eq!(EvidenceKind::from_name(k.as_str()), Some(k));
+        }
+        assert_eq!(EvidenceKind::from_name("upload"), None);
+    }
+
+    #[test]
+    fn definitions_are_checked_where_they_enter() {
+        let eur = Currency::parse("EUR").unwrap();
+        let tx = |payee: &str| BankTransaction {
+            date: Timestamp::parse_date("2026-11-03").unwrap(),
+            payee: payee.into(),
+            amount: Amount::parse("-42.10", eur).unwrap(),
+            memo: Some("  ".into()),
+        };
+        let q = Question::new(" What was this? ", Some(tx(" Office Supplies Ltd "))).unwrap();
+        assert_eq!(q.question, "What was this?");
+        let t = q.transaction.unwrap();
+        assert_eq!((t.payee.as_str(), t.memo), ("Office Supplies Ltd", None));
+        assert_eq!(
+            Question::new("Q", Some(tx("A\r\nB"))).unwrap_err().field,
+            "payee"
+        );
+        assert_eq!(Question::new(" ", None).unwrap_err().field, "question");
+
+        assert_eq!(Checklist::new(&["a", " b "]).unwrap().items, ["a", "b"]);
+        assert_eq!(
+            Checklist::new::<&str>(&[]).unwrap_err().problem,
+            Problem::Required
+        );
+        assert_eq!(
+            Checklist::new(&vec!["x"; 101]).unwrap_err().problem,
+            Problem::TooMany { max: 100 }
+        );
+        assert_eq!(
+            ApprovalRequest::new("Sign off", Some("javascript:alert(1)"))
+                .unwrap_err()
+                .field,
+            "link"
+        );
+        assert_eq!(
+            ApprovalRequest::new("Sign off", Some(" ")).unwrap().link,
+            None
+        );
+    }
+
+    #[test]
+    fn submissions_are_checked() {
+        assert_eq!(Submission::answer(" ").unwrap_err().field, "answer");
+        assert_eq!(
+            Submission::decision(Decision::Rejected, Some(&"x".repeat(2_001)))
+                .unwrap_err()
+                .problem,
+            Problem::TooLong { max_chars: 2_000 }
+        );
+        assert_eq!(
+            Submission::decision(Decision::Approved, Some("")).unwrap(),
+            Submission::Decision {
+                decision: Decision::Approved,
+                comment: None
+            }
+        );
+    }
+}
