@@ -3,27 +3,73 @@
 //! The axum 0.8 face of Portal: a thin translation of `portal_core::web`, which holds
 //! every route and rule.
 //!
-//! - [`router`] serves the portal under its mount path (`/portal`), [`staff_router`]
-//!   the staff JSON API (`/admin/api`);
-//! - [`PortalLayer`] lets the host's own handlers use the session through the
-//!   [`CurrentContact`] and [`MaybeContact`] extractors: the session is verified lazily
-//!   (a route that does not ask pays nothing), and a renewed session's cookie and the
-//!   security headers are set on the way out.
+//! ## Embedding in axum
+//!
+//! Build the portal on a store with a delivery, give it the firm, build its web layer
+//! with the staff API, then add the portal's routes and its layer to the host's router
+//! (the example host `examples/src/bin/axum-host.rs` does the same on SQLite):
 //!
 //! ```no_run
-//! use axum::{Router, routing::get};
-//! use portal_axum::{CurrentContact, PortalLayer};
-//! # async fn demo(web: portal_core::web::PortalWeb) {
-//! async fn dashboard(contact: CurrentContact) -> String {
-//!     format!("client {}", contact.active_client())
+//! use std::net::SocketAddr;
+//! use std::time::Duration;
+//!
+//! use axum::{Router, response::Html, routing::get};
+//! use portal_axum::prelude::*;
+//!
+//! async fn dashboard(me: CurrentContact) -> Html<String> {
+//!     let name = portal_core::notify::escape_html(&me.contact().first_name);
+//!     Html(format!("<h1>Hello, {name}</h1><p>Client {}</p>", me.active_client()))
 //! }
-//! let app: Router = Router::new()
+//!
+//! # #[tokio::main]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let portal = Portal::builder(portal_core::MemoryStore::new())
+//!     .delivery(LogDelivery)
+//!     .maintain_every(Duration::from_secs(300))
+//!     .allow_next_under("/dashboard")
+//!     .build()?;
+//! let public_url = PublicUrl::parse("http://localhost:3000")?;
+//! let settings = FirmSettings::new("Acme Accounting", public_url);
+//! let firm = portal.ensure_firm(&FirmKey::new("acme")?, settings).await?;
+//! let admin = BearerToken::new(std::env::var("ADMIN_TOKEN")?, StaffId::new("admin")?)?;
+//! let web = PortalWeb::builder(portal, firm.id)
+//!     .staff_api("/admin/api", admin)
+//!     .build()
+//!     .await?;
+//! let app = Router::new()
 //!     .route("/dashboard", get(dashboard))
 //!     .merge(portal_axum::router(web.clone()))
 //!     .merge(portal_axum::staff_router(web.clone()))
 //!     .layer(PortalLayer::new(web));
-//! # }
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await?;
+//! # Ok(()) }
 //! ```
+//!
+//! What each part does:
+//!
+//! - [`router`] answers the portal's pages and client API under its mount path
+//!   (`/portal`), [`staff_router`] the staff JSON API (`/admin/api`), every path below
+//!   it included.
+//! - [`PortalLayer`] gives the host's own handlers the session through the
+//!   [`CurrentContact`] and [`MaybeContact`] extractors. The session is verified only
+//!   when a handler asks (a route that does not pays nothing), and a response whose
+//!   handler used it gets the renewed session cookie and the security headers it did
+//!   not set itself.
+//! - [`CurrentContact`] is the logged-in contact: its record (`me.contact()`) and the
+//!   session (`active_client()`, `permissions()`, `csrf_token()`). Without one, a
+//!   browser (an `Accept` naming HTML) is sent `303` to the login page, with `next`
+//!   when a login may land on the page (the portal's own, or one under a prefix given
+//!   to `allow_next_under`), so that it comes back there; an API client gets `401`. [`MaybeContact`] is `None`
+//!   instead, for a page that serves both.
+//! - [`PortalError`] answers any error of `Portal`'s operations as the portal's own API
+//!   does (`404`, `403`, `503` with `Retry-After`, ...): return `Result<_, PortalError>`
+//!   from a handler and use `?`.
+//! - Serving with `into_make_service_with_connect_info::<SocketAddr>()` gives the
+//!   portal the client's address, for its per-address throttles and the audit log;
+//!   without it, it says so in a warning at the first request.
+//!
+//! [`prelude`] holds these types and those the set-up names.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -32,6 +78,7 @@ mod convert;
 mod error;
 mod extract;
 mod layer;
+pub mod prelude;
 
 pub use error::PortalError;
 pub use extract::{CurrentContact, MaybeContact, Rejection};

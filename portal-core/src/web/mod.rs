@@ -28,6 +28,7 @@ mod login_routes;
 mod method;
 mod pages;
 mod portal_web;
+pub mod prelude;
 mod request;
 mod response;
 mod responses;
