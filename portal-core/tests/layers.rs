@@ -3,7 +3,8 @@
 //!
 //! 1. foundations: time, randomness, tokens, ids, addresses, text, policy, redirects;
 //! 2. records: what is stored and the rules on it alone (firms, contacts, grants,
-//!    sessions, links, codes, tasks, the audit chain, notifications' shapes);
+//!    sessions, links, codes, tasks and their evidence, the audit chain, notifications'
+//!    shapes);
 //! 3. the store traits and the in-memory store;
 //! 4. services the operations use (argon2 hashing, background jobs);
 //! 5. `portal`: the `Portal` handle and its operations;
@@ -34,6 +35,7 @@ const LAYERS: &[&[&str]] = &[
         "password",
         "personal_link",
         "task",
+        "evidence",
         "staff",
         "failure",
         "throttle",
