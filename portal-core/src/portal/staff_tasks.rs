@@ -19,10 +19,9 @@ impl From<TaskError> for StaffError {
             TaskError::Invalid(e) => StaffError::Evidence(e),
             TaskError::Text(e) => StaffError::Text(e),
             TaskError::Internal(e) => StaffError::Internal(e),
-            TaskError::Conflict => StaffError::Conflict("the item changed meanwhile"),
-            TaskError::Forbidden | TaskError::WrongType { .. } => {
-                StaffError::Invalid("the task is no checklist")
-            }
+            TaskError::Conflict => StaffError::Conflict("the checklist changed meanwhile"),
+            TaskError::WrongType { .. } => StaffError::Invalid("the task is no checklist"),
+            TaskError::Forbidden => StaffError::Invalid("not allowed"),
         }
     }
 }

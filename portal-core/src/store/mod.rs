@@ -438,7 +438,7 @@ macro_rules! store_operations {
                 ) -> Result<Option<Phase>, StoreError>;
                 /// Gives a client's phases the positions 1, 2, ... in the order of `order`,
                 /// which must name each of its phases exactly once (checked in the same step);
-                /// `false` and nothing written otherwise. `audit` with the write.
+                /// `false` and nothing written otherwise. `audit` only when a phase moved.
                 fn reorder_phases(
                     &self,
                     client: ClientId,

@@ -215,14 +215,19 @@ impl<DB: Dialect> Engine<DB> {
         if theirs != given {
             return Ok(false);
         }
+        let mut moved = 0;
         for (position, id) in (1..).zip(order) {
-            sql::<DB>("UPDATE portal_phases SET position = $2 WHERE id = $1")
-                .id(id.as_uuid())
-                .int(position)
-                .run(&mut tx)
-                .await?;
+            moved += sql::<DB>(
+                "UPDATE portal_phases SET position = $2 WHERE id = $1 AND position <> $2",
+            )
+            .id(id.as_uuid())
+            .int(position)
+            .run(&mut tx)
+            .await?;
         }
-        append_audit::<DB>(&mut tx, audit).await?;
+        if moved > 0 {
+            append_audit::<DB>(&mut tx, audit).await?;
+        }
         commit::<DB>(tx).await?;
         Ok(true)
     }

@@ -95,12 +95,18 @@ impl TaskStore for MemoryStore {
         if theirs != given {
             return Ok(false);
         }
+        let mut moved = false;
         for (position, id) in (1..).zip(order) {
-            if let Some(p) = state.phases.get_mut(id) {
+            if let Some(p) = state.phases.get_mut(id)
+                && p.position != position
+            {
                 p.position = position;
+                moved = true;
             }
         }
-        state.append(audit);
+        if moved {
+            state.append(audit);
+        }
         Ok(true)
     }
 
