@@ -1,6 +1,7 @@
 //! Tasks as contacts see them: list a client's tasks by phase, read one, complete,
-//! submit what it asks for ([`super::submission`]), check checklist items. Staff's side
-//! is in [`super::staff_tasks`] and [`super::phase`].
+//! submit what it asks for ([`Portal::submit_task`]), check checklist items. Staff
+//! create, edit, withdraw and complete tasks ([`Portal::create_task`] and its kin) and
+//! manage phases ([`Portal::create_phase`] and its kin).
 
 use crate::audit::{Actor, AuditAction, AuditDraft, RequestInfo};
 use crate::evidence::{EvidenceError, EvidenceKind};
