@@ -170,8 +170,18 @@ impl Portal {
         Ok(task)
     }
 
-    /// Marks a client task complete (idempotent: a completed task keeps its first
-    /// completion, and only the first is in the audit log).
+    /// A standard task the contact may act on: the other types are completed by what
+    /// is submitted for them, or by their items.
+    async fn standard_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, TaskError> {
+        let task = self.actionable_task(auth, id, Permissions::TASKS).await?;
+        match task.evidence.kind() {
+            EvidenceKind::Standard => Ok(task),
+            other => Err(TaskError::wrong_type(other, EvidenceKind::Standard)),
+        }
+    }
+
+    /// Marks a standard client task complete (idempotent: a completed task keeps its
+    /// first completion, and only the first is in the audit log).
     pub async fn complete_task(
         &self,
         auth: &Authenticated,
@@ -180,7 +190,7 @@ impl Portal {
         request: &RequestInfo,
     ) -> Result<Task, TaskError> {
         let note = CheckedText::optional(note, text::TASK_NOTE)?.map(CheckedText::into_string);
-        self.actionable_task(auth, id, Permissions::TASKS).await?;
+        self.standard_task(auth, id).await?;
         let detail = format!(
             "task={id} note_chars={}",
             note.as_deref().map_or(0, |n| n.chars().count())
@@ -198,15 +208,15 @@ impl Portal {
             .ok_or(TaskError::NotFound)
     }
 
-    /// Marks a client task not complete (idempotent). The completion it had is gone
-    /// from the task, and stays in the audit log.
+    /// Marks a standard client task not complete (idempotent). The completion it had is
+    /// gone from the task, and stays in the audit log.
     pub async fn uncomplete_task(
         &self,
         auth: &Authenticated,
         id: TaskId,
         request: &RequestInfo,
     ) -> Result<Task, TaskError> {
-        self.actionable_task(auth, id, Permissions::TASKS).await?;
+        self.standard_task(auth, id).await?;
         let audit = self.task_audit(
             auth,
             AuditAction::TaskReopened,

@@ -222,6 +222,16 @@ pub async fn the_first_submission_stands(f: Fixture) {
             given: "training"
         })
     ));
+    assert!(
+        matches!(
+            w.a.complete_task(&bob, form_task.id, None, &req()).await,
+            Err(TaskError::WrongType {
+                expected: "form",
+                given: "standard"
+            })
+        ),
+        "a form is completed by its answers, not marked done"
+    );
     let filled = answers(&[
         ("name", "Ada"),
         ("size", "large"),
