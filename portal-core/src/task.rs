@@ -255,12 +255,22 @@ impl Task {
         TaskOutcome::Changed(next)
     }
 
-    /// What submitting `submission` does, as every store decides it: the first
-    /// submission of a task not yet completed stands (`Changed`, the task completed with
-    /// `completion`); the same again is `Unchanged`; any other is a `Conflict`.
+    /// What submitting `submission`, checked against the definition `checked_against`,
+    /// does, as every store decides it: the first submission of a task not yet
+    /// completed, whose definition is still that one, stands (`Changed`, the task
+    /// completed with `completion`); the same again is `Unchanged`; any other is a
+    /// `Conflict`.
     #[must_use]
-    pub fn submitted(&self, submission: &Submission, completion: &Completion) -> TaskOutcome {
-        if self.submission.is_none() && self.status != TaskStatus::Completed {
+    pub fn submitted(
+        &self,
+        checked_against: &Evidence,
+        submission: &Submission,
+        completion: &Completion,
+    ) -> TaskOutcome {
+        if self.submission.is_none()
+            && self.status != TaskStatus::Completed
+            && self.evidence == *checked_against
+        {
             return TaskOutcome::Changed(Task {
                 status: TaskStatus::Completed,
                 completion: Some(completion.clone()),
@@ -572,7 +582,8 @@ mod tests {
             note: None,
             ip: None,
         };
-        let TaskOutcome::Changed(first) = t.submitted(&Submission::Watched, &done) else {
+        let TaskOutcome::Changed(first) = t.submitted(&t.evidence, &Submission::Watched, &done)
+        else {
             panic!("the first stands");
         };
         assert_eq!(
@@ -580,12 +591,23 @@ mod tests {
             (TaskStatus::Completed, done.at)
         );
         assert!(matches!(
-            first.submitted(&Submission::Watched, &done),
+            first.submitted(&t.evidence, &Submission::Watched, &done),
             TaskOutcome::Unchanged(_)
         ));
         let other = Submission::answer("x").unwrap();
+        assert!(
+            matches!(
+                t.submitted(
+                    &Evidence::Checklist(Checklist::new(&["a"]).unwrap()),
+                    &other,
+                    &done
+                ),
+                TaskOutcome::Conflict(_)
+            ),
+            "checked against a definition the task no longer has"
+        );
         assert!(matches!(
-            first.submitted(&other, &done),
+            first.submitted(&t.evidence, &other, &done),
             TaskOutcome::Conflict(_)
         ));
         let edit = TaskEdit {

@@ -74,7 +74,7 @@ impl Portal {
         let audit = self.task_audit(auth, AuditAction::TaskSubmitted, request, detail);
         match self
             .store()
-            .submit_task(id, &submission, &completion, audit)
+            .submit_task(id, &task.evidence, &submission, &completion, audit)
             .await?
         {
             Some(TaskOutcome::Conflict(_)) => Err(TaskError::Conflict),

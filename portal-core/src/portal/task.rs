@@ -37,8 +37,9 @@ pub enum TaskError {
         /// The type submitted.
         given: &'static str,
     },
-    /// The task already holds another submission, which stands.
-    #[error("the task was already answered otherwise")]
+    /// The task already holds another submission, which stands, or its definition
+    /// changed while the submission was checked against it.
+    #[error("the task was already answered otherwise, or changed meanwhile")]
     Conflict,
     /// Something failed on the server.
     #[error(transparent)]

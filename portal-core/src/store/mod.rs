@@ -55,7 +55,7 @@ pub mod macro_support {
     pub use crate::email_code::{
         ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome,
     };
-    pub use crate::evidence::Submission;
+    pub use crate::evidence::{Evidence, Submission};
     pub use crate::failure::FailureState;
     pub use crate::firm::{Firm, FirmKey, FirmSettings};
     pub use crate::grant::{Grant, Permissions};
@@ -492,13 +492,15 @@ macro_rules! store_operations {
                     completion: Option<&Completion>,
                     audit: AuditDraft,
                 ) -> Result<Option<Task>, StoreError>;
-                /// Records `submission` as [`Task::submitted`] decides, in one conditional step:
-                /// of any number of submissions racing, the first stands and completes the task
-                /// with `completion`; each other one is `Unchanged` if it is the same, else a
-                /// `Conflict`.
+                /// Records `submission`, checked against the definition `checked_against`, as
+                /// [`Task::submitted`] decides, in one conditional step: of any number of
+                /// submissions racing (and edits of the definition), the first stands and
+                /// completes the task with `completion`; each other one is `Unchanged` if it is
+                /// the same, else a `Conflict`.
                 fn submit_task(
                     &self,
                     task: TaskId,
+                    checked_against: &Evidence,
                     submission: &Submission,
                     completion: &Completion,
                     audit: AuditDraft,

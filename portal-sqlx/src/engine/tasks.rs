@@ -10,7 +10,7 @@
 use portal_core::StoreError;
 use portal_core::audit::AuditDraft;
 use portal_core::clock::Timestamp;
-use portal_core::evidence::Submission;
+use portal_core::evidence::{Evidence, Submission};
 use portal_core::id::{ClientId, PhaseId, TaskId};
 use portal_core::phase::Phase;
 use portal_core::task::{
@@ -71,10 +71,12 @@ const UNCOMPLETE: &str = "UPDATE portal_tasks SET status = 'pending', completed_
      completed_at = NULL, completion_note = NULL, completed_ip = NULL, updated_at = $2 \
      WHERE id = $1 AND status = 'completed'";
 
-/// The first submission of a task not completed stands, however many arrive at once.
+/// The first submission of a task not completed stands, however many arrive at once,
+/// and only while the task's definition is the one it was checked against.
 const SUBMIT: &str = "UPDATE portal_tasks SET submission = $2, status = 'completed', \
      completed_by = $3, completed_at = $4, completion_note = $5, completed_ip = $6, \
-     updated_at = $4 WHERE id = $1 AND submission IS NULL AND status <> 'completed'";
+     updated_at = $4 WHERE id = $1 AND submission IS NULL AND status <> 'completed' \
+     AND evidence = $7 AND definition IS NOT DISTINCT FROM $8";
 
 const CHECK_ITEM: &str = "INSERT INTO portal_checklist_items (task_id, item, checked_by, \
      checked_at) VALUES ($1, $2, $3, $4) ON CONFLICT (task_id, item) DO NOTHING";
@@ -431,11 +433,13 @@ impl<DB: Dialect> Engine<DB> {
     pub(crate) async fn submit_task(
         &self,
         task: TaskId,
+        checked_against: &Evidence,
         submission: &Submission,
         completion: &Completion,
         audit: AuditDraft,
     ) -> Result<Option<TaskOutcome>, StoreError> {
         let json = rows::submission_json(submission)?;
+        let definition = rows::definition(checked_against)?;
         let by = completion.by.to_stored();
         let ip = completion.ip.map(|ip| ip.to_string());
         let mut tx = self.write().await?;
@@ -446,6 +450,8 @@ impl<DB: Dialect> Engine<DB> {
             .ts(completion.at)
             .opt_text(completion.note.as_deref())
             .opt_text(ip.as_deref())
+            .text(checked_against.kind().as_str())
+            .opt_text(definition.as_deref())
             .run(&mut tx)
             .await?
             > 0;

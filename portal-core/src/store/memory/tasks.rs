@@ -3,7 +3,7 @@ use async_trait::async_trait;
 use super::{MemoryStore, State};
 use crate::audit::AuditDraft;
 use crate::clock::Timestamp;
-use crate::evidence::Submission;
+use crate::evidence::{Evidence, Submission};
 use crate::id::{ClientId, PhaseId, TaskId};
 use crate::phase::Phase;
 use crate::store::{StoreError, TaskStore};
@@ -226,13 +226,14 @@ impl TaskStore for MemoryStore {
     async fn submit_task(
         &self,
         task: TaskId,
+        checked_against: &Evidence,
         submission: &Submission,
         completion: &Completion,
         audit: AuditDraft,
     ) -> Result<Option<TaskOutcome>, StoreError> {
-        Ok(self
-            .lock()?
-            .decide_task(task, audit, |t| t.submitted(submission, completion)))
+        Ok(self.lock()?.decide_task(task, audit, |t| {
+            t.submitted(checked_against, submission, completion)
+        }))
     }
 
     async fn set_checklist_item(

@@ -186,7 +186,7 @@ pub async fn the_first_submission_stands(f: Fixture) {
     );
     let completion = first.completion.clone().unwrap();
     assert_eq!(
-        (completion.by, completion.ip, first.updated_at),
+        (completion.by.clone(), completion.ip, first.updated_at),
         (Actor::Contact(w.bob.id), request.ip, w.a.now())
     );
     w.advance(MINUTE);
@@ -212,6 +212,20 @@ pub async fn the_first_submission_stands(f: Fixture) {
     ));
     assert_eq!(w.a.store().task(question.id).await.unwrap(), Some(first));
     assert_eq!(w.audit(AuditAction::TaskSubmitted).await.len(), 1);
+    // A submission checked against a definition the task no longer has does not stand.
+    let edited = create("Q2", defs[1].clone()).await.unwrap();
+    let stale =
+        w.b.store()
+            .submit_task(
+                edited.id,
+                &defs[6],
+                &Submission::Watched,
+                &completion,
+                system_entry(&w, AuditAction::TaskSubmitted),
+            )
+            .await
+            .unwrap();
+    assert_eq!(stale, Some(crate::task::TaskOutcome::Conflict(edited)));
 
     // Each type's own submission; another type's is refused, naming both.
     assert!(matches!(
