@@ -138,6 +138,28 @@ actions! {
     /// A contact made a completed task pending again, which clears its completion:
     /// this entry and the completion's keep who did what.
     TaskReopened => "task.reopened",
+    /// Staff created a task (the detail names it, its client and its type).
+    TaskCreated => "task.created",
+    /// Staff changed a task's title, description, due date, side, phase, place or
+    /// definition.
+    TaskEdited => "task.edited",
+    /// Staff withdrew a task: it is kept, and contacts no longer see it.
+    TaskWithdrawn => "task.withdrawn",
+    /// Staff set a task's status (the detail names the status).
+    TaskStatusSet => "task.status_set",
+    /// A contact submitted what a task asks for (an answer, a form, a decision, a video
+    /// watched); the first submission stands.
+    TaskSubmitted => "task.submitted",
+    /// A contact or staff checked an item of a checklist.
+    ItemChecked => "task.item_checked",
+    /// A contact or staff unchecked an item of a checklist.
+    ItemUnchecked => "task.item_unchecked",
+    /// Staff created a phase of a client.
+    PhaseCreated => "phase.created",
+    /// Staff renamed a phase.
+    PhaseRenamed => "phase.renamed",
+    /// Staff put a client's phases in a new order.
+    PhasesReordered => "phase.reordered",
 }
 
 /// Whether it succeeded.

@@ -64,6 +64,32 @@ impl Timestamp {
         Timestamp::from_date(y.parse().ok()?, m.parse().ok()?, d.parse().ok()?)
     }
 
+    /// The instant as [`Display`](fmt::Display) writes it (`YYYY-MM-DDTHH:MM:SS.mmmZ`);
+    /// `None` for any other form.
+    #[must_use]
+    pub fn parse_written(s: &str) -> Option<Self> {
+        let (date, time) = s.split_once('T')?;
+        let time = time.strip_suffix('Z')?;
+        let b = time.as_bytes();
+        if b.len() != 12 || [b[2], b[5], b[8]] != [b':', b':', b'.'] {
+            return None;
+        }
+        let part = |from: usize, to: usize| -> Option<i64> {
+            let p = &time[from..to];
+            p.bytes()
+                .all(|c| c.is_ascii_digit())
+                .then(|| p.parse().ok())?
+        };
+        let (h, m, sec, ms) = (part(0, 2)?, part(3, 5)?, part(6, 8)?, part(9, 12)?);
+        if h > 23 || m > 59 || sec > 59 {
+            return None;
+        }
+        let midnight = Timestamp::parse_date(date)?;
+        Some(Timestamp(
+            midnight.0 + ((h * 60 + m) * 60 + sec) * 1000 + ms,
+        ))
+    }
+
     /// The UTC date, `YYYY-MM-DD`.
     #[must_use]
     pub fn date_string(self) -> String {
@@ -144,6 +170,15 @@ impl serde::Serialize for Timestamp {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    /// What `Serialize` writes: `YYYY-MM-DDTHH:MM:SS.mmmZ`, exactly.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Timestamp::parse_written(&text)
+            .ok_or_else(|| serde::de::Error::custom("expected YYYY-MM-DDTHH:MM:SS.mmmZ"))
+    }
+}
+
 /// Where the current time comes from.
 pub trait Clock: Send + Sync + fmt::Debug + 'static {
     /// The current time.
@@ -206,6 +241,24 @@ impl Clock for std::sync::Arc<ManualClock> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_instants_read_back_and_nothing_else_does() {
+        for millis in [0, 1_767_225_599_999, -1, 86_400_000 * 365 + 12_345] {
+            let t = Timestamp(millis);
+            assert_eq!(Timestamp::parse_written(&t.to_string()), Some(t));
+        }
+        for bad in [
+            "2026-12-31",
+            "2026-12-31T10:00:00Z",
+            "2026-12-31T24:00:00.000Z",
+            "2026-12-31T10:00:00.000+01:00",
+            "2026-02-30T10:00:00.000Z",
+            "2026-12-31T1a:00:00.000Z",
+        ] {
+            assert_eq!(Timestamp::parse_written(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn dates_parse_strictly() {

@@ -122,6 +122,10 @@ typed_id!(
     /// A task of a client.
     TaskId
 );
+typed_id!(
+    /// A phase of a client's work, which groups its tasks.
+    PhaseId
+);
 
 /// The id of a member of the firm's staff, as the host application knows them.
 ///

@@ -87,6 +87,7 @@ pub mod magic_link;
 pub mod notify;
 pub mod password;
 pub mod personal_link;
+pub mod phase;
 pub mod policy;
 pub mod portal;
 pub mod random;

@@ -3,7 +3,7 @@
 //!
 //! 1. foundations: time, randomness, tokens, ids, addresses, text, policy, redirects;
 //! 2. records: what is stored and the rules on it alone (firms, contacts, grants,
-//!    sessions, links, codes, tasks and their evidence, the audit chain, notifications'
+//!    sessions, links, codes, evidence, phases, tasks, the audit chain, notifications'
 //!    shapes);
 //! 3. the store traits and the in-memory store;
 //! 4. services the operations use (argon2 hashing, background jobs);
@@ -34,8 +34,9 @@ const LAYERS: &[&[&str]] = &[
         "email_code",
         "password",
         "personal_link",
-        "task",
         "evidence",
+        "phase",
+        "task",
         "staff",
         "failure",
         "throttle",

@@ -45,6 +45,10 @@ pub(crate) trait Dialect: Db + Sized {
     /// Reads a firm's audit head, locking it until the transaction ends. `$1` is the
     /// firm id.
     const LOCK_AUDIT_HEAD: &'static str;
+    /// Reads a task's row (the columns `rows::task` reads), locking it until the
+    /// transaction ends, so that writes deciding on the task run one after the other.
+    /// `$1` is the task id.
+    const LOCK_TASK: &'static str;
     /// Creates `portal_schema_migrations` if it does not exist.
     const MIGRATIONS_TABLE: &'static str;
     /// The schema, in order.
@@ -81,4 +85,16 @@ macro_rules! lock_audit_head_sql {
     };
 }
 
-pub(crate) use {lock_audit_head_sql, lock_contact_sql};
+/// [`Dialect::LOCK_TASK`] with the dialect's locking clause appended.
+macro_rules! lock_task_sql {
+    ($locking:literal) => {
+        concat!(
+            "SELECT ",
+            crate::rows::task_columns!(),
+            " FROM portal_tasks WHERE id = $1",
+            $locking
+        )
+    };
+}
+
+pub(crate) use {lock_audit_head_sql, lock_contact_sql, lock_task_sql};

@@ -12,12 +12,14 @@ use portal_core::audit::{
 use portal_core::client::Client;
 use portal_core::contact::{Contact, ContactStatus};
 use portal_core::email::EmailAddress;
+use portal_core::evidence::{EvidenceKind, Submission};
 use portal_core::failure::FailureState;
 use portal_core::firm::{AccentColour, Branding, Firm, FirmKey, PublicUrl};
 use portal_core::grant::{Grant, Permissions};
-use portal_core::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
+use portal_core::id::{ClientId, ContactId, FirmId, PhaseId, SessionId, TaskId};
+use portal_core::phase::Phase;
 use portal_core::session::{SessionRecord, SessionSummary};
-use portal_core::task::{Completion, Evidence, Side, Task, TaskStatus};
+use portal_core::task::{Completion, Evidence, ItemCheck, Side, Task, TaskStatus, empty_checklist};
 
 use crate::dialect::Dialect;
 use crate::stmt::SqlRow;
@@ -209,34 +211,136 @@ pub(crate) fn audit_event<DB: Dialect>(r: &SqlRow<DB>) -> Result<AuditEvent, Sto
 
 macro_rules! task_columns {
     () => {
-        "id, firm_id, client_id, phase, title, description, due_on, assignee, status, \
-         evidence, position, created_at, completed_by, completed_at, completion_note"
+        "id, firm_id, client_id, phase_id, title, description, due_on, assignee, status, \
+         evidence, definition, position, created_at, updated_at, completed_by, completed_at, \
+         completion_note, completed_ip, submission, withdrawn_at"
     };
 }
 pub(crate) use task_columns;
 
-pub(crate) fn task<DB: Dialect>(r: &SqlRow<DB>) -> Result<Task, StoreError> {
+/// Columns of `portal_phases` that [`phase`] reads.
+macro_rules! phase_columns {
+    () => {
+        "id, firm_id, client_id, name, position, created_at"
+    };
+}
+pub(crate) use phase_columns;
+
+/// Columns of `portal_checklist_items` that [`item_check`] reads.
+macro_rules! item_columns {
+    () => {
+        "task_id, item, checked_by, checked_at"
+    };
+}
+pub(crate) use item_columns;
+
+pub(crate) fn phase<DB: Dialect>(r: &SqlRow<DB>) -> Result<Phase, StoreError> {
+    Ok(Phase {
+        id: PhaseId::from_uuid(r.id("id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        client_id: ClientId::from_uuid(r.id("client_id")?),
+        name: r.text("name")?,
+        position: r.int("position")?,
+        created_at: r.ts("created_at")?,
+    })
+}
+
+/// A checked item: its task, its index and who checked it.
+pub(crate) fn item_check<DB: Dialect>(
+    r: &SqlRow<DB>,
+) -> Result<(TaskId, usize, ItemCheck), StoreError> {
+    let item = usize::try_from(r.int("item")?)
+        .map_err(|_| StoreError::Corrupt("column item: negative".into()))?;
+    Ok((
+        TaskId::from_uuid(r.id("task_id")?),
+        item,
+        ItemCheck {
+            by: r.parsed("checked_by", Actor::from_stored)?,
+            at: r.ts("checked_at")?,
+        },
+    ))
+}
+
+fn unwritable(e: serde_json::Error) -> StoreError {
+    StoreError::Corrupt(format!("not writable as JSON: {e}"))
+}
+
+/// A submission's JSON, for the `submission` column.
+pub(crate) fn submission_json(submission: &Submission) -> Result<String, StoreError> {
+    serde_json::to_string(submission).map_err(unwritable)
+}
+
+/// The task's definition: `NULL` for a standard task, else the JSON of a definition of
+/// the type the `evidence` column names.
+fn evidence<DB: Dialect>(r: &SqlRow<DB>) -> Result<Evidence, StoreError> {
+    let kind = r.parsed("evidence", EvidenceKind::from_name)?;
+    let evidence = match r.opt_text("definition")? {
+        None => Evidence::Standard,
+        Some(text) => serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("column definition: {e}")))?,
+    };
+    if evidence.kind() != kind {
+        return Err(StoreError::Corrupt(
+            "column definition: not of the task's type".into(),
+        ));
+    }
+    Ok(evidence)
+}
+
+/// The definition's JSON for the `definition` column: none for a standard task.
+pub(crate) fn definition(evidence: &Evidence) -> Result<Option<String>, StoreError> {
+    match evidence {
+        Evidence::Standard => Ok(None),
+        other => serde_json::to_string(other).map(Some).map_err(unwritable),
+    }
+}
+
+/// A task from its row and the checks of its items (other tasks' are left out).
+pub(crate) fn task<DB: Dialect>(
+    r: &SqlRow<DB>,
+    checks: &[(TaskId, usize, ItemCheck)],
+) -> Result<Task, StoreError> {
+    let id = TaskId::from_uuid(r.id("id")?);
     let completion = match r.opt_ts("completed_at")? {
         Some(at) => Some(Completion {
             by: r.parsed("completed_by", Actor::from_stored)?,
             at,
             note: r.opt_text("completion_note")?,
+            ip: ip(r, "completed_ip")?,
         }),
         None => None,
     };
+    let evidence = evidence(r)?;
+    let mut checklist = empty_checklist(&evidence);
+    for (_, item, check) in checks.iter().filter(|(task, ..)| *task == id) {
+        let slot = checklist
+            .get_mut(*item)
+            .ok_or_else(|| StoreError::Corrupt("a checked item the checklist lacks".into()))?;
+        *slot = Some(check.clone());
+    }
     Ok(Task {
-        id: TaskId::from_uuid(r.id("id")?),
+        id,
         firm_id: FirmId::from_uuid(r.id("firm_id")?),
         client_id: ClientId::from_uuid(r.id("client_id")?),
-        phase: r.opt_text("phase")?,
+        phase_id: r.opt_id("phase_id")?.map(PhaseId::from_uuid),
         title: r.text("title")?,
         description: r.text("description")?,
         due_on: r.opt_ts("due_on")?,
         assignee: r.parsed("assignee", Side::from_name)?,
         status: r.parsed("status", TaskStatus::from_name)?,
-        evidence: r.parsed("evidence", Evidence::from_kind)?,
+        evidence,
         position: r.int("position")?,
         created_at: r.ts("created_at")?,
+        updated_at: r.ts("updated_at")?,
         completion,
+        submission: r
+            .opt_text("submission")?
+            .map(|text| {
+                serde_json::from_str::<Submission>(&text)
+                    .map_err(|e| StoreError::Corrupt(format!("column submission: {e}")))
+            })
+            .transpose()?,
+        checklist,
+        withdrawn_at: r.opt_ts("withdrawn_at")?,
     })
 }

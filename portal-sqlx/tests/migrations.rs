@@ -1,7 +1,8 @@
 //! Migrations: idempotent, kept in Portal's own table, refused when edited after being
 //! applied; on PostgreSQL, confined to the chosen schema. Migration 3 carries the
 //! sessions of an existing database over to the session invariant; migration 4 moves
-//! the contacts' failure counters to their own table.
+//! the contacts' failure counters to their own table; migration 6 moves the tasks'
+//! phase names into phases of their own.
 //!
 //! PostgreSQL cases read `DATABASE_URL`; without it they print `SKIPPED` and pass.
 
@@ -19,7 +20,7 @@ use portal_sqlx::{PgStore, SqliteStore};
 use uuid::Uuid;
 
 /// How many migrations each dialect has.
-const MIGRATIONS: i64 = 5;
+const MIGRATIONS: i64 = 6;
 
 #[tokio::test]
 async fn sqlite_migrations_are_idempotent_and_kept_apart() {
@@ -100,7 +101,7 @@ async fn postgres_migrations_stay_in_their_schema() {
     .fetch_all(stores[0].pool())
     .await
     .unwrap();
-    assert_eq!(tables.len(), 16, "{tables:?}");
+    assert_eq!(tables.len(), 18, "{tables:?}");
     assert!(tables.iter().all(|(t,)| t.starts_with("portal_")));
     let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM portal_schema_migrations")
         .fetch_one(stores[0].pool())
@@ -138,29 +139,51 @@ async fn postgres_schema_names_are_plain_identifiers() {
     }
 }
 
-/// The SQL of migrations 1 and 2 of one dialect, as applied by an earlier version.
-struct Version2 {
+/// The SQL of the first migrations of one dialect, as applied by an earlier version.
+struct Earlier {
     migrations_table: &'static str,
-    scripts: [&'static str; 2],
+    scripts: &'static [&'static str],
 }
 
-const SQLITE_V2: Version2 = Version2 {
+const SQLITE_V2: Earlier = Earlier {
     migrations_table: "CREATE TABLE portal_schema_migrations (version INTEGER PRIMARY KEY, \
          description TEXT NOT NULL, checksum BLOB NOT NULL, \
          applied_at INTEGER NOT NULL DEFAULT 0) STRICT",
-    scripts: [
+    scripts: &[
         include_str!("../src/sqlite/0001_schema.sql"),
         include_str!("../src/sqlite/0002_tasks.sql"),
     ],
 };
 
-const POSTGRES_V2: Version2 = Version2 {
+const SQLITE_V5: Earlier = Earlier {
+    migrations_table: SQLITE_V2.migrations_table,
+    scripts: &[
+        include_str!("../src/sqlite/0001_schema.sql"),
+        include_str!("../src/sqlite/0002_tasks.sql"),
+        include_str!("../src/sqlite/0003_session_permissions.sql"),
+        include_str!("../src/sqlite/0004_login_failures.sql"),
+        include_str!("../src/sqlite/0005_firm_key.sql"),
+    ],
+};
+
+const POSTGRES_V2: Earlier = Earlier {
     migrations_table: "CREATE TABLE portal_schema_migrations (version BIGINT PRIMARY KEY, \
          description TEXT NOT NULL, checksum BYTEA NOT NULL, \
          applied_at BIGINT NOT NULL DEFAULT 0)",
-    scripts: [
+    scripts: &[
         include_str!("../src/postgres/0001_schema.sql"),
         include_str!("../src/postgres/0002_tasks.sql"),
+    ],
+};
+
+const POSTGRES_V5: Earlier = Earlier {
+    migrations_table: POSTGRES_V2.migrations_table,
+    scripts: &[
+        include_str!("../src/postgres/0001_schema.sql"),
+        include_str!("../src/postgres/0002_tasks.sql"),
+        include_str!("../src/postgres/0003_session_permissions.sql"),
+        include_str!("../src/postgres/0004_login_failures.sql"),
+        include_str!("../src/postgres/0005_firm_key.sql"),
     ],
 };
 
@@ -172,18 +195,16 @@ fn digest(n: u8) -> TokenDigest {
     TokenDigest::from_bytes([n; 32])
 }
 
-/// Applies migrations 1 and 2 to `$pool` and records them as the migrator does, then
-/// adds sessions as an earlier version left them: one of an active contact on a
-/// granted client (digest 1, client 11, permissions 5), one on a client whose grant
-/// was removed (digest 2), one of a suspended contact (digest 3).
-macro_rules! version_2_with_sessions {
-    ($pool:expr, $v2:expr) => {{
+/// Applies the migrations of `$earlier` to `$pool` and records them as the migrator
+/// does.
+macro_rules! apply_earlier {
+    ($pool:expr, $earlier:expr) => {{
         let pool = $pool;
-        sqlx::raw_sql($v2.migrations_table)
+        sqlx::raw_sql($earlier.migrations_table)
             .execute(pool)
             .await
             .unwrap();
-        for (version, script) in (1i64..).zip($v2.scripts) {
+        for (version, script) in (1i64..).zip($earlier.scripts) {
             sqlx::raw_sql(script).execute(pool).await.unwrap();
             sqlx::query(
                 "INSERT INTO portal_schema_migrations (version, description, checksum, \
@@ -195,6 +216,17 @@ macro_rules! version_2_with_sessions {
             .await
             .unwrap();
         }
+    }};
+}
+
+/// Applies migrations 1 and 2 to `$pool`, then adds sessions as an earlier version
+/// left them: one of an active contact on a granted client (digest 1, client 11,
+/// permissions 5), one on a client whose grant was removed (digest 2), one of a
+/// suspended contact (digest 3).
+macro_rules! version_2_with_sessions {
+    ($pool:expr, $v2:expr) => {{
+        let pool = $pool;
+        apply_earlier!(pool, $v2);
         let statements: [(&str, Vec<Uuid>); 5] = [
             (
                 "INSERT INTO portal_firms (id, name, public_url, display_name, accent_colour, \
@@ -379,4 +411,140 @@ async fn postgres_migration_3_copies_permissions_and_ends_refused_sessions() {
     .execute(store.pool())
     .await;
     assert!(without.is_err());
+}
+
+/// Applies migrations 1 to 5 to `$pool`, then adds tasks as they were kept then, with
+/// their phases' names: client 11's "Month end" first appears at position 2, before
+/// its "Onboarding" (at 3), one task has no phase; client 12 has an "Onboarding" of its
+/// own.
+macro_rules! version_5_with_phases {
+    ($pool:expr, $v5:expr) => {{
+        let pool = $pool;
+        apply_earlier!(pool, $v5);
+        sqlx::query(
+            "INSERT INTO portal_firms (id, name, public_url, display_name, accent_colour, \
+             welcome_message, created_at) \
+             VALUES ($1, 'Firm', 'https://f.example', 'Firm', '#123456', '', 0)",
+        )
+        .bind(id(1))
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO portal_clients (id, firm_id, name, created_at) \
+             VALUES ($1, $3, 'One', 0), ($2, $3, 'Two', 0)",
+        )
+        .bind(id(11))
+        .bind(id(12))
+        .bind(id(1))
+        .execute(pool)
+        .await
+        .unwrap();
+        let tasks: [(u128, u128, Option<&str>, i64); 5] = [
+            (31, 11, Some("Onboarding"), 3),
+            (32, 11, Some("Month end"), 5),
+            (33, 11, None, 1),
+            (34, 11, Some("Month end"), 2),
+            (35, 12, Some("Onboarding"), 1),
+        ];
+        for (task, client, phase, position) in tasks {
+            sqlx::query(
+                "INSERT INTO portal_tasks (id, firm_id, client_id, phase, title, description, \
+                 assignee, status, evidence, position, created_at) \
+                 VALUES ($1, $2, $3, $4, 'T', '', 'client', 'pending', 'standard', $5, $6)",
+            )
+            .bind(id(task))
+            .bind(id(1))
+            .bind(id(client))
+            .bind(phase)
+            .bind(position)
+            .bind(position * 1000)
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+    }};
+}
+
+/// After migration 6: each client's phase names are phases of their own, in the order
+/// of their first tasks, and every task refers to the one it named.
+async fn phases_carried_over(store: &dyn Store) {
+    use portal_core::id::TaskId;
+    let (one, two) = (ClientId::from_uuid(id(11)), ClientId::from_uuid(id(12)));
+    let phases = store.phases(one).await.unwrap();
+    let names: Vec<&str> = phases.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, ["Month end", "Onboarding"]);
+    let tasks = store.tasks(one).await.unwrap();
+    let named: Vec<(TaskId, Option<&str>)> = tasks
+        .iter()
+        .map(|t| {
+            let phase = phases.iter().find(|p| Some(p.id) == t.phase_id);
+            (t.id, phase.map(|p| p.name.as_str()))
+        })
+        .collect();
+    let task = |n| TaskId::from_uuid(id(n));
+    assert_eq!(
+        named,
+        [
+            (task(33), None),
+            (task(34), Some("Month end")),
+            (task(31), Some("Onboarding")),
+            (task(32), Some("Month end")),
+        ]
+    );
+    assert!(tasks.iter().all(
+        |t| t.updated_at == t.created_at && t.evidence == portal_core::task::Evidence::Standard
+    ));
+    let groups: Vec<Option<String>> = portal_core::task::progress(&phases, &tasks)
+        .phases
+        .into_iter()
+        .map(|g| g.phase.map(|p| p.name))
+        .collect();
+    assert_eq!(
+        groups,
+        [Some("Month end".into()), Some("Onboarding".into()), None]
+    );
+    let theirs = store.phases(two).await.unwrap();
+    assert_eq!(theirs.len(), 1);
+    assert_eq!(theirs[0].name, "Onboarding");
+    assert!(
+        phases.iter().all(|p| p.id != theirs[0].id),
+        "a phase per client"
+    );
+    assert_eq!(
+        store.tasks(two).await.unwrap()[0].phase_id,
+        Some(theirs[0].id)
+    );
+}
+
+#[tokio::test]
+async fn sqlite_migration_6_moves_phase_names_into_phases() {
+    let path = common::sqlite_path();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    version_5_with_phases!(&pool, SQLITE_V5);
+    pool.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.expect("migration 6");
+    phases_carried_over(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migration_6_moves_phase_names_into_phases() {
+    let Some(url) = common::database_url() else {
+        eprintln!("SKIPPED postgres_migration_6_moves_phase_names_into_phases: no DATABASE_URL");
+        return;
+    };
+    let schema = common::pg_schema(&url).await;
+    let store = PgStore::connect_with_schema(&url, &schema).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    version_5_with_phases!(store.pool(), POSTGRES_V5);
+    store.migrate().await.expect("migration 6");
+    phases_carried_over(&store).await;
 }

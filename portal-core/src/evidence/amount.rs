@@ -148,6 +148,21 @@ impl serde::Serialize for Amount {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Amount {
+    /// What [`Amount`]'s `Serialize` writes, parsed again as an entry would be.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        struct Written {
+            value: String,
+            currency: String,
+        }
+        let w = Written::deserialize(d)?;
+        Currency::parse(&w.currency)
+            .and_then(|c| Amount::parse(&w.value, c))
+            .map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,7 +20,7 @@ pub const SHORT_TEXT_MAX: usize = 500;
 pub const LONG_TEXT_MAX: usize = 10_000;
 
 /// What kind of answer a field takes.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum FieldKind {
     /// One line of text, at most `max_chars` characters.
@@ -48,7 +48,7 @@ pub enum FieldKind {
 }
 
 /// One field of a form.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Field {
     /// Its key in the answers: letters, digits and `_`, starting with a letter.
     pub name: String,
@@ -62,14 +62,14 @@ pub struct Field {
 }
 
 /// A form's definition.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Form {
     /// Its fields, in order.
     pub fields: Vec<Field>,
 }
 
 /// One field's answer.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum Answer {
     /// Text, or the option chosen.

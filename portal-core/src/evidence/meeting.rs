@@ -16,7 +16,7 @@ use crate::clock::Timestamp;
 pub const MAX_MINUTES: u32 = 24 * 60;
 
 /// A meeting's details.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Meeting {
     /// When it starts.
     pub starts_at: Timestamp,
@@ -66,6 +66,21 @@ impl Meeting {
             time_zone: time_zone.to_owned(),
             duration_minutes,
             join_link: https_link(join_link, "join_link")?,
+        })
+    }
+
+    /// The meeting checked again as [`Meeting::new`] checks staff's entries.
+    pub fn checked(self) -> Result<Meeting, EvidenceError> {
+        let (hh, mm, ss) = time_of_day(self.starts_at);
+        let checked = Meeting::new(
+            &format!("{}T{hh:02}:{mm:02}:{ss:02}Z", self.starts_at.date_string()),
+            &self.time_zone,
+            self.duration_minutes,
+            &self.join_link,
+        )?;
+        Ok(Meeting {
+            utc_offset_minutes: self.utc_offset_minutes,
+            ..checked
         })
     }
 

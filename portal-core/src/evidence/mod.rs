@@ -32,7 +32,11 @@ use crate::text::{CheckedText, Lines, TextRule};
 pub const MAX_CHECKLIST_ITEMS: usize = 100;
 
 /// What a task asks for.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Serialised tagged by its type's name (`{"type": "form", "fields": [...]}`), so that
+/// what is stored of a definition names its type and later types add variants.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Evidence {
     /// Mark complete, with an optional note.
@@ -120,8 +124,29 @@ impl Evidence {
     }
 }
 
+impl Evidence {
+    /// The definition checked again as its type's constructor checks an entry: what a
+    /// host built by hand meets the same rules as what came through a form.
+    pub fn checked(self) -> Result<Evidence, EvidenceError> {
+        Ok(match self {
+            Evidence::Standard => Evidence::Standard,
+            Evidence::Question(q) => Evidence::Question(Question::new(&q.question, q.transaction)?),
+            Evidence::Form(f) => Evidence::Form(Form::new(f.fields)?),
+            Evidence::Checklist(c) => Evidence::Checklist(Checklist::new(&c.items)?),
+            Evidence::Approval(a) => {
+                Evidence::Approval(ApprovalRequest::new(&a.text, a.link.as_deref())?)
+            }
+            Evidence::Meeting(m) => Evidence::Meeting(m.checked()?),
+            Evidence::Training(v) => Evidence::Training(
+                Video::from_stored(v.provider.as_str(), &v.video_id)
+                    .ok_or_else(|| EvidenceError::new("video_url", Problem::LinkNotAllowed))?,
+            ),
+        })
+    }
+}
+
 /// A question, optionally about one bank transaction.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Question {
     /// What is asked.
     pub question: String,
@@ -130,7 +155,7 @@ pub struct Question {
 }
 
 /// A line of a bank statement that a question is about.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BankTransaction {
     /// Its date (midnight UTC).
     pub date: Timestamp,
@@ -143,14 +168,14 @@ pub struct BankTransaction {
 }
 
 /// Items to check.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Checklist {
     /// The items' labels, in order.
     pub items: Vec<String>,
 }
 
 /// What the firm asks a client to approve.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ApprovalRequest {
     /// What is to be approved.
     pub text: String,
@@ -159,7 +184,7 @@ pub struct ApprovalRequest {
 }
 
 /// A client's decision on an approval.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Approved.
@@ -188,7 +213,9 @@ impl Decision {
 }
 
 /// What a client gives to complete a task of each type that asks for something.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+///
+/// Serialised tagged by its type's name, as [`Evidence`] is.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Submission {

@@ -7,10 +7,12 @@
 use super::problem::{EvidenceError, Problem};
 
 /// A video host Portal embeds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provider {
     /// YouTube (embedded from `youtube-nocookie.com`, which sets no cookie until play).
+    // Named as `as_str` names it, not `you_tube`.
+    #[serde(rename = "youtube")]
     YouTube,
     /// Vimeo.
     Vimeo,
@@ -74,7 +76,7 @@ impl Provider {
 }
 
 /// A video: its provider and its id there.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Video {
     /// Where it is hosted.
     pub provider: Provider,

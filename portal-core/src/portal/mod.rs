@@ -13,8 +13,11 @@ mod magic_link;
 pub mod maintenance;
 mod password;
 mod personal_link;
+mod phase;
 pub mod session;
 pub mod staff;
+mod staff_tasks;
+mod submission;
 pub mod task;
 
 use std::collections::HashMap;

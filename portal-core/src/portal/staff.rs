@@ -29,6 +29,13 @@ pub enum StaffError {
     /// A name or another text that its field does not accept.
     #[error(transparent)]
     Text(#[from] TextError),
+    /// A task's definition that its type does not accept; names the field.
+    #[error(transparent)]
+    Evidence(#[from] crate::evidence::EvidenceError),
+    /// The change collides with what is there: a phase name the client has, a
+    /// definition already answered.
+    #[error("{0}")]
+    Conflict(&'static str),
     /// The request is not acceptable as a whole (e.g. no clients to invite to).
     #[error("{0}")]
     Invalid(&'static str),
@@ -107,7 +114,11 @@ impl Portal {
             .ok_or(StaffError::NotFound)
     }
 
-    async fn staff_client(&self, ctx: &StaffContext, id: ClientId) -> Result<Client, StaffError> {
+    pub(super) async fn staff_client(
+        &self,
+        ctx: &StaffContext,
+        id: ClientId,
+    ) -> Result<Client, StaffError> {
         self.inner
             .store
             .client(id)

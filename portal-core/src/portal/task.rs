@@ -1,20 +1,23 @@
-//! Tasks: staff create them, contacts list and complete the ones their grant covers.
+//! Tasks as contacts see them: list a client's tasks by phase, read one, complete,
+//! submit what it asks for ([`Portal::submit_task`]), check checklist items. Staff
+//! create, edit, withdraw and complete tasks ([`Portal::create_task`] and its kin) and
+//! manage phases ([`Portal::create_phase`] and its kin).
 
 use crate::audit::{Actor, AuditAction, AuditDraft, RequestInfo};
+use crate::evidence::{EvidenceError, EvidenceKind};
 use crate::grant::Permissions;
-use crate::id::{ClientId, TaskId};
+use crate::id::{ClientId, PhaseId, TaskId};
+use crate::phase::Phase;
 use crate::portal::session::Authenticated;
-use crate::portal::staff::StaffError;
 use crate::portal::{InternalError, Portal};
-use crate::staff::StaffContext;
-use crate::task::Completion;
-use crate::task::{NewTask, Side, Task, TaskStatus};
+use crate::task::{Completion, ItemCheck, Progress, Side, Task, TaskOutcome, progress};
 use crate::text::{self, CheckedText, TextError};
 
 /// A task operation of a contact failed.
 #[derive(Debug, thiserror::Error)]
 pub enum TaskError {
-    /// No such task or client for this contact (including other clients' and firms').
+    /// No such task or client for this contact (including other clients' and firms',
+    /// and withdrawn tasks).
     #[error("not found")]
     NotFound,
     /// The contact's grant lacks the permission, or the task is the firm's to do.
@@ -23,6 +26,21 @@ pub enum TaskError {
     /// The note is too long or holds control characters.
     #[error(transparent)]
     Text(#[from] TextError),
+    /// What was submitted does not meet the task's definition; names the field.
+    #[error(transparent)]
+    Invalid(#[from] EvidenceError),
+    /// A submission of another type than the task asks for.
+    #[error("this task asks for {expected}, not {given}")]
+    WrongType {
+        /// The type the task asks for.
+        expected: &'static str,
+        /// The type submitted.
+        given: &'static str,
+    },
+    /// The task already holds another submission, which stands, or its definition
+    /// changed while the submission was checked against it.
+    #[error("the task was already answered otherwise, or changed meanwhile")]
+    Conflict,
     /// Something failed on the server.
     #[error(transparent)]
     Internal(#[from] InternalError),
@@ -31,6 +49,43 @@ pub enum TaskError {
 impl From<crate::store::StoreError> for TaskError {
     fn from(e: crate::store::StoreError) -> Self {
         TaskError::Internal(e.into())
+    }
+}
+
+impl TaskError {
+    /// The submission's type does not match the task's.
+    pub(crate) fn wrong_type(expected: EvidenceKind, given: EvidenceKind) -> Self {
+        TaskError::WrongType {
+            expected: expected.as_str(),
+            given: given.as_str(),
+        }
+    }
+}
+
+/// A client's phases and tasks, in their orders.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskList {
+    /// The client's phases, by position.
+    pub phases: Vec<Phase>,
+    /// The tasks, by position.
+    pub tasks: Vec<Task>,
+}
+
+impl TaskList {
+    /// The name of a phase of the list.
+    #[must_use]
+    pub fn phase_name(&self, id: Option<PhaseId>) -> Option<&str> {
+        let id = id?;
+        self.phases
+            .iter()
+            .find(|p| p.id == id)
+            .map(|p| p.name.as_str())
+    }
+
+    /// The tasks grouped by phase, with each phase's status and percentages.
+    #[must_use]
+    pub fn progress(&self) -> Progress {
+        progress(&self.phases, &self.tasks)
     }
 }
 
@@ -53,12 +108,13 @@ impl Portal {
             .ok_or(TaskError::NotFound)
     }
 
-    /// The tasks of a client the contact holds a grant to, in order.
+    /// The phases and visible tasks (not withdrawn) of a client the contact holds a
+    /// grant with `tasks` to.
     pub async fn client_tasks(
         &self,
         auth: &Authenticated,
         client: ClientId,
-    ) -> Result<Vec<Task>, TaskError> {
+    ) -> Result<TaskList, TaskError> {
         if !self
             .client_permissions(auth, client)
             .await?
@@ -66,31 +122,67 @@ impl Portal {
         {
             return Err(TaskError::Forbidden);
         }
-        Ok(self.store().tasks(client).await?)
+        let mut tasks = self.store().tasks(client).await?;
+        tasks.retain(|t| t.withdrawn_at.is_none());
+        Ok(TaskList {
+            phases: self.store().phases(client).await?,
+            tasks,
+        })
     }
 
-    /// The task if the contact may act on it: its client is granted with `tasks`, and
-    /// it is the client's to do.
-    async fn actionable_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, TaskError> {
+    /// A visible task with the permissions the contact holds on its client:
+    /// `NotFound` for another firm's, a client without a grant, or a withdrawn task.
+    pub(super) async fn visible_task(
+        &self,
+        auth: &Authenticated,
+        id: TaskId,
+    ) -> Result<(Task, Permissions), TaskError> {
         let task = self
             .store()
             .task(id)
             .await?
-            .filter(|t| t.firm_id == auth.session.firm_id)
+            .filter(|t| t.firm_id == auth.session.firm_id && t.withdrawn_at.is_none())
             .ok_or(TaskError::NotFound)?;
-        if !self
-            .client_permissions(auth, task.client_id)
-            .await?
-            .contains(Permissions::TASKS)
-            || task.assignee != Side::Client
-        {
+        let permissions = self.client_permissions(auth, task.client_id).await?;
+        Ok((task, permissions))
+    }
+
+    /// One task of a client the contact holds a grant with `tasks` to.
+    pub async fn client_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, TaskError> {
+        let (task, permissions) = self.visible_task(auth, id).await?;
+        if !permissions.contains(Permissions::TASKS) {
             return Err(TaskError::Forbidden);
         }
         Ok(task)
     }
 
-    /// Marks a client task complete (idempotent: a completed task keeps its first
-    /// completion, and only the first is in the audit log).
+    /// The task if the contact may act on it: its client is granted with `permission`,
+    /// and it is the client's to do.
+    pub(super) async fn actionable_task(
+        &self,
+        auth: &Authenticated,
+        id: TaskId,
+        permission: Permissions,
+    ) -> Result<Task, TaskError> {
+        let (task, permissions) = self.visible_task(auth, id).await?;
+        if !permissions.contains(permission) || task.assignee != Side::Client {
+            return Err(TaskError::Forbidden);
+        }
+        Ok(task)
+    }
+
+    /// A standard task the contact may act on: the other types are completed by what
+    /// is submitted for them, or by their items.
+    async fn standard_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, TaskError> {
+        let task = self.actionable_task(auth, id, Permissions::TASKS).await?;
+        match task.evidence.kind() {
+            EvidenceKind::Standard => Ok(task),
+            other => Err(TaskError::wrong_type(other, EvidenceKind::Standard)),
+        }
+    }
+
+    /// Marks a standard client task complete (idempotent: a completed task keeps its
+    /// first completion, and only the first is in the audit log).
     pub async fn complete_task(
         &self,
         auth: &Authenticated,
@@ -99,7 +191,7 @@ impl Portal {
         request: &RequestInfo,
     ) -> Result<Task, TaskError> {
         let note = CheckedText::optional(note, text::TASK_NOTE)?.map(CheckedText::into_string);
-        self.actionable_task(auth, id).await?;
+        self.standard_task(auth, id).await?;
         let detail = format!(
             "task={id} note_chars={}",
             note.as_deref().map_or(0, |n| n.chars().count())
@@ -108,6 +200,7 @@ impl Portal {
             by: Actor::Contact(auth.session.contact_id),
             at: self.now(),
             note,
+            ip: request.ip,
         };
         let audit = self.task_audit(auth, AuditAction::TaskCompleted, request, detail);
         self.store()
@@ -116,15 +209,15 @@ impl Portal {
             .ok_or(TaskError::NotFound)
     }
 
-    /// Marks a client task not complete (idempotent). The completion it had is gone
-    /// from the task, and stays in the audit log.
+    /// Marks a standard client task not complete (idempotent). The completion it had is
+    /// gone from the task, and stays in the audit log.
     pub async fn uncomplete_task(
         &self,
         auth: &Authenticated,
         id: TaskId,
         request: &RequestInfo,
     ) -> Result<Task, TaskError> {
-        self.actionable_task(auth, id).await?;
+        self.standard_task(auth, id).await?;
         let audit = self.task_audit(
             auth,
             AuditAction::TaskReopened,
@@ -137,7 +230,65 @@ impl Portal {
             .ok_or(TaskError::NotFound)
     }
 
-    fn task_audit(
+    /// Checks (`true`) or unchecks item `item` (from 0) of a checklist of a client the
+    /// contact holds `tasks` on, whichever side the checklist is assigned to: either
+    /// side may check each item. Idempotent; the task's status follows its items.
+    pub async fn check_item(
+        &self,
+        auth: &Authenticated,
+        id: TaskId,
+        item: usize,
+        checked: bool,
+        request: &RequestInfo,
+    ) -> Result<Task, TaskError> {
+        let task = self.client_task(auth, id).await?;
+        let by = Actor::Contact(auth.session.contact_id);
+        let action = if checked {
+            AuditAction::ItemChecked
+        } else {
+            AuditAction::ItemUnchecked
+        };
+        let audit = self.task_audit(auth, action, request, format!("task={id} item={item}"));
+        self.set_item(&task, item, checked, by, audit).await
+    }
+
+    /// Checks or unchecks an item of `task` as `by`, after the caller's access checks.
+    pub(super) async fn set_item(
+        &self,
+        task: &Task,
+        item: usize,
+        checked: bool,
+        by: Actor,
+        audit: AuditDraft,
+    ) -> Result<Task, TaskError> {
+        let items = match &task.evidence {
+            crate::evidence::Evidence::Checklist(c) => c.items.len(),
+            other => return Err(TaskError::wrong_type(EvidenceKind::Checklist, other.kind())),
+        };
+        if item >= items {
+            return Err(EvidenceError::new(
+                "item",
+                crate::evidence::Problem::OutOfRange {
+                    min: 0,
+                    max: i64::try_from(items).unwrap_or(i64::MAX) - 1,
+                },
+            )
+            .into());
+        }
+        let at = self.now();
+        let check = checked.then_some(ItemCheck { by, at });
+        match self
+            .store()
+            .set_checklist_item(task.id, item, check.as_ref(), at, audit)
+            .await?
+        {
+            Some(TaskOutcome::Conflict(_)) => Err(TaskError::Conflict),
+            Some(outcome) => Ok(outcome.into_task()),
+            None => Err(TaskError::NotFound),
+        }
+    }
+
+    pub(super) fn task_audit(
         &self,
         auth: &Authenticated,
         action: AuditAction,
@@ -153,57 +304,5 @@ impl Portal {
             request,
             detail,
         )
-    }
-
-    /// Creates a task for a client of the staff member's firm.
-    pub async fn create_task(
-        &self,
-        ctx: &StaffContext,
-        client: ClientId,
-        new: NewTask,
-    ) -> Result<Task, StaffError> {
-        let client = self
-            .store()
-            .client(client)
-            .await?
-            .filter(|c| c.firm_id == ctx.firm)
-            .ok_or(StaffError::NotFound)?;
-        let title = CheckedText::new(&new.title, text::TASK_TITLE)?.into_string();
-        let phase = CheckedText::optional(new.phase.as_deref(), text::TASK_PHASE)?
-            .map(CheckedText::into_string);
-        let description = CheckedText::new(&new.description, text::TASK_DESCRIPTION)?.into_string();
-        let existing = self.store().tasks(client.id).await?;
-        let task = Task {
-            id: TaskId::generate(self.secrets())?,
-            firm_id: ctx.firm,
-            client_id: client.id,
-            phase,
-            title,
-            description,
-            due_on: new.due_on,
-            assignee: new.assignee,
-            status: TaskStatus::Pending,
-            evidence: new.evidence,
-            position: existing.iter().map(|t| t.position).max().unwrap_or(0) + 1,
-            created_at: self.now(),
-            completion: None,
-        };
-        self.store().insert_task(&task).await?;
-        Ok(task)
-    }
-
-    /// A client's tasks, for staff.
-    pub async fn staff_tasks(
-        &self,
-        ctx: &StaffContext,
-        client: ClientId,
-    ) -> Result<Vec<Task>, StaffError> {
-        let client = self
-            .store()
-            .client(client)
-            .await?
-            .filter(|c| c.firm_id == ctx.firm)
-            .ok_or(StaffError::NotFound)?;
-        Ok(self.store().tasks(client.id).await?)
     }
 }

@@ -55,17 +55,19 @@ pub mod macro_support {
     pub use crate::email_code::{
         ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome,
     };
+    pub use crate::evidence::{Evidence, Submission};
     pub use crate::failure::FailureState;
     pub use crate::firm::{Firm, FirmKey, FirmSettings};
     pub use crate::grant::{Grant, Permissions};
-    pub use crate::id::{ClientId, ContactId, FirmId, SessionId, TaskId};
+    pub use crate::id::{ClientId, ContactId, FirmId, PhaseId, SessionId, TaskId};
     pub use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
     pub use crate::password::PasswordLinkRecord;
     pub use crate::personal_link::PersonalLinkRecord;
+    pub use crate::phase::Phase;
     pub use crate::policy::RateLimit;
     pub use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
     pub use crate::staff::{InvitationRecord, Invited};
-    pub use crate::task::{Completion, Task};
+    pub use crate::task::{Completion, ItemCheck, Task, TaskEdit, TaskOutcome, TaskStatus};
     pub use crate::throttle::{Refusal, RefusalCount, ThrottleDecision};
     pub use crate::token::TokenDigest;
 }
@@ -415,14 +417,71 @@ macro_rules! store_operations {
                 fn sessions(&self, contact: ContactId) -> Result<Vec<SessionSummary>, StoreError>;
             }
 
-            /// Tasks.
+            /// Tasks and the phases that group them.
+            ///
+            /// The writes that may find nothing to do answer [`TaskOutcome`] (`None` for a
+            /// task that does not exist): `Changed` when they wrote, and then appended
+            /// `audit` in the same step; `Unchanged` or `Conflict` when they wrote nothing,
+            /// and appended nothing.
             trait TaskStore {
-                /// Inserts a task; [`StoreError::Conflict`] if its id exists.
-                fn insert_task(&self, task: &Task) -> Result<(), StoreError>;
-                /// A task by id.
+                /// Inserts a phase and appends `audit`; [`StoreError::Conflict`] if its id
+                /// exists, its client is unknown, or its client has a phase of that name.
+                fn insert_phase(&self, phase: &Phase, audit: AuditDraft) -> Result<(), StoreError>;
+                /// Renames a phase; returns it as it now is, `None` if it does not exist,
+                /// [`StoreError::Conflict`] if its client has another phase of that name.
+                /// `audit` only when the name changed.
+                fn rename_phase(
+                    &self,
+                    phase: PhaseId,
+                    name: &str,
+                    audit: AuditDraft,
+                ) -> Result<Option<Phase>, StoreError>;
+                /// Gives a client's phases the positions 1, 2, ... in the order of `order`,
+                /// which must name each of its phases exactly once (checked in the same step);
+                /// `false` and nothing written otherwise. `audit` only when a phase moved.
+                fn reorder_phases(
+                    &self,
+                    client: ClientId,
+                    order: &[PhaseId],
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError>;
+                /// A client's phases by position (then id).
+                fn phases(&self, client: ClientId) -> Result<Vec<Phase>, StoreError>;
+                /// Inserts a task with its definition and appends `audit`;
+                /// [`StoreError::Conflict`] if its id exists, or its client or phase is
+                /// unknown.
+                fn insert_task(&self, task: &Task, audit: AuditDraft) -> Result<(), StoreError>;
+                /// A task by id, withdrawn or not.
                 fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
-                /// A client's tasks by position.
+                /// A client's tasks by position (then id), withdrawn ones included.
                 fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError>;
+                /// Applies `edit` at `at` as [`Task::edited`] decides, in one step;
+                /// [`StoreError::Conflict`] if its phase is unknown.
+                fn edit_task(
+                    &self,
+                    task: TaskId,
+                    edit: &TaskEdit,
+                    at: Timestamp,
+                    audit: AuditDraft,
+                ) -> Result<Option<TaskOutcome>, StoreError>;
+                /// Withdraws a task at `at` (`Unchanged` if it already was): it stays, with
+                /// its answers.
+                fn withdraw_task(
+                    &self,
+                    task: TaskId,
+                    at: Timestamp,
+                    audit: AuditDraft,
+                ) -> Result<Option<TaskOutcome>, StoreError>;
+                /// Sets a task's status as [`Task::with_status`] decides: `completion` is
+                /// recorded when it becomes completed, and cleared when it stops being so.
+                fn set_task_status(
+                    &self,
+                    task: TaskId,
+                    status: TaskStatus,
+                    completion: Option<&Completion>,
+                    at: Timestamp,
+                    audit: AuditDraft,
+                ) -> Result<Option<TaskOutcome>, StoreError>;
                 /// Completes a task (`Some`), keeping an existing completion untouched, or makes it
                 /// pending again (`None`); returns the task as it now is, `None` if it does not
                 /// exist. Doing either twice changes nothing the second time. `audit` is appended
@@ -433,6 +492,33 @@ macro_rules! store_operations {
                     completion: Option<&Completion>,
                     audit: AuditDraft,
                 ) -> Result<Option<Task>, StoreError>;
+                /// Records `submission`, checked against the definition `checked_against`, as
+                /// [`Task::submitted`] decides, in one conditional step: of any number of
+                /// submissions racing (and edits of the definition), the first stands and
+                /// completes the task with `completion`; each other one is `Unchanged` if it is
+                /// the same, else a `Conflict`.
+                fn submit_task(
+                    &self,
+                    task: TaskId,
+                    checked_against: &Evidence,
+                    submission: &Submission,
+                    completion: &Completion,
+                    audit: AuditDraft,
+                ) -> Result<Option<TaskOutcome>, StoreError>;
+                /// Checks (`Some`) or unchecks (`None`) item `item` of a checklist task, and
+                /// sets its status as [`checklist_status`](crate::task::checklist_status) says,
+                /// in the same step, stamped `at`. Checking a checked item keeps the first check
+                /// and unchecking an unchecked one changes nothing (`Unchanged`); either side
+                /// may do either at once. `Conflict` for a task that is no checklist or has no
+                /// such item.
+                fn set_checklist_item(
+                    &self,
+                    task: TaskId,
+                    item: usize,
+                    check: Option<&ItemCheck>,
+                    at: Timestamp,
+                    audit: AuditDraft,
+                ) -> Result<Option<TaskOutcome>, StoreError>;
             }
 
             /// The audit log.

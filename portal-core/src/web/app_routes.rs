@@ -15,6 +15,7 @@ use crate::contact::Contact;
 use crate::grant::Permissions;
 use crate::id::{ClientId, TaskId};
 use crate::portal::session::Authenticated;
+use crate::portal::task::TaskList;
 
 /// The contact behind a session, and what it may see.
 struct Me {
@@ -65,7 +66,7 @@ pub(super) async fn home(ctx: &mut Ctx<'_>) -> Answer {
         welcome: &ctx.firm.branding.welcome_message,
         active,
         clients: me.clients.iter().map(|(c, _)| c).collect(),
-        tasks: tasks.as_deref(),
+        tasks: tasks.as_ref(),
     });
     Ok(ctx.page(200, "Your portal", body))
 }
@@ -203,7 +204,11 @@ pub(super) async fn task_action(
         TaskAction::Uncomplete => portal.uncomplete_task(auth, id, ctx.info()).await?,
     };
     if body.json {
-        Ok(Response::json(200, &TaskView::from(&task)))
+        let list = TaskList {
+            phases: portal.store().phases(task.client_id).await?,
+            tasks: Vec::new(),
+        };
+        Ok(Response::json(200, &TaskView::new(&task, &list)))
     } else {
         Ok(Response::see_other(&format!("{}/", ctx.mount())))
     }

@@ -46,6 +46,11 @@ pub(crate) enum WebError {
     BadRequest(&'static str),
     /// A 400 whose message names the field or parameter at fault.
     BadInput(String),
+    /// A 409: the request collides with what is stored.
+    Conflict(&'static str),
+    /// A 422: a well-formed request whose content is refused; the message names the
+    /// field.
+    Unprocessable(String),
     Login(LoginError),
     Staff(StaffError),
     /// Nothing is wrong with the request, but it cannot be served now: 503, with the
@@ -99,6 +104,8 @@ impl From<StaffError> for WebError {
         match e {
             StaffError::NotFound => WebError::NotFound,
             StaffError::Internal(i) => WebError::from(i),
+            StaffError::Evidence(e) => WebError::Unprocessable(e.to_string()),
+            StaffError::Conflict(m) => WebError::Conflict(m),
             other => WebError::Staff(other),
         }
     }
@@ -111,6 +118,11 @@ impl From<crate::portal::task::TaskError> for WebError {
             TaskError::NotFound => WebError::NotFound,
             TaskError::Forbidden => WebError::Forbidden,
             TaskError::Text(t) => WebError::BadInput(t.to_string()),
+            TaskError::Invalid(e) => WebError::Unprocessable(e.to_string()),
+            e @ TaskError::WrongType { .. } => WebError::Unprocessable(e.to_string()),
+            TaskError::Conflict => WebError::Conflict(
+                "The task was already answered otherwise; the first answer stands",
+            ),
             TaskError::Internal(i) => WebError::from(i),
         }
     }
@@ -147,6 +159,8 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
         WebError::UnsupportedMediaType => (415, "Unsupported content type"),
         WebError::BadRequest(m) => (400, m),
         WebError::BadInput(_) => (400, ""),
+        WebError::Conflict(m) => (409, m),
+        WebError::Unprocessable(_) => (422, ""),
         WebError::Login(l) => match l {
             LoginError::InvalidEmail(_) => (400, "Enter a valid email address"),
             LoginError::Link(LinkProblem::Unknown) => (404, "This login link is not valid"),
@@ -184,6 +198,9 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
             StaffError::ContactInactive => (409, "The contact is suspended or revoked"),
             StaffError::Suspended => (409, "The contact is suspended"),
             StaffError::Email(_) => (400, "Invalid email address"),
+            // Both answered as `WebError::Unprocessable` and `WebError::Conflict`.
+            StaffError::Evidence(_) => (422, ""),
+            StaffError::Conflict(m) => (409, m),
             StaffError::Text(_) => (400, ""),
             StaffError::Invalid(m) => (400, m),
             StaffError::Internal(_) => (500, "Something went wrong"),
@@ -197,7 +214,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
     let msg = match e {
         WebError::Login(LoginError::Password(p)) => p.to_string(),
         WebError::Staff(StaffError::Text(t)) => t.to_string(),
-        WebError::BadInput(m) => m.clone(),
+        WebError::BadInput(m) | WebError::Unprocessable(m) => m.clone(),
         _ => msg.to_owned(),
     };
     (status, msg)
@@ -324,5 +341,35 @@ mod tests {
         let resp = json_response(&e);
         assert_eq!(resp.status, 503);
         assert_eq!(retry_after(&resp).as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn refused_evidence_is_422_naming_its_field_and_a_second_answer_409() {
+        use crate::evidence::{EvidenceError, EvidenceKind, Problem};
+        use crate::portal::task::TaskError;
+        let body = |e: WebError| {
+            let resp = json_response(&e);
+            (resp.status, String::from_utf8(resp.body).unwrap())
+        };
+        let invalid = TaskError::Invalid(EvidenceError::new("answer", Problem::Required));
+        assert_eq!(
+            body(invalid.into()),
+            (422, r#"{"error":"answer is required"}"#.to_owned())
+        );
+        let wrong = TaskError::wrong_type(EvidenceKind::Form, EvidenceKind::Approval);
+        assert_eq!(
+            body(wrong.into()),
+            (
+                422,
+                r#"{"error":"this task asks for form, not approval"}"#.to_owned()
+            )
+        );
+        assert_eq!(body(TaskError::Conflict.into()).0, 409);
+        let staff = StaffError::Evidence(EvidenceError::new("items", Problem::Required));
+        assert_eq!(
+            body(staff.into()),
+            (422, r#"{"error":"items is required"}"#.to_owned())
+        );
+        assert_eq!(body(StaffError::Conflict("taken").into()).0, 409);
     }
 }

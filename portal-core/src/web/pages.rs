@@ -9,7 +9,8 @@ use super::response::Response;
 use super::templates::{Template, Templates, text};
 use crate::client::Client;
 use crate::firm::Firm;
-use crate::task::{Side, Task, TaskStatus, progress};
+use crate::portal::task::TaskList;
+use crate::task::{Side, TaskStatus};
 
 /// Where the portal lives, how it looks and who is logged in, for one page.
 pub(crate) struct Frame<'a> {
@@ -148,7 +149,7 @@ pub(crate) struct Home<'a> {
     /// Every client the contact may switch to, the active one included.
     pub(crate) clients: Vec<&'a Client>,
     /// The active client's tasks; none when the contact may not see them.
-    pub(crate) tasks: Option<&'a [Task]>,
+    pub(crate) tasks: Option<&'a TaskList>,
 }
 
 pub(crate) fn home(home: &Home<'_>) -> Page {
@@ -178,24 +179,27 @@ pub(crate) fn home(home: &Home<'_>) -> Page {
 
 /// "Your tasks" (the client's own, by phase) and "Our progress" (both sides' tasks
 /// by phase, with each phase's status and a percentage).
-fn tasks(tasks: &[Task]) -> Value {
-    let phase_name = |phase: &Option<String>| text(phase.as_deref().unwrap_or("General"));
-    let yours: Value = tasks
+fn tasks(list: &TaskList) -> Value {
+    let phase_name = |name: Option<&str>| text(name.unwrap_or("General"));
+    let yours: Value = list
+        .tasks
         .iter()
         .filter(|t| t.assignee == Side::Client)
         .map(|t| {
             context! {
                 id => text(&t.id.to_string()),
                 title => text(&t.title),
-                phase => phase_name(&t.phase),
+                phase => phase_name(list.phase_name(t.phase_id)),
                 description => text(&t.description),
                 due => t.due_on.map(|d| text(&d.date_string())),
                 done => t.status == TaskStatus::Completed,
             }
         })
         .collect();
-    let (phases, percent) = progress(tasks);
-    let phases: Value = phases
+    let progress = list.progress();
+    let percent = progress.percent;
+    let phases: Value = progress
+        .phases
         .iter()
         .map(|p| {
             let status = match p.status {
@@ -204,7 +208,7 @@ fn tasks(tasks: &[Task]) -> Value {
                 _ => "in progress",
             };
             context! {
-                name => phase_name(&p.phase),
+                name => phase_name(p.phase.as_ref().map(|p| p.name.as_str())),
                 status => text(status),
                 done => p.done,
                 total => p.total,

@@ -19,6 +19,7 @@ use crate::email::EmailAddress;
 use crate::grant::Permissions;
 use crate::hashing::HashingLoad;
 use crate::id::{ClientId, ContactId, TaskId};
+use crate::portal::task::TaskList;
 use crate::session::SessionSummary;
 use crate::staff::ContactSummary;
 use crate::task::{Evidence, Side, Task, TaskStatus};
@@ -128,8 +129,9 @@ pub(super) struct TaskView<'a> {
     title: &'a str,
 }
 
-impl<'a> From<&'a Task> for TaskView<'a> {
-    fn from(t: &'a Task) -> Self {
+impl<'a> TaskView<'a> {
+    /// The task, its phase named from `list`.
+    pub(super) fn new(t: &'a Task, list: &'a TaskList) -> Self {
         let completion = t.completion.as_ref();
         TaskView {
             assignee: t.assignee,
@@ -141,16 +143,16 @@ impl<'a> From<&'a Task> for TaskView<'a> {
             evidence: &t.evidence,
             id: t.id,
             note: completion.and_then(|c| c.note.as_deref()),
-            phase: t.phase.as_deref(),
+            phase: list.phase_name(t.phase_id),
             status: t.status,
             title: &t.title,
         }
     }
 }
 
-/// Tasks, in the order given.
-pub(super) fn tasks(tasks: &[Task]) -> Vec<TaskView<'_>> {
-    tasks.iter().map(TaskView::from).collect()
+/// The tasks of a list, in its order.
+pub(super) fn tasks(list: &TaskList) -> Vec<TaskView<'_>> {
+    list.tasks.iter().map(|t| TaskView::new(t, list)).collect()
 }
 
 /// `GET /status` of the staff API: how busy password hashing is.

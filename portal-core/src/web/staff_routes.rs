@@ -19,6 +19,7 @@ use crate::contact::ContactStatus;
 use crate::grant::Permissions;
 use crate::id::{ClientId, ContactId, StaffId};
 use crate::portal::Portal;
+use crate::portal::task::TaskList;
 use crate::staff::{Invitation, StaffContext};
 use crate::task::{Evidence, NewTask, Side};
 use crate::token::secrets_equal;
@@ -299,7 +300,11 @@ pub(super) async fn create_task(
         evidence: Evidence::Standard,
     };
     let task = s.portal.create_task(&s.ctx, client, new).await?;
-    Ok(Response::json(201, &TaskView::from(&task)))
+    let list = TaskList {
+        phases: s.portal.staff_phases(&s.ctx, client).await?,
+        tasks: Vec::new(),
+    };
+    Ok(Response::json(201, &TaskView::new(&task, &list)))
 }
 
 /// `POST /contacts`: whom to invite to which clients.

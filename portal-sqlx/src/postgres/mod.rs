@@ -7,7 +7,9 @@ use portal_core::StoreError;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgQueryResult};
 use sqlx::{Executor as _, Pool, Postgres, Transaction};
 
-use crate::dialect::{Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql};
+use crate::dialect::{
+    Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql, lock_task_sql,
+};
 use crate::engine::Engine;
 use crate::error::store_error;
 use crate::settings::PoolSettings;
@@ -158,6 +160,8 @@ const THROTTLE_LOCK_CLASS: i32 = 0x7468_7274;
 impl Dialect for Postgres {
     const LOCK_CONTACT: &'static str = lock_contact_sql!(" FOR NO KEY UPDATE");
     const LOCK_AUDIT_HEAD: &'static str = lock_audit_head_sql!(" FOR UPDATE");
+    // NO KEY: the checked items referring to the task do not wait for it.
+    const LOCK_TASK: &'static str = lock_task_sql!(" FOR NO KEY UPDATE");
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
          version BIGINT PRIMARY KEY, \
          description TEXT NOT NULL, \
@@ -189,6 +193,11 @@ impl Dialect for Postgres {
             version: 5,
             description: "firms found by a key the host chooses",
             sql: include_str!("0005_firm_key.sql"),
+        },
+        Migration {
+            version: 6,
+            description: "phases of their own; evidence definitions, submissions, checklist items",
+            sql: include_str!("0006_phases_evidence.sql"),
         },
     ];
 

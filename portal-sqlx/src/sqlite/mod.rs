@@ -10,7 +10,9 @@ use sqlx::sqlite::{
 };
 use sqlx::{Pool, Sqlite, Transaction};
 
-use crate::dialect::{Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql};
+use crate::dialect::{
+    Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql, lock_task_sql,
+};
 use crate::engine::Engine;
 use crate::error::store_error;
 use crate::settings::PoolSettings;
@@ -108,6 +110,7 @@ impl Dialect for Sqlite {
     // No locking clauses: `BEGIN IMMEDIATE` already holds the database's write lock.
     const LOCK_CONTACT: &'static str = lock_contact_sql!("");
     const LOCK_AUDIT_HEAD: &'static str = lock_audit_head_sql!("");
+    const LOCK_TASK: &'static str = lock_task_sql!("");
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
          version INTEGER PRIMARY KEY, \
          description TEXT NOT NULL, \
@@ -139,6 +142,11 @@ impl Dialect for Sqlite {
             version: 5,
             description: "firms found by a key the host chooses",
             sql: include_str!("0005_firm_key.sql"),
+        },
+        Migration {
+            version: 6,
+            description: "phases of their own; evidence definitions, submissions, checklist items",
+            sql: include_str!("0006_phases_evidence.sql"),
         },
     ];
 

@@ -147,6 +147,7 @@ struct State {
     session_origins: DigestMap<(Option<std::net::IpAddr>, Option<String>)>,
     audit: IdMap<FirmId, Vec<AuditEvent>>,
     tasks: IdMap<crate::id::TaskId, crate::task::Task>,
+    phases: IdMap<crate::id::PhaseId, crate::phase::Phase>,
 }
 
 impl MemoryStore {

@@ -22,7 +22,7 @@ pub async fn a_task_completed_while_being_created_is_whole_or_absent(f: Fixture)
             id: TaskId::generate(w.a.secrets()).unwrap(),
             firm_id: w.firm.id,
             client_id: w.client1.id,
-            phase: Some("Onboarding".into()),
+            phase_id: None,
             title: format!("Task {round}"),
             description: "Whole or nothing".into(),
             due_on: None,
@@ -31,7 +31,11 @@ pub async fn a_task_completed_while_being_created_is_whole_or_absent(f: Fixture)
             evidence: Evidence::Standard,
             position: i64::try_from(round).unwrap(),
             created_at: w.a.now(),
+            updated_at: w.a.now(),
             completion: None,
+            submission: None,
+            checklist: Vec::new(),
+            withdrawn_at: None,
         };
         let completions: Vec<_> = (0..4)
             .map(|i| {
@@ -42,7 +46,10 @@ pub async fn a_task_completed_while_being_created_is_whole_or_absent(f: Fixture)
                 })
             })
             .collect();
-        w.a.store().insert_task(&task).await.unwrap();
+        w.a.store()
+            .insert_task(&task, system_entry(&w, AuditAction::TaskCreated))
+            .await
+            .unwrap();
         let mut completed = 0;
         for c in completions {
             match c.await.unwrap() {

@@ -25,11 +25,13 @@ mod access;
 mod audit;
 mod codes;
 mod construction;
+mod evidence;
 mod firms;
 mod floods;
 mod input;
 mod links;
 mod passwords;
+mod phases;
 mod puzzling;
 mod robustness;
 mod sessions;
@@ -40,11 +42,13 @@ pub use access::*;
 pub use audit::*;
 pub use codes::*;
 pub use construction::*;
+pub use evidence::*;
 pub use firms::*;
 pub use floods::*;
 pub use input::*;
 pub use links::*;
 pub use passwords::*;
+pub use phases::*;
 pub use puzzling::*;
 pub use robustness::*;
 pub use sessions::*;
@@ -61,6 +65,21 @@ pub(super) fn link_problem<T: std::fmt::Debug>(r: Result<T, LoginError>) -> Link
     match r {
         Err(LoginError::Link(p)) => p,
         other => panic!("expected a refused link, got {other:?}"),
+    }
+}
+
+/// An entry of the fixture's firm by Portal itself, for cases that call the store
+/// directly.
+pub(super) fn system_entry(w: &World, action: AuditAction) -> AuditDraft {
+    AuditDraft {
+        firm_id: w.firm.id,
+        at: w.a.now(),
+        actor: Actor::System,
+        action,
+        contact_id: None,
+        request: req(),
+        outcome: AuditOutcome::Success,
+        detail: String::new(),
     }
 }
 

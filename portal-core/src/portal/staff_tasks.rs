@@ -1,0 +1,216 @@
+//! Tasks as staff manage them: create them of each type, edit, withdraw, set their
+//! status (completing the firm's own), check checklist items on the firm's side.
+
+use crate::audit::{Actor, AuditAction, AuditDraft};
+use crate::id::{ClientId, TaskId};
+use crate::portal::Portal;
+use crate::portal::staff::StaffError;
+use crate::portal::task::{TaskError, TaskList};
+use crate::staff::StaffContext;
+use crate::task::{Completion, NewTask, Task, TaskEdit, TaskOutcome, TaskStatus, empty_checklist};
+use crate::text::{self, CheckedText};
+
+const ANSWERED: &str = "the task was answered: its definition can no longer change";
+
+impl From<TaskError> for StaffError {
+    fn from(e: TaskError) -> Self {
+        match e {
+            TaskError::NotFound => StaffError::NotFound,
+            TaskError::Invalid(e) => StaffError::Evidence(e),
+            TaskError::Text(e) => StaffError::Text(e),
+            TaskError::Internal(e) => StaffError::Internal(e),
+            TaskError::Conflict => StaffError::Conflict("the checklist changed meanwhile"),
+            TaskError::WrongType { .. } => StaffError::Invalid("the task is no checklist"),
+            TaskError::Forbidden => StaffError::Invalid("not allowed"),
+        }
+    }
+}
+
+impl Portal {
+    fn task_staff_audit(
+        &self,
+        ctx: &StaffContext,
+        action: AuditAction,
+        detail: String,
+    ) -> AuditDraft {
+        self.audit(
+            ctx.firm,
+            Actor::Staff(ctx.staff.clone()),
+            action,
+            None,
+            &ctx.request,
+            detail,
+        )
+    }
+
+    /// A task of the staff member's firm, withdrawn or not.
+    async fn staff_task(&self, ctx: &StaffContext, id: TaskId) -> Result<Task, StaffError> {
+        self.store()
+            .task(id)
+            .await?
+            .filter(|t| t.firm_id == ctx.firm)
+            .ok_or(StaffError::NotFound)
+    }
+
+    /// Creates a task for a client of the staff member's firm, with its definition
+    /// checked, at the end of the client's list. A phase name the client has no phase
+    /// of makes one.
+    pub async fn create_task(
+        &self,
+        ctx: &StaffContext,
+        client: ClientId,
+        new: NewTask,
+    ) -> Result<Task, StaffError> {
+        let client = self.staff_client(ctx, client).await?;
+        let title = CheckedText::new(&new.title, text::TASK_TITLE)?.into_string();
+        let phase = CheckedText::optional(new.phase.as_deref(), text::TASK_PHASE)?
+            .map(CheckedText::into_string);
+        let description = CheckedText::new(&new.description, text::TASK_DESCRIPTION)?.into_string();
+        let evidence = new.evidence.checked()?;
+        let phase_id = match phase {
+            Some(name) => Some(self.phase_named(ctx, client.id, name).await?),
+            None => None,
+        };
+        let existing = self.store().tasks(client.id).await?;
+        let now = self.now();
+        let task = Task {
+            id: TaskId::generate(self.secrets())?,
+            firm_id: ctx.firm,
+            client_id: client.id,
+            phase_id,
+            title,
+            description,
+            due_on: new.due_on,
+            assignee: new.assignee,
+            status: TaskStatus::Pending,
+            checklist: empty_checklist(&evidence),
+            evidence,
+            position: existing.iter().map(|t| t.position).max().unwrap_or(0) + 1,
+            created_at: now,
+            updated_at: now,
+            completion: None,
+            submission: None,
+            withdrawn_at: None,
+        };
+        let audit = self.task_staff_audit(
+            ctx,
+            AuditAction::TaskCreated,
+            format!(
+                "task={} client={} type={}",
+                task.id,
+                client.id,
+                task.evidence.kind().as_str()
+            ),
+        );
+        self.store().insert_task(&task, audit).await?;
+        Ok(task)
+    }
+
+    /// A client's phases and tasks, withdrawn ones included, for staff.
+    pub async fn staff_tasks(
+        &self,
+        ctx: &StaffContext,
+        client: ClientId,
+    ) -> Result<TaskList, StaffError> {
+        let client = self.staff_client(ctx, client).await?;
+        Ok(TaskList {
+            phases: self.store().phases(client.id).await?,
+            tasks: self.store().tasks(client.id).await?,
+        })
+    }
+
+    /// Replaces what staff may change of a task (start from `TaskEdit::from(&task)`).
+    /// Its definition changes only while nothing was given for it
+    /// ([`StaffError::Conflict`] otherwise); its phase must be its client's.
+    pub async fn edit_task(
+        &self,
+        ctx: &StaffContext,
+        id: TaskId,
+        edit: TaskEdit,
+    ) -> Result<Task, StaffError> {
+        let task = self.staff_task(ctx, id).await?;
+        let edit = TaskEdit {
+            title: CheckedText::new(&edit.title, text::TASK_TITLE)?.into_string(),
+            description: CheckedText::new(&edit.description, text::TASK_DESCRIPTION)?.into_string(),
+            evidence: edit.evidence.checked()?,
+            ..edit
+        };
+        if let Some(phase) = edit.phase_id
+            && !self
+                .store()
+                .phases(task.client_id)
+                .await?
+                .iter()
+                .any(|p| p.id == phase)
+        {
+            return Err(StaffError::NotFound);
+        }
+        let audit = self.task_staff_audit(ctx, AuditAction::TaskEdited, format!("task={id}"));
+        match self.store().edit_task(id, &edit, self.now(), audit).await? {
+            Some(TaskOutcome::Conflict(_)) => Err(StaffError::Conflict(ANSWERED)),
+            Some(outcome) => Ok(outcome.into_task()),
+            None => Err(StaffError::NotFound),
+        }
+    }
+
+    /// Withdraws a task: contacts no longer see it; it stays, with its answers, and the
+    /// audit log says who withdrew it. Idempotent.
+    pub async fn withdraw_task(&self, ctx: &StaffContext, id: TaskId) -> Result<Task, StaffError> {
+        self.staff_task(ctx, id).await?;
+        let audit = self.task_staff_audit(ctx, AuditAction::TaskWithdrawn, format!("task={id}"));
+        self.store()
+            .withdraw_task(id, self.now(), audit)
+            .await?
+            .map(TaskOutcome::into_task)
+            .ok_or(StaffError::NotFound)
+    }
+
+    /// Sets a task's status; completing records the staff member as its completer (the
+    /// way staff complete the firm's own tasks). Idempotent.
+    pub async fn set_task_status(
+        &self,
+        ctx: &StaffContext,
+        id: TaskId,
+        status: TaskStatus,
+    ) -> Result<Task, StaffError> {
+        self.staff_task(ctx, id).await?;
+        let at = self.now();
+        let completion = Completion {
+            by: Actor::Staff(ctx.staff.clone()),
+            at,
+            note: None,
+            ip: ctx.request.ip,
+        };
+        let audit = self.task_staff_audit(
+            ctx,
+            AuditAction::TaskStatusSet,
+            format!("task={id} status={}", status.as_str()),
+        );
+        self.store()
+            .set_task_status(id, status, Some(&completion), at, audit)
+            .await?
+            .map(TaskOutcome::into_task)
+            .ok_or(StaffError::NotFound)
+    }
+
+    /// Checks (`true`) or unchecks item `item` (from 0) of a checklist, on the firm's
+    /// side. Idempotent; the task's status follows its items.
+    pub async fn staff_check_item(
+        &self,
+        ctx: &StaffContext,
+        id: TaskId,
+        item: usize,
+        checked: bool,
+    ) -> Result<Task, StaffError> {
+        let task = self.staff_task(ctx, id).await?;
+        let action = if checked {
+            AuditAction::ItemChecked
+        } else {
+            AuditAction::ItemUnchecked
+        };
+        let audit = self.task_staff_audit(ctx, action, format!("task={id} item={item}"));
+        Ok(self
+            .set_item(&task, item, checked, Actor::Staff(ctx.staff.clone()), audit)
+            .await?)
+    }
+}
