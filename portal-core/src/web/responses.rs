@@ -16,9 +16,10 @@ use crate::client::Client;
 use crate::clock::Timestamp;
 use crate::contact::{Contact, ContactStatus};
 use crate::email::EmailAddress;
+use crate::evidence::Submission;
 use crate::grant::Permissions;
 use crate::hashing::HashingLoad;
-use crate::id::{ClientId, ContactId, TaskId};
+use crate::id::{ClientId, ContactId, PhaseId, TaskId};
 use crate::portal::task::TaskList;
 use crate::session::SessionSummary;
 use crate::staff::ContactSummary;
@@ -115,37 +116,81 @@ pub(super) struct Switched {
 #[derive(Serialize)]
 pub(super) struct TaskView<'a> {
     assignee: Side,
+    /// One entry per item of a checklist, in order; empty for other types.
+    checklist: Vec<ItemView<'a>>,
     client_id: ClientId,
     completed_at: Option<Timestamp>,
     completed_by: Option<&'a Actor>,
     description: &'a str,
     /// `YYYY-MM-DD`.
     due_on: Option<String>,
+    /// Where a training video plays: the provider's embed address, never the link as
+    /// staff typed it.
+    embed_url: Option<String>,
     evidence: &'a Evidence,
     id: TaskId,
     note: Option<&'a str>,
     phase: Option<&'a str>,
+    phase_id: Option<PhaseId>,
+    position: i64,
     status: TaskStatus,
+    submission: Option<&'a Submission>,
     title: &'a str,
+    updated_at: Timestamp,
+}
+
+/// One checklist item as a task shows it: its text, and who checked it when.
+#[derive(Serialize)]
+pub(super) struct ItemView<'a> {
+    at: Option<Timestamp>,
+    by: Option<&'a Actor>,
+    checked: bool,
+    text: &'a str,
 }
 
 impl<'a> TaskView<'a> {
     /// The task, its phase named from `list`.
     pub(super) fn new(t: &'a Task, list: &'a TaskList) -> Self {
         let completion = t.completion.as_ref();
+        let checklist = match &t.evidence {
+            Evidence::Checklist(c) => c
+                .items
+                .iter()
+                .enumerate()
+                .map(|(i, text)| {
+                    let check = t.checklist.get(i).and_then(Option::as_ref);
+                    ItemView {
+                        at: check.map(|c| c.at),
+                        by: check.map(|c| &c.by),
+                        checked: check.is_some(),
+                        text,
+                    }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         TaskView {
             assignee: t.assignee,
+            checklist,
             client_id: t.client_id,
             completed_at: completion.map(|c| c.at),
             completed_by: completion.map(|c| &c.by),
             description: &t.description,
             due_on: t.due_on.map(Timestamp::date_string),
+            embed_url: match &t.evidence {
+                Evidence::Training(video) => Some(video.embed_url()),
+                _ => None,
+            },
             evidence: &t.evidence,
             id: t.id,
             note: completion.and_then(|c| c.note.as_deref()),
             phase: list.phase_name(t.phase_id),
+            phase_id: t.phase_id,
+            position: t.position,
             status: t.status,
+            submission: t.submission.as_ref(),
             title: &t.title,
+            updated_at: t.updated_at,
         }
     }
 }
