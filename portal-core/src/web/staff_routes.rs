@@ -297,7 +297,7 @@ pub(super) async fn create_task(
         description: body.description.unwrap_or_default(),
         due_on: body.due_on.map(|d| d.0),
         assignee: body.assignee.unwrap_or(Side::Client),
-        evidence: Evidence::Standard,
+        evidence: body.evidence.unwrap_or(Evidence::Standard),
     };
     let task = s.portal.create_task(&s.ctx, client, new).await?;
     let list = TaskList {
@@ -340,6 +340,10 @@ pub(super) struct NewTaskBody {
     due_on: Option<strict::Date>,
     #[serde(default, deserialize_with = "strict::present")]
     assignee: Option<Side>,
+    /// What the task asks for, tagged by its type (`{"type": "question", ...}`); a
+    /// standard task when left out.
+    #[serde(default, deserialize_with = "strict::present")]
+    evidence: Option<Evidence>,
 }
 
 /// `POST /clients`: the client's name.
