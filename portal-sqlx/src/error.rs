@@ -65,6 +65,20 @@ fn postgres_transient(sqlstate: &str) -> bool {
         )
 }
 
+/// Whether SQLite refused for another connection's lock (`SQLITE_BUSY`).
+#[cfg(feature = "sqlite")]
+pub(crate) fn is_busy(e: &sqlx::Error) -> bool {
+    const SQLITE_BUSY: i32 = 5;
+    let sqlx::Error::Database(db) = e else {
+        return false;
+    };
+    db.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some()
+        && db
+            .code()
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| c & 0xff == SQLITE_BUSY)
+}
+
 /// SQLite result codes that a later attempt may not meet: `SQLITE_BUSY` (another
 /// connection held the write lock past the busy timeout) and `SQLITE_LOCKED`, with
 /// their extended codes (the primary code is the low byte).

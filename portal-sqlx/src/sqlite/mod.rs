@@ -2,6 +2,7 @@
 
 use std::path::Path;
 use std::str::FromStr;
+use std::time::Duration;
 
 use portal_core::StoreError;
 use sqlx::sqlite::{
@@ -14,7 +15,7 @@ use crate::dialect::{
     Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql, lock_task_sql,
 };
 use crate::engine::Engine;
-use crate::error::store_error;
+use crate::error::{is_busy, store_error};
 use crate::settings::PoolSettings;
 
 /// A [`Store`](portal_core::Store) on SQLite (bundled with the crate).
@@ -56,12 +57,24 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(settings.lock_timeout)
             .foreign_keys(true);
-        let pool = settings
-            .pool_options()
-            .connect_with(options)
-            .await
-            .map_err(store_error)?;
-        Ok(SqliteStore::from_pool(pool))
+        // Two processes opening a new file at once both read it, then both ask for
+        // the exclusive lock that switching it to WAL takes: SQLite refuses one of
+        // them at once rather than let them wait for each other (`SQLITE_BUSY`, no
+        // busy wait). By then the other has switched the file, so opening it again
+        // finds it in WAL mode and needs no such lock. Retried for as long as the
+        // busy timeout lets any other write wait.
+        const PAUSE: Duration = Duration::from_millis(10);
+        let mut retries = settings.lock_timeout.as_millis() / PAUSE.as_millis();
+        loop {
+            match settings.pool_options().connect_with(options.clone()).await {
+                Ok(pool) => return Ok(SqliteStore::from_pool(pool)),
+                Err(e) if is_busy(&e) && retries > 0 => {
+                    retries -= 1;
+                    tokio::time::sleep(PAUSE).await;
+                }
+                Err(e) => return Err(store_error(e)),
+            }
+        }
     }
 
     /// A private in-memory database, gone when the store is dropped: for tests and
