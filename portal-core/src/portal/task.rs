@@ -122,12 +122,9 @@ impl Portal {
         {
             return Err(TaskError::Forbidden);
         }
-        let mut tasks = self.store().tasks(client).await?;
+        let (phases, mut tasks) = self.store().phases_and_tasks(client).await?;
         tasks.retain(|t| t.withdrawn_at.is_none());
-        Ok(TaskList {
-            phases: self.store().phases(client).await?,
-            tasks,
-        })
+        Ok(TaskList { phases, tasks })
     }
 
     /// A visible task with the permissions the contact holds on its client:

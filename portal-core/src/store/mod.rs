@@ -455,6 +455,13 @@ macro_rules! store_operations {
                 fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
                 /// A client's tasks by position (then id), withdrawn ones included.
                 fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError>;
+                /// [`phases`](TaskStore::phases) and [`tasks`](TaskStore::tasks) of a
+                /// client read together, for the list a contact sees: one connection
+                /// (and one check of it) instead of two.
+                fn phases_and_tasks(
+                    &self,
+                    client: ClientId,
+                ) -> Result<(Vec<Phase>, Vec<Task>), StoreError>;
                 /// Applies `edit` at `at` as [`Task::edited`] decides, in one step;
                 /// [`StoreError::Conflict`] if its phase is unknown.
                 fn edit_task(

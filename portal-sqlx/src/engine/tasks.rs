@@ -106,6 +106,22 @@ const PHASES: &str = concat!(
     " FROM portal_phases WHERE client_id = $1 ORDER BY position, id"
 );
 
+/// A client's tasks with their checked items, on the caller's connection.
+async fn read_tasks<DB: Dialect>(
+    c: &mut DB::Connection,
+    client: ClientId,
+) -> Result<Vec<Task>, StoreError> {
+    let rows = sql::<DB>(TASKS).id(client.as_uuid()).all(c).await?;
+    let checks = sql::<DB>(CLIENT_ITEMS)
+        .id(client.as_uuid())
+        .all(c)
+        .await?
+        .iter()
+        .map(rows::item_check)
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.iter().map(|r| rows::task(r, &checks)).collect()
+}
+
 /// A task read in the caller's transaction (locked by `lock`, or not).
 async fn read_task<DB: Dialect>(
     c: &mut DB::Connection,
@@ -313,15 +329,22 @@ impl<DB: Dialect> Engine<DB> {
 
     pub(crate) async fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError> {
         let mut c = self.conn().await?;
-        let rows = sql::<DB>(TASKS).id(client.as_uuid()).all(&mut c).await?;
-        let checks = sql::<DB>(CLIENT_ITEMS)
+        read_tasks::<DB>(&mut c, client).await
+    }
+
+    pub(crate) async fn phases_and_tasks(
+        &self,
+        client: ClientId,
+    ) -> Result<(Vec<Phase>, Vec<Task>), StoreError> {
+        let mut c = self.conn().await?;
+        let phases = sql::<DB>(PHASES)
             .id(client.as_uuid())
             .all(&mut c)
             .await?
             .iter()
-            .map(rows::item_check)
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.iter().map(|r| rows::task(r, &checks)).collect()
+            .map(rows::phase)
+            .collect::<Result<_, _>>()?;
+        Ok((phases, read_tasks::<DB>(&mut c, client).await?))
     }
 
     /// Locks the task, lets `decide` decide on it, and writes what it decided with

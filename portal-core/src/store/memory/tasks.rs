@@ -152,6 +152,13 @@ impl TaskStore for MemoryStore {
         Ok(out)
     }
 
+    async fn phases_and_tasks(
+        &self,
+        client: ClientId,
+    ) -> Result<(Vec<Phase>, Vec<Task>), StoreError> {
+        Ok((self.phases(client).await?, self.tasks(client).await?))
+    }
+
     async fn edit_task(
         &self,
         task: TaskId,

@@ -41,6 +41,17 @@ pub async fn tasks_round_trip_in_order(f: Fixture) {
     .unwrap();
     let read = w.b.store().tasks(w.client1.id).await.unwrap();
     assert_eq!(read, vec![a.clone(), b]);
+    let phases = w.b.store().phases(w.client1.id).await.unwrap();
+    assert_eq!(
+        phases.len(),
+        2,
+        "the client's two phases, not the other client's"
+    );
+    assert_eq!(
+        w.a.store().phases_and_tasks(w.client1.id).await.unwrap(),
+        (phases, read),
+        "read together as apart"
+    );
     assert_eq!(w.a.store().task(a.id).await.unwrap(), Some(a));
     assert!(
         w.a.create_task(

@@ -1,0 +1,258 @@
+//! A client's task list at engagement scale (issue 15): 500 tasks of the seven
+//! evidence types in 10 phases, on PostgreSQL, each level beside the raw `SELECT`s of
+//! the same rows through sqlx on the same pool in the same run.
+//!
+//! - `raw_select`: the three reads the store makes (the client's tasks in order, their
+//!   checklist items, the client's phases), every row fetched, nothing decoded.
+//! - `store`: `Store::tasks` and `Store::phases`: the same reads, decoded into tasks.
+//! - `portal`: `Portal::client_tasks` for a logged-in contact (its grant checked,
+//!   withdrawn tasks left out) and the progress the pages show.
+//! - `http_json`: `GET /portal/api/clients/{id}/tasks` through `PortalWeb::handle`, in
+//!   process: the session verified, the list read and written as JSON.
+//!
+//! Run with: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p
+//! portal-benches --bench task_list` (a fresh schema, dropped at the end). Without a
+//! PostgreSQL `DATABASE_URL` it says it skipped.
+
+// criterion_group! generates undocumented functions; a bench that cannot set up
+// should stop loudly.
+#![allow(missing_docs, clippy::expect_used)]
+
+use std::hint::black_box;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use portal_core::audit::RequestInfo;
+use portal_core::evidence::{
+    ApprovalRequest, Checklist, Field, FieldKind, Form, Meeting, Question, Video,
+};
+use portal_core::id::StaffId;
+use portal_core::random::{OsSecretSource, SecretSource};
+use portal_core::staff::StaffContext;
+use portal_core::store::Store;
+use portal_core::task::{Evidence, NewTask, Side, TaskStatus};
+use portal_core::web::{CookieSecurity, PortalWeb, Request};
+use portal_sqlx::PgStore;
+
+const PHASES: usize = 10;
+const TASKS: usize = 500;
+
+/// The `i`th task's definition: the seven types in turn.
+fn evidence(i: usize) -> Evidence {
+    match i % 7 {
+        0 => Evidence::Standard,
+        1 => Evidence::Question(Question::new("What was this payment for?", None).expect("q")),
+        2 => Evidence::Form(
+            Form::new(vec![
+                Field {
+                    name: "turnover".into(),
+                    label: "Expected turnover".into(),
+                    kind: FieldKind::ShortText { max_chars: 100 },
+                    required: true,
+                },
+                Field {
+                    name: "happy".into(),
+                    label: "How are we doing?".into(),
+                    kind: FieldKind::Rating,
+                    required: false,
+                },
+            ])
+            .expect("form"),
+        ),
+        3 => Evidence::Checklist(
+            Checklist::new(&["Payroll", "Invoices", "Receipts", "Contracts"]).expect("list"),
+        ),
+        4 => Evidence::Approval(
+            ApprovalRequest::new("The draft accounts", Some("https://firm.example/draft"))
+                .expect("approval"),
+        ),
+        5 => Evidence::Meeting(
+            Meeting::new(
+                "2027-01-11T10:00+01:00",
+                "Europe/Vienna",
+                45,
+                "https://meet.example/x",
+            )
+            .expect("meeting"),
+        ),
+        _ => Evidence::Training(
+            Video::parse("https://www.youtube.com/watch?v=dQw4w9WgXcQ").expect("video"),
+        ),
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let url = match std::env::var("DATABASE_URL") {
+        Ok(url) if url.starts_with("postgres") => url,
+        _ => {
+            eprintln!("SKIPPED task_list: set DATABASE_URL to a PostgreSQL URL");
+            return;
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut name = [0u8; 6];
+    OsSecretSource.fill(&mut name).expect("random");
+    let suffix: String = name.iter().map(|b| format!("{b:02x}")).collect();
+    let schema = format!("portal_bench_{suffix}");
+
+    let options = sqlx::postgres::PgConnectOptions::from_str(&url)
+        .expect("url")
+        .options([("search_path", schema.as_str())]);
+    let pool = rt.block_on(async {
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await
+            .expect("connect");
+        sqlx::raw_sql(&format!("CREATE SCHEMA \"{schema}\""))
+            .execute(&pool)
+            .await
+            .expect("schema");
+        pool
+    });
+    let store = PgStore::from_pool(pool.clone());
+    rt.block_on(store.migrate()).expect("migrate");
+    let store: Arc<dyn Store> = Arc::new(store);
+
+    let (web, portal, client, cookie, auth) = rt.block_on(async {
+        let p = portal_benches::populate(store.clone(), 1).await;
+        let staff = StaffContext {
+            firm: p.firm,
+            staff: StaffId::new("bench").expect("id"),
+            request: RequestInfo::default(),
+        };
+        for i in 0..TASKS {
+            let new = NewTask {
+                phase: Some(format!("Phase {}", i * PHASES / TASKS + 1)),
+                title: format!("Task {i}"),
+                description: "Please have a look at this before the end of the month.".into(),
+                due_on: None,
+                assignee: if i % 5 == 4 { Side::Firm } else { Side::Client },
+                evidence: evidence(i),
+            };
+            let task = p
+                .portal
+                .create_task(&staff, p.client, new)
+                .await
+                .expect("task");
+            // A third done, checklists half checked: the list holds every kind of row.
+            if i % 3 == 0 && i % 7 != 3 {
+                p.portal
+                    .set_task_status(&staff, task.id, TaskStatus::Completed)
+                    .await
+                    .expect("status");
+            }
+            if i % 7 == 3 {
+                for item in [0, 2] {
+                    p.portal
+                        .staff_check_item(&staff, task.id, item, true)
+                        .await
+                        .expect("check");
+                }
+            }
+        }
+        let link = p
+            .portal
+            .generate_magic_link(&staff, p.contacts[0])
+            .await
+            .expect("link");
+        let token = link.rsplit('/').next().expect("token").to_owned();
+        let login = p
+            .portal
+            .redeem_magic_link(p.firm, &token, None, None, &RequestInfo::default())
+            .await
+            .expect("login");
+        let cookie = login.token.expose_secret().to_owned();
+        let auth = p
+            .portal
+            .authenticate(p.firm, &cookie, &RequestInfo::default())
+            .await
+            .expect("auth");
+        let web = PortalWeb::builder(p.portal.clone(), p.firm)
+            .cookies(CookieSecurity::InsecureLocalDevelopment)
+            .build()
+            .await
+            .expect("web");
+        (
+            web,
+            p.portal,
+            p.client,
+            format!("portal_session={cookie}"),
+            auth,
+        )
+    });
+    let listed = rt
+        .block_on(portal.client_tasks(&auth, client))
+        .expect("list");
+    assert_eq!((listed.tasks.len(), listed.phases.len()), (TASKS, PHASES));
+
+    let mut group = c.benchmark_group("task_list_500/postgres");
+    let id = client.as_uuid();
+    group.bench_function("raw_select", |b| {
+        b.to_async(&rt).iter(|| async {
+            let mut c = pool.acquire().await.expect("conn");
+            let tasks = sqlx::query(
+                "SELECT * FROM portal_tasks WHERE client_id = $1 ORDER BY position, id",
+            )
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await
+            .expect("tasks");
+            let items = sqlx::query(
+                "SELECT * FROM portal_checklist_items WHERE task_id IN \
+                 (SELECT id FROM portal_tasks WHERE client_id = $1)",
+            )
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await
+            .expect("items");
+            let phases = sqlx::query(
+                "SELECT * FROM portal_phases WHERE client_id = $1 ORDER BY position, id",
+            )
+            .bind(id)
+            .fetch_all(&mut *c)
+            .await
+            .expect("phases");
+            black_box((tasks.len(), items.len(), phases.len()))
+        });
+    });
+    group.bench_function("store", |b| {
+        b.to_async(&rt).iter(|| async {
+            let tasks = store.tasks(client).await.expect("tasks");
+            let phases = store.phases(client).await.expect("phases");
+            black_box((tasks.len(), phases.len()))
+        });
+    });
+    group.bench_function("portal", |b| {
+        b.to_async(&rt).iter(|| async {
+            let list = portal.client_tasks(&auth, client).await.expect("list");
+            black_box(list.progress())
+        });
+    });
+    let path = format!("/portal/api/clients/{client}/tasks");
+    group.bench_function("http_json", |b| {
+        b.to_async(&rt).iter(|| {
+            let req = Request::new("GET", &path).header("cookie", &cookie);
+            let web = web.clone();
+            async move {
+                let res = web.handle(req).await;
+                assert_eq!(res.status, 200);
+                black_box(res)
+            }
+        });
+    });
+    group.finish();
+
+    rt.block_on(async {
+        let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
+        let _ = sqlx::raw_sql(&drop).execute(&pool).await;
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
