@@ -4,7 +4,7 @@
 //!
 //! - `raw_select`: the three reads the store makes (the client's tasks in order, their
 //!   checklist items, the client's phases), every row fetched, nothing decoded.
-//! - `store`: `Store::tasks` and `Store::phases`: the same reads, decoded into tasks.
+//! - `store`: `Store::phases_and_tasks`: the same reads on one connection, decoded.
 //! - `portal`: `Portal::client_tasks` for a logged-in contact (its grant checked,
 //!   withdrawn tasks left out) and the progress the pages show.
 //! - `http_json`: `GET /portal/api/clients/{id}/tasks` through `PortalWeb::handle`, in
@@ -223,8 +223,7 @@ fn bench(c: &mut Criterion) {
     });
     group.bench_function("store", |b| {
         b.to_async(&rt).iter(|| async {
-            let tasks = store.tasks(client).await.expect("tasks");
-            let phases = store.phases(client).await.expect("phases");
+            let (phases, tasks) = store.phases_and_tasks(client).await.expect("list");
             black_box((tasks.len(), phases.len()))
         });
     });

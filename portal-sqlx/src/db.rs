@@ -49,6 +49,8 @@ pub(crate) trait Db: Database {
     fn get_int(row: &Self::Row, col: &str) -> Result<Option<i64>, sqlx::Error>;
     fn get_bytes(row: &Self::Row, col: &str) -> Result<Option<Vec<u8>>, sqlx::Error>;
     fn get_text(row: &Self::Row, col: &str) -> Result<Option<String>, sqlx::Error>;
+    /// A text column borrowed from the row, for values parsed rather than kept.
+    fn get_str<'r>(row: &'r Self::Row, col: &str) -> Result<Option<&'r str>, sqlx::Error>;
 }
 
 impl<DB> Db for DB
@@ -64,6 +66,7 @@ where
     for<'r> Option<i64>: Decode<'r, DB>,
     for<'r> Option<Vec<u8>>: Decode<'r, DB> + Type<DB>,
     for<'r> Option<String>: Decode<'r, DB> + Type<DB>,
+    for<'r> Option<&'r str>: Decode<'r, DB> + Type<DB>,
     for<'a> &'a str: ColumnIndex<DB::Row>,
 {
     fn bind_id<'q>(q: Q<'q, Self>, v: Option<Uuid>) -> Q<'q, Self> {
@@ -114,6 +117,9 @@ where
         row.try_get(col)
     }
     fn get_text(row: &Self::Row, col: &str) -> Result<Option<String>, sqlx::Error> {
+        row.try_get(col)
+    }
+    fn get_str<'r>(row: &'r Self::Row, col: &str) -> Result<Option<&'r str>, sqlx::Error> {
         row.try_get(col)
     }
 }

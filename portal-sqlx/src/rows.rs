@@ -274,9 +274,9 @@ pub(crate) fn submission_json(submission: &Submission) -> Result<String, StoreEr
 /// the type the `evidence` column names.
 fn evidence<DB: Dialect>(r: &SqlRow<DB>) -> Result<Evidence, StoreError> {
     let kind = r.parsed("evidence", EvidenceKind::from_name)?;
-    let evidence = match r.opt_text("definition")? {
+    let evidence = match r.opt_str("definition")? {
         None => Evidence::Standard,
-        Some(text) => serde_json::from_str(&text)
+        Some(text) => stored_definition(kind, text)
             .map_err(|e| StoreError::Corrupt(format!("column definition: {e}")))?,
     };
     if evidence.kind() != kind {
@@ -287,6 +287,36 @@ fn evidence<DB: Dialect>(r: &SqlRow<DB>) -> Result<Evidence, StoreError> {
     Ok(evidence)
 }
 
+/// A definition of type `kind` from its stored JSON.
+///
+/// An internally tagged enum finds its tag by first buffering the whole value, which
+/// costs more than the parse itself. The JSON this crate writes leads with the tag
+/// (`{"type":"form",...`), and the `evidence` column already names the type: the rest
+/// of the object is parsed straight into the type's own struct. Any other layout (a
+/// row written by hand, a later order of keys) takes the tagged path.
+fn stored_definition(kind: EvidenceKind, text: &str) -> Result<Evidence, serde_json::Error> {
+    let fields = text
+        .strip_prefix("{\"type\":\"")
+        .and_then(|t| t.strip_prefix(kind.as_str()))
+        .and_then(|t| t.strip_prefix("\","));
+    if let Some(fields) = fields {
+        let object = format!("{{{fields}");
+        let direct = match kind {
+            EvidenceKind::Question => Some(serde_json::from_str(&object).map(Evidence::Question)),
+            EvidenceKind::Form => Some(serde_json::from_str(&object).map(Evidence::Form)),
+            EvidenceKind::Checklist => Some(serde_json::from_str(&object).map(Evidence::Checklist)),
+            EvidenceKind::Approval => Some(serde_json::from_str(&object).map(Evidence::Approval)),
+            EvidenceKind::Meeting => Some(serde_json::from_str(&object).map(Evidence::Meeting)),
+            EvidenceKind::Training => Some(serde_json::from_str(&object).map(Evidence::Training)),
+            _ => None,
+        };
+        if let Some(direct) = direct {
+            return direct;
+        }
+    }
+    serde_json::from_str(text)
+}
+
 /// The definition's JSON for the `definition` column: none for a standard task.
 pub(crate) fn definition(evidence: &Evidence) -> Result<Option<String>, StoreError> {
     match evidence {
@@ -295,7 +325,8 @@ pub(crate) fn definition(evidence: &Evidence) -> Result<Option<String>, StoreErr
     }
 }
 
-/// A task from its row and the checks of its items (other tasks' are left out).
+/// A task from its row and the checks of its items: `checks` sorted by task, other
+/// tasks' left out.
 pub(crate) fn task<DB: Dialect>(
     r: &SqlRow<DB>,
     checks: &[(TaskId, usize, ItemCheck)],
@@ -312,7 +343,8 @@ pub(crate) fn task<DB: Dialect>(
     };
     let evidence = evidence(r)?;
     let mut checklist = empty_checklist(&evidence);
-    for (_, item, check) in checks.iter().filter(|(task, ..)| *task == id) {
+    let first = checks.partition_point(|(task, ..)| *task < id);
+    for (_, item, check) in checks[first..].iter().take_while(|(task, ..)| *task == id) {
         let slot = checklist
             .get_mut(*item)
             .ok_or_else(|| StoreError::Corrupt("a checked item the checklist lacks".into()))?;
@@ -334,13 +366,49 @@ pub(crate) fn task<DB: Dialect>(
         updated_at: r.ts("updated_at")?,
         completion,
         submission: r
-            .opt_text("submission")?
+            .opt_str("submission")?
             .map(|text| {
-                serde_json::from_str::<Submission>(&text)
+                serde_json::from_str::<Submission>(text)
                     .map_err(|e| StoreError::Corrupt(format!("column submission: {e}")))
             })
             .transpose()?,
         checklist,
         withdrawn_at: r.opt_ts("withdrawn_at")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_definition_reads_the_same_whether_its_tag_leads_or_not() {
+        let definitions = [
+            r#"{"type":"checklist","items":["Bank statements","Payroll"]}"#,
+            r#"{"type":"approval","text":"Accounts for 2025","link":null}"#,
+            r#"{"type":"question","question":"What was this?","transaction":null}"#,
+        ];
+        for text in definitions {
+            let tagged: Evidence = serde_json::from_str(text).unwrap();
+            let kind = tagged.kind();
+            assert_eq!(stored_definition(kind, text).unwrap(), tagged, "{text}");
+            // The same object with its tag last, as a hand-written row may hold it.
+            let (tag, fields) = text[1..].split_once(',').unwrap();
+            let reordered = format!("{{{}{tag}}}", fields.replacen('}', ",", 1));
+            assert_eq!(
+                stored_definition(kind, &reordered).unwrap(),
+                tagged,
+                "{reordered}"
+            );
+            assert_eq!(definition(&tagged).unwrap().as_deref(), Some(text));
+        }
+    }
+
+    #[test]
+    fn a_definition_of_another_type_than_its_column_names_is_not_taken_for_it() {
+        let text = r#"{"type":"checklist","items":["a"]}"#;
+        let read = stored_definition(EvidenceKind::Approval, text).unwrap();
+        assert_eq!(read.kind(), EvidenceKind::Checklist);
+        assert!(stored_definition(EvidenceKind::Form, r#"{"type":"form","fields":7}"#).is_err());
+    }
 }

@@ -171,22 +171,25 @@ impl<DB: Dialect> SqlRow<DB> {
     pub(crate) fn text(&self, col: &str) -> Result<String, StoreError> {
         required(col, self.opt_text(col)?)
     }
+    /// A text column borrowed from the row, for a value parsed rather than kept.
+    pub(crate) fn opt_str(&self, col: &str) -> Result<Option<&str>, StoreError> {
+        DB::get_str(&self.0, col).map_err(store_error)
+    }
     /// A text column parsed by `parse`; a value it refuses is corrupt.
     pub(crate) fn parsed<T>(
         &self,
         col: &str,
         parse: impl FnOnce(&str) -> Option<T>,
     ) -> Result<T, StoreError> {
-        let text = self.text(col)?;
-        parse(&text).ok_or_else(|| corrupt(col, "unrecognised value"))
+        required(col, self.opt_parsed(col, parse)?)
     }
     pub(crate) fn opt_parsed<T>(
         &self,
         col: &str,
         parse: impl FnOnce(&str) -> Option<T>,
     ) -> Result<Option<T>, StoreError> {
-        self.opt_text(col)?
-            .map(|t| parse(&t).ok_or_else(|| corrupt(col, "unrecognised value")))
+        self.opt_str(col)?
+            .map(|t| parse(t).ok_or_else(|| corrupt(col, "unrecognised value")))
             .transpose()
     }
 }

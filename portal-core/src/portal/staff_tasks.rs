@@ -113,10 +113,8 @@ impl Portal {
         client: ClientId,
     ) -> Result<TaskList, StaffError> {
         let client = self.staff_client(ctx, client).await?;
-        Ok(TaskList {
-            phases: self.store().phases(client.id).await?,
-            tasks: self.store().tasks(client.id).await?,
-        })
+        let (phases, tasks) = self.store().phases_and_tasks(client.id).await?;
+        Ok(TaskList { phases, tasks })
     }
 
     /// Replaces what staff may change of a task (start from `TaskEdit::from(&task)`).

@@ -112,13 +112,15 @@ async fn read_tasks<DB: Dialect>(
     client: ClientId,
 ) -> Result<Vec<Task>, StoreError> {
     let rows = sql::<DB>(TASKS).id(client.as_uuid()).all(c).await?;
-    let checks = sql::<DB>(CLIENT_ITEMS)
+    let mut checks = sql::<DB>(CLIENT_ITEMS)
         .id(client.as_uuid())
         .all(c)
         .await?
         .iter()
         .map(rows::item_check)
         .collect::<Result<Vec<_>, _>>()?;
+    // Sorted by task, each task finds its checks by a binary search.
+    checks.sort_by_key(|(task, ..)| *task);
     rows.iter().map(|r| rows::task(r, &checks)).collect()
 }
 
