@@ -738,6 +738,50 @@ async fn other_firms_other_clients_and_withdrawn_tasks_answer_404_and_permission
     assert_eq!(h.get(&bob, "/api/clients/nope/phases").await.status, 404);
     assert_eq!(h.get(&bob, "/api/tasks/nope").await.status, 404);
 
+    // A contact of the other firm, logged in there: its session means nothing here,
+    // neither for this firm's tasks nor for its own.
+    let url =
+        h.w.a
+            .generate_magic_link(&h.w.other_staff, h.w.olga.id)
+            .await
+            .unwrap();
+    let login =
+        h.w.a
+            .redeem_magic_link(
+                h.w.other_firm.id,
+                url.rsplit('/').next().unwrap(),
+                None,
+                None,
+                &World::req(),
+            )
+            .await
+            .unwrap();
+    let olga = Caller {
+        cookie: format!("{COOKIE}={}", login.token.expose_secret()),
+        csrf: "forged".into(),
+    };
+    for id in [foreign.as_str(), question.as_str(), meeting.as_str()] {
+        assert_eq!(h.get(&olga, &format!("/api/tasks/{id}")).await.status, 401);
+        assert_eq!(
+            h.get(&olga, &format!("/api/tasks/{id}/invite.ics"))
+                .await
+                .status,
+            401
+        );
+        let r = h
+            .post(
+                &olga,
+                &format!("/api/tasks/{id}/answer"),
+                json!({"text": "x"}),
+            )
+            .await;
+        assert_eq!(r.status, 401, "{}", r.body);
+    }
+    for client in [c1.to_string(), h.w.other_client.id.to_string()] {
+        let r = h.get(&olga, &format!("/api/clients/{client}/phases")).await;
+        assert_eq!(r.status, 401);
+    }
+
     // Bob with `tasks` only: no decision; the rest as before.
     let grant = h
         .staff(
