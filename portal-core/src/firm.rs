@@ -198,8 +198,7 @@ impl PublicUrl {
     #[must_use]
     pub fn is_loopback(&self) -> bool {
         // A public URL's host is a name or an IPv4 address (`parse` takes no IPv6).
-        let authority = self.origin().split_once("://").map_or("", |(_, a)| a);
-        let host = authority.split(':').next().unwrap_or_default();
+        let host = self.host();
         host == "localhost"
             || host.ends_with(".localhost")
             || host
@@ -211,6 +210,21 @@ impl PublicUrl {
     #[must_use]
     pub fn origin(&self) -> &str {
         &self.url[..self.origin_len]
+    }
+
+    /// The host name or address, without scheme or port: what names the firm's portal
+    /// in identifiers that must stay the same wherever it is reached from (a calendar
+    /// event's `UID`).
+    ///
+    /// ```
+    /// use portal_core::firm::PublicUrl;
+    /// assert_eq!(PublicUrl::parse("https://Portal.Acme.example:8443/x")?.host(), "portal.acme.example");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn host(&self) -> &str {
+        let authority = self.origin().split_once("://").map_or("", |(_, a)| a);
+        authority.split(':').next().unwrap_or_default()
     }
 
     /// The path part (empty or starting with `/`).

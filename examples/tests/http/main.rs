@@ -18,6 +18,7 @@ mod browser;
 mod cases;
 mod client;
 mod db_faults;
+mod evidence;
 mod forwarder;
 mod hostile;
 mod postgres;
@@ -65,6 +66,11 @@ macro_rules! suite {
                 malformed_queries_and_doubled_slashes_are_refused,
                 link_confirmation_names_the_masked_address,
                 log_and_audit_injection_stays_data,
+                each_evidence_type_is_submitted_over_json,
+                each_evidence_type_is_submitted_over_html_forms,
+                every_client_route_answers_each_caller_as_its_grant_allows,
+                hostile_evidence_input_is_refused_with_nothing_stored,
+                the_meeting_invitation_is_read_by_a_real_calendar_parser,
             );
         }
     };

@@ -18,6 +18,9 @@ pub const MAX_OPTIONS: usize = 50;
 pub const SHORT_TEXT_MAX: usize = 500;
 /// The longest a long text answer may be allowed to be.
 pub const LONG_TEXT_MAX: usize = 10_000;
+/// Field names no form may use: an HTML form posts its answers beside the session's
+/// CSRF token under this name, so a field of that name could not be told from it.
+pub const RESERVED_NAMES: [&str; 1] = ["csrf_token"];
 
 /// What kind of answer a field takes.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -94,7 +97,7 @@ fn label_rule(field: &'static str) -> TextRule {
 
 impl Form {
     /// Checks staff's definition: 1 to [`MAX_FIELDS`] fields of distinct, well-formed
-    /// names, one-line labels and options, select fields with 1 to [`MAX_OPTIONS`]
+    /// names (none of them [`RESERVED_NAMES`]), one-line labels and options, select fields with 1 to [`MAX_OPTIONS`]
     /// distinct options, text limits within [`SHORT_TEXT_MAX`] / [`LONG_TEXT_MAX`].
     pub fn new(fields: Vec<Field>) -> Result<Form, EvidenceError> {
         if fields.is_empty() {
@@ -114,6 +117,9 @@ impl Form {
                 && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'_');
             if !well_formed {
                 return Err(EvidenceError::new("fields.name", Problem::Malformed));
+            }
+            if RESERVED_NAMES.contains(&f.name.as_str()) {
+                return Err(EvidenceError::new("fields.name", Problem::Reserved));
             }
             if checked.iter().any(|c: &Field| c.name == f.name) {
                 return Err(EvidenceError::new(f.name, Problem::TooMany { max: 1 }));
@@ -411,6 +417,12 @@ mod tests {
         assert_eq!(
             bad(vec![field("a b", FieldKind::Rating, true)]),
             "fields.name"
+        );
+        let reserved = Form::new(vec![field("csrf_token", FieldKind::Rating, true)]).unwrap_err();
+        assert_eq!(
+            (reserved.field.as_str(), reserved.problem),
+            ("fields.name", Problem::Reserved),
+            "the name an HTML form's CSRF token travels under"
         );
         assert_eq!(
             bad(vec![

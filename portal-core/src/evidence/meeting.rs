@@ -103,9 +103,18 @@ impl Meeting {
 
     /// The calendar invitation: one event, `uid` stable for the task (so that a second
     /// download updates the first rather than adding another), stamped `stamp` (when
-    /// the meeting was last set), with `summary` and `description` as its text.
+    /// the meeting was last set), revision `sequence` (which must grow whenever the
+    /// meeting changes: a calendar keeps the event of the highest), with `summary` and
+    /// `description` as its text.
     #[must_use]
-    pub fn ics(&self, uid: &str, stamp: Timestamp, summary: &str, description: &str) -> String {
+    pub fn ics(
+        &self,
+        uid: &str,
+        stamp: Timestamp,
+        sequence: u32,
+        summary: &str,
+        description: &str,
+    ) -> String {
         let mut text = String::from(description.trim());
         if !text.is_empty() {
             text.push_str("\n\n");
@@ -121,6 +130,7 @@ impl Meeting {
             "BEGIN:VEVENT".to_owned(),
             format!("UID:{}", escape_text(uid)),
             format!("DTSTAMP:{}", utc_stamp(stamp)),
+            format!("SEQUENCE:{sequence}"),
             format!("DTSTART:{}", utc_stamp(self.starts_at)),
             format!("DTEND:{}", utc_stamp(self.ends_at())),
             format!("SUMMARY:{}", escape_text(summary)),
@@ -340,6 +350,7 @@ mod tests {
         let ics = m.ics(
             "task-1@portal.example",
             Timestamp::from_unix_millis(0),
+            3,
             summary,
             &description,
         );
@@ -358,5 +369,6 @@ mod tests {
         assert!(unfolded.contains("DTEND:20261210T134500Z\r\n"));
         assert!(unfolded.contains("DTSTAMP:19700101T000000Z\r\n"));
         assert!(unfolded.contains("UID:task-1@portal.example\r\n"));
+        assert!(unfolded.contains("SEQUENCE:3\r\n"));
     }
 }

@@ -19,7 +19,8 @@ mod training;
 
 pub use amount::{Amount, Currency};
 pub use form::{
-    Answer, Answers, Field, FieldKind, Form, LONG_TEXT_MAX, MAX_FIELDS, MAX_OPTIONS, SHORT_TEXT_MAX,
+    Answer, Answers, Field, FieldKind, Form, LONG_TEXT_MAX, MAX_FIELDS, MAX_OPTIONS,
+    RESERVED_NAMES, SHORT_TEXT_MAX,
 };
 pub use meeting::{MAX_MINUTES, Meeting};
 pub use problem::{EvidenceError, Problem};
@@ -271,7 +272,7 @@ const APPROVAL_TEXT: TextRule = TextRule {
     max_chars: 10_000,
 };
 const ANSWER: TextRule = TextRule {
-    field: "answer",
+    field: "text",
     lines: Lines::Many,
     required: true,
     max_chars: 10_000,
@@ -424,7 +425,7 @@ mod tests {
 
     #[test]
     fn submissions_are_checked() {
-        assert_eq!(Submission::answer(" ").unwrap_err().field, "answer");
+        assert_eq!(Submission::answer(" ").unwrap_err().field, "text");
         assert_eq!(
             Submission::decision(Decision::Rejected, Some(&"x".repeat(2_001)))
                 .unwrap_err()

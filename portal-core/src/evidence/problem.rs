@@ -42,6 +42,8 @@ pub enum Problem {
     },
     /// A link that is not `https://`, or of a host the field does not accept.
     LinkNotAllowed,
+    /// A name kept for Portal's own use (a form field named `csrf_token`).
+    Reserved,
 }
 
 impl fmt::Display for Problem {
@@ -57,6 +59,7 @@ impl fmt::Display for Problem {
             Problem::TooManyDecimals { max } => write!(f, "has at most {max} decimals"),
             Problem::TooMany { max } => write!(f, "holds at most {max} distinct items"),
             Problem::LinkNotAllowed => f.write_str("is not a link this field accepts"),
+            Problem::Reserved => f.write_str("is reserved"),
         }
     }
 }

@@ -7,15 +7,15 @@ use super::form::Form;
 use super::pages;
 use super::request::Request;
 use super::response::Response;
-use super::responses::{self, GrantedClient, Switched, TaskView};
+use super::responses::{self, GrantedClient, Switched};
 use super::routing::{Answer, Body, parse_id};
 use super::strict;
+use super::task_routes;
 use crate::client::Client;
 use crate::contact::Contact;
 use crate::grant::Permissions;
 use crate::id::{ClientId, TaskId};
 use crate::portal::session::Authenticated;
-use crate::portal::task::TaskList;
 
 /// The contact behind a session, and what it may see.
 struct Me {
@@ -153,8 +153,8 @@ impl ApiBody for TaskActionBody {
 /// The fields of a client API call, and whether they came as JSON (then the call is
 /// answered in JSON).
 pub(super) struct JsonOrForm<T> {
-    fields: T,
-    json: bool,
+    pub(super) fields: T,
+    pub(super) json: bool,
 }
 
 impl<T: ApiBody + Send> Body for JsonOrForm<T> {
@@ -204,11 +204,7 @@ pub(super) async fn task_action(
         TaskAction::Uncomplete => portal.uncomplete_task(auth, id, ctx.info()).await?,
     };
     if body.json {
-        let list = TaskList {
-            phases: portal.store().phases(task.client_id).await?,
-            tasks: Vec::new(),
-        };
-        Ok(Response::json(200, &TaskView::new(&task, &list)))
+        task_routes::task_answer(ctx, &task, true).await
     } else {
         Ok(Response::see_other(&format!("{}/", ctx.mount())))
     }

@@ -53,8 +53,8 @@ pub(super) fn parse_urlencoded(body: &[u8]) -> Result<Vec<(String, String)>, For
         .collect()
 }
 
-/// A parsed form: the first value of each field. Its `Debug` shows the field names
-/// only (forms carry passwords, codes and tokens).
+/// A parsed form: its fields in the order sent ([`Form::get`] gives a field's first
+/// value). Its `Debug` shows the field names only (forms carry passwords, codes and tokens).
 #[derive(Default)]
 pub struct Form(Vec<(String, String)>);
 
@@ -70,6 +70,12 @@ impl Form {
     /// Parses a form body.
     pub fn parse(body: &[u8]) -> Result<Form, FormError> {
         parse_urlencoded(body).map(Form)
+    }
+
+    /// Every field's name and value, in the order sent (a multiple select repeats its
+    /// name once per choice).
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// A field's first value.

@@ -38,6 +38,7 @@ mod session;
 mod staff_api;
 mod staff_routes;
 mod strict;
+mod task_routes;
 mod templates;
 
 pub use adapter::{BodyPlan, HeaderTable, SessionRejection};

@@ -200,6 +200,108 @@ pub(super) fn tasks(list: &TaskList) -> Vec<TaskView<'_>> {
     list.tasks.iter().map(|t| TaskView::new(t, list)).collect()
 }
 
+/// `GET {p}/api/clients/{client}/phases`: the client's phases in order, each with its
+/// status, progress and the ids of its visible tasks in order; the tasks without a
+/// phase apart (`null` when there are none); the overall progress.
+#[derive(Serialize)]
+pub(super) struct ClientPhases<'a> {
+    client_id: ClientId,
+    phases: Vec<PhaseView<'a>>,
+    progress: ProgressView,
+    without_phase: Option<GroupView>,
+}
+
+/// A phase in [`ClientPhases`].
+#[derive(Serialize)]
+struct PhaseView<'a> {
+    id: PhaseId,
+    name: &'a str,
+    position: i64,
+    progress: ProgressView,
+    status: TaskStatus,
+    task_ids: Vec<TaskId>,
+}
+
+/// The tasks without a phase in [`ClientPhases`].
+#[derive(Serialize)]
+struct GroupView {
+    progress: ProgressView,
+    status: TaskStatus,
+    task_ids: Vec<TaskId>,
+}
+
+/// Units done of all (a task is one, a checklist one per item), and that as a whole
+/// percentage.
+#[derive(Serialize)]
+struct ProgressView {
+    done: usize,
+    percent: u32,
+    total: usize,
+}
+
+impl<'a> ClientPhases<'a> {
+    /// The document for `client`'s `list`.
+    pub(super) fn new(client: ClientId, list: &'a TaskList) -> Self {
+        let progress = list.progress();
+        let ids = |phase: Option<PhaseId>| -> Vec<TaskId> {
+            // As the progress groups them: a task of a phase the list does not hold
+            // counts with those without one.
+            let known = |id: PhaseId| list.phases.iter().any(|p| p.id == id);
+            list.tasks
+                .iter()
+                .filter(|t| match (phase, t.phase_id) {
+                    (Some(p), Some(of)) => p == of,
+                    (None, of) => !of.is_some_and(known),
+                    (Some(_), None) => false,
+                })
+                .map(|t| t.id)
+                .collect()
+        };
+        let mut phases = Vec::with_capacity(progress.phases.len());
+        let mut without_phase = None;
+        for g in &progress.phases {
+            let view = ProgressView {
+                done: g.done,
+                percent: g.percent,
+                total: g.total,
+            };
+            match &g.phase {
+                Some(p) => {
+                    // Progress groups the list's own phases: each is found.
+                    let Some(phase) = list.phases.iter().find(|l| l.id == p.id) else {
+                        continue;
+                    };
+                    phases.push(PhaseView {
+                        id: phase.id,
+                        name: &phase.name,
+                        position: phase.position,
+                        progress: view,
+                        status: g.status,
+                        task_ids: ids(Some(phase.id)),
+                    });
+                }
+                None => {
+                    without_phase = Some(GroupView {
+                        progress: view,
+                        status: g.status,
+                        task_ids: ids(None),
+                    });
+                }
+            }
+        }
+        ClientPhases {
+            client_id: client,
+            phases,
+            progress: ProgressView {
+                done: progress.phases.iter().map(|g| g.done).sum(),
+                percent: progress.percent,
+                total: progress.phases.iter().map(|g| g.total).sum(),
+            },
+            without_phase,
+        }
+    }
+}
+
 /// `GET /status` of the staff API: how busy password hashing is.
 #[derive(Serialize)]
 pub(super) struct Status {

@@ -13,7 +13,7 @@ use super::method::Method::*;
 use super::request::Request;
 use super::routing::{Handler, Route, Surface};
 use super::staff_routes::{self as staff, Staff};
-use super::{app_routes as app, login_routes as login};
+use super::{app_routes as app, login_routes as login, task_routes as tasks};
 
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
 /// from the portal's route table.
@@ -144,6 +144,56 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
                 body,
             ))
         }),
+    },
+    Route {
+        method: Get,
+        path: "/api/clients/{client}/phases",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [client, _], ()| Box::pin(tasks::client_phases(ctx, client))),
+    },
+    Route {
+        method: Get,
+        path: "/api/tasks/{task}",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(tasks::task(ctx, task))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/answer",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, _], body| Box::pin(tasks::answer(ctx, task, body))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/form",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, _], body| Box::pin(tasks::form(ctx, task, body))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/decision",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, _], body| Box::pin(tasks::decision(ctx, task, body))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/watched",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, _], body| Box::pin(tasks::watched(ctx, task, body))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/checklist/{item}",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, item], body| {
+            Box::pin(tasks::checklist_item(ctx, task, item, body))
+        }),
+    },
+    Route {
+        method: Get,
+        path: "/api/tasks/{task}/invite.ics",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(tasks::invite_ics(ctx, task))),
     },
     Route {
         method: Get,
