@@ -11,8 +11,9 @@
 //!   process: the session verified, the list read and written as JSON.
 //!
 //! Run with: `DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres cargo bench -p
-//! portal-benches --bench task_list` (a fresh schema, dropped at the end). Without a
-//! PostgreSQL `DATABASE_URL` it says it skipped.
+//! portal-benches --bench task_list` (a fresh schema, dropped at the end); add
+//! `TASK_LIST_ROUNDS=30` for the levels timed in turn as well (see [`interleaved`]).
+//! Without a PostgreSQL `DATABASE_URL` it says it skipped.
 
 // criterion_group! generates undocumented functions; a bench that cannot set up
 // should stop loudly.
@@ -191,66 +192,141 @@ fn bench(c: &mut Criterion) {
         .expect("list");
     assert_eq!((listed.tasks.len(), listed.phases.len()), (TASKS, PHASES));
 
+    let tiers = Tiers {
+        pool: pool.clone(),
+        store,
+        portal,
+        web,
+        auth,
+        client,
+        path: format!("/portal/api/clients/{client}/tasks"),
+        cookie,
+    };
     let mut group = c.benchmark_group("task_list_500/postgres");
-    let id = client.as_uuid();
-    group.bench_function("raw_select", |b| {
-        b.to_async(&rt).iter(|| async {
-            let mut c = pool.acquire().await.expect("conn");
-            let tasks = sqlx::query(
-                "SELECT * FROM portal_tasks WHERE client_id = $1 ORDER BY position, id",
-            )
-            .bind(id)
-            .fetch_all(&mut *c)
-            .await
-            .expect("tasks");
-            let items = sqlx::query(
-                "SELECT * FROM portal_checklist_items WHERE task_id IN \
-                 (SELECT id FROM portal_tasks WHERE client_id = $1)",
-            )
-            .bind(id)
-            .fetch_all(&mut *c)
-            .await
-            .expect("items");
-            let phases = sqlx::query(
-                "SELECT * FROM portal_phases WHERE client_id = $1 ORDER BY position, id",
-            )
-            .bind(id)
-            .fetch_all(&mut *c)
-            .await
-            .expect("phases");
-            black_box((tasks.len(), items.len(), phases.len()))
-        });
-    });
-    group.bench_function("store", |b| {
-        b.to_async(&rt).iter(|| async {
-            let (phases, tasks) = store.phases_and_tasks(client).await.expect("list");
-            black_box((tasks.len(), phases.len()))
-        });
-    });
-    group.bench_function("portal", |b| {
-        b.to_async(&rt).iter(|| async {
-            let list = portal.client_tasks(&auth, client).await.expect("list");
-            black_box(list.progress())
-        });
-    });
-    let path = format!("/portal/api/clients/{client}/tasks");
-    group.bench_function("http_json", |b| {
-        b.to_async(&rt).iter(|| {
-            let req = Request::new("GET", &path).header("cookie", &cookie);
-            let web = web.clone();
-            async move {
-                let res = web.handle(req).await;
-                assert_eq!(res.status, 200);
-                black_box(res)
-            }
-        });
-    });
+    for (name, tier) in TIERS {
+        group.bench_function(name, |b| b.to_async(&rt).iter(|| tiers.run(tier)));
+    }
     group.finish();
+    if let Some(rounds) = std::env::var("TASK_LIST_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+    {
+        rt.block_on(interleaved(&tiers, rounds));
+    }
 
     rt.block_on(async {
         let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
         let _ = sqlx::raw_sql(&drop).execute(&pool).await;
     });
+}
+
+/// The levels measured, each doing the work of the one before it and more.
+#[derive(Clone, Copy)]
+enum Tier {
+    RawSelect,
+    Store,
+    Portal,
+    HttpJson,
+}
+
+const TIERS: [(&str, Tier); 4] = [
+    ("raw_select", Tier::RawSelect),
+    ("store", Tier::Store),
+    ("portal", Tier::Portal),
+    ("http_json", Tier::HttpJson),
+];
+
+/// What every level needs, set up once.
+struct Tiers {
+    pool: sqlx::PgPool,
+    store: Arc<dyn Store>,
+    portal: portal_core::Portal,
+    web: PortalWeb,
+    auth: portal_core::Authenticated,
+    client: portal_core::id::ClientId,
+    path: String,
+    cookie: String,
+}
+
+impl Tiers {
+    async fn run(&self, tier: Tier) {
+        match tier {
+            Tier::RawSelect => {
+                let id = self.client.as_uuid();
+                let mut c = self.pool.acquire().await.expect("conn");
+                let tasks = sqlx::query(
+                    "SELECT * FROM portal_tasks WHERE client_id = $1 ORDER BY position, id",
+                )
+                .bind(id)
+                .fetch_all(&mut *c)
+                .await
+                .expect("tasks");
+                let items = sqlx::query(
+                    "SELECT * FROM portal_checklist_items WHERE task_id IN \
+                     (SELECT id FROM portal_tasks WHERE client_id = $1)",
+                )
+                .bind(id)
+                .fetch_all(&mut *c)
+                .await
+                .expect("items");
+                let phases = sqlx::query(
+                    "SELECT * FROM portal_phases WHERE client_id = $1 ORDER BY position, id",
+                )
+                .bind(id)
+                .fetch_all(&mut *c)
+                .await
+                .expect("phases");
+                black_box((tasks.len(), items.len(), phases.len()));
+            }
+            Tier::Store => {
+                let list = self.store.phases_and_tasks(self.client).await;
+                black_box(list.expect("list"));
+            }
+            Tier::Portal => {
+                let list = self.portal.client_tasks(&self.auth, self.client).await;
+                black_box(list.expect("list").progress());
+            }
+            Tier::HttpJson => {
+                let req = Request::new("GET", &self.path).header("cookie", &self.cookie);
+                let res = self.web.handle(req).await;
+                assert_eq!(res.status, 200);
+                black_box(res);
+            }
+        }
+    }
+}
+
+/// With `TASK_LIST_ROUNDS=N`: N rounds, each timing 40 calls of every level in turn,
+/// so that a machine whose load drifts slows all levels of a round alike; prints each
+/// level's median time per call and the median, round by round, of its ratio to the
+/// raw `SELECT`s.
+#[allow(clippy::disallowed_methods)] // timing is this function's whole purpose
+async fn interleaved(tiers: &Tiers, rounds: usize) {
+    const CALLS: u32 = 40;
+    let mut times = vec![Vec::new(); TIERS.len()];
+    for _ in 0..rounds {
+        for (i, (_, tier)) in TIERS.iter().enumerate() {
+            let start = std::time::Instant::now();
+            for _ in 0..CALLS {
+                tiers.run(*tier).await;
+            }
+            times[i].push(start.elapsed().as_secs_f64() * 1e3 / f64::from(CALLS));
+        }
+    }
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        (v[v.len() / 4], v[v.len() / 2], v[v.len() * 3 / 4])
+    };
+    for (i, (name, _)) in TIERS.iter().enumerate() {
+        let ratios = times[i]
+            .iter()
+            .zip(&times[0])
+            .map(|(t, raw)| t / raw)
+            .collect();
+        let (_, ms, _) = median(times[i].clone());
+        let (q1, r, q3) = median(ratios);
+        println!("interleaved {name}: {ms:.3} ms per call, {r:.2} x raw ({q1:.2}-{q3:.2})");
+    }
 }
 
 criterion_group!(benches, bench);
