@@ -25,6 +25,7 @@ mod server;
 mod shutdown;
 mod slow_clients;
 mod smtp;
+mod staff_tasks;
 
 use server::{Db, Scheme, Server};
 
@@ -65,6 +66,11 @@ macro_rules! suite {
                 malformed_queries_and_doubled_slashes_are_refused,
                 link_confirmation_names_the_masked_address,
                 log_and_audit_injection_stays_data,
+                demo_engagement_has_every_evidence_type_by_phase,
+                staff_create_edit_reorder_and_withdraw_tasks_of_every_type,
+                staff_set_statuses_complete_the_firms_tasks_and_check_items,
+                staff_manage_phases,
+                staff_task_routes_refuse_bad_input_and_foreign_ids,
             );
         }
     };
