@@ -1,14 +1,19 @@
 //! Demo data: a firm with two clients, a contact with access to both (merged), a
-//! contact with access to one, and a few tasks per client on both sides, by phase.
+//! contact with access to one, and for each client an engagement of three phases with
+//! a task of each evidence type, on both sides, some done and some open.
 //! Seeded once; a restart on the same database keeps it.
 
 use portal_core::Portal;
 use portal_core::audit::RequestInfo;
 use portal_core::clock::Timestamp;
+use portal_core::evidence::{
+    Amount, ApprovalRequest, BankTransaction, Checklist, Currency, EvidenceError, Field, FieldKind,
+    Form, Meeting, Problem, Question, Video,
+};
 use portal_core::grant::Permissions;
-use portal_core::id::{FirmId, StaffId};
+use portal_core::id::{ClientId, FirmId, StaffId};
 use portal_core::staff::{Invitation, StaffContext};
-use portal_core::task::{Evidence, NewTask, Side};
+use portal_core::task::{Evidence, NewTask, Side, TaskStatus};
 
 /// The demo contact with grants to both clients.
 pub(crate) const MERGED_CONTACT: &str = "jane@example.com";
@@ -39,60 +44,212 @@ pub(crate) async fn seed(portal: &Portal, firm: FirmId) -> Result<(), Box<dyn st
         portal.invite(&staff, invitation).await?;
     }
     for client in [&bakery, &garage] {
-        for (phase, title, description, due, assignee) in [
-            (
-                "Onboarding",
-                "Sign the engagement letter",
-                "Read and confirm our engagement terms.",
-                None,
-                Side::Client,
-            ),
-            (
-                "Onboarding",
-                "Set up your bank feed",
-                "We connect your business bank account to the books.",
-                None,
-                Side::Firm,
-            ),
-            (
-                "Month end",
-                "Upload October bank statements",
-                "All business accounts, as PDF.",
-                Some("2026-12-05"),
-                Side::Client,
-            ),
-            (
-                "Month end",
-                "Explain three uncategorised transactions",
-                "See the list in your email.",
-                Some("2026-12-10"),
-                Side::Client,
-            ),
-            (
-                "Month end",
-                "Reconcile accounts",
-                "We match every transaction.",
-                Some("2026-12-15"),
-                Side::Firm,
-            ),
-            (
-                "Year end",
-                "Approve the annual accounts",
-                "We send the draft in January.",
-                Some("2027-01-31"),
-                Side::Client,
-            ),
-        ] {
-            let task = NewTask {
-                phase: Some(phase.into()),
-                title: title.into(),
-                description: description.into(),
-                due_on: due.and_then(Timestamp::parse_date),
-                assignee,
-                evidence: Evidence::Standard,
-            };
-            portal.create_task(&staff, client.id, task).await?;
-        }
+        seed_engagement(portal, &staff, client.id).await?;
     }
     Ok(())
+}
+
+/// A task of the demo, by its place in the engagement.
+struct DemoTask {
+    phase: &'static str,
+    title: &'static str,
+    description: &'static str,
+    due: Option<&'static str>,
+    assignee: Side,
+    evidence: Evidence,
+}
+
+/// One client's engagement: three phases holding a task of each evidence type, on
+/// both sides. The first of the client's tasks is a standard one left open (the
+/// black-box tests complete it); the firm's bank feed is done, the reconciliation
+/// started, one checklist item checked by the firm; the rest is open.
+async fn seed_engagement(
+    portal: &Portal,
+    staff: &StaffContext,
+    client: ClientId,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let mut ids = Vec::new();
+    for t in engagement()? {
+        let title = t.title;
+        let task = NewTask {
+            phase: Some(t.phase.into()),
+            title: t.title.into(),
+            description: t.description.into(),
+            due_on: t.due.and_then(Timestamp::parse_date),
+            assignee: t.assignee,
+            evidence: t.evidence,
+        };
+        ids.push((title, portal.create_task(staff, client, task).await?.id));
+    }
+    let id = |title: &str| {
+        ids.iter()
+            .find(|(t, _)| *t == title)
+            .map(|(_, id)| *id)
+            .ok_or_else(|| format!("no demo task {title:?}"))
+    };
+    portal
+        .complete_firm_task(
+            staff,
+            id("Set up your bank feed")?,
+            Some("Connected to the business account."),
+        )
+        .await?;
+    portal
+        .staff_check_item(staff, id("Confirm your business details")?, 0, true)
+        .await?;
+    portal
+        .set_task_status(staff, id("Reconcile accounts")?, TaskStatus::InProgress)
+        .await?;
+    Ok(())
+}
+
+fn engagement() -> Result<Vec<DemoTask>, EvidenceError> {
+    let eur = Currency::parse("EUR")?;
+    let select = |options: &[&str]| options.iter().map(|o| (*o).to_owned()).collect();
+    let field = |name: &str, label: &str, kind, required| Field {
+        name: name.into(),
+        label: label.into(),
+        kind,
+        required,
+    };
+    Ok(vec![
+        DemoTask {
+            phase: "Onboarding",
+            title: "Sign the engagement letter",
+            description: "Read and confirm our engagement terms.",
+            due: None,
+            assignee: Side::Client,
+            evidence: Evidence::Standard,
+        },
+        DemoTask {
+            phase: "Onboarding",
+            title: "Set up your bank feed",
+            description: "We connect your business bank account to the books.",
+            due: None,
+            assignee: Side::Firm,
+            evidence: Evidence::Standard,
+        },
+        DemoTask {
+            phase: "Onboarding",
+            title: "Confirm your business details",
+            description: "Tick each one once it is correct in your welcome pack.",
+            due: Some("2026-12-05"),
+            assignee: Side::Client,
+            evidence: Evidence::Checklist(Checklist::new(&[
+                "Registered address",
+                "VAT number",
+                "Directors and shareholders",
+            ])?),
+        },
+        DemoTask {
+            phase: "Onboarding",
+            title: "Watch: how your portal works",
+            description: "Three minutes on tasks, approvals and progress.",
+            due: None,
+            assignee: Side::Client,
+            evidence: Evidence::Training(Video::parse(
+                "https://www.youtube.com/watch?v=aqz-KE-bpKQ",
+            )?),
+        },
+        DemoTask {
+            phase: "Onboarding",
+            title: "Kick-off call",
+            description: "We walk through the year ahead together.",
+            due: Some("2026-12-08"),
+            assignee: Side::Client,
+            evidence: Evidence::Meeting(Meeting::new(
+                "2026-12-08T10:00+01:00",
+                "Europe/Vienna",
+                45,
+                "https://meet.example.com/kick-off",
+            )?),
+        },
+        DemoTask {
+            phase: "Month end",
+            title: "Explain an uncategorised transaction",
+            description: "We could not tell what this card payment was for.",
+            due: Some("2026-12-10"),
+            assignee: Side::Client,
+            evidence: Evidence::Question(Question::new(
+                "What was this payment for, and was it a business expense?",
+                Some(BankTransaction {
+                    date: Timestamp::parse_date("2026-11-03")
+                        .ok_or_else(|| EvidenceError::new("date", Problem::Malformed))?,
+                    payee: "Office Supplies Ltd".into(),
+                    amount: Amount::parse("-42.10", eur)?,
+                    memo: Some("CARD 4411 INV-7731".into()),
+                }),
+            )?),
+        },
+        DemoTask {
+            phase: "Month end",
+            title: "Reconcile accounts",
+            description: "We match every transaction.",
+            due: Some("2026-12-15"),
+            assignee: Side::Firm,
+            evidence: Evidence::Standard,
+        },
+        DemoTask {
+            phase: "Year end",
+            title: "Year-end questionnaire",
+            description: "A few questions about your year, for the annual accounts.",
+            due: Some("2027-01-15"),
+            assignee: Side::Client,
+            evidence: Evidence::Form(Form::new(vec![
+                field(
+                    "contact_name",
+                    "Who should we ask about the accounts?",
+                    FieldKind::ShortText { max_chars: 100 },
+                    true,
+                ),
+                field(
+                    "changes",
+                    "What changed in your business this year?",
+                    FieldKind::LongText { max_chars: 2000 },
+                    false,
+                ),
+                field(
+                    "vehicles",
+                    "Business vehicles",
+                    FieldKind::SingleSelect {
+                        options: select(&["None", "One", "Two or more"]),
+                    },
+                    true,
+                ),
+                field(
+                    "income",
+                    "Kinds of income this year",
+                    FieldKind::MultipleSelect {
+                        options: select(&["Sales", "Rent", "Interest", "Grants"]),
+                    },
+                    false,
+                ),
+                field(
+                    "rating",
+                    "How was working with us this year?",
+                    FieldKind::Rating,
+                    false,
+                ),
+            ])?),
+        },
+        DemoTask {
+            phase: "Year end",
+            title: "Approve the annual accounts",
+            description: "We send the draft in January.",
+            due: Some("2027-01-31"),
+            assignee: Side::Client,
+            evidence: Evidence::Approval(ApprovalRequest::new(
+                "The draft annual accounts for 2026, as discussed on our call.",
+                Some("https://files.example.com/acme/annual-accounts-2026-draft.pdf"),
+            )?),
+        },
+        DemoTask {
+            phase: "Year end",
+            title: "File the annual accounts",
+            description: "We file them once you approve.",
+            due: Some("2027-02-28"),
+            assignee: Side::Firm,
+            evidence: Evidence::Standard,
+        },
+    ])
 }

@@ -133,7 +133,8 @@ actions! {
     /// Requests from one IP block were refused by the per-IP limit during one window:
     /// one entry per block and window, with the count, written once the window ended.
     LoginThrottled => "login.throttled",
-    /// A contact completed a task (the detail names it and holds the note's length).
+    /// A contact completed a task, or staff one of the firm's (the detail names it and
+    /// holds the note's length).
     TaskCompleted => "task.completed",
     /// A contact made a completed task pending again, which clears its completion:
     /// this entry and the completion's keep who did what.
@@ -143,6 +144,8 @@ actions! {
     /// Staff changed a task's title, description, due date, side, phase, place or
     /// definition.
     TaskEdited => "task.edited",
+    /// Staff put a client's tasks in a new order.
+    TasksReordered => "task.reordered",
     /// Staff withdrew a task: it is kept, and contacts no longer see it.
     TaskWithdrawn => "task.withdrawn",
     /// Staff set a task's status (the detail names the status).

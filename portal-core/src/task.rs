@@ -27,8 +27,8 @@ pub enum Side {
     Firm,
 }
 
-/// Where a task stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+/// Where a task stands; written `pending`, `in_progress`, `completed` or `blocked`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TaskStatus {
     /// Not started.

@@ -129,6 +129,79 @@ async fn every_json_document_but_me_has_its_keys_in_alphabetical_order() {
     ] {
         documents.push(staff(method, &path, body).await);
     }
+    // The staff API's tasks and phases.
+    let list = staff(
+        "POST",
+        &format!("/clients/{c1}/tasks"),
+        Some(json!({"title": "Check", "assignee": "firm",
+            "evidence": {"type": "checklist", "items": ["a", "b"]}})),
+    )
+    .await;
+    let list = serde_json::from_slice::<Value>(&list.body).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let phases = staff("GET", &format!("/clients/{c1}/phases"), None).await;
+    let phase = serde_json::from_slice::<Value>(&phases.body).unwrap()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    documents.push(phases);
+    for (method, path, body) in [
+        ("GET", format!("/tasks/{list}"), None),
+        (
+            "PATCH",
+            format!("/tasks/{list}"),
+            Some(json!({"title": "Checked"})),
+        ),
+        (
+            "POST",
+            format!("/tasks/{list}/checklist/1"),
+            Some(json!({"checked": true})),
+        ),
+        ("POST", format!("/tasks/{list}/complete"), None),
+        (
+            "POST",
+            format!("/tasks/{task}/status"),
+            Some(json!({"status": "blocked"})),
+        ),
+        (
+            "POST",
+            format!("/clients/{c1}/tasks/order"),
+            Some(json!({"ids": [list, task]})),
+        ),
+        ("POST", format!("/tasks/{task}/withdraw"), None),
+        (
+            "POST",
+            format!("/clients/{c1}/phases"),
+            Some(json!({"name": "Month end"})),
+        ),
+        (
+            "PATCH",
+            format!("/phases/{phase}"),
+            Some(json!({"name": "Year-end close"})),
+        ),
+    ] {
+        let resp = staff(method, &path, body).await;
+        documents.push(resp);
+    }
+    let phases = staff("GET", &format!("/clients/{c1}/phases"), None).await;
+    let mut ids: Vec<Value> = serde_json::from_slice::<Value>(&phases.body)
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].clone())
+        .collect();
+    ids.reverse();
+    documents.push(
+        staff(
+            "POST",
+            &format!("/clients/{c1}/phases/order"),
+            Some(json!({ "ids": ids })),
+        )
+        .await,
+    );
     for resp in &documents {
         assert!(sorted(resp), "{}", String::from_utf8_lossy(&resp.body));
     }

@@ -49,6 +49,10 @@ pub(crate) trait Dialect: Db + Sized {
     /// transaction ends, so that writes deciding on the task run one after the other.
     /// `$1` is the task id.
     const LOCK_TASK: &'static str;
+    /// Reads the ids of a client's tasks, locking their rows in id order until the
+    /// transaction ends (one order for every caller, so that two reorders never wait
+    /// on each other in a cycle). `$1` is the client id.
+    const LOCK_CLIENT_TASKS: &'static str;
     /// Creates `portal_schema_migrations` if it does not exist.
     const MIGRATIONS_TABLE: &'static str;
     /// The schema, in order.
@@ -97,4 +101,14 @@ macro_rules! lock_task_sql {
     };
 }
 
-pub(crate) use {lock_audit_head_sql, lock_contact_sql, lock_task_sql};
+/// [`Dialect::LOCK_CLIENT_TASKS`] with the dialect's locking clause appended.
+macro_rules! lock_client_tasks_sql {
+    ($locking:literal) => {
+        concat!(
+            "SELECT id FROM portal_tasks WHERE client_id = $1 ORDER BY id",
+            $locking
+        )
+    };
+}
+
+pub(crate) use {lock_audit_head_sql, lock_client_tasks_sql, lock_contact_sql, lock_task_sql};

@@ -26,6 +26,7 @@ mod server;
 mod shutdown;
 mod slow_clients;
 mod smtp;
+mod staff_tasks;
 
 use server::{Db, Scheme, Server};
 
@@ -71,6 +72,11 @@ macro_rules! suite {
                 every_client_route_answers_each_caller_as_its_grant_allows,
                 hostile_evidence_input_is_refused_with_nothing_stored,
                 the_meeting_invitation_is_read_by_a_real_calendar_parser,
+                demo_engagement_has_every_evidence_type_by_phase,
+                staff_create_edit_reorder_and_withdraw_tasks_of_every_type,
+                staff_set_statuses_complete_the_firms_tasks_and_check_items,
+                staff_manage_phases,
+                staff_task_routes_refuse_bad_input_and_foreign_ids,
             );
         }
     };

@@ -40,6 +40,16 @@ impl Portal {
         Ok(self.store().phases(client.id).await?)
     }
 
+    /// A phase of a client of the staff member's firm; [`StaffError::NotFound`] for
+    /// another firm's.
+    pub async fn staff_phase(&self, ctx: &StaffContext, id: PhaseId) -> Result<Phase, StaffError> {
+        self.store()
+            .phase(id)
+            .await?
+            .filter(|p| p.firm_id == ctx.firm)
+            .ok_or(StaffError::NotFound)
+    }
+
     /// Adds a phase after the client's others; [`StaffError::Conflict`] if the client
     /// has a phase of that name.
     pub async fn create_phase(

@@ -7,10 +7,12 @@ use crate::portal::Portal;
 use crate::portal::staff::StaffError;
 use crate::portal::task::{TaskError, TaskList};
 use crate::staff::StaffContext;
+use crate::task::Side;
 use crate::task::{Completion, NewTask, Task, TaskEdit, TaskOutcome, TaskStatus, empty_checklist};
 use crate::text::{self, CheckedText};
 
 const ANSWERED: &str = "the task was answered: its definition can no longer change";
+const CLIENTS_TO_DO: &str = "the task is the client's to do: set its status instead";
 
 impl From<TaskError> for StaffError {
     fn from(e: TaskError) -> Self {
@@ -43,8 +45,9 @@ impl Portal {
         )
     }
 
-    /// A task of the staff member's firm, withdrawn or not.
-    async fn staff_task(&self, ctx: &StaffContext, id: TaskId) -> Result<Task, StaffError> {
+    /// A task of a client of the staff member's firm, withdrawn or not;
+    /// [`StaffError::NotFound`] for another firm's.
+    pub async fn staff_task(&self, ctx: &StaffContext, id: TaskId) -> Result<Task, StaffError> {
         self.store()
             .task(id)
             .await?
@@ -189,6 +192,65 @@ impl Portal {
             .await?
             .map(TaskOutcome::into_task)
             .ok_or(StaffError::NotFound)
+    }
+
+    /// Completes one of the firm's own tasks (assigned to [`Side::Firm`]), with an
+    /// optional note, as the staff member. Idempotent: a completed task keeps its first
+    /// completion. A task the client is to do is a [`StaffError::Conflict`]: completing
+    /// the client's work goes through its status, on purpose
+    /// ([`set_task_status`](Portal::set_task_status)).
+    pub async fn complete_firm_task(
+        &self,
+        ctx: &StaffContext,
+        id: TaskId,
+        note: Option<&str>,
+    ) -> Result<Task, StaffError> {
+        let note = CheckedText::optional(note, text::TASK_NOTE)?.map(CheckedText::into_string);
+        let task = self.staff_task(ctx, id).await?;
+        if task.assignee != Side::Firm {
+            return Err(StaffError::Conflict(CLIENTS_TO_DO));
+        }
+        let at = self.now();
+        let detail = format!(
+            "task={id} note_chars={}",
+            note.as_deref().map_or(0, |n| n.chars().count())
+        );
+        let completion = Completion {
+            by: Actor::Staff(ctx.staff.clone()),
+            at,
+            note,
+            ip: ctx.request.ip,
+        };
+        let audit = self.task_staff_audit(ctx, AuditAction::TaskCompleted, detail);
+        self.store()
+            .set_task_status(id, TaskStatus::Completed, Some(&completion), at, audit)
+            .await?
+            .map(TaskOutcome::into_task)
+            .ok_or(StaffError::NotFound)
+    }
+
+    /// Puts a client's tasks in the order given, which names each of them once,
+    /// withdrawn ones included ([`StaffError::Invalid`] otherwise): the order of the
+    /// client's list, and so of each phase's tasks. Moving a task to another phase is
+    /// an [`edit_task`](Portal::edit_task).
+    pub async fn reorder_tasks(
+        &self,
+        ctx: &StaffContext,
+        client: ClientId,
+        order: &[TaskId],
+    ) -> Result<TaskList, StaffError> {
+        let client = self.staff_client(ctx, client).await?;
+        let audit = self.task_staff_audit(
+            ctx,
+            AuditAction::TasksReordered,
+            format!("client={}", client.id),
+        );
+        if !self.store().reorder_tasks(client.id, order, audit).await? {
+            return Err(StaffError::Invalid(
+                "the order must name each of the client's tasks once",
+            ));
+        }
+        self.staff_tasks(ctx, client.id).await
     }
 
     /// Checks (`true`) or unchecks item `item` (from 0) of a checklist, on the firm's

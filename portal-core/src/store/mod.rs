@@ -447,6 +447,8 @@ macro_rules! store_operations {
                 ) -> Result<bool, StoreError>;
                 /// A client's phases by position (then id).
                 fn phases(&self, client: ClientId) -> Result<Vec<Phase>, StoreError>;
+                /// A phase by id.
+                fn phase(&self, id: PhaseId) -> Result<Option<Phase>, StoreError>;
                 /// Inserts a task with its definition and appends `audit`;
                 /// [`StoreError::Conflict`] if its id exists, or its client or phase is
                 /// unknown.
@@ -455,6 +457,17 @@ macro_rules! store_operations {
                 fn task(&self, id: TaskId) -> Result<Option<Task>, StoreError>;
                 /// A client's tasks by position (then id), withdrawn ones included.
                 fn tasks(&self, client: ClientId) -> Result<Vec<Task>, StoreError>;
+                /// Gives a client's tasks the positions 1, 2, ... in the order of `order`,
+                /// which must name each of its tasks (withdrawn ones included) exactly once
+                /// (checked in the same step); `false` and nothing written otherwise.
+                /// `audit` only when a task moved. A task's `updated_at` stays: where it
+                /// sits in the list is not part of what it asks.
+                fn reorder_tasks(
+                    &self,
+                    client: ClientId,
+                    order: &[TaskId],
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError>;
                 /// [`phases`](TaskStore::phases) and [`tasks`](TaskStore::tasks) of a
                 /// client read together, for the list a contact sees: one connection
                 /// (and one check of it) instead of two.

@@ -149,6 +149,8 @@ macro_rules! store_conformance {
             concurrent_submissions_leave_one_standing,
             checklist_items_toggled_from_both_sides_end_consistent,
             withdrawn_tasks_are_kept_and_recorded,
+            staff_reorder_and_move_tasks_within_their_firm,
+            staff_complete_the_firms_own_tasks_once,
             control_characters_are_refused_where_text_enters,
             no_input_gets_a_server_error,
             link_confirmation_shows_the_masked_address_and_spends_nothing,

@@ -37,6 +37,7 @@ mod routing;
 mod session;
 mod staff_api;
 mod staff_routes;
+mod staff_task_routes;
 mod strict;
 mod task_routes;
 mod templates;

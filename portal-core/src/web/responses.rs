@@ -16,7 +16,6 @@ use crate::client::Client;
 use crate::clock::Timestamp;
 use crate::contact::{Contact, ContactStatus};
 use crate::email::EmailAddress;
-use crate::evidence::Submission;
 use crate::grant::Permissions;
 use crate::hashing::HashingLoad;
 use crate::id::{ClientId, ContactId, PhaseId, TaskId};
@@ -127,16 +126,34 @@ pub(super) struct TaskView<'a> {
     /// Where a training video plays: the provider's embed address, never the link as
     /// staff typed it.
     embed_url: Option<String>,
-    evidence: &'a Evidence,
+    /// The definition, tagged by its `type`, its keys sorted as every document's are
+    /// (serde writes an internally tagged enum's tag first).
+    evidence: Sorted,
     id: TaskId,
     note: Option<&'a str>,
     phase: Option<&'a str>,
     phase_id: Option<PhaseId>,
     position: i64,
     status: TaskStatus,
-    submission: Option<&'a Submission>,
+    /// What was submitted, tagged by its `type`, keys sorted.
+    submission: Option<Sorted>,
     title: &'a str,
     updated_at: Timestamp,
+    /// When staff withdrew it (only staff see withdrawn tasks).
+    withdrawn_at: Option<Timestamp>,
+}
+
+/// A value written with the keys of each of its objects in alphabetical order, as
+/// every document here is: through `serde_json`'s `Value`, whose maps are sorted.
+#[derive(Serialize)]
+#[serde(transparent)]
+pub(super) struct Sorted(serde_json::Value);
+
+impl Sorted {
+    fn of<T: Serialize>(value: &T) -> Sorted {
+        // Only a map with keys that are not strings fails, and no type shown has one.
+        Sorted(serde_json::to_value(value).unwrap_or_default())
+    }
 }
 
 /// One checklist item as a task shows it: its text, and who checked it when.
@@ -181,16 +198,17 @@ impl<'a> TaskView<'a> {
                 Evidence::Training(video) => Some(video.embed_url()),
                 _ => None,
             },
-            evidence: &t.evidence,
+            evidence: Sorted::of(&t.evidence),
             id: t.id,
             note: completion.and_then(|c| c.note.as_deref()),
             phase: list.phase_name(t.phase_id),
             phase_id: t.phase_id,
             position: t.position,
             status: t.status,
-            submission: t.submission.as_ref(),
+            submission: t.submission.as_ref().map(Sorted::of),
             title: &t.title,
             updated_at: t.updated_at,
+            withdrawn_at: t.withdrawn_at,
         }
     }
 }
@@ -300,6 +318,49 @@ impl<'a> ClientPhases<'a> {
             without_phase,
         }
     }
+}
+
+/// A phase of a client as staff see it: its place, and how far its tasks are (a
+/// checklist counts by its items; withdrawn tasks count nowhere).
+#[derive(Serialize)]
+pub(super) struct StaffPhaseView<'a> {
+    client_id: ClientId,
+    created_at: Timestamp,
+    /// Units done: a task is one, a checklist one per item.
+    done: usize,
+    pub(super) id: PhaseId,
+    name: &'a str,
+    /// `done` as a whole percentage of `total`.
+    percent: u32,
+    position: i64,
+    /// `pending`, `in_progress` or `completed`, from its tasks.
+    status: TaskStatus,
+    total: usize,
+}
+
+/// The phases of a list, in order, with their progress.
+pub(super) fn phases(list: &TaskList) -> Vec<StaffPhaseView<'_>> {
+    let progress = list.progress();
+    list.phases
+        .iter()
+        .map(|p| {
+            let group = progress
+                .phases
+                .iter()
+                .find(|g| g.phase.as_ref().is_some_and(|gp| gp.id == p.id));
+            StaffPhaseView {
+                client_id: p.client_id,
+                created_at: p.created_at,
+                done: group.map_or(0, |g| g.done),
+                id: p.id,
+                name: &p.name,
+                percent: group.map_or(0, |g| g.percent),
+                position: p.position,
+                status: group.map_or(TaskStatus::Pending, |g| g.status),
+                total: group.map_or(0, |g| g.total),
+            }
+        })
+        .collect()
 }
 
 /// `GET /status` of the staff API: how busy password hashing is.

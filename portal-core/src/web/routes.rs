@@ -13,6 +13,7 @@ use super::method::Method::*;
 use super::request::Request;
 use super::routing::{Handler, Route, Surface};
 use super::staff_routes::{self as staff, Staff};
+use super::staff_task_routes as staff_tasks;
 use super::{app_routes as app, login_routes as login, task_routes as tasks};
 
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
@@ -447,13 +448,91 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         method: Get,
         path: "/clients/{client}/tasks",
         rules: (),
-        handler: &Handler(|s, [client, _], ()| Box::pin(staff::tasks(s, client))),
+        handler: &Handler(|s, [client, _], ()| Box::pin(staff_tasks::tasks(s, client))),
     },
     Route {
         method: Post,
         path: "/clients/{client}/tasks",
         rules: (),
-        handler: &Handler(|s, [client, _], body| Box::pin(staff::create_task(s, client, body))),
+        handler: &Handler(|s, [client, _], body| {
+            Box::pin(staff_tasks::create_task(s, client, body))
+        }),
+    },
+    Route {
+        method: Post,
+        path: "/clients/{client}/tasks/order",
+        rules: (),
+        handler: &Handler(|s, [client, _], body| {
+            Box::pin(staff_tasks::reorder_tasks(s, client, body))
+        }),
+    },
+    Route {
+        method: Get,
+        path: "/tasks/{task}",
+        rules: (),
+        handler: &Handler(|s, [task, _], ()| Box::pin(staff_tasks::task(s, task))),
+    },
+    Route {
+        method: Patch,
+        path: "/tasks/{task}",
+        rules: (),
+        handler: &Handler(|s, [task, _], body| Box::pin(staff_tasks::edit_task(s, task, body))),
+    },
+    Route {
+        method: Post,
+        path: "/tasks/{task}/withdraw",
+        rules: (),
+        handler: &Handler(|s, [task, _], ()| Box::pin(staff_tasks::withdraw(s, task))),
+    },
+    Route {
+        method: Post,
+        path: "/tasks/{task}/status",
+        rules: (),
+        handler: &Handler(|s, [task, _], body| Box::pin(staff_tasks::set_status(s, task, body))),
+    },
+    Route {
+        method: Post,
+        path: "/tasks/{task}/complete",
+        rules: (),
+        handler: &Handler(|s, [task, _], body| Box::pin(staff_tasks::complete(s, task, body))),
+    },
+    Route {
+        method: Post,
+        path: "/tasks/{task}/checklist/{item}",
+        rules: (),
+        handler: &Handler(|s, [task, item], body| {
+            Box::pin(staff_tasks::check_item(s, task, item, body))
+        }),
+    },
+    Route {
+        method: Get,
+        path: "/clients/{client}/phases",
+        rules: (),
+        handler: &Handler(|s, [client, _], ()| Box::pin(staff_tasks::phases(s, client))),
+    },
+    Route {
+        method: Post,
+        path: "/clients/{client}/phases",
+        rules: (),
+        handler: &Handler(|s, [client, _], body| {
+            Box::pin(staff_tasks::create_phase(s, client, body))
+        }),
+    },
+    Route {
+        method: Post,
+        path: "/clients/{client}/phases/order",
+        rules: (),
+        handler: &Handler(|s, [client, _], body| {
+            Box::pin(staff_tasks::reorder_phases(s, client, body))
+        }),
+    },
+    Route {
+        method: Patch,
+        path: "/phases/{phase}",
+        rules: (),
+        handler: &Handler(|s, [phase, _], body| {
+            Box::pin(staff_tasks::rename_phase(s, phase, body))
+        }),
     },
 ];
 

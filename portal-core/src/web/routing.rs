@@ -143,6 +143,19 @@ impl<T: DeserializeOwned + Send> Body for Json<T> {
     }
 }
 
+/// A JSON object as [`Json`] reads it, or nothing at all (no body and no content
+/// type), which is `T::default()`: for routes whose fields are all optional.
+pub(super) struct MaybeJson<T>(pub(super) T);
+
+impl<T: DeserializeOwned + Default + Send> Body for MaybeJson<T> {
+    fn read(req: &Request) -> Result<Self, WebError> {
+        if req.body.is_empty() && req.content_type().is_none() {
+            return Ok(MaybeJson(T::default()));
+        }
+        Json::read(req).map(|Json(t)| MaybeJson(t))
+    }
+}
+
 /// An id named in a request: text that is not one names nothing that exists (404).
 pub(super) fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, WebError> {
     text.parse().map_err(|_| WebError::NotFound)

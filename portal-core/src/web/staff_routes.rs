@@ -1,7 +1,9 @@
 //! The staff JSON API (`/admin/api`): the staff operations of `portal_core::staff`
 //! over HTTP, behind a host-supplied [`StaffAuthenticator`]. Its routes are listed in
 //! [`routes::STAFF`](super::routes::STAFF) and dispatched by
-//! [`staff_api`](super::staff_api); the handlers are here.
+//! [`staff_api`](super::staff_api); the handlers for contacts, clients and the audit
+//! log are here, those for tasks and phases in
+//! [`staff_task_routes`](super::staff_task_routes).
 
 use async_trait::async_trait;
 use serde::Deserialize;
@@ -11,7 +13,7 @@ use super::request::Request;
 use super::response::Response;
 use super::responses::{
     self, ChainCheck, ClientView, ContactState, ContactView, Link, Revoked, Sent, SessionView,
-    SessionsRevoked, Status, TaskView,
+    SessionsRevoked, Status,
 };
 use super::routing::{Answer, Json, parse_id};
 use super::strict::{self, Query};
@@ -19,9 +21,7 @@ use crate::contact::ContactStatus;
 use crate::grant::Permissions;
 use crate::id::{ClientId, ContactId, StaffId};
 use crate::portal::Portal;
-use crate::portal::task::TaskList;
 use crate::staff::{Invitation, StaffContext};
-use crate::task::{Evidence, NewTask, Side};
 use crate::token::secrets_equal;
 
 /// Decides who a staff request comes from. The host's own authentication (its session,
@@ -278,35 +278,6 @@ pub(super) async fn create_client(s: &Staff<'_>, Json(body): Json<NewClientBody>
     Ok(Response::json(201, &ClientView::from(&client)))
 }
 
-/// `GET /clients/{client}/tasks`.
-pub(super) async fn tasks(s: &Staff<'_>, client: &str) -> Answer {
-    let tasks = s.portal.staff_tasks(&s.ctx, parse_id(client)?).await?;
-    Ok(Response::json(200, &responses::tasks(&tasks)))
-}
-
-/// `POST /clients/{client}/tasks`.
-pub(super) async fn create_task(
-    s: &Staff<'_>,
-    client: &str,
-    Json(body): Json<NewTaskBody>,
-) -> Answer {
-    let client = parse_id(client)?;
-    let new = NewTask {
-        phase: body.phase,
-        title: body.title,
-        description: body.description.unwrap_or_default(),
-        due_on: body.due_on.map(|d| d.0),
-        assignee: body.assignee.unwrap_or(Side::Client),
-        evidence: body.evidence.unwrap_or(Evidence::Standard),
-    };
-    let task = s.portal.create_task(&s.ctx, client, new).await?;
-    let list = TaskList {
-        phases: s.portal.staff_phases(&s.ctx, client).await?,
-        tasks: Vec::new(),
-    };
-    Ok(Response::json(201, &TaskView::new(&task, &list)))
-}
-
 /// `POST /contacts`: whom to invite to which clients.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -324,26 +295,6 @@ pub(super) struct NewContactBody {
 pub(super) struct GrantBody {
     #[serde(default, deserialize_with = "strict::present")]
     permissions: Option<Vec<String>>,
-}
-
-/// `POST /clients/{id}/tasks`: the task; its id, client, status and position are the
-/// portal's to decide.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct NewTaskBody {
-    title: String,
-    #[serde(default, deserialize_with = "strict::present")]
-    phase: Option<String>,
-    #[serde(default, deserialize_with = "strict::present")]
-    description: Option<String>,
-    #[serde(default, deserialize_with = "strict::present")]
-    due_on: Option<strict::Date>,
-    #[serde(default, deserialize_with = "strict::present")]
-    assignee: Option<Side>,
-    /// What the task asks for, tagged by its type (`{"type": "question", ...}`); a
-    /// standard task when left out.
-    #[serde(default, deserialize_with = "strict::present")]
-    evidence: Option<Evidence>,
 }
 
 /// `POST /clients`: the client's name.

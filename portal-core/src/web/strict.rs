@@ -73,6 +73,16 @@ where
     T::deserialize(d).map(Some)
 }
 
+/// For an optional field that may be cleared: left out is `None` (with
+/// `#[serde(default)]`), `null` is `Some(None)` (clear it), a value is `Some(Some(_))`.
+pub(super) fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// A request's query parameters, in order.
 #[derive(Debug)]
 pub(super) struct Query(Vec<(String, String)>);

@@ -263,6 +263,54 @@ impl<DB: Dialect> Engine<DB> {
             .collect()
     }
 
+    pub(crate) async fn phase(&self, id: PhaseId) -> Result<Option<Phase>, StoreError> {
+        let mut c = self.conn().await?;
+        sql::<DB>(PHASE)
+            .id(id.as_uuid())
+            .optional(&mut c)
+            .await?
+            .map(|r| rows::phase(&r))
+            .transpose()
+    }
+
+    pub(crate) async fn reorder_tasks(
+        &self,
+        client: ClientId,
+        order: &[TaskId],
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        // Locked, so that a task written meanwhile (edited, moved) waits for the new
+        // positions rather than writing back the old one.
+        let mut theirs: Vec<TaskId> = sql::<DB>(DB::LOCK_CLIENT_TASKS)
+            .id(client.as_uuid())
+            .all(&mut tx)
+            .await?
+            .iter()
+            .map(|r| r.id("id").map(TaskId::from_uuid))
+            .collect::<Result<_, _>>()?;
+        let mut given = order.to_vec();
+        theirs.sort_unstable();
+        given.sort_unstable();
+        if theirs != given {
+            return Ok(false);
+        }
+        let mut moved = 0;
+        for (position, id) in (1..).zip(order) {
+            moved +=
+                sql::<DB>("UPDATE portal_tasks SET position = $2 WHERE id = $1 AND position <> $2")
+                    .id(id.as_uuid())
+                    .int(position)
+                    .run(&mut tx)
+                    .await?;
+        }
+        if moved > 0 {
+            append_audit::<DB>(&mut tx, audit).await?;
+        }
+        commit::<DB>(tx).await?;
+        Ok(true)
+    }
+
     pub(crate) async fn insert_task(
         &self,
         task: &Task,

@@ -8,7 +8,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgQueryResult};
 use sqlx::{Executor as _, Pool, Postgres, Transaction};
 
 use crate::dialect::{
-    Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql, lock_task_sql,
+    Dialect, Lock, Migration, lock_audit_head_sql, lock_client_tasks_sql, lock_contact_sql,
+    lock_task_sql,
 };
 use crate::engine::Engine;
 use crate::error::store_error;
@@ -162,6 +163,7 @@ impl Dialect for Postgres {
     const LOCK_AUDIT_HEAD: &'static str = lock_audit_head_sql!(" FOR UPDATE");
     // NO KEY: the checked items referring to the task do not wait for it.
     const LOCK_TASK: &'static str = lock_task_sql!(" FOR NO KEY UPDATE");
+    const LOCK_CLIENT_TASKS: &'static str = lock_client_tasks_sql!(" FOR NO KEY UPDATE");
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
          version BIGINT PRIMARY KEY, \
          description TEXT NOT NULL, \

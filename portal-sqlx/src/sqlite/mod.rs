@@ -12,7 +12,8 @@ use sqlx::sqlite::{
 use sqlx::{Pool, Sqlite, Transaction};
 
 use crate::dialect::{
-    Dialect, Lock, Migration, lock_audit_head_sql, lock_contact_sql, lock_task_sql,
+    Dialect, Lock, Migration, lock_audit_head_sql, lock_client_tasks_sql, lock_contact_sql,
+    lock_task_sql,
 };
 use crate::engine::Engine;
 use crate::error::{is_busy, store_error};
@@ -124,6 +125,7 @@ impl Dialect for Sqlite {
     const LOCK_CONTACT: &'static str = lock_contact_sql!("");
     const LOCK_AUDIT_HEAD: &'static str = lock_audit_head_sql!("");
     const LOCK_TASK: &'static str = lock_task_sql!("");
+    const LOCK_CLIENT_TASKS: &'static str = lock_client_tasks_sql!("");
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
          version INTEGER PRIMARY KEY, \
          description TEXT NOT NULL, \

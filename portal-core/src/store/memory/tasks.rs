@@ -122,6 +122,44 @@ impl TaskStore for MemoryStore {
         Ok(out)
     }
 
+    async fn phase(&self, id: PhaseId) -> Result<Option<Phase>, StoreError> {
+        Ok(self.read()?.phases.get(&id).cloned())
+    }
+
+    async fn reorder_tasks(
+        &self,
+        client: ClientId,
+        order: &[TaskId],
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        let mut theirs: Vec<TaskId> = state
+            .tasks
+            .values()
+            .filter(|t| t.client_id == client)
+            .map(|t| t.id)
+            .collect();
+        let mut given = order.to_vec();
+        theirs.sort_unstable();
+        given.sort_unstable();
+        if theirs != given {
+            return Ok(false);
+        }
+        let mut moved = false;
+        for (position, id) in (1..).zip(order) {
+            if let Some(t) = state.tasks.get_mut(id)
+                && t.position != position
+            {
+                t.position = position;
+                moved = true;
+            }
+        }
+        if moved {
+            state.append(audit);
+        }
+        Ok(true)
+    }
+
     async fn insert_task(&self, task: &Task, audit: AuditDraft) -> Result<(), StoreError> {
         let mut state = self.lock()?;
         if state.tasks.contains_key(&task.id) {

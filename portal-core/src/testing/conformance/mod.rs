@@ -36,6 +36,7 @@ mod puzzling;
 mod robustness;
 mod sessions;
 mod skew;
+mod staff_tasks;
 mod tasks;
 
 pub use access::*;
@@ -53,6 +54,7 @@ pub use puzzling::*;
 pub use robustness::*;
 pub use sessions::*;
 pub use skew::*;
+pub use staff_tasks::*;
 pub use tasks::*;
 
 pub(super) const MINUTE: Duration = Duration::from_secs(60);
