@@ -90,6 +90,7 @@ pub mod personal_link;
 pub mod phase;
 pub mod policy;
 pub mod portal;
+pub mod preview;
 pub mod random;
 pub mod redirect;
 pub mod session;
