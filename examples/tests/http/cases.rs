@@ -9,6 +9,7 @@ use super::client::{Browser, Resp, form, send};
 use super::server::{ADMIN_TOKEN, Server, code_of, link_of, path_of, token_of};
 
 pub use super::hostile::*;
+pub use super::preview::*;
 
 const JANE: &str = "jane@example.com";
 const BOB: &str = "bob@example.com";

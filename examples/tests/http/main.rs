@@ -21,6 +21,7 @@ mod db_faults;
 mod forwarder;
 mod hostile;
 mod postgres;
+mod preview;
 mod server;
 mod shutdown;
 mod slow_clients;
@@ -65,6 +66,7 @@ macro_rules! suite {
                 malformed_queries_and_doubled_slashes_are_refused,
                 link_confirmation_names_the_masked_address,
                 log_and_audit_injection_stays_data,
+                staff_preview_is_read_only_single_use_and_no_login,
             );
         }
     };
