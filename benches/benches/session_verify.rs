@@ -58,6 +58,7 @@ fn setup(rt: &tokio::runtime::Runtime) -> Setup {
                 absolute_expires_at: START + std::time::Duration::from_secs(30 * 86_400),
                 request: request.clone(),
                 replaces: None,
+                preview_by: None,
             };
             let record = store
                 .start_session(contacts[i % CONTACTS], &seed, &|_| None)

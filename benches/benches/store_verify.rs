@@ -256,6 +256,7 @@ async fn redeem(b: &Backend, digest: TokenDigest) -> bool {
         absolute_expires_at: START + 30 * DAY,
         request: RequestInfo::new(Some([192, 0, 2, 1].into()), Some("bench")),
         replaces: None,
+        preview_by: None,
     };
     let request = LinkRedemptionRequest {
         digest,

@@ -163,6 +163,14 @@ actions! {
     PhaseRenamed => "phase.renamed",
     /// Staff put a client's phases in a new order.
     PhasesReordered => "phase.reordered",
+    /// Staff asked for a read-only preview of a contact's portal: a single-use link
+    /// was issued to them (the detail names its digest's prefix, never the token).
+    PreviewIssued => "preview.issued",
+    /// A preview link was used: a read-only preview session of the contact started,
+    /// for the staff member named as the actor. No login of the contact.
+    PreviewStarted => "preview.started",
+    /// A preview link was refused (used, expired, or the contact cannot be shown).
+    PreviewRefused => "preview.refused",
 }
 
 /// Whether it succeeded.

@@ -9,7 +9,7 @@
 //! (a test, `tests/layers.rs`, keeps it so): the foundations (`clock`, `random`,
 //! `token`, `id`, `email`, `text`, `policy`, `redirect`); the records and their rules
 //! (`firm`, `client`, `contact`, `grant`, `session`, `magic_link`, `email_code`,
-//! `password`, `personal_link`, `task`, `staff`, `failure`, `throttle`, `audit`,
+//! `password`, `personal_link`, `preview`, `task`, `staff`, `failure`, `throttle`, `audit`,
 //! `notify`); the [`store`] traits; the [`Portal`] handle and its operations
 //! ([`portal`], one module per concept); and, behind the `web` feature, the
 //! framework-neutral HTTP layer (`web`) that the axum and actix-web adapters wrap.
@@ -90,6 +90,7 @@ pub mod personal_link;
 pub mod phase;
 pub mod policy;
 pub mod portal;
+pub mod preview;
 pub mod random;
 pub mod redirect;
 pub mod session;

@@ -48,6 +48,12 @@ pub struct Policy {
     /// How long the login-binding cookie set on the browser that asked for a link
     /// lives. Default 15 minutes, the link's own lifetime.
     pub binding_cookie_ttl: Duration,
+    /// How long a staff preview link stays valid. Default 10 minutes, at most one hour:
+    /// it is a single-use secret that opens a contact's portal to whoever holds it.
+    pub preview_link_ttl: Duration,
+    /// How long a staff preview session lasts. Default 30 minutes, at most 8 hours. It
+    /// is never renewed: activity does not extend it.
+    pub preview_session_lifetime: Duration,
 }
 
 impl Default for Policy {
@@ -68,6 +74,8 @@ impl Default for Policy {
             password_link_ttl: 30 * MINUTE,
             personal_link_ttl: 90 * DAY,
             binding_cookie_ttl: 15 * MINUTE,
+            preview_link_ttl: 10 * MINUTE,
+            preview_session_lifetime: 30 * MINUTE,
         }
     }
 }
@@ -81,7 +89,7 @@ impl Policy {
     /// Checks the limits: nothing zero that must not be, codes live at most 30 minutes,
     /// renewal happens before idle expiry, argon2 no cheaper than OWASP's minimum.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let checks: [(bool, &'static str); 10] = [
+        let checks: [(bool, &'static str); 12] = [
             (
                 !self.magic_link_ttl.is_zero(),
                 "magic_link_ttl must be positive",
@@ -124,6 +132,15 @@ impl Policy {
             (
                 !self.password_link_ttl.is_zero(),
                 "password_link_ttl must be positive",
+            ),
+            (
+                !self.preview_link_ttl.is_zero() && self.preview_link_ttl <= HOUR,
+                "preview_link_ttl must be between 1 second and 1 hour",
+            ),
+            (
+                !self.preview_session_lifetime.is_zero()
+                    && self.preview_session_lifetime <= 8 * HOUR,
+                "preview_session_lifetime must be between 1 second and 8 hours",
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
@@ -267,6 +284,8 @@ mod tests {
             }
         );
         assert_eq!(p.link_redemption, LinkRedemption::AnyBrowser);
+        assert_eq!(p.preview_link_ttl, 10 * MINUTE);
+        assert_eq!(p.preview_session_lifetime, 30 * MINUTE);
         assert!(p.validate().is_ok());
     }
 
@@ -276,6 +295,18 @@ mod tests {
         p.code_ttl = 30 * MINUTE;
         assert!(p.validate().is_ok());
         p.code_ttl = 31 * MINUTE;
+        assert!(p.validate().is_err());
+    }
+
+    #[test]
+    fn preview_lifetimes_are_short_and_capped() {
+        let mut p = Policy::default();
+        p.preview_link_ttl = 2 * HOUR;
+        assert!(p.validate().is_err());
+        p.preview_link_ttl = HOUR;
+        p.preview_session_lifetime = 9 * HOUR;
+        assert!(p.validate().is_err());
+        p.preview_session_lifetime = Duration::ZERO;
         assert!(p.validate().is_err());
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use crate::audit::RequestInfo;
 use crate::clock::Timestamp;
 use crate::grant::Permissions;
-use crate::id::{ClientId, ContactId, FirmId, SessionId};
+use crate::id::{ClientId, ContactId, FirmId, SessionId, StaffId};
 use crate::token::TokenDigest;
 
 /// What a store needs to create a session; the contact and active client come from the
@@ -36,6 +36,10 @@ pub struct SessionSeed {
     pub request: RequestInfo,
     /// The session the browser held before, deleted in the same operation.
     pub replaces: Option<TokenDigest>,
+    /// `Some` for a staff preview (see [`crate::preview`]): the staff member who opened
+    /// it. A preview is no login of the contact: starting it leaves the contact's
+    /// `joined_at`, `last_seen_at` and failure counter alone.
+    pub preview_by: Option<StaffId>,
 }
 
 /// A stored session.
@@ -61,6 +65,9 @@ pub struct SessionRecord {
     pub idle_expires_at: Timestamp,
     /// When it ends regardless.
     pub absolute_expires_at: Timestamp,
+    /// `Some` for a read-only staff preview: the staff member who opened it. Such a
+    /// session may read what its contact may read, and change nothing.
+    pub preview_by: Option<StaffId>,
 }
 
 /// A session as staff see it in a contact's list: the record, and where the login came
@@ -77,6 +84,12 @@ pub struct SessionSummary {
 }
 
 impl SessionRecord {
+    /// Whether this is a read-only staff preview rather than the contact's own login.
+    #[must_use]
+    pub fn is_preview(&self) -> bool {
+        self.preview_by.is_some()
+    }
+
     /// When the session ends if nothing renews it.
     #[must_use]
     pub fn expires_at(&self) -> Timestamp {

@@ -34,6 +34,7 @@ const LAYERS: &[&[&str]] = &[
         "email_code",
         "password",
         "personal_link",
+        "preview",
         "evidence",
         "phase",
         "task",

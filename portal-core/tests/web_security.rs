@@ -290,3 +290,74 @@ async fn hsts_only_when_the_public_url_is_https() {
     }
     assert!(!http.session_headers(None).https);
 }
+
+/// A preview session's cookie and CSRF token, started through the preview routes.
+async fn preview_session(w: &World, web: &PortalWeb) -> (String, String) {
+    let link = w.a.issue_preview_link(&w.staff, w.jane.id).await.unwrap();
+    let token = link.url.rsplit('/').next().unwrap().to_owned();
+    let page = web
+        .handle(get(&format!("/portal/preview/{token}"), ""))
+        .await;
+    assert_eq!(page.status, 200);
+    let started = web
+        .handle(post("/portal/preview", "", &format!("token={token}")))
+        .await;
+    assert_eq!(started.status, 303);
+    let set = set_cookies(&started)
+        .into_iter()
+        .find(|c| c.starts_with(COOKIE))
+        .unwrap()
+        .to_owned();
+    let cookie = set.split(';').next().unwrap().to_owned();
+    let me = web.handle(get("/portal/api/me", &cookie)).await;
+    assert_eq!(me.status, 200);
+    let me: serde_json::Value = serde_json::from_slice(&me.body).unwrap();
+    (cookie, me["csrf_token"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn the_guard_refuses_a_preview_before_any_route_runs() {
+    let w = world().await;
+    let web = w.web().await;
+    let (cookie, csrf) = preview_session(&w, &web).await;
+    let page = web.handle(get("/portal/", &cookie)).await;
+    assert!(String::from_utf8_lossy(&page.body).contains("Preview — read-only"));
+    // A task that does not exist would be 404 from the operation: 403 here shows the
+    // guard answered first, whatever the route would have done.
+    let nowhere = "00000000-0000-4000-8000-000000000000";
+    for action in ["complete", "uncomplete"] {
+        let resp = web
+            .handle(
+                post(
+                    &format!("/portal/api/tasks/{nowhere}/{action}"),
+                    &cookie,
+                    "{}",
+                )
+                .header("content-type", "application/json")
+                .header("x-csrf-token", &csrf),
+            )
+            .await;
+        assert_eq!(resp.status, 403, "{action}");
+        assert!(String::from_utf8_lossy(&resp.body).contains("Read-only preview"));
+    }
+    // The contact's own session on the same route reaches the operation.
+    let (own, own_csrf) = session(&w, &web, w.jane.id).await;
+    let resp = web
+        .handle(
+            post(&format!("/portal/api/tasks/{nowhere}/complete"), &own, "{}")
+                .header("content-type", "application/json")
+                .header("x-csrf-token", &own_csrf),
+        )
+        .await;
+    assert_eq!(resp.status, 404);
+    // Logout ends the preview.
+    let out = web
+        .handle(post(
+            "/portal/logout",
+            &cookie,
+            &format!("csrf_token={csrf}"),
+        ))
+        .await;
+    assert_eq!(out.status, 303);
+    assert_eq!(web.handle(get("/portal/api/me", &cookie)).await.status, 401);
+}

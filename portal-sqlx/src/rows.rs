@@ -16,7 +16,7 @@ use portal_core::evidence::{EvidenceKind, Submission};
 use portal_core::failure::FailureState;
 use portal_core::firm::{AccentColour, Branding, Firm, FirmKey, PublicUrl};
 use portal_core::grant::{Grant, Permissions};
-use portal_core::id::{ClientId, ContactId, FirmId, PhaseId, SessionId, TaskId};
+use portal_core::id::{ClientId, ContactId, FirmId, PhaseId, SessionId, StaffId, TaskId};
 use portal_core::phase::Phase;
 use portal_core::session::{SessionRecord, SessionSummary};
 use portal_core::task::{Completion, Evidence, ItemCheck, Side, Task, TaskStatus, empty_checklist};
@@ -137,7 +137,7 @@ macro_rules! session_columns {
     () => {
         "s.token_hash, s.id, s.contact_id, s.firm_id, \
      s.active_client, s.permissions, s.created_at, s.renewed_at, s.idle_expires_at, \
-     s.absolute_expires_at"
+     s.absolute_expires_at, s.preview_by"
     };
 }
 pub(crate) use session_columns;
@@ -154,6 +154,13 @@ pub(crate) fn session<DB: Dialect>(r: &SqlRow<DB>) -> Result<SessionRecord, Stor
         renewed_at: r.ts("renewed_at")?,
         idle_expires_at: r.ts("idle_expires_at")?,
         absolute_expires_at: r.ts("absolute_expires_at")?,
+        preview_by: r
+            .opt_str("preview_by")?
+            .map(|staff| {
+                StaffId::new(staff)
+                    .map_err(|_| StoreError::Corrupt("column preview_by: not a staff id".into()))
+            })
+            .transpose()?,
     })
 }
 

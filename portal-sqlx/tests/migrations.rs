@@ -2,7 +2,8 @@
 //! applied; on PostgreSQL, confined to the chosen schema. Migration 3 carries the
 //! sessions of an existing database over to the session invariant; migration 4 moves
 //! the contacts' failure counters to their own table; migration 6 moves the tasks'
-//! phase names into phases of their own.
+//! phase names into phases of their own; migration 7 keeps every session a login of
+//! its contact (none a preview).
 //!
 //! PostgreSQL cases read `DATABASE_URL`; without it they print `SKIPPED` and pass.
 
@@ -20,7 +21,7 @@ use portal_sqlx::{PgStore, SqliteStore};
 use uuid::Uuid;
 
 /// How many migrations each dialect has.
-const MIGRATIONS: i64 = 6;
+const MIGRATIONS: i64 = 7;
 
 #[tokio::test]
 async fn sqlite_migrations_are_idempotent_and_kept_apart() {
@@ -101,7 +102,7 @@ async fn postgres_migrations_stay_in_their_schema() {
     .fetch_all(stores[0].pool())
     .await
     .unwrap();
-    assert_eq!(tables.len(), 18, "{tables:?}");
+    assert_eq!(tables.len(), 19, "{tables:?}");
     assert!(tables.iter().all(|(t,)| t.starts_with("portal_")));
     let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM portal_schema_migrations")
         .fetch_one(stores[0].pool())
@@ -166,6 +167,18 @@ const SQLITE_V5: Earlier = Earlier {
     ],
 };
 
+const SQLITE_V6: Earlier = Earlier {
+    migrations_table: SQLITE_V2.migrations_table,
+    scripts: &[
+        include_str!("../src/sqlite/0001_schema.sql"),
+        include_str!("../src/sqlite/0002_tasks.sql"),
+        include_str!("../src/sqlite/0003_session_permissions.sql"),
+        include_str!("../src/sqlite/0004_login_failures.sql"),
+        include_str!("../src/sqlite/0005_firm_key.sql"),
+        include_str!("../src/sqlite/0006_phases_evidence.sql"),
+    ],
+};
+
 const POSTGRES_V2: Earlier = Earlier {
     migrations_table: "CREATE TABLE portal_schema_migrations (version BIGINT PRIMARY KEY, \
          description TEXT NOT NULL, checksum BYTEA NOT NULL, \
@@ -184,6 +197,18 @@ const POSTGRES_V5: Earlier = Earlier {
         include_str!("../src/postgres/0003_session_permissions.sql"),
         include_str!("../src/postgres/0004_login_failures.sql"),
         include_str!("../src/postgres/0005_firm_key.sql"),
+    ],
+};
+
+const POSTGRES_V6: Earlier = Earlier {
+    migrations_table: POSTGRES_V2.migrations_table,
+    scripts: &[
+        include_str!("../src/postgres/0001_schema.sql"),
+        include_str!("../src/postgres/0002_tasks.sql"),
+        include_str!("../src/postgres/0003_session_permissions.sql"),
+        include_str!("../src/postgres/0004_login_failures.sql"),
+        include_str!("../src/postgres/0005_firm_key.sql"),
+        include_str!("../src/postgres/0006_phases_evidence.sql"),
     ],
 };
 
@@ -547,4 +572,128 @@ async fn postgres_migration_6_moves_phase_names_into_phases() {
     version_5_with_phases!(store.pool(), POSTGRES_V5);
     store.migrate().await.expect("migration 6");
     phases_carried_over(&store).await;
+}
+
+/// Applies migrations 1 to 6 to `$pool`, then adds a contact's session as it was kept
+/// then (digest 1, contact 21 on client 11, permissions 5).
+macro_rules! version_6_with_a_session {
+    ($pool:expr, $v6:expr) => {{
+        let pool = $pool;
+        apply_earlier!(pool, $v6);
+        let statements: [(&str, Vec<Uuid>); 4] = [
+            (
+                "INSERT INTO portal_firms (id, name, public_url, display_name, accent_colour, \
+                 welcome_message, created_at) \
+                 VALUES ($1, 'Firm', 'https://f.example', 'Firm', '#123456', '', 0)",
+                vec![id(1)],
+            ),
+            (
+                "INSERT INTO portal_clients (id, firm_id, name, created_at) \
+                 VALUES ($1, $2, 'One', 0)",
+                vec![id(11), id(1)],
+            ),
+            (
+                "INSERT INTO portal_contacts (id, firm_id, email, email_canonical, first_name, \
+                 status, created_at) VALUES ($1, $2, 'a@f.example', 'a@f.example', 'A', \
+                 'active', 0)",
+                vec![id(21), id(1)],
+            ),
+            (
+                "INSERT INTO portal_grants (contact_id, client_id, permissions, granted_at) \
+                 VALUES ($1, $2, 5, 0)",
+                vec![id(21), id(11)],
+            ),
+        ];
+        for (statement, ids) in statements {
+            let mut q = sqlx::query(statement);
+            for i in ids {
+                q = q.bind(i);
+            }
+            q.execute(pool).await.unwrap();
+        }
+        sqlx::query(
+            "INSERT INTO portal_sessions (token_hash, id, contact_id, firm_id, active_client, \
+             permissions, created_at, renewed_at, idle_expires_at, absolute_expires_at) \
+             VALUES ($1, $2, $3, $4, $5, 5, 0, 0, 9000000000000, 9000000000000)",
+        )
+        .bind(&digest(1).as_bytes()[..])
+        .bind(id(101))
+        .bind(id(21))
+        .bind(id(1))
+        .bind(id(11))
+        .execute(pool)
+        .await
+        .unwrap();
+    }};
+}
+
+/// After migration 7: the session kept verifies as the contact's own (no preview), and
+/// preview links can be issued for the contact.
+async fn sessions_kept_as_logins(store: &dyn Store) {
+    use portal_core::audit::{Actor, AuditAction, AuditDraft, AuditOutcome, RequestInfo};
+    use portal_core::clock::Timestamp;
+    use portal_core::id::{ContactId, FirmId, StaffId};
+    use portal_core::preview::PreviewLinkRecord;
+    let kept = store.session(&digest(1)).await.unwrap().expect("kept");
+    assert_eq!(kept.preview_by, None);
+    assert_eq!(kept.permissions, Permissions::from_bits(5));
+    let listed = store.sessions(ContactId::from_uuid(id(21))).await.unwrap();
+    assert_eq!(listed.len(), 1);
+    assert!(!listed[0].session.is_preview());
+    let at = Timestamp::from_unix_millis(1_000);
+    let link = PreviewLinkRecord {
+        digest: digest(2),
+        contact_id: ContactId::from_uuid(id(21)),
+        firm_id: FirmId::from_uuid(id(1)),
+        staff: StaffId::new("alice").unwrap(),
+        created_at: at,
+        expires_at: at + std::time::Duration::from_secs(600),
+    };
+    let entry = AuditDraft {
+        firm_id: link.firm_id,
+        at,
+        actor: Actor::Staff(link.staff.clone()),
+        action: AuditAction::PreviewIssued,
+        contact_id: Some(link.contact_id),
+        request: RequestInfo::default(),
+        outcome: AuditOutcome::Success,
+        detail: String::new(),
+    };
+    store.issue_preview_link(&link, entry).await.unwrap();
+    assert_eq!(
+        store.preview_link_contact(&digest(2), at).await.unwrap(),
+        Some(link.contact_id)
+    );
+}
+
+#[tokio::test]
+async fn sqlite_migration_7_keeps_sessions_as_logins() {
+    let path = common::sqlite_path();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    version_6_with_a_session!(&pool, SQLITE_V6);
+    pool.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.expect("migration 7");
+    sessions_kept_as_logins(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migration_7_keeps_sessions_as_logins() {
+    let Some(url) = common::database_url() else {
+        eprintln!("SKIPPED postgres_migration_7_keeps_sessions_as_logins: no DATABASE_URL");
+        return;
+    };
+    let schema = common::pg_schema(&url).await;
+    let store = PgStore::connect_with_schema(&url, &schema).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    version_6_with_a_session!(store.pool(), POSTGRES_V6);
+    store.migrate().await.expect("migration 7");
+    sessions_kept_as_logins(&store).await;
 }

@@ -10,6 +10,7 @@ use super::server::{ADMIN_TOKEN, Server, code_of, link_of, path_of, token_of};
 
 pub use super::evidence::*;
 pub use super::hostile::*;
+pub use super::preview::*;
 pub use super::staff_tasks::*;
 
 const JANE: &str = "jane@example.com";

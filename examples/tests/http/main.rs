@@ -22,6 +22,7 @@ mod evidence;
 mod forwarder;
 mod hostile;
 mod postgres;
+mod preview;
 mod server;
 mod shutdown;
 mod slow_clients;
@@ -77,6 +78,7 @@ macro_rules! suite {
                 staff_set_statuses_complete_the_firms_tasks_and_check_items,
                 staff_manage_phases,
                 staff_task_routes_refuse_bad_input_and_foreign_ids,
+                staff_preview_is_read_only_single_use_and_no_login,
             );
         }
     };

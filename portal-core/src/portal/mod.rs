@@ -14,6 +14,7 @@ pub mod maintenance;
 mod password;
 mod personal_link;
 mod phase;
+mod preview;
 pub mod session;
 pub mod staff;
 mod staff_tasks;

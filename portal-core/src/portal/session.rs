@@ -63,7 +63,45 @@ impl Authenticated {
     pub fn token(&self) -> &Token {
         &self.token
     }
+
+    /// Whether this is a read-only staff preview of the contact's portal.
+    #[must_use]
+    pub fn is_preview(&self) -> bool {
+        self.session.is_preview()
+    }
+
+    /// The contact as the author of a change: the only way an operation turns a
+    /// session into the actor of what it writes (the audit entry's actor, a
+    /// completion's or a check's `by`). A staff preview is not the contact, so it
+    /// authors nothing: [`ReadOnlyPreview`].
+    ///
+    /// This is the single place where preview sessions are refused in the operations:
+    /// every operation that changes something for a contact records who did it, and
+    /// asks this for the answer, so that a new write path cannot leave the check out
+    /// without also leaving out its audit entry. Logout and the client switch, which
+    /// change only the session itself, name [`Authenticated::viewer`] instead.
+    pub fn author(&self) -> Result<ContactId, ReadOnlyPreview> {
+        match self.session.preview_by {
+            None => Ok(self.session.contact_id),
+            Some(_) => Err(ReadOnlyPreview),
+        }
+    }
+
+    /// Who is looking: the staff member of a preview, else the contact. The actor of
+    /// what a session does to itself (logout, switching the client it looks at).
+    #[must_use]
+    pub fn viewer(&self) -> Actor {
+        match &self.session.preview_by {
+            Some(staff) => Actor::Staff(staff.clone()),
+            None => Actor::Contact(self.session.contact_id),
+        }
+    }
 }
+
+/// A staff preview session asked to change something: it is read-only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("read-only preview")]
+pub struct ReadOnlyPreview;
 
 /// A request carries no usable session.
 #[derive(Debug, thiserror::Error)]
@@ -124,8 +162,26 @@ impl Portal {
             replaces: replaces
                 .and_then(|c| Token::parse(c).ok())
                 .map(|t| t.digest()),
+            preview_by: None,
         };
         Ok(NewSession { token, seed })
+    }
+
+    /// Mints a preview session token and its seed: like [`Portal::new_session`], but
+    /// the session lives [`Policy::preview_session_lifetime`](crate::Policy) at most,
+    /// as its idle and its absolute lifetime alike (it is never renewed). The store
+    /// names the staff member from the link it consumes.
+    pub(crate) fn new_preview_session(
+        &self,
+        firm: FirmId,
+        replaces: Option<&str>,
+        request: &RequestInfo,
+    ) -> Result<NewSession, InternalError> {
+        let mut new = self.new_session(firm, replaces, request)?;
+        let end = new.seed.created_at + self.policy(firm).preview_session_lifetime;
+        new.seed.idle_expires_at = end;
+        new.seed.absolute_expires_at = end;
+        Ok(new)
     }
 
     /// Verifies a session cookie value for `firm`: strict parse, digest, one store read,
@@ -165,7 +221,10 @@ impl Portal {
         }
         let policy = self.policy(firm);
         let mut renewed = false;
-        if now.since(session.renewed_at) >= policy.session_renewal_interval {
+        // A preview is never renewed: its lifetime is fixed at its start, and a staff
+        // member looking is no visit of the contact (no `last_seen_at`, no entry).
+        if !session.is_preview() && now.since(session.renewed_at) >= policy.session_renewal_interval
+        {
             let renewal = SessionRenewal {
                 due_before: now - policy.session_renewal_interval,
                 now,
@@ -207,7 +266,7 @@ impl Portal {
         let s = &auth.session;
         let audit = self.audit(
             s.firm_id,
-            Actor::Contact(s.contact_id),
+            auth.viewer(),
             AuditAction::Logout,
             Some(s.contact_id),
             request,
@@ -219,6 +278,10 @@ impl Portal {
 
     /// Switches the session's active client; [`SessionError::NotFound`] for a client the
     /// contact holds no grant for (the same answer as for a client that does not exist).
+    ///
+    /// A staff preview may switch too: the active client is the session's own state,
+    /// not the contact's (the contact's sessions keep theirs), and a preview must show
+    /// every client the contact can switch to. The entry names the staff member.
     pub async fn switch_client(
         &self,
         auth: &Authenticated,
@@ -229,7 +292,7 @@ impl Portal {
         let audit = |_: &SessionRecord| {
             Some(self.audit(
                 s.firm_id,
-                Actor::Contact(s.contact_id),
+                auth.viewer(),
                 AuditAction::ClientSwitched,
                 Some(s.contact_id),
                 request,

@@ -256,7 +256,7 @@ impl Portal {
         )
     }
 
-    async fn active_staff_contact(
+    pub(super) async fn active_staff_contact(
         &self,
         ctx: &StaffContext,
         id: ContactId,

@@ -23,7 +23,9 @@ impl From<TaskError> for StaffError {
             TaskError::Internal(e) => StaffError::Internal(e),
             TaskError::Conflict => StaffError::Conflict("the checklist changed meanwhile"),
             TaskError::WrongType { .. } => StaffError::Invalid("the task is no checklist"),
-            TaskError::Forbidden => StaffError::Invalid("not allowed"),
+            TaskError::Forbidden | TaskError::ReadOnlyPreview(_) => {
+                StaffError::Invalid("not allowed")
+            }
         }
     }
 }

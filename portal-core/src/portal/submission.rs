@@ -3,7 +3,7 @@
 //! the store sees it. The first submission stands and completes the task; the same
 //! again answers the task as it is; another is a conflict.
 
-use crate::audit::{Actor, AuditAction, RequestInfo};
+use crate::audit::{AuditAction, RequestInfo};
 use crate::evidence::{Answer, Evidence, Submission};
 use crate::grant::Permissions;
 use crate::id::TaskId;
@@ -64,14 +64,14 @@ impl Portal {
         };
         let task = self.actionable_task(auth, id, permission).await?;
         let submission = checked(&task.evidence, submission)?;
+        let detail = format!("task={id} type={}", submission.kind().as_str());
+        let audit = self.task_audit(auth, AuditAction::TaskSubmitted, request, detail)?;
         let completion = Completion {
-            by: Actor::Contact(auth.session.contact_id),
+            by: audit.actor.clone(),
             at: self.now(),
             note: None,
             ip: request.ip,
         };
-        let detail = format!("task={id} type={}", submission.kind().as_str());
-        let audit = self.task_audit(auth, AuditAction::TaskSubmitted, request, detail);
         match self
             .store()
             .submit_task(id, &task.evidence, &submission, &completion, audit)

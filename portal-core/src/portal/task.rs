@@ -8,7 +8,7 @@ use crate::evidence::{EvidenceError, EvidenceKind};
 use crate::grant::Permissions;
 use crate::id::{ClientId, PhaseId, TaskId};
 use crate::phase::Phase;
-use crate::portal::session::Authenticated;
+use crate::portal::session::{Authenticated, ReadOnlyPreview};
 use crate::portal::{InternalError, Portal};
 use crate::task::{Completion, ItemCheck, Progress, Side, Task, TaskOutcome, progress};
 use crate::text::{self, CheckedText, TextError};
@@ -41,6 +41,9 @@ pub enum TaskError {
     /// changed while the submission was checked against it.
     #[error("the task was already answered otherwise, or changed meanwhile")]
     Conflict,
+    /// The session is a staff preview, which changes nothing.
+    #[error(transparent)]
+    ReadOnlyPreview(#[from] ReadOnlyPreview),
     /// Something failed on the server.
     #[error(transparent)]
     Internal(#[from] InternalError),
@@ -193,13 +196,13 @@ impl Portal {
             "task={id} note_chars={}",
             note.as_deref().map_or(0, |n| n.chars().count())
         );
+        let audit = self.task_audit(auth, AuditAction::TaskCompleted, request, detail)?;
         let completion = Completion {
-            by: Actor::Contact(auth.session.contact_id),
+            by: audit.actor.clone(),
             at: self.now(),
             note,
             ip: request.ip,
         };
-        let audit = self.task_audit(auth, AuditAction::TaskCompleted, request, detail);
         self.store()
             .set_task_completion(id, Some(&completion), audit)
             .await?
@@ -220,7 +223,7 @@ impl Portal {
             AuditAction::TaskReopened,
             request,
             format!("task={id}"),
-        );
+        )?;
         self.store()
             .set_task_completion(id, None, audit)
             .await?
@@ -239,13 +242,13 @@ impl Portal {
         request: &RequestInfo,
     ) -> Result<Task, TaskError> {
         let task = self.client_task(auth, id).await?;
-        let by = Actor::Contact(auth.session.contact_id);
         let action = if checked {
             AuditAction::ItemChecked
         } else {
             AuditAction::ItemUnchecked
         };
-        let audit = self.task_audit(auth, action, request, format!("task={id} item={item}"));
+        let audit = self.task_audit(auth, action, request, format!("task={id} item={item}"))?;
+        let by = audit.actor.clone();
         self.set_item(&task, item, checked, by, audit).await
     }
 
@@ -285,21 +288,25 @@ impl Portal {
         }
     }
 
+    /// The audit entry of a change a contact makes, its actor the session's
+    /// [author](Authenticated::author): refused for a staff preview, before anything is
+    /// written. Every contact's write builds its entry here (the store takes none
+    /// without one), and takes the actor of what it records from the entry.
     pub(super) fn task_audit(
         &self,
         auth: &Authenticated,
         action: AuditAction,
         request: &RequestInfo,
         detail: String,
-    ) -> AuditDraft {
-        let contact = auth.session.contact_id;
-        self.audit(
+    ) -> Result<AuditDraft, ReadOnlyPreview> {
+        let contact = auth.author()?;
+        Ok(self.audit(
             auth.session.firm_id,
             Actor::Contact(contact),
             action,
             Some(contact),
             request,
             detail,
-        )
+        ))
     }
 }

@@ -65,6 +65,7 @@ pub mod macro_support {
     pub use crate::personal_link::PersonalLinkRecord;
     pub use crate::phase::Phase;
     pub use crate::policy::RateLimit;
+    pub use crate::preview::{PreviewLinkRecord, PreviewRedemption, PreviewRedemptionRequest};
     pub use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
     pub use crate::staff::{InvitationRecord, Invited};
     pub use crate::task::{Completion, ItemCheck, Task, TaskEdit, TaskOutcome, TaskStatus};
@@ -331,6 +332,34 @@ macro_rules! store_operations {
                     now: Timestamp,
                 ) -> Result<Option<ContactId>, StoreError>;
 
+                /// Inserts a staff preview link and appends `audit`: a plain insert, since a
+                /// contact may be previewed by several staff members at once and a new preview
+                /// link kills no other secret. [`StoreError::Conflict`] if its digest exists.
+                fn issue_preview_link(
+                    &self,
+                    link: &PreviewLinkRecord,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError>;
+                /// The contact of a live preview link (not consumed, not expired at `now`),
+                /// changing nothing: its confirmation page names the contact before anything
+                /// is spent.
+                fn preview_link_contact(
+                    &self,
+                    link: &TokenDigest,
+                    now: Timestamp,
+                ) -> Result<Option<ContactId>, StoreError>;
+                /// Atomically consumes a live preview link and starts a preview session of its
+                /// contact on the contact's oldest grant, its `preview_by` the link's staff
+                /// member (deleting the session it replaces); or reports why not, changing
+                /// nothing but the audit log. Unlike a login it leaves the contact's
+                /// `joined_at`, `last_seen_at` and failure counter as they are. Of any number
+                /// of concurrent redemptions of one link, exactly one succeeds.
+                fn redeem_preview_link(
+                    &self,
+                    request: &PreviewRedemptionRequest,
+                    audit: AuditFn<'_, PreviewRedemption>,
+                ) -> Result<PreviewRedemption, StoreError>;
+
                 /// Records one event under `key` and tells whether it is within `limit` over the
                 /// sliding window ending `now`. Refused events are not recorded, so a flood cannot
                 /// extend its own ban. Concurrent hits on one key are serialised.
@@ -372,7 +401,8 @@ macro_rules! store_operations {
                     audit: AuditFn<'_, SessionRecord>,
                 ) -> Result<Option<SessionRecord>, StoreError>;
                 /// The session with this digest, if its contact is active and still holds a grant
-                /// to its active client (one indexed read). Expiry is the caller's to check.
+                /// to its active client (one indexed read), a preview's `preview_by` with it.
+                /// Expiry is the caller's to check.
                 fn session(
                     &self,
                     digest: &TokenDigest,
@@ -562,9 +592,9 @@ macro_rules! store_operations {
             trait MaintenanceStore {
                 /// Removes, in batches of at most `batch` rows per table, what expired before `now
                 /// - grace`: sessions, magic links, challenges, password links, personal links,
-                /// throttle entries; and the failure counters whose last failure is older than
-                /// [`FORGET_FAILURES_AFTER`](crate::failure::FORGET_FAILURES_AFTER). Audit entries
-                /// are never removed.
+                /// preview links, throttle entries; and the failure counters whose last failure
+                /// is older than [`FORGET_FAILURES_AFTER`](crate::failure::FORGET_FAILURES_AFTER).
+                /// Audit entries are never removed.
                 fn purge_expired(
                     &self,
                     now: Timestamp,

@@ -157,6 +157,10 @@ macro_rules! store_conformance {
             a_task_completed_while_being_created_is_whole_or_absent,
             an_invitation_racing_its_clients_creation_is_whole_or_absent,
             hostile_text_stays_data_in_the_audit_and_its_export,
+            preview_link_starts_a_read_only_session_that_is_no_login,
+            preview_link_redeems_once_under_concurrency,
+            preview_link_expires_and_is_refused_where_it_cannot_show_anything,
+            a_preview_changes_nothing,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

@@ -86,6 +86,16 @@ impl Ctx<'_> {
         self.auth.as_ref().ok_or(WebError::Unauthenticated)
     }
 
+    /// Refuses a staff preview session (403): the guard of every route that changes
+    /// something for the contact, after its CSRF check.
+    pub(super) fn refuse_preview(auth: &Authenticated) -> Result<(), WebError> {
+        if auth.is_preview() {
+            Err(WebError::ReadOnlyPreview)
+        } else {
+            Ok(())
+        }
+    }
+
     /// The session's CSRF token from the `X-CSRF-Token` header, else from the body's
     /// `csrf_token` field (`in_body`).
     pub(super) fn check_csrf(&self, in_body: Option<&str>) -> Result<&Authenticated, WebError> {

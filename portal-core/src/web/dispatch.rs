@@ -80,6 +80,7 @@ impl PortalWeb {
             firm,
             mount: self.mount_path(),
             csrf_token: auth.map(Authenticated::csrf_token),
+            preview: auth.is_some_and(Authenticated::is_preview),
         }
     }
 

@@ -40,6 +40,8 @@ pub(crate) enum WebError {
     MethodNotAllowed(Allow),
     CrossSite,
     Csrf,
+    /// A staff preview session asked to change something: 403.
+    ReadOnlyPreview,
     Unauthenticated,
     TooLarge,
     UnsupportedMediaType,
@@ -123,6 +125,7 @@ impl From<crate::portal::task::TaskError> for WebError {
             TaskError::Conflict => WebError::Conflict(
                 "The task was already answered otherwise; the first answer stands",
             ),
+            TaskError::ReadOnlyPreview(_) => WebError::ReadOnlyPreview,
             TaskError::Internal(i) => WebError::from(i),
         }
     }
@@ -154,6 +157,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
         WebError::MethodNotAllowed(_) => (405, "Method not allowed"),
         WebError::CrossSite => (403, "Cross-site request refused"),
         WebError::Csrf => (403, "Invalid or missing CSRF token"),
+        WebError::ReadOnlyPreview => (403, "Read-only preview: nothing can be changed"),
         WebError::Unauthenticated => (401, "Not logged in"),
         WebError::TooLarge => (413, "Request body too large"),
         WebError::UnsupportedMediaType => (415, "Unsupported content type"),

@@ -208,6 +208,47 @@ pub(super) async fn redeem_link(ctx: &mut Ctx<'_>, form: Form) -> Answer {
     }
 }
 
+/// `GET /preview/{token}`: a staff preview link opens a confirmation page and spends
+/// nothing, as a login link does.
+pub(super) async fn confirm_preview(ctx: &Ctx<'_>, token: &str) -> Answer {
+    if Token::parse(token).is_err() {
+        let (status, msg) =
+            status_and_message(&WebError::Login(LoginError::Link(LinkProblem::Unknown)));
+        return Ok(ctx.page(status, "Preview", pages::error(&msg)));
+    }
+    let address = ctx
+        .web
+        .portal()
+        .preview_link_address(ctx.firm.id, token)
+        .await?;
+    Ok(ctx.page(
+        200,
+        "Preview",
+        pages::preview_confirm(token, &ctx.firm.name, address.as_deref()),
+    ))
+}
+
+/// `POST /preview`: consumes the preview link and starts the read-only preview
+/// session (replacing this browser's session); a used, expired or unknown link gets
+/// the usual link error page.
+pub(super) async fn redeem_preview(ctx: &mut Ctx<'_>, form: Form) -> Answer {
+    let session = current_session(ctx);
+    let result = ctx
+        .web
+        .portal()
+        .redeem_preview_link(
+            ctx.firm.id,
+            field(&form, "token"),
+            session.as_deref(),
+            ctx.info(),
+        )
+        .await;
+    match result {
+        Ok(login) => Ok(logged_in(ctx, login)),
+        Err(e) => failed(ctx, e, || pages::link_problem(None)),
+    }
+}
+
 pub(super) async fn personal_link(ctx: &mut Ctx<'_>, token: &str) -> Answer {
     let session_contact = ctx.auth.as_ref().map(|a| a.session.contact_id);
     match ctx

@@ -19,6 +19,8 @@ pub(crate) struct Frame<'a> {
     pub(crate) mount: &'a str,
     /// The session's CSRF token, for the header's logout form: none when logged out.
     pub(crate) csrf_token: Option<String>,
+    /// Whether the session is a staff preview: every page then says so in a banner.
+    pub(crate) preview: bool,
 }
 
 impl Frame<'_> {
@@ -41,6 +43,7 @@ impl Frame<'_> {
             logo_url => b.logo_url.as_deref().map(text),
             mount => text(self.mount),
             csrf_token => self.csrf_token.as_deref().map(text),
+            preview => self.preview,
             notice => page.notice,
             ..page.values
         };
@@ -100,6 +103,19 @@ pub(crate) fn code(challenge: &str) -> Page {
 pub(crate) fn link_confirm(token: &str, firm_legal_name: &str, address: Option<&str>) -> Page {
     Page::new(
         Template::LinkConfirm,
+        context! {
+            token => text(token),
+            firm_legal_name => text(firm_legal_name),
+            address => address.map(text),
+        },
+    )
+}
+
+/// The page a staff preview link opens; `address` is the masked address of the
+/// contact it shows, when the link is live.
+pub(crate) fn preview_confirm(token: &str, firm_legal_name: &str, address: Option<&str>) -> Page {
+    Page::new(
+        Template::PreviewConfirm,
         context! {
             token => text(token),
             firm_legal_name => text(firm_legal_name),

@@ -449,6 +449,9 @@ pub(super) struct SessionView<'a> {
     /// The address it logged in from.
     ip: Option<IpAddr>,
     last_renewed_at: Timestamp,
+    /// For a read-only staff preview, the staff member who opened it: no login of
+    /// the contact.
+    preview_by: Option<&'a str>,
     /// The user agent it logged in with.
     user_agent: Option<&'a str>,
 }
@@ -463,6 +466,7 @@ impl<'a> From<&'a SessionSummary> for SessionView<'a> {
             id: s.id.to_string(),
             ip: summary.ip,
             last_renewed_at: s.renewed_at,
+            preview_by: s.preview_by.as_ref().map(crate::id::StaffId::as_str),
             user_agent: summary.user_agent.as_deref(),
         }
     }
@@ -534,6 +538,13 @@ impl<'a> From<&'a Client> for ClientView<'a> {
 /// A login link staff copy to the contact.
 #[derive(Serialize)]
 pub(super) struct Link {
+    pub(super) url: String,
+}
+
+/// A staff preview link and when it stops working.
+#[derive(Serialize)]
+pub(super) struct PreviewLinkView {
+    pub(super) expires_at: Timestamp,
     pub(super) url: String,
 }
 

@@ -37,8 +37,14 @@ pub(super) enum Access {
     /// A contact with a session: 401 without one (a page sends the visitor to log in).
     Session,
     /// A contact with a session that shows its CSRF token, in the `X-CSRF-Token` header
-    /// or the body's `csrf_token` field: 403 without it.
+    /// or the body's `csrf_token` field: 403 without it. A staff preview session is
+    /// refused too (403, "read-only preview"): it changes nothing. Every route that
+    /// changes something for the contact has this access.
     Csrf,
+    /// As [`Access::Csrf`], but a staff preview passes: only for the routes that change
+    /// the session itself and nothing of the contact's (logout, which ends the
+    /// preview; the client switch, which moves only the preview's own view).
+    CsrfEvenPreview,
 }
 
 /// What a portal route says about itself besides its method and path.
@@ -81,7 +87,8 @@ impl Surface for Portal {
         match rules.access {
             Access::Anyone => Ok(()),
             Access::Session => ctx.require_auth().map(drop),
-            Access::Csrf => ctx.check_csrf(in_body).map(drop),
+            Access::Csrf => ctx.check_csrf(in_body).and_then(Ctx::refuse_preview),
+            Access::CsrfEvenPreview => ctx.check_csrf(in_body).map(drop),
         }
     }
 }
@@ -122,7 +129,7 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
     Route {
         method: Post,
         path: "/api/switch",
-        rules: api(Access::Csrf),
+        rules: api(Access::CsrfEvenPreview),
         handler: &Handler(|ctx, _, body| Box::pin(app::api_switch(ctx, body))),
     },
     Route {
@@ -252,6 +259,18 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
     },
     Route {
         method: Get,
+        path: "/preview/{token}",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, [token, _], ()| Box::pin(login::confirm_preview(ctx, token))),
+    },
+    Route {
+        method: Post,
+        path: "/preview",
+        rules: page(Access::Anyone),
+        handler: &Handler(|ctx, _, form| Box::pin(login::redeem_preview(ctx, form))),
+    },
+    Route {
+        method: Get,
         path: "/c/{token}",
         rules: page(Access::Anyone),
         handler: &Handler(|ctx, [token, _], ()| Box::pin(login::personal_link(ctx, token))),
@@ -289,7 +308,7 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
     Route {
         method: Post,
         path: "/logout",
-        rules: page(Access::Csrf),
+        rules: page(Access::CsrfEvenPreview),
         handler: &Handler(|ctx, _, _: Form| Box::pin(login::logout(ctx))),
     },
 ];
@@ -385,6 +404,12 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         path: "/contacts/{contact}/unsuspend",
         rules: (),
         handler: &Handler(|s, [contact, _], ()| Box::pin(staff::unsuspend(s, contact))),
+    },
+    Route {
+        method: Post,
+        path: "/contacts/{contact}/preview",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::preview(s, contact))),
     },
     Route {
         method: Get,
@@ -647,6 +672,33 @@ mod tests {
         }
         assert_eq!(allowed(STAFF, Method::Get, ""), "not found");
         assert_eq!(allowed(STAFF, Method::Get, "/"), "not found");
+    }
+
+    #[test]
+    fn every_route_that_changes_something_for_a_session_refuses_a_preview() {
+        // A route that changes state either needs no session (the login steps, which
+        // start a new one) or takes the session's CSRF token; of those, only logout
+        // and the client switch let a staff preview through. A new state-changing
+        // route must pick one of these on purpose.
+        let even_preview = ["/logout", "/api/switch"];
+        for route in PORTAL.iter().filter(|r| r.method != Get) {
+            match route.rules.access {
+                Access::Csrf => assert!(!even_preview.contains(&route.path)),
+                Access::CsrfEvenPreview => {
+                    assert!(even_preview.contains(&route.path), "{}", route.path);
+                }
+                Access::Anyone => assert!(
+                    route.path.starts_with("/login")
+                        || route.path.starts_with("/auth/")
+                        || route.path.starts_with("/password/")
+                        || route.path.starts_with("/c/")
+                        || route.path == "/preview",
+                    "{} changes state without a session",
+                    route.path
+                ),
+                Access::Session => panic!("{} changes state without CSRF", route.path),
+            }
+        }
     }
 
     #[test]

@@ -12,8 +12,8 @@ use super::errors::WebError;
 use super::request::Request;
 use super::response::Response;
 use super::responses::{
-    self, ChainCheck, ClientView, ContactState, ContactView, Link, Revoked, Sent, SessionView,
-    SessionsRevoked, Status,
+    self, ChainCheck, ClientView, ContactState, ContactView, Link, PreviewLinkView, Revoked, Sent,
+    SessionView, SessionsRevoked, Status,
 };
 use super::routing::{Answer, Json, parse_id};
 use super::strict::{self, Query};
@@ -136,6 +136,22 @@ pub(super) async fn magic_link(s: &Staff<'_>, contact: &str) -> Answer {
         .generate_magic_link(&s.ctx, parse_id(contact)?)
         .await?;
     Ok(Response::json(200, &Link { url }))
+}
+
+/// `POST /contacts/{contact}/preview`: a single-use link to a read-only preview of
+/// the contact's portal, and when it stops working.
+pub(super) async fn preview(s: &Staff<'_>, contact: &str) -> Answer {
+    let link = s
+        .portal
+        .issue_preview_link(&s.ctx, parse_id(contact)?)
+        .await?;
+    Ok(Response::json(
+        200,
+        &PreviewLinkView {
+            expires_at: link.expires_at,
+            url: link.url,
+        },
+    ))
 }
 
 /// `POST /contacts/{contact}/login-email`.

@@ -27,10 +27,11 @@ pub(crate) enum Template {
     SetPassword,
     Home,
     Error,
+    PreviewConfirm,
 }
 
 impl Template {
-    pub(crate) const ALL: [Template; 12] = [
+    pub(crate) const ALL: [Template; 13] = [
         Template::Layout,
         Template::Login,
         Template::CheckEmail,
@@ -43,6 +44,7 @@ impl Template {
         Template::SetPassword,
         Template::Home,
         Template::Error,
+        Template::PreviewConfirm,
     ];
 
     /// The name it is rendered, included and overridden by.
@@ -71,6 +73,7 @@ impl Template {
             Template::SetPassword => compiled_in!("set_password.html"),
             Template::Home => compiled_in!("home.html"),
             Template::Error => compiled_in!("error.html"),
+            Template::PreviewConfirm => compiled_in!("preview_confirm.html"),
         }
     }
 }

@@ -29,7 +29,7 @@ const TAKE_REFUSAL_WINDOW: &str = "DELETE FROM portal_throttle_refusals \
 /// One bounded delete per table: at most `$2` rows that expired before `$1`, found
 /// through the table's expiry index. Each runs as its own short statement, so a purge
 /// never holds locks for long, whatever the backlog.
-const PURGES: [&str; 6] = [
+const PURGES: [&str; 7] = [
     "DELETE FROM portal_magic_links WHERE token_hash IN (SELECT token_hash \
      FROM portal_magic_links WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM portal_challenges WHERE token_hash IN (SELECT token_hash \
@@ -38,6 +38,8 @@ const PURGES: [&str; 6] = [
      FROM portal_password_links WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM portal_personal_links WHERE token_hash IN (SELECT token_hash \
      FROM portal_personal_links WHERE expires_at < $1 LIMIT $2)",
+    "DELETE FROM portal_preview_links WHERE token_hash IN (SELECT token_hash \
+     FROM portal_preview_links WHERE expires_at < $1 LIMIT $2)",
     "DELETE FROM portal_sessions WHERE token_hash IN (SELECT token_hash \
      FROM portal_sessions WHERE idle_expires_at < $1 OR absolute_expires_at < $1 LIMIT $2)",
     "DELETE FROM portal_throttle_hits WHERE id IN (SELECT id \

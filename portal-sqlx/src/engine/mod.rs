@@ -17,6 +17,7 @@ mod codes;
 mod directory;
 mod links;
 mod maintenance;
+mod previews;
 mod sessions;
 mod tasks;
 
@@ -27,7 +28,7 @@ use portal_core::audit::{AuditDraft, AuditEvent, ChainHash, seal};
 use portal_core::clock::Timestamp;
 use portal_core::contact::ContactStatus;
 use portal_core::grant::Permissions;
-use portal_core::id::{ClientId, ContactId, FirmId};
+use portal_core::id::{ClientId, ContactId, FirmId, StaffId};
 use portal_core::session::{SessionRecord, SessionSeed};
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
@@ -150,8 +151,8 @@ async fn lock_for_login<DB: Dialect>(
 
 const INSERT_SESSION: &str = "INSERT INTO portal_sessions (token_hash, id, contact_id, \
      firm_id, active_client, permissions, created_at, renewed_at, idle_expires_at, \
-     absolute_expires_at, ip, user_agent) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11)";
+     absolute_expires_at, ip, user_agent, preview_by) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9, $10, $11, $12)";
 
 const CONTACT_LOGGED_IN: &str = "UPDATE portal_contacts SET joined_at = COALESCE(joined_at, $2), \
      last_seen_at = $2 WHERE id = $1";
@@ -191,21 +192,26 @@ async fn start_session_in<DB: Dialect>(
         .ts(seed.absolute_expires_at)
         .opt_text(ip.as_deref())
         .opt_text(seed.request.user_agent.as_deref())
+        .opt_text(seed.preview_by.as_ref().map(StaffId::as_str))
         .insert(c)
         .await?;
     if inserted.is_err() {
         // A 256-bit digest collision (or a reused session id): never overwrite.
         return Err(StoreError::Conflict("session digest"));
     }
-    sql::<DB>(CONTACT_LOGGED_IN)
-        .id(contact.as_uuid())
-        .ts(now)
-        .run(c)
-        .await?;
-    sql::<DB>(CLEAR_FAILURES)
-        .id(contact.as_uuid())
-        .run(c)
-        .await?;
+    // A staff preview is no login of the contact: it neither joins nor is seen, and
+    // ends no run of failures.
+    if seed.preview_by.is_none() {
+        sql::<DB>(CONTACT_LOGGED_IN)
+            .id(contact.as_uuid())
+            .ts(now)
+            .run(c)
+            .await?;
+        sql::<DB>(CLEAR_FAILURES)
+            .id(contact.as_uuid())
+            .run(c)
+            .await?;
+    }
     Ok(SessionRecord {
         id: seed.id,
         digest: seed.digest,
@@ -217,6 +223,7 @@ async fn start_session_in<DB: Dialect>(
         renewed_at: now,
         idle_expires_at: seed.idle_expires_at,
         absolute_expires_at: seed.absolute_expires_at,
+        preview_by: seed.preview_by.clone(),
     })
 }
 

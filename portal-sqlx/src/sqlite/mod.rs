@@ -163,6 +163,11 @@ impl Dialect for Sqlite {
             description: "phases of their own; evidence definitions, submissions, checklist items",
             sql: include_str!("0006_phases_evidence.sql"),
         },
+        Migration {
+            version: 7,
+            description: "staff preview links; sessions marked as previews",
+            sql: include_str!("0007_previews.sql"),
+        },
     ];
 
     async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {

@@ -17,6 +17,7 @@ use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
 use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;
 use crate::policy::RateLimit;
+use crate::preview::{PreviewLinkRecord, PreviewRedemption, PreviewRedemptionRequest};
 use crate::session::SessionRecord;
 use crate::store::{AuditFn, LoginStore, StoreError};
 use crate::throttle::{Refusal, RefusalCount, ThrottleDecision};
@@ -109,6 +110,30 @@ impl LoginStore for MemoryStore {
             .get(link)
             .filter(|r| !r.consumed && !r.invalidated && now < r.record.expires_at)
             .map(|r| r.record.contact_id))
+    }
+
+    async fn issue_preview_link(
+        &self,
+        link: &PreviewLinkRecord,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        self.insert_preview_link(link, audit)
+    }
+
+    async fn preview_link_contact(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>, StoreError> {
+        self.live_preview_contact(link, now)
+    }
+
+    async fn redeem_preview_link(
+        &self,
+        request: &PreviewRedemptionRequest,
+        audit: AuditFn<'_, PreviewRedemption>,
+    ) -> Result<PreviewRedemption, StoreError> {
+        self.consume_preview_link(request, audit)
     }
 
     async fn issue_challenge(

@@ -15,6 +15,7 @@
 
 mod directory;
 mod login;
+mod preview;
 mod sessions;
 mod tasks;
 
@@ -79,6 +80,12 @@ struct LinkRow {
 }
 
 #[derive(Debug)]
+struct PreviewLinkRow {
+    record: crate::preview::PreviewLinkRecord,
+    consumed: bool,
+}
+
+#[derive(Debug)]
 struct ChallengeRow {
     record: ChallengeRecord,
     codes_sent: u32,
@@ -130,6 +137,7 @@ struct State {
     challenges: DigestMap<ChallengeRow>,
     password_links: DigestMap<PasswordLinkRow>,
     personal_links: DigestMap<PersonalLinkRecord>,
+    preview_links: DigestMap<PreviewLinkRow>,
     // Newest-wins secrets: at most one live one per contact, so invalidating "every
     // older one" is invalidating this one.
     live_link: IdMap<ContactId, TokenDigest>,
@@ -305,6 +313,10 @@ impl MaintenanceStore for MemoryStore {
             .expires_at
             < cutoff);
         purge_map!(state.personal_links, |r: &PersonalLinkRecord| r.expires_at
+            < cutoff);
+        purge_map!(state.preview_links, |r: &PreviewLinkRow| r
+            .record
+            .expires_at
             < cutoff);
         let State {
             links,

@@ -122,9 +122,13 @@ impl SessionShards {
             return None;
         }
         let now = seed.created_at;
-        row.contact.joined_at.get_or_insert(now);
-        row.contact.last_seen_at = Some(now);
-        state.failures.remove(&contact);
+        // A staff preview is no login of the contact: it neither joins nor is seen,
+        // and ends no run of failures.
+        if seed.preview_by.is_none() {
+            row.contact.joined_at.get_or_insert(now);
+            row.contact.last_seen_at = Some(now);
+            state.failures.remove(&contact);
+        }
         if let Some(old) = &seed.replaces {
             self.remove(state, old);
         }
@@ -139,6 +143,7 @@ impl SessionShards {
             renewed_at: now,
             idle_expires_at: seed.idle_expires_at,
             absolute_expires_at: seed.absolute_expires_at,
+            preview_by: seed.preview_by.clone(),
         };
         let mut shard = self.write(&seed.digest).ok()?;
         // A digest collision of 256-bit random tokens does not happen; if it did, the
