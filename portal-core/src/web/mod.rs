@@ -26,6 +26,7 @@ mod kind;
 mod lazy;
 mod login_routes;
 mod method;
+mod page_routes;
 mod pages;
 mod portal_web;
 pub mod prelude;
@@ -38,6 +39,7 @@ mod session;
 mod staff_api;
 mod staff_routes;
 mod strict;
+mod task_pages;
 mod templates;
 
 pub use adapter::{BodyPlan, HeaderTable, SessionRejection};

@@ -13,7 +13,7 @@ use super::method::Method::*;
 use super::request::Request;
 use super::routing::{Handler, Route, Surface};
 use super::staff_routes::{self as staff, Staff};
-use super::{app_routes as app, login_routes as login};
+use super::{app_routes as app, login_routes as login, page_routes as pages};
 
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
 /// from the portal's route table.
@@ -149,7 +149,25 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         method: Get,
         path: "/",
         rules: page(Access::Anyone),
-        handler: &Handler(|ctx, _, ()| Box::pin(app::home(ctx))),
+        handler: &Handler(|ctx, _, ()| Box::pin(pages::home(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/progress",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, _, ()| Box::pin(pages::progress(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/approvals",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, _, ()| Box::pin(pages::approvals(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/tasks/{task}",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(pages::task(ctx, task))),
     },
     Route {
         method: Get,
