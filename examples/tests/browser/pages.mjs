@@ -238,6 +238,7 @@ async function pagesMode() {
       await page.frameLocator('iframe').locator('text=A video').waitFor();
     }
     await axe(page, `task page (${type})`);
+    await shoot(page, `task-${type}`);
   }
   expecting404 = true;
   await page.goto(`${p}/tasks/not-a-task`);
@@ -334,8 +335,8 @@ async function evidenceMode() {
   // Checklist: every item, the bar moving with each.
   for (let i = 0; i < 3; i++) {
     await open(tasks.checklist);
-    await page.click('button:has-text("Check") >> nth=0');
-    await page.waitForSelector(`button:has-text("Uncheck") >> nth=${i}`);
+    await page.click('button:text-is("Check") >> nth=0');
+    await page.waitForSelector(`button:text-is("Uncheck") >> nth=${i}`);
     await moved(`checklist item ${i}`);
   }
 
