@@ -1,5 +1,5 @@
 // Drives the example portal in headless Chromium, as a person would: the login page,
-// the emailed link's confirmation page, the portal, the client switcher, a task, the
+// the emailed link's confirmation page, the portal, the client switcher, a task's page, the
 // email code, logout. Fails on any console error (a CSP violation shows up there).
 //
 // Usage: node portal.mjs http://127.0.0.1:PORT   (CHROMIUM=/usr/bin/chromium by default)
@@ -47,15 +47,17 @@ try {
   const accent = await page.$eval('header', (h) => getComputedStyle(h).borderBottomColor);
   if (accent !== 'rgb(31, 111, 235)') throw new Error(`accent colour not applied: ${accent}`);
 
-  // Switch business, complete a task, undo it.
+  // Switch business, open a task from "Your tasks", come back through the navigation.
+  // (Completing tasks of every type: pages.mjs.)
   const before = await page.textContent('strong');
   await page.selectOption('#client', { index: 1 });
   await page.click('button:has-text("Switch")');
   await page.waitForFunction((b) => document.querySelector('strong').textContent !== b, before);
-  await page.click('button:has-text("Mark complete") >> nth=0');
-  await page.waitForSelector('button:has-text("Undo")');
-  await page.click('button:has-text("Undo")');
-  await page.waitForFunction(() => !document.querySelector('button.secondary')?.textContent.includes('Undo'));
+  const title = await page.textContent('section[aria-labelledby=yours] ul.tasks a >> nth=0');
+  await page.click('section[aria-labelledby=yours] ul.tasks a >> nth=0');
+  await page.waitForSelector(`h1:has-text("${title.trim()}")`);
+  await page.click('nav >> text=Your tasks');
+  await page.waitForSelector('h1:has-text("Hello Jane")');
 
   // Log out: the portal sends the browser back to the login page.
   await page.click('button:has-text("Log out")');

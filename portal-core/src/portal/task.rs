@@ -147,13 +147,42 @@ impl Portal {
         Ok((task, permissions))
     }
 
-    /// One task of a client the contact holds a grant with `tasks` to.
+    /// One task of a client the contact holds a grant with `tasks` to; an approval may
+    /// also be read with `approvals` alone, since that permission is what deciding it
+    /// asks for.
     pub async fn client_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, TaskError> {
         let (task, permissions) = self.visible_task(auth, id).await?;
-        if !permissions.contains(Permissions::TASKS) {
+        let approval = task.evidence.kind() == EvidenceKind::Approval
+            && permissions.contains(Permissions::APPROVALS);
+        if !permissions.contains(Permissions::TASKS) && !approval {
             return Err(TaskError::Forbidden);
         }
         Ok(task)
+    }
+
+    /// The approvals the client's side decides, pending and decided, of a client the
+    /// contact holds a grant with `approvals` to (`tasks` is not needed: a contact may
+    /// be trusted to approve without seeing the rest of the work). The list holds the
+    /// client's phases, for the approvals' phase names.
+    pub async fn client_approvals(
+        &self,
+        auth: &Authenticated,
+        client: ClientId,
+    ) -> Result<TaskList, TaskError> {
+        if !self
+            .client_permissions(auth, client)
+            .await?
+            .contains(Permissions::APPROVALS)
+        {
+            return Err(TaskError::Forbidden);
+        }
+        let (phases, mut tasks) = self.store().phases_and_tasks(client).await?;
+        tasks.retain(|t| {
+            t.withdrawn_at.is_none()
+                && t.assignee == Side::Client
+                && t.evidence.kind() == EvidenceKind::Approval
+        });
+        Ok(TaskList { phases, tasks })
     }
 
     /// The task if the contact may act on it: its client is granted with `permission`,

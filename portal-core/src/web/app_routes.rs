@@ -1,10 +1,10 @@
-//! The portal a logged-in contact uses: the page, and the client API under `/api`.
+//! The client API a logged-in contact uses, under `/api` (its pages are in
+//! [`page_routes`](super::page_routes)).
 //! Listed in [`routes::PORTAL`](super::routes::PORTAL).
 
 use super::context::Ctx;
 use super::errors::WebError;
 use super::form::Form;
-use super::pages;
 use super::request::Request;
 use super::response::Response;
 use super::responses::{self, GrantedClient, Switched};
@@ -18,20 +18,20 @@ use crate::id::{ClientId, TaskId};
 use crate::portal::session::Authenticated;
 
 /// The contact behind a session, and what it may see.
-struct Me {
-    contact: Contact,
-    clients: Vec<(Client, Permissions)>,
+pub(super) struct Me {
+    pub(super) contact: Contact,
+    pub(super) clients: Vec<(Client, Permissions)>,
 }
 
 impl Me {
-    fn active<'a>(&'a self, auth: &Authenticated) -> Option<&'a (Client, Permissions)> {
+    pub(super) fn active<'a>(&'a self, auth: &Authenticated) -> Option<&'a (Client, Permissions)> {
         self.clients
             .iter()
             .find(|(c, _)| c.id == auth.session.active_client)
     }
 }
 
-async fn me(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Me, WebError> {
+pub(super) async fn me(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Me, WebError> {
     let portal = ctx.web.portal();
     let contact = portal
         .store()
@@ -40,35 +40,6 @@ async fn me(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Me, WebError> {
         .ok_or(WebError::Unauthenticated)?;
     let clients = portal.granted_clients(&contact).await?;
     Ok(Me { contact, clients })
-}
-
-/// `GET {p}/`: the portal page; a visitor without a session is sent to log in, and back
-/// here after.
-pub(super) async fn home(ctx: &mut Ctx<'_>) -> Answer {
-    let Some(auth) = ctx.auth.as_ref() else {
-        return Ok(Response::see_other(&format!(
-            "{}/login?next={}/",
-            ctx.mount(),
-            ctx.mount()
-        )));
-    };
-    let me = me(ctx, auth).await?;
-    let Some((active, _)) = me.active(auth) else {
-        return Err(WebError::Unauthenticated);
-    };
-    let tasks = match ctx.web.portal().client_tasks(auth, active.id).await {
-        Ok(tasks) => Some(tasks),
-        Err(crate::portal::task::TaskError::Forbidden) => None,
-        Err(e) => return Err(e.into()),
-    };
-    let body = pages::home(&pages::Home {
-        first_name: &me.contact.first_name,
-        welcome: &ctx.firm.branding.welcome_message,
-        active,
-        clients: me.clients.iter().map(|(c, _)| c).collect(),
-        tasks: tasks.as_ref(),
-    });
-    Ok(ctx.page(200, "Your portal", body))
 }
 
 /// `GET {p}/api/me`: who is logged in, the active client, the clients it may switch to,

@@ -26,6 +26,7 @@ mod kind;
 mod lazy;
 mod login_routes;
 mod method;
+mod page_routes;
 mod pages;
 mod portal_web;
 pub mod prelude;
@@ -39,6 +40,7 @@ mod staff_api;
 mod staff_routes;
 mod staff_task_routes;
 mod strict;
+mod task_pages;
 mod task_routes;
 mod templates;
 

@@ -7,10 +7,7 @@ use minijinja::{Value, context};
 
 use super::response::Response;
 use super::templates::{Template, Templates, text};
-use crate::client::Client;
 use crate::firm::Firm;
-use crate::portal::task::TaskList;
-use crate::task::{Side, TaskStatus};
 
 /// Where the portal lives, how it looks and who is logged in, for one page.
 pub(crate) struct Frame<'a> {
@@ -32,11 +29,7 @@ impl Frame<'_> {
         page: Page,
     ) -> Result<Response, minijinja::Error> {
         let b = &self.firm.branding;
-        let firm_name = if b.display_name.is_empty() {
-            &self.firm.name
-        } else {
-            &b.display_name
-        };
+        let firm_name = firm_name(self.firm);
         let values = context! {
             title => text(title),
             firm_name => text(firm_name),
@@ -52,6 +45,15 @@ impl Frame<'_> {
     }
 }
 
+/// The name the firm shows: its branding's display name, else its name.
+pub(crate) fn firm_name(firm: &Firm) -> &str {
+    if firm.branding.display_name.is_empty() {
+        &firm.name
+    } else {
+        &firm.branding.display_name
+    }
+}
+
 /// One page: its template, the notice above it (if any) and its own values.
 pub(crate) struct Page {
     template: Template,
@@ -60,7 +62,7 @@ pub(crate) struct Page {
 }
 
 impl Page {
-    fn new(template: Template, values: Value) -> Page {
+    pub(crate) fn new(template: Template, values: Value) -> Page {
         Page {
             template,
             notice: Value::from(()),
@@ -155,81 +157,4 @@ pub(crate) fn set_password(token: &str, email: &str) -> Page {
 
 pub(crate) fn error(message: &str) -> Page {
     Page::new(Template::Error, context! { message => text(message) })
-}
-
-/// What the portal's home page shows of the logged-in contact.
-pub(crate) struct Home<'a> {
-    pub(crate) first_name: &'a str,
-    pub(crate) welcome: &'a str,
-    pub(crate) active: &'a Client,
-    /// Every client the contact may switch to, the active one included.
-    pub(crate) clients: Vec<&'a Client>,
-    /// The active client's tasks; none when the contact may not see them.
-    pub(crate) tasks: Option<&'a TaskList>,
-}
-
-pub(crate) fn home(home: &Home<'_>) -> Page {
-    let clients: Value = home
-        .clients
-        .iter()
-        .map(|c| {
-            context! {
-                id => text(&c.id.to_string()),
-                name => text(&c.name),
-                active => c.id == home.active.id,
-            }
-        })
-        .collect();
-    Page::new(
-        Template::Home,
-        context! {
-            first_name => text(home.first_name),
-            welcome => text(home.welcome),
-            client_name => text(&home.active.name),
-            can_switch => home.clients.len() > 1,
-            clients,
-            tasks => home.tasks.map(tasks),
-        },
-    )
-}
-
-/// "Your tasks" (the client's own, by phase) and "Our progress" (both sides' tasks
-/// by phase, with each phase's status and a percentage).
-fn tasks(list: &TaskList) -> Value {
-    let phase_name = |name: Option<&str>| text(name.unwrap_or("General"));
-    let yours: Value = list
-        .tasks
-        .iter()
-        .filter(|t| t.assignee == Side::Client)
-        .map(|t| {
-            context! {
-                id => text(&t.id.to_string()),
-                title => text(&t.title),
-                phase => phase_name(list.phase_name(t.phase_id)),
-                description => text(&t.description),
-                due => t.due_on.map(|d| text(&d.date_string())),
-                done => t.status == TaskStatus::Completed,
-            }
-        })
-        .collect();
-    let progress = list.progress();
-    let percent = progress.percent;
-    let phases: Value = progress
-        .phases
-        .iter()
-        .map(|p| {
-            let status = match p.status {
-                TaskStatus::Completed => "completed",
-                TaskStatus::Pending => "pending",
-                _ => "in progress",
-            };
-            context! {
-                name => phase_name(p.phase.as_ref().map(|p| p.name.as_str())),
-                status => text(status),
-                done => p.done,
-                total => p.total,
-            }
-        })
-        .collect();
-    context! { yours, phases, percent }
 }

@@ -14,7 +14,7 @@ use super::request::Request;
 use super::routing::{Handler, Route, Surface};
 use super::staff_routes::{self as staff, Staff};
 use super::staff_task_routes as staff_tasks;
-use super::{app_routes as app, login_routes as login, task_routes as tasks};
+use super::{app_routes as app, login_routes as login, page_routes as pages, task_routes as tasks};
 
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
 /// from the portal's route table.
@@ -207,7 +207,25 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         method: Get,
         path: "/",
         rules: page(Access::Anyone),
-        handler: &Handler(|ctx, _, ()| Box::pin(app::home(ctx))),
+        handler: &Handler(|ctx, _, ()| Box::pin(pages::home(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/progress",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, _, ()| Box::pin(pages::progress(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/approvals",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, _, ()| Box::pin(pages::approvals(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/tasks/{task}",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(pages::task(ctx, task))),
     },
     Route {
         method: Get,

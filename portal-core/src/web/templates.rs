@@ -26,12 +26,16 @@ pub(crate) enum Template {
     ForgotPassword,
     SetPassword,
     Home,
+    Progress,
+    Approvals,
+    DecisionForm,
+    Task,
     Error,
     PreviewConfirm,
 }
 
 impl Template {
-    pub(crate) const ALL: [Template; 13] = [
+    pub(crate) const ALL: [Template; 17] = [
         Template::Layout,
         Template::Login,
         Template::CheckEmail,
@@ -43,6 +47,10 @@ impl Template {
         Template::ForgotPassword,
         Template::SetPassword,
         Template::Home,
+        Template::Progress,
+        Template::Approvals,
+        Template::DecisionForm,
+        Template::Task,
         Template::Error,
         Template::PreviewConfirm,
     ];
@@ -72,6 +80,10 @@ impl Template {
             Template::ForgotPassword => compiled_in!("forgot_password.html"),
             Template::SetPassword => compiled_in!("set_password.html"),
             Template::Home => compiled_in!("home.html"),
+            Template::Progress => compiled_in!("progress.html"),
+            Template::Approvals => compiled_in!("approvals.html"),
+            Template::DecisionForm => compiled_in!("decision_form.html"),
+            Template::Task => compiled_in!("task.html"),
             Template::Error => compiled_in!("error.html"),
             Template::PreviewConfirm => compiled_in!("preview_confirm.html"),
         }

@@ -1,0 +1,174 @@
+//! The pages of a logged-in contact: "Your tasks" (the home page), "Our progress",
+//! "Approvals" and one task's page, each about the session's active client. Listed in
+//! [`routes::PORTAL`](super::routes::PORTAL); what they show is decided by the core's
+//! operations ([`crate::Portal::client_tasks`] and its kin), which a page only lays out.
+//! A section the contact's grant does not open answers 404, as a missing page would.
+
+use super::app_routes::{Me, me};
+use super::context::Ctx;
+use super::errors::WebError;
+use super::pages::firm_name;
+use super::response::{PAGE_CSP, Response};
+use super::routing::{Answer, parse_id};
+use super::task_pages::{self, Abilities, Home, Section, Viewer};
+use crate::client::Client;
+use crate::evidence::Evidence;
+use crate::grant::Permissions;
+use crate::id::TaskId;
+use crate::portal::session::Authenticated;
+use crate::portal::task::{TaskError, TaskList};
+
+/// The sections a grant with `permissions` opens: the tasks and the progress with
+/// `tasks`, the approvals with `approvals`. "Your tasks" is the home page and always
+/// there, empty without `tasks`.
+fn sections(permissions: Permissions) -> Vec<Section> {
+    let mut out = vec![Section::Tasks];
+    if permissions.contains(Permissions::TASKS) {
+        out.push(Section::Progress);
+    }
+    if permissions.contains(Permissions::APPROVALS) {
+        out.push(Section::Approvals);
+    }
+    out
+}
+
+/// What a page of the portal needs of its viewer: the contact, its clients, and the
+/// active one with the grant's permissions.
+struct Looking {
+    me: Me,
+    active: Client,
+    permissions: Permissions,
+}
+
+async fn looking(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Looking, WebError> {
+    let me = me(ctx, auth).await?;
+    let Some((active, permissions)) = me.active(auth).cloned() else {
+        return Err(WebError::Unauthenticated);
+    };
+    Ok(Looking {
+        me,
+        active,
+        permissions,
+    })
+}
+
+impl Looking {
+    fn viewer<'a>(&'a self, ctx: &'a Ctx<'_>, current: Option<Section>) -> Viewer<'a> {
+        Viewer {
+            contact: self.me.contact.id,
+            client_name: &self.active.name,
+            sections: sections(self.permissions),
+            current,
+            firm_name: firm_name(&ctx.firm),
+        }
+    }
+}
+
+/// A section the grant does not open is a page that does not exist.
+fn hidden(e: TaskError) -> WebError {
+    match e {
+        TaskError::Forbidden => WebError::NotFound,
+        other => other.into(),
+    }
+}
+
+/// `GET {p}/`: "Your tasks". A visitor without a session is sent to log in, and back
+/// here after.
+pub(super) async fn home(ctx: &mut Ctx<'_>) -> Answer {
+    let Some(auth) = ctx.auth.as_ref() else {
+        return Ok(Response::see_other(&format!(
+            "{}/login?next={}/",
+            ctx.mount(),
+            ctx.mount()
+        )));
+    };
+    let looking = looking(ctx, auth).await?;
+    let tasks = match ctx.web.portal().client_tasks(auth, looking.active.id).await {
+        Ok(tasks) => Some(tasks),
+        Err(TaskError::Forbidden) => None,
+        Err(e) => return Err(e.into()),
+    };
+    let page = task_pages::home_page(
+        &looking.viewer(ctx, Some(Section::Tasks)),
+        ctx.mount(),
+        &Home {
+            first_name: &looking.me.contact.first_name,
+            welcome: &ctx.firm.branding.welcome_message,
+            active: looking.active.id,
+            clients: looking.me.clients.iter().map(|(c, _)| c).collect(),
+            tasks: tasks.as_ref(),
+        },
+    );
+    Ok(ctx.page(200, "Your tasks", page))
+}
+
+/// `GET {p}/progress`: "Our progress", both sides' tasks by phase.
+pub(super) async fn progress(ctx: &mut Ctx<'_>) -> Answer {
+    let auth = ctx.require_auth()?;
+    let looking = looking(ctx, auth).await?;
+    let list = ctx
+        .web
+        .portal()
+        .client_tasks(auth, looking.active.id)
+        .await
+        .map_err(hidden)?;
+    let viewer = looking.viewer(ctx, Some(Section::Progress));
+    let page = task_pages::progress_page(&viewer, ctx.mount(), &list);
+    Ok(ctx.page(200, "Our progress", page))
+}
+
+/// `GET {p}/approvals`: what waits for the client's decision, and what was decided.
+pub(super) async fn approvals(ctx: &mut Ctx<'_>) -> Answer {
+    let auth = ctx.require_auth()?;
+    let looking = looking(ctx, auth).await?;
+    let list = ctx
+        .web
+        .portal()
+        .client_approvals(auth, looking.active.id)
+        .await
+        .map_err(hidden)?;
+    let viewer = looking.viewer(ctx, Some(Section::Approvals));
+    let page = task_pages::approvals_page(&viewer, ctx.mount(), &list);
+    Ok(ctx.page(200, "Approvals", page))
+}
+
+/// `GET {p}/tasks/{task}`: one task and what it asks for, as forms that post to the
+/// client API. A training video's page alone lets frames come from its provider.
+pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
+    let id: TaskId = parse_id(task)?;
+    let auth = ctx.require_auth()?;
+    let portal = ctx.web.portal();
+    let task = portal.client_task(auth, id).await.map_err(hidden)?;
+    let looking = looking(ctx, auth).await?;
+    // The task may be of another granted client than the active one: the page names
+    // its own client, and what the grant there allows.
+    let Some((client, permissions)) = looking
+        .me
+        .clients
+        .iter()
+        .find(|(c, _)| c.id == task.client_id)
+    else {
+        return Err(WebError::NotFound);
+    };
+    let list = TaskList {
+        phases: portal.store().phases(task.client_id).await?,
+        tasks: Vec::new(),
+    };
+    let mut viewer = looking.viewer(ctx, None);
+    viewer.client_name = &client.name;
+    let can = Abilities {
+        tasks: permissions.contains(Permissions::TASKS),
+        approvals: permissions.contains(Permissions::APPROVALS),
+    };
+    let page = task_pages::task_page(&viewer, ctx.mount(), &task, &list, can);
+    let response = ctx.page(200, &task.title, page);
+    Ok(match &task.evidence {
+        // The provider's player origin, and no other, may be framed here: the policy
+        // every other page has, with that one source added.
+        Evidence::Training(video) if response.status == 200 => response.with_header(
+            "content-security-policy",
+            format!("{PAGE_CSP}; frame-src {}", video.provider.player_origin()),
+        ),
+        _ => response,
+    })
+}
