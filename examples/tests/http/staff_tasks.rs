@@ -316,8 +316,11 @@ pub fn staff_set_statuses_complete_the_firms_tasks_and_check_items(s: &Server) {
             (&json!(100), &json!("completed"))
         );
     }
-    let page = login(s, BOB).get("/portal/");
-    assert!(page.text().contains("100%"), "the portal page shows it");
+    let page = login(s, BOB).get("/portal/progress");
+    assert!(
+        page.text().contains("100% done overall"),
+        "Our progress shows it"
+    );
 }
 
 pub fn staff_manage_phases(s: &Server) {
