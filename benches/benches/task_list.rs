@@ -4,6 +4,9 @@
 //!
 //! - `raw_select`: the three reads the store makes (the client's tasks in order, their
 //!   checklist items, the client's phases), every row fetched, nothing decoded.
+//! - `raw_decode`: the same reads, every column of every row decoded by sqlx into an
+//!   owned value of its type (text, integer, UUID), by position; nothing parsed
+//!   further. What any store on sqlx pays before its own work.
 //! - `store`: `Store::phases_and_tasks`: the same reads on one connection, decoded.
 //! - `portal`: `Portal::client_tasks` for a logged-in contact (its grant checked,
 //!   withdrawn tasks left out) and the progress the pages show.
@@ -224,13 +227,15 @@ fn bench(c: &mut Criterion) {
 #[derive(Clone, Copy)]
 enum Tier {
     RawSelect,
+    RawDecode,
     Store,
     Portal,
     HttpJson,
 }
 
-const TIERS: [(&str, Tier); 4] = [
+const TIERS: [(&str, Tier); 5] = [
     ("raw_select", Tier::RawSelect),
+    ("raw_decode", Tier::RawDecode),
     ("store", Tier::Store),
     ("portal", Tier::Portal),
     ("http_json", Tier::HttpJson),
@@ -248,10 +253,29 @@ struct Tiers {
     cookie: String,
 }
 
+/// Every column of `rows` as an owned value of its type, as a store would take it.
+fn decode_all(rows: &[sqlx::postgres::PgRow]) -> usize {
+    use sqlx::{Column, Row, TypeInfo};
+    let mut decoded = 0;
+    for row in rows {
+        for (i, column) in row.columns().iter().enumerate() {
+            decoded += match column.type_info().name() {
+                "UUID" => usize::from(row.try_get::<Option<sqlx::types::Uuid>, _>(i).is_ok()),
+                "INT8" => usize::from(row.try_get::<Option<i64>, _>(i).is_ok()),
+                "BYTEA" => usize::from(row.try_get::<Option<Vec<u8>>, _>(i).is_ok()),
+                _ => row
+                    .try_get::<Option<String>, _>(i)
+                    .map_or(0, |t| t.map_or(0, |t| t.len())),
+            };
+        }
+    }
+    decoded
+}
+
 impl Tiers {
     async fn run(&self, tier: Tier) {
         match tier {
-            Tier::RawSelect => {
+            Tier::RawSelect | Tier::RawDecode => {
                 let id = self.client.as_uuid();
                 let mut c = self.pool.acquire().await.expect("conn");
                 let tasks = sqlx::query(
@@ -276,6 +300,9 @@ impl Tiers {
                 .fetch_all(&mut *c)
                 .await
                 .expect("phases");
+                if matches!(tier, Tier::RawDecode) {
+                    black_box(decode_all(&tasks) + decode_all(&items) + decode_all(&phases));
+                }
                 black_box((tasks.len(), items.len(), phases.len()));
             }
             Tier::Store => {
