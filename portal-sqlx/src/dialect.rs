@@ -94,7 +94,7 @@ macro_rules! lock_task_sql {
     ($locking:literal) => {
         concat!(
             "SELECT ",
-            crate::rows::task_columns!(),
+            crate::columns::task_columns!(),
             " FROM portal_tasks WHERE id = $1",
             $locking
         )

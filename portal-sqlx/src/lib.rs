@@ -96,6 +96,8 @@
 #![deny(missing_docs)]
 
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
+mod columns;
+#[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod db;
 #[cfg(any(feature = "postgres", feature = "sqlite"))]
 mod dialect;

@@ -24,33 +24,6 @@ use portal_core::task::{Completion, Evidence, ItemCheck, Side, Task, TaskStatus,
 use crate::dialect::Dialect;
 use crate::stmt::SqlRow;
 
-/// Columns of `portal_firms` that [`firm`] reads.
-macro_rules! firm_columns {
-    () => {
-        "id, name, public_url, display_name, logo_url, \
-     accent_colour, welcome_message, mail_from, created_at, firm_key"
-    };
-}
-pub(crate) use firm_columns;
-
-/// Columns of `portal_contacts` that [`contact`] reads.
-macro_rules! contact_columns {
-    () => {
-        "id, firm_id, email, first_name, phone, status, \
-     created_at, invited_at, joined_at, last_seen_at"
-    };
-}
-pub(crate) use contact_columns;
-
-/// Columns of `portal_audit_events` that [`audit_event`] reads.
-macro_rules! audit_columns {
-    () => {
-        "seq, firm_id, at, actor, action, contact_id, ip, \
-     user_agent, outcome, detail, prev_hash, hash"
-    };
-}
-pub(crate) use audit_columns;
-
 fn email(text: &str) -> Option<EmailAddress> {
     EmailAddress::parse(text).ok()
 }
@@ -132,16 +105,6 @@ fn ip<DB: Dialect>(r: &SqlRow<DB>, col: &str) -> Result<Option<IpAddr>, StoreErr
     r.opt_parsed(col, |t| t.parse().ok())
 }
 
-/// Columns of a session row (as `s`) that [`session`] reads.
-macro_rules! session_columns {
-    () => {
-        "s.token_hash, s.id, s.contact_id, s.firm_id, \
-     s.active_client, s.permissions, s.created_at, s.renewed_at, s.idle_expires_at, \
-     s.absolute_expires_at, s.preview_by"
-    };
-}
-pub(crate) use session_columns;
-
 pub(crate) fn session<DB: Dialect>(r: &SqlRow<DB>) -> Result<SessionRecord, StoreError> {
     Ok(SessionRecord {
         id: SessionId::from_uuid(r.id("id")?),
@@ -215,31 +178,6 @@ pub(crate) fn audit_event<DB: Dialect>(r: &SqlRow<DB>) -> Result<AuditEvent, Sto
         hash: chain_hash(r, "hash")?,
     })
 }
-
-macro_rules! task_columns {
-    () => {
-        "id, firm_id, client_id, phase_id, title, description, due_on, assignee, status, \
-         evidence, definition, position, created_at, updated_at, completed_by, completed_at, \
-         completion_note, completed_ip, submission, withdrawn_at"
-    };
-}
-pub(crate) use task_columns;
-
-/// Columns of `portal_phases` that [`phase`] reads.
-macro_rules! phase_columns {
-    () => {
-        "id, firm_id, client_id, name, position, created_at"
-    };
-}
-pub(crate) use phase_columns;
-
-/// Columns of `portal_checklist_items` that [`item_check`] reads.
-macro_rules! item_columns {
-    () => {
-        "task_id, item, checked_by, checked_at"
-    };
-}
-pub(crate) use item_columns;
 
 pub(crate) fn phase<DB: Dialect>(r: &SqlRow<DB>) -> Result<Phase, StoreError> {
     Ok(Phase {

@@ -2,13 +2,13 @@
 //! [`page_routes`](super::page_routes)).
 //! Listed in [`routes::PORTAL`](super::routes::PORTAL).
 
+use super::api_body::{ApiBody, JsonOrForm};
 use super::context::Ctx;
 use super::errors::WebError;
 use super::form::Form;
-use super::request::Request;
 use super::response::Response;
 use super::responses::{self, GrantedClient, Switched};
-use super::routing::{Answer, Body, parse_id};
+use super::routing::{Answer, parse_id};
 use super::strict;
 use super::task_routes;
 use crate::client::Client;
@@ -67,17 +67,6 @@ pub(super) async fn client_tasks(ctx: &mut Ctx<'_>, client: &str) -> Answer {
     Ok(Response::json(200, &responses::tasks(&tasks)))
 }
 
-/// The fields of a client API call, from a JSON object (parsed strictly: see
-/// [`strict`](super::strict)) or from a form, whose other fields are ignored (a browser
-/// sends its buttons' names too). A JSON call may carry its CSRF token in the body, as
-/// a form does, instead of the `X-CSRF-Token` header.
-pub(super) trait ApiBody: serde::de::DeserializeOwned {
-    /// The fields from a form.
-    fn from_form(form: &Form) -> Self;
-    /// The CSRF token the body carries.
-    fn csrf_token(&self) -> Option<&str>;
-}
-
 /// `POST /api/switch`.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -118,31 +107,6 @@ impl ApiBody for TaskActionBody {
     }
     fn csrf_token(&self) -> Option<&str> {
         self.csrf_token.as_deref()
-    }
-}
-
-/// The fields of a client API call, and whether they came as JSON (then the call is
-/// answered in JSON).
-pub(super) struct JsonOrForm<T> {
-    pub(super) fields: T,
-    pub(super) json: bool,
-}
-
-impl<T: ApiBody + Send> Body for JsonOrForm<T> {
-    fn read(req: &Request) -> Result<Self, WebError> {
-        if req.content_type().as_deref() == Some("application/json") {
-            let fields = strict::json(&req.body)?;
-            return Ok(JsonOrForm { fields, json: true });
-        }
-        let fields = T::from_form(&Form::read(req)?);
-        Ok(JsonOrForm {
-            fields,
-            json: false,
-        })
-    }
-
-    fn csrf_token(&self) -> Option<&str> {
-        self.fields.csrf_token()
     }
 }
 

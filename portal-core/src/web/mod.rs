@@ -10,6 +10,7 @@
 #![doc = include_str!("../../docs/templates.md")]
 
 mod adapter;
+mod api_body;
 mod api_error;
 mod app_routes;
 mod assets;

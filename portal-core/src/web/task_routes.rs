@@ -15,7 +15,7 @@ use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::app_routes::{ApiBody, JsonOrForm};
+use super::api_body::{ApiBody, JsonOrForm};
 use super::context::Ctx;
 use super::errors::WebError;
 use super::form::Form;

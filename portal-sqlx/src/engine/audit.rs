@@ -5,8 +5,9 @@ use portal_core::audit::{AuditDraft, AuditEvent, ChainHead};
 use portal_core::id::{ContactId, FirmId};
 
 use super::{Engine, append_audit, commit};
+use crate::columns::audit_columns;
 use crate::dialect::Dialect;
-use crate::rows::{self, audit_columns};
+use crate::rows;
 use crate::stmt::sql;
 
 const EVENTS: &str = concat!(

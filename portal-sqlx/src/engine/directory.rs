@@ -13,9 +13,10 @@ use portal_core::staff::{InvitationRecord, Invited};
 use portal_core::store::InviteAuditFn;
 
 use super::{Engine, append_audit, commit, create_audit_head, kill_login_secrets, lock_contact};
+use crate::columns::{contact_columns, firm_columns};
 use crate::dialect::Dialect;
 use crate::error::Violation;
-use crate::rows::{self, contact_columns, firm_columns};
+use crate::rows;
 use crate::stmt::{Stmt, sql};
 
 /// Inserts a firm: its columns in the order of `firm_columns!`, bound by

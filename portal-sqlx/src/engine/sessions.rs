@@ -58,8 +58,9 @@ use super::{
     Engine, append_audit, commit, kill_login_secrets, lock_contact, lock_for_login,
     start_session_in,
 };
+use crate::columns::session_columns;
 use crate::dialect::Dialect;
-use crate::rows::{self, session_columns};
+use crate::rows;
 use crate::stmt::sql;
 
 /// Verification: one primary-key probe of `portal_sessions`. The invariant above makes

@@ -18,9 +18,10 @@ use portal_core::task::{
 };
 
 use super::{Engine, append_audit, commit};
+use crate::columns::{item_columns, phase_columns, task_columns};
 use crate::dialect::Dialect;
 use crate::error::Violation;
-use crate::rows::{self, item_columns, phase_columns, task_columns};
+use crate::rows;
 use crate::stmt::sql;
 
 const INSERT_TASK: &str = concat!(
