@@ -308,13 +308,16 @@ impl<DB: Dialect> Engine<DB> {
         commit::<DB>(tx).await
     }
 
-    pub(crate) async fn magic_link_contact(
+    /// The contact of the link `live` finds by its digest and the time (`$1`, `$2`):
+    /// one not used, not replaced and not expired.
+    pub(crate) async fn live_link_contact(
         &self,
+        live: &'static str,
         link: &TokenDigest,
         now: Timestamp,
     ) -> Result<Option<ContactId>, StoreError> {
         let mut c = self.conn().await?;
-        sql::<DB>(LIVE_MAGIC_LINK)
+        sql::<DB>(live)
             .digest(link)
             .ts(now)
             .optional(&mut c)
@@ -323,19 +326,20 @@ impl<DB: Dialect> Engine<DB> {
             .transpose()
     }
 
+    pub(crate) async fn magic_link_contact(
+        &self,
+        link: &TokenDigest,
+        now: Timestamp,
+    ) -> Result<Option<ContactId>, StoreError> {
+        self.live_link_contact(LIVE_MAGIC_LINK, link, now).await
+    }
+
     pub(crate) async fn personal_link_contact(
         &self,
         link: &TokenDigest,
         now: Timestamp,
     ) -> Result<Option<ContactId>, StoreError> {
-        let mut c = self.conn().await?;
-        sql::<DB>(LIVE_PERSONAL_LINK)
-            .digest(link)
-            .ts(now)
-            .optional(&mut c)
-            .await?
-            .map(|r| r.id("contact_id").map(ContactId::from_uuid))
-            .transpose()
+        self.live_link_contact(LIVE_PERSONAL_LINK, link, now).await
     }
 }
 

@@ -104,14 +104,7 @@ impl<DB: Dialect> Engine<DB> {
         link: &TokenDigest,
         now: Timestamp,
     ) -> Result<Option<ContactId>, StoreError> {
-        let mut c = self.conn().await?;
-        sql::<DB>(LIVE_PREVIEW_LINK)
-            .digest(link)
-            .ts(now)
-            .optional(&mut c)
-            .await?
-            .map(|r| r.id("contact_id").map(ContactId::from_uuid))
-            .transpose()
+        self.live_link_contact(LIVE_PREVIEW_LINK, link, now).await
     }
 
     pub(crate) async fn redeem_preview_link(
