@@ -118,15 +118,28 @@ impl Portal {
         auth: &Authenticated,
         client: ClientId,
     ) -> Result<TaskList, TaskError> {
+        self.visible_list(auth, client, Permissions::TASKS, |_| true)
+            .await
+    }
+
+    /// The phases and the visible tasks (not withdrawn) that `keep` picks of a client
+    /// the contact holds `permission` on.
+    async fn visible_list(
+        &self,
+        auth: &Authenticated,
+        client: ClientId,
+        permission: Permissions,
+        keep: impl Fn(&Task) -> bool + Send,
+    ) -> Result<TaskList, TaskError> {
         if !self
             .client_permissions(auth, client)
             .await?
-            .contains(Permissions::TASKS)
+            .contains(permission)
         {
             return Err(TaskError::Forbidden);
         }
         let (phases, mut tasks) = self.store().phases_and_tasks(client).await?;
-        tasks.retain(|t| t.withdrawn_at.is_none());
+        tasks.retain(|t| t.withdrawn_at.is_none() && keep(t));
         Ok(TaskList { phases, tasks })
     }
 
@@ -169,20 +182,10 @@ impl Portal {
         auth: &Authenticated,
         client: ClientId,
     ) -> Result<TaskList, TaskError> {
-        if !self
-            .client_permissions(auth, client)
-            .await?
-            .contains(Permissions::APPROVALS)
-        {
-            return Err(TaskError::Forbidden);
-        }
-        let (phases, mut tasks) = self.store().phases_and_tasks(client).await?;
-        tasks.retain(|t| {
-            t.withdrawn_at.is_none()
-                && t.assignee == Side::Client
-                && t.evidence.kind() == EvidenceKind::Approval
-        });
-        Ok(TaskList { phases, tasks })
+        self.visible_list(auth, client, Permissions::APPROVALS, |t| {
+            t.assignee == Side::Client && t.evidence.kind() == EvidenceKind::Approval
+        })
+        .await
     }
 
     /// The task if the contact may act on it: its client is granted with `permission`,
