@@ -929,3 +929,81 @@ async fn the_invitation_keeps_its_uid_and_grows_its_sequence_with_each_edit() {
     h.w.a.withdraw_task(&h.w.staff, task.id).await.unwrap();
     assert_eq!(h.get(&jane, &path).await.status, 404);
 }
+
+#[tokio::test]
+async fn staff_give_a_video_by_its_address_and_a_meeting_by_its_local_time() {
+    let h = Harness::new().await;
+    let client = h.w.client1.id;
+    let video = h
+        .task(
+            client,
+            "Watch this",
+            json!({"type": "training", "url": "https://www.youtube.com/watch?v=dQw4w9WgXcQ"}),
+        )
+        .await;
+    let meeting = h
+        .task(
+            client,
+            "Call",
+            json!({"type": "meeting", "starts": "2026-12-10T14:00+01:00",
+                   "time_zone": "Europe/Vienna", "duration_minutes": 45,
+                   "join_link": "https://meet.example.com/abc-defg"}),
+        )
+        .await;
+    let r = h.staff("GET", &format!("/tasks/{video}"), None).await;
+    assert_eq!(
+        (
+            &r.body["evidence"]["provider"],
+            &r.body["evidence"]["video_id"]
+        ),
+        (&json!("youtube"), &json!("dQw4w9WgXcQ"))
+    );
+    // Stored as the stored form says, whichever form staff typed.
+    let r = h.staff("GET", &format!("/tasks/{meeting}"), None).await;
+    let mut stored = meeting_definition();
+    stored["type"] = json!("meeting");
+    assert_eq!(r.body["evidence"], stored);
+
+    // Each typed form is checked as the stored one is, and refused naming its field;
+    // nothing is made.
+    let before = h
+        .staff("GET", &format!("/clients/{client}/tasks"), None)
+        .await;
+    for (evidence, status, field) in [
+        (
+            json!({"type": "training", "url": "https://evil.example/watch?v=x"}),
+            422,
+            "video_url",
+        ),
+        (
+            json!({"type": "training", "url": "javascript:alert(1)"}),
+            422,
+            "video_url",
+        ),
+        (
+            json!({"type": "meeting", "starts": "tomorrow", "time_zone": "UTC",
+                   "duration_minutes": 30, "join_link": "https://meet.example.com/x"}),
+            422,
+            "starts_at",
+        ),
+        (
+            json!({"type": "training", "url": "https://youtu.be/dQw4w9WgXcQ", "extra": 1}),
+            400,
+            "extra",
+        ),
+    ] {
+        let r = h
+            .staff(
+                "POST",
+                &format!("/clients/{client}/tasks"),
+                Some(json!({"title": "Bad", "evidence": evidence})),
+            )
+            .await;
+        assert_eq!(r.status, status, "{evidence}: {}", r.body);
+        assert!(error(&r).contains(field), "{evidence}: {}", r.body);
+    }
+    let after = h
+        .staff("GET", &format!("/clients/{client}/tasks"), None)
+        .await;
+    assert_eq!(before.body, after.body);
+}

@@ -14,6 +14,8 @@ use super::responses::{self, TaskView};
 use super::routing::{Answer, Json, MaybeJson, parse_id};
 use super::staff_routes::Staff;
 use super::strict;
+use crate::StaffError;
+use crate::evidence::{Meeting, Video};
 use crate::id::{ClientId, PhaseId, TaskId};
 use crate::portal::task::TaskList;
 use crate::task::{Evidence, NewTask, Side, Task, TaskEdit, TaskStatus};
@@ -38,7 +40,9 @@ pub(super) async fn create_task(
         description: body.description.unwrap_or_default(),
         due_on: body.due_on.map(|d| d.0),
         assignee: body.assignee.unwrap_or(Side::Client),
-        evidence: body.evidence.unwrap_or(Evidence::Standard),
+        evidence: body
+            .evidence
+            .map_or(Ok(Evidence::Standard), EvidenceEntry::into_evidence)?,
     };
     let task = s.portal.create_task(&s.ctx, client, new).await?;
     task_answer(s, 201, &task).await
@@ -67,7 +71,7 @@ pub(super) async fn edit_task(s: &Staff<'_>, task: &str, Json(body): Json<EditTa
         edit.assignee = assignee;
     }
     if let Some(evidence) = body.evidence {
-        edit.evidence = evidence;
+        edit.evidence = evidence.into_evidence()?;
     }
     if let Some(phase) = body.phase_id {
         // An id that is not one names no phase of the client: not found, as a foreign one.
@@ -234,10 +238,10 @@ pub(super) struct NewTaskBody {
     due_on: Option<strict::Date>,
     #[serde(default, deserialize_with = "strict::present")]
     assignee: Option<Side>,
-    /// What the task asks for, tagged by its type (`{"type": "question", ...}`); a
-    /// standard task when left out.
+    /// What the task asks for, tagged by its type (`{"type": "question", ...}`; see
+    /// [`EvidenceEntry`]); a standard task when left out.
     #[serde(default, deserialize_with = "strict::present")]
-    evidence: Option<Evidence>,
+    evidence: Option<EvidenceEntry>,
 }
 
 /// `PATCH /tasks/{id}`: what changes. A field left out stays; `due_on` and `phase_id`
@@ -255,7 +259,7 @@ pub(super) struct EditTaskBody {
     #[serde(default, deserialize_with = "strict::present")]
     assignee: Option<Side>,
     #[serde(default, deserialize_with = "strict::present")]
-    evidence: Option<Evidence>,
+    evidence: Option<EvidenceEntry>,
     #[serde(default, deserialize_with = "strict::nullable")]
     phase_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "strict::present")]
@@ -296,4 +300,76 @@ pub(super) struct PhaseBody {
 #[serde(deny_unknown_fields)]
 pub(super) struct OrderBody {
     ids: Vec<String>,
+}
+
+/// A definition as staff give it: tagged by its type in the form it is stored and
+/// shown in, or, for the two types whose stored form is not what a person has at
+/// hand, as typed: a training video as the address copied from the browser
+/// (`{"type": "training", "url": "https://www.youtube.com/watch?v=..."}`), a meeting's
+/// start as local time with its offset (`{"type": "meeting", "starts":
+/// "2027-01-11T10:00+01:00", "time_zone": "Europe/Vienna", "duration_minutes": 45,
+/// "join_link": "https://..."}`). The core checks it either way.
+pub(super) enum EvidenceEntry {
+    /// As stored.
+    Stored(Evidence),
+    /// A video's address.
+    VideoLink(String),
+    /// A meeting as typed.
+    Meeting(MeetingEntry),
+}
+
+/// A meeting as staff type it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct MeetingEntry {
+    #[serde(rename = "type")]
+    _type: String,
+    starts: String,
+    time_zone: String,
+    duration_minutes: u32,
+    join_link: String,
+}
+
+/// A training video given by its address.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VideoLink {
+    #[serde(rename = "type")]
+    _type: String,
+    url: String,
+}
+
+impl EvidenceEntry {
+    fn into_evidence(self) -> Result<Evidence, StaffError> {
+        Ok(match self {
+            EvidenceEntry::Stored(evidence) => evidence,
+            EvidenceEntry::VideoLink(url) => Evidence::Training(Video::parse(&url)?),
+            EvidenceEntry::Meeting(m) => Evidence::Meeting(Meeting::new(
+                &m.starts,
+                &m.time_zone,
+                m.duration_minutes,
+                &m.join_link,
+            )?),
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for EvidenceEntry {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        // The typed forms are told apart by the key only they have, so that a mistake
+        // in either form gets that form's own message.
+        let value = serde_json::Value::deserialize(d)?;
+        let kind = value.get("type").and_then(serde_json::Value::as_str);
+        let entry = match kind {
+            Some("training") if value.get("url").is_some() => {
+                serde_json::from_value::<VideoLink>(value).map(|v| EvidenceEntry::VideoLink(v.url))
+            }
+            Some("meeting") if value.get("starts").is_some() => {
+                serde_json::from_value(value).map(EvidenceEntry::Meeting)
+            }
+            _ => serde_json::from_value(value).map(EvidenceEntry::Stored),
+        };
+        entry.map_err(D::Error::custom)
+    }
 }
