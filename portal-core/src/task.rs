@@ -326,8 +326,8 @@ impl Task {
 
     /// What checking (`Some`) or unchecking (`None`) checklist item `item` does: a
     /// checked item keeps its first check, an unchecked one stays so; otherwise the
-    /// item, and the status the checked items give ([`checklist_status`]), stamped
-    /// `at`. `Conflict` for a task that is no checklist or has no such item.
+    /// item, the status the checked items give ([`checklist_status`]) and the
+    /// completion that goes with it ([`checklist_completion`]), stamped `at`. `Conflict` for a task that is no checklist or has no such item.
     #[must_use]
     pub fn with_item(&self, item: usize, check: Option<&ItemCheck>, at: Timestamp) -> TaskOutcome {
         let Some(current) = self.checklist.get(item) else {
@@ -339,8 +339,25 @@ impl Task {
         let mut next = self.clone();
         next.checklist[item] = check.cloned();
         next.status = checklist_status(next.checked_items(), next.checklist.len());
+        next.completion = checklist_completion(&next, check);
         next.updated_at = at;
         TaskOutcome::Changed(next)
+    }
+}
+
+/// A checklist's completion after a check changed it: the check of its last item,
+/// when that made it complete (no note, and no address: a check records neither);
+/// none when it is not complete.
+#[must_use]
+pub fn checklist_completion(task: &Task, check: Option<&ItemCheck>) -> Option<Completion> {
+    match check {
+        Some(check) if task.status == TaskStatus::Completed => Some(Completion {
+            by: check.by.clone(),
+            at: check.at,
+            note: None,
+            ip: None,
+        }),
+        _ => None,
     }
 }
 

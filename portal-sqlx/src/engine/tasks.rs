@@ -14,7 +14,8 @@ use portal_core::evidence::{Evidence, Submission};
 use portal_core::id::{ClientId, PhaseId, TaskId};
 use portal_core::phase::Phase;
 use portal_core::task::{
-    Completion, ItemCheck, Task, TaskEdit, TaskOutcome, TaskStatus, checklist_status,
+    Completion, ItemCheck, Task, TaskEdit, TaskOutcome, TaskStatus, checklist_completion,
+    checklist_status,
 };
 
 use super::{Engine, append_audit, commit};
@@ -87,7 +88,9 @@ const UNCHECK_ITEM: &str = "DELETE FROM portal_checklist_items WHERE task_id = $
 const COUNT_ITEMS: &str = "SELECT COUNT(*) AS checked FROM portal_checklist_items \
      WHERE task_id = $1";
 
-const ITEMS_STATUS: &str = "UPDATE portal_tasks SET status = $2, updated_at = $3 WHERE id = $1";
+const ITEMS_STATUS: &str = "UPDATE portal_tasks SET status = $2, updated_at = $3, \
+     completed_by = $4, completed_at = $5, completion_note = NULL, completed_ip = NULL \
+     WHERE id = $1";
 
 const INSERT_PHASE: &str = concat!(
     "INSERT INTO portal_phases (",
@@ -594,10 +597,14 @@ impl<DB: Dialect> Engine<DB> {
             usize::try_from(checked).unwrap_or(0),
             current.checklist.len(),
         );
+        let completion = checklist_completion(&Task { status, ..current }, check);
+        let completed_by = completion.as_ref().map(|c| c.by.to_stored());
         sql::<DB>(ITEMS_STATUS)
             .id(task.as_uuid())
             .text(status.as_str())
             .ts(at)
+            .opt_text(completed_by.as_deref())
+            .opt_ts(completion.as_ref().map(|c| c.at))
             .run(&mut tx)
             .await?;
         append_audit::<DB>(&mut tx, audit).await?;

@@ -456,9 +456,14 @@ pub async fn checklist_items_toggled_from_both_sides_end_consistent(f: Fixture) 
             crate::task::checklist_status(checked, 4),
             "round {round}: the status follows the items ({checked} checked)"
         );
+        assert_eq!(
+            now.completion.is_some(),
+            now.status == TaskStatus::Completed,
+            "round {round}: a completion exactly while complete"
+        );
     }
-    for item in 0..4 {
-        w.b.staff_check_item(&w.staff, task.id, item, true)
+    for (item, checked) in (0..4).map(|i| (i, false)).chain((0..4).map(|i| (i, true))) {
+        w.b.staff_check_item(&w.staff, task.id, item, checked)
             .await
             .unwrap();
     }
@@ -467,11 +472,24 @@ pub async fn checklist_items_toggled_from_both_sides_end_consistent(f: Fixture) 
         (all.status, all.checked_items()),
         (TaskStatus::Completed, 4)
     );
+    // Completed by the check of the last item, as that check records it.
+    let last = all.checklist[3].clone().unwrap();
+    let completion = all.completion.clone().expect("a completion");
+    assert_eq!((&completion.by, completion.at), (&last.by, last.at));
+    assert!(
+        matches!(completion.by, Actor::Staff(_)),
+        "{:?}",
+        completion.by
+    );
     let one_off =
         w.a.check_item(&bob, task.id, 0, false, &req())
             .await
             .unwrap();
     assert_eq!(one_off.status, TaskStatus::InProgress);
+    assert_eq!(
+        one_off.completion, None,
+        "unchecking takes the completion back"
+    );
     // The items' checks fix the definition.
     let edit = TaskEdit {
         evidence: Evidence::Standard,
