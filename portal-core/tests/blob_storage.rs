@@ -164,7 +164,13 @@ fn s3_settings_are_checked_when_opened() {
     ] {
         let pairs: &'static [(&str, &str)] =
             Box::leak(Box::new([keys[0], keys[1], ("AWS_ENDPOINT_URL", endpoint)]));
-        assert!(FileStorage::open(&config, env(pairs)).is_ok(), "{endpoint}");
+        let store = FileStorage::open(&config, env(pairs)).unwrap();
+        let shown = format!("{store:?}");
+        assert!(shown.contains("portal-files"), "{shown}");
+        assert!(
+            !shown.contains("secret"),
+            "the keys are never shown: {shown}"
+        );
     }
 }
 

@@ -93,12 +93,22 @@ impl std::str::FromStr for StorageConfig {
 
 /// The [`BlobStore`] on an `object_store` backend: the local filesystem, memory, or
 /// S3-compatible object storage.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct FileStorage {
     store: Arc<dyn ObjectStore>,
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretSource>,
     part_size: usize,
+}
+
+impl std::fmt::Debug for FileStorage {
+    /// The backend and its place only (`AmazonS3(bucket)`, `LocalFileSystem(file:///…)`):
+    /// never the client's settings, which hold the keys.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("FileStorage")
+            .field(&format_args!("{}", self.store))
+            .finish()
+    }
 }
 
 impl FileStorage {
