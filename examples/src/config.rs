@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use portal_core::blob::StorageConfig;
 use portal_core::email::EmailAddress;
 use portal_core::notify::SmtpUrl;
 
@@ -35,6 +36,10 @@ pub struct Config {
     /// `"Acme Accounting" <this address>`, replies go to it). Unset: the portal's
     /// placeholder sender, which a real mail server would refuse.
     pub mail_from: Option<EmailAddress>,
+    /// `PORTAL_FILES`: where uploaded files will live: `file:PATH`, `memory:` or
+    /// `s3://BUCKET`. Read and checked at start (a malformed value stops the server),
+    /// not used yet: uploads come with a later part of issue 16.
+    pub files: Option<StorageConfig>,
     /// How connections are bounded, and how the server stops.
     pub server: ServerSettings,
 }
@@ -133,6 +138,13 @@ impl Config {
                         .map_err(|e| ConfigError(format!("PORTAL_MAIL_FROM {a:?}: {e}")))
                 })
                 .transpose()?,
+            files: get("PORTAL_FILES")
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| {
+                    v.parse::<StorageConfig>()
+                        .map_err(|e| ConfigError(format!("PORTAL_FILES {v:?}: {e}")))
+                })
+                .transpose()?,
             server: ServerSettings::from_lookup(&get)?,
         })
     }
@@ -218,12 +230,28 @@ mod tests {
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
         assert_eq!(c.database_url, "sqlite:portal.db");
         assert!(c.demo && c.public_url.is_none() && c.admin_token.is_none());
-        assert!(c.smtp.is_none() && c.mail_from.is_none());
+        assert!(c.smtp.is_none() && c.mail_from.is_none() && c.files.is_none());
         assert_eq!(c.server, ServerSettings::default());
         let off = with("PORTAL_DEMO", "0").unwrap();
         assert!(!off.demo);
         assert!(with("PORTAL_ADDR", "nowhere").is_err());
         assert!(with("PORTAL_ADMIN_TOKEN", "short").is_err());
+    }
+
+    #[test]
+    fn portal_files_is_checked_at_start() {
+        assert_eq!(
+            with("PORTAL_FILES", "file:./files").unwrap().files,
+            Some(StorageConfig::File("./files".into()))
+        );
+        assert_eq!(
+            with("PORTAL_FILES", "memory:").unwrap().files,
+            Some(StorageConfig::Memory)
+        );
+        for bad in ["./files", "s3://No_Such", "ftp://x"] {
+            let refused = with("PORTAL_FILES", bad).unwrap_err();
+            assert!(refused.0.starts_with("PORTAL_FILES"), "{refused}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@
 //! `token`, `id`, `email`, `text`, `policy`, `redirect`); the records and their rules
 //! (`firm`, `client`, `contact`, `grant`, `session`, `magic_link`, `email_code`,
 //! `password`, `personal_link`, `preview`, `task`, `staff`, `failure`, `throttle`, `audit`,
-//! `notify`); the [`store`] traits; the [`Portal`] handle and its operations
+//! `notify`); the [`store`] traits and the [`blob`] store of file bytes; the [`Portal`] handle and its operations
 //! ([`portal`], one module per concept); and, behind the `web` feature, the
 //! framework-neutral HTTP layer (`web`) that the axum and actix-web adapters wrap.
 //!
@@ -72,6 +72,7 @@
 
 pub mod audit;
 mod background;
+pub mod blob;
 pub mod client;
 pub mod clock;
 pub mod contact;

@@ -43,7 +43,7 @@ const LAYERS: &[&[&str]] = &[
         "throttle",
         "notify",
     ],
-    &["store"],
+    &["store", "blob"],
     &["hashing", "background"],
     &["portal"],
     &["web"],

@@ -12,6 +12,7 @@
 //! which rule it broke. A factory returning `None` (no database configured) makes every
 //! case print that it was skipped.
 
+pub mod blob;
 pub mod conformance;
 mod recording;
 mod world;

