@@ -7,8 +7,8 @@
 //!
 //! Its modules stand in layers, each importing only from its own and those below
 //! (a test, `tests/layers.rs`, keeps it so): the foundations (`clock`, `random`,
-//! `token`, `id`, `email`, `text`, `policy`, `redirect`); the records and their rules
-//! (`firm`, `client`, `contact`, `grant`, `session`, `magic_link`, `email_code`,
+//! `token`, `id`, `email`, `text`, `file_name`, `file_type`, `policy`, `redirect`); the
+//! records and their rules (`firm`, `client`, `contact`, `grant`, `session`, `magic_link`, `email_code`,
 //! `password`, `personal_link`, `preview`, `task`, `staff`, `failure`, `throttle`, `audit`,
 //! `notify`); the [`store`] traits and the [`blob`] store of file bytes; the [`Portal`] handle and its operations
 //! ([`portal`], one module per concept); and, behind the `web` feature, the
@@ -80,6 +80,8 @@ pub mod email;
 pub mod email_code;
 pub mod evidence;
 pub mod failure;
+pub mod file_name;
+pub mod file_type;
 pub mod firm;
 pub mod grant;
 mod hashing;

@@ -1,7 +1,8 @@
 //! The core's layers, kept: every module of `portal-core` belongs to one layer, and
 //! imports only from its own layer or the ones below, without an import circle.
 //!
-//! 1. foundations: time, randomness, tokens, ids, addresses, text, policy, redirects;
+//! 1. foundations: time, randomness, tokens, ids, addresses, text, uploaded files'
+//!    names and types, policy, redirects;
 //! 2. records: what is stored and the rules on it alone (firms, contacts, grants,
 //!    sessions, links, codes, evidence, phases, tasks, the audit chain, notifications'
 //!    shapes);
@@ -21,7 +22,16 @@ use std::path::Path;
 
 const LAYERS: &[&[&str]] = &[
     &[
-        "clock", "random", "token", "id", "email", "text", "policy", "redirect",
+        "clock",
+        "random",
+        "token",
+        "id",
+        "email",
+        "text",
+        "file_name",
+        "file_type",
+        "policy",
+        "redirect",
     ],
     &[
         "audit",
