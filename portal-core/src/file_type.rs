@@ -20,7 +20,8 @@
 //! - CSV and plain text have no magic number: text is valid UTF-8 (a character cut by
 //!   the end of the first block is fine) with no NUL, that no magic number claims (an
 //!   HTML page, XML, a script with `#!` are refused), under a `.csv` or `.txt` name.
-//!   UTF-16 text is refused.
+//!   UTF-16 text is refused, and so is text whose first bytes happen to be a magic
+//!   number (a line starting `MZ`, as Windows programs do): refusing is the safe side.
 //! - A PDF must start with `%PDF-`. Readers look further in, and so does `infer`; a
 //!   file with other content before the header (an HTML page that is also a PDF) is
 //!   refused.
@@ -42,6 +43,7 @@ pub const SNIFF_LEN: usize = 8 * 1024;
 
 /// A kind of file Portal accepts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FileType {
     /// A PDF document.
     Pdf,
@@ -86,7 +88,8 @@ pub enum FileTypeError {
     /// The name's extension is missing or not one of the kind the bytes are.
     #[error("the file's name does not match its content ({found})")]
     ExtensionMismatch {
-        /// What the bytes are, as a content type.
+        /// What the bytes are, as a content type (`an Office document` for a package
+        /// whose part folders were not among the first bytes).
         found: &'static str,
     },
     /// The declared content type is not the kind the bytes are.
@@ -655,6 +658,26 @@ mod tests {
             check(b"abc\xc3", None, "a.txt"),
             Err(FileTypeError::Unrecognised)
         );
+    }
+
+    #[test]
+    fn other_images_and_text_that_looks_like_a_program_are_refused() {
+        let mut avif = vec![0, 0, 0, 0x1c];
+        avif.extend_from_slice(b"ftypavif\0\0\0\0avifmif1miaf");
+        assert_eq!(
+            check(&avif, Some("image/heic"), "a.heic"),
+            Err(FileTypeError::NotAllowed {
+                found: "image/avif"
+            })
+        );
+        assert_eq!(
+            check(b"GIF89a\x01\0\x01\0", None, "a.png"),
+            Err(FileTypeError::NotAllowed { found: "image/gif" })
+        );
+        assert!(matches!(
+            check(b"MZ Holdings,120.00\n", None, "a.csv"),
+            Err(FileTypeError::NotAllowed { .. })
+        ));
     }
 
     #[test]
