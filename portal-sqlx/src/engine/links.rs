@@ -15,7 +15,7 @@ use portal_core::token::TokenDigest;
 use super::{Engine, append_audit, commit, lock_contact, lock_for_login, start_session_in};
 use crate::dialect::Dialect;
 use crate::error::Violation;
-use crate::stmt::{SqlRow, sql};
+use crate::stmt::{SqlRow, Stmt, sql};
 
 pub(super) const INVALIDATE_MAGIC_LINKS: &str = "UPDATE portal_magic_links \
      SET invalidated_at = $2 \
@@ -290,18 +290,28 @@ impl<DB: Dialect> Engine<DB> {
         link: &PersonalLinkRecord,
         audit: AuditDraft,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let inserted = sql::<DB>(INSERT_PERSONAL_LINK)
+        let insert = sql::<DB>(INSERT_PERSONAL_LINK)
             .digest(&link.digest)
             .id(link.contact_id.as_uuid())
             .id(link.firm_id.as_uuid())
             .ts(link.created_at)
-            .ts(link.expires_at)
-            .insert(&mut tx)
-            .await?;
-        match inserted {
+            .ts(link.expires_at);
+        self.insert_link(insert, "personal link digest", audit)
+            .await
+    }
+
+    /// Runs `insert` of a link and appends `audit`, in one transaction: a digest
+    /// already held is a conflict named `digest`, a contact that is not one another.
+    pub(crate) async fn insert_link(
+        &self,
+        insert: Stmt<'_, DB>,
+        digest: &'static str,
+        audit: AuditDraft,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.write().await?;
+        match insert.insert(&mut tx).await? {
             Ok(_) => {}
-            Err(Violation::Unique) => return Err(StoreError::Conflict("personal link digest")),
+            Err(Violation::Unique) => return Err(StoreError::Conflict(digest)),
             Err(Violation::ForeignKey) => return Err(StoreError::Conflict("unknown contact")),
         }
         append_audit::<DB>(&mut tx, audit).await?;

@@ -12,7 +12,6 @@ use portal_core::token::TokenDigest;
 
 use super::{Engine, append_audit, commit, lock_for_login, start_session_in};
 use crate::dialect::Dialect;
-use crate::error::Violation;
 use crate::stmt::{SqlRow, sql};
 
 const INSERT_PREVIEW_LINK: &str = "INSERT INTO portal_preview_links (token_hash, contact_id, \
@@ -80,23 +79,14 @@ impl<DB: Dialect> Engine<DB> {
         link: &PreviewLinkRecord,
         audit: AuditDraft,
     ) -> Result<(), StoreError> {
-        let mut tx = self.write().await?;
-        let inserted = sql::<DB>(INSERT_PREVIEW_LINK)
+        let insert = sql::<DB>(INSERT_PREVIEW_LINK)
             .digest(&link.digest)
             .id(link.contact_id.as_uuid())
             .id(link.firm_id.as_uuid())
             .text(link.staff.as_str())
             .ts(link.created_at)
-            .ts(link.expires_at)
-            .insert(&mut tx)
-            .await?;
-        match inserted {
-            Ok(_) => {}
-            Err(Violation::Unique) => return Err(StoreError::Conflict("preview link digest")),
-            Err(Violation::ForeignKey) => return Err(StoreError::Conflict("unknown contact")),
-        }
-        append_audit::<DB>(&mut tx, audit).await?;
-        commit::<DB>(tx).await
+            .ts(link.expires_at);
+        self.insert_link(insert, "preview link digest", audit).await
     }
 
     pub(crate) async fn preview_link_contact(

@@ -17,6 +17,8 @@ use portal_core::task::{
     Completion, ItemCheck, Task, TaskEdit, TaskOutcome, TaskStatus, checklist_completion,
     checklist_status,
 };
+use sqlx::Transaction;
+use uuid::Uuid;
 
 use super::{Engine, append_audit, commit};
 use crate::columns::{item_columns, phase_columns, task_columns};
@@ -162,6 +164,42 @@ fn item_index(item: usize) -> Result<i64, StoreError> {
     i64::try_from(item).map_err(|_| StoreError::Corrupt("item index out of range".into()))
 }
 
+/// Gives the rows of `client` that `select` lists (by id) the positions of `order`,
+/// from 1, through `update` (`$1` the id, `$2` the position, changing only a
+/// position that differs), and commits with `audit` when one moved. `false`, with
+/// nothing written, unless `order` names each of those rows once.
+async fn placed<DB: Dialect>(
+    mut tx: Transaction<'static, DB>,
+    client: ClientId,
+    select: &'static str,
+    update: &'static str,
+    order: &[Uuid],
+    audit: AuditDraft,
+) -> Result<bool, StoreError> {
+    let mut theirs: Vec<Uuid> = sql::<DB>(select)
+        .id(client.as_uuid())
+        .all(&mut tx)
+        .await?
+        .iter()
+        .map(|r| r.id("id"))
+        .collect::<Result<_, _>>()?;
+    let mut given = order.to_vec();
+    theirs.sort_unstable();
+    given.sort_unstable();
+    if theirs != given {
+        return Ok(false);
+    }
+    let mut moved = 0;
+    for (position, id) in (1..).zip(order) {
+        moved += sql::<DB>(update).id(*id).int(position).run(&mut tx).await?;
+    }
+    if moved > 0 {
+        append_audit::<DB>(&mut tx, audit).await?;
+    }
+    commit::<DB>(tx).await?;
+    Ok(true)
+}
+
 impl<DB: Dialect> Engine<DB> {
     pub(crate) async fn insert_phase(
         &self,
@@ -224,36 +262,11 @@ impl<DB: Dialect> Engine<DB> {
         order: &[PhaseId],
         audit: AuditDraft,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write().await?;
-        let mut theirs: Vec<PhaseId> =
-            sql::<DB>("SELECT id FROM portal_phases WHERE client_id = $1")
-                .id(client.as_uuid())
-                .all(&mut tx)
-                .await?
-                .iter()
-                .map(|r| r.id("id").map(PhaseId::from_uuid))
-                .collect::<Result<_, _>>()?;
-        let mut given = order.to_vec();
-        theirs.sort_unstable();
-        given.sort_unstable();
-        if theirs != given {
-            return Ok(false);
-        }
-        let mut moved = 0;
-        for (position, id) in (1..).zip(order) {
-            moved += sql::<DB>(
-                "UPDATE portal_phases SET position = $2 WHERE id = $1 AND position <> $2",
-            )
-            .id(id.as_uuid())
-            .int(position)
-            .run(&mut tx)
-            .await?;
-        }
-        if moved > 0 {
-            append_audit::<DB>(&mut tx, audit).await?;
-        }
-        commit::<DB>(tx).await?;
-        Ok(true)
+        let tx = self.write().await?;
+        let order: Vec<Uuid> = order.iter().map(|id| id.as_uuid()).collect();
+        let select = "SELECT id FROM portal_phases WHERE client_id = $1";
+        let update = "UPDATE portal_phases SET position = $2 WHERE id = $1 AND position <> $2";
+        placed::<DB>(tx, client, select, update, &order, audit).await
     }
 
     pub(crate) async fn phases(&self, client: ClientId) -> Result<Vec<Phase>, StoreError> {
@@ -283,36 +296,12 @@ impl<DB: Dialect> Engine<DB> {
         order: &[TaskId],
         audit: AuditDraft,
     ) -> Result<bool, StoreError> {
-        let mut tx = self.write().await?;
+        let tx = self.write().await?;
+        let order: Vec<Uuid> = order.iter().map(|id| id.as_uuid()).collect();
         // Locked, so that a task written meanwhile (edited, moved) waits for the new
         // positions rather than writing back the old one.
-        let mut theirs: Vec<TaskId> = sql::<DB>(DB::LOCK_CLIENT_TASKS)
-            .id(client.as_uuid())
-            .all(&mut tx)
-            .await?
-            .iter()
-            .map(|r| r.id("id").map(TaskId::from_uuid))
-            .collect::<Result<_, _>>()?;
-        let mut given = order.to_vec();
-        theirs.sort_unstable();
-        given.sort_unstable();
-        if theirs != given {
-            return Ok(false);
-        }
-        let mut moved = 0;
-        for (position, id) in (1..).zip(order) {
-            moved +=
-                sql::<DB>("UPDATE portal_tasks SET position = $2 WHERE id = $1 AND position <> $2")
-                    .id(id.as_uuid())
-                    .int(position)
-                    .run(&mut tx)
-                    .await?;
-        }
-        if moved > 0 {
-            append_audit::<DB>(&mut tx, audit).await?;
-        }
-        commit::<DB>(tx).await?;
-        Ok(true)
+        let update = "UPDATE portal_tasks SET position = $2 WHERE id = $1 AND position <> $2";
+        placed::<DB>(tx, client, DB::LOCK_CLIENT_TASKS, update, &order, audit).await
     }
 
     pub(crate) async fn insert_task(

@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 
-use super::{MemoryStore, State};
+use super::{IdMap, MemoryStore, State};
 use crate::audit::AuditDraft;
 use crate::clock::Timestamp;
 use crate::evidence::{Evidence, Submission};
@@ -8,6 +8,39 @@ use crate::id::{ClientId, PhaseId, TaskId};
 use crate::phase::Phase;
 use crate::store::{StoreError, TaskStore};
 use crate::task::{Completion, ItemCheck, Task, TaskEdit, TaskOutcome, TaskStatus};
+
+/// Gives the rows of `client` the positions of `order` (from 1): `None` unless `order`
+/// names each of them once; otherwise whether a position changed.
+fn place<Id: Copy + Ord + Eq + std::hash::Hash, Row>(
+    rows: &mut IdMap<Id, Row>,
+    client: ClientId,
+    order: &[Id],
+    slot: impl Fn(&mut Row) -> (ClientId, &mut i64),
+) -> Option<bool> {
+    let mut theirs = Vec::new();
+    for (id, row) in rows.iter_mut() {
+        if slot(row).0 == client {
+            theirs.push(*id);
+        }
+    }
+    let mut given = order.to_vec();
+    theirs.sort_unstable();
+    given.sort_unstable();
+    if theirs != given {
+        return None;
+    }
+    let mut moved = false;
+    for (position, id) in (1..).zip(order) {
+        if let Some(row) = rows.get_mut(id) {
+            let (_, current) = slot(row);
+            if *current != position {
+                *current = position;
+                moved = true;
+            }
+        }
+    }
+    Some(moved)
+}
 
 impl State {
     /// Decides a write to a task with `decide` and keeps what it decided, with `audit`
@@ -83,31 +116,13 @@ impl TaskStore for MemoryStore {
         audit: AuditDraft,
     ) -> Result<bool, StoreError> {
         let mut state = self.lock()?;
-        let mut theirs: Vec<PhaseId> = state
-            .phases
-            .values()
-            .filter(|p| p.client_id == client)
-            .map(|p| p.id)
-            .collect();
-        let mut given = order.to_vec();
-        theirs.sort_unstable();
-        given.sort_unstable();
-        if theirs != given {
-            return Ok(false);
-        }
-        let mut moved = false;
-        for (position, id) in (1..).zip(order) {
-            if let Some(p) = state.phases.get_mut(id)
-                && p.position != position
-            {
-                p.position = position;
-                moved = true;
-            }
-        }
-        if moved {
+        let placed = place(&mut state.phases, client, order, |p| {
+            (p.client_id, &mut p.position)
+        });
+        if placed == Some(true) {
             state.append(audit);
         }
-        Ok(true)
+        Ok(placed.is_some())
     }
 
     async fn phases(&self, client: ClientId) -> Result<Vec<Phase>, StoreError> {
@@ -133,31 +148,13 @@ impl TaskStore for MemoryStore {
         audit: AuditDraft,
     ) -> Result<bool, StoreError> {
         let mut state = self.lock()?;
-        let mut theirs: Vec<TaskId> = state
-            .tasks
-            .values()
-            .filter(|t| t.client_id == client)
-            .map(|t| t.id)
-            .collect();
-        let mut given = order.to_vec();
-        theirs.sort_unstable();
-        given.sort_unstable();
-        if theirs != given {
-            return Ok(false);
-        }
-        let mut moved = false;
-        for (position, id) in (1..).zip(order) {
-            if let Some(t) = state.tasks.get_mut(id)
-                && t.position != position
-            {
-                t.position = position;
-                moved = true;
-            }
-        }
-        if moved {
+        let placed = place(&mut state.tasks, client, order, |t| {
+            (t.client_id, &mut t.position)
+        });
+        if placed == Some(true) {
             state.append(audit);
         }
-        Ok(true)
+        Ok(placed.is_some())
     }
 
     async fn insert_task(&self, task: &Task, audit: AuditDraft) -> Result<(), StoreError> {
