@@ -371,7 +371,8 @@ async fn html_forms_submit_and_are_sent_to_the_task_page() {
     );
     let q = h.get(&jane, &format!("/api/tasks/{q}")).await;
     assert_eq!(q.body["submission"]["text"], "Chairs\nand desks");
-    // An HTML form's error is the API's usual answer, and stores nothing.
+    // An HTML form's error is an error page for the person who sent it, with the
+    // API's status, and stores nothing.
     let f2 = h.task(c1, "Again", form_definition()).await;
     let r = h
         .post_form(
@@ -381,6 +382,10 @@ async fn html_forms_submit_and_are_sent_to_the_task_page() {
         )
         .await;
     assert_eq!(r.status, 422);
+    let html = r.resp.headers.iter().any(|(n, v)| {
+        n.eq_ignore_ascii_case("content-type") && v.as_str().starts_with("text/html")
+    });
+    assert!(html, "{:?}", r.resp.headers);
     assert_eq!(
         h.get(&jane, &format!("/api/tasks/{f2}")).await.body["submission"],
         Value::Null

@@ -108,9 +108,9 @@ const browser = await chromium.launch({
     '--disable-component-update', '--disable-sync', '--disable-quic'],
 });
 const problems = [];
-// Set while a page is expected to answer 404 (an error page checked on purpose), whose
-// console notes the status.
-let expecting404 = false;
+// The status a page is expected to answer while an error page is checked on purpose
+// (its console notes the status), or null.
+let expectedError = null;
 
 async function newPage() {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
@@ -123,7 +123,7 @@ async function newPage() {
   const page = await context.newPage();
   page.on('console', (m) => {
     if (m.type() !== 'error') return;
-    if (expecting404 && m.text().includes('status of 404')) return;
+    if (expectedError && m.text().includes(`status of ${expectedError}`)) return;
     problems.push(`${page.url()}: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(String(e)));
@@ -199,11 +199,11 @@ async function pagesMode() {
   await visitor.waitForSelector('button:has-text("Log in to portal")');
   await axe(visitor, 'link confirmation');
   await visitor.goto(`${p}/auth/link/${'A'.repeat(43)}`);
-  expecting404 = true;
+  expectedError = 404;
   await visitor.click('button:has-text("Log in to portal")');
   await visitor.waitForSelector('h2:has-text("Get a new login link")');
   await axe(visitor, 'link problem');
-  expecting404 = false;
+  expectedError = null;
   const { url: personal } = await admin('POST', `/contacts/${contact.id}/personal-link`);
   await visitor.goto(personal);
   await axe(visitor, 'personal link');
@@ -214,10 +214,10 @@ async function pagesMode() {
   await visitor.goto(pw.links[0]);
   await visitor.waitForSelector('input[autocomplete="new-password"]');
   await axe(visitor, 'set password');
-  expecting404 = true;
+  expectedError = 404;
   await visitor.goto(`${p}/nowhere`);
   await axe(visitor, 'error page');
-  expecting404 = false;
+  expectedError = null;
 
   // The portal, logged in.
   const page = await newPage();
@@ -240,10 +240,10 @@ async function pagesMode() {
     await axe(page, `task page (${type})`);
     await shoot(page, `task-${type}`);
   }
-  expecting404 = true;
+  expectedError = 404;
   await page.goto(`${p}/tasks/not-a-task`);
   await axe(page, 'error page, logged in');
-  expecting404 = false;
+  expectedError = null;
 
   // A standard task through its page: the bar moves, the task leaves "Your tasks".
   const before = await overall(page);
@@ -272,6 +272,26 @@ async function pagesMode() {
   await page.click('button:has-text("Log out")');
   await page.waitForSelector('text=You are logged out');
   await axe(page, 'logged out');
+
+  // Staff preview the same contact's portal as staff open it: the confirmation page,
+  // then the portal under its banner, where undoing a task is refused and changes
+  // nothing.
+  const { url: preview } = await admin('POST', `/contacts/${contact.id}/preview`);
+  const staff = await newPage();
+  await staff.goto(preview);
+  await axe(staff, 'preview confirmation');
+  await staff.click('button:has-text("Open the preview")');
+  await staff.waitForSelector('h1:has-text("Hello Pat")');
+  if (!(await staff.isVisible('.preview-banner'))) throw new Error('no preview banner');
+  await axe(staff, 'your tasks, previewed');
+  const shown = await overall(staff);
+  await staff.goto(`${p}/tasks/${tasks.standard.id}`);
+  expectedError = 403;
+  await staff.click('button:has-text("Undo")');
+  await staff.waitForSelector('text=Read-only preview');
+  await axe(staff, 'refused in a preview');
+  expectedError = null;
+  if ((await overall(staff)) !== shown) throw new Error('a preview changed the progress');
 }
 
 async function evidenceMode() {

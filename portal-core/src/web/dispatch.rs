@@ -24,7 +24,8 @@ impl PortalWeb {
         let kind = match &lookup {
             Lookup::Route(route, _) => route.rules.kind,
             Lookup::WrongMethod(_) | Lookup::NotFound => Kind::of_path(rest),
-        };
+        }
+        .answering(req);
         if kind == Kind::Asset {
             return self.asset(req, lookup).await;
         }

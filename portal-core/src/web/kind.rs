@@ -1,5 +1,7 @@
 //! The three kinds of answer the portal gives, which decide how its errors look.
 
+use super::request::Request;
+
 /// What kind of answer a route gives, errors included.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -22,6 +24,18 @@ impl Kind {
             Kind::Asset
         } else {
             Kind::Page
+        }
+    }
+
+    /// The kind of answer `req` gets to a route of this kind: an HTML form posted to
+    /// the client API comes from one of the portal's pages, whose person should see a
+    /// refusal as a page (and an ended session as the login page), not as JSON.
+    pub(super) fn answering(self, req: &Request) -> Kind {
+        let form = req.content_type().as_deref() == Some("application/x-www-form-urlencoded");
+        if self == Kind::Api && form {
+            Kind::Page
+        } else {
+            self
         }
     }
 }
