@@ -171,6 +171,18 @@ actions! {
     PreviewStarted => "preview.started",
     /// A preview link was refused (used, expired, or the contact cannot be shown).
     PreviewRefused => "preview.refused",
+    /// A contact uploaded files for a document request (the detail names the task, the
+    /// upload and how many files and bytes).
+    FilesUploaded => "file.uploaded",
+    /// A contact withdrew an upload before it was reviewed; its files are gone.
+    UploadWithdrawn => "file.upload_withdrawn",
+    /// Staff approved or rejected an upload (the detail names the decision).
+    UploadReviewed => "file.upload_reviewed",
+    /// Staff published a document or report to a client.
+    FilePublished => "file.published",
+    /// A file was downloaded (by the contact or the staff member named as the actor):
+    /// part of the access log.
+    FileDownloaded => "file.downloaded",
 }
 
 /// Whether it succeeded.

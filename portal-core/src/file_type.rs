@@ -138,6 +138,15 @@ impl FileType {
         }
     }
 
+    /// The kind whose [`content_type`](FileType::content_type) is `content_type`, as a
+    /// stored row names it.
+    #[must_use]
+    pub fn from_content_type(content_type: &str) -> Option<FileType> {
+        FileType::ALL
+            .into_iter()
+            .find(|t| t.content_type() == content_type)
+    }
+
     /// The extensions a file of this kind may have (lowercase; matched in any case).
     pub fn extensions(self) -> &'static [&'static str] {
         match self {

@@ -126,6 +126,14 @@ typed_id!(
     /// A phase of a client's work, which groups its tasks.
     PhaseId
 );
+typed_id!(
+    /// A stored file: an upload, a published document.
+    FileId
+);
+typed_id!(
+    /// One upload of files for a document request, reviewed as a whole.
+    UploadId
+);
 
 /// The id of a member of the firm's staff, as the host application knows them.
 ///

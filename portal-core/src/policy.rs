@@ -54,7 +54,34 @@ pub struct Policy {
     /// How long a staff preview session lasts. Default 30 minutes, at most 8 hours. It
     /// is never renewed: activity does not extend it.
     pub preview_session_lifetime: Duration,
+    /// How much a client may upload.
+    pub files: FileLimits,
 }
+
+/// Limits on what a firm's clients upload.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FileLimits {
+    /// The largest file, in bytes; one byte more is refused (HTTP 413) and nothing is
+    /// kept. Default 25 MiB.
+    pub max_file_bytes: u64,
+    /// The most files in one upload. Default 10.
+    pub max_files_per_upload: usize,
+    /// The most bytes of readable files one client may have, all its contacts' uploads
+    /// together. Default 5 GiB.
+    pub max_client_bytes: u64,
+}
+
+impl Default for FileLimits {
+    fn default() -> Self {
+        FileLimits {
+            max_file_bytes: 25 * MIB,
+            max_files_per_upload: 10,
+            max_client_bytes: 5 * 1024 * MIB,
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -76,6 +103,7 @@ impl Default for Policy {
             binding_cookie_ttl: 15 * MINUTE,
             preview_link_ttl: 10 * MINUTE,
             preview_session_lifetime: 30 * MINUTE,
+            files: FileLimits::default(),
         }
     }
 }
@@ -89,7 +117,7 @@ impl Policy {
     /// Checks the limits: nothing zero that must not be, codes live at most 30 minutes,
     /// renewal happens before idle expiry, argon2 no cheaper than OWASP's minimum.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let checks: [(bool, &'static str); 12] = [
+        let checks: [(bool, &'static str); 13] = [
             (
                 !self.magic_link_ttl.is_zero(),
                 "magic_link_ttl must be positive",
@@ -141,6 +169,12 @@ impl Policy {
                 !self.preview_session_lifetime.is_zero()
                     && self.preview_session_lifetime <= 8 * HOUR,
                 "preview_session_lifetime must be between 1 second and 8 hours",
+            ),
+            (
+                self.files.max_file_bytes >= 1
+                    && self.files.max_files_per_upload >= 1
+                    && self.files.max_client_bytes >= self.files.max_file_bytes,
+                "file limits must allow one file, and a client at least one largest file",
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {

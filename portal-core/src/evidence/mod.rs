@@ -54,6 +54,8 @@ pub enum Evidence {
     Meeting(Meeting),
     /// Watch a video.
     Training(Video),
+    /// Upload one or more files, which the firm reviews (see [`crate::document`]).
+    DocumentUpload,
 }
 
 /// The evidence types, by name.
@@ -74,11 +76,13 @@ pub enum EvidenceKind {
     Meeting,
     /// [`Evidence::Training`].
     Training,
+    /// [`Evidence::DocumentUpload`].
+    DocumentUpload,
 }
 
 impl EvidenceKind {
     /// Every kind.
-    pub const ALL: [EvidenceKind; 7] = [
+    pub const ALL: [EvidenceKind; 8] = [
         EvidenceKind::Standard,
         EvidenceKind::Question,
         EvidenceKind::Form,
@@ -86,6 +90,7 @@ impl EvidenceKind {
         EvidenceKind::Approval,
         EvidenceKind::Meeting,
         EvidenceKind::Training,
+        EvidenceKind::DocumentUpload,
     ];
 
     /// Stable name, for storage, JSON and routes.
@@ -99,6 +104,7 @@ impl EvidenceKind {
             EvidenceKind::Approval => "approval",
             EvidenceKind::Meeting => "meeting",
             EvidenceKind::Training => "training",
+            EvidenceKind::DocumentUpload => "document_upload",
         }
     }
 
@@ -121,6 +127,7 @@ impl Evidence {
             Evidence::Approval(_) => EvidenceKind::Approval,
             Evidence::Meeting(_) => EvidenceKind::Meeting,
             Evidence::Training(_) => EvidenceKind::Training,
+            Evidence::DocumentUpload => EvidenceKind::DocumentUpload,
         }
     }
 }
@@ -131,6 +138,7 @@ impl Evidence {
     pub fn checked(self) -> Result<Evidence, EvidenceError> {
         Ok(match self {
             Evidence::Standard => Evidence::Standard,
+            Evidence::DocumentUpload => Evidence::DocumentUpload,
             Evidence::Question(q) => Evidence::Question(Question::new(&q.question, q.transaction)?),
             Evidence::Form(f) => Evidence::Form(Form::new(f.fields)?),
             Evidence::Checklist(c) => Evidence::Checklist(Checklist::new(&c.items)?),

@@ -23,6 +23,9 @@ const BATCH: u32 = 1000;
 /// carries on.
 const ROUNDS: usize = 100;
 
+/// How often a process sweeps its file storage for orphaned blobs.
+pub const SWEEP_PERIOD: Duration = Duration::from_secs(3600);
+
 /// What one run of [`Portal::maintain`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct MaintenanceReport {
@@ -31,6 +34,9 @@ pub struct MaintenanceReport {
     pub purged: u64,
     /// Refusal windows summarised in the audit log.
     pub summarised: u64,
+    /// Orphaned blobs deleted (see [`Portal::sweep_files`]); the sweep lists the whole
+    /// file storage, so it runs at most once per [`SWEEP_PERIOD`] in a process.
+    pub orphans_deleted: usize,
     /// Whether work was left for the next run.
     pub more: bool,
 }
@@ -43,6 +49,9 @@ impl Portal {
     pub async fn maintain(&self) -> Result<MaintenanceReport, InternalError> {
         let store = &self.inner.store;
         let mut report = MaintenanceReport::default();
+        if self.sweep_due() {
+            report.orphans_deleted = self.sweep_files().await?;
+        }
         for _ in 0..ROUNDS {
             let purged = store.purge_expired(self.now(), GRACE, BATCH).await?;
             report.purged += purged.removed;
@@ -84,6 +93,26 @@ impl Portal {
         }
         report.more = true;
         Ok(report)
+    }
+}
+
+impl Portal {
+    /// Whether this process last swept its file storage [`SWEEP_PERIOD`] ago or more
+    /// (or never): claims the sweep when it is due.
+    fn sweep_due(&self) -> bool {
+        let now = self.now().unix_millis();
+        let period = i64::try_from(SWEEP_PERIOD.as_millis()).unwrap_or(i64::MAX);
+        let last = &self.inner.last_sweep;
+        let previous = last.load(std::sync::atomic::Ordering::Relaxed);
+        (previous == i64::MIN || now.saturating_sub(previous) >= period)
+            && last
+                .compare_exchange(
+                    previous,
+                    now,
+                    std::sync::atomic::Ordering::Relaxed,
+                    std::sync::atomic::Ordering::Relaxed,
+                )
+                .is_ok()
     }
 }
 

@@ -4,6 +4,7 @@
 //! the records and the store traits they use, which never import them back.
 
 mod client;
+pub mod documents;
 mod email_code;
 mod failure;
 mod firm;
@@ -27,6 +28,7 @@ use std::time::Duration;
 
 use crate::audit::{Actor, AuditAction, AuditDraft, AuditOutcome, RequestInfo};
 use crate::background::Background;
+use crate::blob::{BlobStore, FileStorage};
 use crate::clock::{Clock, SystemClock, Timestamp};
 use crate::email::EmailAddress;
 use crate::firm::Firm;
@@ -54,6 +56,9 @@ pub enum InternalError {
     /// The host asked for a firm that does not exist.
     #[error("unknown firm {0}")]
     UnknownFirm(FirmId),
+    /// The file storage failed.
+    #[error(transparent)]
+    Files(#[from] crate::blob::BlobError),
 }
 
 /// The portal: every login, session, access and staff operation.
@@ -68,6 +73,7 @@ pub struct Portal {
 #[derive(Debug)]
 pub(crate) struct Inner {
     pub(crate) store: Arc<dyn Store>,
+    pub(crate) files: Arc<dyn BlobStore>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) secrets: Arc<dyn SecretSource>,
     pub(crate) delivery: Arc<dyn Delivery>,
@@ -82,6 +88,9 @@ pub(crate) struct Inner {
     // Set at the first email sent from the placeholder address, so that the warning
     // about it is logged once, not per email.
     pub(crate) warned_no_sender: std::sync::atomic::AtomicBool,
+    // When this process last swept its file storage (unix milliseconds; `i64::MIN`
+    // before the first sweep).
+    pub(crate) last_sweep: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -140,6 +149,7 @@ pub(crate) fn is_mount_path(m: &str) -> bool {
 #[must_use]
 pub struct PortalBuilder {
     store: Arc<dyn Store>,
+    files: Option<Arc<dyn BlobStore>>,
     clock: Arc<dyn Clock>,
     secrets: Arc<dyn SecretSource>,
     delivery: Option<Arc<dyn Delivery>>,
@@ -165,6 +175,7 @@ impl Portal {
     pub fn builder_shared(store: Arc<dyn Store>) -> PortalBuilder {
         PortalBuilder {
             store,
+            files: None,
             clock: Arc::new(SystemClock),
             secrets: Arc::new(OsSecretSource),
             delivery: None,
@@ -184,6 +195,13 @@ impl Portal {
     #[must_use]
     pub(crate) fn store(&self) -> &Arc<dyn Store> {
         &self.inner.store
+    }
+
+    /// Where file bytes live: the web layer streams uploads into it before an
+    /// operation records them.
+    #[must_use]
+    pub fn files(&self) -> &Arc<dyn BlobStore> {
+        &self.inner.files
     }
 
     /// The current time from the injected clock.
@@ -338,6 +356,14 @@ impl Portal {
 }
 
 impl PortalBuilder {
+    /// Where file bytes live (uploads, published documents): a [`FileStorage`] on a
+    /// folder or an S3 bucket. Default: in memory, lost when the process ends, which
+    /// suits tests and demos only.
+    pub fn files(mut self, files: impl BlobStore) -> Self {
+        self.files = Some(Arc::new(files));
+        self
+    }
+
     /// The clock (tests pass a manual one).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
@@ -457,6 +483,9 @@ impl PortalBuilder {
             inner: Arc::new(Inner {
                 hasher: SecretHasher::new(self.secrets.clone(), self.hashing, costliest),
                 store: self.store,
+                files: self
+                    .files
+                    .unwrap_or_else(|| Arc::new(FileStorage::memory())),
                 clock: self.clock,
                 secrets: self.secrets,
                 delivery,
@@ -468,6 +497,7 @@ impl PortalBuilder {
                 templates: self.templates,
                 default_sender: self.default_sender,
                 warned_no_sender: Default::default(),
+                last_sweep: std::sync::atomic::AtomicI64::new(i64::MIN),
             }),
         };
         if let Some(period) = self.maintenance {

@@ -74,12 +74,13 @@ impl From<crate::random::RandomnessUnavailable> for StaffError {
     }
 }
 
-/// Actions that make up the access log: logins and visits.
-const ACCESS_ACTIONS: [AuditAction; 4] = [
+/// Actions that make up the access log: logins, visits and downloads.
+const ACCESS_ACTIONS: [AuditAction; 5] = [
     AuditAction::LinkRedeemed,
     AuditAction::CodeRedeemed,
     AuditAction::PasswordLogin,
     AuditAction::Visit,
+    AuditAction::FileDownloaded,
 ];
 
 impl Portal {

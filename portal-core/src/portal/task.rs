@@ -94,7 +94,7 @@ impl TaskList {
 
 impl Portal {
     /// The permissions of the session's contact on `client`; `NotFound` without a grant.
-    async fn client_permissions(
+    pub(super) async fn client_permissions(
         &self,
         auth: &Authenticated,
         client: ClientId,

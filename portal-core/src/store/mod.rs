@@ -14,7 +14,7 @@
 //!
 //! # The operations are listed once
 //!
-//! The six traits are not written out one by one: the macro `store_operations!` (in
+//! The seven traits are not written out one by one: the macro `store_operations!` (in
 //! this file) holds every trait and every operation, with the doc comments that make up
 //! the contract, and hands that one list to another macro to expand; rustdoc shows the
 //! traits it makes as any others. In this module the list is expanded
@@ -48,18 +48,23 @@ pub mod macro_support {
 
     pub use super::{AuditFn, InviteAuditFn, PurgeReport, RefusalAuditFn, StoreError};
     pub use crate::audit::{AuditDraft, AuditEvent, ChainHead};
+    pub use crate::blob::BlobName;
     pub use crate::client::Client;
     pub use crate::clock::Timestamp;
     pub use crate::contact::{Contact, ContactStatus};
+    pub use crate::document::{Review, Upload, UploadAdded, UploadChange};
     pub use crate::email::CanonicalEmail;
     pub use crate::email_code::{
         ChallengeRecord, ChallengeRedemption, GuessReservation, ResendOutcome,
     };
     pub use crate::evidence::{Evidence, Submission};
     pub use crate::failure::FailureState;
+    pub use crate::file::StoredFile;
     pub use crate::firm::{Firm, FirmKey, FirmSettings};
     pub use crate::grant::{Grant, Permissions};
-    pub use crate::id::{ClientId, ContactId, FirmId, PhaseId, SessionId, TaskId};
+    pub use crate::id::{
+        ClientId, ContactId, FileId, FirmId, PhaseId, SessionId, TaskId, UploadId,
+    };
     pub use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
     pub use crate::password::PasswordLinkRecord;
     pub use crate::personal_link::PersonalLinkRecord;
@@ -571,6 +576,66 @@ macro_rules! store_operations {
                 ) -> Result<Option<TaskOutcome>, StoreError>;
             }
 
+            /// Stored files' rows and the uploads that answer document requests. The
+            /// bytes live in a [`BlobStore`](crate::blob::BlobStore); a row names its
+            /// blob, and a row that stops naming it does so in the same step as whatever
+            /// removed it (see [`crate::file`]).
+            trait FileStore {
+                /// Adds `upload` and its `files` to the upload's task in one step, if
+                /// [`Upload::may_add`] allows it given the task's uploads and the client's
+                /// readable files with these stay within `quota` bytes; the task becomes what
+                /// [`Upload::task_after_adding`] says, and `audit` is appended. `None` if the
+                /// task does not exist. Racing uploads to one task: one is added, the others
+                /// are refused as awaiting review.
+                fn add_upload(
+                    &self,
+                    upload: &Upload,
+                    files: &[StoredFile],
+                    quota: u64,
+                    audit: AuditDraft,
+                ) -> Result<Option<UploadAdded>, StoreError>;
+                /// Reviews an upload as [`Upload::reviewed`] decides, in one step with its
+                /// task (`audit` when it changed); `None` if there is no such upload. Of a
+                /// review and a withdrawal racing, exactly one changes the upload.
+                fn review_upload(
+                    &self,
+                    upload: UploadId,
+                    review: &Review,
+                    audit: AuditDraft,
+                ) -> Result<Option<UploadChange>, StoreError>;
+                /// Withdraws an upload at `at` as [`Upload::withdrawn`] decides, in one step
+                /// with its task (`audit` when it changed); its files are removed at `at` and
+                /// forget their blobs, which are returned for the caller to delete. `None` if
+                /// there is no such upload.
+                fn withdraw_upload(
+                    &self,
+                    upload: UploadId,
+                    at: Timestamp,
+                    audit: AuditDraft,
+                ) -> Result<Option<(UploadChange, Vec<BlobName>)>, StoreError>;
+                /// An upload by id.
+                fn upload(&self, id: UploadId) -> Result<Option<Upload>, StoreError>;
+                /// A task's uploads in the order they came, each with its files (removed ones
+                /// included, as records).
+                fn uploads(
+                    &self,
+                    task: TaskId,
+                ) -> Result<Vec<(Upload, Vec<StoredFile>)>, StoreError>;
+                /// Every upload to a client's tasks, in the order they came.
+                fn client_uploads(&self, client: ClientId) -> Result<Vec<Upload>, StoreError>;
+                /// Inserts a file the firm publishes to its client (no task, no upload) and
+                /// appends `audit`; [`StoreError::Conflict`] if its id exists or its client is
+                /// unknown.
+                fn publish_file(&self, file: &StoredFile, audit: AuditDraft) -> Result<(), StoreError>;
+                /// A file by id, removed or not.
+                fn file(&self, id: FileId) -> Result<Option<StoredFile>, StoreError>;
+                /// A client's files not removed, in the order they were added (then id).
+                fn client_files(&self, client: ClientId) -> Result<Vec<StoredFile>, StoreError>;
+                /// Those of `names` that a file row names: the blobs the sweep of orphans
+                /// must keep.
+                fn referenced_blobs(&self, names: &[BlobName]) -> Result<Vec<BlobName>, StoreError>;
+            }
+
             /// The audit log.
             trait AuditStore {
                 /// Appends one entry to its firm's chain.
@@ -665,12 +730,18 @@ pub struct PurgeReport {
 
 /// Everything Portal persists. Implemented for every type that implements the parts.
 pub trait Store:
-    DirectoryStore + LoginStore + SessionStore + TaskStore + AuditStore + MaintenanceStore
+    DirectoryStore + LoginStore + SessionStore + TaskStore + FileStore + AuditStore + MaintenanceStore
 {
 }
 
 impl<T> Store for T where
-    T: DirectoryStore + LoginStore + SessionStore + TaskStore + AuditStore + MaintenanceStore
+    T: DirectoryStore
+        + LoginStore
+        + SessionStore
+        + TaskStore
+        + FileStore
+        + AuditStore
+        + MaintenanceStore
 {
 }
 

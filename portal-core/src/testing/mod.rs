@@ -162,6 +162,14 @@ macro_rules! store_conformance {
             preview_link_redeems_once_under_concurrency,
             preview_link_expires_and_is_refused_where_it_cannot_show_anything,
             a_preview_changes_nothing,
+            a_document_request_goes_from_requested_through_rejection_to_approval,
+            files_are_read_only_by_those_the_grants_allow,
+            a_withdrawn_upload_is_gone_and_a_reviewed_one_cannot_be_withdrawn,
+            a_review_and_a_withdrawal_racing_leave_one_standing,
+            an_upload_racing_a_review_is_taken_only_after_it,
+            racing_uploads_and_the_storage_limit_admit_what_fits,
+            orphaned_blobs_are_swept_and_recorded_ones_kept,
+            a_preview_uploads_and_withdraws_nothing,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

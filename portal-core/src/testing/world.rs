@@ -63,8 +63,11 @@ impl World {
     pub async fn with_policy(fixture: Fixture, policy: Policy) -> World {
         let clock = Arc::new(ManualClock::new(START));
         let outbox = DevOutbox::new();
+        // One file storage for both instances, as they would share a bucket.
+        let files = crate::blob::FileStorage::memory().with_clock(clock.clone());
         let build = |store| {
             Portal::builder_shared(store)
+                .files(files.clone())
                 .clock(clock.clone())
                 .delivery(outbox.clone())
                 .policy(policy.clone())

@@ -26,7 +26,10 @@ const STORE_RETRY_AFTER_SECS: u32 = 5;
 #[must_use]
 pub(crate) fn retry_after_secs(e: &InternalError) -> Option<u32> {
     match e {
-        InternalError::Store(StoreError::Unavailable(_)) => Some(STORE_RETRY_AFTER_SECS),
+        InternalError::Store(StoreError::Unavailable(_))
+        | InternalError::Files(crate::blob::BlobError::Unavailable(_)) => {
+            Some(STORE_RETRY_AFTER_SECS)
+        }
         _ => None,
     }
 }

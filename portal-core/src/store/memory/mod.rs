@@ -14,6 +14,7 @@
 //! append-only and lives as long as the process.
 
 mod directory;
+mod files;
 mod login;
 mod preview;
 mod sessions;
@@ -156,6 +157,8 @@ struct State {
     audit: IdMap<FirmId, Vec<AuditEvent>>,
     tasks: IdMap<crate::id::TaskId, crate::task::Task>,
     phases: IdMap<crate::id::PhaseId, crate::phase::Phase>,
+    uploads: IdMap<crate::id::UploadId, crate::document::Upload>,
+    files: IdMap<crate::id::FileId, crate::file::StoredFile>,
 }
 
 impl MemoryStore {

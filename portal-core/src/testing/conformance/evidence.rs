@@ -45,6 +45,7 @@ fn definitions() -> Vec<Evidence> {
             .unwrap(),
         ),
         Evidence::Training(Video::parse("https://youtu.be/dQw4w9WgXcQ").unwrap()),
+        Evidence::DocumentUpload,
     ]
 }
 

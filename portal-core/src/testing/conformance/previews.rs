@@ -21,7 +21,7 @@ async fn preview_token(w: &World, contact: crate::id::ContactId) -> String {
 }
 
 /// A verified preview session of `contact`.
-async fn preview(w: &World, contact: crate::id::ContactId) -> Authenticated {
+pub(super) async fn preview(w: &World, contact: crate::id::ContactId) -> Authenticated {
     let token = preview_token(w, contact).await;
     let started =
         w.a.redeem_preview_link(w.firm.id, &token, None, &req())

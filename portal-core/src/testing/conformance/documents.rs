@@ -1,0 +1,554 @@
+//! Document requests and files in the store: the way from requested to approved
+//! through a rejection, withdrawal, the races between uploads, reviews and
+//! withdrawals, the client's storage limit, published files and their permissions,
+//! downloads in the access log, and the sweep of orphaned blobs.
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use sha2::{Digest as _, Sha256};
+
+use super::*;
+use crate::document::{RequestStatus, UploadRefusal, UploadStatus};
+use crate::evidence::{Decision, Evidence};
+use crate::file::{FilePurpose, ReceivedFile};
+use crate::file_name::DisplayName;
+use crate::file_type::FileType;
+use crate::id::{TaskId, UploadId};
+use crate::policy::FileLimits;
+use crate::portal::Portal;
+use crate::portal::documents::FileError;
+use crate::portal::session::Authenticated;
+use crate::portal::staff::StaffError;
+use crate::task::{NewTask, Side, TaskStatus};
+
+const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << >>\n%%EOF\n";
+
+/// `body` stored through `portal`'s file storage, as the web layer hands it on.
+async fn received(portal: &Portal, name: &str, body: &[u8]) -> ReceivedFile {
+    let name = DisplayName::from_client(name);
+    let file_type = FileType::check(body, None, &name).unwrap();
+    let chunks = vec![Ok(Bytes::copy_from_slice(body))];
+    let blob = portal
+        .files()
+        .put(Box::pin(futures_util::stream::iter(chunks)))
+        .await
+        .unwrap();
+    ReceivedFile {
+        blob,
+        name,
+        file_type,
+        size: body.len() as u64,
+        sha256: Sha256::digest(body).into(),
+    }
+}
+
+async fn pdf(portal: &Portal, name: &str) -> Vec<ReceivedFile> {
+    vec![received(portal, name, PDF).await]
+}
+
+async fn session(w: &World, contact: crate::id::ContactId) -> Authenticated {
+    let cookie = w.login(contact).await.token.expose_secret();
+    w.a.authenticate(w.firm.id, &cookie, &req()).await.unwrap()
+}
+
+async fn request(w: &World, title: &str) -> TaskId {
+    let task = NewTask {
+        phase: None,
+        title: title.into(),
+        description: "The statements of 2025".into(),
+        due_on: None,
+        assignee: Side::Client,
+        evidence: Evidence::DocumentUpload,
+    };
+    w.a.create_task(&w.staff, w.client1.id, task)
+        .await
+        .unwrap()
+        .id
+}
+
+async fn read_all(portal: &Portal, auth: &Authenticated, file: crate::id::FileId) -> Vec<u8> {
+    let download = portal.download(auth, file, &req()).await.unwrap();
+    let mut out = Vec::new();
+    let mut bytes = download.bytes;
+    while let Some(chunk) = bytes.next().await {
+        out.extend_from_slice(&chunk.unwrap());
+    }
+    out
+}
+
+/// The upload that waits for review.
+fn latest(r: &crate::portal::documents::DocumentRequest) -> UploadId {
+    r.uploads
+        .iter()
+        .find(|(u, _)| u.status() == UploadStatus::Uploaded)
+        .unwrap()
+        .0
+        .id
+}
+
+pub async fn a_document_request_goes_from_requested_through_rejection_to_approval(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let task = request(&w, "Bank statements").await;
+    let r = w.a.document_request(&bob, task).await.unwrap();
+    assert_eq!((r.status, r.uploads.len()), (RequestStatus::Requested, 0));
+
+    let first =
+        w.a.upload_documents(&bob, task, pdf(&w.a, "jan.pdf").await, &req())
+            .await
+            .unwrap();
+    assert_eq!(first.status, RequestStatus::Uploaded);
+    assert_eq!(first.task.status, TaskStatus::InProgress);
+    let (upload, files) = &first.uploads[0];
+    assert_eq!((upload.by, files.len()), (w.bob.id, 1));
+    assert_eq!(files[0].name.as_str(), "jan.pdf");
+    assert_eq!(files[0].file_type, FileType::Pdf);
+    assert_eq!(files[0].sha256, <[u8; 32]>::from(Sha256::digest(PDF)));
+    assert_eq!(
+        read_all(&w.b, &bob, files[0].id).await,
+        PDF,
+        "either instance serves it"
+    );
+
+    // One upload waits for review at a time.
+    let again =
+        w.b.upload_documents(&bob, task, pdf(&w.b, "feb.pdf").await, &req())
+            .await;
+    assert!(
+        matches!(
+            again,
+            Err(FileError::Refused(UploadRefusal::AwaitingReview))
+        ),
+        "{again:?}"
+    );
+
+    let rejected =
+        w.b.review_upload(
+            &w.staff,
+            upload.id,
+            Decision::Rejected,
+            Some("February is missing"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rejected.status, RequestStatus::Rejected);
+    assert_eq!(
+        rejected.task.status,
+        TaskStatus::Pending,
+        "the client has to act"
+    );
+    let review = rejected.uploads[0].0.review.clone().unwrap();
+    assert_eq!(review.notes.as_deref(), Some("February is missing"));
+    assert_eq!(review.by, w.staff.staff);
+    // The same review again changes nothing; another one is a conflict.
+    w.a.review_upload(
+        &w.staff,
+        upload.id,
+        Decision::Rejected,
+        Some("February is missing"),
+    )
+    .await
+    .unwrap();
+    assert!(matches!(
+        w.a.review_upload(&w.staff, upload.id, Decision::Approved, None)
+            .await,
+        Err(StaffError::Conflict(_))
+    ));
+
+    let second =
+        w.a.upload_documents(&bob, task, pdf(&w.a, "jan-feb.pdf").await, &req())
+            .await
+            .unwrap();
+    assert_eq!(
+        (second.status, second.uploads.len()),
+        (RequestStatus::Uploaded, 2)
+    );
+    let approved =
+        w.b.review_upload(&w.staff, latest(&second), Decision::Approved, None)
+            .await
+            .unwrap();
+    assert_eq!(approved.status, RequestStatus::Approved);
+    assert_eq!(approved.task.status, TaskStatus::Completed);
+    assert_eq!(
+        approved.task.completion.as_ref().map(|c| c.by.clone()),
+        Some(crate::audit::Actor::Staff(w.staff.staff.clone()))
+    );
+    let closed =
+        w.a.upload_documents(&bob, task, pdf(&w.a, "mar.pdf").await, &req())
+            .await;
+    assert!(
+        matches!(closed, Err(FileError::Refused(UploadRefusal::Closed))),
+        "{closed:?}"
+    );
+
+    // Another firm's staff find nothing; the refused uploads left no file behind.
+    assert!(matches!(
+        w.a.review_upload(&w.other_staff, upload.id, Decision::Approved, None)
+            .await,
+        Err(StaffError::NotFound)
+    ));
+    let kept = w.a.store().client_files(w.client1.id).await.unwrap();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    let names: Vec<_> = kept.iter().filter_map(|f| f.blob.clone()).collect();
+    w.clock.advance(2 * crate::portal::documents::ORPHAN_AGE);
+    w.a.sweep_files().await.unwrap();
+    for name in &names {
+        assert!(w.a.files().get(name).await.is_ok(), "a recorded blob stays");
+    }
+}
+
+pub async fn files_are_read_only_by_those_the_grants_allow(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let olga = {
+        let url =
+            w.a.generate_magic_link(&w.other_staff, w.olga.id)
+                .await
+                .unwrap();
+        let token = url.rsplit('/').next().unwrap().to_owned();
+        let login =
+            w.a.redeem_magic_link(w.other_firm.id, &token, None, None, &req())
+                .await
+                .unwrap();
+        w.a.authenticate(w.other_firm.id, &login.token.expose_secret(), &req())
+            .await
+            .unwrap()
+    };
+    let task = request(&w, "Receipts").await;
+    let r =
+        w.a.upload_documents(&bob, task, pdf(&w.a, "r.pdf").await, &req())
+            .await
+            .unwrap();
+    let file = r.uploads[0].1[0].id;
+    assert!(matches!(
+        w.a.download(&olga, file, &req()).await,
+        Err(FileError::NotFound)
+    ));
+
+    // Jane holds client 1 too; with `documents` taken away she reads none of it.
+    let jane = session(&w, w.jane.id).await;
+    assert_eq!(read_all(&w.a, &jane, file).await, PDF);
+    w.a.grant(&w.staff, w.jane.id, w.client1.id, Permissions::TASKS)
+        .await
+        .unwrap();
+    let jane = session(&w, w.jane.id).await;
+    assert!(matches!(
+        w.a.download(&jane, file, &req()).await,
+        Err(FileError::Forbidden)
+    ));
+    assert!(matches!(
+        w.a.document_request(&jane, task).await,
+        Err(FileError::Forbidden)
+    ));
+    let refused =
+        w.a.upload_documents(&jane, task, pdf(&w.a, "x.pdf").await, &req())
+            .await;
+    assert!(matches!(refused, Err(FileError::Forbidden)), "{refused:?}");
+
+    // Published: a document needs `documents`, a report `reports`.
+    let doc =
+        w.a.publish_file(
+            &w.staff,
+            w.client1.id,
+            FilePurpose::Document,
+            received(&w.a, "letter.pdf", PDF).await,
+        )
+        .await
+        .unwrap();
+    let report =
+        w.b.publish_file(
+            &w.staff,
+            w.client1.id,
+            FilePurpose::Report,
+            received(&w.b, "q3.pdf", PDF).await,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.a.publish_file(
+            &w.other_staff,
+            w.client1.id,
+            FilePurpose::Report,
+            received(&w.a, "x.pdf", PDF).await
+        )
+        .await,
+        Err(StaffError::NotFound)
+    ));
+    w.a.grant(&w.staff, w.jane.id, w.client1.id, Permissions::REPORTS)
+        .await
+        .unwrap();
+    let jane = session(&w, w.jane.id).await;
+    let seen = w.a.documents(&jane, w.client1.id).await.unwrap();
+    assert!(seen.requests.is_empty(), "requests need `documents`");
+    assert_eq!(
+        seen.published.iter().map(|f| f.id).collect::<Vec<_>>(),
+        [report.id]
+    );
+    assert!(matches!(
+        w.a.download(&jane, doc.id, &req()).await,
+        Err(FileError::Forbidden)
+    ));
+    assert_eq!(read_all(&w.b, &jane, report.id).await, PDF);
+    let all = w.a.documents(&bob, w.client1.id).await.unwrap();
+    assert_eq!(
+        all.requests
+            .iter()
+            .map(|(t, s)| (t.id, *s))
+            .collect::<Vec<_>>(),
+        [(task, RequestStatus::Uploaded)]
+    );
+    assert_eq!(all.published.len(), 2);
+
+    // Each download is in the contact's access log.
+    let log = w.a.access_log(&w.staff, w.jane.id, 50).await.unwrap();
+    let downloads = log
+        .iter()
+        .filter(|e| e.entry.action == crate::audit::AuditAction::FileDownloaded)
+        .count();
+    assert_eq!(downloads, 2, "{log:?}");
+}
+
+pub async fn a_withdrawn_upload_is_gone_and_a_reviewed_one_cannot_be_withdrawn(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let task = request(&w, "ID").await;
+    let r =
+        w.a.upload_documents(&bob, task, pdf(&w.a, "id.pdf").await, &req())
+            .await
+            .unwrap();
+    let (upload, files) = r.uploads[0].clone();
+    let blob = files[0].blob.clone().unwrap();
+    let after = w.b.withdraw_upload(&bob, upload.id, &req()).await.unwrap();
+    assert_eq!(after.status, RequestStatus::Requested);
+    assert_eq!(after.task.status, TaskStatus::Pending);
+    assert_eq!(after.uploads[0].0.status(), UploadStatus::Withdrawn);
+    assert!(
+        after.uploads[0].1[0].blob.is_none(),
+        "the row forgets its blob"
+    );
+    assert!(matches!(
+        w.a.files().get(&blob).await,
+        Err(crate::blob::BlobError::NotFound)
+    ));
+    assert!(matches!(
+        w.a.download(&bob, files[0].id, &req()).await,
+        Err(FileError::NotFound)
+    ));
+    assert!(matches!(
+        w.a.staff_download(&w.staff, files[0].id).await,
+        Err(StaffError::NotFound)
+    ));
+    // Again: nothing changes. A review of it now is a conflict.
+    w.a.withdraw_upload(&bob, upload.id, &req()).await.unwrap();
+    assert!(matches!(
+        w.a.review_upload(&w.staff, upload.id, Decision::Approved, None)
+            .await,
+        Err(StaffError::Conflict(_))
+    ));
+
+    let r =
+        w.a.upload_documents(&bob, task, pdf(&w.a, "id2.pdf").await, &req())
+            .await
+            .unwrap();
+    let second = latest(&r);
+    w.a.review_upload(&w.staff, second, Decision::Approved, None)
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.b.withdraw_upload(&bob, second, &req()).await,
+        Err(FileError::Conflict(UploadStatus::Approved))
+    ));
+    let (_, files) = r.uploads.iter().find(|(u, _)| u.id == second).unwrap();
+    let staff_copy = w.a.staff_download(&w.staff, files[0].id).await.unwrap();
+    assert_eq!(staff_copy.file.name.as_str(), "id2.pdf");
+}
+
+pub async fn a_review_and_a_withdrawal_racing_leave_one_standing(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let info = req();
+    for round in 0..8 {
+        let task = request(&w, &format!("Race {round}")).await;
+        let r =
+            w.a.upload_documents(&bob, task, pdf(&w.a, "a.pdf").await, &req())
+                .await
+                .unwrap();
+        let upload = latest(&r);
+        let (review, withdrawal) = tokio::join!(
+            w.a.review_upload(&w.staff, upload, Decision::Approved, None),
+            w.b.withdraw_upload(&bob, upload, &info),
+        );
+        let stored = w.a.store().upload(upload).await.unwrap().unwrap();
+        match (review, withdrawal) {
+            (Ok(_), Err(FileError::Conflict(UploadStatus::Approved))) => {
+                assert_eq!(stored.status(), UploadStatus::Approved);
+            }
+            (Err(StaffError::Conflict(_)), Ok(_)) => {
+                assert_eq!(stored.status(), UploadStatus::Withdrawn);
+            }
+            other => panic!("round {round}: both or neither stood: {other:?}"),
+        }
+    }
+}
+
+pub async fn an_upload_racing_a_review_is_taken_only_after_it(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let info = req();
+    for round in 0..8 {
+        let task = request(&w, &format!("Again {round}")).await;
+        let r =
+            w.a.upload_documents(&bob, task, pdf(&w.a, "a.pdf").await, &req())
+                .await
+                .unwrap();
+        let upload = latest(&r);
+        let files = pdf(&w.b, "b.pdf").await;
+        let (review, again) = tokio::join!(
+            w.a.review_upload(&w.staff, upload, Decision::Rejected, Some("blurred")),
+            w.b.upload_documents(&bob, task, files, &info),
+        );
+        review.unwrap();
+        let r = w.a.document_request(&bob, task).await.unwrap();
+        match again {
+            Ok(_) => assert_eq!((r.status, r.uploads.len()), (RequestStatus::Uploaded, 2)),
+            Err(FileError::Refused(UploadRefusal::AwaitingReview)) => {
+                assert_eq!((r.status, r.uploads.len()), (RequestStatus::Rejected, 1));
+            }
+            Err(e) => panic!("round {round}: {e:?}"),
+        }
+    }
+}
+
+pub async fn racing_uploads_and_the_storage_limit_admit_what_fits(f: Fixture) {
+    let policy = Policy {
+        files: FileLimits {
+            max_file_bytes: PDF.len() as u64,
+            max_files_per_upload: 2,
+            max_client_bytes: (PDF.len() * 3) as u64,
+        },
+        ..Policy::default()
+    };
+    let w = World::with_policy(f, policy).await;
+    let bob = session(&w, w.bob.id).await;
+    // Racing uploads to one request: one is taken.
+    let task = request(&w, "One").await;
+    let (x, y) = tokio::join!(
+        async {
+            w.a.upload_documents(&bob, task, pdf(&w.a, "x.pdf").await, &req())
+                .await
+        },
+        async {
+            w.b.upload_documents(&bob, task, pdf(&w.b, "y.pdf").await, &req())
+                .await
+        },
+    );
+    assert_eq!(
+        usize::from(x.is_ok()) + usize::from(y.is_ok()),
+        1,
+        "{x:?} {y:?}"
+    );
+    // Three files' worth for the client: two more fit, the next one does not, however
+    // the uploads race.
+    let (t2, t3) = (request(&w, "Two").await, request(&w, "Three").await);
+    let info = req();
+    let two = vec![
+        received(&w.a, "p.pdf", PDF).await,
+        received(&w.a, "q.pdf", PDF).await,
+    ];
+    let (a, b) = tokio::join!(w.a.upload_documents(&bob, t2, two, &info), async {
+        w.b.upload_documents(&bob, t3, pdf(&w.b, "z.pdf").await, &req())
+            .await
+    },);
+    let taken: u64 =
+        w.a.store()
+            .client_files(w.client1.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|f| f.size)
+            .sum();
+    assert!(taken <= (PDF.len() * 3) as u64, "over the limit: {taken}");
+    assert!(
+        matches!(a, Err(FileError::Refused(UploadRefusal::OverQuota)))
+            || matches!(b, Err(FileError::Refused(UploadRefusal::OverQuota))),
+        "{a:?} {b:?}"
+    );
+    // Too many files at once, or none: refused before the store.
+    let three = vec![
+        received(&w.a, "1.pdf", PDF).await,
+        received(&w.a, "2.pdf", PDF).await,
+        received(&w.a, "3.pdf", PDF).await,
+    ];
+    let t4 = request(&w, "Four").await;
+    assert!(matches!(
+        w.a.upload_documents(&bob, t4, three, &req()).await,
+        Err(FileError::FileCount { max: 2 })
+    ));
+    assert!(matches!(
+        w.a.upload_documents(&bob, t4, Vec::new(), &req()).await,
+        Err(FileError::FileCount { .. })
+    ));
+}
+
+pub async fn orphaned_blobs_are_swept_and_recorded_ones_kept(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let task = request(&w, "Kept").await;
+    let r =
+        w.a.upload_documents(&bob, task, pdf(&w.a, "k.pdf").await, &req())
+            .await
+            .unwrap();
+    let kept = r.uploads[0].1[0].blob.clone().unwrap();
+    // A crash between storing bytes and recording them leaves this.
+    let orphan = received(&w.a, "lost.pdf", PDF).await.blob;
+    w.clock.advance(crate::portal::documents::ORPHAN_AGE / 2);
+    let young = received(&w.a, "young.pdf", PDF).await.blob;
+    assert_eq!(
+        w.b.sweep_files().await.unwrap(),
+        0,
+        "nothing is old enough yet"
+    );
+    w.clock.advance(crate::portal::documents::ORPHAN_AGE);
+    assert_eq!(w.b.sweep_files().await.unwrap(), 1);
+    assert!(matches!(
+        w.a.files().get(&orphan).await,
+        Err(crate::blob::BlobError::NotFound)
+    ));
+    assert!(w.a.files().get(&kept).await.is_ok());
+    assert!(
+        w.a.files().get(&young).await.is_ok(),
+        "a blob being recorded is left alone"
+    );
+}
+
+pub async fn a_preview_uploads_and_withdraws_nothing(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let task = request(&w, "Preview").await;
+    let r =
+        w.a.upload_documents(&bob, task, pdf(&w.a, "a.pdf").await, &req())
+            .await
+            .unwrap();
+    let auth = super::previews::preview(&w, w.bob.id).await;
+    let files = pdf(&w.a, "b.pdf").await;
+    let blob = files[0].blob.clone();
+    assert!(matches!(
+        w.a.upload_documents(&auth, task, files, &req()).await,
+        Err(FileError::ReadOnlyPreview(_))
+    ));
+    assert!(
+        matches!(
+            w.a.files().get(&blob).await,
+            Err(crate::blob::BlobError::NotFound)
+        ),
+        "a refused upload's bytes are deleted"
+    );
+    assert!(matches!(
+        w.a.withdraw_upload(&auth, latest(&r), &req()).await,
+        Err(FileError::ReadOnlyPreview(_))
+    ));
+    assert_eq!(
+        w.a.document_request(&auth, task).await.unwrap().status,
+        RequestStatus::Uploaded
+    );
+}
