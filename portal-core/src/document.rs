@@ -143,6 +143,9 @@ pub enum UploadRefusal {
 }
 
 /// What adding an upload did.
+// Returned once per request and never kept in a collection: a box would cost an
+// allocation and save nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadAdded {
     /// It was added: the task as it now is.
@@ -152,6 +155,7 @@ pub enum UploadAdded {
 }
 
 /// What reviewing or withdrawing an upload did.
+#[allow(clippy::large_enum_variant)] // as `UploadAdded`
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum UploadChange {
     /// It changed: the upload and its task as they now are.

@@ -8,7 +8,7 @@
 //! before the blob is deleted, so a crash there, too, leaves only an orphan.
 
 use crate::audit::Actor;
-use crate::blob::BlobName;
+use crate::blob_name::BlobName;
 use crate::clock::Timestamp;
 use crate::file_name::DisplayName;
 use crate::file_type::FileType;

@@ -73,6 +73,7 @@
 pub mod audit;
 mod background;
 pub mod blob;
+pub mod blob_name;
 pub mod client;
 pub mod clock;
 pub mod contact;

@@ -2,10 +2,10 @@
 //! imports only from its own layer or the ones below, without an import circle.
 //!
 //! 1. foundations: time, randomness, tokens, ids, addresses, text, uploaded files'
-//!    names and types, policy, redirects;
+//!    names and types, blob names, policy, redirects;
 //! 2. records: what is stored and the rules on it alone (firms, contacts, grants,
-//!    sessions, links, codes, evidence, phases, tasks, the audit chain, notifications'
-//!    shapes);
+//!    sessions, links, codes, evidence, phases, tasks, document requests, stored files,
+//!    the audit chain, notifications' shapes);
 //! 3. the store traits and the in-memory store;
 //! 4. services the operations use (argon2 hashing, background jobs);
 //! 5. `portal`: the `Portal` handle and its operations;
@@ -30,6 +30,7 @@ const LAYERS: &[&[&str]] = &[
         "text",
         "file_name",
         "file_type",
+        "blob_name",
         "policy",
         "redirect",
     ],
@@ -48,6 +49,8 @@ const LAYERS: &[&[&str]] = &[
         "evidence",
         "phase",
         "task",
+        "document",
+        "file",
         "staff",
         "failure",
         "throttle",

@@ -161,13 +161,15 @@ impl Portal {
     }
 
     /// One task of a client the contact holds a grant with `tasks` to; an approval may
-    /// also be read with `approvals` alone, since that permission is what deciding it
-    /// asks for.
+    /// also be read with `approvals` alone, and a document request with `documents`
+    /// alone, since that permission is what answering it asks for.
     pub async fn client_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, TaskError> {
         let (task, permissions) = self.visible_task(auth, id).await?;
         let approval = task.evidence.kind() == EvidenceKind::Approval
             && permissions.contains(Permissions::APPROVALS);
-        if !permissions.contains(Permissions::TASKS) && !approval {
+        let documents = task.evidence.kind() == EvidenceKind::DocumentUpload
+            && permissions.contains(Permissions::DOCUMENTS);
+        if !permissions.contains(Permissions::TASKS) && !approval && !documents {
             return Err(TaskError::Forbidden);
         }
         Ok(task)

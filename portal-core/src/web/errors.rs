@@ -53,6 +53,8 @@ pub(crate) enum WebError {
     BadInput(String),
     /// A 409: the request collides with what is stored.
     Conflict(&'static str),
+    /// A 413: the client's files would exceed the firm's storage limit.
+    OverQuota,
     /// A 422: a well-formed request whose content is refused; the message names the
     /// field.
     Unprocessable(String),
@@ -134,6 +136,35 @@ impl From<crate::portal::task::TaskError> for WebError {
     }
 }
 
+impl From<crate::portal::documents::FileError> for WebError {
+    fn from(e: crate::portal::documents::FileError) -> Self {
+        use crate::document::UploadRefusal;
+        use crate::portal::documents::FileError;
+        match e {
+            FileError::NotFound => WebError::NotFound,
+            FileError::Forbidden => WebError::Forbidden,
+            FileError::Refused(UploadRefusal::OverQuota) => WebError::OverQuota,
+            FileError::Refused(UploadRefusal::AwaitingReview) => WebError::Conflict(
+                "An upload is waiting for review; withdraw it first to replace it",
+            ),
+            FileError::Refused(UploadRefusal::Closed) => {
+                WebError::Conflict("This request is approved and takes no more files")
+            }
+            FileError::Refused(UploadRefusal::NotRequested) | FileError::NotARequest => {
+                WebError::Unprocessable("this task does not ask for documents".into())
+            }
+            e @ FileError::FileCount { .. } => WebError::Unprocessable(format!("files: {e}")),
+            FileError::Conflict(_) => {
+                WebError::Conflict("This upload was already reviewed or withdrawn")
+            }
+            FileError::Text(t) => WebError::BadInput(t.to_string()),
+            FileError::ReadOnlyPreview(_) => WebError::ReadOnlyPreview,
+            FileError::Storage(e) => WebError::from(InternalError::Files(e)),
+            FileError::Internal(i) => WebError::from(i),
+        }
+    }
+}
+
 impl From<InternalError> for WebError {
     fn from(e: InternalError) -> Self {
         match retry_after_secs(&e) {
@@ -167,6 +198,7 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
         WebError::BadRequest(m) => (400, m),
         WebError::BadInput(_) => (400, ""),
         WebError::Conflict(m) => (409, m),
+        WebError::OverQuota => (413, "Your files would exceed the storage limit"),
         WebError::Unprocessable(_) => (422, ""),
         WebError::Login(l) => match l {
             LoginError::InvalidEmail(_) => (400, "Enter a valid email address"),

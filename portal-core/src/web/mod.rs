@@ -19,6 +19,8 @@ mod builder;
 mod context;
 mod cookies;
 mod dispatch;
+mod document_pages;
+mod document_routes;
 mod errors;
 mod form;
 mod guard;

@@ -19,7 +19,8 @@ use crate::portal::session::Authenticated;
 use crate::portal::task::{TaskError, TaskList};
 
 /// The sections a grant with `permissions` opens: the tasks and the progress with
-/// `tasks`, the approvals with `approvals`. "Your tasks" is the home page and always
+/// `tasks`, the approvals with `approvals`, the documents with `documents` or
+/// `reports`. "Your tasks" is the home page and always
 /// there, empty without `tasks`.
 fn sections(permissions: Permissions) -> Vec<Section> {
     let mut out = vec![Section::Tasks];
@@ -28,6 +29,9 @@ fn sections(permissions: Permissions) -> Vec<Section> {
     }
     if permissions.contains(Permissions::APPROVALS) {
         out.push(Section::Approvals);
+    }
+    if permissions.contains(Permissions::DOCUMENTS) || permissions.contains(Permissions::REPORTS) {
+        out.push(Section::Documents);
     }
     out
 }
@@ -132,6 +136,20 @@ pub(super) async fn approvals(ctx: &mut Ctx<'_>) -> Answer {
     Ok(ctx.page(200, "Approvals", page))
 }
 
+/// `GET {p}/documents`: the documents asked of the client and those the firm shared.
+pub(super) async fn documents(ctx: &mut Ctx<'_>) -> Answer {
+    let auth = ctx.require_auth()?;
+    let looking = looking(ctx, auth).await?;
+    let documents = match ctx.web.portal().documents(auth, looking.active.id).await {
+        Ok(d) => d,
+        Err(crate::portal::documents::FileError::Forbidden) => return Err(WebError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let viewer = looking.viewer(ctx, Some(Section::Documents));
+    let page = super::document_pages::documents_page(&viewer, ctx.mount(), &documents);
+    Ok(ctx.page(200, "Documents", page))
+}
+
 /// `GET {p}/tasks/{task}`: one task and what it asks for, as forms that post to the
 /// client API. A training video's page alone lets frames come from its provider.
 pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
@@ -156,9 +174,17 @@ pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
     };
     let mut viewer = looking.viewer(ctx, None);
     viewer.client_name = &client.name;
+    let request = match task.evidence {
+        Evidence::DocumentUpload if permissions.contains(Permissions::DOCUMENTS) => {
+            Some(portal.document_request(auth, id).await?)
+        }
+        _ => None,
+    };
+    let max_file_bytes = portal.policy(task.firm_id).files.max_file_bytes;
     let can = Abilities {
         tasks: permissions.contains(Permissions::TASKS),
         approvals: permissions.contains(Permissions::APPROVALS),
+        documents: request.as_ref().map(|r| (r, max_file_bytes)),
     };
     let page = task_pages::task_page(&viewer, ctx.mount(), &task, &list, can);
     let response = ctx.page(200, &task.title, page);

@@ -612,3 +612,151 @@ mod tests {
         }
     }
 }
+
+/// A stored file as a document lists it: its name, type and size, its digest, and
+/// where to download it.
+#[derive(Serialize)]
+pub(super) struct FileView<'a> {
+    added_at: Timestamp,
+    content_type: &'static str,
+    /// The download's address: the client API's, or the staff API's.
+    href: String,
+    id: crate::id::FileId,
+    name: &'a str,
+    purpose: crate::file::FilePurpose,
+    sha256: String,
+    size: u64,
+}
+
+impl<'a> FileView<'a> {
+    /// `f`, downloaded from `{base}/{id}`.
+    pub(super) fn new(f: &'a crate::file::StoredFile, base: &str) -> Self {
+        FileView {
+            added_at: f.added_at,
+            content_type: f.file_type.content_type(),
+            href: format!("{base}/{}", f.id),
+            id: f.id,
+            name: f.name.as_str(),
+            purpose: f.purpose,
+            sha256: f.sha256_hex(),
+            size: f.size,
+        }
+    }
+}
+
+/// The firm's review of an upload.
+#[derive(Serialize)]
+pub(super) struct ReviewView<'a> {
+    at: Timestamp,
+    /// Who reviewed it: shown to staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    by: Option<&'a crate::id::StaffId>,
+    decision: crate::evidence::Decision,
+    notes: Option<&'a str>,
+}
+
+/// One upload of a document request, with its files (none once withdrawn).
+#[derive(Serialize)]
+pub(super) struct UploadView<'a> {
+    at: Timestamp,
+    by: ContactId,
+    files: Vec<FileView<'a>>,
+    id: crate::id::UploadId,
+    review: Option<ReviewView<'a>>,
+    status: crate::document::UploadStatus,
+    withdrawn_at: Option<Timestamp>,
+}
+
+/// `GET {p}/api/tasks/{task}/documents` and the staff API's uploads of a task: a
+/// document request, where it stands, and its uploads in the order they came.
+#[derive(Serialize)]
+pub(super) struct DocumentRequestView<'a> {
+    status: crate::document::RequestStatus,
+    task_id: TaskId,
+    title: &'a str,
+    uploads: Vec<UploadView<'a>>,
+}
+
+impl<'a> DocumentRequestView<'a> {
+    /// `r`, its files downloaded under `files_base`; `staff` shows who reviewed.
+    pub(super) fn new(
+        r: &'a crate::portal::documents::DocumentRequest,
+        files_base: &str,
+        staff: bool,
+    ) -> Self {
+        let uploads = r
+            .uploads
+            .iter()
+            .map(|(u, files)| UploadView {
+                at: u.at,
+                by: u.by,
+                files: files
+                    .iter()
+                    .filter(|f| f.readable())
+                    .map(|f| FileView::new(f, files_base))
+                    .collect(),
+                id: u.id,
+                review: u.review.as_ref().map(|r| ReviewView {
+                    at: r.at,
+                    by: staff.then_some(&r.by),
+                    decision: r.decision,
+                    notes: r.notes.as_deref(),
+                }),
+                status: u.status(),
+                withdrawn_at: u.withdrawn_at,
+            })
+            .collect();
+        DocumentRequestView {
+            status: r.status,
+            task_id: r.task.id,
+            title: &r.task.title,
+            uploads,
+        }
+    }
+}
+
+/// One document request in a client's list.
+#[derive(Serialize)]
+pub(super) struct RequestSummary<'a> {
+    due_on: Option<String>,
+    status: crate::document::RequestStatus,
+    task_id: TaskId,
+    title: &'a str,
+}
+
+/// `GET {p}/api/clients/{client}/documents`: the client's document requests with
+/// where each stands, and the documents and reports the firm published.
+#[derive(Serialize)]
+pub(super) struct DocumentsView<'a> {
+    client_id: ClientId,
+    published: Vec<FileView<'a>>,
+    requests: Vec<RequestSummary<'a>>,
+}
+
+impl<'a> DocumentsView<'a> {
+    /// `d` of `client`, its files downloaded under `files_base`.
+    pub(super) fn new(
+        client: ClientId,
+        d: &'a crate::portal::documents::Documents,
+        files_base: &str,
+    ) -> Self {
+        DocumentsView {
+            client_id: client,
+            published: d
+                .published
+                .iter()
+                .map(|f| FileView::new(f, files_base))
+                .collect(),
+            requests: d
+                .requests
+                .iter()
+                .map(|(t, status)| RequestSummary {
+                    due_on: t.due_on.map(Timestamp::date_string),
+                    status: *status,
+                    task_id: t.id,
+                    title: &t.title,
+                })
+                .collect(),
+        }
+    }
+}

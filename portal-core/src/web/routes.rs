@@ -14,7 +14,10 @@ use super::request::Request;
 use super::routing::{Handler, Route, Surface};
 use super::staff_routes::{self as staff, Staff};
 use super::staff_task_routes as staff_tasks;
-use super::{app_routes as app, login_routes as login, page_routes as pages, task_routes as tasks};
+use super::{
+    app_routes as app, document_routes as documents, login_routes as login, page_routes as pages,
+    task_routes as tasks,
+};
 
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
 /// from the portal's route table.
@@ -199,6 +202,26 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
     },
     Route {
         method: Get,
+        path: "/api/tasks/{task}/documents",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(documents::request(ctx, task))),
+    },
+    Route {
+        method: Get,
+        path: "/api/clients/{client}/documents",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [client, _], ()| Box::pin(documents::documents(ctx, client))),
+    },
+    Route {
+        method: Post,
+        path: "/api/uploads/{upload}/withdraw",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [upload, _], body| {
+            Box::pin(documents::withdraw(ctx, upload, body))
+        }),
+    },
+    Route {
+        method: Get,
         path: "/api/tasks/{task}/invite.ics",
         rules: api(Access::Session),
         handler: &Handler(|ctx, [task, _], ()| Box::pin(tasks::invite_ics(ctx, task))),
@@ -220,6 +243,12 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         path: "/approvals",
         rules: page(Access::Session),
         handler: &Handler(|ctx, _, ()| Box::pin(pages::approvals(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/documents",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, _, ()| Box::pin(pages::documents(ctx))),
     },
     Route {
         method: Get,
@@ -546,6 +575,18 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         handler: &Handler(|s, [task, item], body| {
             Box::pin(staff_tasks::check_item(s, task, item, body))
         }),
+    },
+    Route {
+        method: Get,
+        path: "/tasks/{task}/uploads",
+        rules: (),
+        handler: &Handler(|s, [task, _], ()| Box::pin(documents::staff_request(s, task))),
+    },
+    Route {
+        method: Post,
+        path: "/uploads/{upload}/review",
+        rules: (),
+        handler: &Handler(|s, [upload, _], body| Box::pin(documents::review(s, upload, body))),
     },
     Route {
         method: Get,

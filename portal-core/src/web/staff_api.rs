@@ -49,6 +49,7 @@ impl PortalWeb {
         };
         let mut s = Staff {
             req,
+            mount: self.staff_mount_path(),
             portal: self.portal(),
             ctx: StaffContext {
                 firm: self.firm_id(),

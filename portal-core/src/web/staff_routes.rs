@@ -84,6 +84,8 @@ impl StaffAuthenticator for BearerToken {
 /// A staff request, its caller authenticated: what the staff API's handlers are given.
 pub(super) struct Staff<'r> {
     pub(super) req: &'r Request,
+    /// Where the staff API is mounted, for the addresses its documents give.
+    pub(super) mount: &'r str,
     pub(super) portal: &'r Portal,
     pub(super) ctx: StaffContext,
 }

@@ -22,6 +22,8 @@ pub(crate) enum Section {
     Progress,
     /// `{p}/approvals`: what the firm asks the client to approve.
     Approvals,
+    /// `{p}/documents`: the documents asked for and those published.
+    Documents,
 }
 
 impl Section {
@@ -30,6 +32,7 @@ impl Section {
             Section::Tasks => "/",
             Section::Progress => "/progress",
             Section::Approvals => "/approvals",
+            Section::Documents => "/documents",
         }
     }
 
@@ -38,6 +41,7 @@ impl Section {
             Section::Tasks => "Your tasks",
             Section::Progress => "Our progress",
             Section::Approvals => "Approvals",
+            Section::Documents => "Documents",
         }
     }
 }
@@ -74,7 +78,7 @@ impl Viewer<'_> {
     }
 
     /// Who did something, as this contact reads it.
-    fn who(&self, actor: &Actor) -> Value {
+    pub(crate) fn who(&self, actor: &Actor) -> Value {
         text(match actor {
             Actor::Contact(id) if *id == self.contact => "you",
             Actor::Contact(_) => "a colleague",
@@ -83,7 +87,7 @@ impl Viewer<'_> {
     }
 
     /// The page's own values with those every section page gets.
-    fn page(&self, template: Template, mount: &str, values: Value) -> Page {
+    pub(crate) fn page(&self, template: Template, mount: &str, values: Value) -> Page {
         Page::new(
             template,
             context! {
@@ -134,6 +138,7 @@ fn kind_label(evidence: &Evidence) -> &'static str {
         Evidence::Approval(_) => "Approval",
         Evidence::Meeting(_) => "Meeting",
         Evidence::Training(_) => "Video",
+        Evidence::DocumentUpload => "Documents",
         _ => "Task",
     }
 }
@@ -301,11 +306,14 @@ fn decision_of(viewer: &Viewer<'_>, t: &Task) -> Value {
 
 /// What the contact may do on a task's page.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Abilities {
+pub(crate) struct Abilities<'a> {
     /// Work on the client's tasks (the `tasks` permission).
     pub(crate) tasks: bool,
     /// Decide approvals (the `approvals` permission).
     pub(crate) approvals: bool,
+    /// For a document request: the request with its uploads, if the grant opens
+    /// documents (the `documents` permission), and the firm's largest file.
+    pub(crate) documents: Option<(&'a crate::portal::documents::DocumentRequest, u64)>,
 }
 
 /// One task's page: its details, and the form its evidence asks the client to fill.
@@ -315,7 +323,7 @@ pub(crate) fn task_page(
     mount: &str,
     t: &Task,
     list: &TaskList,
-    can: Abilities,
+    can: Abilities<'_>,
 ) -> Page {
     let yours = t.assignee == Side::Client;
     let act = yours && can.tasks;
@@ -428,6 +436,13 @@ pub(crate) fn task_page(
                 ics => text(&format!("{mount}/api/tasks/{}/invite.ics", t.id)),
             }
         }
+        Evidence::DocumentUpload => super::document_pages::request_evidence(
+            viewer,
+            mount,
+            can.documents.map(|(r, _)| r),
+            yours,
+            can.documents.map_or(0, |(_, max)| max),
+        ),
         Evidence::Training(video) => context! {
             type => "training",
             can_act => act,

@@ -395,7 +395,7 @@ impl ApiBody for DecisionBody {
 #[serde(deny_unknown_fields)]
 pub(super) struct CsrfOnly {
     #[serde(default, deserialize_with = "strict::present")]
-    csrf_token: Option<String>,
+    pub(super) csrf_token: Option<String>,
 }
 
 impl ApiBody for CsrfOnly {

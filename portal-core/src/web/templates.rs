@@ -28,6 +28,7 @@ pub(crate) enum Template {
     Home,
     Progress,
     Approvals,
+    Documents,
     DecisionForm,
     Task,
     Error,
@@ -35,7 +36,7 @@ pub(crate) enum Template {
 }
 
 impl Template {
-    pub(crate) const ALL: [Template; 17] = [
+    pub(crate) const ALL: [Template; 18] = [
         Template::Layout,
         Template::Login,
         Template::CheckEmail,
@@ -49,6 +50,7 @@ impl Template {
         Template::Home,
         Template::Progress,
         Template::Approvals,
+        Template::Documents,
         Template::DecisionForm,
         Template::Task,
         Template::Error,
@@ -82,6 +84,7 @@ impl Template {
             Template::Home => compiled_in!("home.html"),
             Template::Progress => compiled_in!("progress.html"),
             Template::Approvals => compiled_in!("approvals.html"),
+            Template::Documents => compiled_in!("documents.html"),
             Template::DecisionForm => compiled_in!("decision_form.html"),
             Template::Task => compiled_in!("task.html"),
             Template::Error => compiled_in!("error.html"),

@@ -1,0 +1,147 @@
+//! What the pages of a logged-in contact show of files: the *Documents* section (the
+//! client's document requests with where each stands, and what the firm published)
+//! and, on a document request's own page, its uploads and the form to upload. Values
+//! only: the templates lay them out, every text escaped through [`text`].
+
+use minijinja::{Value, context};
+
+use super::pages::Page;
+use super::task_pages::Viewer;
+use super::templates::{Template, text};
+use crate::document::{RequestStatus, UploadStatus};
+use crate::file::{FilePurpose, StoredFile};
+use crate::file_type::FileType;
+use crate::portal::documents::{DocumentRequest, Documents};
+
+fn request_label(status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Requested => "Requested",
+        RequestStatus::Uploaded => "Uploaded, waiting for review",
+        RequestStatus::Approved => "Approved",
+        RequestStatus::Rejected => "Rejected: please upload again",
+    }
+}
+
+/// The badge class of a request's status, from the task statuses' palette.
+fn request_class(status: RequestStatus) -> &'static str {
+    match status {
+        RequestStatus::Requested => "pending",
+        RequestStatus::Uploaded => "in_progress",
+        RequestStatus::Approved => "completed",
+        RequestStatus::Rejected => "blocked",
+    }
+}
+
+fn upload_label(status: UploadStatus) -> &'static str {
+    match status {
+        UploadStatus::Uploaded => "Waiting for review",
+        UploadStatus::Approved => "Approved",
+        UploadStatus::Rejected => "Rejected",
+        UploadStatus::Withdrawn => "Withdrawn",
+    }
+}
+
+/// A size as people read it: bytes, KB or MB (powers of 1024, one decimal).
+fn size_label(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    match bytes {
+        b if b < KIB => format!("{b} bytes"),
+        b if b < KIB * KIB => format!("{:.1} KB", b as f64 / KIB as f64),
+        b => format!("{:.1} MB", b as f64 / (KIB * KIB) as f64),
+    }
+}
+
+/// A file as a line: its name linking to its download, its size and when it came.
+fn file_line(mount: &str, f: &StoredFile) -> Value {
+    context! {
+        href => text(&format!("{mount}/api/files/{}", f.id)),
+        name => text(f.name.as_str()),
+        size => text(&size_label(f.size)),
+        at => text(&f.added_at.date_string()),
+        kind => text(match f.purpose {
+            FilePurpose::Report => "Report",
+            _ => "Document",
+        }),
+    }
+}
+
+/// What the upload form accepts: every extension of the allowed kinds.
+fn accept() -> String {
+    FileType::ALL
+        .iter()
+        .flat_map(|t| t.extensions())
+        .map(|e| format!(".{e}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The evidence of a document request's page: its uploads, the reviewer's notes, and
+/// whether the contact may upload (`can_act`: the client's side, the `documents`
+/// permission) now. `request` is `None` when the grant does not open documents.
+pub(crate) fn request_evidence(
+    viewer: &Viewer<'_>,
+    mount: &str,
+    request: Option<&DocumentRequest>,
+    can_act: bool,
+    max_file_bytes: u64,
+) -> Value {
+    let Some(r) = request else {
+        return context! { type => "document_upload", allowed => false };
+    };
+    let uploads: Vec<Value> = r
+        .uploads
+        .iter()
+        .rev()
+        .map(|(u, files)| {
+            let status = u.status();
+            context! {
+                id => text(&u.id.to_string()),
+                status => text(upload_label(status)),
+                status_class => text(match status {
+                    UploadStatus::Uploaded => "in_progress",
+                    UploadStatus::Approved => "completed",
+                    UploadStatus::Rejected => "blocked",
+                    UploadStatus::Withdrawn => "pending",
+                }),
+                at => text(&u.at.date_string()),
+                by => viewer.who(&crate::audit::Actor::Contact(u.by)),
+                files => files.iter().filter(|f| f.readable()).map(|f| file_line(mount, f)).collect::<Vec<_>>(),
+                notes => u.review.as_ref().and_then(|r| r.notes.as_deref()).map(text),
+                withdraw => (can_act && status == UploadStatus::Uploaded).then(|| {
+                    text(&format!("{mount}/api/uploads/{}/withdraw", u.id))
+                }),
+            }
+        })
+        .collect();
+    let open = matches!(r.status, RequestStatus::Requested | RequestStatus::Rejected);
+    context! {
+        type => "document_upload",
+        allowed => true,
+        status => text(request_label(r.status)),
+        status_class => text(request_class(r.status)),
+        uploads,
+        can_act => can_act && open,
+        accept => text(&accept()),
+        max_size => text(&size_label(max_file_bytes)),
+    }
+}
+
+/// The *Documents* section: the client's document requests, and what the firm
+/// published that the grant opens.
+pub(crate) fn documents_page(viewer: &Viewer<'_>, mount: &str, d: &Documents) -> Page {
+    let requests: Vec<Value> = d
+        .requests
+        .iter()
+        .map(|(t, status)| {
+            context! {
+                href => text(&format!("{mount}/tasks/{}", t.id)),
+                title => text(&t.title),
+                due => t.due_on.map(|d| text(&d.date_string())),
+                status => text(request_label(*status)),
+                status_class => text(request_class(*status)),
+            }
+        })
+        .collect();
+    let published: Vec<Value> = d.published.iter().map(|f| file_line(mount, f)).collect();
+    viewer.page(Template::Documents, mount, context! { requests, published })
+}
