@@ -36,12 +36,40 @@ pub struct Config {
     /// `"Acme Accounting" <this address>`, replies go to it). Unset: the portal's
     /// placeholder sender, which a real mail server would refuse.
     pub mail_from: Option<EmailAddress>,
-    /// `PORTAL_FILES`: where uploaded files will live: `file:PATH`, `memory:` or
-    /// `s3://BUCKET`. Read and checked at start (a malformed value stops the server),
-    /// not used yet: uploads come with a later part of issue 16.
+    /// `PORTAL_FILES`: where uploaded files live: `file:PATH`, `memory:` or
+    /// `s3://BUCKET` (with the usual `AWS_*` settings). Checked at start: a malformed
+    /// value stops the server. Unset: see [`Config::storage`].
     pub files: Option<StorageConfig>,
     /// How connections are bounded, and how the server stops.
     pub server: ServerSettings,
+}
+
+impl Config {
+    /// Where files live: `PORTAL_FILES` when set; else beside the database, so that the
+    /// two are backed up and moved together: a folder named after a SQLite file
+    /// (`portal.db` keeps its files in `portal-files/` next to it), memory with the
+    /// in-memory store, and `./files` with PostgreSQL (several instances of one
+    /// deployment share an S3 bucket instead: set `PORTAL_FILES=s3://...`).
+    #[must_use]
+    pub fn storage(&self) -> StorageConfig {
+        if let Some(files) = &self.files {
+            return files.clone();
+        }
+        if self.database_url == "memory:" {
+            return StorageConfig::Memory;
+        }
+        let Some(path) = self.database_url.strip_prefix("sqlite:") else {
+            return StorageConfig::File("./files".into());
+        };
+        let path = path.strip_prefix("//").unwrap_or(path);
+        let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("portal");
+        StorageConfig::File(path.with_file_name(format!("{stem}-files")))
+    }
 }
 
 /// How the server bounds what each connection may hold, and how it stops: the same
@@ -252,6 +280,26 @@ mod tests {
             let refused = with("PORTAL_FILES", bad).unwrap_err();
             assert!(refused.0.starts_with("PORTAL_FILES"), "{refused}");
         }
+    }
+
+    #[test]
+    fn files_live_beside_the_database_unless_portal_files_says_otherwise() {
+        let at = |db: &'static str| with("DATABASE_URL", db).unwrap().storage();
+        assert_eq!(
+            at("sqlite:portal.db"),
+            StorageConfig::File("portal-files".into())
+        );
+        assert_eq!(
+            at("sqlite:///var/lib/p/main.db?mode=rwc"),
+            StorageConfig::File("/var/lib/p/main-files".into())
+        );
+        assert_eq!(at("memory:"), StorageConfig::Memory);
+        assert_eq!(
+            at("postgres://u@h/db"),
+            StorageConfig::File("./files".into())
+        );
+        let chosen = with("PORTAL_FILES", "memory:").unwrap();
+        assert_eq!(chosen.storage(), StorageConfig::Memory);
     }
 
     #[test]

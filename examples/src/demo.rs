@@ -183,6 +183,14 @@ fn engagement() -> Result<Vec<DemoTask>, EvidenceError> {
         },
         DemoTask {
             phase: "Month end",
+            title: "Upload your November bank statements",
+            description: "Every page of each business account's statement, as PDF.",
+            due: Some("2026-12-10"),
+            assignee: Side::Client,
+            evidence: Evidence::DocumentUpload,
+        },
+        DemoTask {
+            phase: "Month end",
             title: "Reconcile accounts",
             description: "We match every transaction.",
             due: Some("2026-12-15"),

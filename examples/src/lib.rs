@@ -19,6 +19,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use portal_core::blob::FileStorage;
 use portal_core::firm::{Branding, Firm, FirmKey, FirmSettings, PublicUrl};
 use portal_core::id::StaffId;
 use portal_core::notify::{Delivery, DeliveryError, DevOutbox, Message, SmtpDelivery};
@@ -84,7 +85,10 @@ pub async fn build(
 ) -> Result<App, Box<dyn std::error::Error>> {
     let store = open_store(&config.database_url).await?;
     let outbox = (config.demo && config.smtp.is_none()).then(DevOutbox::new);
+    let files = FileStorage::open(&config.storage(), |k| std::env::var(k).ok())?;
+    tracing::info!(files = ?files, "file storage");
     let portal = Portal::builder_shared(store)
+        .files(files)
         .delivery(LoggedDelivery(delivery(config, outbox.as_ref())?))
         .maintain_every(MAINTENANCE_PERIOD)
         .build()?;

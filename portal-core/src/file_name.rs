@@ -45,6 +45,10 @@ impl DisplayName {
     /// The most characters (Unicode scalar values) a display name holds.
     pub const MAX_CHARS: usize = 120;
 
+    /// The longest name an upload may send, in bytes (UTF-8): what common file systems
+    /// allow for one name.
+    pub const MAX_SENT_BYTES: usize = 255;
+
     /// The name of a file whose sent name left nothing to show.
     pub const FALLBACK: &'static str = "file";
 
@@ -93,6 +97,36 @@ impl DisplayName {
         DisplayName(shorten(cleaned))
     }
 
+    /// The display name of a file a client uploads now, or why its name is refused.
+    ///
+    /// [`DisplayName::from_client`] makes something showable of any name; an upload's
+    /// name is held to more, since a browser sends a file's own name and nothing else.
+    /// A name that could only come from a hostile or broken client is refused rather
+    /// than repaired, so that the person sees why: a path (`/` or `\`), control or
+    /// format characters (NUL, bidirectional overrides), a leading dot, no name at all,
+    /// or more than [`Self::MAX_SENT_BYTES`] bytes (what file systems allow). What
+    /// passes is normalised as [`DisplayName::from_client`] does (NFC, whitespace, at
+    /// most [`Self::MAX_CHARS`] characters).
+    pub fn from_upload(sent: &str) -> Result<Self, NameRefused> {
+        let refused = if sent.trim().is_empty() {
+            Some(NameRefused::Empty)
+        } else if sent.len() > Self::MAX_SENT_BYTES {
+            Some(NameRefused::TooLong)
+        } else if sent.contains(['/', '\\']) {
+            Some(NameRefused::Path)
+        } else if sent.chars().any(|c| c.is_control() || is_format(c)) {
+            Some(NameRefused::Hidden)
+        } else if sent.starts_with('.') {
+            Some(NameRefused::Dot)
+        } else {
+            None
+        };
+        match refused {
+            Some(why) => Err(why),
+            None => Ok(Self::from_client(sent)),
+        }
+    }
+
     /// The name, as text to show.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -110,6 +144,26 @@ impl DisplayName {
     pub fn extension(&self) -> Option<&str> {
         extension_of(&self.0)
     }
+}
+
+/// Why an uploaded file's name is refused (see [`DisplayName::from_upload`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum NameRefused {
+    /// No name at all.
+    #[error("the file has no name")]
+    Empty,
+    /// Longer than [`DisplayName::MAX_SENT_BYTES`] bytes.
+    #[error("the file name is longer than 255 bytes")]
+    TooLong,
+    /// A path rather than a name.
+    #[error("the file name holds a path")]
+    Path,
+    /// Control characters or characters that change how text reads.
+    #[error("the file name holds control or invisible formatting characters")]
+    Hidden,
+    /// A name starting with a dot (a hidden file, a parent folder).
+    #[error("the file name starts with a dot")]
+    Dot,
 }
 
 impl fmt::Display for DisplayName {
@@ -186,6 +240,36 @@ fn is_format(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_upload_name_that_only_a_hostile_client_sends_is_refused() {
+        let long = format!("{}.pdf", "a".repeat(300));
+        for (sent, why) in [
+            ("", NameRefused::Empty),
+            ("   ", NameRefused::Empty),
+            ("../../etc/passwd", NameRefused::Path),
+            ("/etc/passwd", NameRefused::Path),
+            ("C:\\Windows\\evil.pdf", NameRefused::Path),
+            ("a\0b.pdf", NameRefused::Hidden),
+            ("line\nbreak.pdf", NameRefused::Hidden),
+            ("invoice\u{202E}fdp.exe", NameRefused::Hidden),
+            (".htaccess", NameRefused::Dot),
+            ("..", NameRefused::Dot),
+            (long.as_str(), NameRefused::TooLong),
+        ] {
+            assert_eq!(DisplayName::from_upload(sent), Err(why), "{sent:?}");
+        }
+        let sent = "Bank  statement 2025.pdf";
+        assert_eq!(
+            DisplayName::from_upload(sent).unwrap(),
+            DisplayName::from_client(sent)
+        );
+        // 254 bytes pass, and are cut to what a display name holds.
+        let fits = format!("{}.pdf", "é".repeat(125));
+        let name = DisplayName::from_upload(&fits).unwrap();
+        assert_eq!(name.as_str().chars().count(), DisplayName::MAX_CHARS);
+        assert_eq!(name.extension(), Some("pdf"));
+    }
     use proptest::prelude::*;
 
     fn shown(sent: &str) -> String {
