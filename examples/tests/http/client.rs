@@ -250,3 +250,48 @@ impl Browser {
         )
     }
 }
+
+/// One part of a `multipart/form-data` body.
+pub enum Part<'a> {
+    /// A text field.
+    Field(&'a str, &'a str),
+    /// A file: field name, file name, declared content type, bytes.
+    File(&'a str, &'a str, &'a str, &'a [u8]),
+}
+
+/// The boundary of the multipart bodies built here.
+pub const BOUNDARY: &str = "portal-test-boundary-7MA4YWxkTrZu0gW";
+
+/// A `multipart/form-data` body of `parts` (content type: `multipart_type()`).
+pub fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for part in parts {
+        out.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+        match part {
+            Part::Field(name, value) => {
+                out.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                        .as_bytes(),
+                );
+            }
+            Part::File(name, file_name, content_type, bytes) => {
+                out.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\n\
+                         Content-Type: {content_type}\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                out.extend_from_slice(bytes);
+                out.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    out.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+    out
+}
+
+/// The content type of [`multipart`]'s bodies.
+pub fn multipart_type() -> String {
+    format!("multipart/form-data; boundary={BOUNDARY}")
+}

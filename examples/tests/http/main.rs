@@ -18,6 +18,7 @@ mod browser;
 mod cases;
 mod client;
 mod db_faults;
+mod documents;
 mod evidence;
 mod forwarder;
 mod hostile;
@@ -79,6 +80,9 @@ macro_rules! suite {
                 staff_manage_phases,
                 staff_task_routes_refuse_bad_input_and_foreign_ids,
                 staff_preview_is_read_only_single_use_and_no_login,
+                documents_go_from_request_to_approval_over_http,
+                a_withdrawn_upload_is_gone_everywhere,
+                hostile_uploads_are_refused_with_nothing_stored,
             );
         }
     };

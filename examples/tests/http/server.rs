@@ -187,6 +187,23 @@ impl Server {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
     }
 
+    /// How many blobs the server keeps in its file storage: its default folder beside
+    /// its database (`portal-files/` beside SQLite, `files/` with PostgreSQL).
+    pub fn stored_blobs(&self) -> usize {
+        fn count(dir: &std::path::Path) -> usize {
+            std::fs::read_dir(dir).map_or(0, |entries| {
+                entries
+                    .flatten()
+                    .map(|e| {
+                        let path = e.path();
+                        if path.is_dir() { count(&path) } else { 1 }
+                    })
+                    .sum()
+            })
+        }
+        count(&self.dir.join("portal-files")) + count(&self.dir.join("files"))
+    }
+
     /// The server's SQLite file (on [`Db::Sqlite`]).
     pub fn sqlite_file(&self) -> PathBuf {
         self.dir.join("portal.db")

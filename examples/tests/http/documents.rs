@@ -1,0 +1,382 @@
+//! Document requests end to end, on both servers and every store: staff ask for
+//! documents, a contact uploads them (over the API and as a page's form would), staff
+//! reject with notes, the contact uploads again, staff approve; downloads carry their
+//! name safely and are in the access log; hostile uploads are refused with a clear 4xx
+//! and nothing stored, neither a row nor a blob.
+
+use serde_json::{Value, json};
+
+use super::cases::{assert_status, csrf, login, me};
+use super::client::{Browser, Part, Resp, multipart, multipart_type};
+use super::server::Server;
+
+const JANE: &str = "jane@example.com";
+const BOB: &str = "bob@example.com";
+const FORGED: &str = "00000000-0000-4000-8000-000000000000";
+
+/// A small PDF: what the portal reads a PDF by is its first bytes.
+pub const PDF: &[u8] = b"%PDF-1.7\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n\
+2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n";
+
+/// A 1x1 PNG.
+pub fn png() -> Vec<u8> {
+    let hex = "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489\
+               0000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082";
+    (0..hex.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&hex[i..i + 2], 16).expect("hex"))
+        .collect()
+}
+
+/// A document request for Jane's active client, made through the staff API.
+fn request(s: &Server, b: &mut Browser, title: &str) -> String {
+    let client = me(b).json()["active_client"]["id"]
+        .as_str()
+        .expect("client")
+        .to_owned();
+    let r = s.admin(
+        "POST",
+        &format!("/clients/{client}/tasks"),
+        Some(&json!({"title": title, "evidence": {"type": "document_upload"}})),
+    );
+    assert_status(&r, 201, "create the request");
+    r.json()["id"].as_str().expect("id").to_owned()
+}
+
+/// Uploads `parts` as an API client does: the CSRF token in its header.
+fn upload(b: &mut Browser, task: &str, token: &str, parts: &[Part<'_>]) -> Resp {
+    let body = multipart(parts);
+    let content_type = multipart_type();
+    b.request(
+        "POST",
+        &format!("/portal/api/tasks/{task}/files"),
+        &[("Content-Type", &content_type), ("X-CSRF-Token", token)],
+        &body,
+    )
+}
+
+fn uploads(b: &mut Browser, task: &str) -> Value {
+    let r = b.get(&format!("/portal/api/tasks/{task}/documents"));
+    assert_status(&r, 200, "the request");
+    r.json()
+}
+
+pub fn documents_go_from_request_to_approval_over_http(s: &Server) {
+    let mut jane = login(s, JANE);
+    let token = csrf(&mut jane);
+    let task = request(s, &mut jane, "Bank statements");
+    assert_eq!(uploads(&mut jane, &task)["status"], "requested");
+
+    let r = upload(
+        &mut jane,
+        &task,
+        &token,
+        &[
+            Part::File("file", "Statement März.pdf", "application/pdf", PDF),
+            Part::File("file", "receipt.png", "image/png", &png()),
+        ],
+    );
+    assert_status(&r, 200, "upload");
+    let doc = r.json();
+    assert_eq!(doc["status"], "uploaded");
+    let files = doc["uploads"][0]["files"]
+        .as_array()
+        .expect("files")
+        .clone();
+    assert_eq!(files.len(), 2, "{doc}");
+    assert_eq!(files[0]["name"], "Statement März.pdf");
+    assert_eq!(files[1]["content_type"], "image/png");
+
+    // The download: the bytes, a safe name, never sniffed.
+    let href = files[0]["href"].as_str().expect("href");
+    let got = jane.get(href);
+    assert_status(&got, 200, "download");
+    assert_eq!(got.body, PDF);
+    assert_eq!(got.header("content-type"), Some("application/pdf"));
+    assert_eq!(got.header("x-content-type-options"), Some("nosniff"));
+    let disposition = got.header("content-disposition").expect("disposition");
+    assert!(disposition.starts_with("attachment;"), "{disposition}");
+    assert!(
+        disposition.contains("filename*=UTF-8''Statement%20M%C3%A4rz.pdf"),
+        "{disposition}"
+    );
+    // Bob holds another client: Jane's file is not there for him.
+    let mut bob = login(s, BOB);
+    assert_status(&bob.get(href), 404, "another client's file");
+    assert_status(
+        &bob.get(&format!("/portal/api/files/{FORGED}")),
+        404,
+        "a forged id",
+    );
+
+    // One upload waits at a time.
+    let again = upload(
+        &mut jane,
+        &task,
+        &token,
+        &[Part::File("file", "more.pdf", "application/pdf", PDF)],
+    );
+    assert_status(&again, 409, "a second upload while one waits");
+
+    // Staff see it, reject it with notes; the contact uploads again as a page would.
+    let upload_id = doc["uploads"][0]["id"].as_str().expect("upload").to_owned();
+    let listed = s.admin("GET", &format!("/tasks/{task}/uploads"), None);
+    assert_status(&listed, 200, "staff list");
+    let staff_href = listed.json()["uploads"][0]["files"][0]["href"]
+        .as_str()
+        .expect("staff href")
+        .to_owned();
+    let staff_copy = s.admin("GET", staff_href.trim_start_matches("/admin/api"), None);
+    assert_status(&staff_copy, 200, "staff download");
+    assert_eq!(staff_copy.body, PDF);
+    let r = s.admin(
+        "POST",
+        &format!("/uploads/{upload_id}/review"),
+        Some(&json!({"decision": "rejected", "notes": "Page 2 is missing"})),
+    );
+    assert_status(&r, 200, "reject");
+    let seen = uploads(&mut jane, &task);
+    assert_eq!(seen["status"], "rejected");
+    assert_eq!(seen["uploads"][0]["review"]["notes"], "Page 2 is missing");
+    assert!(seen["uploads"][0]["review"].get("by").is_none(), "{seen}");
+
+    let body = multipart(&[
+        Part::Field("csrf_token", &token),
+        Part::File("file", "all pages.pdf", "application/pdf", PDF),
+    ]);
+    let content_type = multipart_type();
+    let r = jane.request(
+        "POST",
+        &format!("/portal/api/tasks/{task}/files"),
+        &[("Content-Type", &content_type)],
+        &body,
+    );
+    assert_status(&r, 303, "a page's upload form");
+    assert_eq!(
+        r.header("location"),
+        Some(&*format!("/portal/tasks/{task}"))
+    );
+    let page = jane.get(&format!("/portal/tasks/{task}"));
+    assert_status(&page, 200, "the request's page");
+    assert!(page.text().contains("all pages.pdf"), "{}", page.text());
+    assert!(page.text().contains("Page 2 is missing"));
+
+    let second = uploads(&mut jane, &task)["uploads"]
+        .as_array()
+        .expect("uploads")
+        .iter()
+        .find(|u| u["status"] == "uploaded")
+        .and_then(|u| u["id"].as_str())
+        .expect("the new upload")
+        .to_owned();
+    let r = s.admin(
+        "POST",
+        &format!("/uploads/{second}/review"),
+        Some(&json!({"decision": "approved"})),
+    );
+    assert_status(&r, 200, "approve");
+    assert_eq!(uploads(&mut jane, &task)["status"], "approved");
+    let closed = upload(
+        &mut jane,
+        &task,
+        &token,
+        &[Part::File("file", "late.pdf", "application/pdf", PDF)],
+    );
+    assert_status(&closed, 409, "an approved request takes no more");
+    let withdraw = jane.post_json(
+        &format!("/portal/api/uploads/{second}/withdraw"),
+        &token,
+        &json!({}),
+    );
+    assert_status(&withdraw, 409, "a reviewed upload stays");
+
+    // The Documents section lists it, approved; the download is in the access log.
+    let documents = jane.get("/portal/documents");
+    assert_status(&documents, 200, "documents page");
+    assert!(documents.text().contains("Bank statements"));
+    let jane_id = s.contact_id(JANE);
+    let log = s.admin("GET", &format!("/contacts/{jane_id}/access-log"), None);
+    assert_status(&log, 200, "access log");
+    assert!(log.text().contains("file.downloaded"), "{}", log.text());
+}
+
+pub fn a_withdrawn_upload_is_gone_everywhere(s: &Server) {
+    let mut jane = login(s, JANE);
+    let token = csrf(&mut jane);
+    let task = request(s, &mut jane, "Passport");
+    let before = s.stored_blobs();
+    let doc = upload(
+        &mut jane,
+        &task,
+        &token,
+        &[Part::File("file", "passport.pdf", "application/pdf", PDF)],
+    )
+    .json();
+    assert_eq!(s.stored_blobs(), before + 1, "one blob stored");
+    let upload_id = doc["uploads"][0]["id"].as_str().expect("upload").to_owned();
+    let file = doc["uploads"][0]["files"][0]["id"]
+        .as_str()
+        .expect("file")
+        .to_owned();
+    let r = jane.post_json(
+        &format!("/portal/api/uploads/{upload_id}/withdraw"),
+        &token,
+        &json!({}),
+    );
+    assert_status(&r, 200, "withdraw");
+    assert_eq!(r.json()["status"], "requested");
+    assert_eq!(s.stored_blobs(), before, "its blob is deleted");
+    assert_status(
+        &jane.get(&format!("/portal/api/files/{file}")),
+        404,
+        "a withdrawn upload's file",
+    );
+    assert_status(
+        &s.admin("GET", &format!("/files/{file}"), None),
+        404,
+        "staff too",
+    );
+    let review = s.admin(
+        "POST",
+        &format!("/uploads/{upload_id}/review"),
+        Some(&json!({"decision": "approved"})),
+    );
+    assert_status(&review, 409, "a withdrawn upload is not reviewed");
+}
+
+pub fn hostile_uploads_are_refused_with_nothing_stored(s: &Server) {
+    let mut jane = login(s, JANE);
+    let token = csrf(&mut jane);
+    let task = request(s, &mut jane, "Receipts");
+    let before = s.stored_blobs();
+    let html = b"<!DOCTYPE html><html><script>alert(1)</script></html>";
+    let exe = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00rest of a program";
+    let long = format!("{}.pdf", "a".repeat(300));
+    let png = png();
+    let cases: Vec<(&str, Vec<Part<'_>>, u16)> = vec![
+        (
+            "a path",
+            vec![Part::File(
+                "file",
+                "../../etc/passwd.pdf",
+                "application/pdf",
+                PDF,
+            )],
+            400,
+        ),
+        (
+            "an absolute path",
+            vec![Part::File(
+                "file",
+                "/etc/passwd.pdf",
+                "application/pdf",
+                PDF,
+            )],
+            400,
+        ),
+        (
+            "a NUL",
+            vec![Part::File("file", "a\0b.pdf", "application/pdf", PDF)],
+            400,
+        ),
+        (
+            "an RTL override",
+            vec![Part::File(
+                "file",
+                "invoice\u{202E}fdp.exe",
+                "application/pdf",
+                PDF,
+            )],
+            400,
+        ),
+        (
+            "300 characters",
+            vec![Part::File("file", &long, "application/pdf", PDF)],
+            400,
+        ),
+        (
+            "HTML renamed .pdf",
+            vec![Part::File("file", "invoice.pdf", "application/pdf", html)],
+            415,
+        ),
+        (
+            "a program renamed .pdf",
+            vec![Part::File("file", "invoice.pdf", "application/pdf", exe)],
+            415,
+        ),
+        (
+            "a PNG that is a PDF",
+            vec![Part::File("file", "photo.png", "image/png", PDF)],
+            415,
+        ),
+        (
+            "a PNG declared as PDF",
+            vec![Part::File("file", "photo.png", "application/pdf", &png)],
+            415,
+        ),
+        (
+            "an empty file",
+            vec![Part::File("file", "empty.pdf", "application/pdf", b"")],
+            400,
+        ),
+        ("no file", vec![Part::Field("note", "hello")], 422),
+    ];
+    for (what, parts, status) in cases {
+        let r = upload(&mut jane, &task, &token, &parts);
+        assert_status(&r, status, what);
+        assert!(r.json()["error"].is_string(), "{what}: {}", r.text());
+    }
+    // A file before the CSRF field, with no header: refused before anything is read.
+    let body = multipart(&[
+        Part::File("file", "a.pdf", "application/pdf", PDF),
+        Part::Field("csrf_token", &token),
+    ]);
+    let content_type = multipart_type();
+    let r = jane.request(
+        "POST",
+        &format!("/portal/api/tasks/{task}/files"),
+        &[("Content-Type", &content_type)],
+        &body,
+    );
+    assert_status(&r, 403, "the token after the file");
+    // 1,000 parts.
+    let many: Vec<Part<'_>> = (0..1_000).map(|_| Part::Field("x", "y")).collect();
+    assert!(
+        (400..500).contains(&upload(&mut jane, &task, &token, &many).status),
+        "1,000 parts"
+    );
+    // One byte over the limit (the demo firm's is the default, 25 MiB).
+    let big = {
+        let mut v = PDF.to_vec();
+        v.resize(25 * 1024 * 1024 + 1, b' ');
+        v
+    };
+    let r = upload(
+        &mut jane,
+        &task,
+        &token,
+        &[Part::File("file", "big.pdf", "application/pdf", &big)],
+    );
+    assert_status(&r, 413, "one byte over the limit");
+    // Another client's request, a forged one.
+    let mut bob = login(s, BOB);
+    let bob_token = csrf(&mut bob);
+    let r = upload(
+        &mut bob,
+        &task,
+        &bob_token,
+        &[Part::File("file", "a.pdf", "application/pdf", PDF)],
+    );
+    assert_status(&r, 404, "another client's request");
+    let r = upload(
+        &mut jane,
+        FORGED,
+        &token,
+        &[Part::File("file", "a.pdf", "application/pdf", PDF)],
+    );
+    assert_status(&r, 404, "a forged request");
+
+    assert_eq!(uploads(&mut jane, &task)["uploads"], json!([]), "no row");
+    assert_eq!(s.stored_blobs(), before, "no blob");
+    assert!(!s.log().contains("panicked"), "{}", s.log());
+}
