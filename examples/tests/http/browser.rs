@@ -2,8 +2,9 @@
 //! `tests/browser/portal.mjs` (login, switcher, logout) and `tests/browser/pages.mjs`
 //! (the client's pages: axe-core at WCAG 2.1 AA on every page, screenshots at 1280 and
 //! 375 pixels under `target/screenshots/`, every evidence type completed through the
-//! pages, the keyboard alone for a form and an approval) through playwright-core,
-//! against each example server.
+//! pages, the keyboard alone for a form and an approval) and `tests/browser/documents.mjs`
+//! (document requests: upload by picker and by drag and drop, review seen, downloads)
+//! through playwright-core, against each example server.
 //! Without Node, the npm module or Chromium the cases say they were skipped, unless
 //! `PORTAL_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
 
@@ -119,4 +120,22 @@ fn actix_every_evidence_type_completes_through_the_pages() {
 #[test]
 fn actix_portal_works_in_a_real_browser() {
     run(env!("CARGO_BIN_EXE_actix-portal"));
+}
+
+/// Document requests through the pages (`documents.mjs`): upload by the file picker and
+/// by drag and drop, a rejection and an approval seen, axe, screenshots.
+fn documents(bin: &str, server: &str) {
+    let shots = screenshots(server);
+    let shots = shots.to_str().expect("a UTF-8 path");
+    node(bin, "documents.mjs", &[ADMIN_TOKEN, shots]);
+}
+
+#[test]
+fn axum_documents_are_uploaded_reviewed_and_seen_in_a_real_browser() {
+    documents(env!("CARGO_BIN_EXE_axum-portal"), "axum");
+}
+
+#[test]
+fn actix_documents_are_uploaded_reviewed_and_seen_in_a_real_browser() {
+    documents(env!("CARGO_BIN_EXE_actix-portal"), "actix");
 }
