@@ -178,6 +178,8 @@ actions! {
     UploadWithdrawn => "file.upload_withdrawn",
     /// Staff approved or rejected an upload (the detail names the decision).
     UploadReviewed => "file.upload_reviewed",
+    /// A contact deleted a file it dropped, before anyone at the firm downloaded it.
+    DropDeleted => "file.drop_deleted",
     /// Staff published a document or report to a client.
     FilePublished => "file.published",
     /// A file was downloaded (by the contact or the staff member named as the actor):

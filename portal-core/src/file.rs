@@ -14,6 +14,7 @@ use crate::file_name::DisplayName;
 use crate::file_type::FileType;
 use crate::grant::Permissions;
 use crate::id::{ClientId, FileId, FirmId, TaskId, UploadId};
+use crate::task::{Completion, Task, TaskStatus};
 
 /// Why a file exists, which decides who may read it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
@@ -26,14 +27,17 @@ pub enum FilePurpose {
     Document,
     /// A report the firm published to the client (contacts with `reports` read it).
     Report,
+    /// Dropped by a contact for a secure file drop: gone at its expiry.
+    Drop,
 }
 
 impl FilePurpose {
     /// Every purpose.
-    pub const ALL: [FilePurpose; 3] = [
+    pub const ALL: [FilePurpose; 4] = [
         FilePurpose::Upload,
         FilePurpose::Document,
         FilePurpose::Report,
+        FilePurpose::Drop,
     ];
 
     /// Stable name, for storage and JSON.
@@ -43,6 +47,7 @@ impl FilePurpose {
             FilePurpose::Upload => "upload",
             FilePurpose::Document => "document",
             FilePurpose::Report => "report",
+            FilePurpose::Drop => "drop",
         }
     }
 
@@ -57,7 +62,9 @@ impl FilePurpose {
     pub const fn permission(self) -> Permissions {
         match self {
             FilePurpose::Report => Permissions::REPORTS,
-            FilePurpose::Upload | FilePurpose::Document => Permissions::DOCUMENTS,
+            FilePurpose::Upload | FilePurpose::Document | FilePurpose::Drop => {
+                Permissions::DOCUMENTS
+            }
         }
     }
 }
@@ -91,13 +98,25 @@ pub struct StoredFile {
     pub added_by: Actor,
     /// When.
     pub added_at: Timestamp,
-    /// When it was removed from view (its upload withdrawn); a removed file is kept
-    /// as a record, and nobody can read its bytes.
+    /// When it was removed from view (its upload withdrawn, the drop deleted or
+    /// expired); a removed file is kept as a record, and nobody can read its bytes.
     pub removed_at: Option<Timestamp>,
+    /// When its bytes go, for a dropped file: the sweep deletes them then.
+    pub expires_at: Option<Timestamp>,
+    /// When a member of staff first downloaded it: a dropped file can no longer be
+    /// deleted by the contact from then on.
+    pub staff_downloaded_at: Option<Timestamp>,
 }
 
 impl StoredFile {
-    /// Whether its bytes may still be read.
+    /// Whether its bytes may still be read at `now`: not removed, and not expired
+    /// (an expired file is unreadable at once, before the sweep deletes its bytes).
+    #[must_use]
+    pub fn readable_at(&self, now: Timestamp) -> bool {
+        self.removed_at.is_none() && self.blob.is_some() && self.expires_at.is_none_or(|e| now < e)
+    }
+
+    /// Whether its bytes may still be read, expiry aside: not removed.
     #[must_use]
     pub fn readable(&self) -> bool {
         self.removed_at.is_none() && self.blob.is_some()
@@ -108,6 +127,59 @@ impl StoredFile {
     pub fn sha256_hex(&self) -> String {
         self.sha256.iter().map(|b| format!("{b:02x}")).collect()
     }
+}
+
+/// What deleting a dropped file did (see [`StoredFile::deleted`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DropDeletion {
+    /// It is gone: the row as it now is, and the blob it named, to delete.
+    Deleted(StoredFile, Option<BlobName>),
+    /// It was gone already (deleted, expired); nothing written.
+    AlreadyGone(StoredFile),
+    /// Staff downloaded it first, or it is no dropped file: it stays.
+    Kept(StoredFile),
+}
+
+impl StoredFile {
+    /// What deleting it at `at`, as its contact may, does: a dropped file nobody at
+    /// the firm downloaded yet is removed and forgets its blob; any other file stays.
+    #[must_use]
+    pub fn deleted(&self, at: Timestamp) -> DropDeletion {
+        if self.purpose != FilePurpose::Drop || self.staff_downloaded_at.is_some() {
+            return DropDeletion::Kept(self.clone());
+        }
+        if !self.readable_at(at) {
+            return DropDeletion::AlreadyGone(self.clone());
+        }
+        let mut gone = self.clone();
+        gone.removed_at = Some(at);
+        let blob = gone.blob.take();
+        DropDeletion::Deleted(gone, blob)
+    }
+}
+
+/// A file drop's task once files were dropped into it, as every store decides it:
+/// completed (a completion it has stays).
+#[must_use]
+pub fn task_after_drop(task: &Task, completion: &Completion) -> Task {
+    Task {
+        status: TaskStatus::Completed,
+        completion: task.completion.clone().or_else(|| Some(completion.clone())),
+        updated_at: completion.at,
+        ..task.clone()
+    }
+}
+
+/// A file drop's task once a deletion left `remaining` of its files readable, as every
+/// store decides it: pending again when none is left (`None`: unchanged).
+#[must_use]
+pub fn task_after_drop_deletion(task: &Task, remaining: usize, at: Timestamp) -> Option<Task> {
+    (remaining == 0 && task.status == TaskStatus::Completed).then(|| Task {
+        status: TaskStatus::Pending,
+        completion: None,
+        updated_at: at,
+        ..task.clone()
+    })
 }
 
 /// Bytes already in the blob store, with what was learnt of them on the way in: what

@@ -56,6 +56,8 @@ pub enum Evidence {
     Training(Video),
     /// Upload one or more files, which the firm reviews (see [`crate::document`]).
     DocumentUpload,
+    /// Hand over sensitive files, gone after their expiry.
+    FileDrop(FileDrop),
 }
 
 /// The evidence types, by name.
@@ -78,11 +80,13 @@ pub enum EvidenceKind {
     Training,
     /// [`Evidence::DocumentUpload`].
     DocumentUpload,
+    /// [`Evidence::FileDrop`].
+    FileDrop,
 }
 
 impl EvidenceKind {
     /// Every kind.
-    pub const ALL: [EvidenceKind; 8] = [
+    pub const ALL: [EvidenceKind; 9] = [
         EvidenceKind::Standard,
         EvidenceKind::Question,
         EvidenceKind::Form,
@@ -91,6 +95,7 @@ impl EvidenceKind {
         EvidenceKind::Meeting,
         EvidenceKind::Training,
         EvidenceKind::DocumentUpload,
+        EvidenceKind::FileDrop,
     ];
 
     /// Stable name, for storage, JSON and routes.
@@ -105,6 +110,7 @@ impl EvidenceKind {
             EvidenceKind::Meeting => "meeting",
             EvidenceKind::Training => "training",
             EvidenceKind::DocumentUpload => "document_upload",
+            EvidenceKind::FileDrop => "file_drop",
         }
     }
 
@@ -128,6 +134,7 @@ impl Evidence {
             Evidence::Meeting(_) => EvidenceKind::Meeting,
             Evidence::Training(_) => EvidenceKind::Training,
             Evidence::DocumentUpload => EvidenceKind::DocumentUpload,
+            Evidence::FileDrop(_) => EvidenceKind::FileDrop,
         }
     }
 }
@@ -139,6 +146,7 @@ impl Evidence {
         Ok(match self {
             Evidence::Standard => Evidence::Standard,
             Evidence::DocumentUpload => Evidence::DocumentUpload,
+            Evidence::FileDrop(d) => Evidence::FileDrop(FileDrop::new(d.expires_after_days)?),
             Evidence::Question(q) => Evidence::Question(Question::new(&q.question, q.transaction)?),
             Evidence::Form(f) => Evidence::Form(Form::new(f.fields)?),
             Evidence::Checklist(c) => Evidence::Checklist(Checklist::new(&c.items)?),
@@ -151,6 +159,47 @@ impl Evidence {
                     .ok_or_else(|| EvidenceError::new("video_url", Problem::LinkNotAllowed))?,
             ),
         })
+    }
+}
+
+/// A secure file drop: sensitive files the client hands over, each gone (its bytes
+/// deleted, by the maintenance sweep) this many days after it was dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FileDrop {
+    /// Days a dropped file lives: 1 to [`FileDrop::MAX_DAYS`], default 7.
+    pub expires_after_days: u32,
+}
+
+impl FileDrop {
+    /// The longest a dropped file lives.
+    pub const MAX_DAYS: u32 = 90;
+
+    /// A drop whose files live `expires_after_days` days.
+    pub fn new(expires_after_days: u32) -> Result<FileDrop, EvidenceError> {
+        if !(1..=Self::MAX_DAYS).contains(&expires_after_days) {
+            return Err(EvidenceError::new(
+                "expires_after_days",
+                Problem::OutOfRange {
+                    min: 1,
+                    max: i64::from(Self::MAX_DAYS),
+                },
+            ));
+        }
+        Ok(FileDrop { expires_after_days })
+    }
+
+    /// How long a dropped file lives.
+    #[must_use]
+    pub fn lifetime(self) -> std::time::Duration {
+        std::time::Duration::from_secs(u64::from(self.expires_after_days) * 86_400)
+    }
+}
+
+impl Default for FileDrop {
+    fn default() -> Self {
+        FileDrop {
+            expires_after_days: 7,
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use crate::document::{
     RequestStatus, Review, Upload, UploadAdded, UploadChange, UploadRefusal, UploadStatus,
 };
 use crate::evidence::{Decision, EvidenceKind};
-use crate::file::{FilePurpose, ReceivedFile, StoredFile};
+use crate::file::{DropDeletion, FilePurpose, ReceivedFile, StoredFile};
 use crate::grant::Permissions;
 use crate::id::{ClientId, FileId, TaskId, UploadId};
 use crate::portal::session::{Authenticated, ReadOnlyPreview};
@@ -60,9 +60,12 @@ pub enum FileError {
     /// The upload was reviewed or withdrawn otherwise first; it stands as it is.
     #[error("this upload was already {}", .0.as_str())]
     Conflict(UploadStatus),
-    /// The task is not a document request.
+    /// The task is not a document request (or not a file drop).
     #[error("this task does not ask for documents")]
     NotARequest,
+    /// Staff downloaded the dropped file already: it stays until it expires.
+    #[error("the firm has downloaded this file: it can no longer be deleted")]
+    Downloaded,
     /// The reviewer's notes are too long or hold control characters.
     #[error(transparent)]
     Text(#[from] TextError),
@@ -106,6 +109,7 @@ impl From<FileError> for StaffError {
             FileError::Conflict(_) => {
                 StaffError::Conflict("the upload was already reviewed or withdrawn")
             }
+            FileError::Downloaded => StaffError::Conflict("the file was downloaded"),
             FileError::NotARequest => StaffError::Invalid("the task does not ask for documents"),
             FileError::Refused(_) | FileError::FileCount { .. } | FileError::ReadOnlyPreview(_) => {
                 StaffError::Invalid("not allowed")
@@ -137,6 +141,15 @@ pub struct Documents {
     /// The documents and reports the firm published that the contact may read, in the
     /// order they were published.
     pub published: Vec<StoredFile>,
+}
+
+/// A task's readable files: a file drop's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskFiles {
+    /// The task.
+    pub task: Task,
+    /// Its files still readable, in the order they came.
+    pub files: Vec<StoredFile>,
 }
 
 /// A file's row and its bytes, for a download.
@@ -175,6 +188,22 @@ impl Portal {
     async fn visible_request(&self, auth: &Authenticated, id: TaskId) -> Result<Task, FileError> {
         let (task, permissions) = self.visible_task(auth, id).await?;
         if task.evidence.kind() != EvidenceKind::DocumentUpload {
+            return Err(FileError::NotARequest);
+        }
+        if !permissions.contains(Permissions::DOCUMENTS) {
+            return Err(FileError::Forbidden);
+        }
+        Ok(task)
+    }
+
+    /// A task that holds files (a document request, a file drop) the contact may see
+    /// (its client granted with `documents`).
+    async fn visible_file_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, FileError> {
+        let (task, permissions) = self.visible_task(auth, id).await?;
+        if !matches!(
+            task.evidence.kind(),
+            EvidenceKind::DocumentUpload | EvidenceKind::FileDrop
+        ) {
             return Err(FileError::NotARequest);
         }
         if !permissions.contains(Permissions::DOCUMENTS) {
@@ -298,6 +327,8 @@ impl Portal {
             added_by: audit.actor.clone(),
             added_at: audit.at,
             removed_at: None,
+            expires_at: None,
+            staff_downloaded_at: None,
         })
     }
 
@@ -387,10 +418,10 @@ impl Portal {
             .store()
             .file(id)
             .await?
-            .filter(|f| f.firm_id == auth.session.firm_id && f.readable())
+            .filter(|f| f.firm_id == auth.session.firm_id && f.readable_at(self.now()))
             .ok_or(FileError::NotFound)?;
         if let Some(task) = file.task_id {
-            self.visible_request(auth, task).await?;
+            self.visible_file_task(auth, task).await?;
         } else if !self
             .client_permissions(auth, file.client_id)
             .await?
@@ -411,11 +442,16 @@ impl Portal {
 
     /// Records the download, then opens the bytes.
     async fn open(&self, file: StoredFile, audit: AuditDraft) -> Result<Download, FileError> {
+        // Recorded before a byte leaves: a download that the log misses must not exist.
+        self.store().append_audit(audit).await?;
+        self.bytes_of(file).await
+    }
+
+    /// The bytes of `file`, as they stream from the blob store.
+    async fn bytes_of(&self, file: StoredFile) -> Result<Download, FileError> {
         let Some(blob) = file.blob.clone() else {
             return Err(FileError::NotFound);
         };
-        // Recorded before a byte leaves: a download that the log misses must not exist.
-        self.store().append_audit(audit).await?;
         let bytes = match self.files().get(&blob).await {
             Ok(b) => b,
             Err(BlobError::NotFound) => return Err(FileError::NotFound),
@@ -529,6 +565,8 @@ impl Portal {
             added_by: Actor::Staff(ctx.staff.clone()),
             added_at: self.now(),
             removed_at: None,
+            expires_at: None,
+            staff_downloaded_at: None,
         };
         let audit = self.audit(
             ctx.firm,
@@ -543,17 +581,19 @@ impl Portal {
     }
 
     /// A file of the staff member's firm, with its bytes; the download is recorded in
-    /// the audit log with the staff member as its actor.
+    /// the audit log with the staff member as its actor, and, the first time, on the
+    /// file: a dropped file can no longer be deleted by its contact from then on.
     pub async fn staff_download(
         &self,
         ctx: &StaffContext,
         id: FileId,
     ) -> Result<Download, StaffError> {
+        let now = self.now();
         let file = self
             .store()
             .file(id)
             .await?
-            .filter(|f| f.firm_id == ctx.firm && f.readable())
+            .filter(|f| f.firm_id == ctx.firm && f.readable_at(now))
             .ok_or(StaffError::NotFound)?;
         let audit = self.audit(
             ctx.firm,
@@ -563,7 +603,163 @@ impl Portal {
             &ctx.request,
             format!("file={id} client={}", file.client_id),
         );
-        Ok(self.open(file, audit).await?)
+        // Recorded before a byte leaves, in the step that decides the file is still
+        // there: a deletion racing it either wins (nothing to download) or loses.
+        let file = self
+            .store()
+            .record_staff_download(id, now, audit)
+            .await?
+            .ok_or(StaffError::NotFound)?;
+        Ok(self.bytes_of(file).await?)
+    }
+
+    /// A file drop the contact may see, with its files still readable (each with its
+    /// expiry, and whether the firm downloaded it).
+    pub async fn file_drop(
+        &self,
+        auth: &Authenticated,
+        id: TaskId,
+    ) -> Result<TaskFiles, FileError> {
+        let task = self.visible_file_task(auth, id).await?;
+        if task.evidence.kind() != EvidenceKind::FileDrop {
+            return Err(FileError::NotARequest);
+        }
+        self.task_files(task).await
+    }
+
+    async fn task_files(&self, task: Task) -> Result<TaskFiles, FileError> {
+        let now = self.now();
+        let files = self
+            .store()
+            .client_files(task.client_id)
+            .await?
+            .into_iter()
+            .filter(|f| f.task_id == Some(task.id) && f.readable_at(now))
+            .collect();
+        Ok(TaskFiles { task, files })
+    }
+
+    /// Records files already in the blob store as dropped into a file drop of the
+    /// client's side that the contact's grant allows with `documents`: each lives the
+    /// drop's days from now, then is gone. The task is completed. Refused (and the
+    /// blobs deleted) as [`Portal::upload_documents`] refuses.
+    pub async fn drop_files(
+        &self,
+        auth: &Authenticated,
+        id: TaskId,
+        files: Vec<ReceivedFile>,
+        request: &RequestInfo,
+    ) -> Result<TaskFiles, FileError> {
+        let blobs: Vec<BlobName> = files.iter().map(|f| f.blob.clone()).collect();
+        let result = self.record_drop(auth, id, files, request).await;
+        if result.is_err() {
+            self.discard(blobs).await;
+        }
+        result
+    }
+
+    async fn record_drop(
+        &self,
+        auth: &Authenticated,
+        id: TaskId,
+        files: Vec<ReceivedFile>,
+        request: &RequestInfo,
+    ) -> Result<TaskFiles, FileError> {
+        let task = self.visible_file_task(auth, id).await?;
+        let crate::evidence::Evidence::FileDrop(drop) = task.evidence else {
+            return Err(FileError::NotARequest);
+        };
+        if task.assignee != crate::task::Side::Client {
+            return Err(FileError::Forbidden);
+        }
+        let limits = self.policy(task.firm_id).files;
+        if files.is_empty() || files.len() > limits.max_files_per_upload {
+            return Err(FileError::FileCount {
+                max: limits.max_files_per_upload,
+            });
+        }
+        let bytes: u64 = files.iter().map(|f| f.size).sum();
+        let detail = format!("task={id} files={} bytes={bytes} drop=true", files.len());
+        let audit = self.task_audit(auth, AuditAction::FilesUploaded, request, detail)?;
+        let expires = audit.at + drop.lifetime();
+        let mut rows = Vec::with_capacity(files.len());
+        for f in files {
+            let mut row = self.file_row(&task, None, FilePurpose::Drop, f, &audit)?;
+            row.expires_at = Some(expires);
+            rows.push(row);
+        }
+        let completion = crate::task::Completion {
+            by: audit.actor.clone(),
+            at: audit.at,
+            note: None,
+            ip: request.ip,
+        };
+        match self
+            .store()
+            .add_drop_files(id, &rows, limits.max_client_bytes, &completion, audit)
+            .await?
+        {
+            None => Err(FileError::NotFound),
+            Some(UploadAdded::Refused(why)) => Err(FileError::Refused(why)),
+            Some(UploadAdded::Added(task)) => self.task_files(task).await,
+        }
+    }
+
+    /// Deletes a file the contact dropped, until a member of staff downloaded it
+    /// ([`FileError::Downloaded`] then). Deleting it again changes nothing.
+    pub async fn delete_dropped_file(
+        &self,
+        auth: &Authenticated,
+        id: FileId,
+        request: &RequestInfo,
+    ) -> Result<TaskFiles, FileError> {
+        let file = self
+            .store()
+            .file(id)
+            .await?
+            .filter(|f| f.firm_id == auth.session.firm_id && f.purpose == FilePurpose::Drop)
+            .ok_or(FileError::NotFound)?;
+        let task_id = file.task_id.ok_or(FileError::NotFound)?;
+        let task = self.visible_file_task(auth, task_id).await?;
+        let detail = format!("task={task_id} file={id}");
+        let audit = self.task_audit(auth, AuditAction::DropDeleted, request, detail)?;
+        match self.store().delete_drop_file(id, self.now(), audit).await? {
+            None => Err(FileError::NotFound),
+            Some(DropDeletion::Kept(_)) => Err(FileError::Downloaded),
+            Some(DropDeletion::AlreadyGone(_)) => self.task_files(task).await,
+            Some(DropDeletion::Deleted(_, blob)) => {
+                self.discard(blob).await;
+                let task = self
+                    .store()
+                    .task(task_id)
+                    .await?
+                    .ok_or(FileError::NotFound)?;
+                self.task_files(task).await
+            }
+        }
+    }
+
+    /// A file drop of the staff member's firm with its readable files.
+    pub async fn staff_file_drop(
+        &self,
+        ctx: &StaffContext,
+        id: TaskId,
+    ) -> Result<TaskFiles, StaffError> {
+        let task = self.staff_task(ctx, id).await?;
+        if task.evidence.kind() != EvidenceKind::FileDrop {
+            return Err(FileError::NotARequest.into());
+        }
+        Ok(self.task_files(task).await?)
+    }
+
+    /// Removes the files whose expiry passed (at most `batch`) and deletes their blobs;
+    /// how many it removed. A blob whose deletion fails is left to the orphan sweep:
+    /// its row no longer names it.
+    pub async fn expire_files(&self, batch: u32) -> Result<usize, InternalError> {
+        let gone = self.store().expire_files(self.now(), batch).await?;
+        let count = gone.len();
+        self.discard(gone).await;
+        Ok(count)
     }
 
     /// Deletes the blobs older than [`ORPHAN_AGE`] that no file row names: left by a

@@ -34,6 +34,8 @@ pub struct MaintenanceReport {
     pub purged: u64,
     /// Refusal windows summarised in the audit log.
     pub summarised: u64,
+    /// Files whose expiry passed (secure file drops), removed with their blobs.
+    pub expired_files: usize,
     /// Orphaned blobs deleted (see [`Portal::sweep_files`]); the sweep lists the whole
     /// file storage, so it runs at most once per [`SWEEP_PERIOD`] in a process.
     pub orphans_deleted: usize,
@@ -42,13 +44,22 @@ pub struct MaintenanceReport {
 }
 
 impl Portal {
-    /// Removes what expired more than an hour ago and writes one audit entry per IP
+    /// Removes what expired more than an hour ago, the files whose expiry passed (at
+    /// once: a dropped file is unreadable from its expiry on, and its bytes go at the
+    /// next run), and writes one audit entry per IP
     /// block and window of requests refused by the per-IP limit (`login.throttled`,
     /// with the count). Bounded per run; schedule it every few minutes. Safe to run
     /// from several instances at once: each window is summarised once.
     pub async fn maintain(&self) -> Result<MaintenanceReport, InternalError> {
         let store = &self.inner.store;
         let mut report = MaintenanceReport::default();
+        for _ in 0..ROUNDS {
+            let expired = self.expire_files(BATCH).await?;
+            report.expired_files += expired;
+            if expired < BATCH as usize {
+                break;
+            }
+        }
         if self.sweep_due() {
             report.orphans_deleted = self.sweep_files().await?;
         }

@@ -59,7 +59,7 @@ pub mod macro_support {
     };
     pub use crate::evidence::{Evidence, Submission};
     pub use crate::failure::FailureState;
-    pub use crate::file::StoredFile;
+    pub use crate::file::{DropDeletion, StoredFile};
     pub use crate::firm::{Firm, FirmKey, FirmSettings};
     pub use crate::grant::{Grant, Permissions};
     pub use crate::id::{
@@ -631,6 +631,44 @@ macro_rules! store_operations {
                 fn file(&self, id: FileId) -> Result<Option<StoredFile>, StoreError>;
                 /// A client's files not removed, in the order they were added (then id).
                 fn client_files(&self, client: ClientId) -> Result<Vec<StoredFile>, StoreError>;
+                /// Adds dropped `files` to their task, a file drop not withdrawn, in one step:
+                /// the client's readable files with these stay within `quota` bytes; the task
+                /// is completed with `completion` (a completion it has stays) and `audit`
+                /// appended. `None` if the task does not exist; refused
+                /// ([`UploadRefusal::NotRequested`](crate::document::UploadRefusal)) if it is
+                /// no file drop or was withdrawn.
+                fn add_drop_files(
+                    &self,
+                    task: TaskId,
+                    files: &[StoredFile],
+                    quota: u64,
+                    completion: &Completion,
+                    audit: AuditDraft,
+                ) -> Result<Option<UploadAdded>, StoreError>;
+                /// Deletes a dropped file at `at` as [`StoredFile::deleted`] decides, in one
+                /// step (`audit` when it did): its blob is cleared and returned; when no
+                /// readable file of its task remains, the task is pending again. `None` if
+                /// there is no such file. Of a deletion and a staff download racing, exactly
+                /// one happens.
+                fn delete_drop_file(
+                    &self,
+                    file: FileId,
+                    at: Timestamp,
+                    audit: AuditDraft,
+                ) -> Result<Option<DropDeletion>, StoreError>;
+                /// Records a staff member's download of a file readable at `at`: its first
+                /// staff download time is set if unset, and `audit` appended, in one step.
+                /// The file as it now is; `None` if there is no such readable file.
+                fn record_staff_download(
+                    &self,
+                    file: FileId,
+                    at: Timestamp,
+                    audit: AuditDraft,
+                ) -> Result<Option<StoredFile>, StoreError>;
+                /// Removes at most `batch` files whose expiry is at or before `now`, not
+                /// removed yet: each is removed at its expiry and forgets its blob, in one
+                /// step; the blobs are returned for the caller to delete.
+                fn expire_files(&self, now: Timestamp, batch: u32) -> Result<Vec<BlobName>, StoreError>;
                 /// Those of `names` that a file row names: the blobs the sweep of orphans
                 /// must keep.
                 fn referenced_blobs(&self, names: &[BlobName]) -> Result<Vec<BlobName>, StoreError>;

@@ -170,6 +170,8 @@ macro_rules! store_conformance {
             racing_uploads_and_the_storage_limit_admit_what_fits,
             orphaned_blobs_are_swept_and_recorded_ones_kept,
             a_preview_uploads_and_withdraws_nothing,
+            dropped_files_expire_and_then_nobody_reads_them,
+            a_drop_is_deleted_by_its_contact_or_downloaded_by_staff_never_both,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

@@ -157,6 +157,9 @@ impl From<crate::portal::documents::FileError> for WebError {
             FileError::Conflict(_) => {
                 WebError::Conflict("This upload was already reviewed or withdrawn")
             }
+            FileError::Downloaded => {
+                WebError::Conflict("The firm has downloaded this file: it can no longer be deleted")
+            }
             FileError::Text(t) => WebError::BadInput(t.to_string()),
             FileError::ReadOnlyPreview(_) => WebError::ReadOnlyPreview,
             FileError::Storage(e) => WebError::from(InternalError::Files(e)),

@@ -5,10 +5,11 @@ use crate::audit::AuditDraft;
 use crate::blob::BlobName;
 use crate::clock::Timestamp;
 use crate::document::{Review, Upload, UploadAdded, UploadChange, UploadRefusal};
-use crate::file::StoredFile;
+use crate::evidence::Evidence;
+use crate::file::{DropDeletion, StoredFile, task_after_drop, task_after_drop_deletion};
 use crate::id::{ClientId, FileId, TaskId, UploadId};
 use crate::store::{FileStore, StoreError};
-use crate::task::Task;
+use crate::task::{Completion, Task};
 
 impl State {
     fn task_uploads(&self, task: TaskId) -> Vec<Upload> {
@@ -183,6 +184,100 @@ impl FileStore for MemoryStore {
             .cloned()
             .collect();
         Ok(in_order(files, |f| (f.added_at, *f.id.as_bytes())))
+    }
+
+    async fn add_drop_files(
+        &self,
+        task: TaskId,
+        files: &[StoredFile],
+        quota: u64,
+        completion: &Completion,
+        audit: AuditDraft,
+    ) -> Result<Option<UploadAdded>, StoreError> {
+        let mut state = self.lock()?;
+        let Some(current) = state.tasks.get(&task).cloned() else {
+            return Ok(None);
+        };
+        if files.iter().any(|f| state.files.contains_key(&f.id)) {
+            return Err(StoreError::Conflict("file id"));
+        }
+        if current.withdrawn_at.is_some() || !matches!(current.evidence, Evidence::FileDrop(_)) {
+            return Ok(Some(UploadAdded::Refused(UploadRefusal::NotRequested)));
+        }
+        let adding: u64 = files.iter().map(|f| f.size).sum();
+        if state.client_bytes(current.client_id).saturating_add(adding) > quota {
+            return Ok(Some(UploadAdded::Refused(UploadRefusal::OverQuota)));
+        }
+        let done = task_after_drop(&current, completion);
+        for f in files {
+            state.files.insert(f.id, f.clone());
+        }
+        state.tasks.insert(task, done.clone());
+        state.append(audit);
+        Ok(Some(UploadAdded::Added(done)))
+    }
+
+    async fn delete_drop_file(
+        &self,
+        file: FileId,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<Option<DropDeletion>, StoreError> {
+        let mut state = self.lock()?;
+        let Some(current) = state.files.get(&file) else {
+            return Ok(None);
+        };
+        let outcome = current.deleted(at);
+        if let DropDeletion::Deleted(row, _) = &outcome {
+            state.files.insert(file, row.clone());
+            if let Some(task_id) = row.task_id {
+                let remaining = state
+                    .files
+                    .values()
+                    .filter(|f| f.task_id == Some(task_id) && f.readable_at(at))
+                    .count();
+                if let Some(task) = state.tasks.get(&task_id).cloned()
+                    && let Some(reopened) = task_after_drop_deletion(&task, remaining, at)
+                {
+                    state.tasks.insert(task_id, reopened);
+                }
+            }
+            state.append(audit);
+        }
+        Ok(Some(outcome))
+    }
+
+    async fn record_staff_download(
+        &self,
+        file: FileId,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<Option<StoredFile>, StoreError> {
+        let mut state = self.lock()?;
+        let Some(f) = state.files.get_mut(&file).filter(|f| f.readable_at(at)) else {
+            return Ok(None);
+        };
+        f.staff_downloaded_at.get_or_insert(at);
+        let f = f.clone();
+        state.append(audit);
+        Ok(Some(f))
+    }
+
+    async fn expire_files(&self, now: Timestamp, batch: u32) -> Result<Vec<BlobName>, StoreError> {
+        let mut state = self.lock()?;
+        let mut gone = Vec::new();
+        for f in state.files.values_mut() {
+            if gone.len() >= batch as usize {
+                break;
+            }
+            if let Some(expiry) = f.expires_at.filter(|e| *e <= now)
+                && f.removed_at.is_none()
+            {
+                f.removed_at = Some(expiry);
+                gone.extend(f.blob.take());
+            }
+        }
+        Ok(gone)
     }
 
     async fn referenced_blobs(&self, names: &[BlobName]) -> Result<Vec<BlobName>, StoreError> {

@@ -552,3 +552,131 @@ pub async fn a_preview_uploads_and_withdraws_nothing(f: Fixture) {
         RequestStatus::Uploaded
     );
 }
+
+async fn file_drop(w: &World, days: u32) -> TaskId {
+    let task = NewTask {
+        phase: None,
+        title: "Your payroll login letter".into(),
+        description: String::new(),
+        due_on: None,
+        assignee: Side::Client,
+        evidence: Evidence::FileDrop(crate::evidence::FileDrop::new(days).unwrap()),
+    };
+    w.a.create_task(&w.staff, w.client1.id, task)
+        .await
+        .unwrap()
+        .id
+}
+
+pub async fn dropped_files_expire_and_then_nobody_reads_them(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let task = file_drop(&w, 7).await;
+    let dropped =
+        w.a.drop_files(&bob, task, pdf(&w.a, "letter.pdf").await, &req())
+            .await
+            .unwrap();
+    assert_eq!(dropped.task.status, TaskStatus::Completed);
+    let file = dropped.files[0].clone();
+    assert_eq!(file.purpose, FilePurpose::Drop);
+    assert_eq!(file.expires_at, Some(w.a.now() + 7 * 24 * 60 * MINUTE));
+    let blob = file.blob.clone().unwrap();
+    assert_eq!(read_all(&w.b, &bob, file.id).await, PDF);
+
+    // Staff download it: recorded on the file and in the audit log; the contact can no
+    // longer delete it.
+    let copy = w.b.staff_download(&w.staff, file.id).await.unwrap();
+    assert!(copy.file.staff_downloaded_at.is_some());
+    assert!(matches!(
+        w.a.delete_dropped_file(&bob, file.id, &req()).await,
+        Err(FileError::Downloaded)
+    ));
+    assert!(matches!(
+        w.a.staff_download(&w.other_staff, file.id).await,
+        Err(StaffError::NotFound)
+    ));
+
+    // A moment before its expiry it is there; at its expiry it is gone for everyone,
+    // before any sweep ran; the sweep then deletes its bytes.
+    w.clock.advance(7 * 24 * 60 * MINUTE - MINUTE);
+    assert_eq!(read_all(&w.a, &bob, file.id).await, PDF);
+    w.clock.advance(MINUTE);
+    assert!(matches!(
+        w.a.download(&bob, file.id, &req()).await,
+        Err(FileError::NotFound)
+    ));
+    assert!(matches!(
+        w.b.staff_download(&w.staff, file.id).await,
+        Err(StaffError::NotFound)
+    ));
+    assert!(w.a.file_drop(&bob, task).await.unwrap().files.is_empty());
+    let report = w.b.maintain().await.unwrap();
+    assert_eq!(report.expired_files, 1);
+    assert!(matches!(
+        w.a.files().get(&blob).await,
+        Err(crate::blob::BlobError::NotFound)
+    ));
+    let row = w.a.store().file(file.id).await.unwrap().unwrap();
+    assert!(row.blob.is_none() && row.removed_at.is_some(), "{row:?}");
+    assert_eq!(w.a.maintain().await.unwrap().expired_files, 0, "once");
+}
+
+pub async fn a_drop_is_deleted_by_its_contact_or_downloaded_by_staff_never_both(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let task = file_drop(&w, 1).await;
+    let d =
+        w.a.drop_files(&bob, task, pdf(&w.a, "a.pdf").await, &req())
+            .await
+            .unwrap();
+    let file = d.files[0].clone();
+    let after =
+        w.b.delete_dropped_file(&bob, file.id, &req())
+            .await
+            .unwrap();
+    assert!(after.files.is_empty());
+    assert_eq!(
+        after.task.status,
+        TaskStatus::Pending,
+        "nothing left: to do again"
+    );
+    assert!(matches!(
+        w.a.files().get(file.blob.as_ref().unwrap()).await,
+        Err(crate::blob::BlobError::NotFound)
+    ));
+    w.a.delete_dropped_file(&bob, file.id, &req())
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.a.staff_download(&w.staff, file.id).await,
+        Err(StaffError::NotFound)
+    ));
+    let info = req();
+    for round in 0..8 {
+        let d =
+            w.a.drop_files(&bob, task, pdf(&w.a, "b.pdf").await, &info)
+                .await
+                .unwrap();
+        let id = d.files[0].id;
+        let (deleted, downloaded) = tokio::join!(
+            w.a.delete_dropped_file(&bob, id, &info),
+            w.b.staff_download(&w.staff, id),
+        );
+        match (deleted, downloaded) {
+            (Ok(_), Err(StaffError::NotFound)) | (Err(FileError::Downloaded), Ok(_)) => {}
+            other => panic!("round {round}: both or neither: {other:?}"),
+        }
+    }
+    // Another contact's drop of the same client is Bob's to see but a document request
+    // upload is no drop: deleting one is refused.
+    let request = request(&w, "Not a drop").await;
+    let r =
+        w.a.upload_documents(&bob, request, pdf(&w.a, "u.pdf").await, &info)
+            .await
+            .unwrap();
+    assert!(matches!(
+        w.a.delete_dropped_file(&bob, r.uploads[0].1[0].id, &info)
+            .await,
+        Err(FileError::NotFound)
+    ));
+}
