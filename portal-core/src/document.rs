@@ -144,6 +144,11 @@ pub enum UploadRefusal {
 
 /// What adding an upload did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a value returned once per operation and matched at once; boxing the task \
+              would cost an allocation for nothing"
+)]
 pub enum UploadAdded {
     /// It was added: the task as it now is.
     Added(Task),
@@ -153,6 +158,11 @@ pub enum UploadAdded {
 
 /// What reviewing or withdrawing an upload did.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a value returned once per operation and matched at once; boxing the task \
+              would cost an allocation for nothing"
+)]
 pub enum UploadChange {
     /// It changed: the upload and its task as they now are.
     Changed(Upload, Task),
