@@ -4,9 +4,10 @@
 //! 1. foundations: time, randomness, tokens, ids, addresses, text, uploaded files'
 //!    names and types, policy, redirects;
 //! 2. records: what is stored and the rules on it alone (firms, contacts, grants,
-//!    sessions, links, codes, evidence, phases, tasks, the audit chain, notifications'
-//!    shapes);
-//! 3. the store traits and the in-memory store;
+//!    sessions, links, codes, evidence, phases, tasks, document requests' uploads, the
+//!    audit chain, notifications' shapes);
+//! 3. the store traits and the in-memory store, the blob store and the rows of the
+//!    files whose bytes it keeps;
 //! 4. services the operations use (argon2 hashing, background jobs);
 //! 5. `portal`: the `Portal` handle and its operations;
 //! 6. `web`: the HTTP layer;
@@ -52,8 +53,9 @@ const LAYERS: &[&[&str]] = &[
         "failure",
         "throttle",
         "notify",
+        "document",
     ],
-    &["store", "blob"],
+    &["store", "blob", "file"],
     &["hashing", "background"],
     &["portal"],
     &["web"],
