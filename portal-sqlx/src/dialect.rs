@@ -1,10 +1,12 @@
 //! What differs between PostgreSQL and SQLite: how a writing transaction starts, how
-//! rows and keys are locked, and the schema. Everything else is shared SQL.
+//! rows and keys are locked, how a list of values is passed as one parameter, and the
+//! schema. Everything else is shared SQL.
 //!
 //! PostgreSQL runs at `READ COMMITTED` with many concurrent writers, so operations lock
 //! what they decide on: the contact row first (`FOR NO KEY UPDATE`), then its grants
-//! and the rows of its links, codes and sessions, and a firm's audit head last, always
-//! in that order so that two operations never wait on each other in a cycle. SQLite
+//! and the rows of its links, codes and sessions; a client's row before one of its
+//! tasks' (an upload counts the client's stored bytes); and a firm's audit head last,
+//! always in that order so that two operations never wait on each other in a cycle. SQLite
 //! has one writer at a time: every writing transaction starts with `BEGIN IMMEDIATE`,
 //! which takes the database's write lock up front (waiting out the busy timeout), so
 //! nothing needs locking row by row and a read never has to be upgraded to a write
