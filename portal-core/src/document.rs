@@ -147,6 +147,11 @@ pub enum UploadRefusal {
 // allocation and save nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a value returned once per operation and matched at once; boxing the task \
+              would cost an allocation for nothing"
+)]
 pub enum UploadAdded {
     /// It was added: the task as it now is.
     Added(Task),
@@ -157,6 +162,11 @@ pub enum UploadAdded {
 /// What reviewing or withdrawing an upload did.
 #[allow(clippy::large_enum_variant)] // as `UploadAdded`
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[allow(
+    clippy::large_enum_variant,
+    reason = "a value returned once per operation and matched at once; boxing the task \
+              would cost an allocation for nothing"
+)]
 pub enum UploadChange {
     /// It changed: the upload and its task as they now are.
     Changed(Upload, Task),

@@ -62,3 +62,21 @@ macro_rules! item_columns {
     };
 }
 pub(crate) use item_columns;
+
+/// Columns of `portal_uploads` that [`upload`](crate::rows::upload) reads.
+macro_rules! upload_columns {
+    () => {
+        "id, firm_id, client_id, task_id, contact_id, created_at, decision, review_notes, \
+         reviewed_by, reviewed_at, withdrawn_at"
+    };
+}
+pub(crate) use upload_columns;
+
+/// Columns of `portal_files` that [`stored_file`](crate::rows::stored_file) reads.
+macro_rules! file_columns {
+    () => {
+        "id, firm_id, client_id, task_id, upload_id, purpose, name, content_type, size, \
+         sha256, blob, added_by, added_at, removed_at"
+    };
+}
+pub(crate) use file_columns;

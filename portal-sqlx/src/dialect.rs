@@ -1,10 +1,12 @@
 //! What differs between PostgreSQL and SQLite: how a writing transaction starts, how
-//! rows and keys are locked, and the schema. Everything else is shared SQL.
+//! rows and keys are locked, how a list of values is passed as one parameter, and the
+//! schema. Everything else is shared SQL.
 //!
 //! PostgreSQL runs at `READ COMMITTED` with many concurrent writers, so operations lock
 //! what they decide on: the contact row first (`FOR NO KEY UPDATE`), then its grants
-//! and the rows of its links, codes and sessions, and a firm's audit head last, always
-//! in that order so that two operations never wait on each other in a cycle. SQLite
+//! and the rows of its links, codes and sessions; a client's row before one of its
+//! tasks' (an upload counts the client's stored bytes); and a firm's audit head last,
+//! always in that order so that two operations never wait on each other in a cycle. SQLite
 //! has one writer at a time: every writing transaction starts with `BEGIN IMMEDIATE`,
 //! which takes the database's write lock up front (waiting out the busy timeout), so
 //! nothing needs locking row by row and a read never has to be upgraded to a write
@@ -53,6 +55,14 @@ pub(crate) trait Dialect: Db + Sized {
     /// transaction ends (one order for every caller, so that two reorders never wait
     /// on each other in a cycle). `$1` is the client id.
     const LOCK_CLIENT_TASKS: &'static str;
+    /// Reads a client's id, locking its row until the transaction ends, so that the
+    /// uploads to any of its tasks count its stored bytes one after the other. Taken
+    /// before [`Dialect::LOCK_TASK`], never after. `$1` is the client id.
+    const LOCK_CLIENT: &'static str;
+    /// Selects the `blob` of every file row that names one of the blob names given as
+    /// one JSON array of strings in `$1`: one statement, prepared once, whatever the
+    /// number of names (each database unpacks the array in its own way).
+    const REFERENCED_BLOBS: &'static str;
     /// Creates `portal_schema_migrations` if it does not exist.
     const MIGRATIONS_TABLE: &'static str;
     /// The schema, in order.
@@ -101,6 +111,13 @@ macro_rules! lock_task_sql {
     };
 }
 
+/// [`Dialect::LOCK_CLIENT`] with the dialect's locking clause appended.
+macro_rules! lock_client_sql {
+    ($locking:literal) => {
+        concat!("SELECT id FROM portal_clients WHERE id = $1", $locking)
+    };
+}
+
 /// [`Dialect::LOCK_CLIENT_TASKS`] with the dialect's locking clause appended.
 macro_rules! lock_client_tasks_sql {
     ($locking:literal) => {
@@ -111,4 +128,6 @@ macro_rules! lock_client_tasks_sql {
     };
 }
 
-pub(crate) use {lock_audit_head_sql, lock_client_tasks_sql, lock_contact_sql, lock_task_sql};
+pub(crate) use {
+    lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql, lock_contact_sql, lock_task_sql,
+};

@@ -4,19 +4,27 @@
 //! instead of being passed on.
 
 use std::net::IpAddr;
+use std::str::FromStr;
 
 use portal_core::StoreError;
 use portal_core::audit::{
     Actor, AuditAction, AuditDraft, AuditEvent, AuditOutcome, ChainHash, ChainHead, RequestInfo,
 };
+use portal_core::blob::BlobName;
 use portal_core::client::Client;
 use portal_core::contact::{Contact, ContactStatus};
+use portal_core::document::{Review, Upload};
 use portal_core::email::EmailAddress;
-use portal_core::evidence::{EvidenceKind, Submission};
+use portal_core::evidence::{Decision, EvidenceKind, Submission};
 use portal_core::failure::FailureState;
+use portal_core::file::{FilePurpose, StoredFile};
+use portal_core::file_name::DisplayName;
+use portal_core::file_type::FileType;
 use portal_core::firm::{AccentColour, Branding, Firm, FirmKey, PublicUrl};
 use portal_core::grant::{Grant, Permissions};
-use portal_core::id::{ClientId, ContactId, FirmId, PhaseId, SessionId, StaffId, TaskId};
+use portal_core::id::{
+    ClientId, ContactId, FileId, FirmId, PhaseId, SessionId, StaffId, TaskId, UploadId,
+};
 use portal_core::phase::Phase;
 use portal_core::session::{SessionRecord, SessionSummary};
 use portal_core::task::{Completion, Evidence, ItemCheck, Side, Task, TaskStatus, empty_checklist};
@@ -117,13 +125,7 @@ pub(crate) fn session<DB: Dialect>(r: &SqlRow<DB>) -> Result<SessionRecord, Stor
         renewed_at: r.ts("renewed_at")?,
         idle_expires_at: r.ts("idle_expires_at")?,
         absolute_expires_at: r.ts("absolute_expires_at")?,
-        preview_by: r
-            .opt_str("preview_by")?
-            .map(|staff| {
-                StaffId::new(staff)
-                    .map_err(|_| StoreError::Corrupt("column preview_by: not a staff id".into()))
-            })
-            .transpose()?,
+        preview_by: staff(r, "preview_by")?,
     })
 }
 
@@ -319,6 +321,69 @@ pub(crate) fn task<DB: Dialect>(
             .transpose()?,
         checklist,
         withdrawn_at: r.opt_ts("withdrawn_at")?,
+    })
+}
+
+fn staff<DB: Dialect>(r: &SqlRow<DB>, col: &str) -> Result<Option<StaffId>, StoreError> {
+    r.opt_str(col)?
+        .map(|staff| {
+            StaffId::new(staff)
+                .map_err(|_| StoreError::Corrupt(format!("column {col}: not a staff id")))
+        })
+        .transpose()
+}
+
+/// A blob name read back, parsed again: a row that names anything else is corrupt.
+pub(crate) fn blob<DB: Dialect>(r: &SqlRow<DB>, col: &str) -> Result<Option<BlobName>, StoreError> {
+    r.opt_parsed(col, |name| BlobName::from_str(name).ok())
+}
+
+pub(crate) fn upload<DB: Dialect>(r: &SqlRow<DB>) -> Result<Upload, StoreError> {
+    // A review is its decision with the columns that come with it.
+    let review = match r.opt_parsed("decision", Decision::from_name)? {
+        Some(decision) => Some(Review {
+            decision,
+            notes: r.opt_text("review_notes")?,
+            by: staff(r, "reviewed_by")?
+                .ok_or_else(|| StoreError::Corrupt("column reviewed_by: unexpected NULL".into()))?,
+            at: r.ts("reviewed_at")?,
+        }),
+        None => None,
+    };
+    Ok(Upload {
+        id: UploadId::from_uuid(r.id("id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        client_id: ClientId::from_uuid(r.id("client_id")?),
+        task_id: TaskId::from_uuid(r.id("task_id")?),
+        by: ContactId::from_uuid(r.id("contact_id")?),
+        at: r.ts("created_at")?,
+        review,
+        withdrawn_at: r.opt_ts("withdrawn_at")?,
+    })
+}
+
+pub(crate) fn stored_file<DB: Dialect>(r: &SqlRow<DB>) -> Result<StoredFile, StoreError> {
+    let size = u64::try_from(r.int("size")?)
+        .map_err(|_| StoreError::Corrupt("column size: negative".into()))?;
+    let sha256 = r.opt_bytes("sha256")?.unwrap_or_default();
+    Ok(StoredFile {
+        id: FileId::from_uuid(r.id("id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        client_id: ClientId::from_uuid(r.id("client_id")?),
+        task_id: r.opt_id("task_id")?.map(TaskId::from_uuid),
+        upload_id: r.opt_id("upload_id")?.map(UploadId::from_uuid),
+        purpose: r.parsed("purpose", FilePurpose::from_name)?,
+        // Normalising is idempotent: a name written by Portal reads back unchanged, and
+        // one written by hand is made safe to show.
+        name: r.parsed("name", |n| Some(DisplayName::from_client(n)))?,
+        file_type: r.parsed("content_type", FileType::from_content_type)?,
+        size,
+        sha256: <[u8; 32]>::try_from(sha256.as_slice())
+            .map_err(|_| StoreError::Corrupt("column sha256: not a 32-byte hash".into()))?,
+        blob: blob(r, "blob")?,
+        added_by: r.parsed("added_by", Actor::from_stored)?,
+        added_at: r.ts("added_at")?,
+        removed_at: r.opt_ts("removed_at")?,
     })
 }
 

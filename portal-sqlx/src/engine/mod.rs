@@ -15,6 +15,7 @@
 mod audit;
 mod codes;
 mod directory;
+mod files;
 mod links;
 mod maintenance;
 mod previews;

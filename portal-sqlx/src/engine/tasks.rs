@@ -131,7 +131,7 @@ async fn read_tasks<DB: Dialect>(
 }
 
 /// A task read in the caller's transaction (locked by `lock`, or not).
-async fn read_task<DB: Dialect>(
+pub(super) async fn read_task<DB: Dialect>(
     c: &mut DB::Connection,
     task: TaskId,
     lock: bool,
@@ -151,6 +151,41 @@ async fn read_task<DB: Dialect>(
         .map(rows::item_check)
         .collect::<Result<Vec<_>, _>>()?;
     rows::task(&row, &checks).map(Some)
+}
+
+/// Writes what the domain decided of a task (everything but its id, client, creation
+/// and checked items) in the caller's transaction, which holds the task's lock.
+pub(super) async fn write_task<DB: Dialect>(
+    c: &mut DB::Connection,
+    next: &Task,
+) -> Result<(), StoreError> {
+    let completion = next.completion.as_ref();
+    let by = completion.map(|c| c.by.to_stored());
+    let ip = completion.and_then(|c| c.ip).map(|ip| ip.to_string());
+    let definition = rows::definition(&next.evidence)?;
+    let written = sql::<DB>(WRITE_TASK)
+        .id(next.id.as_uuid())
+        .opt_id(next.phase_id.map(|p| p.as_uuid()))
+        .text(&next.title)
+        .text(&next.description)
+        .opt_ts(next.due_on)
+        .text(next.assignee.as_str())
+        .text(next.status.as_str())
+        .text(next.evidence.kind().as_str())
+        .opt_text(definition.as_deref())
+        .int(next.position)
+        .ts(next.updated_at)
+        .opt_text(by.as_deref())
+        .opt_ts(completion.map(|c| c.at))
+        .opt_text(completion.and_then(|c| c.note.as_deref()))
+        .opt_text(ip.as_deref())
+        .opt_ts(next.withdrawn_at)
+        .insert(c)
+        .await?;
+    match written {
+        Ok(_) => Ok(()),
+        Err(_) => Err(StoreError::Conflict("task of an unknown phase")),
+    }
 }
 
 /// The task as it now is, after a write of this transaction.
@@ -404,32 +439,7 @@ impl<DB: Dialect> Engine<DB> {
         };
         let outcome = decide(&current);
         if let TaskOutcome::Changed(next) = &outcome {
-            let completion = next.completion.as_ref();
-            let by = completion.map(|c| c.by.to_stored());
-            let ip = completion.and_then(|c| c.ip).map(|ip| ip.to_string());
-            let definition = rows::definition(&next.evidence)?;
-            let written = sql::<DB>(WRITE_TASK)
-                .id(task.as_uuid())
-                .opt_id(next.phase_id.map(|p| p.as_uuid()))
-                .text(&next.title)
-                .text(&next.description)
-                .opt_ts(next.due_on)
-                .text(next.assignee.as_str())
-                .text(next.status.as_str())
-                .text(next.evidence.kind().as_str())
-                .opt_text(definition.as_deref())
-                .int(next.position)
-                .ts(next.updated_at)
-                .opt_text(by.as_deref())
-                .opt_ts(completion.map(|c| c.at))
-                .opt_text(completion.and_then(|c| c.note.as_deref()))
-                .opt_text(ip.as_deref())
-                .opt_ts(next.withdrawn_at)
-                .insert(&mut tx)
-                .await?;
-            if written.is_err() {
-                return Err(StoreError::Conflict("task of an unknown phase"));
-            }
+            write_task::<DB>(&mut tx, next).await?;
             append_audit::<DB>(&mut tx, audit).await?;
             commit::<DB>(tx).await?;
         }

@@ -8,8 +8,8 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgQueryResult};
 use sqlx::{Executor as _, Pool, Postgres, Transaction};
 
 use crate::dialect::{
-    Dialect, Lock, Migration, lock_audit_head_sql, lock_client_tasks_sql, lock_contact_sql,
-    lock_task_sql,
+    Dialect, Lock, Migration, lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql,
+    lock_contact_sql, lock_task_sql,
 };
 use crate::engine::Engine;
 use crate::error::store_error;
@@ -164,6 +164,11 @@ impl Dialect for Postgres {
     // NO KEY: the checked items referring to the task do not wait for it.
     const LOCK_TASK: &'static str = lock_task_sql!(" FOR NO KEY UPDATE");
     const LOCK_CLIENT_TASKS: &'static str = lock_client_tasks_sql!(" FOR NO KEY UPDATE");
+    // NO KEY: rows that refer to the client (its files, tasks, grants) do not wait for
+    // it; uploads to its tasks do.
+    const LOCK_CLIENT: &'static str = lock_client_sql!(" FOR NO KEY UPDATE");
+    const REFERENCED_BLOBS: &'static str = "SELECT DISTINCT blob FROM portal_files \
+         WHERE blob IN (SELECT json_array_elements_text($1::json))";
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
          version BIGINT PRIMARY KEY, \
          description TEXT NOT NULL, \
@@ -205,6 +210,11 @@ impl Dialect for Postgres {
             version: 7,
             description: "staff preview links; sessions marked as previews",
             sql: include_str!("0007_previews.sql"),
+        },
+        Migration {
+            version: 8,
+            description: "document requests: uploads and the rows of stored files",
+            sql: include_str!("0008_files.sql"),
         },
     ];
 

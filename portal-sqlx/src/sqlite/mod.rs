@@ -12,8 +12,8 @@ use sqlx::sqlite::{
 use sqlx::{Pool, Sqlite, Transaction};
 
 use crate::dialect::{
-    Dialect, Lock, Migration, lock_audit_head_sql, lock_client_tasks_sql, lock_contact_sql,
-    lock_task_sql,
+    Dialect, Lock, Migration, lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql,
+    lock_contact_sql, lock_task_sql,
 };
 use crate::engine::Engine;
 use crate::error::{is_busy, store_error};
@@ -126,6 +126,9 @@ impl Dialect for Sqlite {
     const LOCK_AUDIT_HEAD: &'static str = lock_audit_head_sql!("");
     const LOCK_TASK: &'static str = lock_task_sql!("");
     const LOCK_CLIENT_TASKS: &'static str = lock_client_tasks_sql!("");
+    const LOCK_CLIENT: &'static str = lock_client_sql!("");
+    const REFERENCED_BLOBS: &'static str = "SELECT DISTINCT blob FROM portal_files \
+         WHERE blob IN (SELECT value FROM json_each($1))";
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
          version INTEGER PRIMARY KEY, \
          description TEXT NOT NULL, \
@@ -167,6 +170,11 @@ impl Dialect for Sqlite {
             version: 7,
             description: "staff preview links; sessions marked as previews",
             sql: include_str!("0007_previews.sql"),
+        },
+        Migration {
+            version: 8,
+            description: "document requests: uploads and the rows of stored files",
+            sql: include_str!("0008_files.sql"),
         },
     ];
 

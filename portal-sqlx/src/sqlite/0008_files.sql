@@ -1,0 +1,41 @@
+-- Document requests: the uploads that answer them and the rows of stored files (the
+-- bytes live in the blob store, named by `blob`). An upload's review and withdrawal
+-- are NULL until given. A file keeps its row when removed: `removed_at` is set and
+-- `blob` cleared in the same step, so a row names its blob only while it may be read.
+-- New tables only: no existing row changes. See SCHEMA.md.
+
+CREATE TABLE portal_uploads (
+    id           BLOB PRIMARY KEY,
+    firm_id      BLOB NOT NULL,
+    client_id    BLOB NOT NULL,
+    task_id      BLOB NOT NULL REFERENCES portal_tasks (id),
+    contact_id   BLOB NOT NULL,
+    created_at   INTEGER NOT NULL,
+    decision     TEXT CHECK (decision IN ('approved', 'rejected')),
+    review_notes TEXT,
+    reviewed_by  TEXT,
+    reviewed_at  INTEGER,
+    withdrawn_at INTEGER
+) STRICT;
+CREATE INDEX portal_uploads_by_task ON portal_uploads (task_id, created_at, id);
+CREATE INDEX portal_uploads_by_client ON portal_uploads (client_id, created_at, id);
+
+CREATE TABLE portal_files (
+    id           BLOB PRIMARY KEY,
+    firm_id      BLOB NOT NULL,
+    client_id    BLOB NOT NULL REFERENCES portal_clients (id),
+    task_id      BLOB REFERENCES portal_tasks (id),
+    upload_id    BLOB REFERENCES portal_uploads (id),
+    purpose      TEXT NOT NULL,
+    name         TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size         INTEGER NOT NULL CHECK (size >= 0),
+    sha256       BLOB NOT NULL CHECK (length(sha256) = 32),
+    blob         TEXT,
+    added_by     TEXT NOT NULL,
+    added_at     INTEGER NOT NULL,
+    removed_at   INTEGER
+) STRICT;
+CREATE INDEX portal_files_by_client ON portal_files (client_id, added_at, id);
+CREATE INDEX portal_files_by_upload ON portal_files (upload_id, added_at, id);
+CREATE INDEX portal_files_by_blob ON portal_files (blob);
