@@ -143,9 +143,6 @@ pub enum UploadRefusal {
 }
 
 /// What adding an upload did.
-// Returned once per request and never kept in a collection: a box would cost an
-// allocation and save nothing.
-#[allow(clippy::large_enum_variant)]
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(
     clippy::large_enum_variant,
@@ -160,7 +157,6 @@ pub enum UploadAdded {
 }
 
 /// What reviewing or withdrawing an upload did.
-#[allow(clippy::large_enum_variant)] // as `UploadAdded`
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[allow(
     clippy::large_enum_variant,
