@@ -167,8 +167,10 @@ impl Portal {
         let (task, permissions) = self.visible_task(auth, id).await?;
         let approval = task.evidence.kind() == EvidenceKind::Approval
             && permissions.contains(Permissions::APPROVALS);
-        let documents = task.evidence.kind() == EvidenceKind::DocumentUpload
-            && permissions.contains(Permissions::DOCUMENTS);
+        let documents = matches!(
+            task.evidence.kind(),
+            EvidenceKind::DocumentUpload | EvidenceKind::FileDrop
+        ) && permissions.contains(Permissions::DOCUMENTS);
         if !permissions.contains(Permissions::TASKS) && !approval && !documents {
             return Err(TaskError::Forbidden);
         }

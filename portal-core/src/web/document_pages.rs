@@ -11,7 +11,7 @@ use super::templates::{Template, text};
 use crate::document::{RequestStatus, UploadStatus};
 use crate::file::{FilePurpose, StoredFile};
 use crate::file_type::FileType;
-use crate::portal::documents::{DocumentRequest, Documents};
+use crate::portal::documents::{DocumentRequest, Documents, TaskFiles};
 
 fn request_label(status: RequestStatus) -> &'static str {
     match status {
@@ -75,19 +75,75 @@ fn accept() -> String {
         .join(",")
 }
 
-/// The evidence of a document request's page: its uploads, the reviewer's notes, and
-/// whether the contact may upload (`can_act`: the client's side, the `documents`
-/// permission) now. `request` is `None` when the grant does not open documents.
-pub(crate) fn request_evidence(
+/// The files of a task whose evidence holds them, as its page shows them.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum TaskFilesOnPage<'a> {
+    /// A document request with its uploads.
+    Request(&'a DocumentRequest),
+    /// A secure file drop with its readable files.
+    Drop(&'a TaskFiles),
+}
+
+/// The evidence of a document request's or a file drop's page. `files` is `None` when
+/// the grant does not open documents; `yours`: the task is the client's to do.
+pub(crate) fn files_evidence(
     viewer: &Viewer<'_>,
     mount: &str,
-    request: Option<&DocumentRequest>,
+    files: Option<TaskFilesOnPage<'_>>,
+    yours: bool,
+    max_file_bytes: u64,
+) -> Value {
+    match files {
+        None => context! { type => "document_upload", allowed => false },
+        Some(TaskFilesOnPage::Request(r)) => {
+            request_evidence(viewer, mount, r, yours, max_file_bytes)
+        }
+        Some(TaskFilesOnPage::Drop(d)) => drop_evidence(mount, d, yours, max_file_bytes),
+    }
+}
+
+/// A file drop's page: its files with their expiry, a delete button on those the firm
+/// has not downloaded, and the form to drop more.
+fn drop_evidence(mount: &str, d: &TaskFiles, can_act: bool, max_file_bytes: u64) -> Value {
+    let files: Vec<Value> = d
+        .files
+        .iter()
+        .map(|f| {
+            context! {
+                href => text(&format!("{mount}/api/files/{}", f.id)),
+                name => text(f.name.as_str()),
+                size => text(&size_label(f.size)),
+                expires => f.expires_at.map(|e| text(&e.date_string())),
+                downloaded => f.staff_downloaded_at.is_some(),
+                delete => (can_act && f.staff_downloaded_at.is_none())
+                    .then(|| text(&format!("{mount}/api/files/{}/delete", f.id))),
+            }
+        })
+        .collect();
+    let days = match d.task.evidence {
+        crate::evidence::Evidence::FileDrop(drop) => drop.expires_after_days,
+        _ => 0,
+    };
+    context! {
+        type => "file_drop",
+        allowed => true,
+        files,
+        days,
+        can_act,
+        accept => text(&accept()),
+        max_size => text(&size_label(max_file_bytes)),
+    }
+}
+
+/// A document request's page: its uploads, the reviewer's notes, and whether the
+/// contact may upload now (`can_act`: the client's side).
+fn request_evidence(
+    viewer: &Viewer<'_>,
+    mount: &str,
+    r: &DocumentRequest,
     can_act: bool,
     max_file_bytes: u64,
 ) -> Value {
-    let Some(r) = request else {
-        return context! { type => "document_upload", allowed => false };
-    };
     let uploads: Vec<Value> = r
         .uploads
         .iter()

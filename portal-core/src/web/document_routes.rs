@@ -10,14 +10,14 @@ use serde::Deserialize;
 use super::api_body::JsonOrForm;
 use super::context::Ctx;
 use super::response::Response;
-use super::responses::{DocumentRequestView, DocumentsView};
+use super::responses::{DocumentRequestView, DocumentsView, FileDropView};
 use super::routing::{Answer, Json, parse_id};
 use super::staff_routes::Staff;
 use super::strict;
 use super::task_routes::CsrfOnly;
 use crate::evidence::Decision;
-use crate::id::{ClientId, TaskId, UploadId};
-use crate::portal::documents::DocumentRequest;
+use crate::id::{ClientId, FileId, TaskId, UploadId};
+use crate::portal::documents::{DocumentRequest, TaskFiles};
 
 /// Where a contact downloads files: `{p}/api/files`.
 fn client_files(ctx: &Ctx<'_>) -> String {
@@ -77,6 +77,47 @@ pub(super) async fn withdraw(
     request_answer(ctx, &r, body.json)
 }
 
+/// The drop as JSON, or `303` to its task's page for a form post.
+fn drop_answer(ctx: &Ctx<'_>, d: &TaskFiles, json: bool) -> Answer {
+    if !json {
+        return Ok(Response::see_other(&format!(
+            "{}/tasks/{}",
+            ctx.mount(),
+            d.task.id
+        )));
+    }
+    Ok(Response::json(
+        200,
+        &FileDropView::new(d, &client_files(ctx)),
+    ))
+}
+
+/// `GET {p}/api/tasks/{task}/drop`: a secure file drop's files still readable, each
+/// with its expiry and whether the firm downloaded it.
+pub(super) async fn file_drop(ctx: &mut Ctx<'_>, task: &str) -> Answer {
+    let id: TaskId = parse_id(task)?;
+    let auth = ctx.require_auth()?;
+    let d = ctx.web.portal().file_drop(auth, id).await?;
+    drop_answer(ctx, &d, true)
+}
+
+/// `POST {p}/api/files/{file}/delete`: deletes a dropped file until the firm
+/// downloaded it (409 then). Again: the drop as it is.
+pub(super) async fn delete_dropped(
+    ctx: &mut Ctx<'_>,
+    file: &str,
+    body: JsonOrForm<CsrfOnly>,
+) -> Answer {
+    let id: FileId = parse_id(file)?;
+    let auth = ctx.require_auth()?;
+    let d = ctx
+        .web
+        .portal()
+        .delete_dropped_file(auth, id, ctx.info())
+        .await?;
+    drop_answer(ctx, &d, body.json)
+}
+
 /// Where staff download files: `{staff}/files`.
 fn staff_files(s: &Staff<'_>) -> String {
     format!("{}/files", s.mount)
@@ -108,6 +149,13 @@ pub(super) async fn review(s: &Staff<'_>, upload: &str, Json(body): Json<ReviewB
         200,
         &DocumentRequestView::new(&r, &staff_files(s), true),
     ))
+}
+
+/// `GET {staff}/tasks/{task}/drop`: a secure file drop's readable files, with their
+/// expiry and whether staff downloaded each.
+pub(super) async fn staff_drop(s: &Staff<'_>, task: &str) -> Answer {
+    let d = s.portal.staff_file_drop(&s.ctx, parse_id(task)?).await?;
+    Ok(Response::json(200, &FileDropView::new(&d, &staff_files(s))))
 }
 
 /// A review as staff send it.

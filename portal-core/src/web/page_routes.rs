@@ -6,6 +6,7 @@
 
 use super::app_routes::{Me, me};
 use super::context::Ctx;
+use super::document_pages::TaskFilesOnPage;
 use super::errors::WebError;
 use super::pages::firm_name;
 use super::response::{PAGE_CSP, Response};
@@ -174,17 +175,25 @@ pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
     };
     let mut viewer = looking.viewer(ctx, None);
     viewer.client_name = &client.name;
+    let documents = permissions.contains(Permissions::DOCUMENTS);
     let request = match task.evidence {
-        Evidence::DocumentUpload if permissions.contains(Permissions::DOCUMENTS) => {
-            Some(portal.document_request(auth, id).await?)
-        }
+        Evidence::DocumentUpload if documents => Some(portal.document_request(auth, id).await?),
         _ => None,
     };
-    let max_file_bytes = portal.policy(task.firm_id).files.max_file_bytes;
+    let dropped = match task.evidence {
+        Evidence::FileDrop(_) if documents => Some(portal.file_drop(auth, id).await?),
+        _ => None,
+    };
+    let files = match (&request, &dropped) {
+        (Some(r), _) => Some(TaskFilesOnPage::Request(r)),
+        (_, Some(d)) => Some(TaskFilesOnPage::Drop(d)),
+        _ => None,
+    };
     let can = Abilities {
         tasks: permissions.contains(Permissions::TASKS),
         approvals: permissions.contains(Permissions::APPROVALS),
-        documents: request.as_ref().map(|r| (r, max_file_bytes)),
+        files,
+        max_file_bytes: portal.policy(task.firm_id).files.max_file_bytes,
     };
     let page = task_pages::task_page(&viewer, ctx.mount(), &task, &list, can);
     let response = ctx.page(200, &task.title, page);

@@ -619,6 +619,11 @@ mod tests {
 pub(super) struct FileView<'a> {
     added_at: Timestamp,
     content_type: &'static str,
+    /// Whether a member of staff downloaded it (a dropped file can no longer be
+    /// deleted by its contact then).
+    downloaded_by_firm: bool,
+    /// When it is gone (a dropped file), else none.
+    expires_at: Option<Timestamp>,
     /// The download's address: the client API's, or the staff API's.
     href: String,
     id: crate::id::FileId,
@@ -634,6 +639,8 @@ impl<'a> FileView<'a> {
         FileView {
             added_at: f.added_at,
             content_type: f.file_type.content_type(),
+            downloaded_by_firm: f.staff_downloaded_at.is_some(),
+            expires_at: f.expires_at,
             href: format!("{base}/{}", f.id),
             id: f.id,
             name: f.name.as_str(),
@@ -757,6 +764,32 @@ impl<'a> DocumentsView<'a> {
                     title: &t.title,
                 })
                 .collect(),
+        }
+    }
+}
+
+/// `GET {p}/api/tasks/{task}/drop` and the staff API's drop of a task: a secure file
+/// drop's files still readable, each with its expiry.
+#[derive(Serialize)]
+pub(super) struct FileDropView<'a> {
+    files: Vec<FileView<'a>>,
+    status: TaskStatus,
+    task_id: TaskId,
+    title: &'a str,
+}
+
+impl<'a> FileDropView<'a> {
+    /// `d`, its files downloaded under `files_base`.
+    pub(super) fn new(d: &'a crate::portal::documents::TaskFiles, files_base: &str) -> Self {
+        FileDropView {
+            files: d
+                .files
+                .iter()
+                .map(|f| FileView::new(f, files_base))
+                .collect(),
+            status: d.task.status,
+            task_id: d.task.id,
+            title: &d.task.title,
         }
     }
 }

@@ -213,6 +213,20 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         handler: &Handler(|ctx, [client, _], ()| Box::pin(documents::documents(ctx, client))),
     },
     Route {
+        method: Get,
+        path: "/api/tasks/{task}/drop",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(documents::file_drop(ctx, task))),
+    },
+    Route {
+        method: Post,
+        path: "/api/files/{file}/delete",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [file, _], body| {
+            Box::pin(documents::delete_dropped(ctx, file, body))
+        }),
+    },
+    Route {
         method: Post,
         path: "/api/uploads/{upload}/withdraw",
         rules: api(Access::Csrf),
@@ -581,6 +595,12 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         path: "/tasks/{task}/uploads",
         rules: (),
         handler: &Handler(|s, [task, _], ()| Box::pin(documents::staff_request(s, task))),
+    },
+    Route {
+        method: Get,
+        path: "/tasks/{task}/drop",
+        rules: (),
+        handler: &Handler(|s, [task, _], ()| Box::pin(documents::staff_drop(s, task))),
     },
     Route {
         method: Post,

@@ -139,6 +139,7 @@ fn kind_label(evidence: &Evidence) -> &'static str {
         Evidence::Meeting(_) => "Meeting",
         Evidence::Training(_) => "Video",
         Evidence::DocumentUpload => "Documents",
+        Evidence::FileDrop(_) => "Secure files",
         _ => "Task",
     }
 }
@@ -311,9 +312,11 @@ pub(crate) struct Abilities<'a> {
     pub(crate) tasks: bool,
     /// Decide approvals (the `approvals` permission).
     pub(crate) approvals: bool,
-    /// For a document request: the request with its uploads, if the grant opens
-    /// documents (the `documents` permission), and the firm's largest file.
-    pub(crate) documents: Option<(&'a crate::portal::documents::DocumentRequest, u64)>,
+    /// For a document request or a file drop: its files, if the grant opens documents
+    /// (the `documents` permission).
+    pub(crate) files: Option<super::document_pages::TaskFilesOnPage<'a>>,
+    /// The firm's largest file, for the upload form's hint.
+    pub(crate) max_file_bytes: u64,
 }
 
 /// One task's page: its details, and the form its evidence asks the client to fill.
@@ -436,12 +439,12 @@ pub(crate) fn task_page(
                 ics => text(&format!("{mount}/api/tasks/{}/invite.ics", t.id)),
             }
         }
-        Evidence::DocumentUpload => super::document_pages::request_evidence(
+        Evidence::DocumentUpload | Evidence::FileDrop(_) => super::document_pages::files_evidence(
             viewer,
             mount,
-            can.documents.map(|(r, _)| r),
+            can.files,
             yours,
-            can.documents.map_or(0, |(_, max)| max),
+            can.max_file_bytes,
         ),
         Evidence::Training(video) => context! {
             type => "training",
