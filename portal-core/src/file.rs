@@ -29,15 +29,19 @@ pub enum FilePurpose {
     Report,
     /// Dropped by a contact for a secure file drop: gone at its expiry.
     Drop,
+    /// A document the firm attached for the client to sign (contacts with `tasks`
+    /// read it).
+    Signing,
 }
 
 impl FilePurpose {
     /// Every purpose.
-    pub const ALL: [FilePurpose; 4] = [
+    pub const ALL: [FilePurpose; 5] = [
         FilePurpose::Upload,
         FilePurpose::Document,
         FilePurpose::Report,
         FilePurpose::Drop,
+        FilePurpose::Signing,
     ];
 
     /// Stable name, for storage and JSON.
@@ -48,6 +52,7 @@ impl FilePurpose {
             FilePurpose::Document => "document",
             FilePurpose::Report => "report",
             FilePurpose::Drop => "drop",
+            FilePurpose::Signing => "signing",
         }
     }
 
@@ -62,6 +67,7 @@ impl FilePurpose {
     pub const fn permission(self) -> Permissions {
         match self {
             FilePurpose::Report => Permissions::REPORTS,
+            FilePurpose::Signing => Permissions::TASKS,
             FilePurpose::Upload | FilePurpose::Document | FilePurpose::Drop => {
                 Permissions::DOCUMENTS
             }

@@ -15,6 +15,7 @@ mod amount;
 mod form;
 mod meeting;
 mod problem;
+mod signature;
 mod training;
 
 pub use amount::{Amount, Currency};
@@ -24,6 +25,9 @@ pub use form::{
 };
 pub use meeting::{MAX_MINUTES, Meeting};
 pub use problem::{EvidenceError, Problem};
+pub use signature::{
+    DEFAULT_CONSENT, MAX_SIGNATURE_PNG, Signature, SignatureMark, SignatureRequest, SigningDocument,
+};
 pub use training::{Provider, Video};
 
 use crate::clock::Timestamp;
@@ -58,6 +62,8 @@ pub enum Evidence {
     DocumentUpload,
     /// Hand over sensitive files, gone after their expiry.
     FileDrop(FileDrop),
+    /// Sign a document the firm attached.
+    Signature(SignatureRequest),
 }
 
 /// The evidence types, by name.
@@ -82,11 +88,13 @@ pub enum EvidenceKind {
     DocumentUpload,
     /// [`Evidence::FileDrop`].
     FileDrop,
+    /// [`Evidence::Signature`].
+    Signature,
 }
 
 impl EvidenceKind {
     /// Every kind.
-    pub const ALL: [EvidenceKind; 9] = [
+    pub const ALL: [EvidenceKind; 10] = [
         EvidenceKind::Standard,
         EvidenceKind::Question,
         EvidenceKind::Form,
@@ -96,6 +104,7 @@ impl EvidenceKind {
         EvidenceKind::Training,
         EvidenceKind::DocumentUpload,
         EvidenceKind::FileDrop,
+        EvidenceKind::Signature,
     ];
 
     /// Stable name, for storage, JSON and routes.
@@ -111,6 +120,7 @@ impl EvidenceKind {
             EvidenceKind::Training => "training",
             EvidenceKind::DocumentUpload => "document_upload",
             EvidenceKind::FileDrop => "file_drop",
+            EvidenceKind::Signature => "signature",
         }
     }
 
@@ -135,6 +145,7 @@ impl Evidence {
             Evidence::Training(_) => EvidenceKind::Training,
             Evidence::DocumentUpload => EvidenceKind::DocumentUpload,
             Evidence::FileDrop(_) => EvidenceKind::FileDrop,
+            Evidence::Signature(_) => EvidenceKind::Signature,
         }
     }
 }
@@ -147,6 +158,10 @@ impl Evidence {
             Evidence::Standard => Evidence::Standard,
             Evidence::DocumentUpload => Evidence::DocumentUpload,
             Evidence::FileDrop(d) => Evidence::FileDrop(FileDrop::new(d.expires_after_days)?),
+            Evidence::Signature(r) => Evidence::Signature(SignatureRequest {
+                document: r.document,
+                ..SignatureRequest::new(Some(&r.consent_text))?
+            }),
             Evidence::Question(q) => Evidence::Question(Question::new(&q.question, q.transaction)?),
             Evidence::Form(f) => Evidence::Form(Form::new(f.fields)?),
             Evidence::Checklist(c) => Evidence::Checklist(Checklist::new(&c.items)?),
@@ -296,6 +311,8 @@ pub enum Submission {
     },
     /// A [`Video`] watched.
     Watched,
+    /// A document signed.
+    Signature(Box<Signature>),
 }
 
 const QUESTION: TextRule = TextRule {
@@ -424,6 +441,7 @@ impl Submission {
             Submission::Form { .. } => EvidenceKind::Form,
             Submission::Decision { .. } => EvidenceKind::Approval,
             Submission::Watched => EvidenceKind::Training,
+            Submission::Signature(_) => EvidenceKind::Signature,
         }
     }
 }

@@ -94,9 +94,10 @@ impl From<TaskError> for FileError {
             TaskError::ReadOnlyPreview(e) => FileError::ReadOnlyPreview(e),
             TaskError::Internal(e) => FileError::Internal(e),
             TaskError::Text(e) => FileError::Text(e),
-            TaskError::Invalid(_) | TaskError::WrongType { .. } | TaskError::Conflict => {
-                FileError::NotARequest
-            }
+            TaskError::Invalid(_)
+            | TaskError::WrongType { .. }
+            | TaskError::Conflict
+            | TaskError::DocumentChanged => FileError::NotARequest,
         }
     }
 }
@@ -420,7 +421,10 @@ impl Portal {
             .await?
             .filter(|f| f.firm_id == auth.session.firm_id && f.readable_at(self.now()))
             .ok_or(FileError::NotFound)?;
-        if let Some(task) = file.task_id {
+        if let (FilePurpose::Signing, Some(task)) = (file.purpose, file.task_id) {
+            // The document of a task the contact may read: the one it signs, or signed.
+            self.client_task(auth, task).await?;
+        } else if let Some(task) = file.task_id {
             self.visible_file_task(auth, task).await?;
         } else if !self
             .client_permissions(auth, file.client_id)

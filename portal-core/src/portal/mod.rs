@@ -17,6 +17,7 @@ mod personal_link;
 mod phase;
 mod preview;
 pub mod session;
+pub mod signature;
 pub mod staff;
 mod staff_tasks;
 mod submission;

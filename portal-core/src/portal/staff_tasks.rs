@@ -2,6 +2,7 @@
 //! status (completing the firm's own), check checklist items on the firm's side.
 
 use crate::audit::{Actor, AuditAction, AuditDraft};
+use crate::evidence::Evidence;
 use crate::id::{ClientId, TaskId};
 use crate::portal::Portal;
 use crate::portal::staff::StaffError;
@@ -12,6 +13,7 @@ use crate::task::{Completion, NewTask, Task, TaskEdit, TaskOutcome, TaskStatus, 
 use crate::text::{self, CheckedText};
 
 const ANSWERED: &str = "the task was answered: its definition can no longer change";
+const ATTACH: &str = "a signature's document is attached through its own route, as a PDF";
 const CLIENTS_TO_DO: &str = "the task is the client's to do: set its status instead";
 
 impl From<TaskError> for StaffError {
@@ -22,6 +24,7 @@ impl From<TaskError> for StaffError {
             TaskError::Text(e) => StaffError::Text(e),
             TaskError::Internal(e) => StaffError::Internal(e),
             TaskError::Conflict => StaffError::Conflict("the checklist changed meanwhile"),
+            TaskError::DocumentChanged => StaffError::Conflict("the document changed"),
             TaskError::WrongType { .. } => StaffError::Invalid("the task is no checklist"),
             TaskError::Forbidden | TaskError::ReadOnlyPreview(_) => {
                 StaffError::Invalid("not allowed")
@@ -72,6 +75,9 @@ impl Portal {
             .map(CheckedText::into_string);
         let description = CheckedText::new(&new.description, text::TASK_DESCRIPTION)?.into_string();
         let evidence = new.evidence.checked()?;
+        if matches!(&evidence, Evidence::Signature(r) if r.document.is_some()) {
+            return Err(StaffError::Invalid(ATTACH));
+        }
         let phase_id = match phase {
             Some(name) => Some(self.phase_named(ctx, client.id, name).await?),
             None => None,
@@ -132,6 +138,15 @@ impl Portal {
         edit: TaskEdit,
     ) -> Result<Task, StaffError> {
         let task = self.staff_task(ctx, id).await?;
+        if let Evidence::Signature(r) = &edit.evidence {
+            let current = match &task.evidence {
+                Evidence::Signature(c) => c.document.as_ref(),
+                _ => None,
+            };
+            if r.document.as_ref() != current {
+                return Err(StaffError::Invalid(ATTACH));
+            }
+        }
         let edit = TaskEdit {
             title: CheckedText::new(&edit.title, text::TASK_TITLE)?.into_string(),
             description: CheckedText::new(&edit.description, text::TASK_DESCRIPTION)?.into_string(),

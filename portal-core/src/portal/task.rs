@@ -41,6 +41,10 @@ pub enum TaskError {
     /// changed while the submission was checked against it.
     #[error("the task was already answered otherwise, or changed meanwhile")]
     Conflict,
+    /// The document to sign is not the one the signature names: it was replaced
+    /// after the client read it, or none is attached yet.
+    #[error("the document changed: read it again before signing")]
+    DocumentChanged,
     /// The session is a staff preview, which changes nothing.
     #[error(transparent)]
     ReadOnlyPreview(#[from] ReadOnlyPreview),

@@ -623,8 +623,8 @@ macro_rules! store_operations {
                 ) -> Result<Vec<(Upload, Vec<StoredFile>)>, StoreError>;
                 /// Every upload to a client's tasks, in the order they came.
                 fn client_uploads(&self, client: ClientId) -> Result<Vec<Upload>, StoreError>;
-                /// Inserts a file the firm publishes to its client (no task, no upload) and
-                /// appends `audit`; [`StoreError::Conflict`] if its id exists or its client is
+                /// Inserts a file the firm adds for its client (a published document, a
+                /// document to sign; no upload) and appends `audit`; [`StoreError::Conflict`] if its id exists or its client is
                 /// unknown.
                 fn publish_file(&self, file: &StoredFile, audit: AuditDraft) -> Result<(), StoreError>;
                 /// A file by id, removed or not.

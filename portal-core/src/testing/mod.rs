@@ -172,6 +172,8 @@ macro_rules! store_conformance {
             a_preview_uploads_and_withdraws_nothing,
             dropped_files_expire_and_then_nobody_reads_them,
             a_drop_is_deleted_by_its_contact_or_downloaded_by_staff_never_both,
+            a_signature_is_for_the_document_shown_and_checked_against_its_bytes,
+            a_signature_racing_a_replaced_document_signs_only_what_was_shown,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

@@ -130,6 +130,9 @@ impl From<crate::portal::task::TaskError> for WebError {
             TaskError::Conflict => WebError::Conflict(
                 "The task was already answered otherwise; the first answer stands",
             ),
+            TaskError::DocumentChanged => WebError::Conflict(
+                "The document changed after you read it: read it again before signing",
+            ),
             TaskError::ReadOnlyPreview(_) => WebError::ReadOnlyPreview,
             TaskError::Internal(i) => WebError::from(i),
         }

@@ -680,3 +680,204 @@ pub async fn a_drop_is_deleted_by_its_contact_or_downloaded_by_staff_never_both(
         Err(FileError::NotFound)
     ));
 }
+
+async fn signature_task(w: &World) -> TaskId {
+    let task = NewTask {
+        phase: None,
+        title: "Sign the engagement letter".into(),
+        description: String::new(),
+        due_on: None,
+        assignee: Side::Client,
+        evidence: Evidence::Signature(crate::evidence::SignatureRequest::new(None).unwrap()),
+    };
+    w.a.create_task(&w.staff, w.client1.id, task)
+        .await
+        .unwrap()
+        .id
+}
+
+fn sha_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn typed(sha: &str) -> crate::portal::signature::SignatureInput {
+    crate::portal::signature::SignatureInput {
+        shown_sha256: sha.to_owned(),
+        consent: true,
+        mark: crate::evidence::SignatureMark::typed("Bob Builder").unwrap(),
+    }
+}
+
+pub async fn a_signature_is_for_the_document_shown_and_checked_against_its_bytes(f: Fixture) {
+    use crate::portal::task::TaskError;
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let info = req();
+    let task = signature_task(&w).await;
+    assert!(
+        matches!(
+            w.a.sign(&bob, task, typed(&sha_hex(PDF)), &info).await,
+            Err(TaskError::DocumentChanged)
+        ),
+        "nothing to sign yet"
+    );
+    let v1 = b"%PDF-1.7\n% version 1\n%%EOF\n";
+    let v2 = b"%PDF-1.7\n% version 2\n%%EOF\n";
+    w.a.attach_signing_document(&w.staff, task, received(&w.a, "letter.pdf", v1).await)
+        .await
+        .unwrap();
+    // Replaced after the contact read version 1: a signature of version 1 is refused.
+    let t =
+        w.b.attach_signing_document(&w.staff, task, received(&w.b, "letter v2.pdf", v2).await)
+            .await
+            .unwrap();
+    let Evidence::Signature(r) = &t.evidence else {
+        panic!("{t:?}")
+    };
+    let doc = r.document.clone().unwrap();
+    assert_eq!(
+        (doc.name.as_str(), doc.sha256.as_str()),
+        ("letter v2.pdf", sha_hex(v2).as_str())
+    );
+    assert!(matches!(
+        w.a.sign(&bob, task, typed(&sha_hex(v1)), &info).await,
+        Err(TaskError::DocumentChanged)
+    ));
+    let mut no_consent = typed(&sha_hex(v2));
+    no_consent.consent = false;
+    assert!(matches!(
+        w.a.sign(&bob, task, no_consent, &info).await,
+        Err(TaskError::Invalid(_))
+    ));
+    assert!(
+        w.a.store()
+            .task(task)
+            .await
+            .unwrap()
+            .unwrap()
+            .submission
+            .is_none()
+    );
+    // A non-PDF is no document to sign; staff cannot slip a document in by an edit.
+    let png_bytes =
+        b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0\x1f\x15\xc4\x89";
+    assert!(matches!(
+        w.a.attach_signing_document(&w.staff, task, received(&w.a, "x.png", png_bytes).await)
+            .await,
+        Err(StaffError::Invalid(_))
+    ));
+    let forged = crate::task::TaskEdit {
+        evidence: Evidence::Signature(crate::evidence::SignatureRequest {
+            document: Some(crate::evidence::SigningDocument {
+                sha256: sha_hex(v1),
+                ..doc.clone()
+            }),
+            ..r.clone()
+        }),
+        ..crate::task::TaskEdit::from(&t)
+    };
+    assert!(matches!(
+        w.a.edit_task(&w.staff, task, forged).await,
+        Err(StaffError::Invalid(_))
+    ));
+
+    // The contact reads it, then signs what it read.
+    assert_eq!(read_all(&w.a, &bob, doc.file).await, v2);
+    let signed =
+        w.b.sign(&bob, task, typed(&sha_hex(v2)), &info)
+            .await
+            .unwrap();
+    assert_eq!(signed.status, TaskStatus::Completed);
+    let Some(crate::evidence::Submission::Signature(s)) = &signed.submission else {
+        panic!("{signed:?}")
+    };
+    assert_eq!(
+        (s.signer_name.as_str(), s.signer_email.as_str()),
+        ("Bob Builder", "bob@example.com")
+    );
+    assert_eq!(s.document, doc);
+    assert_eq!(s.consent_text, crate::evidence::DEFAULT_CONSENT);
+    assert_eq!(s.at, w.a.now());
+    // Signed: the document stays, and the same signature again changes nothing.
+    assert!(matches!(
+        w.a.attach_signing_document(&w.staff, task, received(&w.a, "v3.pdf", PDF).await)
+            .await,
+        Err(StaffError::Conflict(_))
+    ));
+    w.a.sign(&bob, task, typed(&sha_hex(v2)), &info)
+        .await
+        .unwrap();
+
+    // Verified from the stored bytes, by the contact and by staff; with the bytes gone
+    // the evidence no longer matches.
+    let v = w.a.verify_signature(&bob, task).await.unwrap();
+    assert!(
+        v.matches && v.computed.as_deref() == Some(sha_hex(v2).as_str()),
+        "{v:?}"
+    );
+    assert!(
+        w.b.staff_verify_signature(&w.staff, task)
+            .await
+            .unwrap()
+            .matches
+    );
+    let blob =
+        w.a.store()
+            .file(doc.file)
+            .await
+            .unwrap()
+            .unwrap()
+            .blob
+            .unwrap();
+    w.a.files().delete(&blob).await.unwrap();
+    let v = w.a.staff_verify_signature(&w.staff, task).await.unwrap();
+    assert!(!v.matches && v.computed.is_none(), "{v:?}");
+
+    // A drawn signature must be a PNG of bounded size.
+    use crate::evidence::SignatureMark;
+    assert!(SignatureMark::drawn(PDF).is_err());
+    assert!(SignatureMark::drawn(&vec![0u8; crate::evidence::MAX_SIGNATURE_PNG + 1]).is_err());
+    assert!(SignatureMark::drawn(png_bytes).is_ok());
+}
+
+pub async fn a_signature_racing_a_replaced_document_signs_only_what_was_shown(f: Fixture) {
+    use crate::portal::task::TaskError;
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let info = req();
+    for round in 0..6 {
+        let task = signature_task(&w).await;
+        let first = format!("%PDF-1.7\n% round {round} first\n%%EOF\n");
+        let second = format!("%PDF-1.7\n% round {round} second\n%%EOF\n");
+        w.a.attach_signing_document(
+            &w.staff,
+            task,
+            received(&w.a, "a.pdf", first.as_bytes()).await,
+        )
+        .await
+        .unwrap();
+        let replacement = received(&w.b, "b.pdf", second.as_bytes()).await;
+        let (signed, replaced) = tokio::join!(
+            w.a.sign(&bob, task, typed(&sha_hex(first.as_bytes())), &info),
+            w.b.attach_signing_document(&w.staff, task, replacement),
+        );
+        let now = w.a.store().task(task).await.unwrap().unwrap();
+        match (signed, replaced) {
+            (Ok(_), Err(StaffError::Conflict(_))) => {
+                let Some(crate::evidence::Submission::Signature(s)) = &now.submission else {
+                    panic!("round {round}: {now:?}")
+                };
+                assert_eq!(s.document.sha256, sha_hex(first.as_bytes()));
+                let Evidence::Signature(r) = &now.evidence else {
+                    panic!()
+                };
+                assert_eq!(r.document.as_ref(), Some(&s.document), "round {round}");
+            }
+            (Err(TaskError::DocumentChanged), Ok(_)) => assert!(now.submission.is_none()),
+            other => panic!("round {round}: {other:?}"),
+        }
+    }
+}

@@ -47,6 +47,7 @@ fn definitions() -> Vec<Evidence> {
         Evidence::Training(Video::parse("https://youtu.be/dQw4w9WgXcQ").unwrap()),
         Evidence::DocumentUpload,
         Evidence::FileDrop(crate::evidence::FileDrop::new(7).unwrap()),
+        Evidence::Signature(crate::evidence::SignatureRequest::new(Some("I agree.")).unwrap()),
     ]
 }
 
