@@ -89,6 +89,8 @@ async fn uploaded(w: &World, n: u128, blob: BlobName) -> (Upload, StoredFile) {
         added_by: Actor::Contact(w.bob.id),
         added_at: w.clock.now(),
         removed_at: None,
+        expires_at: None,
+        staff_downloaded_at: None,
     };
     let added = w
         .store()
