@@ -66,8 +66,8 @@ pub(crate) trait Dialect: Db + Sized {
     const LOCK_FILE: &'static str;
     /// Reads the `id` and `blob` of at most `$2` files whose expiry is at or before
     /// `$1` and that are not removed yet, locking their rows until the transaction
-    /// ends; rows another transaction holds are passed over, so that sweeps running at
-    /// once each remove their own files.
+    /// ends. Where rows are locked one by one, those another transaction holds are
+    /// passed over, so that sweeps running at once each remove their own files.
     const LOCK_EXPIRED_FILES: &'static str;
     /// Selects the `blob` of every file row that names one of the blob names given as
     /// one JSON array of strings in `$1`: one statement, prepared once, whatever the
