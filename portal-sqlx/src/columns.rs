@@ -76,7 +76,7 @@ pub(crate) use upload_columns;
 macro_rules! file_columns {
     () => {
         "id, firm_id, client_id, task_id, upload_id, purpose, name, content_type, size, \
-         sha256, blob, added_by, added_at, removed_at"
+         sha256, blob, added_by, added_at, removed_at, expires_at, staff_downloaded_at"
     };
 }
 pub(crate) use file_columns;

@@ -59,6 +59,16 @@ pub(crate) trait Dialect: Db + Sized {
     /// uploads to any of its tasks count its stored bytes one after the other. Taken
     /// before [`Dialect::LOCK_TASK`], never after. `$1` is the client id.
     const LOCK_CLIENT: &'static str;
+    /// Reads a file's row (the columns `rows::stored_file` reads), locking it until the
+    /// transaction ends, so that a contact's deletion of a dropped file and a staff
+    /// download of it run one after the other. Taken before [`Dialect::LOCK_TASK`] of
+    /// the file's task, never after. `$1` is the file id.
+    const LOCK_FILE: &'static str;
+    /// Reads the `id` and `blob` of at most `$2` files whose expiry is at or before
+    /// `$1` and that are not removed yet, locking their rows until the transaction
+    /// ends. Where rows are locked one by one, those another transaction holds are
+    /// passed over, so that sweeps running at once each remove their own files.
+    const LOCK_EXPIRED_FILES: &'static str;
     /// Selects the `blob` of every file row that names one of the blob names given as
     /// one JSON array of strings in `$1`: one statement, prepared once, whatever the
     /// number of names (each database unpacks the array in its own way).
@@ -118,6 +128,31 @@ macro_rules! lock_client_sql {
     };
 }
 
+/// [`Dialect::LOCK_FILE`] with the dialect's locking clause appended.
+macro_rules! lock_file_sql {
+    ($locking:literal) => {
+        concat!(
+            "SELECT ",
+            crate::columns::file_columns!(),
+            " FROM portal_files WHERE id = $1",
+            $locking
+        )
+    };
+}
+
+/// [`Dialect::LOCK_EXPIRED_FILES`] with the dialect's locking clause appended. The
+/// oldest expiries first, on the index of the files still to remove.
+macro_rules! lock_expired_files_sql {
+    ($locking:literal) => {
+        concat!(
+            "SELECT id, blob FROM portal_files \
+             WHERE expires_at <= $1 AND removed_at IS NULL \
+             ORDER BY expires_at, id LIMIT $2",
+            $locking
+        )
+    };
+}
+
 /// [`Dialect::LOCK_CLIENT_TASKS`] with the dialect's locking clause appended.
 macro_rules! lock_client_tasks_sql {
     ($locking:literal) => {
@@ -129,5 +164,6 @@ macro_rules! lock_client_tasks_sql {
 }
 
 pub(crate) use {
-    lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql, lock_contact_sql, lock_task_sql,
+    lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql, lock_contact_sql,
+    lock_expired_files_sql, lock_file_sql, lock_task_sql,
 };

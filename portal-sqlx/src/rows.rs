@@ -384,6 +384,8 @@ pub(crate) fn stored_file<DB: Dialect>(r: &SqlRow<DB>) -> Result<StoredFile, Sto
         added_by: r.parsed("added_by", Actor::from_stored)?,
         added_at: r.ts("added_at")?,
         removed_at: r.opt_ts("removed_at")?,
+        expires_at: r.opt_ts("expires_at")?,
+        staff_downloaded_at: r.opt_ts("staff_downloaded_at")?,
     })
 }
 

@@ -11,6 +11,15 @@
 //! to two tasks of one client do not share a task lock, so it first locks the client
 //! row ([`Dialect::LOCK_CLIENT`]): always the client, then the task, then the audit
 //! head, so that no two operations wait on each other in a cycle.
+//!
+//! Dropped files are decided on one by one: deleting one and recording a staff download
+//! of it both lock the file's row ([`Dialect::LOCK_FILE`]), so exactly one of a racing
+//! pair happens. A deletion then locks the file's task, to reopen it when no readable
+//! file is left: the file, then the task, then the audit head. No operation locks a
+//! dropped file after its task (dropping files inserts new rows, and a withdrawal's
+//! files belong to an upload, which no dropped file does), so that order closes no
+//! cycle either. The sweep of expired files locks only files and passes over those
+//! held ([`Dialect::LOCK_EXPIRED_FILES`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -19,9 +28,10 @@ use portal_core::audit::AuditDraft;
 use portal_core::blob::BlobName;
 use portal_core::clock::Timestamp;
 use portal_core::document::{Review, Upload, UploadAdded, UploadChange, UploadRefusal};
-use portal_core::file::StoredFile;
+use portal_core::evidence::Evidence;
+use portal_core::file::{DropDeletion, StoredFile, task_after_drop, task_after_drop_deletion};
 use portal_core::id::{ClientId, FileId, TaskId, UploadId};
-use portal_core::task::Task;
+use portal_core::task::{Completion, Task};
 use sqlx::Transaction;
 
 use super::tasks::{read_task, write_task};
@@ -63,7 +73,7 @@ const CLIENT_UPLOADS: &str = concat!(
 const INSERT_FILE: &str = concat!(
     "INSERT INTO portal_files (",
     file_columns!(),
-    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
 );
 
 const FILE: &str = concat!(
@@ -103,6 +113,21 @@ const UPLOAD_BLOBS: &str = "SELECT blob FROM portal_files \
 const REMOVE_UPLOAD_FILES: &str =
     "UPDATE portal_files SET removed_at = $2, blob = NULL WHERE upload_id = $1";
 
+/// What removing one file changes: it is no longer readable, and forgets its blob.
+const REMOVE_FILE: &str = "UPDATE portal_files SET removed_at = $2, blob = NULL WHERE id = $1";
+
+/// What expiring one file changes: removed as of its expiry, its blob forgotten.
+const EXPIRE_FILE: &str =
+    "UPDATE portal_files SET removed_at = expires_at, blob = NULL WHERE id = $1";
+
+const RECORD_STAFF_DOWNLOAD: &str =
+    "UPDATE portal_files SET staff_downloaded_at = $2 WHERE id = $1";
+
+/// How many of a task's files are readable at `$2` (`StoredFile::readable_at`).
+const TASK_READABLE_FILES: &str = "SELECT COUNT(*) AS remaining FROM portal_files \
+     WHERE task_id = $1 AND removed_at IS NULL AND blob IS NOT NULL \
+     AND (expires_at IS NULL OR expires_at > $2)";
+
 fn size(file: &StoredFile) -> Result<i64, StoreError> {
     i64::try_from(file.size).map_err(|_| StoreError::Corrupt("file size out of range".into()))
 }
@@ -128,6 +153,8 @@ async fn insert_file<DB: Dialect>(
         .text(&added_by)
         .ts(file.added_at)
         .opt_ts(file.removed_at)
+        .opt_ts(file.expires_at)
+        .opt_ts(file.staff_downloaded_at)
         .insert(c)
         .await?;
     match inserted {
@@ -137,6 +164,58 @@ async fn insert_file<DB: Dialect>(
             "file of an unknown client, task or upload",
         )),
     }
+}
+
+/// Locks the client a task belongs to, then the task, in the caller's transaction;
+/// the task as it is under its lock, `None` if there is no such task.
+async fn lock_client_then_task<DB: Dialect>(
+    c: &mut DB::Connection,
+    task: TaskId,
+) -> Result<Option<Task>, StoreError> {
+    let Some(owner) = sql::<DB>(TASK_CLIENT)
+        .id(task.as_uuid())
+        .optional(c)
+        .await?
+    else {
+        return Ok(None);
+    };
+    sql::<DB>(DB::LOCK_CLIENT)
+        .id(owner.id("client_id")?)
+        .optional(c)
+        .await?;
+    read_task::<DB>(c, task, true).await
+}
+
+/// Whether the client's readable files with `files` stay within `quota` bytes. The
+/// client's row must be locked, so that no other addition is counting at once.
+async fn within_quota<DB: Dialect>(
+    c: &mut DB::Connection,
+    client: ClientId,
+    files: &[StoredFile],
+    quota: u64,
+) -> Result<bool, StoreError> {
+    let adding = files.iter().fold(0u64, |sum, f| sum.saturating_add(f.size));
+    let used = sql::<DB>(CLIENT_BYTES)
+        .id(client.as_uuid())
+        .optional(c)
+        .await?
+        .map_or(Ok(0), |r| r.int("used"))?;
+    let used = u64::try_from(used)
+        .map_err(|_| StoreError::Corrupt("a client's files of negative size".into()))?;
+    Ok(used.saturating_add(adding) <= quota)
+}
+
+/// A file's row, locked until the caller's transaction ends.
+async fn lock_file<DB: Dialect>(
+    c: &mut DB::Connection,
+    id: FileId,
+) -> Result<Option<StoredFile>, StoreError> {
+    sql::<DB>(DB::LOCK_FILE)
+        .id(id.as_uuid())
+        .optional(c)
+        .await?
+        .map(|r| rows::stored_file(&r))
+        .transpose()
 }
 
 async fn read_upload<DB: Dialect>(
@@ -191,35 +270,16 @@ impl<DB: Dialect> Engine<DB> {
         quota: u64,
         audit: AuditDraft,
     ) -> Result<Option<UploadAdded>, StoreError> {
-        let adding = files.iter().fold(0u64, |sum, f| sum.saturating_add(f.size));
         let task_id = upload.task_id;
         let mut tx = self.write().await?;
-        let Some(owner) = sql::<DB>(TASK_CLIENT)
-            .id(task_id.as_uuid())
-            .optional(&mut tx)
-            .await?
-        else {
-            return Ok(None);
-        };
-        sql::<DB>(DB::LOCK_CLIENT)
-            .id(owner.id("client_id")?)
-            .optional(&mut tx)
-            .await?;
-        let Some(task) = read_task::<DB>(&mut tx, task_id, true).await? else {
+        let Some(task) = lock_client_then_task::<DB>(&mut tx, task_id).await? else {
             return Ok(None);
         };
         let uploads = read_uploads::<DB>(&mut tx, TASK_UPLOADS, task_id.as_uuid()).await?;
         if let Err(refusal) = Upload::may_add(&task, &uploads) {
             return Ok(Some(UploadAdded::Refused(refusal)));
         }
-        let used = sql::<DB>(CLIENT_BYTES)
-            .id(task.client_id.as_uuid())
-            .optional(&mut tx)
-            .await?
-            .map_or(Ok(0), |r| r.int("used"))?;
-        let used = u64::try_from(used)
-            .map_err(|_| StoreError::Corrupt("a client's files of negative size".into()))?;
-        if used.saturating_add(adding) > quota {
+        if !within_quota::<DB>(&mut tx, task.client_id, files, quota).await? {
             return Ok(Some(UploadAdded::Refused(UploadRefusal::OverQuota)));
         }
         let next = upload.task_after_adding(&task);
@@ -405,6 +465,126 @@ impl<DB: Dialect> Engine<DB> {
             .iter()
             .map(rows::stored_file)
             .collect()
+    }
+
+    pub(crate) async fn add_drop_files(
+        &self,
+        task_id: TaskId,
+        files: &[StoredFile],
+        quota: u64,
+        completion: &Completion,
+        audit: AuditDraft,
+    ) -> Result<Option<UploadAdded>, StoreError> {
+        let mut tx = self.write().await?;
+        let Some(task) = lock_client_then_task::<DB>(&mut tx, task_id).await? else {
+            return Ok(None);
+        };
+        if task.withdrawn_at.is_some() || !matches!(task.evidence, Evidence::FileDrop(_)) {
+            return Ok(Some(UploadAdded::Refused(UploadRefusal::NotRequested)));
+        }
+        if !within_quota::<DB>(&mut tx, task.client_id, files, quota).await? {
+            return Ok(Some(UploadAdded::Refused(UploadRefusal::OverQuota)));
+        }
+        for file in files {
+            insert_file::<DB>(&mut tx, file).await?;
+        }
+        let done = task_after_drop(&task, completion);
+        write_task::<DB>(&mut tx, &done).await?;
+        append_audit::<DB>(&mut tx, audit).await?;
+        commit::<DB>(tx).await?;
+        Ok(Some(UploadAdded::Added(done)))
+    }
+
+    pub(crate) async fn delete_drop_file(
+        &self,
+        id: FileId,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<Option<DropDeletion>, StoreError> {
+        let mut tx = self.write().await?;
+        let Some(current) = lock_file::<DB>(&mut tx, id).await? else {
+            return Ok(None);
+        };
+        let outcome = current.deleted(at);
+        let DropDeletion::Deleted(gone, _) = &outcome else {
+            return Ok(Some(outcome));
+        };
+        sql::<DB>(REMOVE_FILE)
+            .id(id.as_uuid())
+            .ts(at)
+            .run(&mut tx)
+            .await?;
+        if let Some(task_id) = gone.task_id
+            && let Some(task) = read_task::<DB>(&mut tx, task_id, true).await?
+        {
+            // Counted under the task's lock, which every drop into the task holds: the
+            // files of drops committed before are in, and none is being added.
+            let remaining = sql::<DB>(TASK_READABLE_FILES)
+                .id(task_id.as_uuid())
+                .ts(at)
+                .optional(&mut tx)
+                .await?
+                .map_or(Ok(0), |r| r.int("remaining"))?;
+            let remaining = usize::try_from(remaining)
+                .map_err(|_| StoreError::Corrupt("a negative count of files".into()))?;
+            if let Some(reopened) = task_after_drop_deletion(&task, remaining, at) {
+                write_task::<DB>(&mut tx, &reopened).await?;
+            }
+        }
+        append_audit::<DB>(&mut tx, audit).await?;
+        commit::<DB>(tx).await?;
+        Ok(Some(outcome))
+    }
+
+    pub(crate) async fn record_staff_download(
+        &self,
+        id: FileId,
+        at: Timestamp,
+        audit: AuditDraft,
+    ) -> Result<Option<StoredFile>, StoreError> {
+        let mut tx = self.write().await?;
+        let Some(mut file) = lock_file::<DB>(&mut tx, id)
+            .await?
+            .filter(|f| f.readable_at(at))
+        else {
+            return Ok(None);
+        };
+        if file.staff_downloaded_at.is_none() {
+            sql::<DB>(RECORD_STAFF_DOWNLOAD)
+                .id(id.as_uuid())
+                .ts(at)
+                .run(&mut tx)
+                .await?;
+            file.staff_downloaded_at = Some(at);
+        }
+        append_audit::<DB>(&mut tx, audit).await?;
+        commit::<DB>(tx).await?;
+        Ok(Some(file))
+    }
+
+    pub(crate) async fn expire_files(
+        &self,
+        now: Timestamp,
+        batch: u32,
+    ) -> Result<Vec<BlobName>, StoreError> {
+        let mut tx = self.write().await?;
+        let due = sql::<DB>(DB::LOCK_EXPIRED_FILES)
+            .ts(now)
+            .int(i64::from(batch))
+            .all(&mut tx)
+            .await?;
+        if due.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut gone = Vec::with_capacity(due.len());
+        for r in &due {
+            // A malformed name fails the whole batch before the commit: no row forgets
+            // a blob that nobody could then delete.
+            gone.extend(rows::blob(r, "blob")?);
+            sql::<DB>(EXPIRE_FILE).id(r.id("id")?).run(&mut tx).await?;
+        }
+        commit::<DB>(tx).await?;
+        Ok(gone)
     }
 
     pub(crate) async fn referenced_blobs(

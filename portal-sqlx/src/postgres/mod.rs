@@ -9,7 +9,7 @@ use sqlx::{Executor as _, Pool, Postgres, Transaction};
 
 use crate::dialect::{
     Dialect, Lock, Migration, lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql,
-    lock_contact_sql, lock_task_sql,
+    lock_contact_sql, lock_expired_files_sql, lock_file_sql, lock_task_sql,
 };
 use crate::engine::Engine;
 use crate::error::store_error;
@@ -167,6 +167,10 @@ impl Dialect for Postgres {
     // NO KEY: rows that refer to the client (its files, tasks, grants) do not wait for
     // it; uploads to its tasks do.
     const LOCK_CLIENT: &'static str = lock_client_sql!(" FOR NO KEY UPDATE");
+    const LOCK_FILE: &'static str = lock_file_sql!(" FOR UPDATE");
+    // SKIP LOCKED: a file another sweep holds is its to remove, and one a deletion or a
+    // download holds is left to the next sweep, which finds it again if still due.
+    const LOCK_EXPIRED_FILES: &'static str = lock_expired_files_sql!(" FOR UPDATE SKIP LOCKED");
     const REFERENCED_BLOBS: &'static str = "SELECT DISTINCT blob FROM portal_files \
          WHERE blob IN (SELECT json_array_elements_text($1::json))";
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\

@@ -2,6 +2,8 @@
 -- bytes live in the blob store, named by `blob`). An upload's review and withdrawal
 -- are NULL until given. A file keeps its row when removed: `removed_at` is set and
 -- `blob` cleared in the same step, so a row names its blob only while it may be read.
+-- A dropped file also has `expires_at` (unreadable from then on; the sweep removes
+-- it as of that time) and `staff_downloaded_at` (its contact may no longer delete it).
 -- New tables only: no existing row changes. See SCHEMA.md.
 
 CREATE TABLE portal_uploads (
@@ -34,8 +36,14 @@ CREATE TABLE portal_files (
     blob         TEXT,
     added_by     TEXT NOT NULL,
     added_at     INTEGER NOT NULL,
-    removed_at   INTEGER
+    removed_at   INTEGER,
+    expires_at   INTEGER,
+    staff_downloaded_at INTEGER
 ) STRICT;
 CREATE INDEX portal_files_by_client ON portal_files (client_id, added_at, id);
 CREATE INDEX portal_files_by_upload ON portal_files (upload_id, added_at, id);
 CREATE INDEX portal_files_by_blob ON portal_files (blob);
+CREATE INDEX portal_files_by_task ON portal_files (task_id);
+-- The sweep of expired files reads only the files still to remove.
+CREATE INDEX portal_files_expiry ON portal_files (expires_at)
+    WHERE removed_at IS NULL AND expires_at IS NOT NULL;
