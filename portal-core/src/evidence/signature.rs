@@ -17,8 +17,9 @@ use crate::text::{CheckedText, Lines, TextRule};
 pub const DEFAULT_CONSENT: &str = "I agree to sign this document electronically. My electronic \
      signature is as binding as my handwritten one.";
 
-/// The most bytes a drawn signature's PNG may have: a canvas of strokes is far smaller.
-pub const MAX_SIGNATURE_PNG: usize = 256 * 1024;
+/// The most bytes a drawn signature's PNG may have. A canvas of strokes is a few
+/// kilobytes; this bound keeps one, base64 in a form field, within a form post's 64 KiB.
+pub const MAX_SIGNATURE_PNG: usize = 40 * 1024;
 
 const CONSENT: TextRule = TextRule {
     field: "consent_text",

@@ -39,6 +39,7 @@ mod responses;
 mod routes;
 mod routing;
 mod session;
+mod signature_routes;
 mod staff_api;
 mod staff_routes;
 mod staff_task_routes;

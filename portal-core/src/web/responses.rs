@@ -793,3 +793,48 @@ impl<'a> FileDropView<'a> {
         }
     }
 }
+
+/// `GET {p}/api/tasks/{task}/signature` and the staff API's: a signature as recorded,
+/// and whether the stored document's bytes still have the hash that was signed.
+#[derive(Serialize)]
+pub(super) struct SignatureView<'a> {
+    at: Timestamp,
+    computed_sha256: Option<&'a str>,
+    consent_text: &'a str,
+    document_file: crate::id::FileId,
+    document_name: &'a str,
+    /// `drawn` or `typed`.
+    how: &'static str,
+    ip: Option<&'a str>,
+    matches: bool,
+    signed_sha256: &'a str,
+    signer_email: &'a str,
+    signer_name: &'a str,
+    task_id: TaskId,
+    user_agent: Option<&'a str>,
+}
+
+impl<'a> SignatureView<'a> {
+    /// The verification `v` of `task`.
+    pub(super) fn new(task: TaskId, v: &'a crate::portal::signature::Verification) -> Self {
+        let s = &v.signature;
+        SignatureView {
+            at: s.at,
+            computed_sha256: v.computed.as_deref(),
+            consent_text: &s.consent_text,
+            document_file: s.document.file,
+            document_name: &s.document.name,
+            how: match s.mark {
+                crate::evidence::SignatureMark::Drawn { .. } => "drawn",
+                crate::evidence::SignatureMark::Typed { .. } => "typed",
+            },
+            ip: s.ip.as_deref(),
+            matches: v.matches,
+            signed_sha256: &s.document.sha256,
+            signer_email: &s.signer_email,
+            signer_name: &s.signer_name,
+            task_id: task,
+            user_agent: s.user_agent.as_deref(),
+        }
+    }
+}

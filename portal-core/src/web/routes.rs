@@ -16,7 +16,7 @@ use super::staff_routes::{self as staff, Staff};
 use super::staff_task_routes as staff_tasks;
 use super::{
     app_routes as app, document_routes as documents, login_routes as login, page_routes as pages,
-    task_routes as tasks,
+    signature_routes as signatures, task_routes as tasks,
 };
 
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
@@ -211,6 +211,18 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         path: "/api/clients/{client}/documents",
         rules: api(Access::Session),
         handler: &Handler(|ctx, [client, _], ()| Box::pin(documents::documents(ctx, client))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/sign",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, _], body| Box::pin(signatures::sign(ctx, task, body))),
+    },
+    Route {
+        method: Get,
+        path: "/api/tasks/{task}/signature",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(signatures::verify(ctx, task))),
     },
     Route {
         method: Get,
@@ -595,6 +607,12 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         path: "/tasks/{task}/uploads",
         rules: (),
         handler: &Handler(|s, [task, _], ()| Box::pin(documents::staff_request(s, task))),
+    },
+    Route {
+        method: Get,
+        path: "/tasks/{task}/signature",
+        rules: (),
+        handler: &Handler(|s, [task, _], ()| Box::pin(signatures::staff_verify(s, task))),
     },
     Route {
         method: Get,
