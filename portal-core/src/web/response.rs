@@ -1,7 +1,11 @@
 //! The framework-neutral response: what an adapter converts to its framework's
 //! response, with the header values most responses share named once.
 
+use std::sync::{Arc, Mutex};
+
 use super::request::REDACTED;
+use crate::blob::BlobStream;
+use crate::file_name::DisplayName;
 
 /// A value that most of the portal's responses carry. Adapters convert each one to
 /// their framework's type once, instead of checking its bytes on every response.
@@ -135,6 +139,90 @@ pub struct Response {
     pub headers: Vec<(&'static str, HeaderText)>,
     /// Body.
     pub body: Vec<u8>,
+    /// A body sent as it is read (a download), in place of [`Response::body`].
+    pub stream: Option<StreamBody>,
+}
+
+/// A response body read as it is sent, which the adapter takes once
+/// ([`StreamBody::take`]). Clones of a response share it: equal when they share it.
+/// An error while it is read aborts the connection, so a client never takes a cut-off
+/// file for a whole one.
+#[derive(Clone)]
+pub struct StreamBody {
+    stream: Arc<Mutex<Option<BlobStream>>>,
+    len: Option<u64>,
+}
+
+impl StreamBody {
+    /// A body that sends `stream`, of `len` bytes when known (a stream that ends
+    /// sooner or later than that fails the response).
+    #[must_use]
+    pub fn new(stream: BlobStream, len: Option<u64>) -> Self {
+        StreamBody {
+            stream: Arc::new(Mutex::new(Some(stream))),
+            len,
+        }
+    }
+
+    /// Its length in bytes, when known.
+    #[must_use]
+    pub fn len(&self) -> Option<u64> {
+        self.len
+    }
+
+    /// The stream, to the one adapter that sends it: `None` once taken.
+    #[must_use]
+    pub fn take(&self) -> Option<BlobStream> {
+        match self.stream.lock() {
+            Ok(mut s) => s.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+}
+
+impl PartialEq for StreamBody {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.stream, &other.stream)
+    }
+}
+
+impl Eq for StreamBody {}
+
+impl std::fmt::Debug for StreamBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamBody")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `Content-Security-Policy` of a download: should a browser render it after all,
+/// it runs in a sandbox that may load nothing.
+const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'";
+
+/// The `Content-Disposition` of a download named `name` (RFC 6266): `filename` with
+/// an ASCII stand-in for old clients (each character that is not printable ASCII, and
+/// `"` and `\`, which would end or escape the quoted string, becomes `_`), and
+/// `filename*` with the name itself, UTF-8 percent-encoded (RFC 5987), which clients
+/// that know it prefer.
+fn content_disposition(name: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(32 + 4 * name.len());
+    out.push_str("attachment; filename=\"");
+    out.extend(name.chars().map(|c| match c {
+        ' '..='~' if c != '"' && c != '\\' => c,
+        _ => '_',
+    }));
+    out.push_str("\"; filename*=UTF-8''");
+    for b in name.bytes() {
+        // RFC 5987's attr-char: sent as is; every other byte percent-encoded.
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 impl Response {
@@ -145,7 +233,38 @@ impl Response {
             status,
             headers: Vec::with_capacity(8),
             body: Vec::new(),
+            stream: None,
         }
+    }
+
+    /// A file to download, its bytes sent as `stream` reads them: `200` with the
+    /// type, the length and the name to save it as, never cached, never sniffed into
+    /// another type, and sandboxed should a browser render it.
+    #[must_use]
+    pub fn download(
+        stream: BlobStream,
+        display_name: &DisplayName,
+        content_type: &str,
+        size: u64,
+    ) -> Self {
+        let mut resp = Response::new(200)
+            .with_header("content-type", content_type.to_owned())
+            .with_header("content-length", size.to_string())
+            .with_header(
+                "content-disposition",
+                content_disposition(display_name.as_str()),
+            )
+            .with_header("x-content-type-options", CommonValue::Nosniff)
+            .with_header("cache-control", CommonValue::NoStore)
+            .with_header("content-security-policy", DOWNLOAD_CSP);
+        resp.stream = Some(StreamBody::new(stream, Some(size)));
+        resp
+    }
+
+    /// Drops the body, streamed or not: the answer to a HEAD.
+    pub(crate) fn drop_body(&mut self) {
+        self.body.clear();
+        self.stream = None;
     }
 
     /// An HTML page.
@@ -243,6 +362,7 @@ impl std::fmt::Debug for Response {
             .field("status", &self.status)
             .field("headers", &headers)
             .field("body_bytes", &self.body.len())
+            .field("streamed", &self.stream.is_some())
             .finish()
     }
 }
