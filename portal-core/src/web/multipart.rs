@@ -333,36 +333,51 @@ impl FilePart {
     /// [`Uploads`] it came from moved on to the next part.
     #[must_use]
     pub fn into_stream(self) -> ByteStream {
-        Box::pin(FileBytes { slot: self.slot })
+        Box::pin(FileBytes {
+            slot: self.slot,
+            ended: false,
+        })
     }
 }
 
 struct FileBytes {
     slot: Slot,
+    /// It ended (its last chunk, or an error, was passed on).
+    ended: bool,
 }
 
 impl Stream for FileBytes {
     type Item = io::Result<Bytes>;
 
-    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let mut guard = match self.slot.lock() {
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if self.ended {
+            return Poll::Ready(None);
+        }
+        let slot = self.slot.clone();
+        let mut guard = match slot.lock() {
             Ok(g) => g,
             Err(poisoned) => poisoned.into_inner(),
         };
         let Some(field) = guard.as_mut() else {
+            self.ended = true;
             return Poll::Ready(Some(Err(io::Error::other(
                 "the upload moved on to its next part",
             ))));
         };
-        match Pin::new(field).poll_next(cx) {
-            Poll::Pending => Poll::Pending,
-            Poll::Ready(Some(Ok(chunk))) => Poll::Ready(Some(Ok(chunk))),
-            Poll::Ready(Some(Err(e))) => {
+        let item = match Pin::new(field).poll_next(cx) {
+            Poll::Pending => return Poll::Pending,
+            Poll::Ready(item) => item,
+        };
+        match item {
+            Some(Ok(chunk)) => Poll::Ready(Some(Ok(chunk))),
+            Some(Err(e)) => {
                 *guard = None;
+                self.ended = true;
                 Poll::Ready(Some(Err(field_error(e))))
             }
-            Poll::Ready(None) => {
+            None => {
                 *guard = None;
+                self.ended = true;
                 Poll::Ready(None)
             }
         }
@@ -383,8 +398,10 @@ fn field_error(e: multer::Error) -> io::Error {
 
 /// The request body as multer reads it: one chunk per poll. multer pulls every chunk
 /// that is ready into its buffer before it parses any; pausing after each one (and
-/// asking to be polled again at once) keeps that buffer to about one chunk, and lets
-/// [`Uploads`] count what a part's headers have taken after every chunk.
+/// asking to be polled again at once) keeps that buffer to about one chunk while a
+/// file is read, and lets [`Uploads`] count what a part's headers have taken after
+/// every chunk. (multer still pulls a chunk on each poll, so a body of many tiny parts
+/// is read a chunk or two ahead per part: bounded by [`MAX_PARTS`].)
 struct Paced {
     inner: ByteStream,
     pulled: Arc<AtomicU64>,
@@ -409,5 +426,221 @@ impl Stream for Paced {
             self.yielded = true;
         }
         Poll::Ready(item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use futures_util::StreamExt as _;
+
+    const B: &str = "XyZ-boundary";
+
+    /// A multipart body of `parts` (name, file name if a file, value).
+    fn body(parts: &[(&str, Option<&str>, &[u8])]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for (name, file, value) in parts {
+            out.extend_from_slice(format!("--{B}\r\n").as_bytes());
+            let disposition = match file {
+                Some(f) => format!(
+                    "Content-Disposition: form-data; name=\"{name}\"; filename=\"{f}\"\r\n\
+                     Content-Type: text/plain\r\n\r\n"
+                ),
+                None => format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n"),
+            };
+            out.extend_from_slice(disposition.as_bytes());
+            out.extend_from_slice(value);
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(format!("--{B}--\r\n").as_bytes());
+        out
+    }
+
+    /// `bytes` as a stream of `chunk`-byte pieces, and how many bytes were pulled.
+    fn stream(bytes: Vec<u8>, chunk: usize) -> (ByteStream, Arc<AtomicU64>) {
+        let read = Arc::new(AtomicU64::new(0));
+        let counter = read.clone();
+        let pieces: Vec<Bytes> = bytes.chunks(chunk).map(Bytes::copy_from_slice).collect();
+        let s = futures_util::stream::iter(pieces).map(move |c| {
+            counter.fetch_add(c.len() as u64, Ordering::Relaxed);
+            Ok(c)
+        });
+        (Box::pin(s), read)
+    }
+
+    fn uploads(bytes: Vec<u8>, chunk: usize) -> (Uploads, Arc<AtomicU64>) {
+        let (s, read) = stream(bytes, chunk);
+        (Uploads::new(s, B), read)
+    }
+
+    async fn read_all(file: FilePart) -> Vec<u8> {
+        let mut s = file.into_stream();
+        let mut out = Vec::new();
+        while let Some(c) = s.next().await {
+            out.extend_from_slice(&c.unwrap());
+        }
+        out
+    }
+
+    #[tokio::test]
+    async fn text_fields_and_files_come_in_order_and_the_csrf_field_is_not_yielded() {
+        let file: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let (mut u, _) = uploads(
+            body(&[
+                ("csrf_token", None, b"tok"),
+                ("note", None, "grüße".as_bytes()),
+                ("doc", Some("a.pdf"), &file),
+                ("skipped", Some("b.pdf"), b"never read"),
+                ("after", None, b"x"),
+            ]),
+            4096,
+        );
+        match u.next_part().await.unwrap() {
+            Some(Part::Text { name, value }) => assert_eq!((&*name, &*value), ("note", "grüße")),
+            other => panic!("{other:?}"),
+        }
+        let Some(Part::File(f)) = u.next_part().await.unwrap() else {
+            panic!("a file")
+        };
+        assert_eq!(
+            (f.field_name(), f.file_name(), f.declared_type()),
+            ("doc", Some("a.pdf"), Some("text/plain"))
+        );
+        assert!(read_all(f).await == file);
+        // A file the handler drops unread is skipped.
+        let Some(Part::File(_)) = u.next_part().await.unwrap() else {
+            panic!("a file")
+        };
+        match u.next_part().await.unwrap() {
+            Some(Part::Text { name, .. }) => assert_eq!(name, "after"),
+            other => panic!("{other:?}"),
+        }
+        assert!(u.next_part().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn a_body_of_a_thousand_parts_is_refused_without_reading_it_to_the_end() {
+        let value = [b'v'; 100];
+        let parts: Vec<(&str, Option<&str>, &[u8])> =
+            (0..1000).map(|_| ("f", None, &value[..])).collect();
+        let bytes = body(&parts);
+        let total = bytes.len() as u64;
+        let (mut u, read) = uploads(bytes, 512);
+        let mut seen = 0;
+        let err = loop {
+            match u.next_part().await {
+                Ok(Some(_)) => seen += 1,
+                Ok(None) => panic!("read to the end"),
+                Err(e) => break e,
+            }
+        };
+        assert_eq!((seen, err), (MAX_PARTS, UploadError::TooLarge));
+        assert!(
+            read.load(Ordering::Relaxed) < total / 4,
+            "{} of {total}",
+            read.load(Ordering::Relaxed)
+        );
+        assert_eq!(u.next_part().await.unwrap_err(), UploadError::TooLarge);
+        assert_eq!(
+            super::super::errors::status_and_message(&WebError::from(err)).0,
+            413
+        );
+    }
+
+    #[tokio::test]
+    async fn a_text_field_over_64_kib_is_refused() {
+        let long = vec![b'a'; MAX_TEXT_BYTES + 1];
+        let (mut u, _) = uploads(body(&[("note", None, &long)]), 8192);
+        assert_eq!(u.next_part().await.unwrap_err(), UploadError::TooLarge);
+        let exact = vec![b'a'; MAX_TEXT_BYTES];
+        let (mut u, _) = uploads(body(&[("note", None, &exact)]), 8192);
+        assert!(matches!(u.next_part().await, Ok(Some(Part::Text { .. }))));
+    }
+
+    #[tokio::test]
+    async fn endless_part_headers_are_refused_after_a_bounded_read() {
+        let mut bytes =
+            format!("--{B}\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Pad: ").into_bytes();
+        bytes.extend(std::iter::repeat_n(b'p', 4 * 1024 * 1024));
+        let (mut u, read) = uploads(bytes, 1024);
+        assert_eq!(u.next_part().await.unwrap_err(), UploadError::TooLarge);
+        assert!(read.load(Ordering::Relaxed) <= MAX_PART_HEAD_BYTES + 2048);
+        // The same for a preamble that never reaches a boundary.
+        let (mut u, read) = uploads(vec![b'z'; 4 * 1024 * 1024], 1024);
+        assert_eq!(u.next_part().await.unwrap_err(), UploadError::TooLarge);
+        assert!(read.load(Ordering::Relaxed) <= MAX_PART_HEAD_BYTES + 2048);
+    }
+
+    #[tokio::test]
+    async fn a_cut_off_or_garbled_body_is_malformed() {
+        let mut bytes = body(&[("doc", Some("a.txt"), b"hello world")]);
+        bytes.truncate(bytes.len() - 20);
+        let (mut u, _) = uploads(bytes, 64);
+        let Some(Part::File(f)) = u.next_part().await.unwrap() else {
+            panic!("a file")
+        };
+        let mut s = f.into_stream();
+        let mut failed = false;
+        while let Some(c) = s.next().await {
+            failed |= c.is_err();
+        }
+        assert!(failed, "a file cut off ends in an error");
+        let (mut u, _) = uploads(b"--XyZ-boundary\r\n\x00\x01garbage\r\n\r\n".to_vec(), 64);
+        assert!(u.next_part().await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_body_past_the_request_limit_is_too_large_not_malformed() {
+        let file = vec![b'x'; 100_000];
+        let (s, _) = stream(body(&[("note", None, &file[..50_000])]), 1000);
+        let mut u = Uploads::new(crate::web::limit_stream(s, 10_000), B);
+        assert_eq!(u.next_part().await.unwrap_err(), UploadError::TooLarge);
+        let (s, _) = stream(body(&[("doc", Some("a.txt"), &file)]), 1000);
+        let mut u = Uploads::new(crate::web::limit_stream(s, 10_000), B);
+        let Some(Part::File(f)) = u.next_part().await.unwrap() else {
+            panic!("a file")
+        };
+        let mut s = f.into_stream();
+        let mut last = None;
+        while let Some(c) = s.next().await {
+            if let Err(e) = c {
+                last = Some(e);
+            }
+        }
+        assert!(is_too_large(&last.unwrap()));
+    }
+
+    #[tokio::test]
+    async fn the_csrf_field_must_come_first_before_any_file() {
+        let (mut u, _) = uploads(
+            body(&[("csrf_token", None, b"tok"), ("doc", Some("a.txt"), b"hi")]),
+            64,
+        );
+        assert_eq!(u.csrf_field().await.unwrap(), "tok");
+        assert!(matches!(u.next_part().await, Ok(Some(Part::File(_)))));
+
+        // A file first: refused, and no later call hands that file (or any) out.
+        let (mut u, _) = uploads(
+            body(&[("doc", Some("a.txt"), b"hi"), ("csrf_token", None, b"tok")]),
+            64,
+        );
+        assert_eq!(u.csrf_field().await.unwrap_err(), UploadError::Csrf);
+        assert_eq!(u.next_part().await.unwrap_err(), UploadError::Csrf);
+        assert_eq!(
+            super::super::errors::status_and_message(&WebError::from(UploadError::Csrf)).0,
+            403
+        );
+
+        // Another text field first, or a file part named like the token: refused.
+        for first in [
+            body(&[("note", None, b"x"), ("csrf_token", None, b"tok")]),
+            body(&[("csrf_token", Some("tok.txt"), b"tok")]),
+            body(&[]),
+        ] {
+            let (mut u, _) = uploads(first, 64);
+            assert_eq!(u.csrf_field().await.unwrap_err(), UploadError::Csrf);
+        }
     }
 }
