@@ -1,6 +1,6 @@
 //! Uploads through a real server, for the adapters' tests: a `multipart/form-data`
 //! body, and a plain HTTP/1.1 client that streams it to the `testing` feature's upload
-//! probe (`POST {mount}/__test/upload`, which answers the last file back as a
+//! probe (`POST {mount}/api/__test/upload`, which answers the last file back as a
 //! download) and checks what comes back.
 
 #![allow(clippy::expect_used, clippy::panic)] // test support: a failure is the test's
@@ -212,7 +212,7 @@ pub async fn upload_round_trip(addr: SocketAddr, web: &PortalWeb, login: &LoginS
         TestPart::Text("note", "statements for March"),
         TestPart::File("file", "../Kontoauszug März.txt", "text/plain", &file),
     ]);
-    let path = format!("{}/__test/upload", web.mount_path());
+    let path = format!("{}/api/__test/upload", web.mount_path());
     let content_type = multipart_content_type();
     let resp = send(
         addr,

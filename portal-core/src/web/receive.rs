@@ -232,3 +232,186 @@ impl Stream for Metered {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+
+    use super::*;
+    use crate::blob::FileStorage;
+    use crate::clock::Timestamp;
+    use crate::web::multipart::{Part, Uploads};
+
+    const B: &str = "rcv-boundary";
+
+    fn upload(file_name: &str, declared: &str, bytes: &[u8]) -> Uploads {
+        let mut body = format!(
+            "--{B}\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"{file_name}\"\r\n\
+             Content-Type: {declared}\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{B}--\r\n").as_bytes());
+        let pieces: Vec<io::Result<Bytes>> = body
+            .chunks(3000)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        Uploads::new(Box::pin(futures_util::stream::iter(pieces)), B)
+    }
+
+    async fn receive(
+        store: &FileStorage,
+        file_name: &str,
+        declared: &str,
+        bytes: &[u8],
+        max: u64,
+    ) -> Result<ReceivedFile, ReceiveError> {
+        let mut u = upload(file_name, declared, bytes);
+        let Some(Part::File(file)) = u.next_part().await.unwrap() else {
+            panic!("a file")
+        };
+        receive_file(store, file, max).await
+    }
+
+    async fn stored(store: &FileStorage) -> Vec<BlobName> {
+        store
+            .list_older_than(Timestamp::from_unix_millis(i64::MAX / 2))
+            .await
+            .unwrap()
+    }
+
+    async fn bytes_of(store: &FileStorage, name: &BlobName) -> Vec<u8> {
+        let mut s = store.get(name).await.unwrap();
+        let mut out = Vec::new();
+        while let Some(c) = s.next().await {
+            out.extend_from_slice(&c.unwrap());
+        }
+        out
+    }
+
+    /// Plain text of `len` bytes: numbered lines.
+    fn text(len: usize) -> Vec<u8> {
+        let mut out: Vec<u8> = (0..)
+            .flat_map(|n: u32| format!("line {n:08}\n").into_bytes())
+            .take(len)
+            .collect();
+        out.truncate(len);
+        out
+    }
+
+    fn status(e: ReceiveError) -> u16 {
+        super::super::errors::status_and_message(&WebError::from(e)).0
+    }
+
+    #[tokio::test]
+    async fn a_file_is_stored_whole_with_its_size_type_and_hash() {
+        let store = FileStorage::memory();
+        for len in [5, SNIFF_LEN - 1, SNIFF_LEN, SNIFF_LEN + 1, 300_000] {
+            let bytes = text(len);
+            let r = receive(
+                &store,
+                "../Bank statement.TXT",
+                "text/plain",
+                &bytes,
+                300_000,
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.size, len as u64);
+            assert_eq!(r.file_type, FileType::Text);
+            assert_eq!(r.name.as_str(), "Bank statement.TXT");
+            assert_eq!(r.sha256, <[u8; 32]>::from(Sha256::digest(&bytes)));
+            assert!(bytes_of(&store, &r.blob).await == bytes, "{len}");
+        }
+    }
+
+    #[tokio::test]
+    async fn one_byte_over_the_limit_stores_nothing() {
+        let store = FileStorage::memory();
+        // Over the limit within the first bytes, and past them.
+        for (len, max) in [(100, 99), (300_001, 300_000)] {
+            let err = receive(&store, "a.txt", "text/plain", &text(len), max)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, ReceiveError::TooLarge), "{err:?}");
+            assert_eq!(status(err), 413);
+        }
+        assert!(stored(&store).await.is_empty());
+        // Exactly the limit is fine.
+        let ok = receive(&store, "a.txt", "text/plain", &text(300_000), 300_000).await;
+        assert_eq!(ok.unwrap().size, 300_000);
+    }
+
+    #[tokio::test]
+    async fn a_file_whose_bytes_are_not_its_type_is_refused_and_not_stored() {
+        let store = FileStorage::memory();
+        let page = b"<!DOCTYPE html><html><script>alert(1)</script></html>";
+        let err = receive(&store, "invoice.pdf", "application/pdf", page, 1000)
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, ReceiveError::Type(FileTypeError::NotAllowed { .. })),
+            "{err:?}"
+        );
+        assert_eq!(status(err), 422);
+        let err = receive(&store, "notes.pdf", "application/pdf", &text(50), 1000)
+            .await
+            .unwrap_err();
+        assert_eq!(status(err), 422);
+        assert!(stored(&store).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn an_empty_file_is_refused() {
+        let store = FileStorage::memory();
+        let err = receive(&store, "a.txt", "text/plain", b"", 1000)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, ReceiveError::Empty), "{err:?}");
+        assert_eq!(status(err), 400);
+        assert!(stored(&store).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_cut_off_upload_stores_nothing() {
+        let store = FileStorage::memory();
+        let mut body = format!(
+            "--{B}\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(&text(100_000));
+        let pieces: Vec<io::Result<Bytes>> = body
+            .chunks(3000)
+            .map(|c| Ok(Bytes::copy_from_slice(c)))
+            .collect();
+        let mut u = Uploads::new(Box::pin(futures_util::stream::iter(pieces)), B);
+        let Some(Part::File(file)) = u.next_part().await.unwrap() else {
+            panic!("a file")
+        };
+        let err = receive_file(&store, file, 1_000_000).await.unwrap_err();
+        assert!(matches!(err, ReceiveError::Broken), "{err:?}");
+        assert!(stored(&store).await.is_empty());
+    }
+
+    #[tokio::test]
+    async fn blobs_of_a_failed_upload_are_deleted_and_missing_ones_ignored() {
+        let store = FileStorage::memory();
+        let a = receive(&store, "a.txt", "text/plain", &text(10), 100)
+            .await
+            .unwrap();
+        let b = receive(&store, "b.txt", "text/plain", &text(10), 100)
+            .await
+            .unwrap();
+        store.delete(&b.blob).await.unwrap();
+        delete_blobs(&store, &[a.blob, b.blob]).await.unwrap();
+        assert!(stored(&store).await.is_empty());
+    }
+
+    #[test]
+    fn an_unavailable_store_is_503_and_a_refusing_one_500() {
+        let down = ReceiveError::Storage(BlobError::Unavailable("gone".into()));
+        assert_eq!(status(down), 503);
+        let refused = ReceiveError::Storage(BlobError::Refused("denied".into()));
+        assert_eq!(status(refused), 500);
+    }
+}

@@ -383,6 +383,77 @@ mod tests {
         assert!(printed.contains("text/html"), "{printed}");
     }
 
+    fn disposition_of(sent: &str) -> String {
+        content_disposition(DisplayName::from_client(sent).as_str())
+    }
+
+    #[test]
+    fn a_download_names_its_file_safely_in_both_forms() {
+        // The quote and backslash could end or escape the quoted name.
+        assert_eq!(
+            content_disposition("../evil\\\".pdf"),
+            "attachment; filename=\"../evil__.pdf\"; filename*=UTF-8''..%2Fevil%5C%22.pdf"
+        );
+        // A client's name: only the last segment is kept, the rest is encoded.
+        assert_eq!(
+            disposition_of("../evil\\\".pdf"),
+            "attachment; filename=\"_.pdf\"; filename*=UTF-8''%22.pdf"
+        );
+        assert_eq!(
+            disposition_of("Kontoauszug März.pdf"),
+            "attachment; filename=\"Kontoauszug M_rz.pdf\"; \
+             filename*=UTF-8''Kontoauszug%20M%C3%A4rz.pdf"
+        );
+        // A right-to-left override never reaches the header, in either form.
+        let raw = content_disposition("invoice\u{202E}fdp.exe");
+        assert_eq!(
+            raw,
+            "attachment; filename=\"invoice_fdp.exe\"; \
+             filename*=UTF-8''invoice%E2%80%AEfdp.exe"
+        );
+        assert!(!disposition_of("invoice\u{202E}fdp.exe").contains("%E2%80%AE"));
+        // Control characters and line breaks cannot split the header.
+        let raw = content_disposition("a\r\nSet-Cookie: x=1\u{0}.pdf");
+        assert!(!raw.contains(['\r', '\n', '\u{0}']), "{raw}");
+        // A 300-character name is cut to a display name's length, extension kept.
+        let long = format!("{}.pdf", "é".repeat(296));
+        let d = disposition_of(&long);
+        assert!(d.is_ascii() && d.ends_with(".pdf"), "{d}");
+        assert!(d.len() < 120 * 7 + 64, "{}", d.len());
+    }
+
+    #[test]
+    fn a_download_carries_its_headers_and_a_stream_that_is_taken_once() {
+        let stream: BlobStream = Box::pin(futures_util::stream::iter([Ok(
+            bytes::Bytes::from_static(b"%PDF-secret"),
+        )]));
+        let resp = Response::download(
+            stream,
+            &DisplayName::from_client("a.pdf"),
+            "application/pdf",
+            11,
+        );
+        for (name, value) in [
+            ("content-type", "application/pdf"),
+            ("content-length", "11"),
+            ("x-content-type-options", "nosniff"),
+            ("cache-control", "no-store"),
+            ("content-security-policy", "sandbox; default-src 'none'"),
+        ] {
+            assert_eq!(resp.header(name), Some(value), "{name}");
+        }
+        let copy = resp.clone();
+        assert_eq!(copy, resp, "clones share the stream");
+        assert!(!format!("{resp:?}").contains("secret"));
+        let body = resp.stream.as_ref().unwrap();
+        assert_eq!(body.len(), Some(11));
+        assert!(body.take().is_some());
+        assert!(copy.stream.as_ref().unwrap().take().is_none(), "taken once");
+        let mut head = copy;
+        head.drop_body();
+        assert!(head.stream.is_none() && head.body.is_empty());
+    }
+
     #[test]
     fn common_values_sit_at_their_index_and_are_valid_header_text() {
         for (i, v) in CommonValue::ALL.into_iter().enumerate() {

@@ -357,7 +357,7 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
     #[cfg(any(test, feature = "testing"))]
     Route {
         method: Post,
-        path: "/__test/upload",
+        path: "/api/__test/upload",
         rules: api(Access::Csrf),
         handler: &Upload(|ctx, _, uploads| Box::pin(super::upload_probe::echo(ctx, uploads))),
     },

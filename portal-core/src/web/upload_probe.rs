@@ -1,4 +1,4 @@
-//! A route for tests only (the `testing` feature): `POST /__test/upload` stores every
+//! A route for tests only (the `testing` feature): `POST /api/__test/upload` stores every
 //! file of an upload in a blob store of its own, in memory, and answers the last one
 //! as a download. Through a real server, it shows that an adapter hands an upload over
 //! as a stream and sends a streamed response back, without any domain behind it.
