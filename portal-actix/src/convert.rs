@@ -94,7 +94,7 @@ pub(crate) fn response(resp: neutral::Response) -> HttpResponse {
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut builder = HttpResponse::build(status);
     // A stream's error, or one that ends before its length, aborts the connection.
-    let mut out = match resp.stream.as_ref().map(|s| (s.take(), s.len())) {
+    let mut out = match resp.stream.as_ref().map(|s| (s.take(), s.known_len())) {
         Some((Some(stream), Some(len))) => builder.body(SizedStream::new(len, stream)),
         Some((Some(stream), None)) => builder.streaming(stream),
         Some((None, _)) | None => builder.body(resp.body),

@@ -166,7 +166,7 @@ impl StreamBody {
 
     /// Its length in bytes, when known.
     #[must_use]
-    pub fn len(&self) -> Option<u64> {
+    pub fn known_len(&self) -> Option<u64> {
         self.len
     }
 
@@ -446,7 +446,7 @@ mod tests {
         assert_eq!(copy, resp, "clones share the stream");
         assert!(!format!("{resp:?}").contains("secret"));
         let body = resp.stream.as_ref().unwrap();
-        assert_eq!(body.len(), Some(11));
+        assert_eq!(body.known_len(), Some(11));
         assert!(body.take().is_some());
         assert!(copy.stream.as_ref().unwrap().take().is_none(), "taken once");
         let mut head = copy;
