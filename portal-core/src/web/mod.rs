@@ -7,6 +7,11 @@
 //! CSRF token of authenticated ones, body limits, the client IP behind trusted
 //! proxies, session verification and renewal cookies, and the security headers.
 //!
+//! Uploads and downloads stream: an upload route (its handler takes [`Uploads`]) gets
+//! its `multipart/form-data` body as a stream ([`BodyPlan::Stream`]), read part by
+//! part, each file into the blob store with [`receive_file`]; a download
+//! ([`Response::download`]) is sent as the blob store reads it.
+//!
 #![doc = include_str!("../../docs/templates.md")]
 
 mod adapter;
