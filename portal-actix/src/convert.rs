@@ -1,7 +1,13 @@
 //! actix-web's request and response to and from the neutral ones.
 
+use actix_web::body::SizedStream;
 use actix_web::http::StatusCode;
+use std::io;
 use std::sync::LazyLock;
+
+use bytes::Bytes;
+use futures_util::StreamExt as _;
+use portal_core::blob::ByteStream;
 
 use actix_web::http::header::{self, HeaderMap, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -49,8 +55,30 @@ pub(crate) async fn request(
             // Too long, or a broken upload: nothing of it is used.
             Ok(Err(_)) | Err(_) => out.oversized = true,
         },
+        BodyPlan::Stream { limit } => {
+            out = out.with_stream(neutral::limit_stream(bridge(payload), limit));
+        }
     }
     out
+}
+
+/// `payload` as a stream that may cross threads: actix's payload may not, so a task
+/// on this worker reads it into a channel of one chunk. The task reads no further
+/// than the channel has room for (the upload waits for its reader), and stops when the
+/// reader is gone.
+fn bridge(mut payload: web::Payload) -> ByteStream {
+    let (tx, rx) = tokio::sync::mpsc::channel::<io::Result<Bytes>>(1);
+    actix_web::rt::spawn(async move {
+        while let Some(item) = payload.next().await {
+            let failed = item.is_err();
+            if tx.send(item.map_err(io::Error::other)).await.is_err() || failed {
+                break;
+            }
+        }
+    });
+    Box::pin(futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    }))
 }
 
 /// Portal's header names and constant values as actix-web's, converted once.
@@ -64,7 +92,13 @@ static HEADERS: LazyLock<HeaderTable<HeaderName, HeaderValue>> = LazyLock::new(|
 /// An actix response from a neutral one.
 pub(crate) fn response(resp: neutral::Response) -> HttpResponse {
     let status = StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut out = HttpResponse::build(status).body(resp.body);
+    let mut builder = HttpResponse::build(status);
+    // A stream's error, or one that ends before its length, aborts the connection.
+    let mut out = match resp.stream.as_ref().map(|s| (s.take(), s.known_len())) {
+        Some((Some(stream), Some(len))) => builder.body(SizedStream::new(len, stream)),
+        Some((Some(stream), None)) => builder.streaming(stream),
+        Some((None, _)) | None => builder.body(resp.body),
+    };
     let map = out.headers_mut();
     HEADERS.convert(
         resp.headers,

@@ -8,6 +8,7 @@ use axum::extract::{ConnectInfo, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use futures_util::TryStreamExt;
 use http_body_util::BodyExt as _;
 use portal_core::web::{self, BodyPlan, HeaderTable, PortalWeb};
 
@@ -59,6 +60,10 @@ pub(crate) async fn request(web: &PortalWeb, req: Request) -> web::Request {
             return out;
         }
         BodyPlan::UpTo(limit) => limit,
+        BodyPlan::Stream { limit } => {
+            let stream = TryStreamExt::map_err(body.into_data_stream(), std::io::Error::other);
+            return out.with_stream(web::limit_stream(Box::pin(stream), limit));
+        }
     };
     while let Some(frame) = body.frame().await {
         let Ok(frame) = frame else {
@@ -88,7 +93,13 @@ static HEADERS: LazyLock<HeaderTable<HeaderName, HeaderValue>> = LazyLock::new(|
 
 /// An axum response from a neutral one.
 pub(crate) fn response(resp: web::Response) -> Response {
-    let mut out = Response::new(Body::from(resp.body));
+    // A stream's error aborts the connection: hyper sends no end of a body that did
+    // not end.
+    let body = match resp.stream.as_ref().and_then(web::StreamBody::take) {
+        Some(stream) => Body::from_stream(stream),
+        None => Body::from(resp.body),
+    };
+    let mut out = Response::new(body);
     *out.status_mut() =
         StatusCode::from_u16(resp.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     // Room for Portal's headers and the `content-length` axum adds: one allocation.

@@ -15,6 +15,7 @@
 pub mod blob;
 pub mod conformance;
 mod recording;
+pub mod upload;
 mod world;
 
 use std::future::Future;

@@ -3,15 +3,18 @@
 //! deciding how much of a body to read, and what an extractor answers when it has no
 //! session to give. An adapter keeps only what its framework's types force on it.
 
+use super::dispatch::below_mount;
 use super::errors::retry_after_secs;
 use super::guard::host_security_headers;
 use super::portal_web::PortalWeb;
 use super::request::Request;
 use super::response::{CommonValue, HeaderText, appended_beside_host};
+use super::routes;
+use super::routing::{self, Lookup};
 use crate::portal::InternalError;
 
 /// Every header name Portal's own responses and the host security headers use.
-const NAMES: [&str; 12] = [
+const NAMES: [&str; 14] = [
     "set-cookie",
     "content-type",
     "cache-control",
@@ -24,6 +27,8 @@ const NAMES: [&str; 12] = [
     "retry-after",
     "allow",
     "www-authenticate",
+    "content-disposition",
+    "content-length",
 ];
 
 /// Portal's header names and constant values converted into a framework's own types
@@ -129,6 +134,13 @@ pub enum BodyPlan {
     /// Read at most this many bytes; past them, or on a broken upload, mark the
     /// request oversized and keep none of it.
     UpTo(usize),
+    /// An upload to an upload route: hand the body over as a stream
+    /// ([`Request::with_stream`]), wrapped in [`crate::web::limit_stream`] with this
+    /// limit, without reading any of it first.
+    Stream {
+        /// The most bytes the stream may carry.
+        limit: u64,
+    },
 }
 
 impl PortalWeb {
@@ -163,12 +175,42 @@ impl PortalWeb {
         if !head.is_state_changing() {
             return BodyPlan::Skip;
         }
+        if head.content_type().as_deref() == Some("multipart/form-data") && self.is_upload(head) {
+            let limit = self.inner.limits.upload;
+            return match head.declared_length() {
+                Some(n) if n as u64 > limit => BodyPlan::TooLarge,
+                _ => BodyPlan::Stream { limit },
+            };
+        }
         let limit = self.body_limit(head);
         if head.declared_length().is_some_and(|n| n > limit) {
             BodyPlan::TooLarge
         } else {
             BodyPlan::UpTo(limit)
         }
+    }
+}
+
+impl PortalWeb {
+    /// Whether `head`'s method and path name an upload route, of the portal or of the
+    /// staff API: only those read their body as a stream.
+    fn is_upload(&self, head: &Request) -> bool {
+        let portal =
+            below_mount(&head.path, self.mount_path()).and_then(|rest| {
+                match routing::find(routes::PORTAL, head.method, rest) {
+                    Lookup::Route(route, _) => Some(route.handler.streams_body()),
+                    Lookup::WrongMethod(_) | Lookup::NotFound => None,
+                }
+            });
+        let staff = || {
+            below_mount(&head.path, self.staff_mount_path()).and_then(|rest| {
+                match routing::find(routes::STAFF, head.method, rest) {
+                    Lookup::Route(route, _) => Some(route.handler.streams_body()),
+                    Lookup::WrongMethod(_) | Lookup::NotFound => None,
+                }
+            })
+        };
+        portal == Some(true) || (self.inner.staff_auth.is_some() && staff() == Some(true))
     }
 }
 

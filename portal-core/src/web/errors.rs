@@ -18,7 +18,7 @@ use crate::store::StoreError;
 /// What a client is asked to wait (`Retry-After`, in seconds) when the store is
 /// unavailable: about as long as the store's pool waits for a connection before it
 /// gives up again, so a retry after it meets a database that had time to come back.
-const STORE_RETRY_AFTER_SECS: u32 = 5;
+pub(crate) const STORE_RETRY_AFTER_SECS: u32 = 5;
 
 /// If `e` means "temporarily unavailable, try again later" rather than a fault, how
 /// many seconds a client should wait before trying again: the web layer answers such
@@ -67,6 +67,9 @@ pub(crate) enum WebError {
         cause: Option<InternalError>,
     },
     Internal(InternalError),
+    /// The blob store refused or failed (its unavailability is
+    /// [`WebError::Unavailable`]): 500, the cause logged.
+    Files(crate::blob::BlobError),
     /// A page's template failed to render (a host's template, most likely): 500, the
     /// cause logged.
     Render(minijinja::Error),
@@ -77,7 +80,10 @@ impl WebError {
     pub(crate) fn is_server_side(&self) -> bool {
         matches!(
             self,
-            WebError::Internal(_) | WebError::Unavailable { .. } | WebError::Render(_)
+            WebError::Internal(_)
+                | WebError::Unavailable { .. }
+                | WebError::Render(_)
+                | WebError::Files(_)
         )
     }
 }
@@ -254,7 +260,9 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
             503,
             "The service is temporarily unavailable; try again in a few seconds",
         ),
-        WebError::Internal(_) | WebError::Render(_) => (500, "Something went wrong"),
+        WebError::Internal(_) | WebError::Render(_) | WebError::Files(_) => {
+            (500, "Something went wrong")
+        }
     };
     let msg = match e {
         WebError::Login(LoginError::Password(p)) => p.to_string(),
@@ -273,6 +281,7 @@ fn log(e: &WebError) {
             cause: Some(cause), ..
         } => tracing::warn!(error = %cause, "request refused: temporarily unavailable"),
         WebError::Render(cause) => tracing::error!(error = %cause, "a page failed to render"),
+        WebError::Files(cause) => tracing::error!(error = %cause, "file storage failed"),
         _ => {}
     }
 }

@@ -153,6 +153,10 @@ pub struct BodyLimits {
     pub form: usize,
     /// JSON. Default 1 MiB.
     pub json: usize,
+    /// A whole `multipart/form-data` request to an upload route, read as a stream
+    /// (never held in memory). Default 251 MiB: ten files of 25 MiB, and 1 MiB for
+    /// the parts' headers and text fields.
+    pub upload: u64,
 }
 
 impl Default for BodyLimits {
@@ -160,6 +164,7 @@ impl Default for BodyLimits {
         BodyLimits {
             form: 64 * 1024,
             json: 1024 * 1024,
+            upload: 10 * 25 * 1024 * 1024 + 1024 * 1024,
         }
     }
 }

@@ -129,7 +129,7 @@ impl PortalWeb {
         async move {
             let mut resp = self.respond(&req).await;
             if is_head {
-                resp.body.clear();
+                resp.drop_body();
             }
             resp
         }

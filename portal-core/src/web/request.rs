@@ -4,8 +4,10 @@
 use super::cookies::cookie_in;
 use super::form::{FormError, parse_urlencoded};
 use super::method::Method;
+use crate::blob::ByteStream;
 use crate::token::Token;
 use std::net::IpAddr;
+use std::sync::{Arc, Mutex};
 
 /// The request headers Portal reads; adapters need not convert any other.
 pub const READ_HEADERS: [&str; 10] = [
@@ -43,7 +45,15 @@ pub struct Request {
     pub body: Vec<u8>,
     /// The adapter stopped reading because the body exceeded the limit (answered 413).
     pub oversized: bool,
+    /// The body as a stream, for an upload route (see [`crate::web::BodyPlan::Stream`]):
+    /// then [`Request::body`] stays empty.
+    stream: StreamCell,
 }
+
+/// A request body stream that one reader takes, once: clones of a request share it, so
+/// that cloning a request never duplicates (or buffers) an upload.
+#[derive(Clone, Default)]
+struct StreamCell(Option<Arc<Mutex<Option<ByteStream>>>>);
 
 #[derive(Clone, Debug, Default)]
 struct Headers {
@@ -125,6 +135,7 @@ impl Request {
             peer,
             body: Vec::new(),
             oversized: false,
+            stream: StreamCell::default(),
         }
     }
 
@@ -148,6 +159,36 @@ impl Request {
     pub fn body(mut self, body: impl Into<Vec<u8>>) -> Self {
         self.body = body.into();
         self
+    }
+
+    /// Sets the body as a stream, read as it arrives: what an adapter does when
+    /// [`crate::web::PortalWeb::body_plan`] answers [`crate::web::BodyPlan::Stream`].
+    /// The adapter limits the stream itself (see [`crate::web::limit_stream`]).
+    #[must_use]
+    pub fn with_stream(mut self, stream: ByteStream) -> Self {
+        self.stream = StreamCell(Some(Arc::new(Mutex::new(Some(stream)))));
+        self
+    }
+
+    /// Whether the request carries a streamed body not yet taken.
+    #[must_use]
+    pub fn has_stream(&self) -> bool {
+        self.stream
+            .0
+            .as_ref()
+            .is_some_and(|cell| match cell.lock() {
+                Ok(s) => s.is_some(),
+                Err(poisoned) => poisoned.into_inner().is_some(),
+            })
+    }
+
+    /// The streamed body, to its one reader: `None` when there is none or it was taken.
+    pub(crate) fn take_stream(&self) -> Option<ByteStream> {
+        let cell = self.stream.0.as_ref()?;
+        match cell.lock() {
+            Ok(mut s) => s.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
     }
 
     /// The first value of a header (`name` lower-case).
@@ -223,6 +264,7 @@ impl std::fmt::Debug for Request {
             .field("peer", &self.peer)
             .field("body_bytes", &self.body.len())
             .field("oversized", &self.oversized)
+            .field("streamed", &self.stream.0.is_some())
             .finish()
     }
 }

@@ -1,7 +1,11 @@
 //! The framework-neutral response: what an adapter converts to its framework's
 //! response, with the header values most responses share named once.
 
+use std::sync::{Arc, Mutex};
+
 use super::request::REDACTED;
+use crate::blob::BlobStream;
+use crate::file_name::DisplayName;
 
 /// A value that most of the portal's responses carry. Adapters convert each one to
 /// their framework's type once, instead of checking its bytes on every response.
@@ -135,6 +139,90 @@ pub struct Response {
     pub headers: Vec<(&'static str, HeaderText)>,
     /// Body.
     pub body: Vec<u8>,
+    /// A body sent as it is read (a download), in place of [`Response::body`].
+    pub stream: Option<StreamBody>,
+}
+
+/// A response body read as it is sent, which the adapter takes once
+/// ([`StreamBody::take`]). Clones of a response share it: equal when they share it.
+/// An error while it is read aborts the connection, so a client never takes a cut-off
+/// file for a whole one.
+#[derive(Clone)]
+pub struct StreamBody {
+    stream: Arc<Mutex<Option<BlobStream>>>,
+    len: Option<u64>,
+}
+
+impl StreamBody {
+    /// A body that sends `stream`, of `len` bytes when known (a stream that ends
+    /// sooner or later than that fails the response).
+    #[must_use]
+    pub fn new(stream: BlobStream, len: Option<u64>) -> Self {
+        StreamBody {
+            stream: Arc::new(Mutex::new(Some(stream))),
+            len,
+        }
+    }
+
+    /// Its length in bytes, when known.
+    #[must_use]
+    pub fn known_len(&self) -> Option<u64> {
+        self.len
+    }
+
+    /// The stream, to the one adapter that sends it: `None` once taken.
+    #[must_use]
+    pub fn take(&self) -> Option<BlobStream> {
+        match self.stream.lock() {
+            Ok(mut s) => s.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        }
+    }
+}
+
+impl PartialEq for StreamBody {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.stream, &other.stream)
+    }
+}
+
+impl Eq for StreamBody {}
+
+impl std::fmt::Debug for StreamBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamBody")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The `Content-Security-Policy` of a download: should a browser render it after all,
+/// it runs in a sandbox that may load nothing.
+const DOWNLOAD_CSP: &str = "sandbox; default-src 'none'";
+
+/// The `Content-Disposition` of a download named `name` (RFC 6266): `filename` with
+/// an ASCII stand-in for old clients (each character that is not printable ASCII, and
+/// `"` and `\`, which would end or escape the quoted string, becomes `_`), and
+/// `filename*` with the name itself, UTF-8 percent-encoded (RFC 5987), which clients
+/// that know it prefer.
+fn content_disposition(name: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(32 + 4 * name.len());
+    out.push_str("attachment; filename=\"");
+    out.extend(name.chars().map(|c| match c {
+        ' '..='~' if c != '"' && c != '\\' => c,
+        _ => '_',
+    }));
+    out.push_str("\"; filename*=UTF-8''");
+    for b in name.bytes() {
+        // RFC 5987's attr-char: sent as is; every other byte percent-encoded.
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            let _ = write!(out, "%{b:02X}");
+        }
+    }
+    out
 }
 
 impl Response {
@@ -145,7 +233,38 @@ impl Response {
             status,
             headers: Vec::with_capacity(8),
             body: Vec::new(),
+            stream: None,
         }
+    }
+
+    /// A file to download, its bytes sent as `stream` reads them: `200` with the
+    /// type, the length and the name to save it as, never cached, never sniffed into
+    /// another type, and sandboxed should a browser render it.
+    #[must_use]
+    pub fn download(
+        stream: BlobStream,
+        display_name: &DisplayName,
+        content_type: &str,
+        size: u64,
+    ) -> Self {
+        let mut resp = Response::new(200)
+            .with_header("content-type", content_type.to_owned())
+            .with_header("content-length", size.to_string())
+            .with_header(
+                "content-disposition",
+                content_disposition(display_name.as_str()),
+            )
+            .with_header("x-content-type-options", CommonValue::Nosniff)
+            .with_header("cache-control", CommonValue::NoStore)
+            .with_header("content-security-policy", DOWNLOAD_CSP);
+        resp.stream = Some(StreamBody::new(stream, Some(size)));
+        resp
+    }
+
+    /// Drops the body, streamed or not: the answer to a HEAD.
+    pub(crate) fn drop_body(&mut self) {
+        self.body.clear();
+        self.stream = None;
     }
 
     /// An HTML page.
@@ -243,6 +362,7 @@ impl std::fmt::Debug for Response {
             .field("status", &self.status)
             .field("headers", &headers)
             .field("body_bytes", &self.body.len())
+            .field("streamed", &self.stream.is_some())
             .finish()
     }
 }
@@ -261,6 +381,77 @@ mod tests {
         let printed = format!("{resp:?}");
         assert!(!printed.contains(token), "{printed}");
         assert!(printed.contains("text/html"), "{printed}");
+    }
+
+    fn disposition_of(sent: &str) -> String {
+        content_disposition(DisplayName::from_client(sent).as_str())
+    }
+
+    #[test]
+    fn a_download_names_its_file_safely_in_both_forms() {
+        // The quote and backslash could end or escape the quoted name.
+        assert_eq!(
+            content_disposition("../evil\\\".pdf"),
+            "attachment; filename=\"../evil__.pdf\"; filename*=UTF-8''..%2Fevil%5C%22.pdf"
+        );
+        // A client's name: only the last segment is kept, the rest is encoded.
+        assert_eq!(
+            disposition_of("../evil\\\".pdf"),
+            "attachment; filename=\"_.pdf\"; filename*=UTF-8''%22.pdf"
+        );
+        assert_eq!(
+            disposition_of("Kontoauszug März.pdf"),
+            "attachment; filename=\"Kontoauszug M_rz.pdf\"; \
+             filename*=UTF-8''Kontoauszug%20M%C3%A4rz.pdf"
+        );
+        // A right-to-left override never reaches the header, in either form.
+        let raw = content_disposition("invoice\u{202E}fdp.exe");
+        assert_eq!(
+            raw,
+            "attachment; filename=\"invoice_fdp.exe\"; \
+             filename*=UTF-8''invoice%E2%80%AEfdp.exe"
+        );
+        assert!(!disposition_of("invoice\u{202E}fdp.exe").contains("%E2%80%AE"));
+        // Control characters and line breaks cannot split the header.
+        let raw = content_disposition("a\r\nSet-Cookie: x=1\u{0}.pdf");
+        assert!(!raw.contains(['\r', '\n', '\u{0}']), "{raw}");
+        // A 300-character name is cut to a display name's length, extension kept.
+        let long = format!("{}.pdf", "é".repeat(296));
+        let d = disposition_of(&long);
+        assert!(d.is_ascii() && d.ends_with(".pdf"), "{d}");
+        assert!(d.len() < 120 * 7 + 64, "{}", d.len());
+    }
+
+    #[test]
+    fn a_download_carries_its_headers_and_a_stream_that_is_taken_once() {
+        let stream: BlobStream = Box::pin(futures_util::stream::iter([Ok(
+            bytes::Bytes::from_static(b"%PDF-secret"),
+        )]));
+        let resp = Response::download(
+            stream,
+            &DisplayName::from_client("a.pdf"),
+            "application/pdf",
+            11,
+        );
+        for (name, value) in [
+            ("content-type", "application/pdf"),
+            ("content-length", "11"),
+            ("x-content-type-options", "nosniff"),
+            ("cache-control", "no-store"),
+            ("content-security-policy", "sandbox; default-src 'none'"),
+        ] {
+            assert_eq!(resp.header(name), Some(value), "{name}");
+        }
+        let copy = resp.clone();
+        assert_eq!(copy, resp, "clones share the stream");
+        assert!(!format!("{resp:?}").contains("secret"));
+        let body = resp.stream.as_ref().unwrap();
+        assert_eq!(body.known_len(), Some(11));
+        assert!(body.take().is_some());
+        assert!(copy.stream.as_ref().unwrap().take().is_none(), "taken once");
+        let mut head = copy;
+        head.drop_body();
+        assert!(head.stream.is_none() && head.body.is_empty());
     }
 
     #[test]

@@ -11,7 +11,9 @@ use super::form::Form;
 use super::kind::Kind;
 use super::method::Method::*;
 use super::request::Request;
-use super::routing::{Handler, Route, Surface};
+#[cfg(any(test, feature = "testing"))]
+use super::routing::Upload;
+use super::routing::{Handler, Route, Surface, UploadCsrf};
 use super::staff_routes::{self as staff, Staff};
 use super::staff_task_routes as staff_tasks;
 use super::{
@@ -93,6 +95,28 @@ impl Surface for Portal {
             Access::Csrf => ctx.check_csrf(in_body).and_then(Ctx::refuse_preview),
             Access::CsrfEvenPreview => ctx.check_csrf(in_body).map(drop),
         }
+    }
+
+    fn upload_guard(ctx: &Ctx<'_>, rules: Rules) -> Result<UploadCsrf, WebError> {
+        let (auth, preview_passes) = match rules.access {
+            Access::Anyone | Access::Session => {
+                return Portal::guard(ctx, rules, None).map(|()| UploadCsrf::Checked);
+            }
+            Access::Csrf => (ctx.require_auth()?, false),
+            Access::CsrfEvenPreview => (ctx.require_auth()?, true),
+        };
+        if !preview_passes {
+            Ctx::refuse_preview(auth)?;
+        }
+        match ctx.req.header_value("x-csrf-token") {
+            Some(token) if auth.csrf_matches(token) => Ok(UploadCsrf::Checked),
+            Some(_) => Err(WebError::Csrf),
+            None => Ok(UploadCsrf::FirstField),
+        }
+    }
+
+    fn csrf_matches(ctx: &Ctx<'_>, presented: &str) -> bool {
+        ctx.auth.as_ref().is_some_and(|a| a.csrf_matches(presented))
     }
 }
 
@@ -384,6 +408,14 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         rules: page(Access::CsrfEvenPreview),
         handler: &Handler(|ctx, _, _: Form| Box::pin(login::logout(ctx))),
     },
+    // For tests only (see `upload_probe`): no production route is an upload yet.
+    #[cfg(any(test, feature = "testing"))]
+    Route {
+        method: Post,
+        path: "/api/__test/upload",
+        rules: api(Access::Csrf),
+        handler: &Upload(|ctx, _, uploads| Box::pin(super::upload_probe::echo(ctx, uploads))),
+    },
 ];
 
 /// The staff API. Staff authentication covers all of it, and is checked before routing,
@@ -401,6 +433,16 @@ impl Surface for StaffApi {
 
     fn guard(_: &Staff<'_>, (): (), _: Option<&str>) -> Result<(), WebError> {
         Ok(())
+    }
+
+    /// Staff authenticate with a bearer token, which no other site can make a browser
+    /// send: no CSRF token to look for.
+    fn upload_guard(_: &Staff<'_>, (): ()) -> Result<UploadCsrf, WebError> {
+        Ok(UploadCsrf::Checked)
+    }
+
+    fn csrf_matches(_: &Staff<'_>, _: &str) -> bool {
+        false
     }
 }
 

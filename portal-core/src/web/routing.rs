@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use super::errors::WebError;
 use super::form::Form;
 use super::method::{Allow, Method};
+use super::multipart::Uploads;
 use super::request::Request;
 use super::response::Response;
 use super::strict;
@@ -52,6 +53,36 @@ pub(super) trait Surface: 'static {
         rules: Self::Rules,
         in_body: Option<&str>,
     ) -> Result<(), WebError>;
+    /// Checks what `rules` ask of an upload request before any of its body is read:
+    /// whether its CSRF token still has to come as the body's first field.
+    #[cfg_attr(
+        not(any(test, feature = "testing")),
+        expect(
+            dead_code,
+            reason = "the first upload routes come with the document requests"
+        )
+    )]
+    fn upload_guard(ctx: &Self::Ctx<'_>, rules: Self::Rules) -> Result<UploadCsrf, WebError>;
+    /// Whether `presented` is the CSRF token of the request's session (asked when
+    /// [`Surface::upload_guard`] answered [`UploadCsrf::FirstField`]).
+    #[cfg_attr(
+        not(any(test, feature = "testing")),
+        expect(
+            dead_code,
+            reason = "the first upload routes come with the document requests"
+        )
+    )]
+    fn csrf_matches(ctx: &Self::Ctx<'_>, presented: &str) -> bool;
+}
+
+/// Where an upload's CSRF token is, once the guard has looked at the request's head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum UploadCsrf {
+    /// Checked already (the `X-CSRF-Token` header), or not asked for by the route.
+    Checked,
+    /// Not in a header: the body's first part must be a `csrf_token` field holding it,
+    /// read before the handler sees any part.
+    FirstField,
 }
 
 /// A route of surface `S`.
@@ -75,6 +106,12 @@ pub(super) trait Call<S: Surface>: Sync {
         rules: S::Rules,
         params: Params<'a>,
     ) -> Result<Pending<'a>, WebError>;
+
+    /// Whether the route reads its body as a stream (an upload route), which the
+    /// adapter then hands over unread (see [`super::BodyPlan::Stream`]).
+    fn streams_body(&self) -> bool {
+        false
+    }
 }
 
 /// A handler of surface `S` that takes the body as `B`.
@@ -93,6 +130,48 @@ impl<S: Surface, B: Body> Call<S> for Handler<S, B> {
         let body = B::read(S::request(ctx))?;
         S::guard(ctx, rules, body.csrf_token())?;
         Ok((self.0)(ctx, params, body))
+    }
+}
+
+/// The handler of an upload route of surface `S`: the body is a `multipart/form-data`
+/// stream, given to the handler as [`Uploads`] once the surface's upload guard has
+/// passed and, when the token is not in a header, once the body's first part has
+/// shown the session's CSRF token. So no handler can see a file of an upload whose
+/// CSRF token was not checked.
+#[cfg_attr(
+    not(any(test, feature = "testing")),
+    expect(
+        dead_code,
+        reason = "the first upload routes come with the document requests"
+    )
+)]
+pub(super) struct Upload<S: Surface>(
+    pub(super) for<'a, 'r> fn(&'a mut S::Ctx<'r>, Params<'a>, Uploads) -> Pending<'a>,
+);
+
+impl<S: Surface> Call<S> for Upload<S> {
+    fn call<'a, 'r>(
+        &self,
+        ctx: &'a mut S::Ctx<'r>,
+        rules: S::Rules,
+        params: Params<'a>,
+    ) -> Result<Pending<'a>, WebError> {
+        let csrf = S::upload_guard(ctx, rules)?;
+        let mut uploads = Uploads::of_request(S::request(ctx))?;
+        let handler = self.0;
+        Ok(Box::pin(async move {
+            if csrf == UploadCsrf::FirstField {
+                let token = uploads.csrf_field().await?;
+                if !S::csrf_matches(ctx, &token) {
+                    return Err(WebError::Csrf);
+                }
+            }
+            handler(ctx, params, uploads).await
+        }))
+    }
+
+    fn streams_body(&self) -> bool {
+        true
     }
 }
 

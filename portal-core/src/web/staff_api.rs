@@ -23,7 +23,7 @@ impl PortalWeb {
         };
         guard::apply_security_headers(&mut resp, true, self.firm().public_url.is_https());
         if is_head {
-            resp.body.clear();
+            resp.drop_body();
         }
         resp
     }
