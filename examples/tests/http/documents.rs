@@ -2,7 +2,9 @@
 //! documents, a contact uploads them (over the API and as a page's form would), staff
 //! reject with notes, the contact uploads again, staff approve; downloads carry their
 //! name safely and are in the access log; hostile uploads are refused with a clear 4xx
-//! and nothing stored, neither a row nor a blob.
+//! and nothing stored, neither a row nor a blob. A file whose bytes are not what its
+//! name or declared type say is a 422: the upload is well-formed, what it carries is
+//! refused, and the message says why.
 
 use serde_json::{Value, json};
 
@@ -122,8 +124,12 @@ pub fn documents_go_from_request_to_approval_over_http(s: &Server) {
     let upload_id = doc["uploads"][0]["id"].as_str().expect("upload").to_owned();
     let listed = s.admin("GET", &format!("/tasks/{task}/uploads"), None);
     assert_status(&listed, 200, "staff list");
-    let staff_href = listed.json()["uploads"][0]["files"][0]["href"]
-        .as_str()
+    let staff_href = listed.json()["uploads"][0]["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .find(|f| f["content_type"] == "application/pdf")
+        .and_then(|f| f["href"].as_str())
         .expect("staff href")
         .to_owned();
     let staff_copy = s.admin("GET", staff_href.trim_start_matches("/admin/api"), None);
@@ -297,22 +303,22 @@ pub fn hostile_uploads_are_refused_with_nothing_stored(s: &Server) {
         (
             "HTML renamed .pdf",
             vec![Part::File("file", "invoice.pdf", "application/pdf", html)],
-            415,
+            422,
         ),
         (
             "a program renamed .pdf",
             vec![Part::File("file", "invoice.pdf", "application/pdf", exe)],
-            415,
+            422,
         ),
         (
             "a PNG that is a PDF",
             vec![Part::File("file", "photo.png", "image/png", PDF)],
-            415,
+            422,
         ),
         (
             "a PNG declared as PDF",
             vec![Part::File("file", "photo.png", "application/pdf", &png)],
-            415,
+            422,
         ),
         (
             "an empty file",

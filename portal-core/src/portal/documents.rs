@@ -198,7 +198,17 @@ impl Portal {
     }
 
     /// A task that holds files (a document request, a file drop) the contact may see
-    /// (its client granted with `documents`).
+    /// (its client granted with `documents`): what the web layer checks before it
+    /// stores a byte of an upload.
+    pub async fn file_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, FileError> {
+        let task = self.visible_file_task(auth, id).await?;
+        if task.assignee != crate::task::Side::Client {
+            return Err(FileError::Forbidden);
+        }
+        auth.author()?;
+        Ok(task)
+    }
+
     async fn visible_file_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, FileError> {
         let (task, permissions) = self.visible_task(auth, id).await?;
         if !matches!(
@@ -291,8 +301,8 @@ impl Portal {
         );
         let audit = self.task_audit(auth, AuditAction::FilesUploaded, request, detail)?;
         let mut rows = Vec::with_capacity(files.len());
-        for f in files {
-            rows.push(self.file_row(&task, Some(upload.id), FilePurpose::Upload, f, &audit)?);
+        for (i, f) in files.into_iter().enumerate() {
+            rows.push(self.file_row(&task, Some(upload.id), FilePurpose::Upload, f, &audit, i)?);
         }
         match self
             .store()
@@ -312,7 +322,11 @@ impl Portal {
         purpose: FilePurpose,
         f: ReceivedFile,
         audit: &AuditDraft,
+        place: usize,
     ) -> Result<StoredFile, InternalError> {
+        // The files of one request are listed in the order they came: each is stamped
+        // a millisecond after the one before it, as it was received after it.
+        let added_at = audit.at + std::time::Duration::from_millis(place as u64);
         Ok(StoredFile {
             id: FileId::generate(self.secrets())?,
             firm_id: task.firm_id,
@@ -326,7 +340,7 @@ impl Portal {
             sha256: f.sha256,
             blob: Some(f.blob),
             added_by: audit.actor.clone(),
-            added_at: audit.at,
+            added_at,
             removed_at: None,
             expires_at: None,
             staff_downloaded_at: None,
@@ -687,8 +701,8 @@ impl Portal {
         let audit = self.task_audit(auth, AuditAction::FilesUploaded, request, detail)?;
         let expires = audit.at + drop.lifetime();
         let mut rows = Vec::with_capacity(files.len());
-        for f in files {
-            let mut row = self.file_row(&task, None, FilePurpose::Drop, f, &audit)?;
+        for (i, f) in files.into_iter().enumerate() {
+            let mut row = self.file_row(&task, None, FilePurpose::Drop, f, &audit, i)?;
             row.expires_at = Some(expires);
             rows.push(row);
         }

@@ -9,13 +9,17 @@ use serde::Deserialize;
 
 use super::api_body::JsonOrForm;
 use super::context::Ctx;
+use super::errors::WebError;
+use super::multipart::{Part, Uploads};
+use super::receive::{ReceivedFile, delete_blobs, receive_file};
 use super::response::Response;
 use super::responses::{DocumentRequestView, DocumentsView, FileDropView};
 use super::routing::{Answer, Json, parse_id};
 use super::staff_routes::Staff;
 use super::strict;
 use super::task_routes::CsrfOnly;
-use crate::evidence::Decision;
+use crate::blob::BlobName;
+use crate::evidence::{Decision, Evidence};
 use crate::id::{ClientId, FileId, TaskId, UploadId};
 use crate::portal::documents::{DocumentRequest, TaskFiles};
 
@@ -116,6 +120,84 @@ pub(super) async fn delete_dropped(
         .delete_dropped_file(auth, id, ctx.info())
         .await?;
     drop_answer(ctx, &d, body.json)
+}
+
+/// `POST {p}/api/tasks/{task}/files`: files for a document request or a file drop,
+/// as `multipart/form-data`, each in a part named `file` (other text fields are
+/// ignored). An API client sends its CSRF token in `X-CSRF-Token` and gets the request
+/// or the drop as JSON; a page's form sends it as its first field and gets `303` to the
+/// task's page. The task and the grant are checked before a byte is stored; each file
+/// is checked (its name, its type from its bytes, its size) as it streams in, and a
+/// refusal of any one of them deletes those already stored: an upload is kept whole or
+/// not at all.
+pub(super) async fn upload(ctx: &mut Ctx<'_>, task: &str, mut uploads: Uploads) -> Answer {
+    let id: TaskId = parse_id(task)?;
+    let auth = ctx.require_auth()?;
+    let portal = ctx.web.portal();
+    let task = portal.file_task(auth, id).await?;
+    let limits = portal.policy(task.firm_id).files;
+    let json = ctx.req.header_value("x-csrf-token").is_some();
+    let mut received: Vec<ReceivedFile> = Vec::new();
+    let read: Result<(), WebError> = async {
+        while let Some(part) = uploads.next_part().await? {
+            if let Part::File(file) = part {
+                if received.len() == limits.max_files_per_upload {
+                    return Err(WebError::Unprocessable(format!(
+                        "files: an upload holds 1 to {} files",
+                        limits.max_files_per_upload
+                    )));
+                }
+                let stored =
+                    receive_file(portal.files().as_ref(), file, limits.max_file_bytes).await?;
+                received.push(stored);
+            }
+        }
+        Ok(())
+    }
+    .await;
+    if let Err(e) = read {
+        let blobs: Vec<BlobName> = received.into_iter().map(|f| f.blob).collect();
+        if let Err(cause) = delete_blobs(portal.files().as_ref(), &blobs).await {
+            tracing::warn!(error = %cause, "a refused upload's files stay until the sweep");
+        }
+        return Err(e);
+    }
+    if matches!(task.evidence, Evidence::FileDrop(_)) {
+        let d = portal.drop_files(auth, id, received, ctx.info()).await?;
+        return drop_answer(ctx, &d, json);
+    }
+    let r = portal
+        .upload_documents(auth, id, received, ctx.info())
+        .await?;
+    request_answer(ctx, &r, json)
+}
+
+/// `GET {p}/api/files/{file}`: a file the contact may read, streamed, with its name
+/// as the download's (`Content-Disposition: attachment`), never sniffed; recorded in
+/// the access log.
+pub(super) async fn download(ctx: &mut Ctx<'_>, file: &str) -> Answer {
+    let id: FileId = parse_id(file)?;
+    let auth = ctx.require_auth()?;
+    let d = ctx.web.portal().download(auth, id, ctx.info()).await?;
+    Ok(Response::download(
+        d.bytes,
+        &d.file.name,
+        d.file.file_type.content_type(),
+        d.file.size,
+    ))
+}
+
+/// `GET {staff}/files/{file}`: a file of the firm, streamed as the client API's is; the
+/// download is recorded in the audit log, and on the file (a dropped file can no
+/// longer be deleted by its contact then).
+pub(super) async fn staff_download(s: &Staff<'_>, file: &str) -> Answer {
+    let d = s.portal.staff_download(&s.ctx, parse_id(file)?).await?;
+    Ok(Response::download(
+        d.bytes,
+        &d.file.name,
+        d.file.file_type.content_type(),
+        d.file.size,
+    ))
 }
 
 /// Where staff download files: `{staff}/files`.

@@ -27,11 +27,17 @@ impl Kind {
         }
     }
 
-    /// The kind of answer `req` gets to a route of this kind: an HTML form posted to
-    /// the client API comes from one of the portal's pages, whose person should see a
+    /// The kind of answer `req` gets to a route of this kind: an HTML form (or a page's
+    /// upload form) posted to the client API comes from one of the portal's pages, whose person should see a
     /// refusal as a page (and an ended session as the login page), not as JSON.
     pub(super) fn answering(self, req: &Request) -> Kind {
-        let form = req.content_type().as_deref() == Some("application/x-www-form-urlencoded");
+        // A page's upload form sends its token in the body; an API client uploading
+        // sends it in `X-CSRF-Token`.
+        let form = match req.content_type().as_deref() {
+            Some("application/x-www-form-urlencoded") => true,
+            Some("multipart/form-data") => req.header_value("x-csrf-token").is_none(),
+            _ => false,
+        };
         if self == Kind::Api && form {
             Kind::Page
         } else {

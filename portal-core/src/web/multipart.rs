@@ -120,13 +120,6 @@ impl std::fmt::Debug for Uploads {
     }
 }
 
-#[cfg_attr(
-    not(any(test, feature = "testing")),
-    expect(
-        dead_code,
-        reason = "the first upload routes come with the document requests"
-    )
-)]
 impl Uploads {
     /// The upload of `req`: its streamed body (or, for a request built with its body
     /// in memory, that body) and the boundary of its `Content-Type`.

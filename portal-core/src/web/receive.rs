@@ -15,23 +15,10 @@ use super::body_stream::is_too_large;
 use super::errors::{STORE_RETRY_AFTER_SECS, WebError};
 use super::multipart::FilePart;
 use crate::blob::{BlobError, BlobName, BlobStore, ByteStream};
-use crate::file_name::DisplayName;
+use crate::file_name::{DisplayName, NameRefused};
 use crate::file_type::{FileType, FileTypeError, SNIFF_LEN};
 
-/// A file stored by [`receive_file`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ReceivedFile {
-    /// Where its bytes are.
-    pub blob: BlobName,
-    /// The name to show for it, from the name the client sent.
-    pub name: DisplayName,
-    /// Its type, as its bytes, name and declared type agree on.
-    pub file_type: FileType,
-    /// Its size in bytes.
-    pub size: u64,
-    /// The SHA-256 of its bytes.
-    pub sha256: [u8; 32],
-}
+pub use crate::file::ReceivedFile;
 
 /// Why a file was not stored. Nothing of it is stored in any case.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +27,10 @@ pub enum ReceiveError {
     /// The file has no bytes (400).
     #[error("the file is empty")]
     Empty,
+    /// The file's name could only come from a hostile client (400; see
+    /// [`DisplayName::from_upload`]).
+    #[error(transparent)]
+    Name(#[from] NameRefused),
     /// The file is larger than allowed, or the whole upload is (413).
     #[error("the file is too large")]
     TooLarge,
@@ -61,6 +52,7 @@ impl From<ReceiveError> for WebError {
     fn from(e: ReceiveError) -> Self {
         match e {
             ReceiveError::Empty => WebError::BadRequest("the file is empty"),
+            ReceiveError::Name(why) => WebError::BadInput(format!("file: {why}")),
             ReceiveError::TooLarge => WebError::TooLarge,
             ReceiveError::Type(t) => WebError::Unprocessable(t.to_string()),
             ReceiveError::Broken => WebError::BadRequest("the upload broke off"),
@@ -90,7 +82,7 @@ pub async fn receive_file(
     file: FilePart,
     max_bytes: u64,
 ) -> Result<ReceivedFile, ReceiveError> {
-    let name = DisplayName::from_client(file.file_name().unwrap_or_default());
+    let name = DisplayName::from_upload(file.file_name().unwrap_or_default())?;
     let declared = file.declared_type().map(str::to_owned);
     let mut rest = file.into_stream();
 
@@ -308,21 +300,37 @@ mod tests {
         let store = FileStorage::memory();
         for len in [5, SNIFF_LEN - 1, SNIFF_LEN, SNIFF_LEN + 1, 300_000] {
             let bytes = text(len);
-            let r = receive(
-                &store,
-                "../Bank statement.TXT",
-                "text/plain",
-                &bytes,
-                300_000,
-            )
-            .await
-            .unwrap();
+            let r = receive(&store, "Bank  statement.TXT", "text/plain", &bytes, 300_000)
+                .await
+                .unwrap();
             assert_eq!(r.size, len as u64);
             assert_eq!(r.file_type, FileType::Text);
             assert_eq!(r.name.as_str(), "Bank statement.TXT");
             assert_eq!(r.sha256, <[u8; 32]>::from(Sha256::digest(&bytes)));
             assert!(bytes_of(&store, &r.blob).await == bytes, "{len}");
         }
+    }
+
+    #[tokio::test]
+    async fn a_name_only_a_hostile_client_sends_is_refused_and_nothing_stored() {
+        let store = FileStorage::memory();
+        for name in [
+            "../Bank statement.txt",
+            "/etc/passwd.txt",
+            "C:\\Users\\x.txt",
+            ".hidden.txt",
+        ] {
+            let err = receive(&store, name, "text/plain", &text(10), 100)
+                .await
+                .unwrap_err();
+            assert!(matches!(err, ReceiveError::Name(_)), "{name}: {err:?}");
+            assert_eq!(status(err), 400);
+        }
+        let stored = store
+            .list_older_than(Timestamp::from_unix_millis(i64::MAX))
+            .await
+            .unwrap();
+        assert!(stored.is_empty(), "{stored:?}");
     }
 
     #[tokio::test]

@@ -11,9 +11,7 @@ use super::form::Form;
 use super::kind::Kind;
 use super::method::Method::*;
 use super::request::Request;
-#[cfg(any(test, feature = "testing"))]
-use super::routing::Upload;
-use super::routing::{Handler, Route, Surface, UploadCsrf};
+use super::routing::{Handler, Route, Surface, Upload, UploadCsrf};
 use super::staff_routes::{self as staff, Staff};
 use super::staff_task_routes as staff_tasks;
 use super::{
@@ -235,6 +233,18 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         path: "/api/clients/{client}/documents",
         rules: api(Access::Session),
         handler: &Handler(|ctx, [client, _], ()| Box::pin(documents::documents(ctx, client))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/files",
+        rules: api(Access::Csrf),
+        handler: &Upload(|ctx, [task, _], uploads| Box::pin(documents::upload(ctx, task, uploads))),
+    },
+    Route {
+        method: Get,
+        path: "/api/files/{file}",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [file, _], ()| Box::pin(documents::download(ctx, file))),
     },
     Route {
         method: Post,
@@ -649,6 +659,12 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         path: "/tasks/{task}/uploads",
         rules: (),
         handler: &Handler(|s, [task, _], ()| Box::pin(documents::staff_request(s, task))),
+    },
+    Route {
+        method: Get,
+        path: "/files/{file}",
+        rules: (),
+        handler: &Handler(|s, [file, _], ()| Box::pin(documents::staff_download(s, file))),
     },
     Route {
         method: Get,

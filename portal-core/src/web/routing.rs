@@ -55,23 +55,9 @@ pub(super) trait Surface: 'static {
     ) -> Result<(), WebError>;
     /// Checks what `rules` ask of an upload request before any of its body is read:
     /// whether its CSRF token still has to come as the body's first field.
-    #[cfg_attr(
-        not(any(test, feature = "testing")),
-        expect(
-            dead_code,
-            reason = "the first upload routes come with the document requests"
-        )
-    )]
     fn upload_guard(ctx: &Self::Ctx<'_>, rules: Self::Rules) -> Result<UploadCsrf, WebError>;
     /// Whether `presented` is the CSRF token of the request's session (asked when
     /// [`Surface::upload_guard`] answered [`UploadCsrf::FirstField`]).
-    #[cfg_attr(
-        not(any(test, feature = "testing")),
-        expect(
-            dead_code,
-            reason = "the first upload routes come with the document requests"
-        )
-    )]
     fn csrf_matches(ctx: &Self::Ctx<'_>, presented: &str) -> bool;
 }
 
@@ -138,13 +124,6 @@ impl<S: Surface, B: Body> Call<S> for Handler<S, B> {
 /// passed and, when the token is not in a header, once the body's first part has
 /// shown the session's CSRF token. So no handler can see a file of an upload whose
 /// CSRF token was not checked.
-#[cfg_attr(
-    not(any(test, feature = "testing")),
-    expect(
-        dead_code,
-        reason = "the first upload routes come with the document requests"
-    )
-)]
 pub(super) struct Upload<S: Surface>(
     pub(super) for<'a, 'r> fn(&'a mut S::Ctx<'r>, Params<'a>, Uploads) -> Pending<'a>,
 );
