@@ -188,8 +188,9 @@ impl Server {
     }
 
     /// How many blobs the server keeps in its file storage: its default folder beside
-    /// its database (`portal-files/` beside SQLite, `files/` with PostgreSQL).
-    pub fn stored_blobs(&self) -> usize {
+    /// its database (`portal-files/` beside SQLite, `files/` with PostgreSQL); `None`
+    /// on the in-memory store, whose files are in memory too.
+    pub fn stored_blobs(&self) -> Option<usize> {
         fn count(dir: &std::path::Path) -> usize {
             std::fs::read_dir(dir).map_or(0, |entries| {
                 entries
@@ -201,7 +202,8 @@ impl Server {
                     .sum()
             })
         }
-        count(&self.dir.join("portal-files")) + count(&self.dir.join("files"))
+        (self.postgres.is_some() || self.sqlite_file().exists())
+            .then(|| count(&self.dir.join("portal-files")) + count(&self.dir.join("files")))
     }
 
     /// The server's SQLite file (on [`Db::Sqlite`]).
