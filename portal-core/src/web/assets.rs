@@ -1,5 +1,5 @@
-//! The portal's static files: its stylesheet, and the icon and theme drawn in the
-//! firm's accent colour.
+//! The portal's static files: its stylesheet, the signature pad's script, and the
+//! icon and theme drawn in the firm's accent colour.
 
 use super::context::Ctx;
 use super::response::Response;
@@ -10,6 +10,15 @@ pub(super) fn stylesheet() -> Response {
         .with_header("content-type", "text/css; charset=utf-8")
         .with_header("cache-control", "public, max-age=3600")
         .with_body(include_bytes!("portal.css").to_vec())
+}
+
+/// `/assets/signature.js`: the signature pad, the only script of the portal, loaded
+/// by a signature task's page alone (whose policy lets the portal's own scripts run).
+pub(super) fn signature_script() -> Response {
+    Response::new(200)
+        .with_header("content-type", "text/javascript; charset=utf-8")
+        .with_header("cache-control", "public, max-age=3600")
+        .with_body(include_bytes!("signature.js").to_vec())
 }
 
 /// `/assets/icon.svg`, in the firm's accent colour.

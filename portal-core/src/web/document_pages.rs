@@ -201,3 +201,34 @@ pub(crate) fn documents_page(viewer: &Viewer<'_>, mount: &str, d: &Documents) ->
     let published: Vec<Value> = d.published.iter().map(|f| file_line(mount, f)).collect();
     viewer.page(Template::Documents, mount, context! { requests, published })
 }
+
+/// A signature and whether the document still has the bytes that were signed.
+pub(crate) fn verification_page(
+    viewer: &Viewer<'_>,
+    mount: &str,
+    t: &crate::task::Task,
+    v: &crate::portal::signature::Verification,
+) -> Page {
+    let s = &v.signature;
+    viewer.page(
+        Template::Signature,
+        mount,
+        context! {
+            title => text(&t.title),
+            href => text(&format!("{mount}/tasks/{}", t.id)),
+            matches => v.matches,
+            signer => text(&s.signer_name),
+            email => text(&s.signer_email),
+            at => text(&s.at.to_rfc3339()),
+            ip => s.ip.as_deref().map(text),
+            how => text(match s.mark {
+                crate::evidence::SignatureMark::Drawn { .. } => "Drawn",
+                crate::evidence::SignatureMark::Typed { .. } => "Typed",
+            }),
+            consent => text(&s.consent_text),
+            document => text(&s.document.name),
+            signed_sha256 => text(&s.document.sha256),
+            computed_sha256 => v.computed.as_deref().map(text),
+        },
+    )
+}

@@ -13,13 +13,14 @@ use super::errors::WebError;
 use super::multipart::{Part, Uploads};
 use super::receive::{ReceivedFile, delete_blobs, receive_file};
 use super::response::Response;
-use super::responses::{DocumentRequestView, DocumentsView, FileDropView};
+use super::responses::{DocumentRequestView, DocumentsView, FileDropView, FileView};
 use super::routing::{Answer, Json, parse_id};
 use super::staff_routes::Staff;
 use super::strict;
 use super::task_routes::CsrfOnly;
 use crate::blob::BlobName;
 use crate::evidence::{Decision, Evidence};
+use crate::file::FilePurpose;
 use crate::id::{ClientId, FileId, TaskId, UploadId};
 use crate::portal::documents::{DocumentRequest, TaskFiles};
 
@@ -137,31 +138,13 @@ pub(super) async fn upload(ctx: &mut Ctx<'_>, task: &str, mut uploads: Uploads) 
     let task = portal.file_task(auth, id).await?;
     let limits = portal.policy(task.firm_id).files;
     let json = ctx.req.header_value("x-csrf-token").is_some();
-    let mut received: Vec<ReceivedFile> = Vec::new();
-    let read: Result<(), WebError> = async {
-        while let Some(part) = uploads.next_part().await? {
-            if let Part::File(file) = part {
-                if received.len() == limits.max_files_per_upload {
-                    return Err(WebError::Unprocessable(format!(
-                        "files: an upload holds 1 to {} files",
-                        limits.max_files_per_upload
-                    )));
-                }
-                let stored =
-                    receive_file(portal.files().as_ref(), file, limits.max_file_bytes).await?;
-                received.push(stored);
-            }
-        }
-        Ok(())
-    }
-    .await;
-    if let Err(e) = read {
-        let blobs: Vec<BlobName> = received.into_iter().map(|f| f.blob).collect();
-        if let Err(cause) = delete_blobs(portal.files().as_ref(), &blobs).await {
-            tracing::warn!(error = %cause, "a refused upload's files stay until the sweep");
-        }
-        return Err(e);
-    }
+    let (received, _) = receive_all(
+        portal.files().as_ref(),
+        &mut uploads,
+        limits.max_files_per_upload,
+        limits.max_file_bytes,
+    )
+    .await?;
     if matches!(task.evidence, Evidence::FileDrop(_)) {
         let d = portal.drop_files(auth, id, received, ctx.info()).await?;
         return drop_answer(ctx, &d, json);
@@ -170,6 +153,102 @@ pub(super) async fn upload(ctx: &mut Ctx<'_>, task: &str, mut uploads: Uploads) 
         .upload_documents(auth, id, received, ctx.info())
         .await?;
     request_answer(ctx, &r, json)
+}
+
+/// Every file of `uploads` into `blobs` (at most `max_files`, each at most `max_bytes`),
+/// with the text fields that came beside them. A refusal of any part deletes the
+/// files already stored: all of them are kept, or none.
+async fn receive_all(
+    blobs: &dyn crate::blob::BlobStore,
+    uploads: &mut Uploads,
+    max_files: usize,
+    max_bytes: u64,
+) -> Result<(Vec<ReceivedFile>, Vec<(String, String)>), WebError> {
+    let mut received: Vec<ReceivedFile> = Vec::new();
+    let mut fields = Vec::new();
+    let read: Result<(), WebError> = async {
+        while let Some(part) = uploads.next_part().await? {
+            match part {
+                Part::File(file) => {
+                    if received.len() == max_files {
+                        return Err(WebError::Unprocessable(format!(
+                            "files: an upload holds 1 to {max_files} files"
+                        )));
+                    }
+                    received.push(receive_file(blobs, file, max_bytes).await?);
+                }
+                Part::Text { name, value } => fields.push((name, value)),
+            }
+        }
+        Ok(())
+    }
+    .await;
+    match read {
+        Ok(()) => Ok((received, fields)),
+        Err(e) => {
+            let stored: Vec<BlobName> = received.into_iter().map(|f| f.blob).collect();
+            if let Err(cause) = delete_blobs(blobs, &stored).await {
+                tracing::warn!(error = %cause, "a refused upload's files stay until the sweep");
+            }
+            Err(e)
+        }
+    }
+}
+
+/// The one file of a staff upload, with its text fields.
+async fn one_file(
+    s: &Staff<'_>,
+    uploads: &mut Uploads,
+) -> Result<(ReceivedFile, Vec<(String, String)>), WebError> {
+    let max = s.portal.policy(s.ctx.firm).files.max_file_bytes;
+    let (mut files, fields) = receive_all(s.portal.files().as_ref(), uploads, 1, max).await?;
+    match files.pop() {
+        Some(file) => Ok((file, fields)),
+        None => Err(WebError::Unprocessable("file: a file is required".into())),
+    }
+}
+
+/// `POST {staff}/clients/{client}/files`: publishes one file to a client, as
+/// `multipart/form-data` with the file in a part named `file` and, optionally, `as`:
+/// `document` (the default; contacts with `documents` read it) or `report` (contacts
+/// with `reports`). Answers the file (201).
+pub(super) async fn publish(s: &mut Staff<'_>, client: &str, mut uploads: Uploads) -> Answer {
+    let client: ClientId = parse_id(client)?;
+    let (file, fields) = one_file(s, &mut uploads).await?;
+    let purpose = match fields
+        .iter()
+        .find(|(n, _)| n == "as")
+        .map(|(_, v)| v.as_str())
+    {
+        None | Some("document") => FilePurpose::Document,
+        Some("report") => FilePurpose::Report,
+        Some(_) => {
+            let _ = delete_blobs(s.portal.files().as_ref(), &[file.blob]).await;
+            return Err(WebError::Unprocessable("as: document or report".into()));
+        }
+    };
+    let stored = s.portal.publish_file(&s.ctx, client, purpose, file).await?;
+    Ok(Response::json(
+        201,
+        &FileView::new(&stored, &staff_files(s)),
+    ))
+}
+
+/// `POST {staff}/tasks/{task}/document`: attaches the PDF to sign to a signature task
+/// (`multipart/form-data`, the file in a part named `file`), replacing any before it
+/// until the task is signed (409 then). Answers the task.
+pub(super) async fn attach(s: &mut Staff<'_>, task: &str, mut uploads: Uploads) -> Answer {
+    let id: TaskId = parse_id(task)?;
+    let (file, _) = one_file(s, &mut uploads).await?;
+    let task = s.portal.attach_signing_document(&s.ctx, id, file).await?;
+    let list = crate::portal::task::TaskList {
+        phases: s.portal.store().phases(task.client_id).await?,
+        tasks: Vec::new(),
+    };
+    Ok(Response::json(
+        200,
+        &super::responses::TaskView::new(&task, &list),
+    ))
 }
 
 /// `GET {p}/api/files/{file}`: a file the contact may read, streamed, with its name

@@ -137,6 +137,24 @@ pub(super) async fn approvals(ctx: &mut Ctx<'_>) -> Answer {
     Ok(ctx.page(200, "Approvals", page))
 }
 
+/// `GET {p}/tasks/{task}/signature`: a signed task's signature, and whether the stored
+/// document still has the bytes that were signed (their hash recomputed now).
+pub(super) async fn signature(ctx: &mut Ctx<'_>, task: &str) -> Answer {
+    let id: TaskId = parse_id(task)?;
+    let auth = ctx.require_auth()?;
+    let portal = ctx.web.portal();
+    let task = portal.client_task(auth, id).await.map_err(hidden)?;
+    let v = match portal.verify_signature(auth, id).await {
+        Ok(v) => v,
+        Err(crate::portal::documents::FileError::NotARequest) => return Err(WebError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let looking = looking(ctx, auth).await?;
+    let viewer = looking.viewer(ctx, None);
+    let page = super::document_pages::verification_page(&viewer, ctx.mount(), &task, &v);
+    Ok(ctx.page(200, "Signature", page))
+}
+
 /// `GET {p}/documents`: the documents asked of the client and those the firm shared.
 pub(super) async fn documents(ctx: &mut Ctx<'_>) -> Answer {
     let auth = ctx.require_auth()?;
@@ -203,6 +221,11 @@ pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
         Evidence::Training(video) if response.status == 200 => response.with_header(
             "content-security-policy",
             format!("{PAGE_CSP}; frame-src {}", video.provider.player_origin()),
+        ),
+        // The signature pad's script, the portal's own and no other, on this page only.
+        Evidence::Signature(_) if response.status == 200 => response.with_header(
+            "content-security-policy",
+            format!("{PAGE_CSP}; script-src 'self'"),
         ),
         _ => response,
     })

@@ -4,7 +4,7 @@
 
 use std::future::ready;
 
-use super::assets::{icon, stylesheet, theme};
+use super::assets::{icon, signature_script, stylesheet, theme};
 use super::context::Ctx;
 use super::errors::WebError;
 use super::form::Form;
@@ -132,6 +132,12 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         path: "/assets/portal.css",
         rules: ASSET,
         handler: &Handler(|_, _, ()| Box::pin(ready(Ok(stylesheet())))),
+    },
+    Route {
+        method: Get,
+        path: "/assets/signature.js",
+        rules: ASSET,
+        handler: &Handler(|_, _, ()| Box::pin(ready(Ok(signature_script())))),
     },
     Route {
         method: Get,
@@ -309,6 +315,12 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         path: "/documents",
         rules: page(Access::Session),
         handler: &Handler(|ctx, _, ()| Box::pin(pages::documents(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/tasks/{task}/signature",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(pages::signature(ctx, task))),
     },
     Route {
         method: Get,
@@ -659,6 +671,20 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         path: "/tasks/{task}/uploads",
         rules: (),
         handler: &Handler(|s, [task, _], ()| Box::pin(documents::staff_request(s, task))),
+    },
+    Route {
+        method: Post,
+        path: "/clients/{client}/files",
+        rules: (),
+        handler: &Upload(|s, [client, _], uploads| {
+            Box::pin(documents::publish(s, client, uploads))
+        }),
+    },
+    Route {
+        method: Post,
+        path: "/tasks/{task}/document",
+        rules: (),
+        handler: &Upload(|s, [task, _], uploads| Box::pin(documents::attach(s, task, uploads))),
     },
     Route {
         method: Get,

@@ -140,6 +140,7 @@ fn kind_label(evidence: &Evidence) -> &'static str {
         Evidence::Training(_) => "Video",
         Evidence::DocumentUpload => "Documents",
         Evidence::FileDrop(_) => "Secure files",
+        Evidence::Signature(_) => "Signature",
         _ => "Task",
     }
 }
@@ -446,6 +447,28 @@ pub(crate) fn task_page(
             yours,
             can.max_file_bytes,
         ),
+        Evidence::Signature(r) => {
+            let signed = match &t.submission {
+                Some(Submission::Signature(s)) => Some(context! {
+                    name => text(&s.signer_name),
+                    email => text(&s.signer_email),
+                    at => text(&s.at.date_string()),
+                }),
+                _ => None,
+            };
+            context! {
+                type => "signature",
+                can_act => act && signed.is_none(),
+                consent => text(&r.consent_text),
+                document => r.document.as_ref().map(|d| context! {
+                    href => text(&format!("{mount}/api/files/{}", d.file)),
+                    name => text(&d.name),
+                    sha256 => text(&d.sha256),
+                }),
+                verify => text(&format!("{mount}/tasks/{}/signature", t.id)),
+                signed,
+            }
+        }
         Evidence::Training(video) => context! {
             type => "training",
             can_act => act,

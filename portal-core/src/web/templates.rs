@@ -29,6 +29,7 @@ pub(crate) enum Template {
     Progress,
     Approvals,
     Documents,
+    Signature,
     DecisionForm,
     Task,
     Error,
@@ -36,7 +37,7 @@ pub(crate) enum Template {
 }
 
 impl Template {
-    pub(crate) const ALL: [Template; 18] = [
+    pub(crate) const ALL: [Template; 19] = [
         Template::Layout,
         Template::Login,
         Template::CheckEmail,
@@ -51,6 +52,7 @@ impl Template {
         Template::Progress,
         Template::Approvals,
         Template::Documents,
+        Template::Signature,
         Template::DecisionForm,
         Template::Task,
         Template::Error,
@@ -85,6 +87,7 @@ impl Template {
             Template::Progress => compiled_in!("progress.html"),
             Template::Approvals => compiled_in!("approvals.html"),
             Template::Documents => compiled_in!("documents.html"),
+            Template::Signature => compiled_in!("signature.html"),
             Template::DecisionForm => compiled_in!("decision_form.html"),
             Template::Task => compiled_in!("task.html"),
             Template::Error => compiled_in!("error.html"),
