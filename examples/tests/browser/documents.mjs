@@ -6,6 +6,11 @@
 // with the keyboard alone once, screenshots of "Documents" and of the request's page at
 // 1280 and 375 pixels. Fails on any console error (a CSP violation shows up there).
 //
+// Then signatures: staff attach a PDF to two signature tasks; the contact reads one and
+// signs it by drawing with the mouse, the other by drawing with a finger (touch events);
+// each is verified against the stored document; axe and screenshots of the signature
+// page.
+//
 // Usage: node documents.mjs BASE_URL ADMIN_TOKEN SCREENSHOT_DIR
 // (CHROMIUM=/usr/bin/chromium by default.)
 import { chromium } from 'playwright-core';
@@ -49,6 +54,24 @@ const request = await admin('POST', `/clients/${client.id}/tasks`, {
   title: 'Upload your bank statements', phase: 'Month end', due_on: '2026-12-10',
   description: 'Every page, as PDF.', evidence: { type: 'document_upload' },
 });
+
+// Staff attach a document by multipart upload, as their tools would.
+async function attach(taskId, name, bytes) {
+  const form = new FormData();
+  form.append('file', new Blob([bytes], { type: 'application/pdf' }), name);
+  const r = await fetch(`${base}/admin/api/tasks/${taskId}/document`, {
+    method: 'POST', headers: { authorization: `Bearer ${adminToken}` }, body: form,
+  });
+  if (!r.ok) throw new Error(`attach: ${r.status} ${await r.text()}`);
+  return r.json();
+}
+const signTask = (title) => admin('POST', `/clients/${client.id}/tasks`, {
+  title, phase: 'Onboarding', evidence: { type: 'signature' },
+});
+const byMouse = await signTask('Sign the engagement letter');
+const byTouch = await signTask('Sign the payroll mandate');
+await attach(byMouse.id, 'Engagement letter.pdf', `${pdf}% engagement\n`);
+await attach(byTouch.id, 'Payroll mandate.pdf', `${pdf}% mandate\n`);
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -168,6 +191,60 @@ try {
   if (!(await page.textContent('main')).includes('Approved')) throw new Error('Documents does not say approved');
   await axe(page, 'documents, approved');
   await shoot(page, 'documents');
+
+  // A signature drawn with the mouse.
+  await page.goto(`${p}/tasks/${byMouse.id}`);
+  await page.waitForSelector('canvas#pad');
+  await axe(page, 'signature');
+  await shoot(page, 'signature');
+  const [letter] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('a:has-text("Read the document")'),
+  ]);
+  if (letter.suggestedFilename() !== 'Engagement letter.pdf') throw new Error(`read ${letter.suggestedFilename()}`);
+  await page.locator('canvas#pad').scrollIntoViewIfNeeded();
+  const box = await page.locator('canvas#pad').boundingBox();
+  await page.mouse.move(box.x + 20, box.y + box.height / 2);
+  await page.mouse.down();
+  for (let i = 1; i <= 20; i++) {
+    await page.mouse.move(box.x + 20 + i * 15, box.y + box.height / 2 + (i % 2 ? -25 : 25));
+  }
+  await page.mouse.up();
+  await page.check('#consent');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Sign")')]);
+  await page.waitForSelector('text=Signed');
+  const mouse = await admin('GET', `/tasks/${byMouse.id}/signature`);
+  if (mouse.how !== 'drawn' || !mouse.matches) throw new Error(`mouse signature: ${JSON.stringify(mouse)}`);
+  await page.click('a:has-text("Check the signature")');
+  await page.waitForSelector('text=Verified');
+  await axe(page, 'signature verification');
+  await shoot(page, 'signature-verified');
+
+  // A signature drawn with a finger, on a touch screen.
+  const phone = await browser.newContext({ viewport: { width: 375, height: 800 }, hasTouch: true, isMobile: true });
+  const touchPage = await phone.newPage();
+  touchPage.on('console', (m) => { if (m.type() === 'error') problems.push(`${touchPage.url()}: ${m.text()}`); });
+  const touchLink = await admin("POST", `/contacts/${contact.id}/magic-link`);
+  await touchPage.goto(touchLink.url);
+  await touchPage.click('button:has-text("Log in to portal")');
+  await touchPage.waitForSelector('h1:has-text("Hello Pat")');
+  await touchPage.goto(`${p}/tasks/${byTouch.id}`);
+  await touchPage.waitForSelector('canvas#pad');
+  // Touches land where the screen shows the pad: bring it into view first.
+  await touchPage.locator('canvas#pad').scrollIntoViewIfNeeded();
+  const pad = await touchPage.locator('canvas#pad').boundingBox();
+  const cdp = await phone.newCDPSession(touchPage);
+  const point = (i) => [{ x: pad.x + 15 + i * 12, y: pad.y + pad.height / 2 + (i % 2 ? -20 : 20) }];
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchStart', touchPoints: point(0) });
+  for (let i = 1; i <= 20; i++) await cdp.send('Input.dispatchTouchEvent', { type: 'touchMove', touchPoints: point(i) });
+  await cdp.send('Input.dispatchTouchEvent', { type: 'touchEnd', touchPoints: [] });
+  await touchPage.check('#consent');
+  await Promise.all([touchPage.waitForNavigation(), touchPage.click('button:has-text("Sign")')]);
+  if (!(await touchPage.locator('text=Signed').count())) {
+    throw new Error(`not signed by touch: ${await touchPage.textContent('main')}`);
+  }
+  const touch = await admin('GET', `/tasks/${byTouch.id}/signature`);
+  if (touch.how !== 'drawn' || !touch.matches) throw new Error(`touch signature: ${JSON.stringify(touch)}`);
 
   if (problems.length) throw new Error(`browser errors: ${problems.join(' | ')}`);
   console.log(`documents ok; axe checked: ${checked.join(', ')}`);

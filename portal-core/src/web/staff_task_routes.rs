@@ -15,7 +15,7 @@ use super::routing::{Answer, Json, MaybeJson, parse_id};
 use super::staff_routes::Staff;
 use super::strict;
 use crate::StaffError;
-use crate::evidence::{Meeting, Video};
+use crate::evidence::{Meeting, SignatureRequest, Video};
 use crate::id::{ClientId, PhaseId, TaskId};
 use crate::portal::task::TaskList;
 use crate::task::{Evidence, NewTask, Side, Task, TaskEdit, TaskStatus};
@@ -316,6 +316,19 @@ pub(super) enum EvidenceEntry {
     VideoLink(String),
     /// A meeting as typed.
     Meeting(MeetingEntry),
+    /// A signature request: its consent text, if not the default. Its document is
+    /// attached through its own route (`POST /tasks/{task}/document`), never named here.
+    Signature(SignatureEntry),
+}
+
+/// A signature request as staff give it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct SignatureEntry {
+    #[serde(rename = "type")]
+    _type: String,
+    #[serde(default, deserialize_with = "strict::present")]
+    consent_text: Option<String>,
 }
 
 /// A meeting as staff type it.
@@ -344,6 +357,9 @@ impl EvidenceEntry {
         Ok(match self {
             EvidenceEntry::Stored(evidence) => evidence,
             EvidenceEntry::VideoLink(url) => Evidence::Training(Video::parse(&url)?),
+            EvidenceEntry::Signature(e) => {
+                Evidence::Signature(SignatureRequest::new(e.consent_text.as_deref())?)
+            }
             EvidenceEntry::Meeting(m) => Evidence::Meeting(Meeting::new(
                 &m.starts,
                 &m.time_zone,
@@ -368,6 +384,7 @@ impl<'de> Deserialize<'de> for EvidenceEntry {
             Some("meeting") if value.get("starts").is_some() => {
                 serde_json::from_value(value).map(EvidenceEntry::Meeting)
             }
+            Some("signature") => serde_json::from_value(value).map(EvidenceEntry::Signature),
             _ => serde_json::from_value(value).map(EvidenceEntry::Stored),
         };
         entry.map_err(D::Error::custom)
