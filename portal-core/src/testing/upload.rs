@@ -210,7 +210,7 @@ pub async fn upload_round_trip(addr: SocketAddr, web: &PortalWeb, login: &LoginS
     let body = multipart(&[
         TestPart::Text("csrf_token", &csrf),
         TestPart::Text("note", "statements for March"),
-        TestPart::File("file", "../Kontoauszug März.txt", "text/plain", &file),
+        TestPart::File("file", "Kontoauszug März.txt", "text/plain", &file),
     ]);
     let path = format!("{}/api/__test/upload", web.mount_path());
     let content_type = multipart_content_type();
