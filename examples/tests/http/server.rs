@@ -35,6 +35,8 @@ pub struct Options {
     /// PostgreSQL only: the server reaches its database through this address (a
     /// forwarder the case controls) instead of `DATABASE_URL`'s.
     pub postgres_via: Option<SocketAddr>,
+    /// PostgreSQL only: this database (another server's) instead of a fresh one.
+    pub database: Option<String>,
 }
 
 pub struct Server {
@@ -109,7 +111,10 @@ impl Server {
         let database_url = match db {
             Db::Memory => "memory:".to_owned(),
             Db::Sqlite => format!("sqlite:{}", dir.join("portal.db").display()),
-            Db::Postgres => super::postgres::fresh_database()?,
+            Db::Postgres => match &options.database {
+                Some(url) => url.clone(),
+                None => super::postgres::fresh_database()?,
+            },
         };
         let postgres = matches!(db, Db::Postgres).then(|| database_url.clone());
         let server_database_url = match options.postgres_via {
@@ -209,6 +214,11 @@ impl Server {
     /// The server's SQLite file (on [`Db::Sqlite`]).
     pub fn sqlite_file(&self) -> PathBuf {
         self.dir.join("portal.db")
+    }
+
+    /// The URL of the server's PostgreSQL database, if it runs on one.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres.as_deref()
     }
 
     /// The name of the server's PostgreSQL database, if it runs on one.

@@ -15,6 +15,7 @@
 pub mod blob;
 pub mod conformance;
 mod recording;
+pub mod seaweed;
 pub mod upload;
 mod world;
 
