@@ -14,6 +14,8 @@
 //! `UPLOAD_ROUNDS` (default 15) sets the rounds of the time comparison.
 
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::panic, missing_docs)]
+// A benchmark measures the wall clock.
+#![allow(clippy::disallowed_methods)]
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

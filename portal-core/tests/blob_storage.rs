@@ -250,3 +250,28 @@ async fn s3_store_keeps_every_blob_promise_and_survives_a_restart() {
     let again = store.put(pattern_stream(1000, 100, None)).await.unwrap();
     assert_eq!(digest_of(&store, &again).await.unwrap().1, 1000);
 }
+
+/// The document, drop and signature cases of the store conformance suite, with their
+/// bytes on S3: uploads, downloads, withdrawals, the expiry of dropped files and the
+/// verification of a signed document's bytes, all through a real object store.
+#[cfg(feature = "s3")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn file_operations_work_on_s3_expiry_included() {
+    use portal_core::MemoryStore;
+    use portal_core::testing::{Fixture, conformance};
+    let Some(weed) = weed_or_skip("file_operations_work_on_s3_expiry_included") else {
+        return;
+    };
+    weed.create_bucket();
+    wait_until_writable(&weed, &weed.storage()).await;
+    let fixture = || Fixture {
+        files: Some(Arc::new(weed.storage())),
+        ..Fixture::single(Arc::new(MemoryStore::new()))
+    };
+    conformance::a_document_request_goes_from_requested_through_rejection_to_approval(fixture())
+        .await;
+    conformance::a_withdrawn_upload_is_gone_and_a_reviewed_one_cannot_be_withdrawn(fixture()).await;
+    conformance::dropped_files_expire_and_then_nobody_reads_them(fixture()).await;
+    conformance::a_signature_is_for_the_document_shown_and_checked_against_its_bytes(fixture())
+        .await;
+}

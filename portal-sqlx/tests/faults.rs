@@ -380,6 +380,7 @@ async fn sqlite_concurrent_writers_wait_for_the_lock_and_succeed() {
         World::new(Fixture {
             primary: Arc::new(primary),
             secondary: Arc::new(secondary),
+            files: None,
         })
         .await,
     );

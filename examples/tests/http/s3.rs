@@ -3,7 +3,7 @@
 //! bucket, each serving the files the other took in; with the object store stopped, an
 //! upload answers 503 and leaves no row, and once it is back the next upload works.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use portal_core::blob::BlobStore as _;
 use portal_core::testing::seaweed::{Weed, weed_or_skip};
@@ -12,7 +12,7 @@ use serde_json::json;
 use super::cases::{assert_status, csrf, login, me};
 use super::client::{Browser, Part, Resp, multipart, multipart_type};
 use super::documents::PDF;
-use super::server::{Db, Options, Scheme, Server};
+use super::server::{Db, Options, Scheme, Server, wall_clock};
 
 const JANE: &str = "jane@example.com";
 
@@ -49,7 +49,7 @@ fn wait_until_writable(weed: &Weed) {
         .build()
         .expect("runtime");
     let store = weed.storage();
-    let deadline = Instant::now() + Duration::from_secs(90);
+    let deadline = wall_clock() + Duration::from_secs(90);
     runtime.block_on(async {
         loop {
             let probe = futures_util::stream::iter([Ok(bytes::Bytes::from_static(b"probe"))]);
@@ -58,7 +58,7 @@ fn wait_until_writable(weed: &Weed) {
                     store.delete(&name).await.expect("delete the probe");
                     return;
                 }
-                Err(e) if Instant::now() > deadline => {
+                Err(e) if wall_clock() > deadline => {
                     panic!("SeaweedFS is not writable: {e:?}\n{}", weed.log_tail())
                 }
                 Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,

@@ -365,6 +365,12 @@ impl PortalBuilder {
         self
     }
 
+    /// Like [`PortalBuilder::files`] with a storage that is already shared.
+    pub fn files_shared(mut self, files: Arc<dyn BlobStore>) -> Self {
+        self.files = Some(files);
+        self
+    }
+
     /// The clock (tests pass a manual one).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);

@@ -37,6 +37,9 @@ pub struct Fixture {
     pub primary: Arc<dyn Store>,
     /// The second instance.
     pub secondary: Arc<dyn Store>,
+    /// Where both instances keep file bytes; `None`: in memory, dated by the world's
+    /// clock.
+    pub files: Option<Arc<dyn crate::blob::BlobStore>>,
 }
 
 impl Fixture {
@@ -46,6 +49,7 @@ impl Fixture {
         Fixture {
             secondary: store.clone(),
             primary: store,
+            files: None,
         }
     }
 }

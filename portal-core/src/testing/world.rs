@@ -64,10 +64,12 @@ impl World {
         let clock = Arc::new(ManualClock::new(START));
         let outbox = DevOutbox::new();
         // One file storage for both instances, as they would share a bucket.
-        let files = crate::blob::FileStorage::memory().with_clock(clock.clone());
+        let files = fixture.files.clone().unwrap_or_else(|| {
+            Arc::new(crate::blob::FileStorage::memory().with_clock(clock.clone()))
+        });
         let build = |store| {
             Portal::builder_shared(store)
-                .files(files.clone())
+                .files_shared(files.clone())
                 .clock(clock.clone())
                 .delivery(outbox.clone())
                 .policy(policy.clone())

@@ -78,6 +78,7 @@ pub(crate) async fn sqlite_file() -> Option<Fixture> {
     Some(Fixture {
         primary: Arc::new(primary),
         secondary: Arc::new(secondary),
+        files: None,
     })
 }
 
@@ -145,5 +146,6 @@ pub(crate) async fn postgres() -> Option<Fixture> {
     Some(Fixture {
         primary: Arc::new(primary),
         secondary: Arc::new(secondary),
+        files: None,
     })
 }
