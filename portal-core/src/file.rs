@@ -32,16 +32,19 @@ pub enum FilePurpose {
     /// A document the firm attached for the client to sign (contacts with `tasks`
     /// read it).
     Signing,
+    /// Attached by a contact to its answer to a question (a receipt, a statement).
+    Attachment,
 }
 
 impl FilePurpose {
     /// Every purpose.
-    pub const ALL: [FilePurpose; 5] = [
+    pub const ALL: [FilePurpose; 6] = [
         FilePurpose::Upload,
         FilePurpose::Document,
         FilePurpose::Report,
         FilePurpose::Drop,
         FilePurpose::Signing,
+        FilePurpose::Attachment,
     ];
 
     /// Stable name, for storage and JSON.
@@ -53,6 +56,7 @@ impl FilePurpose {
             FilePurpose::Report => "report",
             FilePurpose::Drop => "drop",
             FilePurpose::Signing => "signing",
+            FilePurpose::Attachment => "attachment",
         }
     }
 
@@ -67,7 +71,7 @@ impl FilePurpose {
     pub const fn permission(self) -> Permissions {
         match self {
             FilePurpose::Report => Permissions::REPORTS,
-            FilePurpose::Signing => Permissions::TASKS,
+            FilePurpose::Signing | FilePurpose::Attachment => Permissions::TASKS,
             FilePurpose::Upload | FilePurpose::Document | FilePurpose::Drop => {
                 Permissions::DOCUMENTS
             }

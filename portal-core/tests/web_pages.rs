@@ -275,8 +275,9 @@ async fn each_evidence_type_gets_its_form_posting_to_the_client_api() {
     let expected: [&[&str]; 8] = [
         &["/complete\"", "name=\"note\"", "Mark complete"],
         &[
-            "/answer\"",
+            "/files\" enctype=\"multipart/form-data\"",
             "name=\"text\"",
+            "type=\"file\" name=\"file\"",
             "<th scope=\"row\">Amount</th><td>-42.10 EUR</td>",
         ],
         &[

@@ -68,6 +68,12 @@ async function attach(taskId, name, bytes) {
 const signTask = (title) => admin('POST', `/clients/${client.id}/tasks`, {
   title, phase: 'Onboarding', evidence: { type: 'signature' },
 });
+const question = await admin('POST', `/clients/${client.id}/tasks`, {
+  title: 'What was this card payment?', phase: 'Month end',
+  evidence: { type: 'question', question: 'Please attach the receipt.', transaction: null },
+});
+const receipt = join(dir, 'receipt.png');
+writeFileSync(receipt, Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex'));
 const byMouse = await signTask('Sign the engagement letter');
 const byTouch = await signTask('Sign the payroll mandate');
 await attach(byMouse.id, 'Engagement letter.pdf', `${pdf}% engagement\n`);
@@ -191,6 +197,16 @@ try {
   if (!(await page.textContent('main')).includes('Approved')) throw new Error('Documents does not say approved');
   await axe(page, 'documents, approved');
   await shoot(page, 'documents');
+
+  // A question answered with a receipt: the image shows as a preview.
+  await page.goto(`${p}/tasks/${question.id}`);
+  await page.fill('#answer', 'Printer toner.');
+  await page.setInputFiles('#receipt', receipt);
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Send answer")')]);
+  await page.waitForSelector('img.preview');
+  const shown = await page.evaluate(() => document.querySelector('img.preview').naturalWidth);
+  if (shown !== 1) throw new Error(`the receipt's preview is ${shown} pixels wide`);
+  await axe(page, 'question answered with a receipt');
 
   // A signature drawn with the mouse.
   await page.goto(`${p}/tasks/${byMouse.id}`);

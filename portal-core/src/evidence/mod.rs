@@ -296,6 +296,10 @@ pub enum Submission {
     Answer {
         /// The answer.
         text: String,
+        /// Files attached to it (a receipt, a statement), in the order given; each a
+        /// stored file of the task, recorded once the answer stands.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        attachments: Vec<crate::id::FileId>,
     },
     /// A [`Form`]'s answers.
     Form {
@@ -417,8 +421,17 @@ impl ApprovalRequest {
 impl Submission {
     /// An answer to a question, checked.
     pub fn answer(text: &str) -> Result<Submission, EvidenceError> {
+        Self::answer_with(text, Vec::new())
+    }
+
+    /// An answer to a question with files attached, its text checked.
+    pub fn answer_with(
+        text: &str,
+        attachments: Vec<crate::id::FileId>,
+    ) -> Result<Submission, EvidenceError> {
         Ok(Submission::Answer {
             text: CheckedText::new(text, ANSWER)?.into_string(),
+            attachments,
         })
     }
 

@@ -63,6 +63,13 @@ pub enum FileError {
     /// The task is not a document request (or not a file drop).
     #[error("this task does not ask for documents")]
     NotARequest,
+    /// The question was answered otherwise already: the first answer stands.
+    #[error("the task was already answered otherwise; the first answer stands")]
+    Answered,
+    /// What was sent with the files does not meet the task's definition (an answer's
+    /// text); names the field.
+    #[error(transparent)]
+    Invalid(crate::evidence::EvidenceError),
     /// Staff downloaded the dropped file already: it stays until it expires.
     #[error("the firm has downloaded this file: it can no longer be deleted")]
     Downloaded,
@@ -94,10 +101,9 @@ impl From<TaskError> for FileError {
             TaskError::ReadOnlyPreview(e) => FileError::ReadOnlyPreview(e),
             TaskError::Internal(e) => FileError::Internal(e),
             TaskError::Text(e) => FileError::Text(e),
-            TaskError::Invalid(_)
-            | TaskError::WrongType { .. }
-            | TaskError::Conflict
-            | TaskError::DocumentChanged => FileError::NotARequest,
+            TaskError::Conflict => FileError::Answered,
+            TaskError::Invalid(e) => FileError::Invalid(e),
+            TaskError::WrongType { .. } | TaskError::DocumentChanged => FileError::NotARequest,
         }
     }
 }
@@ -111,6 +117,8 @@ impl From<FileError> for StaffError {
                 StaffError::Conflict("the upload was already reviewed or withdrawn")
             }
             FileError::Downloaded => StaffError::Conflict("the file was downloaded"),
+            FileError::Answered => StaffError::Conflict("the task was answered"),
+            FileError::Invalid(e) => StaffError::Evidence(e),
             FileError::NotARequest => StaffError::Invalid("the task does not ask for documents"),
             FileError::Refused(_) | FileError::FileCount { .. } | FileError::ReadOnlyPreview(_) => {
                 StaffError::Invalid("not allowed")
@@ -197,11 +205,20 @@ impl Portal {
         Ok(task)
     }
 
-    /// A task that holds files (a document request, a file drop) the contact may see
-    /// (its client granted with `documents`): what the web layer checks before it
-    /// stores a byte of an upload.
+    /// A task that takes files (a document request or a file drop, its client granted
+    /// with `documents`; a question, with `tasks`) and that the contact may act on:
+    /// what the web layer checks before it stores a byte of an upload.
     pub async fn file_task(&self, auth: &Authenticated, id: TaskId) -> Result<Task, FileError> {
-        let task = self.visible_file_task(auth, id).await?;
+        let task = match self.visible_task(auth, id).await? {
+            // A question takes files with its answer, under `tasks`.
+            (task, permissions) if task.evidence.kind() == EvidenceKind::Question => {
+                if !permissions.contains(Permissions::TASKS) {
+                    return Err(FileError::Forbidden);
+                }
+                task
+            }
+            _ => self.visible_file_task(auth, id).await?,
+        };
         if task.assignee != crate::task::Side::Client {
             return Err(FileError::Forbidden);
         }
@@ -438,6 +455,12 @@ impl Portal {
         if let (FilePurpose::Signing, Some(task)) = (file.purpose, file.task_id) {
             // The document of a task the contact may read: the one it signs, or signed.
             self.client_task(auth, task).await?;
+        } else if let (FilePurpose::Attachment, Some(task)) = (file.purpose, file.task_id) {
+            // An attachment of an answer the contact may read, and named by it.
+            let task = self.client_task(auth, task).await?;
+            if !self.attachments_of(&task).await?.iter().any(|f| f.id == id) {
+                return Err(FileError::NotFound);
+            }
         } else if let Some(task) = file.task_id {
             self.visible_file_task(auth, task).await?;
         } else if !self

@@ -3,6 +3,7 @@
 //! cheaply into every handler; its operations live in one module per concept, above
 //! the records and the store traits they use, which never import them back.
 
+mod attachment;
 mod client;
 pub mod documents;
 mod email_code;

@@ -19,7 +19,9 @@ fn checked(evidence: &Evidence, submission: Submission) -> Result<Submission, Ta
         return Err(TaskError::wrong_type(evidence.kind(), submission.kind()));
     }
     Ok(match (evidence, submission) {
-        (_, Submission::Answer { text }) => Submission::answer(&text)?,
+        (_, Submission::Answer { text, attachments }) => {
+            Submission::answer_with(&text, attachments)?
+        }
         (_, Submission::Decision { decision, comment }) => {
             Submission::decision(decision, comment.as_deref())?
         }

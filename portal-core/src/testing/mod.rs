@@ -180,6 +180,7 @@ macro_rules! store_conformance {
             a_drop_is_deleted_by_its_contact_or_downloaded_by_staff_never_both,
             a_signature_is_for_the_document_shown_and_checked_against_its_bytes,
             a_signature_racing_a_replaced_document_signs_only_what_was_shown,
+            a_question_is_answered_with_a_receipt_its_readers_alone_see,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

@@ -82,6 +82,8 @@ pub(crate) enum TaskFilesOnPage<'a> {
     Request(&'a DocumentRequest),
     /// A secure file drop with its readable files.
     Drop(&'a TaskFiles),
+    /// The files attached to a question's answer.
+    Attachments(&'a [crate::file::StoredFile]),
 }
 
 /// The evidence of a document request's or a file drop's page. `files` is `None` when
@@ -99,7 +101,33 @@ pub(crate) fn files_evidence(
             request_evidence(viewer, mount, r, yours, max_file_bytes)
         }
         Some(TaskFilesOnPage::Drop(d)) => drop_evidence(mount, d, yours, max_file_bytes),
+        Some(TaskFilesOnPage::Attachments(_)) => {
+            context! { type => "document_upload", allowed => false }
+        }
     }
+}
+
+/// The files attached to a question's answer, an image with its preview.
+pub(crate) fn attachment_lines(mount: &str, files: Option<TaskFilesOnPage<'_>>) -> Vec<Value> {
+    let Some(TaskFilesOnPage::Attachments(files)) = files else {
+        return Vec::new();
+    };
+    files
+        .iter()
+        .map(|f| {
+            context! {
+                href => text(&format!("{mount}/api/files/{}", f.id)),
+                name => text(f.name.as_str()),
+                size => text(&size_label(f.size)),
+                image => matches!(f.file_type, FileType::Png | FileType::Jpeg),
+            }
+        })
+        .collect()
+}
+
+/// What a question's answer form accepts, and its size hint.
+pub(crate) fn upload_hints(max_file_bytes: u64) -> (Value, Value) {
+    (text(&accept()), text(&size_label(max_file_bytes)))
 }
 
 /// A file drop's page: its files with their expiry, a delete button on those the firm

@@ -123,9 +123,9 @@ pub(super) async fn delete_dropped(
     drop_answer(ctx, &d, body.json)
 }
 
-/// `POST {p}/api/tasks/{task}/files`: files for a document request or a file drop,
-/// as `multipart/form-data`, each in a part named `file` (other text fields are
-/// ignored). An API client sends its CSRF token in `X-CSRF-Token` and gets the request
+/// `POST {p}/api/tasks/{task}/files`: files for a document request, a file drop, or
+/// a question's answer (its text in a field named `text`), as `multipart/form-data`,
+/// each file in a part named `file` (other text fields are ignored). An API client sends its CSRF token in `X-CSRF-Token` and gets the request
 /// or the drop as JSON; a page's form sends it as its first field and gets `303` to the
 /// task's page. The task and the grant are checked before a byte is stored; each file
 /// is checked (its name, its type from its bytes, its size) as it streams in, and a
@@ -138,13 +138,23 @@ pub(super) async fn upload(ctx: &mut Ctx<'_>, task: &str, mut uploads: Uploads) 
     let task = portal.file_task(auth, id).await?;
     let limits = portal.policy(task.firm_id).files;
     let json = ctx.req.header_value("x-csrf-token").is_some();
-    let (received, _) = receive_all(
+    let (received, fields) = receive_all(
         portal.files().as_ref(),
         &mut uploads,
         limits.max_files_per_upload,
         limits.max_file_bytes,
     )
     .await?;
+    if matches!(task.evidence, Evidence::Question(_)) {
+        let text = fields
+            .iter()
+            .find(|(n, _)| n == "text")
+            .map_or("", |(_, v)| v.as_str());
+        let task = portal
+            .answer_with_files(auth, id, text, received, ctx.info())
+            .await?;
+        return super::task_routes::task_answer(ctx, &task, json).await;
+    }
     if matches!(task.evidence, Evidence::FileDrop(_)) {
         let d = portal.drop_files(auth, id, received, ctx.info()).await?;
         return drop_answer(ctx, &d, json);
@@ -169,6 +179,9 @@ async fn receive_all(
     let read: Result<(), WebError> = async {
         while let Some(part) = uploads.next_part().await? {
             match part {
+                // A form's file input left empty: browsers send it as a part with no
+                // name and no bytes.
+                Part::File(file) if file.file_name().is_none_or(str::is_empty) => {}
                 Part::File(file) => {
                     if received.len() == max_files {
                         return Err(WebError::Unprocessable(format!(

@@ -166,6 +166,10 @@ impl From<crate::portal::documents::FileError> for WebError {
             FileError::Conflict(_) => {
                 WebError::Conflict("This upload was already reviewed or withdrawn")
             }
+            FileError::Answered => WebError::Conflict(
+                "The task was already answered otherwise; the first answer stands",
+            ),
+            FileError::Invalid(e) => WebError::Unprocessable(e.to_string()),
             FileError::Downloaded => {
                 WebError::Conflict("The firm has downloaded this file: it can no longer be deleted")
             }

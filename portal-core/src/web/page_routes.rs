@@ -202,9 +202,14 @@ pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
         Evidence::FileDrop(_) if documents => Some(portal.file_drop(auth, id).await?),
         _ => None,
     };
+    let attached = match task.evidence {
+        Evidence::Question(_) => portal.attachments(auth, id).await?,
+        _ => Vec::new(),
+    };
     let files = match (&request, &dropped) {
         (Some(r), _) => Some(TaskFilesOnPage::Request(r)),
         (_, Some(d)) => Some(TaskFilesOnPage::Drop(d)),
+        _ if !attached.is_empty() => Some(TaskFilesOnPage::Attachments(&attached)),
         _ => None,
     };
     let can = Abilities {

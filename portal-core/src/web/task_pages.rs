@@ -336,6 +336,9 @@ pub(crate) fn task_page(
         Evidence::Question(q) => context! {
             type => "question",
             can_act => act,
+            attachments => super::document_pages::attachment_lines(mount, can.files),
+            accept => super::document_pages::upload_hints(can.max_file_bytes).0,
+            max_size => super::document_pages::upload_hints(can.max_file_bytes).1,
             question => text(&q.question),
             transaction => q.transaction.as_ref().map(|tx| context! {
                 date => text(&tx.date.date_string()),
@@ -345,7 +348,7 @@ pub(crate) fn task_page(
                 memo => tx.memo.as_deref().map(text),
             }),
             answer => match &t.submission {
-                Some(Submission::Answer { text: a }) => Some(text(a)),
+                Some(Submission::Answer { text: a, .. }) => Some(text(a)),
                 _ => None,
             },
         },

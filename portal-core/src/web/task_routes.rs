@@ -81,7 +81,11 @@ pub(super) async fn answer(ctx: &mut Ctx<'_>, task: &str, body: JsonOrForm<Answe
     // Checked by the core, after it found the task: a question of another client is
     // not found, whatever was sent for it.
     let text = body.fields.text.unwrap_or_default();
-    submit(ctx, task, Submission::Answer { text }, body.json).await
+    let answer = Submission::Answer {
+        text,
+        attachments: Vec::new(),
+    };
+    submit(ctx, task, answer, body.json).await
 }
 
 /// `POST {p}/api/tasks/{task}/form`: a form's answers.

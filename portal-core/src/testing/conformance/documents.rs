@@ -881,3 +881,94 @@ pub async fn a_signature_racing_a_replaced_document_signs_only_what_was_shown(f:
         }
     }
 }
+
+pub async fn a_question_is_answered_with_a_receipt_its_readers_alone_see(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let info = req();
+    let question = NewTask {
+        phase: None,
+        title: "What was this payment?".into(),
+        description: String::new(),
+        due_on: None,
+        assignee: Side::Client,
+        evidence: Evidence::Question(
+            crate::evidence::Question::new("Which supplier?", None).unwrap(),
+        ),
+    };
+    let task =
+        w.a.create_task(&w.staff, w.client1.id, question)
+            .await
+            .unwrap()
+            .id;
+    let receipt = received(&w.a, "receipt.pdf", PDF).await;
+    let answered =
+        w.b.answer_with_files(&bob, task, "Office supplies", vec![receipt], &info)
+            .await
+            .unwrap();
+    assert_eq!(answered.status, TaskStatus::Completed);
+    let files = w.a.attachments(&bob, task).await.unwrap();
+    assert_eq!(files.len(), 1);
+    assert_eq!(
+        (files[0].name.as_str(), files[0].purpose),
+        ("receipt.pdf", FilePurpose::Attachment)
+    );
+    assert_eq!(read_all(&w.a, &bob, files[0].id).await, PDF);
+    // A second answer stands no more than a first one would: refused, its bytes gone.
+    let late = received(&w.a, "late.pdf", PDF).await;
+    let late_blob = late.blob.clone();
+    assert!(matches!(
+        w.a.answer_with_files(&bob, task, "Something else", vec![late], &info)
+            .await,
+        Err(FileError::Answered)
+    ));
+    assert!(matches!(
+        w.a.files().get(&late_blob).await,
+        Err(crate::blob::BlobError::NotFound)
+    ));
+    assert_eq!(w.a.attachments(&bob, task).await.unwrap().len(), 1);
+    // Without `tasks`, the receipt is not there to read.
+    w.a.grant(&w.staff, w.bob.id, w.client1.id, Permissions::DOCUMENTS)
+        .await
+        .unwrap();
+    let bob = session(&w, w.bob.id).await;
+    assert!(matches!(
+        w.a.download(&bob, files[0].id, &info).await,
+        Err(FileError::Forbidden)
+    ));
+    // An answer's text is checked as any answer's: nothing stored when it is refused.
+    let other = NewTask {
+        phase: None,
+        title: "Another payment".into(),
+        description: String::new(),
+        due_on: None,
+        assignee: Side::Client,
+        evidence: Evidence::Question(crate::evidence::Question::new("Which?", None).unwrap()),
+    };
+    let other =
+        w.a.create_task(&w.staff, w.client1.id, other)
+            .await
+            .unwrap()
+            .id;
+    let jane = session(&w, w.jane.id).await;
+    let refused = received(&w.a, "r.pdf", PDF).await;
+    let refused_blob = refused.blob.clone();
+    assert!(matches!(
+        w.a.answer_with_files(&jane, other, "a\u{0}b", vec![refused], &info)
+            .await,
+        Err(FileError::Invalid(_))
+    ));
+    assert!(matches!(
+        w.a.files().get(&refused_blob).await,
+        Err(crate::blob::BlobError::NotFound)
+    ));
+    assert!(
+        w.a.store()
+            .task(other)
+            .await
+            .unwrap()
+            .unwrap()
+            .submission
+            .is_none()
+    );
+}
