@@ -6,8 +6,8 @@
 use minijinja::{Value, context};
 
 use super::pages::Page;
-use super::task_pages::Viewer;
 use super::templates::{Template, text};
+use super::viewer::Viewer;
 use crate::document::{RequestStatus, UploadStatus};
 use crate::file::{FilePurpose, StoredFile};
 use crate::file_type::FileType;

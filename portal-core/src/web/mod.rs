@@ -57,6 +57,7 @@ mod task_routes;
 mod templates;
 #[cfg(any(test, feature = "testing"))]
 mod upload_probe;
+mod viewer;
 
 pub use adapter::{BodyPlan, HeaderTable, SessionRejection};
 pub use api_error::ApiError;
