@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use portal_core::blob::{BlobError, BlobStore, FileStorage, StorageConfig, StorageConfigError};
 use portal_core::testing::blob::{BlobFixture, cases, digest_of, pattern_stream};
-use portal_core::testing::seaweed::{Weed, weed_or_skip};
+use portal_core::testing::seaweed::{TempDir, Weed, weed_or_skip};
 use portal_core::testing::{ManualClock, START};
 
 async fn run_cases(make: impl Fn(Arc<ManualClock>) -> FileStorage) {
@@ -31,31 +31,6 @@ async fn run_cases(make: impl Fn(Arc<ManualClock>) -> FileStorage) {
     }
 }
 
-/// A fresh folder under the system's temporary directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> Self {
-        let mut random = [0u8; 8];
-        getrandom_fill(&mut random);
-        let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
-        let path = std::env::temp_dir().join(format!("portal-{tag}-{name}"));
-        std::fs::create_dir_all(&path).unwrap();
-        TempDir(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn getrandom_fill(dest: &mut [u8]) {
-    use portal_core::random::SecretSource as _;
-    portal_core::random::OsSecretSource.fill(dest).unwrap();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_store_keeps_every_blob_promise() {
     run_cases(|clock| FileStorage::memory().with_clock(clock)).await;
@@ -64,11 +39,11 @@ async fn memory_store_keeps_every_blob_promise() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn folder_store_keeps_every_blob_promise() {
     let dir = TempDir::new("blobs");
+    let cases = std::sync::atomic::AtomicU32::new(0);
     run_cases(|clock| {
         // Each case in a folder of its own, created by the store.
-        let mut n = [0u8; 4];
-        getrandom_fill(&mut n);
-        let sub = dir.0.join(format!("{:08x}", u32::from_le_bytes(n)));
+        let n = cases.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let sub = dir.0.join(format!("case-{n}"));
         FileStorage::folder(sub).unwrap().with_clock(clock)
     })
     .await;

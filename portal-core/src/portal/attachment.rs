@@ -29,18 +29,9 @@ impl Portal {
         files: Vec<ReceivedFile>,
         request: &RequestInfo,
     ) -> Result<Task, FileError> {
-        let blobs: Vec<_> = files.iter().map(|f| f.blob.clone()).collect();
-        match self.record_answer(auth, id, text, files, request).await {
-            Ok(task) => Ok(task),
-            Err(e) => {
-                for blob in blobs {
-                    if let Err(cause) = self.files().delete(&blob).await {
-                        tracing::warn!(blob = %blob, error = %cause, "a refused attachment stays until the sweep");
-                    }
-                }
-                Err(e)
-            }
-        }
+        let blobs = super::documents::blobs_of(&files);
+        self.or_discard(blobs, self.record_answer(auth, id, text, files, request))
+            .await
     }
 
     async fn record_answer(

@@ -183,9 +183,36 @@ impl From<crate::random::RandomnessUnavailable> for FileError {
     }
 }
 
+/// The blobs `files` were stored under.
+pub(super) fn blobs_of(files: &[ReceivedFile]) -> Vec<BlobName> {
+    files.iter().map(|f| f.blob.clone()).collect()
+}
+
+/// `files` if there are 1 to `max` of them.
+fn counted(files: &[ReceivedFile], max: usize) -> Result<(), FileError> {
+    if files.is_empty() || files.len() > max {
+        return Err(FileError::FileCount { max });
+    }
+    Ok(())
+}
+
 impl Portal {
+    /// `op`'s outcome, the `blobs` it was given deleted when it refused them: an
+    /// operation that refuses files leaves none of their bytes behind.
+    pub(super) async fn or_discard<T, E>(
+        &self,
+        blobs: Vec<BlobName>,
+        op: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let result = op.await;
+        if result.is_err() {
+            self.discard(blobs).await;
+        }
+        result
+    }
+
     /// Deletes blobs an operation will not record; a failure leaves them to the sweep.
-    async fn discard(&self, blobs: impl IntoIterator<Item = BlobName>) {
+    pub(super) async fn discard(&self, blobs: impl IntoIterator<Item = BlobName>) {
         for name in blobs {
             if let Err(e) = self.files().delete(&name).await {
                 tracing::warn!(blob = %name, error = %e, "a discarded blob stays until the sweep");
@@ -273,12 +300,9 @@ impl Portal {
         files: Vec<ReceivedFile>,
         request: &RequestInfo,
     ) -> Result<DocumentRequest, FileError> {
-        let blobs: Vec<BlobName> = files.iter().map(|f| f.blob.clone()).collect();
-        let result = self.record_upload(auth, id, files, request).await;
-        if result.is_err() {
-            self.discard(blobs).await;
-        }
-        result
+        let blobs = blobs_of(&files);
+        self.or_discard(blobs, self.record_upload(auth, id, files, request))
+            .await
     }
 
     async fn record_upload(
@@ -293,11 +317,7 @@ impl Portal {
             return Err(FileError::Forbidden);
         }
         let limits = self.policy(task.firm_id).files;
-        if files.is_empty() || files.len() > limits.max_files_per_upload {
-            return Err(FileError::FileCount {
-                max: limits.max_files_per_upload,
-            });
-        }
+        counted(&files, limits.max_files_per_upload)?;
         let contact = auth.author()?;
         let now = self.now();
         let upload = Upload {
@@ -568,12 +588,9 @@ impl Portal {
         purpose: FilePurpose,
         file: ReceivedFile,
     ) -> Result<StoredFile, StaffError> {
-        let blob = file.blob.clone();
-        let result = self.record_publication(ctx, client, purpose, file).await;
-        if result.is_err() {
-            self.discard([blob]).await;
-        }
-        result
+        let blobs = vec![file.blob.clone()];
+        self.or_discard(blobs, self.record_publication(ctx, client, purpose, file))
+            .await
     }
 
     async fn record_publication(
@@ -691,12 +708,9 @@ impl Portal {
         files: Vec<ReceivedFile>,
         request: &RequestInfo,
     ) -> Result<TaskFiles, FileError> {
-        let blobs: Vec<BlobName> = files.iter().map(|f| f.blob.clone()).collect();
-        let result = self.record_drop(auth, id, files, request).await;
-        if result.is_err() {
-            self.discard(blobs).await;
-        }
-        result
+        let blobs = blobs_of(&files);
+        self.or_discard(blobs, self.record_drop(auth, id, files, request))
+            .await
     }
 
     async fn record_drop(
@@ -714,11 +728,7 @@ impl Portal {
             return Err(FileError::Forbidden);
         }
         let limits = self.policy(task.firm_id).files;
-        if files.is_empty() || files.len() > limits.max_files_per_upload {
-            return Err(FileError::FileCount {
-                max: limits.max_files_per_upload,
-            });
-        }
+        counted(&files, limits.max_files_per_upload)?;
         let bytes: u64 = files.iter().map(|f| f.size).sum();
         let detail = format!("task={id} files={} bytes={bytes} drop=true", files.len());
         let audit = self.task_audit(auth, AuditAction::FilesUploaded, request, detail)?;

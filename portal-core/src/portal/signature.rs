@@ -62,14 +62,9 @@ impl Portal {
         id: TaskId,
         file: ReceivedFile,
     ) -> Result<Task, StaffError> {
-        let blob = file.blob.clone();
-        let result = self.record_signing_document(ctx, id, file).await;
-        if result.is_err()
-            && let Err(e) = self.files().delete(&blob).await
-        {
-            tracing::warn!(blob = %blob, error = %e, "a refused document stays until the sweep");
-        }
-        result
+        let blobs = vec![file.blob.clone()];
+        self.or_discard(blobs, self.record_signing_document(ctx, id, file))
+            .await
     }
 
     async fn record_signing_document(

@@ -14,10 +14,12 @@ use std::time::{Duration, Instant};
 
 /// A fresh folder under the system's temporary directory, removed on drop.
 #[derive(Debug)]
-struct TempDir(PathBuf);
+pub struct TempDir(pub PathBuf);
 
 impl TempDir {
-    fn new(tag: &str) -> Self {
+    /// A new folder named after `tag` and random digits.
+    #[must_use]
+    pub fn new(tag: &str) -> Self {
         let mut random = [0u8; 8];
         getrandom_fill(&mut random);
         let name: String = random.iter().map(|b| format!("{b:02x}")).collect();
