@@ -108,20 +108,36 @@ pub async fn receive_file(
     })?;
 
     let meter = Arc::new(Mutex::new(Meter {
-        hasher: Sha256::new(),
         size: 0,
         max_bytes,
         fault: None,
     }));
+    // The digest is computed on a blocking thread beside the request's task, fed the
+    // same chunks through a short queue: hashing then overlaps reading the socket and
+    // writing the store instead of adding to them.
+    let (to_hasher, mut chunks) = tokio::sync::mpsc::channel::<Bytes>(HASH_QUEUE);
+    let hasher = tokio::task::spawn_blocking(move || {
+        let mut hasher = Sha256::new();
+        while let Some(chunk) = chunks.blocking_recv() {
+            hasher.update(&chunk);
+        }
+        <[u8; 32]>::from(hasher.finalize())
+    });
     let first = futures_util::stream::iter([Ok(Bytes::from(head))]);
     let body: ByteStream = Box::pin(Metered {
         inner: Box::pin(first.chain(rest)),
         meter: meter.clone(),
+        to_hasher: tokio_util::sync::PollSender::new(to_hasher),
+        pending: None,
     });
     let put = blobs.put(body).await;
-    let (size, sha256, fault) = match meter.lock() {
+    let (size, fault) = match meter.lock() {
         Ok(mut m) => m.finish(),
         Err(poisoned) => poisoned.into_inner().finish(),
+    };
+    let sha256 = match hasher.await {
+        Ok(digest) => digest,
+        Err(_) => return Err(ReceiveError::Broken),
     };
     match (put, fault) {
         (Ok(blob), None) => Ok(ReceivedFile {
@@ -169,58 +185,81 @@ fn fault_of(e: &io::Error) -> ReceiveError {
     }
 }
 
+/// Chunks queued for the hasher: a few, so that a slow hasher holds the upload back
+/// rather than letting memory grow.
+const HASH_QUEUE: usize = 4;
+
 /// What passed through a file's stream.
 struct Meter {
-    hasher: Sha256,
     size: u64,
     max_bytes: u64,
     fault: Option<ReceiveError>,
 }
 
 impl Meter {
-    fn finish(&mut self) -> (u64, [u8; 32], Option<ReceiveError>) {
-        let hasher = std::mem::take(&mut self.hasher);
-        (self.size, hasher.finalize().into(), self.fault.take())
+    fn finish(&mut self) -> (u64, Option<ReceiveError>) {
+        (self.size, self.fault.take())
     }
 }
 
 /// A file's bytes on their way into the store, measured by the [`Meter`] they share
-/// with [`receive_file`]; it ends with an error past the file's limit.
+/// with [`receive_file`] and handed to the hasher; it ends with an error past the
+/// file's limit. A chunk goes on to the store only once the hasher has it.
 struct Metered {
     inner: ByteStream,
     meter: Arc<Mutex<Meter>>,
+    to_hasher: tokio_util::sync::PollSender<Bytes>,
+    /// A chunk read and counted, waiting for room in the hasher's queue.
+    pending: Option<Bytes>,
 }
 
 impl Stream for Metered {
     type Item = io::Result<Bytes>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let item = match self.inner.as_mut().poll_next(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(item) => item,
-        };
-        let mut meter = match self.meter.lock() {
-            Ok(m) => m,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if meter.fault.is_some() {
-            return Poll::Ready(None);
-        }
-        match item {
-            Some(Ok(chunk)) => {
-                meter.size = meter.size.saturating_add(chunk.len() as u64);
-                if meter.size > meter.max_bytes {
-                    meter.fault = Some(ReceiveError::TooLarge);
-                    return Poll::Ready(Some(Err(io::Error::other(ReceiveError::TooLarge))));
+        if self.pending.is_none() {
+            let item = match self.inner.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(item) => item,
+            };
+            let mut meter = match self.meter.lock() {
+                Ok(m) => m,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if meter.fault.is_some() {
+                return Poll::Ready(None);
+            }
+            match item {
+                Some(Ok(chunk)) => {
+                    meter.size = meter.size.saturating_add(chunk.len() as u64);
+                    if meter.size > meter.max_bytes {
+                        meter.fault = Some(ReceiveError::TooLarge);
+                        return Poll::Ready(Some(Err(io::Error::other(ReceiveError::TooLarge))));
+                    }
+                    drop(meter);
+                    self.pending = Some(chunk);
                 }
-                meter.hasher.update(&chunk);
+                Some(Err(e)) => {
+                    meter.fault = Some(fault_of(&e));
+                    return Poll::Ready(Some(Err(e)));
+                }
+                None => {
+                    // The end: the hasher finishes once its queue is closed.
+                    drop(meter);
+                    self.to_hasher.close();
+                    return Poll::Ready(None);
+                }
+            }
+        }
+        match self.to_hasher.poll_reserve(cx) {
+            Poll::Pending => Poll::Pending,
+            Poll::Ready(reserved) => {
+                let chunk = self.pending.take().unwrap_or_default();
+                if reserved.is_err() || self.to_hasher.send_item(chunk.clone()).is_err() {
+                    return Poll::Ready(Some(Err(io::Error::other("the hasher stopped"))));
+                }
                 Poll::Ready(Some(Ok(chunk)))
             }
-            Some(Err(e)) => {
-                meter.fault = Some(fault_of(&e));
-                Poll::Ready(Some(Err(e)))
-            }
-            None => Poll::Ready(None),
         }
     }
 }
