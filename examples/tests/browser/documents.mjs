@@ -74,6 +74,10 @@ const question = await admin('POST', `/clients/${client.id}/tasks`, {
 });
 const receipt = join(dir, 'receipt.png');
 writeFileSync(receipt, Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082', 'hex'));
+const drop = await admin('POST', `/clients/${client.id}/tasks`, {
+  title: 'Hand over your payroll login letter', phase: 'Onboarding',
+  evidence: { type: 'file_drop', expires_after_days: 7 },
+});
 const byMouse = await signTask('Sign the engagement letter');
 const byTouch = await signTask('Sign the payroll mandate');
 await attach(byMouse.id, 'Engagement letter.pdf', `${pdf}% engagement\n`);
@@ -197,6 +201,18 @@ try {
   if (!(await page.textContent('main')).includes('Approved')) throw new Error('Documents does not say approved');
   await axe(page, 'documents, approved');
   await shoot(page, 'documents');
+
+  // A secure file drop: dropped, listed with its expiry, deleted by the contact.
+  await page.goto(`${p}/tasks/${drop.id}`);
+  await page.setInputFiles('#files', files.january);
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Hand over")')]);
+  await page.waitForSelector('text=deleted on');
+  await axe(page, 'file drop');
+  await shoot(page, 'file-drop');
+  await Promise.all([page.waitForNavigation(), page.click('button:has-text("Delete")')]);
+  await page.waitForSelector('text=No file here now.');
+  const left = await admin('GET', `/tasks/${drop.id}/drop`);
+  if (left.files.length !== 0) throw new Error(`the drop still lists ${JSON.stringify(left.files)}`);
 
   // A question answered with a receipt: the image shows as a preview.
   await page.goto(`${p}/tasks/${question.id}`);

@@ -386,3 +386,159 @@ pub fn hostile_uploads_are_refused_with_nothing_stored(s: &Server) {
     assert_eq!(s.stored_blobs(), before, "no blob");
     assert!(!s.log().contains("panicked"), "{}", s.log());
 }
+
+/// Staff attach `bytes` as the document to sign of `task`.
+fn attach(s: &Server, task: &str, name: &str, bytes: &[u8]) -> Resp {
+    s.admin_upload(
+        &format!("/tasks/{task}/document"),
+        &multipart(&[Part::File("file", name, "application/pdf", bytes)]),
+    )
+}
+
+/// The document's hash as the task's page shows it.
+fn shown_sha(b: &mut Browser, task: &str) -> String {
+    b.get(&format!("/portal/api/tasks/{task}")).json()["evidence"]["document"]["sha256"]
+        .as_str()
+        .expect("a document")
+        .to_owned()
+}
+
+pub fn signatures_and_publications_over_http(s: &Server) {
+    let mut jane = login(s, JANE);
+    let token = csrf(&mut jane);
+    let client = me(&mut jane).json()["active_client"]["id"]
+        .as_str()
+        .expect("client")
+        .to_owned();
+    let r = s.admin(
+        "POST",
+        &format!("/clients/{client}/tasks"),
+        Some(&json!({"title": "Sign the letter", "evidence": {"type": "signature"}})),
+    );
+    assert_status(&r, 201, "signature task");
+    let task = r.json()["id"].as_str().expect("id").to_owned();
+    // Staff cannot name a document in the definition: it is attached as a file.
+    let forged = s.admin(
+        "POST",
+        &format!("/clients/{client}/tasks"),
+        Some(&json!({"title": "x", "evidence": {"type": "signature", "document": {"file": FORGED, "name": "x", "sha256": "00"}}})),
+    );
+    assert_status(&forged, 400, "a document named in the definition");
+    assert_status(
+        &attach(s, &task, "not a pdf.pdf", &png()),
+        422,
+        "a PNG as the PDF",
+    );
+    let v1 = b"%PDF-1.7\n% version 1\n%%EOF\n";
+    let v2 = b"%PDF-1.7\n% version 2\n%%EOF\n";
+    assert_status(&attach(s, &task, "letter.pdf", v1), 200, "attach");
+    let read = shown_sha(&mut jane, &task);
+    assert_status(&attach(s, &task, "letter v2.pdf", v2), 200, "replace");
+    let sign = |b: &mut Browser, body: Value| {
+        b.post_json(&format!("/portal/api/tasks/{task}/sign"), &token, &body)
+    };
+    let r = sign(
+        &mut jane,
+        json!({"document_sha256": read, "consent": true, "typed_name": "Jane Doe"}),
+    );
+    assert_status(&r, 409, "a signature of the replaced document");
+    let now = shown_sha(&mut jane, &task);
+    let r = sign(
+        &mut jane,
+        json!({"document_sha256": now, "consent": true, "drawn_png": "bm90IGEgcG5n"}),
+    );
+    assert_status(&r, 422, "a drawn signature that is no PNG");
+    let huge = "A".repeat(20 * 1024 * 1024);
+    let r = sign(
+        &mut jane,
+        json!({"document_sha256": now, "consent": true, "drawn_png": huge}),
+    );
+    assert_status(&r, 413, "a 20 MB signature");
+    let r = sign(
+        &mut jane,
+        json!({"document_sha256": now, "consent": false, "typed_name": "Jane Doe"}),
+    );
+    assert_status(&r, 422, "no consent");
+    let r = sign(
+        &mut jane,
+        json!({"document_sha256": now, "consent": true, "typed_name": "Jane Doe"}),
+    );
+    assert_status(&r, 200, "sign");
+    let v = jane.get(&format!("/portal/api/tasks/{task}/signature"));
+    assert_status(&v, 200, "verification");
+    let v = v.json();
+    assert_eq!(
+        (&v["matches"], &v["signer_name"], &v["signed_sha256"]),
+        (&json!(true), &json!("Jane Doe"), &json!(now))
+    );
+    let page = jane.get(&format!("/portal/tasks/{task}/signature"));
+    assert_status(&page, 200, "verification page");
+    assert!(page.text().contains("Verified"), "{}", page.text());
+    assert_status(
+        &attach(s, &task, "v3.pdf", PDF),
+        409,
+        "the signed document stays",
+    );
+
+    // Published: a report shows in Documents and downloads.
+    let r = s.admin_upload(
+        &format!("/clients/{client}/files"),
+        &multipart(&[
+            Part::Field("as", "report"),
+            Part::File("file", "Q3 report.pdf", "application/pdf", PDF),
+        ]),
+    );
+    assert_status(&r, 201, "publish");
+    let docs = jane.get(&format!("/portal/api/clients/{client}/documents"));
+    let report = docs.json()["published"][0].clone();
+    assert_eq!(report["name"], "Q3 report.pdf", "{}", docs.text());
+    assert_eq!(report["purpose"], "report");
+    let got = jane.get(report["href"].as_str().expect("href"));
+    assert_eq!(got.body, PDF);
+}
+
+/// A body that says it is longer than it is: the upload breaks off, nothing stays.
+pub fn an_upload_that_lies_about_its_length_stores_nothing(s: &Server) {
+    use std::io::{Read as _, Write as _};
+    let mut jane = login(s, JANE);
+    let token = csrf(&mut jane);
+    let task = request(s, &mut jane, "Lying length");
+    let before = s.stored_blobs();
+    let body = multipart(&[Part::File("file", "a.pdf", "application/pdf", PDF)]);
+    let cookies: String = jane
+        .jar
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let head = format!(
+        "POST /portal/api/tasks/{task}/files HTTP/1.1\r\nHost: {addr}\r\nCookie: {cookies}\r\n\
+         X-CSRF-Token: {token}\r\nContent-Type: {ct}\r\nContent-Length: {len}\r\n\r\n",
+        addr = s.addr,
+        ct = multipart_type(),
+        len = body.len() + 100_000,
+    );
+    let mut stream = std::net::TcpStream::connect(s.addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    stream.write_all(head.as_bytes()).expect("head");
+    stream.write_all(&body).expect("body");
+    stream
+        .shutdown(std::net::Shutdown::Write)
+        .expect("half-close");
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let status = String::from_utf8_lossy(&answer)
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse::<u16>().ok());
+    // An answer, if the server gives one, is a 4xx; the connection may also just close.
+    assert!(
+        status.is_none_or(|c| (400..500).contains(&c)),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    assert_eq!(uploads(&mut jane, &task)["uploads"], json!([]), "no row");
+    assert_eq!(s.stored_blobs(), before, "no blob");
+}

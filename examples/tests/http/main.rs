@@ -84,6 +84,8 @@ macro_rules! suite {
                 documents_go_from_request_to_approval_over_http,
                 a_withdrawn_upload_is_gone_everywhere,
                 hostile_uploads_are_refused_with_nothing_stored,
+                signatures_and_publications_over_http,
+                an_upload_that_lies_about_its_length_stores_nothing,
             );
         }
     };

@@ -270,6 +270,19 @@ impl Server {
         )
     }
 
+    /// A staff API request with a `multipart/form-data` body.
+    pub fn admin_upload(&self, path: &str, body: &[u8]) -> Resp {
+        let auth = format!("Bearer {ADMIN_TOKEN}");
+        let content_type = super::client::multipart_type();
+        send(
+            self.addr,
+            "POST",
+            &format!("/admin/api{path}"),
+            &[("Authorization", &auth), ("Content-Type", &content_type)],
+            body,
+        )
+    }
+
     pub fn contact_id(&self, email: &str) -> String {
         let list = self.admin("GET", "/contacts", None).json();
         list.as_array()

@@ -447,7 +447,8 @@ impl Portal {
             .await?
             .into_iter()
             .filter(|f| {
-                f.purpose != FilePurpose::Upload && permissions.contains(f.purpose.permission())
+                matches!(f.purpose, FilePurpose::Document | FilePurpose::Report)
+                    && permissions.contains(f.purpose.permission())
             })
             .collect();
         Ok(Documents {

@@ -181,6 +181,7 @@ macro_rules! store_conformance {
             a_signature_is_for_the_document_shown_and_checked_against_its_bytes,
             a_signature_racing_a_replaced_document_signs_only_what_was_shown,
             a_question_is_answered_with_a_receipt_its_readers_alone_see,
+            only_published_files_are_listed_as_published,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

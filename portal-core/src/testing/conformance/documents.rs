@@ -972,3 +972,29 @@ pub async fn a_question_is_answered_with_a_receipt_its_readers_alone_see(f: Fixt
             .is_none()
     );
 }
+
+pub async fn only_published_files_are_listed_as_published(f: Fixture) {
+    let w = World::new(f).await;
+    let bob = session(&w, w.bob.id).await;
+    let info = req();
+    let drop = file_drop(&w, 3).await;
+    w.a.drop_files(&bob, drop, pdf(&w.a, "secret.pdf").await, &info)
+        .await
+        .unwrap();
+    let signing = signature_task(&w).await;
+    w.a.attach_signing_document(&w.staff, signing, received(&w.a, "letter.pdf", PDF).await)
+        .await
+        .unwrap();
+    let report =
+        w.a.publish_file(
+            &w.staff,
+            w.client1.id,
+            FilePurpose::Report,
+            received(&w.a, "q3.pdf", PDF).await,
+        )
+        .await
+        .unwrap();
+    let seen = w.a.documents(&bob, w.client1.id).await.unwrap();
+    let ids: Vec<_> = seen.published.iter().map(|f| f.id).collect();
+    assert_eq!(ids, [report.id], "{:?}", seen.published);
+}
