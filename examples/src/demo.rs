@@ -8,8 +8,9 @@ use portal_core::audit::RequestInfo;
 use portal_core::clock::Timestamp;
 use portal_core::evidence::{
     Amount, ApprovalRequest, BankTransaction, Checklist, Currency, EvidenceError, Field, FieldKind,
-    Form, Meeting, Problem, Question, Video,
+    FileDrop, Form, Meeting, Problem, Question, SignatureRequest, Video,
 };
+use portal_core::file::FilePurpose;
 use portal_core::grant::Permissions;
 use portal_core::id::{ClientId, FirmId, StaffId};
 use portal_core::staff::{Invitation, StaffContext};
@@ -100,7 +101,55 @@ async fn seed_engagement(
     portal
         .set_task_status(staff, id("Reconcile accounts")?, TaskStatus::InProgress)
         .await?;
+    let letter = portal
+        .store_bytes("Engagement letter.pdf", demo_pdf("Engagement letter"))
+        .await?;
+    portal
+        .attach_signing_document(staff, id("Sign the engagement letter")?, letter)
+        .await?;
+    let report = portal
+        .store_bytes(
+            "Management report, November.pdf",
+            demo_pdf("Management report"),
+        )
+        .await?;
+    portal
+        .publish_file(staff, client, FilePurpose::Report, report)
+        .await?;
     Ok(())
+}
+
+/// A small PDF with one page that says `title`: what the demo's documents hold.
+fn demo_pdf(title: &str) -> Vec<u8> {
+    let text = format!("BT /F1 18 Tf 72 720 Td ({title}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n{body}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
 }
 
 fn engagement() -> Result<Vec<DemoTask>, EvidenceError> {
@@ -115,11 +164,27 @@ fn engagement() -> Result<Vec<DemoTask>, EvidenceError> {
     Ok(vec![
         DemoTask {
             phase: "Onboarding",
-            title: "Sign the engagement letter",
+            title: "Confirm our engagement terms",
             description: "Read and confirm our engagement terms.",
             due: None,
             assignee: Side::Client,
             evidence: Evidence::Standard,
+        },
+        DemoTask {
+            phase: "Onboarding",
+            title: "Sign the engagement letter",
+            description: "Read the letter, then sign it here.",
+            due: None,
+            assignee: Side::Client,
+            evidence: Evidence::Signature(SignatureRequest::new(None)?),
+        },
+        DemoTask {
+            phase: "Onboarding",
+            title: "Hand over your payroll login letter",
+            description: "We keep it for seven days, then it is deleted.",
+            due: None,
+            assignee: Side::Client,
+            evidence: Evidence::FileDrop(FileDrop::default()),
         },
         DemoTask {
             phase: "Onboarding",

@@ -490,7 +490,13 @@ pub fn signatures_and_publications_over_http(s: &Server) {
     );
     assert_status(&r, 201, "publish");
     let docs = jane.get(&format!("/portal/api/clients/{client}/documents"));
-    let report = docs.json()["published"][0].clone();
+    let report = docs.json()["published"]
+        .as_array()
+        .expect("published")
+        .iter()
+        .find(|f| f["name"] == "Q3 report.pdf")
+        .cloned()
+        .unwrap_or_default();
     assert_eq!(report["name"], "Q3 report.pdf", "{}", docs.text());
     assert_eq!(report["purpose"], "report");
     let got = jane.get(report["href"].as_str().expect("href"));

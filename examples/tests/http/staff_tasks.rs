@@ -77,7 +77,7 @@ pub fn demo_engagement_has_every_evidence_type_by_phase(s: &Server) {
             .iter()
             .filter_map(|t| t["evidence"]["type"].as_str())
             .collect();
-        assert_eq!(types.len(), 8, "{types:?}");
+        assert_eq!(types.len(), 10, "{types:?}");
         let phases = s.admin("GET", &format!("/clients/{client}/phases"), None);
         assert_status(&phases, 200, "phases");
         let phases = phases.json();
@@ -251,7 +251,7 @@ pub fn staff_set_statuses_complete_the_firms_tasks_and_check_items(s: &Server) {
     let client = bobs_client(s);
     let tasks = staff_tasks(s, &client);
     // Any task's status.
-    let letter = id(by_title(&tasks, "Sign the engagement letter"));
+    let letter = id(by_title(&tasks, "Confirm our engagement terms"));
     let r = s.admin(
         "POST",
         &format!("/tasks/{letter}/status"),
@@ -402,7 +402,7 @@ pub fn staff_task_routes_refuse_bad_input_and_foreign_ids(s: &Server) {
     let phases_before = s
         .admin("GET", &format!("/clients/{client}/phases"), None)
         .json();
-    let letter = id(by_title(&before, "Sign the engagement letter"));
+    let letter = id(by_title(&before, "Confirm our engagement terms"));
     let details = id(by_title(&before, "Confirm your business details"));
     let create = format!("/clients/{client}/tasks");
     for (method, path, body, status, word) in [

@@ -220,6 +220,36 @@ impl Portal {
         }
     }
 
+    /// Stores bytes a host has at hand (a report its own system made) in the file
+    /// storage, checked as an upload is (its name, its type from its bytes), for
+    /// [`Portal::publish_file`] or [`Portal::attach_signing_document`].
+    pub async fn store_bytes(&self, name: &str, bytes: Vec<u8>) -> Result<ReceivedFile, FileError> {
+        use sha2::Digest as _;
+        let name = crate::file_name::DisplayName::from_upload(name).map_err(|_| {
+            FileError::Invalid(crate::evidence::EvidenceError::new(
+                "name",
+                crate::evidence::Problem::Malformed,
+            ))
+        })?;
+        let file_type = crate::file_type::FileType::check(&bytes, None, &name).map_err(|_| {
+            FileError::Invalid(crate::evidence::EvidenceError::new(
+                "file",
+                crate::evidence::Problem::UnknownOption,
+            ))
+        })?;
+        let sha256: [u8; 32] = sha2::Sha256::digest(&bytes).into();
+        let size = bytes.len() as u64;
+        let body = futures_util::stream::iter([Ok(bytes::Bytes::from(bytes))]);
+        let blob = self.files().put(Box::pin(body)).await?;
+        Ok(ReceivedFile {
+            blob,
+            name,
+            file_type,
+            size,
+            sha256,
+        })
+    }
+
     /// A document request the contact may see (its client granted with `documents`).
     async fn visible_request(&self, auth: &Authenticated, id: TaskId) -> Result<Task, FileError> {
         let (task, permissions) = self.visible_task(auth, id).await?;

@@ -97,10 +97,16 @@ pub enum Part {
 /// left unread before the next part) and the [`FilePart`] handed out.
 type Slot = Arc<Mutex<Option<multer::Field<'static>>>>;
 
+/// The most bytes that may follow an upload's last part (its epilogue, which no client
+/// needs to send).
+const MAX_EPILOGUE: usize = 4 * 1024;
+
 /// The parts of an upload, read in order. Only an upload route's handler gets one,
 /// after its guard and CSRF check.
 pub struct Uploads {
     multipart: multer::Multipart<'static>,
+    /// The request's body, which multer reads through [`Paced`].
+    body: Arc<Mutex<ByteStream>>,
     /// Body bytes pulled from the request so far, to bound what a part's headers take.
     pulled: Arc<AtomicU64>,
     parts: usize,
@@ -142,13 +148,15 @@ impl Uploads {
     /// The upload carried by `stream`, whose parts `boundary` separates.
     pub(crate) fn new(stream: ByteStream, boundary: &str) -> Self {
         let pulled = Arc::new(AtomicU64::new(0));
+        let body = Arc::new(Mutex::new(stream));
         let paced = Paced {
-            inner: stream,
+            inner: body.clone(),
             pulled: pulled.clone(),
             yielded: false,
         };
         Uploads {
             multipart: multer::Multipart::new(paced, boundary),
+            body,
             pulled,
             parts: 0,
             current: None,
@@ -226,8 +234,42 @@ impl Uploads {
                 }
                 Ok(Some(field))
             }
-            Ok(None) => Ok(None),
+            Ok(None) => match self.read_to_end().await {
+                Ok(()) => Ok(None),
+                Err(e) => self.fail(e),
+            },
             Err(e) => self.fail(e),
+        }
+    }
+
+    /// Reads the body past the last part to its end: an upload is whole only when its
+    /// body is, so a body that ends short of its `Content-Length` (it broke off, or it
+    /// lied) is refused here, after its files were read but before any is recorded. At
+    /// most [`MAX_EPILOGUE`] bytes may follow the last part.
+    async fn read_to_end(&mut self) -> Result<(), UploadError> {
+        let body = self.body.clone();
+        let mut left = MAX_EPILOGUE;
+        loop {
+            let next = std::future::poll_fn(|cx| {
+                let mut body = match body.lock() {
+                    Ok(g) => g,
+                    Err(poisoned) => poisoned.into_inner(),
+                };
+                body.as_mut().poll_next(cx)
+            })
+            .await;
+            match next {
+                None => return Ok(()),
+                Some(Ok(chunk)) => {
+                    left = left
+                        .checked_sub(chunk.len())
+                        .ok_or(UploadError::Malformed)?;
+                }
+                Some(Err(e)) if super::body_stream::is_too_large(&e) => {
+                    return Err(UploadError::TooLarge);
+                }
+                Some(Err(_)) => return Err(UploadError::Malformed),
+            }
         }
     }
 
@@ -396,7 +438,8 @@ fn field_error(e: multer::Error) -> io::Error {
 /// every chunk. (multer still pulls a chunk on each poll, so a body of many tiny parts
 /// is read a chunk or two ahead per part: bounded by [`MAX_PARTS`].)
 struct Paced {
-    inner: ByteStream,
+    /// Shared with [`Uploads`], which reads what multer leaves after the last part.
+    inner: Arc<Mutex<ByteStream>>,
     pulled: Arc<AtomicU64>,
     yielded: bool,
 }
@@ -410,9 +453,15 @@ impl Stream for Paced {
             cx.waker().wake_by_ref();
             return Poll::Pending;
         }
-        let item = match self.inner.as_mut().poll_next(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(item) => item,
+        let item = {
+            let mut inner = match self.inner.lock() {
+                Ok(g) => g,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            match inner.as_mut().poll_next(cx) {
+                Poll::Pending => return Poll::Pending,
+                Poll::Ready(item) => item,
+            }
         };
         if let Some(Ok(chunk)) = &item {
             self.pulled.fetch_add(chunk.len() as u64, Ordering::Relaxed);
