@@ -185,6 +185,17 @@ actions! {
     /// A file was downloaded (by the contact or the staff member named as the actor):
     /// part of the access log.
     FileDownloaded => "file.downloaded",
+    /// A contact handed over a credential, or replaced it (the detail names the fields
+    /// filled, never a value).
+    CredentialSubmitted => "credential.submitted",
+    /// Staff revealed a credential (the detail names the fields and the reason given).
+    CredentialRevealed => "credential.revealed",
+    /// A reveal was refused: over the staff member's hourly limit, or a value that
+    /// would not open (altered, or its key gone).
+    CredentialRevealRefused => "credential.reveal_refused",
+    /// A credential's values were deleted, by staff or when its task had been closed
+    /// long enough; the record of it stays.
+    CredentialPurged => "credential.purged",
 }
 
 /// Whether it succeeded.

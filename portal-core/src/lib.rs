@@ -77,6 +77,7 @@ pub mod blob_name;
 pub mod client;
 pub mod clock;
 pub mod contact;
+pub mod credential;
 pub mod document;
 pub mod email;
 pub mod email_code;
@@ -106,6 +107,7 @@ pub mod task;
 pub mod text;
 pub mod throttle;
 pub mod token;
+pub mod vault;
 #[cfg(feature = "web")]
 pub mod web;
 

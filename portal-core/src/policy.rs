@@ -56,6 +56,30 @@ pub struct Policy {
     pub preview_session_lifetime: Duration,
     /// How much a client may upload.
     pub files: FileLimits,
+    /// Reveals and retention of handed-over credentials.
+    pub credentials: CredentialPolicy,
+}
+
+/// How staff read handed-over credentials, and how long they are kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CredentialPolicy {
+    /// The most credentials one staff member may reveal in an hour (a sliding window),
+    /// so that a stolen staff session cannot empty the vault in one go; `None` for no
+    /// limit. Default 20.
+    pub reveals_per_staff_hour: Option<u32>,
+    /// How long after its task was closed (completed or withdrawn) a credential's
+    /// values are deleted by maintenance; `None` keeps them until staff purge them.
+    /// Default `None`: when the firm is done with a credential depends on the firm.
+    pub purge_after_closed: Option<Duration>,
+}
+
+impl Default for CredentialPolicy {
+    fn default() -> Self {
+        CredentialPolicy {
+            reveals_per_staff_hour: Some(20),
+            purge_after_closed: None,
+        }
+    }
 }
 
 /// Limits on what a firm's clients upload.
@@ -104,6 +128,7 @@ impl Default for Policy {
             preview_link_ttl: 10 * MINUTE,
             preview_session_lifetime: 30 * MINUTE,
             files: FileLimits::default(),
+            credentials: CredentialPolicy::default(),
         }
     }
 }
@@ -117,7 +142,7 @@ impl Policy {
     /// Checks the limits: nothing zero that must not be, codes live at most 30 minutes,
     /// renewal happens before idle expiry, argon2 no cheaper than OWASP's minimum.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let checks: [(bool, &'static str); 13] = [
+        let checks: [(bool, &'static str); 14] = [
             (
                 !self.magic_link_ttl.is_zero(),
                 "magic_link_ttl must be positive",
@@ -175,6 +200,10 @@ impl Policy {
                     && self.files.max_files_per_upload >= 1
                     && self.files.max_client_bytes >= self.files.max_file_bytes,
                 "file limits must allow one file, and a client at least one largest file",
+            ),
+            (
+                self.credentials.reveals_per_staff_hour != Some(0),
+                "credentials.reveals_per_staff_hour must allow one reveal (None for no limit)",
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {

@@ -12,6 +12,7 @@
 //! type's name), so adding a type adds variants, not a migration of what is stored.
 
 mod amount;
+mod credential;
 mod form;
 mod meeting;
 mod problem;
@@ -19,6 +20,10 @@ mod signature;
 mod training;
 
 pub use amount::{Amount, Currency};
+pub use credential::{
+    CredentialField, CredentialFieldKind, CredentialRequest, MAX_CREDENTIAL_FIELDS,
+    MAX_NOTES_CHARS, MAX_SECRET_CHARS,
+};
 pub use form::{
     Answer, Answers, Field, FieldKind, Form, LONG_TEXT_MAX, MAX_FIELDS, MAX_OPTIONS,
     RESERVED_NAMES, SHORT_TEXT_MAX,
@@ -64,6 +69,9 @@ pub enum Evidence {
     FileDrop(FileDrop),
     /// Sign a document the firm attached.
     Signature(SignatureRequest),
+    /// Hand over a credential (passwords, keys), sealed by the vault and readable only
+    /// by staff, one audited reveal at a time (see [`crate::credential`]).
+    Credential(CredentialRequest),
 }
 
 /// The evidence types, by name.
@@ -90,11 +98,13 @@ pub enum EvidenceKind {
     FileDrop,
     /// [`Evidence::Signature`].
     Signature,
+    /// [`Evidence::Credential`].
+    Credential,
 }
 
 impl EvidenceKind {
     /// Every kind.
-    pub const ALL: [EvidenceKind; 10] = [
+    pub const ALL: [EvidenceKind; 11] = [
         EvidenceKind::Standard,
         EvidenceKind::Question,
         EvidenceKind::Form,
@@ -105,6 +115,7 @@ impl EvidenceKind {
         EvidenceKind::DocumentUpload,
         EvidenceKind::FileDrop,
         EvidenceKind::Signature,
+        EvidenceKind::Credential,
     ];
 
     /// Stable name, for storage, JSON and routes.
@@ -121,6 +132,7 @@ impl EvidenceKind {
             EvidenceKind::DocumentUpload => "document_upload",
             EvidenceKind::FileDrop => "file_drop",
             EvidenceKind::Signature => "signature",
+            EvidenceKind::Credential => "credential",
         }
     }
 
@@ -146,6 +158,7 @@ impl Evidence {
             Evidence::DocumentUpload => EvidenceKind::DocumentUpload,
             Evidence::FileDrop(_) => EvidenceKind::FileDrop,
             Evidence::Signature(_) => EvidenceKind::Signature,
+            Evidence::Credential(_) => EvidenceKind::Credential,
         }
     }
 }
@@ -162,6 +175,7 @@ impl Evidence {
                 document: r.document,
                 ..SignatureRequest::new(Some(&r.consent_text))?
             }),
+            Evidence::Credential(c) => Evidence::Credential(CredentialRequest::new(c.fields)?),
             Evidence::Question(q) => Evidence::Question(Question::new(&q.question, q.transaction)?),
             Evidence::Form(f) => Evidence::Form(Form::new(f.fields)?),
             Evidence::Checklist(c) => Evidence::Checklist(Checklist::new(&c.items)?),

@@ -14,7 +14,7 @@
 //!
 //! # The operations are listed once
 //!
-//! The seven traits are not written out one by one: the macro `store_operations!` (in
+//! The eight traits are not written out one by one: the macro `store_operations!` (in
 //! this file) holds every trait and every operation, with the doc comments that make up
 //! the contract, and hands that one list to another macro to expand; rustdoc shows the
 //! traits it makes as any others. In this module the list is expanded
@@ -46,12 +46,15 @@ pub mod macro_support {
 
     pub use async_trait::async_trait;
 
-    pub use super::{AuditFn, InviteAuditFn, PurgeReport, RefusalAuditFn, StoreError};
+    pub use super::{
+        AuditFn, CredentialAuditFn, InviteAuditFn, PurgeReport, RefusalAuditFn, StoreError,
+    };
     pub use crate::audit::{AuditDraft, AuditEvent, ChainHead};
     pub use crate::blob::BlobName;
     pub use crate::client::Client;
     pub use crate::clock::Timestamp;
     pub use crate::contact::{Contact, ContactStatus};
+    pub use crate::credential::{Credential, CredentialRefusal};
     pub use crate::document::{Review, Upload, UploadAdded, UploadChange};
     pub use crate::email::CanonicalEmail;
     pub use crate::email_code::{
@@ -76,6 +79,7 @@ pub mod macro_support {
     pub use crate::task::{Completion, ItemCheck, Task, TaskEdit, TaskOutcome, TaskStatus};
     pub use crate::throttle::{Refusal, RefusalCount, ThrottleDecision};
     pub use crate::token::TokenDigest;
+    pub use crate::vault::KeyId;
 }
 
 /// Builds the audit entry of an operation from its outcome; `None` records nothing.
@@ -83,6 +87,9 @@ pub type AuditFn<'a, T> = &'a (dyn Fn(&T) -> Option<AuditDraft> + Send + Sync);
 
 /// Builds the audit entry that summarises a closed window of refused requests.
 pub type RefusalAuditFn<'a> = &'a (dyn Fn(&RefusalCount) -> AuditDraft + Send + Sync);
+
+/// Builds the audit entry of one credential purged by maintenance.
+pub type CredentialAuditFn<'a> = &'a (dyn Fn(&Credential) -> AuditDraft + Send + Sync);
 
 /// Builds the audit entries of an invitation for the contact it found or inserted.
 pub type InviteAuditFn<'a> = &'a (dyn Fn(&Contact) -> Vec<AuditDraft> + Send + Sync);
@@ -674,6 +681,69 @@ macro_rules! store_operations {
                 fn referenced_blobs(&self, names: &[BlobName]) -> Result<Vec<BlobName>, StoreError>;
             }
 
+            /// Credentials handed over in credential tasks, sealed (see
+            /// [`crate::credential`]): one per task, apart from the task's row. No
+            /// operation sees a plaintext.
+            trait CredentialStore {
+                /// Stores `credential` (version 1) for its task in one step, if the task exists
+                /// (`None` otherwise), is not withdrawn and still has the definition
+                /// `checked_against` ([`CredentialRefusal::NotRequested`] otherwise): over the
+                /// task's credential, if any, as [`Credential::replaced_by`] decides. The task is
+                /// completed with `completion` (a completion it has stays) and `audit` appended.
+                /// The credential as stored. Of a replacement and a reveal racing, the
+                /// replacement either comes first and is what the reveal reads, or is refused.
+                fn submit_credential(
+                    &self,
+                    credential: &Credential,
+                    checked_against: &Evidence,
+                    completion: &Completion,
+                    audit: AuditDraft,
+                ) -> Result<Option<Result<Credential, CredentialRefusal>>, StoreError>;
+                /// A task's credential, purged or not.
+                fn credential(&self, task: TaskId) -> Result<Option<Credential>, StoreError>;
+                /// Reveals a task's credential at `at` as [`Credential::revealed`] decides, and
+                /// appends the entry `audit` builds from it, in one step. The credential as
+                /// stored; `None` if there is none or it was purged (nothing appended).
+                fn reveal_credential(
+                    &self,
+                    task: TaskId,
+                    at: Timestamp,
+                    audit: AuditFn<'_, Credential>,
+                ) -> Result<Option<Credential>, StoreError>;
+                /// Purges a task's credential at `at` as [`Credential::purged_now`] decides,
+                /// appending `audit` when it did, in one step. The credential as it now is (its
+                /// `purged_at` is `at` when this call purged it); `None` if there is none.
+                fn purge_credential(
+                    &self,
+                    task: TaskId,
+                    at: Timestamp,
+                    audit: AuditDraft,
+                ) -> Result<Option<Credential>, StoreError>;
+                /// Purges at `at` at most `batch` credentials not purged whose task was
+                /// completed (its completion's time) or withdrawn at or before `closed_before`,
+                /// each in one step with the entry `audit` builds for it. How many it purged.
+                fn purge_closed_credentials(
+                    &self,
+                    closed_before: Timestamp,
+                    at: Timestamp,
+                    batch: u32,
+                    audit: CredentialAuditFn<'_>,
+                ) -> Result<u64, StoreError>;
+                /// At most `batch` credentials not purged and not sealed under `active`, whose
+                /// task id comes after `after` (if given) in the ids' byte order, in that
+                /// order: what a rotation re-seals next.
+                fn credentials_to_rotate(
+                    &self,
+                    active: &KeyId,
+                    after: Option<TaskId>,
+                    batch: u32,
+                ) -> Result<Vec<Credential>, StoreError>;
+                /// Replaces the key and the sealed values of the stored credential of
+                /// `rewrapped`'s task as [`Credential::rewrapped`] decides, in one step:
+                /// whether it did (not if a replacement or a purge came first).
+                fn rewrap_credential(&self, rewrapped: &Credential) -> Result<bool, StoreError>;
+            }
+
             /// The audit log.
             trait AuditStore {
                 /// Appends one entry to its firm's chain.
@@ -768,7 +838,14 @@ pub struct PurgeReport {
 
 /// Everything Portal persists. Implemented for every type that implements the parts.
 pub trait Store:
-    DirectoryStore + LoginStore + SessionStore + TaskStore + FileStore + AuditStore + MaintenanceStore
+    DirectoryStore
+    + LoginStore
+    + SessionStore
+    + TaskStore
+    + FileStore
+    + CredentialStore
+    + AuditStore
+    + MaintenanceStore
 {
 }
 
@@ -778,6 +855,7 @@ impl<T> Store for T where
         + SessionStore
         + TaskStore
         + FileStore
+        + CredentialStore
         + AuditStore
         + MaintenanceStore
 {

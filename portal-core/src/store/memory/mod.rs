@@ -13,6 +13,7 @@
 //! themselves on every hit. The audit log is
 //! append-only and lives as long as the process.
 
+mod credentials;
 mod directory;
 mod files;
 mod login;
@@ -159,6 +160,7 @@ struct State {
     phases: IdMap<crate::id::PhaseId, crate::phase::Phase>,
     uploads: IdMap<crate::id::UploadId, crate::document::Upload>,
     files: IdMap<crate::id::FileId, crate::file::StoredFile>,
+    credentials: IdMap<crate::id::TaskId, crate::credential::Credential>,
 }
 
 impl MemoryStore {
