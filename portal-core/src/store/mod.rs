@@ -47,7 +47,7 @@ pub mod macro_support {
     pub use async_trait::async_trait;
 
     pub use super::{
-        AuditFn, CredentialAuditFn, InviteAuditFn, PurgeReport, RefusalAuditFn, StoreError,
+        AuditFn, InviteAuditFn, PurgeReport, RefusalAuditFn, StoreError,
     };
     pub use crate::audit::{AuditDraft, AuditEvent, ChainHead};
     pub use crate::blob::BlobName;
@@ -87,9 +87,6 @@ pub type AuditFn<'a, T> = &'a (dyn Fn(&T) -> Option<AuditDraft> + Send + Sync);
 
 /// Builds the audit entry that summarises a closed window of refused requests.
 pub type RefusalAuditFn<'a> = &'a (dyn Fn(&RefusalCount) -> AuditDraft + Send + Sync);
-
-/// Builds the audit entry of one credential purged by maintenance.
-pub type CredentialAuditFn<'a> = &'a (dyn Fn(&Credential) -> AuditDraft + Send + Sync);
 
 /// Builds the audit entries of an invitation for the contact it found or inserted.
 pub type InviteAuditFn<'a> = &'a (dyn Fn(&Contact) -> Vec<AuditDraft> + Send + Sync);
@@ -719,16 +716,18 @@ macro_rules! store_operations {
                     at: Timestamp,
                     audit: AuditDraft,
                 ) -> Result<Option<Credential>, StoreError>;
-                /// Purges at `at` at most `batch` credentials not purged whose task was
-                /// completed (its completion's time) or withdrawn at or before `closed_before`,
-                /// each in one step with the entry `audit` builds for it. How many it purged.
-                fn purge_closed_credentials(
+                /// At most `batch` credentials not purged whose task was closed (completed, at
+                /// its completion's time, or withdrawn; see [`crate::credential::closed_at`])
+                /// at or before `closed_before`, whose task id comes after `after` (if given)
+                /// in the ids' byte order, in that order: what automatic purging considers
+                /// (each firm's policy decides, and [`CredentialStore::purge_credential`]
+                /// purges).
+                fn closed_credentials(
                     &self,
                     closed_before: Timestamp,
-                    at: Timestamp,
+                    after: Option<TaskId>,
                     batch: u32,
-                    audit: CredentialAuditFn<'_>,
-                ) -> Result<u64, StoreError>;
+                ) -> Result<Vec<Credential>, StoreError>;
                 /// At most `batch` credentials not purged and not sealed under `active`, whose
                 /// task id comes after `after` (if given) in the ids' byte order, in that
                 /// order: what a rotation re-seals next.

@@ -6,7 +6,7 @@ use crate::clock::Timestamp;
 use crate::credential::{Credential, CredentialRefusal, closed_at, task_after_submitting};
 use crate::evidence::Evidence;
 use crate::id::TaskId;
-use crate::store::{AuditFn, CredentialAuditFn, CredentialStore, StoreError};
+use crate::store::{AuditFn, CredentialStore, StoreError};
 use crate::task::Completion;
 use crate::vault::KeyId;
 
@@ -79,18 +79,17 @@ impl CredentialStore for MemoryStore {
         Ok(Some(purged))
     }
 
-    async fn purge_closed_credentials(
+    async fn closed_credentials(
         &self,
         closed_before: Timestamp,
-        at: Timestamp,
+        after: Option<TaskId>,
         batch: u32,
-        audit: CredentialAuditFn<'_>,
-    ) -> Result<u64, StoreError> {
-        let mut state = self.lock()?;
-        let due: Vec<TaskId> = state
+    ) -> Result<Vec<Credential>, StoreError> {
+        let state = self.read()?;
+        let mut due: Vec<Credential> = state
             .credentials
             .values()
-            .filter(|c| !c.purged())
+            .filter(|c| !c.purged() && after.is_none_or(|a| c.task_id > a))
             .filter(|c| {
                 state
                     .tasks
@@ -98,17 +97,11 @@ impl CredentialStore for MemoryStore {
                     .and_then(closed_at)
                     .is_some_and(|closed| closed <= closed_before)
             })
-            .map(|c| c.task_id)
-            .take(batch as usize)
+            .cloned()
             .collect();
-        for task in &due {
-            if let Some(purged) = state.credentials.get(task).and_then(|c| c.purged_now(at)) {
-                let draft = audit(&purged);
-                state.credentials.insert(*task, purged);
-                state.append(draft);
-            }
-        }
-        Ok(due.len() as u64)
+        due.sort_by_key(|c| c.task_id);
+        due.truncate(batch as usize);
+        Ok(due)
     }
 
     async fn credentials_to_rotate(
