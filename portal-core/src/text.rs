@@ -75,6 +75,8 @@ pub const TASK_PHASE: TextRule = TextRule::line("phase", 200);
 pub const TASK_DESCRIPTION: TextRule = TextRule::optional_lines("description", 10_000);
 /// The note a contact gives when completing a task.
 pub const TASK_NOTE: TextRule = TextRule::optional_lines("note", 2_000);
+/// Why a staff member reveals a credential (kept in the audit log).
+pub const REVEAL_REASON: TextRule = TextRule::line("reason", 500);
 /// The name a firm's portal shows in its header (empty: the firm's name).
 pub const DISPLAY_NAME: TextRule = TextRule {
     required: false,

@@ -36,6 +36,9 @@ pub struct MaintenanceReport {
     pub summarised: u64,
     /// Files whose expiry passed (secure file drops), removed with their blobs.
     pub expired_files: usize,
+    /// Credentials purged because their task was closed longer ago than the firm's
+    /// [`purge_after_closed`](crate::policy::CredentialPolicy::purge_after_closed).
+    pub purged_credentials: u64,
     /// Orphaned blobs deleted (see [`Portal::sweep_files`]); the sweep lists the whole
     /// file storage, so it runs at most once per [`SWEEP_PERIOD`] in a process.
     pub orphans_deleted: usize,
@@ -46,7 +49,8 @@ pub struct MaintenanceReport {
 impl Portal {
     /// Removes what expired more than an hour ago, the files whose expiry passed (at
     /// once: a dropped file is unreadable from its expiry on, and its bytes go at the
-    /// next run), and writes one audit entry per IP
+    /// next run), the values of credentials whose task was closed longer ago than
+    /// their firm's policy keeps them, and writes one audit entry per IP
     /// block and window of requests refused by the per-IP limit (`login.throttled`,
     /// with the count). Bounded per run; schedule it every few minutes. Safe to run
     /// from several instances at once: each window is summarised once.
@@ -60,6 +64,7 @@ impl Portal {
                 break;
             }
         }
+        report.purged_credentials = self.purge_closed_credentials(ROUNDS).await?;
         if self.sweep_due() {
             report.orphans_deleted = self.sweep_files().await?;
         }

@@ -5,6 +5,7 @@
 
 mod attachment;
 mod client;
+pub mod credential;
 pub mod documents;
 mod email_code;
 mod failure;
@@ -87,6 +88,7 @@ pub(crate) struct Inner {
     pub(crate) next_prefixes: Vec<String>,
     pub(crate) templates: Templates,
     pub(crate) default_sender: Option<EmailAddress>,
+    pub(crate) vault: Option<Arc<crate::vault::Vault>>,
     // Set at the first email sent from the placeholder address, so that the warning
     // about it is logged once, not per email.
     pub(crate) warned_no_sender: std::sync::atomic::AtomicBool,
@@ -163,6 +165,7 @@ pub struct PortalBuilder {
     default_sender: Option<EmailAddress>,
     hashing: HashingLimits,
     maintenance: Option<Duration>,
+    vault: Option<Arc<crate::vault::Vault>>,
 }
 
 impl Portal {
@@ -189,6 +192,7 @@ impl Portal {
             default_sender: None,
             hashing: HashingLimits::for_machine(),
             maintenance: None,
+            vault: None,
         }
     }
 
@@ -437,6 +441,32 @@ impl PortalBuilder {
         self
     }
 
+    /// The key ring that seals the credentials clients hand over (see
+    /// [`crate::vault`]). Without one, credential tasks are refused: a credential is
+    /// never stored in clear. The keys come from the host's configuration (the example
+    /// servers read `PORTAL_VAULT_KEYS`), never from the database they protect.
+    ///
+    /// ```
+    /// use portal_core::{MemoryStore, Portal};
+    /// use portal_core::notify::LogDelivery;
+    /// use portal_core::vault::Vault;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // `openssl rand -base64 32` makes a key; the first is the active one.
+    /// let vault = Vault::from_config("2026-12:3q2+7wAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")?;
+    /// let portal = Portal::builder(MemoryStore::new())
+    ///     .delivery(LogDelivery)
+    ///     .vault(vault)
+    ///     .build()?;
+    /// assert!(portal.has_vault());
+    /// # Ok(()) }
+    /// ```
+    pub fn vault(mut self, vault: crate::vault::Vault) -> Self {
+        self.vault = Some(Arc::new(vault));
+        self
+    }
+
     /// Runs [`Portal::maintain`] every `period` (the first time at once) on a task of
     /// the runtime, so that expired rows go and refusal windows are summarised with no
     /// scheduling of the host's own; a run that fails is logged, and the next one tries
@@ -504,6 +534,7 @@ impl PortalBuilder {
                 next_prefixes: self.next_prefixes,
                 templates: self.templates,
                 default_sender: self.default_sender,
+                vault: self.vault,
                 warned_no_sender: Default::default(),
                 last_sweep: std::sync::atomic::AtomicI64::new(i64::MIN),
             }),

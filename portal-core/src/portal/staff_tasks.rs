@@ -14,6 +14,7 @@ use crate::text::{self, CheckedText};
 
 const ANSWERED: &str = "the task was answered: its definition can no longer change";
 const ATTACH: &str = "a signature's document is attached through its own route, as a PDF";
+const NO_VAULT: &str = "this portal has no vault key configured: it cannot ask for credentials";
 const CLIENTS_TO_DO: &str = "the task is the client's to do: set its status instead";
 
 impl From<TaskError> for StaffError {
@@ -34,6 +35,14 @@ impl From<TaskError> for StaffError {
 }
 
 impl Portal {
+    /// Refuses a credential task when there is no vault to seal what it asks for.
+    fn credentials_accepted(&self, evidence: &Evidence) -> Result<(), StaffError> {
+        if matches!(evidence, Evidence::Credential(_)) && !self.has_vault() {
+            return Err(StaffError::Invalid(NO_VAULT));
+        }
+        Ok(())
+    }
+
     fn task_staff_audit(
         &self,
         ctx: &StaffContext,
@@ -78,6 +87,7 @@ impl Portal {
         if matches!(&evidence, Evidence::Signature(r) if r.document.is_some()) {
             return Err(StaffError::Invalid(ATTACH));
         }
+        self.credentials_accepted(&evidence)?;
         let phase_id = match phase {
             Some(name) => Some(self.phase_named(ctx, client.id, name).await?),
             None => None,
@@ -153,6 +163,7 @@ impl Portal {
             evidence: edit.evidence.checked()?,
             ..edit
         };
+        self.credentials_accepted(&edit.evidence)?;
         if let Some(phase) = edit.phase_id
             && !self
                 .store()

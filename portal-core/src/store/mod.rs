@@ -46,9 +46,7 @@ pub mod macro_support {
 
     pub use async_trait::async_trait;
 
-    pub use super::{
-        AuditFn, InviteAuditFn, PurgeReport, RefusalAuditFn, StoreError,
-    };
+    pub use super::{AuditFn, InviteAuditFn, PurgeReport, RefusalAuditFn, StoreError};
     pub use crate::audit::{AuditDraft, AuditEvent, ChainHead};
     pub use crate::blob::BlobName;
     pub use crate::client::Client;
