@@ -253,7 +253,7 @@ impl CredentialValues {
 
 /// A field name from outside, as an error may repeat it: at most 64 printable ASCII
 /// characters (a longer or stranger one is named `values`).
-fn bounded_name(name: &str) -> String {
+pub(crate) fn bounded_name(name: &str) -> String {
     if name.len() <= 64 && name.bytes().all(|b| b.is_ascii_graphic()) {
         name.to_owned()
     } else {

@@ -467,6 +467,13 @@ impl PortalBuilder {
         self
     }
 
+    /// [`PortalBuilder::vault`] with a vault the host holds elsewhere too (its
+    /// configuration, another portal of the same deployment).
+    pub fn vault_shared(mut self, vault: Arc<crate::vault::Vault>) -> Self {
+        self.vault = Some(vault);
+        self
+    }
+
     /// Runs [`Portal::maintain`] every `period` (the first time at once) on a task of
     /// the runtime, so that expired rows go and refusal windows are summarised with no
     /// scheduling of the host's own; a run that fails is logged, and the next one tries

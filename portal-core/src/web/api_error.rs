@@ -6,6 +6,7 @@
 use super::errors::{self, WebError};
 use super::response::Response;
 use crate::portal::InternalError;
+use crate::portal::credential::CredentialError;
 use crate::portal::login::LoginError;
 use crate::portal::session::SessionError;
 use crate::portal::staff::StaffError;
@@ -64,6 +65,7 @@ from_portal_errors!(
     SessionError,
     StaffError,
     TaskError,
+    CredentialError,
     InternalError,
     StoreError
 );

@@ -1,5 +1,6 @@
-//! The portal's static files: its stylesheet, the signature pad's script, and the
-//! icon and theme drawn in the firm's accent colour.
+//! The portal's static files: its stylesheet, its two scripts (the signature pad, the
+//! show and hide buttons of a credential's masked fields), and the icon and theme drawn
+//! in the firm's accent colour.
 
 use super::context::Ctx;
 use super::response::Response;
@@ -12,13 +13,23 @@ pub(super) fn stylesheet() -> Response {
         .with_body(include_bytes!("portal.css").to_vec())
 }
 
-/// `/assets/signature.js`: the signature pad, the only script of the portal, loaded
-/// by a signature task's page alone (whose policy lets the portal's own scripts run).
+/// `/assets/signature.js`: the signature pad, loaded by a signature task's page alone
+/// (whose policy lets the portal's own scripts run).
 pub(super) fn signature_script() -> Response {
+    script(include_bytes!("signature.js"))
+}
+
+/// `/assets/credential.js`: the show and hide buttons of a credential task's masked
+/// fields, loaded by that page alone (whose policy lets the portal's own scripts run).
+pub(super) fn credential_script() -> Response {
+    script(include_bytes!("credential.js"))
+}
+
+fn script(source: &[u8]) -> Response {
     Response::new(200)
         .with_header("content-type", "text/javascript; charset=utf-8")
         .with_header("cache-control", "public, max-age=3600")
-        .with_body(include_bytes!("signature.js").to_vec())
+        .with_body(source.to_vec())
 }
 
 /// `/assets/icon.svg`, in the firm's accent colour.

@@ -73,7 +73,21 @@ pub(crate) enum WebError {
     /// A page's template failed to render (a host's template, most likely): 500, the
     /// cause logged.
     Render(minijinja::Error),
+    /// The host has not configured what the request needs (a vault key for a
+    /// credential): 503 with the message, which says what is missing. No retry helps,
+    /// so no `Retry-After`.
+    NotConfigured(String),
+    /// A 429: too many of something within a window; the message says what.
+    TooManyRequests(&'static str),
+    /// A credential that will not open (its key is missing, or it was altered): 500
+    /// with a short message of its own. The audit log has the entry and the log the
+    /// cause; neither holds a value.
+    Unreadable,
 }
+
+/// What a credential that will not open is answered with.
+pub(crate) const UNREADABLE: &str =
+    "the credential cannot be opened (its key is missing or it was altered)";
 
 impl WebError {
     /// Whether the server, not the request, is at fault (answered 5xx, cause logged).
@@ -84,6 +98,8 @@ impl WebError {
                 | WebError::Unavailable { .. }
                 | WebError::Render(_)
                 | WebError::Files(_)
+                | WebError::NotConfigured(_)
+                | WebError::Unreadable
         )
     }
 }
@@ -141,6 +157,38 @@ impl From<crate::portal::task::TaskError> for WebError {
             ),
             TaskError::ReadOnlyPreview(_) => WebError::ReadOnlyPreview,
             TaskError::Internal(i) => WebError::from(i),
+        }
+    }
+}
+
+impl From<crate::portal::credential::CredentialError> for WebError {
+    fn from(e: crate::portal::credential::CredentialError) -> Self {
+        use crate::credential::CredentialRefusal;
+        use crate::portal::credential::CredentialError;
+        // No arm repeats a value: the core's errors name fields, never what they held.
+        match e {
+            CredentialError::NotFound => WebError::NotFound,
+            CredentialError::Forbidden => WebError::Forbidden,
+            // As a submission of the wrong type for any other task is answered.
+            e @ CredentialError::NotACredentialTask => WebError::Unprocessable(e.to_string()),
+            e @ CredentialError::NoVault => WebError::NotConfigured(e.to_string()),
+            CredentialError::Invalid(e) => WebError::Unprocessable(e.to_string()),
+            CredentialError::Reason(t) => WebError::BadInput(t.to_string()),
+            CredentialError::Refused(CredentialRefusal::NotRequested) => {
+                WebError::Conflict("The task no longer asks for this credential")
+            }
+            CredentialError::Refused(CredentialRefusal::Revealed) => WebError::Conflict(
+                "The firm has read this credential: it can no longer be replaced",
+            ),
+            CredentialError::Refused(CredentialRefusal::Purged) => {
+                WebError::Conflict("This credential was deleted")
+            }
+            CredentialError::TooManyReveals => WebError::TooManyRequests(
+                "Too many credentials revealed in the last hour; try again later",
+            ),
+            CredentialError::ReadOnlyPreview(_) => WebError::ReadOnlyPreview,
+            CredentialError::Unreadable(_) => WebError::Unreadable,
+            CredentialError::Internal(i) => WebError::from(i),
         }
     }
 }
@@ -267,11 +315,16 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
         WebError::Internal(_) | WebError::Render(_) | WebError::Files(_) => {
             (500, "Something went wrong")
         }
+        WebError::NotConfigured(_) => (503, ""),
+        WebError::TooManyRequests(m) => (429, m),
+        WebError::Unreadable => (500, UNREADABLE),
     };
     let msg = match e {
         WebError::Login(LoginError::Password(p)) => p.to_string(),
         WebError::Staff(StaffError::Text(t)) => t.to_string(),
-        WebError::BadInput(m) | WebError::Unprocessable(m) => m.clone(),
+        WebError::BadInput(m) | WebError::Unprocessable(m) | WebError::NotConfigured(m) => {
+            m.clone()
+        }
         _ => msg.to_owned(),
     };
     (status, msg)
@@ -286,6 +339,9 @@ fn log(e: &WebError) {
         } => tracing::warn!(error = %cause, "request refused: temporarily unavailable"),
         WebError::Render(cause) => tracing::error!(error = %cause, "a page failed to render"),
         WebError::Files(cause) => tracing::error!(error = %cause, "file storage failed"),
+        WebError::NotConfigured(what) => tracing::warn!(problem = %what, "request refused"),
+        // A credential that will not open: the operation logged why (a key id, never a
+        // value) and audited the refusal.
         _ => {}
     }
 }
@@ -399,6 +455,44 @@ mod tests {
         let resp = json_response(&e);
         assert_eq!(resp.status, 503);
         assert_eq!(retry_after(&resp).as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn credential_errors_say_what_is_wrong_and_never_what_was_handed_over() {
+        use crate::credential::CredentialRefusal;
+        use crate::evidence::{EvidenceError, Problem};
+        use crate::portal::credential::CredentialError;
+        use crate::vault::VaultError;
+        let answer = |e: CredentialError| {
+            let e = WebError::from(e);
+            let resp = json_response(&e);
+            let body: serde_json::Value = serde_json::from_slice(&resp.body).unwrap();
+            let error = body["error"].as_str().unwrap().to_owned();
+            (resp.status, error, retry_after(&resp))
+        };
+        assert_eq!(answer(CredentialError::NotFound).0, 404);
+        assert_eq!(answer(CredentialError::Forbidden).0, 403);
+        assert_eq!(answer(CredentialError::NotACredentialTask).0, 422);
+        let (status, message, retry) = answer(CredentialError::NoVault);
+        assert_eq!((status, retry), (503, None));
+        assert!(message.contains("no vault key"), "{message}");
+        let invalid = EvidenceError::new("password", Problem::TooLong { max_chars: 4096 });
+        assert_eq!(
+            answer(CredentialError::Invalid(invalid)).1,
+            "password has at most 4096 characters"
+        );
+        for (refusal, status) in [
+            (CredentialRefusal::NotRequested, 409),
+            (CredentialRefusal::Revealed, 409),
+            (CredentialRefusal::Purged, 409),
+        ] {
+            assert_eq!(answer(CredentialError::Refused(refusal)).0, status);
+        }
+        assert_eq!(answer(CredentialError::TooManyReveals).0, 429);
+        let unreadable = answer(CredentialError::Unreadable(VaultError::Tampered));
+        assert_eq!((unreadable.0, unreadable.1.as_str()), (500, UNREADABLE));
+        let away = answer(CredentialError::Internal(unavailable_store()));
+        assert_eq!((away.0, away.2.as_deref()), (503, Some("5")));
     }
 
     #[test]

@@ -24,6 +24,8 @@ mod build_error;
 mod builder;
 mod context;
 mod cookies;
+mod credential_pages;
+mod credential_routes;
 mod dispatch;
 mod document_pages;
 mod document_routes;

@@ -18,6 +18,7 @@ use crate::grant::Permissions;
 use crate::id::TaskId;
 use crate::portal::session::Authenticated;
 use crate::portal::task::{TaskError, TaskList};
+use crate::task::Side;
 
 /// The sections a grant with `permissions` opens: the tasks and the progress with
 /// `tasks`, the approvals with `approvals`, the documents with `documents` or
@@ -206,6 +207,14 @@ pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
         Evidence::Question(_) => portal.attachments(auth, id).await?,
         _ => Vec::new(),
     };
+    let credential = match task.evidence {
+        Evidence::Credential(_)
+            if task.assignee == Side::Client && permissions.contains(Permissions::TASKS) =>
+        {
+            Some(portal.credential_status(auth, id).await?)
+        }
+        _ => None,
+    };
     let files = match (&request, &dropped) {
         (Some(r), _) => Some(TaskFilesOnPage::Request(r)),
         (_, Some(d)) => Some(TaskFilesOnPage::Drop(d)),
@@ -217,6 +226,7 @@ pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
         approvals: permissions.contains(Permissions::APPROVALS),
         files,
         max_file_bytes: portal.policy(task.firm_id).files.max_file_bytes,
+        credential: credential.as_ref(),
     };
     let page = task_pages::task_page(&viewer, ctx.mount(), &task, &list, can);
     let response = ctx.page(200, &task.title, page);
@@ -227,11 +237,13 @@ pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
             "content-security-policy",
             format!("{PAGE_CSP}; frame-src {}", video.provider.player_origin()),
         ),
-        // The signature pad's script, the portal's own and no other, on this page only.
-        Evidence::Signature(_) if response.status == 200 => response.with_header(
-            "content-security-policy",
-            format!("{PAGE_CSP}; script-src 'self'"),
-        ),
+        // The signature pad's script, or the show and hide buttons of a credential's
+        // masked fields: the portal's own and no other, on these pages only.
+        Evidence::Signature(_) | Evidence::Credential(_) if response.status == 200 => response
+            .with_header(
+                "content-security-policy",
+                format!("{PAGE_CSP}; script-src 'self'"),
+            ),
         _ => response,
     })
 }

@@ -838,3 +838,153 @@ impl<'a> SignatureView<'a> {
         }
     }
 }
+
+/// `GET {p}/api/tasks/{task}/credential` and the staff API's: the fields a credential
+/// task asks for, which were filled, and what became of the credential handed over;
+/// never a value.
+#[derive(Serialize)]
+pub(super) struct CredentialView<'a> {
+    fields: Vec<CredentialFieldView<'a>>,
+    /// The credential handed over, or none yet.
+    handed_over: Option<HandedOverView>,
+    /// Whether the contact may still hand it over, or replace it: until staff reveal
+    /// or purge it.
+    replaceable: bool,
+    task_id: TaskId,
+}
+
+/// One field of a credential task.
+#[derive(Serialize)]
+struct CredentialFieldView<'a> {
+    /// Whether the credential handed over fills it.
+    filled: bool,
+    kind: crate::evidence::CredentialFieldKind,
+    label: &'a str,
+    name: &'a str,
+    required: bool,
+}
+
+/// When and by whom a credential was handed over, and what became of it.
+#[derive(Serialize)]
+struct HandedOverView {
+    purged_at: Option<Timestamp>,
+    revealed_at: Option<Timestamp>,
+    submitted_at: Timestamp,
+    submitted_by: ContactId,
+    version: u32,
+}
+
+impl<'a> CredentialView<'a> {
+    /// What `status` says.
+    pub(super) fn new(status: &'a crate::portal::credential::CredentialStatus) -> Self {
+        CredentialView {
+            fields: status
+                .fields
+                .iter()
+                .map(|f| CredentialFieldView {
+                    filled: f.filled,
+                    kind: f.kind,
+                    label: &f.label,
+                    name: &f.name,
+                    required: f.required,
+                })
+                .collect(),
+            handed_over: status.handed_over.as_ref().map(|h| HandedOverView {
+                purged_at: h.purged_at,
+                revealed_at: h.revealed_at,
+                submitted_at: h.submitted_at,
+                submitted_by: h.submitted_by,
+                version: h.version,
+            }),
+            replaceable: status.replaceable(),
+            task_id: status.task_id,
+        }
+    }
+}
+
+/// `POST {staff}/tasks/{task}/credential/reveal`: the status, and the values of the
+/// fields filled, in the task's order. Its keys stay in alphabetical order: the
+/// status's, then `values`.
+#[derive(Serialize)]
+pub(super) struct RevealedView<'a> {
+    #[serde(flatten)]
+    status: CredentialView<'a>,
+    values: Vec<RevealedValueView<'a>>,
+}
+
+/// One value of a revealed credential.
+#[derive(Serialize)]
+struct RevealedValueView<'a> {
+    kind: crate::evidence::CredentialFieldKind,
+    label: &'a str,
+    name: &'a str,
+    value: &'a str,
+}
+
+impl<'a> RevealedView<'a> {
+    /// `revealed`, its values as they were handed over.
+    pub(super) fn new(revealed: &'a crate::portal::credential::RevealedCredential) -> Self {
+        RevealedView {
+            status: CredentialView::new(&revealed.status),
+            values: revealed
+                .values
+                .iter()
+                .map(|v| RevealedValueView {
+                    kind: v.kind,
+                    label: &v.label,
+                    name: &v.name,
+                    value: v.value.expose(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// `POST {staff}/vault/rotate`: what a rotation did (see
+/// [`crate::portal::credential::RotationReport`]).
+#[derive(Serialize)]
+pub(super) struct RotationView<'a> {
+    left: u64,
+    rotated: u64,
+    superseded: u64,
+    unreadable: Vec<UnreadableView<'a>>,
+}
+
+/// A credential a rotation could not open, and why.
+#[derive(Serialize)]
+struct UnreadableView<'a> {
+    /// The key it names, when the vault no longer has it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key_id: Option<&'a str>,
+    /// `missing_key` or `tampered`.
+    reason: &'static str,
+    task_id: TaskId,
+}
+
+impl<'a> RotationView<'a> {
+    /// What `report` says.
+    pub(super) fn new(report: &'a crate::portal::credential::RotationReport) -> Self {
+        use crate::portal::credential::Unreadable;
+        RotationView {
+            left: report.left,
+            rotated: report.rotated,
+            superseded: report.superseded,
+            unreadable: report
+                .unreadable
+                .iter()
+                .map(|(task_id, why)| match why {
+                    Unreadable::MissingKey(key) => UnreadableView {
+                        key_id: Some(key.as_str()),
+                        reason: "missing_key",
+                        task_id: *task_id,
+                    },
+                    Unreadable::Tampered => UnreadableView {
+                        key_id: None,
+                        reason: "tampered",
+                        task_id: *task_id,
+                    },
+                })
+                .collect(),
+        }
+    }
+}

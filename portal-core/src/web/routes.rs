@@ -4,7 +4,7 @@
 
 use std::future::ready;
 
-use super::assets::{icon, signature_script, stylesheet, theme};
+use super::assets::{credential_script, icon, signature_script, stylesheet, theme};
 use super::context::Ctx;
 use super::errors::WebError;
 use super::form::Form;
@@ -15,8 +15,9 @@ use super::routing::{Handler, Route, Surface, Upload, UploadCsrf};
 use super::staff_routes::{self as staff, Staff};
 use super::staff_task_routes as staff_tasks;
 use super::{
-    app_routes as app, document_routes as documents, login_routes as login, page_routes as pages,
-    signature_routes as signatures, task_routes as tasks,
+    app_routes as app, credential_routes as credentials, document_routes as documents,
+    login_routes as login, page_routes as pages, signature_routes as signatures,
+    task_routes as tasks,
 };
 
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
@@ -138,6 +139,12 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         path: "/assets/signature.js",
         rules: ASSET,
         handler: &Handler(|_, _, ()| Box::pin(ready(Ok(signature_script())))),
+    },
+    Route {
+        method: Get,
+        path: "/assets/credential.js",
+        rules: ASSET,
+        handler: &Handler(|_, _, ()| Box::pin(ready(Ok(credential_script())))),
     },
     Route {
         method: Get,
@@ -285,6 +292,18 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         handler: &Handler(|ctx, [upload, _], body| {
             Box::pin(documents::withdraw(ctx, upload, body))
         }),
+    },
+    Route {
+        method: Get,
+        path: "/api/tasks/{task}/credential",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(credentials::status(ctx, task))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/credential",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, _], body| Box::pin(credentials::submit(ctx, task, body))),
     },
     Route {
         method: Get,
@@ -703,6 +722,30 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         path: "/tasks/{task}/drop",
         rules: (),
         handler: &Handler(|s, [task, _], ()| Box::pin(documents::staff_drop(s, task))),
+    },
+    Route {
+        method: Get,
+        path: "/tasks/{task}/credential",
+        rules: (),
+        handler: &Handler(|s, [task, _], ()| Box::pin(credentials::staff_status(s, task))),
+    },
+    Route {
+        method: Post,
+        path: "/tasks/{task}/credential/reveal",
+        rules: (),
+        handler: &Handler(|s, [task, _], body| Box::pin(credentials::reveal(s, task, body))),
+    },
+    Route {
+        method: Post,
+        path: "/tasks/{task}/credential/purge",
+        rules: (),
+        handler: &Handler(|s, [task, _], ()| Box::pin(credentials::purge(s, task))),
+    },
+    Route {
+        method: Post,
+        path: "/vault/rotate",
+        rules: (),
+        handler: &Handler(|s, _, body| Box::pin(credentials::rotate(s, body))),
     },
     Route {
         method: Post,

@@ -15,7 +15,9 @@ use super::routing::{Answer, Json, MaybeJson, parse_id};
 use super::staff_routes::Staff;
 use super::strict;
 use crate::StaffError;
-use crate::evidence::{Meeting, SignatureRequest, Video};
+use crate::evidence::{
+    CredentialField, CredentialFieldKind, CredentialRequest, Meeting, SignatureRequest, Video,
+};
 use crate::id::{ClientId, PhaseId, TaskId};
 use crate::portal::task::TaskList;
 use crate::task::{Evidence, NewTask, Side, Task, TaskEdit, TaskStatus};
@@ -308,7 +310,8 @@ pub(super) struct OrderBody {
 /// (`{"type": "training", "url": "https://www.youtube.com/watch?v=..."}`), a meeting's
 /// start as local time with its offset (`{"type": "meeting", "starts":
 /// "2027-01-11T10:00+01:00", "time_zone": "Europe/Vienna", "duration_minutes": 45,
-/// "join_link": "https://..."}`). The core checks it either way.
+/// "join_link": "https://..."}`). A credential request may leave out what its fields'
+/// kinds imply (see [`CredentialEntry`]). The core checks it either way.
 pub(super) enum EvidenceEntry {
     /// As stored.
     Stored(Evidence),
@@ -319,6 +322,64 @@ pub(super) enum EvidenceEntry {
     /// A signature request: its consent text, if not the default. Its document is
     /// attached through its own route (`POST /tasks/{task}/document`), never named here.
     Signature(SignatureEntry),
+    /// A credential request, its fields' names, labels and requirement defaulted by
+    /// their kinds.
+    Credential(CredentialEntry),
+}
+
+/// A credential request as staff give it: `{"type": "credential"}` alone asks for a
+/// login ([`CredentialRequest::login`]: a username and a password, required; the
+/// sign-in address and notes, optional); with `fields`, for those, each
+/// `{"kind": ..., "name": ..., "label": ..., "required": ...}` where only `kind` is
+/// needed: the name and label default to the kind's own (`username` "Username",
+/// `password` "Password", `api_key` "API key", `url` "Sign-in address", `notes`
+/// "Notes", `text` `value` "Value"), and a field is required unless it is an address
+/// or notes. This is also the form a request is stored and shown in.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CredentialEntry {
+    #[serde(rename = "type")]
+    _type: String,
+    #[serde(default, deserialize_with = "strict::present")]
+    fields: Option<Vec<CredentialFieldEntry>>,
+}
+
+/// One field of a [`CredentialEntry`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct CredentialFieldEntry {
+    kind: CredentialFieldKind,
+    #[serde(default, deserialize_with = "strict::present")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "strict::present")]
+    label: Option<String>,
+    #[serde(default, deserialize_with = "strict::present")]
+    required: Option<bool>,
+}
+
+impl CredentialEntry {
+    fn into_request(self) -> CredentialRequest {
+        let Some(fields) = self.fields else {
+            return CredentialRequest::login();
+        };
+        let fields = fields
+            .into_iter()
+            .map(|f| {
+                let required = f.required.unwrap_or(!matches!(
+                    f.kind,
+                    CredentialFieldKind::Url | CredentialFieldKind::Notes
+                ));
+                let default = f.kind.field(required);
+                CredentialField {
+                    name: f.name.unwrap_or(default.name),
+                    label: f.label.unwrap_or(default.label),
+                    ..default
+                }
+            })
+            .collect();
+        // Checked by the core as it creates the task, as every definition is.
+        CredentialRequest { fields }
+    }
 }
 
 /// A signature request as staff give it.
@@ -360,6 +421,7 @@ impl EvidenceEntry {
             EvidenceEntry::Signature(e) => {
                 Evidence::Signature(SignatureRequest::new(e.consent_text.as_deref())?)
             }
+            EvidenceEntry::Credential(e) => Evidence::Credential(e.into_request()),
             EvidenceEntry::Meeting(m) => Evidence::Meeting(Meeting::new(
                 &m.starts,
                 &m.time_zone,
@@ -385,6 +447,7 @@ impl<'de> Deserialize<'de> for EvidenceEntry {
                 serde_json::from_value(value).map(EvidenceEntry::Meeting)
             }
             Some("signature") => serde_json::from_value(value).map(EvidenceEntry::Signature),
+            Some("credential") => serde_json::from_value(value).map(EvidenceEntry::Credential),
             _ => serde_json::from_value(value).map(EvidenceEntry::Stored),
         };
         entry.map_err(D::Error::custom)

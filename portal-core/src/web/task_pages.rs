@@ -55,6 +55,7 @@ fn kind_label(evidence: &Evidence) -> &'static str {
         Evidence::DocumentUpload => "Documents",
         Evidence::FileDrop(_) => "Secure files",
         Evidence::Signature(_) => "Signature",
+        Evidence::Credential(_) => "Credentials",
         _ => "Task",
     }
 }
@@ -232,6 +233,8 @@ pub(crate) struct Abilities<'a> {
     pub(crate) files: Option<super::document_pages::TaskFilesOnPage<'a>>,
     /// The firm's largest file, for the upload form's hint.
     pub(crate) max_file_bytes: u64,
+    /// For a credential task the contact may act on: what was handed over.
+    pub(crate) credential: Option<&'a crate::portal::credential::CredentialStatus>,
 }
 
 /// One task's page: its details, and the form its evidence asks the client to fill.
@@ -385,6 +388,9 @@ pub(crate) fn task_page(
                 verify => text(&format!("{mount}/tasks/{}/signature", t.id)),
                 signed,
             }
+        }
+        Evidence::Credential(request) => {
+            super::credential_pages::credential_evidence(request, can.credential, act)
         }
         Evidence::Training(video) => context! {
             type => "training",
