@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use crate::clock::ManualClock;
 pub use crate::random::SeededSecretSource;
 pub use recording::RecordingStore;
-pub use world::{START, World, code_in};
+pub use world::{START, VAULT_KEY, World, code_in};
 
 use crate::store::Store;
 
@@ -182,6 +182,14 @@ macro_rules! store_conformance {
             a_signature_racing_a_replaced_document_signs_only_what_was_shown,
             a_question_is_answered_with_a_receipt_its_readers_alone_see,
             only_published_files_are_listed_as_published,
+            a_credential_is_sealed_and_its_contact_reads_back_no_value,
+            a_credential_is_replaced_until_revealed_and_stands_after,
+            a_reveal_needs_a_reason_the_firm_and_room_under_the_hourly_limit,
+            a_purged_credential_keeps_its_record_and_gives_nothing,
+            credentials_are_refused_to_other_clients_and_without_a_vault,
+            a_moved_or_altered_value_and_a_missing_key_are_reported_never_opened,
+            rotation_reseals_everything_while_contacts_hand_over_and_staff_reveal,
+            closed_credentials_are_purged_after_the_policy_s_delay,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {
