@@ -552,7 +552,7 @@ mod tests {
             assert_eq!(err, expected, "{config:?}");
             assert!(!err.to_string().contains(&short), "{err}");
         }
-        assert_eq!(format!("{vault:?}").contains(&b64(2)), false);
+        assert!(!format!("{vault:?}").contains(&b64(2)));
     }
 
     #[test]
