@@ -2,10 +2,10 @@
 //! imports only from its own layer or the ones below, without an import circle.
 //!
 //! 1. foundations: time, randomness, tokens, ids, addresses, text, uploaded files'
-//!    names and types, blob names, policy, redirects;
+//!    names and types, blob names, policy, redirects, the vault's keys and cipher;
 //! 2. records: what is stored and the rules on it alone (firms, contacts, grants,
 //!    sessions, links, codes, evidence, phases, tasks, document requests, stored files,
-//!    the audit chain, notifications' shapes);
+//!    credentials, the audit chain, notifications' shapes);
 //! 3. the store traits and the in-memory store;
 //! 4. services the operations use (argon2 hashing, background jobs);
 //! 5. `portal`: the `Portal` handle and its operations;
@@ -33,6 +33,7 @@ const LAYERS: &[&[&str]] = &[
         "blob_name",
         "policy",
         "redirect",
+        "vault",
     ],
     &[
         "audit",
@@ -51,6 +52,7 @@ const LAYERS: &[&[&str]] = &[
         "task",
         "document",
         "file",
+        "credential",
         "staff",
         "failure",
         "throttle",
