@@ -213,9 +213,9 @@ impl<DB: Dialect> Engine<DB> {
             else {
                 break;
             };
-            // Decided again on the row as it is under the lock; one the statement
-            // found is never purged (it selects only those not purged), so this is
-            // the domain's word rather than a second filter.
+            // The statement takes only credentials not purged, on the row as it is
+            // under the lock, so this always purges; what a purge leaves is still the
+            // domain's to decide.
             let Some(done) = rows::credential(&r)?.purged_now(at) else {
                 break;
             };
