@@ -28,9 +28,8 @@ const REPLACED_PASSWORD: &str = "probe-first-a91f3e0c55";
 /// version, and reveals them.
 async fn hand_over(fixture: Fixture) {
     let w = World::new(fixture).await;
-    let task = w
-        .a
-        .create_task(
+    let task =
+        w.a.create_task(
             &w.staff,
             w.client1.id,
             NewTask {
@@ -46,11 +45,10 @@ async fn hand_over(fixture: Fixture) {
         .unwrap()
         .id;
     let cookie = w.login(w.jane.id).await.token.expose_secret();
-    let jane = w
-        .a
-        .authenticate(w.firm.id, &cookie, &World::req())
-        .await
-        .unwrap();
+    let jane =
+        w.a.authenticate(w.firm.id, &cookie, &World::req())
+            .await
+            .unwrap();
     let values = |pairs: &[(&str, &str)]| {
         CredentialValues(
             pairs
@@ -66,11 +64,10 @@ async fn hand_over(fixture: Fixture) {
     w.a.submit_credential(&jane, task, values(&SECRETS), &World::req())
         .await
         .unwrap();
-    let revealed = w
-        .b
-        .reveal_credential(&w.staff, task, "probe")
-        .await
-        .unwrap();
+    let revealed =
+        w.b.reveal_credential(&w.staff, task, "probe")
+            .await
+            .unwrap();
     let shown: Vec<_> = revealed.values.iter().map(|v| v.value.expose()).collect();
     assert_eq!(shown, SECRETS.map(|(_, v)| v), "the secrets were stored");
     w.a.settle().await;
