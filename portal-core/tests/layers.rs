@@ -57,6 +57,7 @@ const LAYERS: &[&[&str]] = &[
         "failure",
         "throttle",
         "notify",
+        "credential",
     ],
     &["store", "blob"],
     &["hashing", "background"],

@@ -80,3 +80,20 @@ macro_rules! file_columns {
     };
 }
 pub(crate) use file_columns;
+
+/// Columns of `portal_credentials` that [`credential`](crate::rows::credential) reads;
+/// `credential_columns!("c.")` names them on the table's alias `c`, for a join.
+#[rustfmt::skip]
+macro_rules! credential_columns {
+    () => {
+        crate::columns::credential_columns!("")
+    };
+    ($p:literal) => {
+        concat!(
+            $p, "task_id, ", $p, "firm_id, ", $p, "client_id, ", $p, "key_id, ",
+            $p, "fields, ", $p, "version, ", $p, "submitted_by, ", $p, "submitted_at, ",
+            $p, "revealed_at, ", $p, "purged_at"
+        )
+    };
+}
+pub(crate) use credential_columns;

@@ -69,6 +69,11 @@ pub(crate) trait Dialect: Db + Sized {
     /// ends. Where rows are locked one by one, those another transaction holds are
     /// passed over, so that sweeps running at once each remove their own files.
     const LOCK_EXPIRED_FILES: &'static str;
+    /// Reads a credential's row (the columns `rows::credential` reads), locking it until
+    /// the transaction ends, so that submissions, reveals, purges and rotations of one
+    /// credential run one after the other. Taken after [`Dialect::LOCK_TASK`] of its
+    /// task when both are taken, never before. `$1` is the task id.
+    const LOCK_CREDENTIAL: &'static str;
     /// Selects the `blob` of every file row that names one of the blob names given as
     /// one JSON array of strings in `$1`: one statement, prepared once, whatever the
     /// number of names (each database unpacks the array in its own way).
@@ -153,6 +158,18 @@ macro_rules! lock_expired_files_sql {
     };
 }
 
+/// [`Dialect::LOCK_CREDENTIAL`] with the dialect's locking clause appended.
+macro_rules! lock_credential_sql {
+    ($locking:literal) => {
+        concat!(
+            "SELECT ",
+            crate::columns::credential_columns!(),
+            " FROM portal_credentials WHERE task_id = $1",
+            $locking
+        )
+    };
+}
+
 /// [`Dialect::LOCK_CLIENT_TASKS`] with the dialect's locking clause appended.
 macro_rules! lock_client_tasks_sql {
     ($locking:literal) => {
@@ -165,5 +182,5 @@ macro_rules! lock_client_tasks_sql {
 
 pub(crate) use {
     lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql, lock_contact_sql,
-    lock_expired_files_sql, lock_file_sql, lock_task_sql,
+    lock_credential_sql, lock_expired_files_sql, lock_file_sql, lock_task_sql,
 };

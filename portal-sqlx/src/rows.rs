@@ -13,6 +13,7 @@ use portal_core::audit::{
 use portal_core::blob::BlobName;
 use portal_core::client::Client;
 use portal_core::contact::{Contact, ContactStatus};
+use portal_core::credential::{Credential, SealedField};
 use portal_core::document::{Review, Upload};
 use portal_core::email::EmailAddress;
 use portal_core::evidence::{Decision, EvidenceKind, Submission};
@@ -28,6 +29,7 @@ use portal_core::id::{
 use portal_core::phase::Phase;
 use portal_core::session::{SessionRecord, SessionSummary};
 use portal_core::task::{Completion, Evidence, ItemCheck, Side, Task, TaskStatus, empty_checklist};
+use portal_core::vault::KeyId;
 
 use crate::dialect::Dialect;
 use crate::stmt::SqlRow;
@@ -386,6 +388,44 @@ pub(crate) fn stored_file<DB: Dialect>(r: &SqlRow<DB>) -> Result<StoredFile, Sto
         removed_at: r.opt_ts("removed_at")?,
         expires_at: r.opt_ts("expires_at")?,
         staff_downloaded_at: r.opt_ts("staff_downloaded_at")?,
+    })
+}
+
+/// A credential's sealed fields as JSON, for the `fields` column: names, and values as
+/// nonce and ciphertext in base64 (`null` once purged).
+pub(crate) fn credential_fields_json(fields: &[SealedField]) -> Result<String, StoreError> {
+    serde_json::to_string(fields).map_err(unwritable)
+}
+
+/// A credential's sealed fields from their stored JSON. The error gives where the text
+/// stops parsing, never the text: it holds ciphertexts.
+fn credential_fields(text: &str) -> Result<Vec<SealedField>, StoreError> {
+    serde_json::from_str(text).map_err(|e| {
+        StoreError::Corrupt(format!(
+            "column fields: not sealed fields ({:?} at line {}, column {})",
+            e.classify(),
+            e.line(),
+            e.column()
+        ))
+    })
+}
+
+pub(crate) fn credential<DB: Dialect>(r: &SqlRow<DB>) -> Result<Credential, StoreError> {
+    let fields = match r.opt_str("fields")? {
+        Some(text) => credential_fields(text)?,
+        None => return Err(StoreError::Corrupt("column fields: unexpected NULL".into())),
+    };
+    Ok(Credential {
+        task_id: TaskId::from_uuid(r.id("task_id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        client_id: ClientId::from_uuid(r.id("client_id")?),
+        key_id: r.parsed("key_id", |k| KeyId::new(k).ok())?,
+        fields,
+        version: r.count("version")?,
+        submitted_by: ContactId::from_uuid(r.id("submitted_by")?),
+        submitted_at: r.ts("submitted_at")?,
+        revealed_at: r.opt_ts("revealed_at")?,
+        purged_at: r.opt_ts("purged_at")?,
     })
 }
 

@@ -25,7 +25,7 @@ use std::sync::Arc;
 pub use crate::clock::ManualClock;
 pub use crate::random::SeededSecretSource;
 pub use recording::RecordingStore;
-pub use world::{START, World, code_in};
+pub use world::{START, VAULT_KEY, World, code_in};
 
 use crate::store::Store;
 
@@ -182,6 +182,25 @@ macro_rules! store_conformance {
             a_signature_racing_a_replaced_document_signs_only_what_was_shown,
             a_question_is_answered_with_a_receipt_its_readers_alone_see,
             only_published_files_are_listed_as_published,
+            a_credential_is_sealed_and_its_contact_reads_back_no_value,
+            a_credential_is_replaced_until_revealed_and_stands_after,
+            a_reveal_needs_a_reason_the_firm_and_room_under_the_hourly_limit,
+            a_purged_credential_keeps_its_record_and_gives_nothing,
+            credentials_are_refused_to_other_clients_and_without_a_vault,
+            a_moved_or_altered_value_and_a_missing_key_are_reported_never_opened,
+            rotation_reseals_everything_while_contacts_hand_over_and_staff_reveal,
+            closed_credentials_are_purged_after_the_policy_s_delay,
+            a_submitted_credential_is_version_1_and_completes_its_task,
+            a_credential_replaced_before_its_reveal_is_the_next_version,
+            a_revealed_credential_cannot_be_replaced,
+            a_credential_reveal_keeps_the_first_time_and_is_recorded_each_time,
+            a_purged_credential_keeps_its_record_and_refuses_replacement_and_reveal,
+            a_credential_against_a_changed_definition_is_refused,
+            a_withdrawn_task_refuses_its_credential,
+            credentials_of_closed_tasks_are_listed_in_id_order_after_the_last,
+            credentials_to_rotate_are_listed_in_id_order_after_the_last,
+            a_credential_rewrap_loses_to_a_replacement_or_a_purge,
+            a_credential_replacement_racing_a_reveal_is_read_or_refused,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

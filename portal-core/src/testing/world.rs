@@ -17,7 +17,11 @@ use crate::portal::Portal;
 use crate::portal::login::LoginSuccess;
 use crate::staff::{Invitation, StaffContext};
 use crate::store::Store;
+use crate::vault::{KeyId, Vault, VaultKey};
 use crate::web::PortalWeb;
+
+/// The key of the vault every world's instances have: id `k1`, 32 bytes of 1.
+pub const VAULT_KEY: (&str, u8) = ("k1", 1);
 
 /// A firm with two clients, a merged contact (`jane`, both clients), a single-client
 /// contact (`bob`), and another firm with its own client and contact (`olga`).
@@ -73,6 +77,7 @@ impl World {
                 .clock(clock.clone())
                 .delivery(outbox.clone())
                 .policy(policy.clone())
+                .vault(Self::vault(&[VAULT_KEY]))
                 .build()
                 .expect("portal")
         };
@@ -158,6 +163,33 @@ impl World {
             staff,
             other_staff,
         }
+    }
+
+    /// A vault of the given `(id, key byte)` pairs, the first active: each key is 32
+    /// times its byte.
+    #[must_use]
+    pub fn vault(keys: &[(&str, u8)]) -> Vault {
+        let key = |(id, byte): &(&str, u8)| {
+            VaultKey::new(KeyId::new(id).expect("key id"), &[*byte; 32]).expect("key")
+        };
+        Vault::new(key(&keys[0]), keys[1..].iter().map(key)).expect("vault")
+    }
+
+    /// Another instance over the store handle `store` of this world, as `a` and `b` are
+    /// built but with `vault` (or none): a host that rotated its keys, or forgot them.
+    #[must_use]
+    pub fn instance(&self, store: &Portal, vault: Option<Vault>) -> Portal {
+        let builder = Portal::builder_shared(store.store().clone())
+            .files_shared(store.files().clone())
+            .clock(self.clock.clone())
+            .delivery(self.outbox.clone())
+            .policy(store.policy(self.firm.id).clone());
+        match vault {
+            Some(v) => builder.vault(v),
+            None => builder,
+        }
+        .build()
+        .expect("portal")
     }
 
     /// A request from nowhere in particular (no IP: not throttled).

@@ -14,6 +14,7 @@
 
 mod audit;
 mod codes;
+mod credentials;
 mod directory;
 mod files;
 mod links;

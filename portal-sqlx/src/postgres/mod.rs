@@ -9,7 +9,7 @@ use sqlx::{Executor as _, Pool, Postgres, Transaction};
 
 use crate::dialect::{
     Dialect, Lock, Migration, lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql,
-    lock_contact_sql, lock_expired_files_sql, lock_file_sql, lock_task_sql,
+    lock_contact_sql, lock_credential_sql, lock_expired_files_sql, lock_file_sql, lock_task_sql,
 };
 use crate::engine::Engine;
 use crate::error::store_error;
@@ -171,6 +171,12 @@ impl Dialect for Postgres {
     // SKIP LOCKED: a file another sweep holds is its to remove, and one a deletion or a
     // download holds is left to the next sweep, which finds it again if still due.
     const LOCK_EXPIRED_FILES: &'static str = lock_expired_files_sql!(" FOR UPDATE SKIP LOCKED");
+    const LOCK_CREDENTIAL: &'static str = lock_credential_sql!(" FOR UPDATE");
+    // SKIP LOCKED on both rows: a credential another purge holds is its to purge, and
+    // one whose task a submission or an edit holds (or that a reveal holds) is left to
+    // the next purge, which finds it again if still due. The task is locked too (as
+    // `LOCK_TASK` locks it), so that its closing is checked on the row as it is under
+    // the lock: a task reopened meanwhile is passed over.
     const REFERENCED_BLOBS: &'static str = "SELECT DISTINCT blob FROM portal_files \
          WHERE blob IN (SELECT json_array_elements_text($1::json))";
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
@@ -219,6 +225,11 @@ impl Dialect for Postgres {
             version: 8,
             description: "document requests: uploads and the rows of stored files",
             sql: include_str!("0008_files.sql"),
+        },
+        Migration {
+            version: 9,
+            description: "credentials handed over, sealed, one per credential task",
+            sql: include_str!("0009_credentials.sql"),
         },
     ];
 

@@ -13,7 +13,7 @@ use sqlx::{Pool, Sqlite, Transaction};
 
 use crate::dialect::{
     Dialect, Lock, Migration, lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql,
-    lock_contact_sql, lock_expired_files_sql, lock_file_sql, lock_task_sql,
+    lock_contact_sql, lock_credential_sql, lock_expired_files_sql, lock_file_sql, lock_task_sql,
 };
 use crate::engine::Engine;
 use crate::error::{is_busy, store_error};
@@ -129,6 +129,7 @@ impl Dialect for Sqlite {
     const LOCK_CLIENT: &'static str = lock_client_sql!("");
     const LOCK_FILE: &'static str = lock_file_sql!("");
     const LOCK_EXPIRED_FILES: &'static str = lock_expired_files_sql!("");
+    const LOCK_CREDENTIAL: &'static str = lock_credential_sql!("");
     const REFERENCED_BLOBS: &'static str = "SELECT DISTINCT blob FROM portal_files \
          WHERE blob IN (SELECT value FROM json_each($1))";
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
@@ -177,6 +178,11 @@ impl Dialect for Sqlite {
             version: 8,
             description: "document requests: uploads and the rows of stored files",
             sql: include_str!("0008_files.sql"),
+        },
+        Migration {
+            version: 9,
+            description: "credentials handed over, sealed, one per credential task",
+            sql: include_str!("0009_credentials.sql"),
         },
     ];
 

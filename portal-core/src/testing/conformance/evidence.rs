@@ -48,6 +48,7 @@ fn definitions() -> Vec<Evidence> {
         Evidence::DocumentUpload,
         Evidence::FileDrop(crate::evidence::FileDrop::new(7).unwrap()),
         Evidence::Signature(crate::evidence::SignatureRequest::new(Some("I agree.")).unwrap()),
+        Evidence::Credential(crate::evidence::CredentialRequest::login()),
     ]
 }
 
