@@ -52,7 +52,6 @@ const LAYERS: &[&[&str]] = &[
         "task",
         "document",
         "file",
-        "credential",
         "staff",
         "failure",
         "throttle",
