@@ -1,11 +1,14 @@
 //! Configuration from the environment.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use portal_core::blob::StorageConfig;
 use portal_core::email::EmailAddress;
 use portal_core::notify::SmtpUrl;
+use portal_core::vault::Vault;
 
 /// The example servers' settings.
 #[derive(Clone, Debug)]
@@ -40,6 +43,15 @@ pub struct Config {
     /// `s3://BUCKET` (with the usual `AWS_*` settings). Checked at start: a malformed
     /// value stops the server. Unset: see [`Config::storage`].
     pub files: Option<StorageConfig>,
+    /// `PORTAL_VAULT_KEYS`: the keys that seal the credentials clients hand over, as
+    /// `id:base64key` pairs separated by commas, the first the active one that seals
+    /// everything new (the others only open what they sealed, until a rotation,
+    /// `POST /admin/api/vault/rotate`, has moved it under the first). A key is 32 bytes;
+    /// `openssl rand -base64 32` makes one. A malformed or short key stops the server
+    /// at start, the message naming the key by its id. Unset: demo mode seals with a
+    /// demo key of its own (see [`Config::demo_vault_key`]) and says so in the log;
+    /// outside demo mode there is no vault, and credential tasks are refused.
+    pub vault: Option<Arc<Vault>>,
     /// How connections are bounded, and how the server stops.
     pub server: ServerSettings,
 }
@@ -69,6 +81,41 @@ impl Config {
             .filter(|s| !s.is_empty())
             .unwrap_or("portal");
         StorageConfig::File(path.with_file_name(format!("{stem}-files")))
+    }
+}
+
+/// Where demo mode keeps its vault key when `PORTAL_VAULT_KEYS` is not set.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DemoVaultKey {
+    /// In a file, created (readable by its owner alone) at the first start.
+    File(PathBuf),
+    /// In the process alone: what it sealed cannot be opened after a restart, as
+    /// nothing else of an in-memory store survives one.
+    Process,
+}
+
+impl Config {
+    /// Where demo mode keeps its vault key without `PORTAL_VAULT_KEYS`: beside the
+    /// SQLite file, as its files are (`portal.db` keeps it in `portal-vault.key`, so
+    /// that a copy of the database that keeps its credentials readable is a copy of
+    /// both); in the process alone with the in-memory store; `./portal-vault.key` with
+    /// PostgreSQL.
+    #[must_use]
+    pub fn demo_vault_key(&self) -> DemoVaultKey {
+        if self.database_url == "memory:" {
+            return DemoVaultKey::Process;
+        }
+        let Some(path) = self.database_url.strip_prefix("sqlite:") else {
+            return DemoVaultKey::File("./portal-vault.key".into());
+        };
+        let path = path.strip_prefix("//").unwrap_or(path);
+        let path = std::path::Path::new(path.split('?').next().unwrap_or(path));
+        let stem = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .filter(|s| !s.is_empty())
+            .unwrap_or("portal");
+        DemoVaultKey::File(path.with_file_name(format!("{stem}-vault.key")))
     }
 }
 
@@ -173,6 +220,15 @@ impl Config {
                         .map_err(|e| ConfigError(format!("PORTAL_FILES {v:?}: {e}")))
                 })
                 .transpose()?,
+            vault: get("PORTAL_VAULT_KEYS")
+                .filter(|v| !v.trim().is_empty())
+                // The error names a key by its id or position, never by any part of it.
+                .map(|v| {
+                    Vault::from_config(&v)
+                        .map(Arc::new)
+                        .map_err(|e| ConfigError(format!("PORTAL_VAULT_KEYS: {e}")))
+                })
+                .transpose()?,
             server: ServerSettings::from_lookup(&get)?,
         })
     }
@@ -252,6 +308,10 @@ mod tests {
         Config::from_lookup(|k| (k == name).then(|| value.to_owned()))
     }
 
+    fn with_owned(name: &'static str, value: String) -> Result<Config, ConfigError> {
+        Config::from_lookup(|k| (k == name).then(|| value.clone()))
+    }
+
     #[test]
     fn defaults_follow_the_documented_values() {
         let c = Config::from_lookup(|_| None).unwrap();
@@ -259,6 +319,7 @@ mod tests {
         assert_eq!(c.database_url, "sqlite:portal.db");
         assert!(c.demo && c.public_url.is_none() && c.admin_token.is_none());
         assert!(c.smtp.is_none() && c.mail_from.is_none() && c.files.is_none());
+        assert!(c.vault.is_none());
         assert_eq!(c.server, ServerSettings::default());
         let off = with("PORTAL_DEMO", "0").unwrap();
         assert!(!off.demo);
@@ -349,6 +410,56 @@ mod tests {
             Some("hello@acme.example")
         );
         assert!(with("PORTAL_MAIL_FROM", "nobody").is_err());
+    }
+
+    #[test]
+    fn vault_keys_are_checked_at_start_and_never_shown() {
+        // 32 bytes of 0x07 and of 0x2a, in base64.
+        let k1 = "BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=";
+        let k2 = "KioqKioqKioqKioqKioqKioqKioqKioqKioqKioqKio=";
+        let c = with_owned("PORTAL_VAULT_KEYS", format!("2027:{k2}, 2026:{k1}")).unwrap();
+        let vault = c.vault.as_ref().expect("a vault");
+        let ids: Vec<_> = vault.key_ids().map(|k| k.as_str().to_owned()).collect();
+        assert_eq!(ids, ["2027", "2026"], "the first is active");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains(k1) && !shown.contains("KioqKioq"),
+            "{shown}"
+        );
+        assert!(with("PORTAL_VAULT_KEYS", "").unwrap().vault.is_none());
+        for (bad, says) in [
+            ("k1:short", "vault key k1 is not base64"),
+            ("k1:c2hvcnQ=", "vault key k1 has 5 bytes; a key has 32"),
+            ("k1", "vault key 1 is not of the form id:base64key"),
+            ("bad!:c2hvcnQ=", "a vault key id has"),
+        ] {
+            let refused = with("PORTAL_VAULT_KEYS", bad).unwrap_err();
+            assert!(
+                refused.0.starts_with("PORTAL_VAULT_KEYS: ") && refused.0.contains(says),
+                "{bad}: {refused}"
+            );
+            assert!(!refused.0.contains("c2hvcnQ"), "{refused}");
+        }
+        let twice = with_owned("PORTAL_VAULT_KEYS", format!("k1:{k1},k1:{k2}")).unwrap_err();
+        assert_eq!(twice.0, "PORTAL_VAULT_KEYS: vault key id k1 is given twice");
+    }
+
+    #[test]
+    fn the_demo_vault_key_lives_beside_the_database() {
+        let at = |db: &'static str| with("DATABASE_URL", db).unwrap().demo_vault_key();
+        assert_eq!(
+            at("sqlite:portal.db"),
+            DemoVaultKey::File("portal-vault.key".into())
+        );
+        assert_eq!(
+            at("sqlite:///var/lib/p/main.db?mode=rwc"),
+            DemoVaultKey::File("/var/lib/p/main-vault.key".into())
+        );
+        assert_eq!(at("memory:"), DemoVaultKey::Process);
+        assert_eq!(
+            at("postgres://u@h/db"),
+            DemoVaultKey::File("./portal-vault.key".into())
+        );
     }
 
     #[test]

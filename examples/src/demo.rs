@@ -1,14 +1,16 @@
 //! Demo data: a firm with two clients, a contact with access to both (merged), a
 //! contact with access to one, and for each client an engagement of three phases with
-//! a task of each evidence type, on both sides, some done and some open.
+//! a task of each evidence type (a credential handoff among them: demo mode always
+//! has a vault), on both sides, some done and some open.
 //! Seeded once; a restart on the same database keeps it.
 
 use portal_core::Portal;
 use portal_core::audit::RequestInfo;
 use portal_core::clock::Timestamp;
 use portal_core::evidence::{
-    Amount, ApprovalRequest, BankTransaction, Checklist, Currency, EvidenceError, Field, FieldKind,
-    FileDrop, Form, Meeting, Problem, Question, SignatureRequest, Video,
+    Amount, ApprovalRequest, BankTransaction, Checklist, CredentialRequest, Currency,
+    EvidenceError, Field, FieldKind, FileDrop, Form, Meeting, Problem, Question, SignatureRequest,
+    Video,
 };
 use portal_core::file::FilePurpose;
 use portal_core::grant::Permissions;
@@ -185,6 +187,15 @@ fn engagement() -> Result<Vec<DemoTask>, EvidenceError> {
             due: None,
             assignee: Side::Client,
             evidence: Evidence::FileDrop(FileDrop::default()),
+        },
+        DemoTask {
+            phase: "Onboarding",
+            title: "Hand over the accounting software's admin login",
+            description: "We need it to connect your books. It is encrypted as you send it, \
+                          and only we can open it.",
+            due: None,
+            assignee: Side::Client,
+            evidence: Evidence::Credential(CredentialRequest::login()),
         },
         DemoTask {
             phase: "Onboarding",

@@ -1,7 +1,7 @@
 //! What the two example servers share, so that they differ only in the framework:
 //! configuration from the environment, the store, the firm and its demo data, the
-//! staff authenticator, where mail goes (SMTP or the demo outbox), `/healthz`,
-//! the bounds on connections and graceful shutdown.
+//! staff authenticator, where mail goes (SMTP or the demo outbox), the vault that
+//! seals credentials, `/healthz`, the bounds on connections and graceful shutdown.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -10,8 +10,9 @@ pub mod axum_serve;
 mod config;
 mod demo;
 mod shutdown;
+mod vault_key;
 
-pub use config::{Config, ConfigError, ServerSettings};
+pub use config::{Config, ConfigError, DemoVaultKey, ServerSettings};
 pub use shutdown::{finish, shutdown_signal};
 
 use std::net::SocketAddr;
@@ -87,11 +88,14 @@ pub async fn build(
     let outbox = (config.demo && config.smtp.is_none()).then(DevOutbox::new);
     let files = FileStorage::open(&config.storage(), |k| std::env::var(k).ok())?;
     tracing::info!(files = ?files, "file storage");
-    let portal = Portal::builder_shared(store)
+    let mut builder = Portal::builder_shared(store)
         .files(files)
         .delivery(LoggedDelivery(delivery(config, outbox.as_ref())?))
-        .maintain_every(MAINTENANCE_PERIOD)
-        .build()?;
+        .maintain_every(MAINTENANCE_PERIOD);
+    if let Some(vault) = vault_key::vault(config)? {
+        builder = builder.vault_shared(vault);
+    }
+    let portal = builder.build()?;
     let firm = ensure_firm(&portal, public_url.clone(), config).await?;
     if config.demo {
         demo::seed(&portal, firm.id).await?;

@@ -396,7 +396,7 @@ pub fn log_and_audit_injection_stays_data(s: &Server) {
 
 /// Starts `bin` with `env` (on the memory store, any free port) and expects it to stop
 /// before it listens, unsuccessfully: its standard error, which says why.
-fn refused_at_start(bin: &str, env: &[(&str, &str)]) -> String {
+pub fn refused_at_start(bin: &str, env: &[(&str, &str)]) -> String {
     let mut child = std::process::Command::new(bin)
         .env("DATABASE_URL", "memory:")
         .env("PORTAL_ADDR", "127.0.0.1:0")

@@ -2,8 +2,9 @@
 //! loopback port and drives it only through HTTP. Every case runs against both
 //! servers; a difference in behaviour between them is a failing test. `browser` drives
 //! the same servers' pages in headless Chromium. `slow_clients`, `shutdown`,
-//! `db_faults` and `smtp` start servers of their own, with the settings and faults
-//! they need (`smtp` with a real SMTP server beside them).
+//! `db_faults`, `smtp` and the vault's configuration cases of `credentials` start
+//! servers of their own, with the settings and faults they need (`smtp` with a real
+//! SMTP server beside them).
 
 #![allow(
     clippy::unwrap_used,
@@ -17,6 +18,7 @@
 mod browser;
 mod cases;
 mod client;
+mod credentials;
 mod db_faults;
 mod documents;
 mod evidence;
@@ -86,6 +88,9 @@ macro_rules! suite {
                 hostile_uploads_are_refused_with_nothing_stored,
                 signatures_and_publications_over_http,
                 an_upload_that_lies_about_its_length_stores_nothing,
+                credentials_are_handed_over_revealed_and_purged_and_never_shown_to_clients,
+                credentials_of_other_clients_and_forged_ids_are_not_found,
+                hostile_credential_input_is_refused_with_nothing_stored,
             );
         }
     };
@@ -234,6 +239,35 @@ macro_rules! mail {
 
 mail!(axum_mail, "CARGO_BIN_EXE_axum-portal");
 mail!(actix_mail, "CARGO_BIN_EXE_actix-portal");
+
+/// The vault's configuration, on each of the two: servers of their own.
+macro_rules! vault {
+    ($name:ident, $bin:literal) => {
+        mod $name {
+            use super::credentials;
+
+            #[test]
+            fn without_vault_keys_outside_demo_mode_credential_tasks_are_refused() {
+                credentials::without_vault_keys_outside_demo_mode_credential_tasks_are_refused(
+                    env!($bin),
+                );
+            }
+
+            #[test]
+            fn a_malformed_vault_key_stops_the_server_at_start() {
+                credentials::a_malformed_vault_key_stops_the_server_at_start(env!($bin));
+            }
+
+            #[test]
+            fn demo_mode_keeps_its_own_key_beside_the_database() {
+                credentials::demo_mode_keeps_its_own_key_beside_the_database(env!($bin));
+            }
+        }
+    };
+}
+
+vault!(axum_vault, "CARGO_BIN_EXE_axum-portal");
+vault!(actix_vault, "CARGO_BIN_EXE_actix-portal");
 
 #[test]
 fn axum_refuses_an_unknown_demo_switch() {

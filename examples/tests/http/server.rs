@@ -2,7 +2,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -10,6 +10,10 @@ use serde_json::Value;
 use super::client::{Browser, Resp, send, try_send};
 
 pub const ADMIN_TOKEN: &str = "blackbox-admin-token-0123456789";
+
+/// The vault every server of the suite seals credentials with (`PORTAL_VAULT_KEYS`;
+/// a case that needs another, or none, sets it in [`Options::env`]): 32 bytes of 0x5a.
+pub const VAULT_KEYS: &str = "blackbox-1:WlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlpaWlo=";
 
 /// Which store the server runs on.
 #[derive(Clone, Copy, Debug)]
@@ -41,6 +45,8 @@ pub struct Options {
 
 pub struct Server {
     child: Child,
+    /// How the server was started, for [`Server::restart`].
+    command: Command,
     pub addr: SocketAddr,
     /// The public origin (what links and `Origin` checks use).
     pub origin: String,
@@ -126,39 +132,56 @@ impl Server {
             Scheme::Http => format!("http://{addr}"),
             Scheme::Https => format!("https://{addr}"),
         };
-        let log = dir.join("server.log");
-        let child = Command::new(bin)
+        let mut command = Command::new(bin);
+        command
             .current_dir(&dir)
             .env("PORTAL_ADDR", addr.to_string())
             .env("DATABASE_URL", &server_database_url)
             .env("PORTAL_PUBLIC_URL", &origin)
             .env("PORTAL_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("PORTAL_DEMO", "1")
-            .envs(options.env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("server log"))
-            .spawn()
-            .expect("start the example server");
+            .env("PORTAL_VAULT_KEYS", VAULT_KEYS)
+            .envs(options.env.iter().map(|(k, v)| (k, v)));
+        let child = spawn(&mut command, &dir);
         let mut server = Server {
             child,
+            command,
             addr,
             origin,
             dir,
             secure_cookies: scheme == Scheme::Https,
             postgres,
         };
+        server.wait_started();
+        Some(server)
+    }
+
+    /// Waits until the server answers `/healthz`, at most 30 s.
+    fn wait_started(&mut self) {
         // 1,500 tries 20 ms apart: about 30 s.
         for _ in 0..1_500 {
-            if let Ok(Some(status)) = server.child.try_wait() {
-                let log = std::fs::read_to_string(&log).unwrap_or_default();
-                panic!("{bin} exited ({status}) while starting on {addr}: {log}");
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!(
+                    "the server exited ({status}) while starting on {}: {}",
+                    self.addr,
+                    self.log()
+                );
             }
-            if try_send(addr, "GET", "/healthz").is_some_and(|r| r.status == 200) {
-                return Some(server);
+            if try_send(self.addr, "GET", "/healthz").is_some_and(|r| r.status == 200) {
+                return;
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("{bin} did not start on {addr} within 30 s");
+        panic!("the server did not start on {} within 30 s", self.addr);
+    }
+
+    /// Stops the server at once and starts it again as it was, on the same folder,
+    /// database and port. What it wrote before goes on in its captured output.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(&mut self.command, &self.dir);
+        self.wait_started();
     }
 
     /// The server's process id.
@@ -190,6 +213,17 @@ impl Server {
     /// What the server wrote to stderr so far (its log).
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default()
+    }
+
+    /// Everything the server wrote so far, to stdout (its banner) and to stderr.
+    pub fn output(&self) -> String {
+        let out = std::fs::read_to_string(self.dir.join("server.out")).unwrap_or_default();
+        format!("{out}{}", self.log())
+    }
+
+    /// The folder the server runs in (its SQLite database, files and demo vault key).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     /// How many blobs the server keeps in its file storage: its default folder beside
@@ -339,6 +373,23 @@ impl Server {
         }
         last
     }
+}
+
+/// Starts `command` with its stdout and stderr appended to `server.out` and
+/// `server.log` in `dir`, so that a restarted server's output follows the first's.
+fn spawn(command: &mut Command, dir: &std::path::Path) -> Child {
+    let append = |name: &str| {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(dir.join(name))
+            .expect("server output")
+    };
+    command
+        .stdout(append("server.out"))
+        .stderr(append("server.log"))
+        .spawn()
+        .expect("start the example server")
 }
 
 /// The first link of a message.

@@ -77,7 +77,7 @@ pub fn demo_engagement_has_every_evidence_type_by_phase(s: &Server) {
             .iter()
             .filter_map(|t| t["evidence"]["type"].as_str())
             .collect();
-        assert_eq!(types.len(), 10, "{types:?}");
+        assert_eq!(types.len(), 11, "{types:?}");
         let phases = s.admin("GET", &format!("/clients/{client}/phases"), None);
         assert_status(&phases, 200, "phases");
         let phases = phases.json();
