@@ -293,7 +293,8 @@ async fn a_contact_hands_over_and_replaces_and_no_client_route_ever_shows_a_valu
                 ("username", USER),
                 ("password", "v2-secret password"),
                 ("url", ""),
-                ("notes", ""),
+                // As a browser sends a text area's line breaks.
+                ("notes", "v2-secret first\r\nsecond"),
             ],
         )
         .await;
@@ -304,7 +305,10 @@ async fn a_contact_hands_over_and_replaces_and_no_client_route_ever_shows_a_valu
     );
     let now = h.get(&jane, &path).await;
     assert_eq!(now.body["handed_over"]["version"], 2);
-    assert_eq!(now.body["fields"][3]["filled"], false, "notes left empty");
+    assert_eq!(
+        now.body["fields"][2]["filled"], false,
+        "the address left empty"
+    );
 
     // Staff read the latest version, with a reason.
     let revealed = h
@@ -323,6 +327,7 @@ async fn a_contact_hands_over_and_replaces_and_no_client_route_ever_shows_a_valu
         json!([
             {"kind": "username", "label": "Username", "name": "username", "value": USER},
             {"kind": "password", "label": "Password", "name": "password", "value": "v2-secret password"},
+            {"kind": "notes", "label": "Notes", "name": "notes", "value": "v2-secret first\nsecond"},
         ])
     );
     assert_eq!(revealed.body["replaceable"], false);
@@ -344,7 +349,8 @@ async fn a_contact_hands_over_and_replaces_and_no_client_route_ever_shows_a_valu
         .expect("the reveal is audited");
     let detail = reveal["detail"].as_str().unwrap();
     assert!(
-        detail.contains("fields=username,password") && detail.contains("Set up the bank feed"),
+        detail.contains("fields=username,password,notes")
+            && detail.contains("Set up the bank feed"),
         "{detail}"
     );
     assert_eq!(reveal["actor"], "staff:staff");

@@ -4,7 +4,9 @@
 //! 375 pixels under `target/screenshots/`, every evidence type completed through the
 //! pages, the keyboard alone for a form and an approval) and `tests/browser/documents.mjs`
 //! (document requests: upload by picker and by drag and drop, review seen, downloads)
-//! through playwright-core, against each example server.
+//! and `tests/browser/credentials.mjs` (a credential handed over through its page, the
+//! password's show and hide by keyboard, then revealed by staff) through
+//! playwright-core, against each example server.
 //! Without Node, the npm module or Chromium the cases say they were skipped, unless
 //! `PORTAL_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
 
@@ -138,4 +140,23 @@ fn axum_documents_are_uploaded_reviewed_and_seen_in_a_real_browser() {
 #[test]
 fn actix_documents_are_uploaded_reviewed_and_seen_in_a_real_browser() {
     documents(env!("CARGO_BIN_EXE_actix-portal"), "actix");
+}
+
+/// A credential handed over through its page (`credentials.mjs`): masked, shown and
+/// hidden by keyboard, sent, then shown as filled and never as a value; revealed by
+/// staff through the API; axe before and after.
+fn credentials(bin: &str, server: &str) {
+    let shots = screenshots(server);
+    let shots = shots.to_str().expect("a UTF-8 path");
+    node(bin, "credentials.mjs", &[ADMIN_TOKEN, shots]);
+}
+
+#[test]
+fn axum_credentials_are_handed_over_in_a_real_browser() {
+    credentials(env!("CARGO_BIN_EXE_axum-portal"), "axum");
+}
+
+#[test]
+fn actix_credentials_are_handed_over_in_a_real_browser() {
+    credentials(env!("CARGO_BIN_EXE_actix-portal"), "actix");
 }

@@ -128,12 +128,15 @@ pub(super) struct CredentialBody {
 
 impl ApiBody for CredentialBody {
     /// The page's form: each field under its own name, as a form task's fields are
-    /// posted (no credential field may be named like the CSRF token).
+    /// posted (no credential field may be named like the CSRF token). A browser sends a
+    /// text area's line breaks as CR LF whatever was typed: they are LF again here, so
+    /// that notes read back as they were typed (a one-line field refuses either).
     fn from_form(form: &Form) -> Self {
         let mut values = SentValues::default();
         for (name, value) in form.pairs() {
             if !RESERVED_NAMES.contains(&name) {
-                values.add(name.to_owned(), Some(SecretText::new(value.to_owned())));
+                let value = SecretText::new(value.replace("\r\n", "\n"));
+                values.add(name.to_owned(), Some(value));
             }
         }
         CredentialBody {
@@ -430,6 +433,13 @@ mod tests {
         let values = body.values.checked().unwrap().0;
         assert_eq!(values.len(), 2);
         assert_eq!(values["password"].expose(), "p w");
+        let notes = Form::parse(b"notes=a%0D%0Ab%0D%0A%0D%0Ac%0Dd").unwrap();
+        let values = CredentialBody::from_form(&notes)
+            .values
+            .checked()
+            .unwrap()
+            .0;
+        assert_eq!(values["notes"].expose(), "a\nb\n\nc\rd", "as typed");
         let twice = Form::parse(b"password=a&password=b").unwrap();
         let refused = CredentialBody::from_form(&twice).values.checked().err();
         let (status, message) = status_and_message(&refused.unwrap());
