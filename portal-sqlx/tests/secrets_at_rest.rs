@@ -5,6 +5,8 @@
 //! address, which is stored in clear, must be found, so that a search finding no
 //! secret is known to have looked.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use std::collections::BTreeMap;

@@ -470,7 +470,7 @@ impl Portal {
             &ctx.request,
             format!("task={id} fields={}", field_names(&stored)),
         );
-        let purged = self
+        let (purged, _) = self
             .store()
             .purge_credential(id, self.now(), audit)
             .await?
@@ -617,7 +617,7 @@ impl Portal {
                     .store()
                     .purge_credential(credential.task_id, now, audit)
                     .await?;
-                if done.is_some_and(|c| c.purged_at == Some(now)) {
+                if done.is_some_and(|(_, by_this_call)| by_this_call) {
                     purged += 1;
                 }
             }

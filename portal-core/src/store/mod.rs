@@ -706,14 +706,15 @@ macro_rules! store_operations {
                     audit: AuditFn<'_, Credential>,
                 ) -> Result<Option<Credential>, StoreError>;
                 /// Purges a task's credential at `at` as [`Credential::purged_now`] decides,
-                /// appending `audit` when it did, in one step. The credential as it now is (its
-                /// `purged_at` is `at` when this call purged it); `None` if there is none.
+                /// appending `audit` when it did, in one step. The credential as it now is, and
+                /// whether this call purged it (not if it was purged already); `None` if there
+                /// is none.
                 fn purge_credential(
                     &self,
                     task: TaskId,
                     at: Timestamp,
                     audit: AuditDraft,
-                ) -> Result<Option<Credential>, StoreError>;
+                ) -> Result<Option<(Credential, bool)>, StoreError>;
                 /// At most `batch` credentials not purged whose task was closed (completed, at
                 /// its completion's time, or withdrawn; see [`crate::credential::closed_at`])
                 /// at or before `closed_before`, whose task id comes after `after` (if given)

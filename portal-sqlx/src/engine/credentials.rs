@@ -199,18 +199,18 @@ impl<DB: Dialect> Engine<DB> {
         task: TaskId,
         at: Timestamp,
         audit: AuditDraft,
-    ) -> Result<Option<Credential>, StoreError> {
+    ) -> Result<Option<(Credential, bool)>, StoreError> {
         let mut tx = self.write().await?;
         let Some(current) = lock_credential::<DB>(&mut tx, task).await? else {
             return Ok(None);
         };
         let Some(purged) = current.purged_now(at) else {
-            return Ok(Some(current));
+            return Ok(Some((current, false)));
         };
         write_credential::<DB>(&mut tx, &purged).await?;
         append_audit::<DB>(&mut tx, audit).await?;
         commit::<DB>(tx).await?;
-        Ok(Some(purged))
+        Ok(Some((purged, true)))
     }
 
     pub(crate) async fn closed_credentials(

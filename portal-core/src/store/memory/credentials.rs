@@ -66,17 +66,17 @@ impl CredentialStore for MemoryStore {
         task: TaskId,
         at: Timestamp,
         audit: AuditDraft,
-    ) -> Result<Option<Credential>, StoreError> {
+    ) -> Result<Option<(Credential, bool)>, StoreError> {
         let mut state = self.lock()?;
         let Some(current) = state.credentials.get(&task) else {
             return Ok(None);
         };
         let Some(purged) = current.purged_now(at) else {
-            return Ok(Some(current.clone()));
+            return Ok(Some((current.clone(), false)));
         };
         state.credentials.insert(task, purged.clone());
         state.append(audit);
-        Ok(Some(purged))
+        Ok(Some((purged, true)))
     }
 
     async fn closed_credentials(
