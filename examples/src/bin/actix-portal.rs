@@ -4,7 +4,8 @@
 //! demo data, emails readable at `/dev/outbox`). Settings: `PORTAL_ADDR`,
 //! `DATABASE_URL` (`sqlite:...`, `postgres://...`, `memory:`), `PORTAL_PUBLIC_URL`,
 //! `PORTAL_ADMIN_TOKEN`, `PORTAL_DEMO=0`, `PORTAL_SMTP_URL` (real mail; see
-//! [`portal_examples::Config`]), `PORTAL_MAIL_FROM`, and the connection bounds of
+//! [`portal_examples::Config`]), `PORTAL_MAIL_FROM`, `PORTAL_FILES`, `PORTAL_VAULT_KEYS`
+//! (the keys that seal handed-over credentials), and the connection bounds of
 //! [`portal_examples::ServerSettings`]. SIGTERM or Ctrl-C stops it gracefully.
 
 use std::process::ExitCode;
