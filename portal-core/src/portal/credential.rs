@@ -369,16 +369,7 @@ impl Portal {
         let definition = request_of(&task)?;
         let reason = CheckedText::new(reason, text::REVEAL_REASON)?.into_string();
         let vault = self.vault()?;
-        let entry = |action, detail: String| {
-            self.audit(
-                ctx.firm,
-                Actor::Staff(ctx.staff.clone()),
-                action,
-                None,
-                &ctx.request,
-                detail,
-            )
-        };
+        let entry = |action, detail: String| self.task_staff_audit(ctx, action, detail);
         if let Some(limit) = self.policy(ctx.firm).credentials.reveals_per_staff_hour {
             let key = TokenDigest::of(
                 format!("credential-reveal\0{}\0{}", ctx.firm, ctx.staff).as_bytes(),
@@ -462,12 +453,9 @@ impl Portal {
             .credential(id)
             .await?
             .ok_or(CredentialError::NotFound)?;
-        let audit = self.audit(
-            ctx.firm,
-            Actor::Staff(ctx.staff.clone()),
+        let audit = self.task_staff_audit(
+            ctx,
             AuditAction::CredentialPurged,
-            None,
-            &ctx.request,
             format!("task={id} fields={}", field_names(&stored)),
         );
         let (purged, _) = self

@@ -43,7 +43,8 @@ impl Portal {
         Ok(())
     }
 
-    fn task_staff_audit(
+    /// The audit entry of a change staff make, its actor the staff member.
+    pub(super) fn task_staff_audit(
         &self,
         ctx: &StaffContext,
         action: AuditAction,

@@ -29,22 +29,26 @@ fn values(pairs: &[(&str, &str)]) -> CredentialValues {
     )
 }
 
+fn new_task(title: &str, evidence: Evidence) -> NewTask {
+    NewTask {
+        phase: None,
+        title: title.into(),
+        description: String::new(),
+        due_on: None,
+        assignee: Side::Client,
+        evidence,
+    }
+}
+
+fn login_request(title: &str) -> NewTask {
+    new_task(title, Evidence::Credential(CredentialRequest::login()))
+}
+
 async fn login_task(w: &World, title: &str) -> TaskId {
-    w.a.create_task(
-        &w.staff,
-        w.client1.id,
-        NewTask {
-            phase: None,
-            title: title.into(),
-            description: String::new(),
-            due_on: None,
-            assignee: Side::Client,
-            evidence: Evidence::Credential(CredentialRequest::login()),
-        },
-    )
-    .await
-    .unwrap()
-    .id
+    w.a.create_task(&w.staff, w.client1.id, login_request(title))
+        .await
+        .unwrap()
+        .id
 }
 
 async fn session(w: &World, portal: &Portal, contact: crate::id::ContactId) -> Authenticated {
@@ -274,21 +278,10 @@ pub async fn credentials_are_refused_to_other_clients_and_without_a_vault(f: Fix
     let task = login_task(&w, "VPN").await;
     // Bob holds no grant on the second client; Olga is another firm's.
     let on_client2 =
-        w.a.create_task(
-            &w.staff,
-            w.client2.id,
-            NewTask {
-                phase: None,
-                title: "Other".into(),
-                description: String::new(),
-                due_on: None,
-                assignee: Side::Client,
-                evidence: Evidence::Credential(CredentialRequest::login()),
-            },
-        )
-        .await
-        .unwrap()
-        .id;
+        w.a.create_task(&w.staff, w.client2.id, login_request("Other"))
+            .await
+            .unwrap()
+            .id;
     let bob = session(&w, &w.a, w.bob.id).await;
     let url =
         w.a.generate_magic_link(&w.other_staff, w.olga.id)
@@ -319,14 +312,7 @@ pub async fn credentials_are_refused_to_other_clients_and_without_a_vault(f: Fix
         w.a.create_task(
             &w.staff,
             w.client1.id,
-            NewTask {
-                phase: None,
-                title: "Plain".into(),
-                description: String::new(),
-                due_on: None,
-                assignee: Side::Client,
-                evidence: Evidence::Standard,
-            },
+            new_task("Plain", Evidence::Standard),
         )
         .await
         .unwrap()
@@ -349,18 +335,7 @@ pub async fn credentials_are_refused_to_other_clients_and_without_a_vault(f: Fix
     let bare = w.instance(&w.a, None);
     assert!(!bare.has_vault());
     let refused = bare
-        .create_task(
-            &w.staff,
-            w.client1.id,
-            NewTask {
-                phase: None,
-                title: "No vault".into(),
-                description: String::new(),
-                due_on: None,
-                assignee: Side::Client,
-                evidence: Evidence::Credential(CredentialRequest::login()),
-            },
-        )
+        .create_task(&w.staff, w.client1.id, login_request("No vault"))
         .await;
     assert!(matches!(refused, Err(StaffError::Invalid(_))));
     let bob_bare = session(&w, &bare, w.bob.id).await;
