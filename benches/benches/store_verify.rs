@@ -236,6 +236,8 @@ fn audit(firm: FirmId, contact: ContactId, action: AuditAction) -> AuditDraft {
         actor: Actor::Contact(contact),
         action,
         contact_id: Some(contact),
+        client_id: None,
+        task_id: None,
         request: RequestInfo::new(Some([192, 0, 2, 1].into()), Some("bench")),
         outcome: AuditOutcome::Success,
         detail: String::new(),

@@ -11,7 +11,7 @@ use std::net::IpAddr;
 use sha2::{Digest as _, Sha256};
 
 use crate::clock::Timestamp;
-use crate::id::{ContactId, FirmId, StaffId};
+use crate::id::{ClientId, ContactId, FirmId, StaffId, TaskId};
 
 /// Who did it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -196,6 +196,10 @@ actions! {
     /// A credential's values were deleted, by staff or when its task had been closed
     /// long enough; the record of it stays.
     CredentialPurged => "credential.purged",
+    /// A contact or staff commented on a task.
+    CommentAdded => "comment.added",
+    /// A contact asked the firm a question.
+    QuestionAsked => "question.asked",
 }
 
 /// Whether it succeeded.
@@ -268,6 +272,10 @@ pub struct AuditDraft {
     pub action: AuditAction,
     /// The contact concerned, if any.
     pub contact_id: Option<ContactId>,
+    /// The client whose work it concerns, if any: what a client's activity feed lists.
+    pub client_id: Option<ClientId>,
+    /// The task it concerns, if any.
+    pub task_id: Option<TaskId>,
     /// Where from.
     pub request: RequestInfo,
     /// Whether it succeeded.
@@ -278,6 +286,21 @@ pub struct AuditDraft {
 }
 
 impl AuditDraft {
+    /// The same entry, about task `task` of `client`: listed in that client's activity.
+    #[must_use]
+    pub fn about_task(mut self, client: ClientId, task: TaskId) -> Self {
+        self.client_id = Some(client);
+        self.task_id = Some(task);
+        self
+    }
+
+    /// The same entry, about `client`'s work as a whole: listed in its activity.
+    #[must_use]
+    pub fn about_client(mut self, client: ClientId) -> Self {
+        self.client_id = Some(client);
+        self
+    }
+
     /// The same entry, recording a refusal.
     #[must_use]
     pub fn refused(mut self) -> Self {
@@ -382,6 +405,13 @@ fn entry_hash(seq: u64, prev: &ChainHash, e: &AuditDraft) -> ChainHash {
     );
     field(e.outcome.as_str().as_bytes());
     field(e.detail.as_bytes());
+    // Appended only when present, so that entries sealed before entries had a client
+    // or a task keep their hashes; the prefix tells the two apart.
+    if e.client_id.is_some() || e.task_id.is_some() {
+        field(b"scope");
+        field(e.client_id.as_ref().map_or(&[][..], |c| &c.as_bytes()[..]));
+        field(e.task_id.as_ref().map_or(&[][..], |t| &t.as_bytes()[..]));
+    }
     ChainHash(h.finalize().into())
 }
 
@@ -474,6 +504,8 @@ mod tests {
             },
             action: AuditAction::LinkIssued,
             contact_id: Some(ContactId::from_bytes([i as u8; 16])),
+            client_id: None,
+            task_id: None,
             request: RequestInfo::new(Some([127, 0, 0, 1].into()), Some("test-agent")),
             outcome: AuditOutcome::Success,
             detail: detail.to_owned(),

@@ -134,6 +134,14 @@ typed_id!(
     /// One upload of files for a document request, reviewed as a whole.
     UploadId
 );
+typed_id!(
+    /// A comment on a task.
+    CommentId
+);
+typed_id!(
+    /// A question a contact asked the firm.
+    QuestionId
+);
 
 /// The id of a member of the firm's staff, as the host application knows them.
 ///

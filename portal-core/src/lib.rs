@@ -77,6 +77,7 @@ pub mod blob_name;
 pub mod client;
 pub mod clock;
 pub mod contact;
+pub mod conversation;
 pub mod credential;
 pub mod document;
 pub mod email;

@@ -75,6 +75,16 @@ pub const TASK_PHASE: TextRule = TextRule::line("phase", 200);
 pub const TASK_DESCRIPTION: TextRule = TextRule::optional_lines("description", 10_000);
 /// The note a contact gives when completing a task.
 pub const TASK_NOTE: TextRule = TextRule::optional_lines("note", 2_000);
+/// A comment on a task.
+pub const COMMENT: TextRule = TextRule {
+    required: true,
+    ..TextRule::optional_lines("body", 5_000)
+};
+/// A question a contact asks the firm.
+pub const QUESTION: TextRule = TextRule {
+    required: true,
+    ..TextRule::optional_lines("question", 5_000)
+};
 /// Why a staff member reveals a credential (kept in the audit log).
 pub const REVEAL_REASON: TextRule = TextRule::line("reason", 500);
 /// The name a firm's portal shows in its header (empty: the firm's name).

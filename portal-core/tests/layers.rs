@@ -5,7 +5,8 @@
 //!    names and types, blob names, policy, redirects, the vault's sealing;
 //! 2. records: what is stored and the rules on it alone (firms, contacts, grants,
 //!    sessions, links, codes, evidence, phases, tasks, document requests, stored files,
-//!    sealed credentials, the audit chain, notifications' shapes);
+//!    sealed credentials, comments and questions, the audit chain, notifications'
+//!    shapes);
 //! 3. the store traits and the in-memory store;
 //! 4. services the operations use (argon2 hashing, background jobs);
 //! 5. `portal`: the `Portal` handle and its operations;
@@ -57,6 +58,7 @@ const LAYERS: &[&[&str]] = &[
         "throttle",
         "notify",
         "credential",
+        "conversation",
     ],
     &["store", "blob"],
     &["hashing", "background"],

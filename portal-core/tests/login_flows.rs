@@ -371,6 +371,8 @@ async fn a_grant_to_another_firms_client_shows_nothing_of_it() {
         actor: Actor::Staff(StaffId::new("planted").unwrap()),
         action: AuditAction::GrantChanged,
         contact_id: Some(w.jane.id),
+        client_id: None,
+        task_id: None,
         request: RequestInfo::default(),
         outcome: AuditOutcome::Success,
         detail: String::new(),

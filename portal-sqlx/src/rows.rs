@@ -170,6 +170,8 @@ pub(crate) fn audit_event<DB: Dialect>(r: &SqlRow<DB>) -> Result<AuditEvent, Sto
             actor: r.parsed("actor", Actor::from_stored)?,
             action: r.parsed("action", AuditAction::from_name)?,
             contact_id: r.opt_id("contact_id")?.map(ContactId::from_uuid),
+            client_id: None,
+            task_id: None,
             // Stored as sanitised on the way in; rebuilt as is, so the hash still holds.
             request: RequestInfo {
                 ip: ip(r, "ip")?,

@@ -45,6 +45,8 @@ fn audit(w: &World, action: AuditAction) -> AuditDraft {
         actor: Actor::Contact(w.bob.id),
         action,
         contact_id: Some(w.bob.id),
+        client_id: None,
+        task_id: None,
         request: World::req(),
         outcome: AuditOutcome::Success,
         detail: String::new(),

@@ -655,6 +655,8 @@ async fn sessions_kept_as_logins(store: &dyn Store) {
         actor: Actor::Staff(link.staff.clone()),
         action: AuditAction::PreviewIssued,
         contact_id: Some(link.contact_id),
+        client_id: None,
+        task_id: None,
         request: RequestInfo::default(),
         outcome: AuditOutcome::Success,
         detail: String::new(),

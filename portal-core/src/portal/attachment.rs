@@ -73,7 +73,7 @@ impl Portal {
             .collect::<Result<Vec<_>, _>>()?;
         let submission = Submission::answer_with(text, ids.clone()).map_err(TaskError::from)?;
         let detail = format!("task={id} type=question attachments={}", ids.len());
-        let audit = self.task_audit(auth, AuditAction::TaskSubmitted, request, detail)?;
+        let audit = self.task_audit(auth, &task, AuditAction::TaskSubmitted, request, detail)?;
         let completion = Completion {
             by: audit.actor.clone(),
             at: audit.at,

@@ -321,7 +321,13 @@ impl Portal {
         }
         drop(checked);
         let detail = format!("task={id} fields={}", field_names(&credential));
-        let audit = self.task_audit(auth, AuditAction::CredentialSubmitted, request, detail)?;
+        let audit = self.task_audit(
+            auth,
+            &task,
+            AuditAction::CredentialSubmitted,
+            request,
+            detail,
+        )?;
         let completion = Completion {
             by: audit.actor.clone(),
             at: now,
@@ -369,7 +375,10 @@ impl Portal {
         let definition = request_of(&task)?;
         let reason = CheckedText::new(reason, text::REVEAL_REASON)?.into_string();
         let vault = self.vault()?;
-        let entry = |action, detail: String| self.task_staff_audit(ctx, action, detail);
+        let entry = |action, detail: String| {
+            self.task_staff_audit(ctx, action, detail)
+                .about_task(task.client_id, task.id)
+        };
         if let Some(limit) = self.policy(ctx.firm).credentials.reveals_per_staff_hour {
             let key = TokenDigest::of(
                 format!("credential-reveal\0{}\0{}", ctx.firm, ctx.staff).as_bytes(),
@@ -453,11 +462,13 @@ impl Portal {
             .credential(id)
             .await?
             .ok_or(CredentialError::NotFound)?;
-        let audit = self.task_staff_audit(
-            ctx,
-            AuditAction::CredentialPurged,
-            format!("task={id} fields={}", field_names(&stored)),
-        );
+        let audit = self
+            .task_staff_audit(
+                ctx,
+                AuditAction::CredentialPurged,
+                format!("task={id} fields={}", field_names(&stored)),
+            )
+            .about_task(task.client_id, task.id);
         let (purged, _) = self
             .store()
             .purge_credential(id, self.now(), audit)

@@ -366,7 +366,7 @@ impl Portal {
             upload.id,
             files.len()
         );
-        let audit = self.task_audit(auth, AuditAction::FilesUploaded, request, detail)?;
+        let audit = self.task_audit(auth, &task, AuditAction::FilesUploaded, request, detail)?;
         let mut rows = Vec::with_capacity(files.len());
         for (i, f) in files.into_iter().enumerate() {
             rows.push(self.file_row(&task, Some(upload.id), FilePurpose::Upload, f, &audit, i)?);
@@ -426,7 +426,7 @@ impl Portal {
         let upload = self.store().upload(id).await?.ok_or(FileError::NotFound)?;
         let task = self.visible_request(auth, upload.task_id).await?;
         let detail = format!("task={} upload={id}", task.id);
-        let audit = self.task_audit(auth, AuditAction::UploadWithdrawn, request, detail)?;
+        let audit = self.task_audit(auth, &task, AuditAction::UploadWithdrawn, request, detail)?;
         let Some((change, blobs)) = self.store().withdraw_upload(id, self.now(), audit).await?
         else {
             return Err(FileError::NotFound);
@@ -600,6 +600,11 @@ impl Portal {
                 decision.as_str()
             ),
         );
+        let audit = AuditDraft {
+            client_id: Some(upload.client_id),
+            task_id: Some(upload.task_id),
+            ..audit
+        };
         match self.store().review_upload(id, &review, audit).await? {
             None => Err(StaffError::NotFound),
             Some(UploadChange::Conflict(u)) => Err(FileError::Conflict(u.status()).into()),
@@ -657,14 +662,16 @@ impl Portal {
             expires_at: None,
             staff_downloaded_at: None,
         };
-        let audit = self.audit(
-            ctx.firm,
-            Actor::Staff(ctx.staff.clone()),
-            AuditAction::FilePublished,
-            None,
-            &ctx.request,
-            format!("file={} client={client} as={}", row.id, purpose.as_str()),
-        );
+        let audit = self
+            .audit(
+                ctx.firm,
+                Actor::Staff(ctx.staff.clone()),
+                AuditAction::FilePublished,
+                None,
+                &ctx.request,
+                format!("file={} client={client} as={}", row.id, purpose.as_str()),
+            )
+            .about_client(client);
         self.store().publish_file(&row, audit).await?;
         Ok(row)
     }
@@ -762,7 +769,7 @@ impl Portal {
         counted(&files, limits.max_files_per_upload)?;
         let bytes: u64 = files.iter().map(|f| f.size).sum();
         let detail = format!("task={id} files={} bytes={bytes} drop=true", files.len());
-        let audit = self.task_audit(auth, AuditAction::FilesUploaded, request, detail)?;
+        let audit = self.task_audit(auth, &task, AuditAction::FilesUploaded, request, detail)?;
         let expires = audit.at + drop.lifetime();
         let mut rows = Vec::with_capacity(files.len());
         for (i, f) in files.into_iter().enumerate() {
@@ -804,7 +811,7 @@ impl Portal {
         let task_id = file.task_id.ok_or(FileError::NotFound)?;
         let task = self.visible_file_task(auth, task_id).await?;
         let detail = format!("task={task_id} file={id}");
-        let audit = self.task_audit(auth, AuditAction::DropDeleted, request, detail)?;
+        let audit = self.task_audit(auth, &task, AuditAction::DropDeleted, request, detail)?;
         match self.store().delete_drop_file(id, self.now(), audit).await? {
             None => Err(FileError::NotFound),
             Some(DropDeletion::Kept(_)) => Err(FileError::Downloaded),

@@ -5,6 +5,7 @@
 
 mod attachment;
 mod client;
+pub mod conversation;
 pub mod credential;
 pub mod documents;
 mod email_code;
@@ -291,6 +292,8 @@ impl Portal {
             actor,
             action,
             contact_id: contact,
+            client_id: None,
+            task_id: None,
             request: request.clone(),
             outcome: AuditOutcome::Success,
             detail: detail.into(),

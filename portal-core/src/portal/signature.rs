@@ -175,7 +175,7 @@ impl Portal {
             return Err(EvidenceError::new("consent", Problem::Required).into());
         }
         let detail = format!("task={id} type=signature sha256={}", document.sha256);
-        let audit = self.task_audit(auth, AuditAction::TaskSubmitted, request, detail)?;
+        let audit = self.task_audit(auth, &task, AuditAction::TaskSubmitted, request, detail)?;
         let contact = self
             .store()
             .contact(auth.session.contact_id)

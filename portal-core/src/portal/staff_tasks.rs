@@ -114,16 +114,18 @@ impl Portal {
             submission: None,
             withdrawn_at: None,
         };
-        let audit = self.task_staff_audit(
-            ctx,
-            AuditAction::TaskCreated,
-            format!(
-                "task={} client={} type={}",
-                task.id,
-                client.id,
-                task.evidence.kind().as_str()
-            ),
-        );
+        let audit = self
+            .task_staff_audit(
+                ctx,
+                AuditAction::TaskCreated,
+                format!(
+                    "task={} client={} type={}",
+                    task.id,
+                    client.id,
+                    task.evidence.kind().as_str()
+                ),
+            )
+            .about_task(task.client_id, task.id);
         self.store().insert_task(&task, audit).await?;
         Ok(task)
     }
@@ -175,7 +177,9 @@ impl Portal {
         {
             return Err(StaffError::NotFound);
         }
-        let audit = self.task_staff_audit(ctx, AuditAction::TaskEdited, format!("task={id}"));
+        let audit = self
+            .task_staff_audit(ctx, AuditAction::TaskEdited, format!("task={id}"))
+            .about_task(task.client_id, task.id);
         match self.store().edit_task(id, &edit, self.now(), audit).await? {
             Some(TaskOutcome::Conflict(_)) => Err(StaffError::Conflict(ANSWERED)),
             Some(outcome) => Ok(outcome.into_task()),
@@ -186,8 +190,10 @@ impl Portal {
     /// Withdraws a task: contacts no longer see it; it stays, with its answers, and the
     /// audit log says who withdrew it. Idempotent.
     pub async fn withdraw_task(&self, ctx: &StaffContext, id: TaskId) -> Result<Task, StaffError> {
-        self.staff_task(ctx, id).await?;
-        let audit = self.task_staff_audit(ctx, AuditAction::TaskWithdrawn, format!("task={id}"));
+        let task = self.staff_task(ctx, id).await?;
+        let audit = self
+            .task_staff_audit(ctx, AuditAction::TaskWithdrawn, format!("task={id}"))
+            .about_task(task.client_id, task.id);
         self.store()
             .withdraw_task(id, self.now(), audit)
             .await?
@@ -203,7 +209,7 @@ impl Portal {
         id: TaskId,
         status: TaskStatus,
     ) -> Result<Task, StaffError> {
-        self.staff_task(ctx, id).await?;
+        let task = self.staff_task(ctx, id).await?;
         let at = self.now();
         let completion = Completion {
             by: Actor::Staff(ctx.staff.clone()),
@@ -211,11 +217,13 @@ impl Portal {
             note: None,
             ip: ctx.request.ip,
         };
-        let audit = self.task_staff_audit(
-            ctx,
-            AuditAction::TaskStatusSet,
-            format!("task={id} status={}", status.as_str()),
-        );
+        let audit = self
+            .task_staff_audit(
+                ctx,
+                AuditAction::TaskStatusSet,
+                format!("task={id} status={}", status.as_str()),
+            )
+            .about_task(task.client_id, task.id);
         self.store()
             .set_task_status(id, status, Some(&completion), at, audit)
             .await?
@@ -250,7 +258,9 @@ impl Portal {
             note,
             ip: ctx.request.ip,
         };
-        let audit = self.task_staff_audit(ctx, AuditAction::TaskCompleted, detail);
+        let audit = self
+            .task_staff_audit(ctx, AuditAction::TaskCompleted, detail)
+            .about_task(task.client_id, task.id);
         self.store()
             .set_task_status(id, TaskStatus::Completed, Some(&completion), at, audit)
             .await?
@@ -297,7 +307,9 @@ impl Portal {
         } else {
             AuditAction::ItemUnchecked
         };
-        let audit = self.task_staff_audit(ctx, action, format!("task={id} item={item}"));
+        let audit = self
+            .task_staff_audit(ctx, action, format!("task={id} item={item}"))
+            .about_task(task.client_id, task.id);
         Ok(self
             .set_item(&task, item, checked, Actor::Staff(ctx.staff.clone()), audit)
             .await?)

@@ -67,7 +67,7 @@ impl Portal {
         let task = self.actionable_task(auth, id, permission).await?;
         let submission = checked(&task.evidence, submission)?;
         let detail = format!("task={id} type={}", submission.kind().as_str());
-        let audit = self.task_audit(auth, AuditAction::TaskSubmitted, request, detail)?;
+        let audit = self.task_audit(auth, &task, AuditAction::TaskSubmitted, request, detail)?;
         let completion = Completion {
             by: audit.actor.clone(),
             at: self.now(),

@@ -231,12 +231,12 @@ impl Portal {
         request: &RequestInfo,
     ) -> Result<Task, TaskError> {
         let note = CheckedText::optional(note, text::TASK_NOTE)?.map(CheckedText::into_string);
-        self.standard_task(auth, id).await?;
+        let task = self.standard_task(auth, id).await?;
         let detail = format!(
             "task={id} note_chars={}",
             note.as_deref().map_or(0, |n| n.chars().count())
         );
-        let audit = self.task_audit(auth, AuditAction::TaskCompleted, request, detail)?;
+        let audit = self.task_audit(auth, &task, AuditAction::TaskCompleted, request, detail)?;
         let completion = Completion {
             by: audit.actor.clone(),
             at: self.now(),
@@ -257,9 +257,10 @@ impl Portal {
         id: TaskId,
         request: &RequestInfo,
     ) -> Result<Task, TaskError> {
-        self.standard_task(auth, id).await?;
+        let task = self.standard_task(auth, id).await?;
         let audit = self.task_audit(
             auth,
+            &task,
             AuditAction::TaskReopened,
             request,
             format!("task={id}"),
@@ -287,7 +288,13 @@ impl Portal {
         } else {
             AuditAction::ItemUnchecked
         };
-        let audit = self.task_audit(auth, action, request, format!("task={id} item={item}"))?;
+        let audit = self.task_audit(
+            auth,
+            &task,
+            action,
+            request,
+            format!("task={id} item={item}"),
+        )?;
         let by = audit.actor.clone();
         self.set_item(&task, item, checked, by, audit).await
     }
@@ -335,18 +342,21 @@ impl Portal {
     pub(super) fn task_audit(
         &self,
         auth: &Authenticated,
+        task: &Task,
         action: AuditAction,
         request: &RequestInfo,
         detail: String,
     ) -> Result<AuditDraft, ReadOnlyPreview> {
         let contact = auth.author()?;
-        Ok(self.audit(
-            auth.session.firm_id,
-            Actor::Contact(contact),
-            action,
-            Some(contact),
-            request,
-            detail,
-        ))
+        Ok(self
+            .audit(
+                auth.session.firm_id,
+                Actor::Contact(contact),
+                action,
+                Some(contact),
+                request,
+                detail,
+            )
+            .about_task(task.client_id, task.id))
     }
 }

@@ -14,7 +14,7 @@
 //!
 //! # The operations are listed once
 //!
-//! The eight traits are not written out one by one: the macro `store_operations!` (in
+//! The nine traits are not written out one by one: the macro `store_operations!` (in
 //! this file) holds every trait and every operation, with the doc comments that make up
 //! the contract, and hands that one list to another macro to expand; rustdoc shows the
 //! traits it makes as any others. In this module the list is expanded
@@ -52,6 +52,7 @@ pub mod macro_support {
     pub use crate::client::Client;
     pub use crate::clock::Timestamp;
     pub use crate::contact::{Contact, ContactStatus};
+    pub use crate::conversation::{Comment, Question};
     pub use crate::credential::{Credential, CredentialRefusal};
     pub use crate::document::{Review, Upload, UploadAdded, UploadChange};
     pub use crate::email::CanonicalEmail;
@@ -64,7 +65,7 @@ pub mod macro_support {
     pub use crate::firm::{Firm, FirmKey, FirmSettings};
     pub use crate::grant::{Grant, Permissions};
     pub use crate::id::{
-        ClientId, ContactId, FileId, FirmId, PhaseId, SessionId, TaskId, UploadId,
+        ClientId, ContactId, FileId, FirmId, PhaseId, QuestionId, SessionId, TaskId, UploadId,
     };
     pub use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
     pub use crate::password::PasswordLinkRecord;
@@ -742,6 +743,26 @@ macro_rules! store_operations {
                 fn rewrap_credential(&self, rewrapped: &Credential) -> Result<bool, StoreError>;
             }
 
+            /// Comments on tasks and questions to the firm (see [`crate::conversation`]).
+            trait ConversationStore {
+                /// Stores `comment` and appends `audit`, in one step, if its task exists and is
+                /// not withdrawn: whether it did.
+                fn add_comment(&self, comment: &Comment, audit: AuditDraft) -> Result<bool, StoreError>;
+                /// A task's comments, oldest first (by time, then id).
+                fn comments(&self, task: TaskId) -> Result<Vec<Comment>, StoreError>;
+                /// Stores `question` and appends `audit`, in one step.
+                fn ask_question(&self, question: &Question, audit: AuditDraft) -> Result<(), StoreError>;
+                /// A firm's questions, of one client if given, newest first (by time, then
+                /// id), strictly before `before` in that order if given, at most `limit`.
+                fn questions(
+                    &self,
+                    firm: FirmId,
+                    client: Option<ClientId>,
+                    before: Option<(Timestamp, QuestionId)>,
+                    limit: u32,
+                ) -> Result<Vec<Question>, StoreError>;
+            }
+
             /// The audit log.
             trait AuditStore {
                 /// Appends one entry to its firm's chain.
@@ -754,6 +775,16 @@ macro_rules! store_operations {
                     contact: Option<ContactId>,
                     after: u64,
                     limit: usize,
+                ) -> Result<Vec<AuditEvent>, StoreError>;
+                /// Entries of a firm about `client` (their
+                /// [`client_id`](crate::audit::AuditDraft::client_id)), newest first, with
+                /// `seq < before` if given, at most `limit`: what a client's activity lists.
+                fn client_audit(
+                    &self,
+                    firm: FirmId,
+                    client: ClientId,
+                    before: Option<u64>,
+                    limit: u32,
                 ) -> Result<Vec<AuditEvent>, StoreError>;
                 /// The head of a firm's chain, kept apart from the entries.
                 fn audit_head(&self, firm: FirmId) -> Result<Option<ChainHead>, StoreError>;
@@ -842,6 +873,7 @@ pub trait Store:
     + TaskStore
     + FileStore
     + CredentialStore
+    + ConversationStore
     + AuditStore
     + MaintenanceStore
 {
@@ -854,6 +886,7 @@ impl<T> Store for T where
         + TaskStore
         + FileStore
         + CredentialStore
+        + ConversationStore
         + AuditStore
         + MaintenanceStore
 {

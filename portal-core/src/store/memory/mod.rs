@@ -13,6 +13,7 @@
 //! themselves on every hit. The audit log is
 //! append-only and lives as long as the process.
 
+mod conversation;
 mod credentials;
 mod directory;
 mod files;
@@ -161,6 +162,8 @@ struct State {
     uploads: IdMap<crate::id::UploadId, crate::document::Upload>,
     files: IdMap<crate::id::FileId, crate::file::StoredFile>,
     credentials: IdMap<crate::id::TaskId, crate::credential::Credential>,
+    comments: IdMap<crate::id::TaskId, Vec<crate::conversation::Comment>>,
+    questions: Vec<crate::conversation::Question>,
 }
 
 impl MemoryStore {
@@ -262,6 +265,31 @@ impl AuditStore for MemoryStore {
                         e.seq > after && (contact.is_none() || e.entry.contact_id == contact)
                     })
                     .take(limit)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    async fn client_audit(
+        &self,
+        firm: FirmId,
+        client: ClientId,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<AuditEvent>, StoreError> {
+        let state = self.read()?;
+        Ok(state
+            .audit
+            .get(&firm)
+            .map(|chain| {
+                chain
+                    .iter()
+                    .rev()
+                    .filter(|e| {
+                        e.entry.client_id == Some(client) && before.is_none_or(|b| e.seq < b)
+                    })
+                    .take(limit as usize)
                     .cloned()
                     .collect()
             })

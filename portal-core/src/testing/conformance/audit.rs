@@ -9,6 +9,8 @@ fn draft(w: &World, i: usize) -> AuditDraft {
         actor: Actor::Staff(crate::id::StaffId::new(format!("staff-{i}")).unwrap()),
         action: AuditAction::GrantChanged,
         contact_id: Some(w.jane.id),
+        client_id: None,
+        task_id: None,
         request: RequestInfo::new(Some([192, 0, 2, (i % 250) as u8].into()), Some("race")),
         outcome: AuditOutcome::Success,
         detail: format!("n={i}"),

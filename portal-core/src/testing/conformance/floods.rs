@@ -239,6 +239,8 @@ pub async fn refusal_windows_are_counted_and_summarised_once(f: Fixture) {
         actor: Actor::System,
         action: AuditAction::LoginThrottled,
         contact_id: None,
+        client_id: None,
+        task_id: None,
         request: RequestInfo::default(),
         outcome: AuditOutcome::Refused,
         detail: format!("{} {}", c.refusal.block, c.refused),

@@ -87,6 +87,8 @@ pub(super) fn system_entry(w: &World, action: AuditAction) -> AuditDraft {
         actor: Actor::System,
         action,
         contact_id: None,
+        client_id: None,
+        task_id: None,
         request: req(),
         outcome: AuditOutcome::Success,
         detail: String::new(),
