@@ -21,7 +21,7 @@ use portal_sqlx::{PgStore, SqliteStore};
 use uuid::Uuid;
 
 /// How many migrations each dialect has.
-const MIGRATIONS: i64 = 9;
+const MIGRATIONS: i64 = 10;
 
 #[tokio::test]
 async fn sqlite_migrations_are_idempotent_and_kept_apart() {
@@ -102,7 +102,7 @@ async fn postgres_migrations_stay_in_their_schema() {
     .fetch_all(stores[0].pool())
     .await
     .unwrap();
-    assert_eq!(tables.len(), 22, "{tables:?}");
+    assert_eq!(tables.len(), 24, "{tables:?}");
     assert!(tables.iter().all(|(t,)| t.starts_with("portal_")));
     let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM portal_schema_migrations")
         .fetch_one(stores[0].pool())
