@@ -18,7 +18,6 @@ use portal_core::clock::Timestamp;
 use portal_core::conversation::{Comment, Question};
 use portal_core::id::{ClientId, FirmId, QuestionId, TaskId};
 
-use super::tasks::read_task;
 use super::{Engine, append_audit, commit};
 use crate::columns::{audit_columns, comment_columns, question_columns};
 use crate::dialect::Dialect;
@@ -93,9 +92,16 @@ impl<DB: Dialect> Engine<DB> {
         // A refusal returns with the transaction unfinished: dropped, it rolls back,
         // having written nothing.
         let mut tx = self.write().await?;
-        let open = read_task::<DB>(&mut tx, comment.task_id, true)
+        // The task's row under its lock, as every write deciding on a task takes it;
+        // only its withdrawal matters here, so its checked items are not read.
+        let open = match sql::<DB>(DB::LOCK_TASK)
+            .id(comment.task_id.as_uuid())
+            .optional(&mut tx)
             .await?
-            .is_some_and(|t| t.withdrawn_at.is_none());
+        {
+            Some(task) => task.opt_ts("withdrawn_at")?.is_none(),
+            None => false,
+        };
         if !open {
             return Ok(false);
         }

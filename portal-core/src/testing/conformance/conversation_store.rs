@@ -140,7 +140,11 @@ pub async fn comments_racing_a_withdrawal_are_stored_before_it_or_refused(f: Fix
     let spawn_comment = |n: u128| {
         let (w, task) = (w.clone(), task.clone());
         tokio::spawn(async move {
-            let store = if n % 2 == 0 { w.a.store() } else { w.b.store() };
+            let store = if n.is_multiple_of(2) {
+                w.a.store()
+            } else {
+                w.b.store()
+            };
             (n, add(store.as_ref(), &w, &task, n).await)
         })
     };
@@ -376,7 +380,7 @@ pub async fn a_clients_activity_is_its_audit_entries_newest_first_and_the_chain_
         let mut read: Vec<AuditEvent> = Vec::new();
         loop {
             let before = read.last().map(|e| e.seq);
-            let store = if read.len() % 2 == 0 { a } else { b };
+            let store = if read.len().is_multiple_of(2) { a } else { b };
             let page = store
                 .client_audit(w.firm.id, c1, before, limit)
                 .await
