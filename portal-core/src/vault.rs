@@ -331,6 +331,12 @@ impl Vault {
         &self.keys[0].id
     }
 
+    /// Whether the vault holds key `id`.
+    #[must_use]
+    pub fn has_key(&self, id: &KeyId) -> bool {
+        self.keys.iter().any(|k| k.id == *id)
+    }
+
     /// The ids of every key, the active one first.
     pub fn key_ids(&self) -> impl Iterator<Item = &KeyId> {
         self.keys.iter().map(|k| &k.id)

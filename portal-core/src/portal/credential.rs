@@ -244,6 +244,27 @@ fn context<'a>(credential: &Credential, field: &'a str) -> SealContext<'a> {
     }
 }
 
+/// Text from a person as one value of an audit entry's detail: `=` and `%`, control
+/// and format characters (bidirectional overrides among them) percent-encoded, so that
+/// a reason can neither read as further `key=value` pairs nor reorder itself on screen.
+fn audit_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        let plain = !matches!(c, '=' | '%')
+            && !c.is_control()
+            && !matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{206F}' | '\u{FEFF}' | '\u{061C}');
+        if plain {
+            out.push(c);
+        } else {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        }
+    }
+    out
+}
+
 /// The names of the fields a credential fills, for audit entries.
 fn field_names(credential: &Credential) -> String {
     credential.filled().collect::<Vec<_>>().join(",")
@@ -393,8 +414,22 @@ impl Portal {
                 return Err(CredentialError::TooManyReveals);
             }
         }
+        // A credential whose key this vault lacks is refused before the reveal is
+        // recorded: recording it would make the credential final, and the contact could
+        // no longer replace what nobody can read.
+        if let Some(stored) = self.store().credential(id).await?
+            && !stored.purged()
+            && !vault.has_key(&stored.key_id)
+        {
+            let e = VaultError::UnknownKey(stored.key_id.clone());
+            let detail = format!("task={id} refused={e}");
+            let refused = entry(AuditAction::CredentialRevealRefused, detail).refused();
+            self.store().append_audit(refused).await?;
+            return Err(CredentialError::Unreadable(e));
+        }
         // The reveal is recorded before anything is opened, so that what is opened is
         // the version the record names: once revealed, it can no longer be replaced.
+        let reason = audit_text(&reason);
         let audit = |c: &Credential| {
             Some(entry(
                 AuditAction::CredentialRevealed,
@@ -599,19 +634,21 @@ impl Portal {
                         continue;
                     }
                 }
-                let audit = self.audit(
-                    credential.firm_id,
-                    Actor::System,
-                    AuditAction::CredentialPurged,
-                    None,
-                    &RequestInfo::default(),
-                    format!(
-                        "task={} fields={} after_closed_secs={}",
-                        credential.task_id,
-                        field_names(credential),
-                        keep.as_secs()
-                    ),
-                );
+                let audit = self
+                    .audit(
+                        credential.firm_id,
+                        Actor::System,
+                        AuditAction::CredentialPurged,
+                        None,
+                        &RequestInfo::default(),
+                        format!(
+                            "task={} fields={} after_closed_secs={}",
+                            credential.task_id,
+                            field_names(credential),
+                            keep.as_secs()
+                        ),
+                    )
+                    .about_task(credential.client_id, credential.task_id);
                 let done = self
                     .store()
                     .purge_credential(credential.task_id, now, audit)
@@ -638,5 +675,22 @@ impl Portal {
             .ok_or(CredentialError::NotFound)?;
         request_of(&task)?;
         Ok(task)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::audit_text;
+
+    #[test]
+    fn a_reason_cannot_add_pairs_to_an_audit_detail_or_reorder_it() {
+        assert_eq!(audit_text("Set up payroll"), "Set up payroll");
+        assert_eq!(
+            audit_text("x fields=username task=1"),
+            "x fields%3Dusername task%3D1"
+        );
+        assert_eq!(audit_text("100%"), "100%25");
+        assert_eq!(audit_text("a\u{202E}b"), "a%E2%80%AEb");
+        assert_eq!(audit_text("é ü"), "é ü");
     }
 }

@@ -167,6 +167,11 @@ impl Portal {
             ..edit
         };
         self.credentials_accepted(&edit.evidence)?;
+        // A credential handed over answers its task even when staff reopened it: its
+        // definition stays, so that its values can still be revealed and purged.
+        if edit.evidence != task.evidence && self.store().credential(id).await?.is_some() {
+            return Err(StaffError::Conflict(ANSWERED));
+        }
         if let Some(phase) = edit.phase_id
             && !self
                 .store()

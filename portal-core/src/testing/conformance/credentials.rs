@@ -192,6 +192,14 @@ pub async fn a_credential_is_replaced_until_revealed_and_stands_after(f: Fixture
         )
     );
     assert!(matches!(&reveals[0].entry.actor, Actor::Staff(s) if s.as_str() == "alice"));
+    w.a.reveal_credential(&w.staff, task, "x fields=url task=forged")
+        .await
+        .unwrap();
+    let forged = w.audit(AuditAction::CredentialRevealed).await;
+    assert_eq!(
+        forged[2].entry.detail,
+        format!("task={task} fields=username,password,notes reason=x fields%3Durl task%3Dforged")
+    );
 }
 
 pub async fn a_reveal_needs_a_reason_the_firm_and_room_under_the_hourly_limit(f: Fixture) {
@@ -271,6 +279,20 @@ pub async fn a_purged_credential_keeps_its_record_and_gives_nothing(f: Fixture) 
     assert_eq!(twice.handed_over.unwrap().purged_at, purged_at);
     assert_eq!(w.audit(AuditAction::CredentialPurged).await.len(), 1);
     assert_eq!(w.audit(AuditAction::CredentialRevealed).await.len(), 0);
+    // Reopened, the task still cannot become another type: its record stays a
+    // credential's.
+    w.a.set_task_status(&w.staff, task, TaskStatus::Pending)
+        .await
+        .unwrap();
+    let current = w.a.staff_task(&w.staff, task).await.unwrap();
+    let edit = crate::task::TaskEdit {
+        evidence: Evidence::Standard,
+        ..crate::task::TaskEdit::from(&current)
+    };
+    assert!(matches!(
+        w.a.edit_task(&w.staff, task, edit).await,
+        Err(StaffError::Conflict(_))
+    ));
 }
 
 pub async fn credentials_are_refused_to_other_clients_and_without_a_vault(f: Fixture) {
@@ -415,9 +437,25 @@ pub async fn a_moved_or_altered_value_and_a_missing_key_are_reported_never_opene
         forgetful.reveal_credential(&w.staff, t1, "check").await,
         Err(CredentialError::Unreadable(VaultError::UnknownKey(k))) if k.as_str() == "k1"
     ));
+    // Refused before the reveal is recorded: the contact may still replace it.
+    let t3 = login_task(&w, "Three").await;
+    let v = values(&[("username", "u"), ("password", "third")]);
+    w.a.submit_credential(&jane, t3, v, &req()).await.unwrap();
+    assert!(matches!(
+        forgetful.reveal_credential(&w.staff, t3, "check").await,
+        Err(CredentialError::Unreadable(VaultError::UnknownKey(_)))
+    ));
+    assert_eq!(
+        store.credential(t3).await.unwrap().unwrap().revealed_at,
+        None
+    );
+    let again = values(&[("username", "u"), ("password", "again")]);
+    w.a.submit_credential(&jane, t3, again, &req())
+        .await
+        .unwrap();
     let report = forgetful.rotate_vault(10).await.unwrap();
     assert_eq!(report.rotated, 0);
-    assert_eq!(report.left, 2);
+    assert_eq!(report.left, 3);
     assert!(
         report
             .unreadable
