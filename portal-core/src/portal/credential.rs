@@ -607,14 +607,28 @@ impl Portal {
         };
         let now = self.now();
         let mut purged = 0;
-        let mut after = None;
+        // A run goes on from where the last one stopped, so that credentials kept
+        // longer by their firms' policies, listed first, cannot hold back those due
+        // after them however many there are.
+        let mut after = self.inner.purge_cursor.lock().map_or(None, |c| *c);
+        let mut wrapped = false;
         for _ in 0..rounds {
             let page = self
                 .store()
                 .closed_credentials(now - shortest, after, PAGE)
                 .await?;
-            let Some(last) = page.last() else { break };
+            let Some(last) = page.last() else {
+                // At the end: once round to the start, then the run is done.
+                if after.is_none() || wrapped {
+                    break;
+                }
+                (after, wrapped) = (None, true);
+                continue;
+            };
             after = Some(last.task_id);
+            if let Ok(mut cursor) = self.inner.purge_cursor.lock() {
+                *cursor = after;
+            }
             for credential in &page {
                 let Some(keep) = self
                     .policy(credential.firm_id)
@@ -623,16 +637,16 @@ impl Portal {
                 else {
                     continue;
                 };
-                if keep > shortest {
-                    let closed = self
-                        .store()
-                        .task(credential.task_id)
-                        .await?
-                        .as_ref()
-                        .and_then(closed_at);
-                    if closed.is_none_or(|at| at > now - keep) {
-                        continue;
-                    }
+                // Read again, not taken from the listing: a task reopened since is
+                // not closed any more.
+                let closed = self
+                    .store()
+                    .task(credential.task_id)
+                    .await?
+                    .as_ref()
+                    .and_then(closed_at);
+                if closed.is_none_or(|at| at > now - keep) {
+                    continue;
                 }
                 let audit = self
                     .audit(

@@ -90,6 +90,9 @@ pub(crate) struct Inner {
     pub(crate) templates: Templates,
     pub(crate) default_sender: Option<EmailAddress>,
     pub(crate) vault: Option<Arc<crate::vault::Vault>>,
+    // Where automatic purging of closed credentials goes on from (see
+    // `purge_closed_credentials`).
+    pub(crate) purge_cursor: std::sync::Mutex<Option<crate::id::TaskId>>,
     // Set at the first email sent from the placeholder address, so that the warning
     // about it is logged once, not per email.
     pub(crate) warned_no_sender: std::sync::atomic::AtomicBool,
@@ -545,6 +548,7 @@ impl PortalBuilder {
                 templates: self.templates,
                 default_sender: self.default_sender,
                 vault: self.vault,
+                purge_cursor: std::sync::Mutex::new(None),
                 warned_no_sender: Default::default(),
                 last_sweep: std::sync::atomic::AtomicI64::new(i64::MIN),
             }),
