@@ -192,6 +192,52 @@ pub fn task_after_drop_deletion(task: &Task, remaining: usize, at: Timestamp) ->
     })
 }
 
+/// Where a new file belongs: its firm and client, and the task and upload it is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FilePlace {
+    /// The firm.
+    pub firm_id: FirmId,
+    /// The client whose file it is.
+    pub client_id: ClientId,
+    /// The task it is for, if any.
+    pub task_id: Option<TaskId>,
+    /// The upload it is part of, if any.
+    pub upload_id: Option<UploadId>,
+}
+
+impl ReceivedFile {
+    /// The row of these bytes as a new file `id` at `place`, added by `by` at `at`:
+    /// readable, kept until removed, not yet downloaded by staff.
+    #[must_use]
+    pub fn into_stored(
+        self,
+        id: FileId,
+        place: FilePlace,
+        purpose: FilePurpose,
+        by: Actor,
+        at: Timestamp,
+    ) -> StoredFile {
+        StoredFile {
+            id,
+            firm_id: place.firm_id,
+            client_id: place.client_id,
+            task_id: place.task_id,
+            upload_id: place.upload_id,
+            purpose,
+            name: self.name,
+            file_type: self.file_type,
+            size: self.size,
+            sha256: self.sha256,
+            blob: Some(self.blob),
+            added_by: by,
+            added_at: at,
+            removed_at: None,
+            expires_at: None,
+            staff_downloaded_at: None,
+        }
+    }
+}
+
 /// Bytes already in the blob store, with what was learnt of them on the way in: what
 /// an operation that adds a file takes.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -15,7 +15,7 @@ use crate::document::{
     RequestStatus, Review, Upload, UploadAdded, UploadChange, UploadRefusal, UploadStatus,
 };
 use crate::evidence::{Decision, EvidenceKind};
-use crate::file::{DropDeletion, FilePurpose, ReceivedFile, StoredFile};
+use crate::file::{DropDeletion, FilePlace, FilePurpose, ReceivedFile, StoredFile};
 use crate::grant::Permissions;
 use crate::id::{ClientId, FileId, TaskId, UploadId};
 use crate::portal::session::{Authenticated, ReadOnlyPreview};
@@ -394,24 +394,14 @@ impl Portal {
         // The files of one request are listed in the order they came: each is stamped
         // a millisecond after the one before it, as it was received after it.
         let added_at = audit.at + std::time::Duration::from_millis(place as u64);
-        Ok(StoredFile {
-            id: FileId::generate(self.secrets())?,
+        let place = FilePlace {
             firm_id: task.firm_id,
             client_id: task.client_id,
             task_id: Some(task.id),
             upload_id: upload,
-            purpose,
-            name: f.name,
-            file_type: f.file_type,
-            size: f.size,
-            sha256: f.sha256,
-            blob: Some(f.blob),
-            added_by: audit.actor.clone(),
-            added_at,
-            removed_at: None,
-            expires_at: None,
-            staff_downloaded_at: None,
-        })
+        };
+        let id = FileId::generate(self.secrets())?;
+        Ok(f.into_stored(id, place, purpose, audit.actor.clone(), added_at))
     }
 
     /// Withdraws an upload of the contact's client that waits for review: its files
@@ -644,24 +634,20 @@ impl Portal {
             .await?
             .filter(|c| c.firm_id == ctx.firm)
             .ok_or(StaffError::NotFound)?;
-        let row = StoredFile {
-            id: FileId::generate(self.secrets())?,
+        let place = FilePlace {
             firm_id: ctx.firm,
             client_id: client,
             task_id: None,
             upload_id: None,
-            purpose,
-            name: file.name,
-            file_type: file.file_type,
-            size: file.size,
-            sha256: file.sha256,
-            blob: Some(file.blob),
-            added_by: Actor::Staff(ctx.staff.clone()),
-            added_at: self.now(),
-            removed_at: None,
-            expires_at: None,
-            staff_downloaded_at: None,
         };
+        let id = FileId::generate(self.secrets())?;
+        let row = file.into_stored(
+            id,
+            place,
+            purpose,
+            Actor::Staff(ctx.staff.clone()),
+            self.now(),
+        );
         let audit = self
             .audit(
                 ctx.firm,

@@ -10,7 +10,7 @@ use crate::audit::{Actor, AuditAction, RequestInfo};
 use crate::evidence::{
     Evidence, EvidenceError, Problem, Signature, SignatureMark, SigningDocument, Submission,
 };
-use crate::file::{FilePurpose, ReceivedFile, StoredFile};
+use crate::file::{FilePlace, FilePurpose, ReceivedFile, StoredFile};
 use crate::file_type::FileType;
 use crate::grant::Permissions;
 use crate::id::{FileId, TaskId};
@@ -83,24 +83,20 @@ impl Portal {
         if file.file_type != FileType::Pdf {
             return Err(StaffError::Invalid("a document to sign is a PDF"));
         }
-        let row = StoredFile {
-            id: FileId::generate(self.secrets())?,
+        let place = FilePlace {
             firm_id: ctx.firm,
             client_id: task.client_id,
             task_id: Some(id),
             upload_id: None,
-            purpose: FilePurpose::Signing,
-            name: file.name,
-            file_type: file.file_type,
-            size: file.size,
-            sha256: file.sha256,
-            blob: Some(file.blob),
-            added_by: Actor::Staff(ctx.staff.clone()),
-            added_at: self.now(),
-            removed_at: None,
-            expires_at: None,
-            staff_downloaded_at: None,
         };
+        let by = Actor::Staff(ctx.staff.clone());
+        let row = file.into_stored(
+            FileId::generate(self.secrets())?,
+            place,
+            FilePurpose::Signing,
+            by,
+            self.now(),
+        );
         let document = SigningDocument {
             file: row.id,
             name: row.name.as_str().to_owned(),
