@@ -22,7 +22,7 @@ pub(crate) use contact_columns;
 /// Columns of `portal_audit_events` that [`audit_event`](crate::rows::audit_event) reads.
 macro_rules! audit_columns {
     () => {
-        "seq, firm_id, at, actor, action, contact_id, ip, \
+        "seq, firm_id, at, actor, action, contact_id, client_id, task_id, ip, \
      user_agent, outcome, detail, prev_hash, hash"
     };
 }
@@ -97,3 +97,19 @@ macro_rules! credential_columns {
     };
 }
 pub(crate) use credential_columns;
+
+/// Columns of `portal_comments` that [`comment`](crate::rows::comment) reads.
+macro_rules! comment_columns {
+    () => {
+        "id, task_id, firm_id, client_id, author, body, at"
+    };
+}
+pub(crate) use comment_columns;
+
+/// Columns of `portal_questions` that [`question`](crate::rows::question) reads.
+macro_rules! question_columns {
+    () => {
+        "id, firm_id, client_id, contact_id, task_id, body, at"
+    };
+}
+pub(crate) use question_columns;

@@ -13,6 +13,7 @@ use portal_core::audit::{
 use portal_core::blob::BlobName;
 use portal_core::client::Client;
 use portal_core::contact::{Contact, ContactStatus};
+use portal_core::conversation::{Comment, Question};
 use portal_core::credential::{Credential, SealedField};
 use portal_core::document::{Review, Upload};
 use portal_core::email::EmailAddress;
@@ -24,7 +25,8 @@ use portal_core::file_type::FileType;
 use portal_core::firm::{AccentColour, Branding, Firm, FirmKey, PublicUrl};
 use portal_core::grant::{Grant, Permissions};
 use portal_core::id::{
-    ClientId, ContactId, FileId, FirmId, PhaseId, SessionId, StaffId, TaskId, UploadId,
+    ClientId, CommentId, ContactId, FileId, FirmId, PhaseId, QuestionId, SessionId, StaffId,
+    TaskId, UploadId,
 };
 use portal_core::phase::Phase;
 use portal_core::session::{SessionRecord, SessionSummary};
@@ -170,8 +172,8 @@ pub(crate) fn audit_event<DB: Dialect>(r: &SqlRow<DB>) -> Result<AuditEvent, Sto
             actor: r.parsed("actor", Actor::from_stored)?,
             action: r.parsed("action", AuditAction::from_name)?,
             contact_id: r.opt_id("contact_id")?.map(ContactId::from_uuid),
-            client_id: None,
-            task_id: None,
+            client_id: r.opt_id("client_id")?.map(ClientId::from_uuid),
+            task_id: r.opt_id("task_id")?.map(TaskId::from_uuid),
             // Stored as sanitised on the way in; rebuilt as is, so the hash still holds.
             request: RequestInfo {
                 ip: ip(r, "ip")?,
@@ -428,6 +430,30 @@ pub(crate) fn credential<DB: Dialect>(r: &SqlRow<DB>) -> Result<Credential, Stor
         submitted_at: r.ts("submitted_at")?,
         revealed_at: r.opt_ts("revealed_at")?,
         purged_at: r.opt_ts("purged_at")?,
+    })
+}
+
+pub(crate) fn comment<DB: Dialect>(r: &SqlRow<DB>) -> Result<Comment, StoreError> {
+    Ok(Comment {
+        id: CommentId::from_uuid(r.id("id")?),
+        task_id: TaskId::from_uuid(r.id("task_id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        client_id: ClientId::from_uuid(r.id("client_id")?),
+        author: r.parsed("author", Actor::from_stored)?,
+        body: r.text("body")?,
+        at: r.ts("at")?,
+    })
+}
+
+pub(crate) fn question<DB: Dialect>(r: &SqlRow<DB>) -> Result<Question, StoreError> {
+    Ok(Question {
+        id: QuestionId::from_uuid(r.id("id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        client_id: ClientId::from_uuid(r.id("client_id")?),
+        contact_id: ContactId::from_uuid(r.id("contact_id")?),
+        task_id: r.opt_id("task_id")?.map(TaskId::from_uuid),
+        body: r.text("body")?,
+        at: r.ts("at")?,
     })
 }
 

@@ -3,7 +3,8 @@
 //! sessions of an existing database over to the session invariant; migration 4 moves
 //! the contacts' failure counters to their own table; migration 6 moves the tasks'
 //! phase names into phases of their own; migration 7 keeps every session a login of
-//! its contact (none a preview).
+//! its contact (none a preview); migration 10 keeps the audit entries written before
+//! it verifying, beside entries that name a client and a task.
 //!
 //! PostgreSQL cases read `DATABASE_URL`; without it they print `SKIPPED` and pass.
 
@@ -21,7 +22,7 @@ use portal_sqlx::{PgStore, SqliteStore};
 use uuid::Uuid;
 
 /// How many migrations each dialect has.
-const MIGRATIONS: i64 = 9;
+const MIGRATIONS: i64 = 10;
 
 #[tokio::test]
 async fn sqlite_migrations_are_idempotent_and_kept_apart() {
@@ -102,7 +103,7 @@ async fn postgres_migrations_stay_in_their_schema() {
     .fetch_all(stores[0].pool())
     .await
     .unwrap();
-    assert_eq!(tables.len(), 22, "{tables:?}");
+    assert_eq!(tables.len(), 24, "{tables:?}");
     assert!(tables.iter().all(|(t,)| t.starts_with("portal_")));
     let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM portal_schema_migrations")
         .fetch_one(stores[0].pool())
@@ -209,6 +210,36 @@ const POSTGRES_V6: Earlier = Earlier {
         include_str!("../src/postgres/0004_login_failures.sql"),
         include_str!("../src/postgres/0005_firm_key.sql"),
         include_str!("../src/postgres/0006_phases_evidence.sql"),
+    ],
+};
+
+const SQLITE_V9: Earlier = Earlier {
+    migrations_table: SQLITE_V2.migrations_table,
+    scripts: &[
+        include_str!("../src/sqlite/0001_schema.sql"),
+        include_str!("../src/sqlite/0002_tasks.sql"),
+        include_str!("../src/sqlite/0003_session_permissions.sql"),
+        include_str!("../src/sqlite/0004_login_failures.sql"),
+        include_str!("../src/sqlite/0005_firm_key.sql"),
+        include_str!("../src/sqlite/0006_phases_evidence.sql"),
+        include_str!("../src/sqlite/0007_previews.sql"),
+        include_str!("../src/sqlite/0008_files.sql"),
+        include_str!("../src/sqlite/0009_credentials.sql"),
+    ],
+};
+
+const POSTGRES_V9: Earlier = Earlier {
+    migrations_table: POSTGRES_V2.migrations_table,
+    scripts: &[
+        include_str!("../src/postgres/0001_schema.sql"),
+        include_str!("../src/postgres/0002_tasks.sql"),
+        include_str!("../src/postgres/0003_session_permissions.sql"),
+        include_str!("../src/postgres/0004_login_failures.sql"),
+        include_str!("../src/postgres/0005_firm_key.sql"),
+        include_str!("../src/postgres/0006_phases_evidence.sql"),
+        include_str!("../src/postgres/0007_previews.sql"),
+        include_str!("../src/postgres/0008_files.sql"),
+        include_str!("../src/postgres/0009_credentials.sql"),
     ],
 };
 
@@ -698,4 +729,132 @@ async fn postgres_migration_7_keeps_sessions_as_logins() {
     version_6_with_a_session!(store.pool(), POSTGRES_V6);
     store.migrate().await.expect("migration 7");
     sessions_kept_as_logins(&store).await;
+}
+
+/// An entry of firm 1 as any version writes it, `n`-th of its kind.
+fn audit_draft(n: u8) -> portal_core::audit::AuditDraft {
+    use portal_core::audit::{Actor, AuditAction, AuditDraft, AuditOutcome, RequestInfo};
+    AuditDraft {
+        firm_id: FirmId::from_uuid(id(1)),
+        at: Timestamp::from_unix_millis(1_000 * i64::from(n)),
+        actor: Actor::Contact(ContactId::from_uuid(id(21))),
+        action: AuditAction::TaskCompleted,
+        contact_id: Some(ContactId::from_uuid(id(21))),
+        client_id: None,
+        task_id: None,
+        request: RequestInfo::new(Some([192, 0, 2, n].into()), Some("earlier")),
+        outcome: AuditOutcome::Success,
+        detail: format!("n={n}"),
+    }
+}
+
+/// The two entries of firm 1 that [`version_9_with_audit`] writes, as sealed then:
+/// without a client or a task, so that their hashes cover neither.
+fn earlier_entries() -> Vec<portal_core::audit::AuditEvent> {
+    use portal_core::audit::{ChainHead, seal};
+    let first = seal(None, audit_draft(1));
+    let head = ChainHead {
+        seq: first.seq,
+        hash: first.hash,
+    };
+    let second = seal(Some(head), audit_draft(2));
+    vec![first, second]
+}
+
+/// Applies migrations 1 to 9 to `$pool`, then writes [`earlier_entries`] and their head
+/// with the columns an audit entry had then.
+macro_rules! version_9_with_audit {
+    ($pool:expr, $v9:expr) => {{
+        let pool = $pool;
+        apply_earlier!(pool, $v9);
+        let entries = earlier_entries();
+        for e in &entries {
+            let d = &e.entry;
+            sqlx::query(
+                "INSERT INTO portal_audit_events (firm_id, seq, at, actor, action, contact_id, \
+                 ip, user_agent, outcome, detail, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+            )
+            .bind(id(1))
+            .bind(i64::try_from(e.seq).unwrap())
+            .bind(d.at.unix_millis())
+            .bind(d.actor.to_stored())
+            .bind(d.action.as_str())
+            .bind(d.contact_id.map(|c| c.as_uuid()))
+            .bind(d.request.ip.map(|ip| ip.to_string()))
+            .bind(d.request.user_agent.clone())
+            .bind(d.outcome.as_str())
+            .bind(d.detail.clone())
+            .bind(&e.prev_hash.as_bytes()[..])
+            .bind(&e.hash.as_bytes()[..])
+            .execute(pool)
+            .await
+            .unwrap();
+        }
+        let last = entries.last().unwrap();
+        sqlx::query("INSERT INTO portal_audit_heads (firm_id, seq, hash) VALUES ($1, $2, $3)")
+            .bind(id(1))
+            .bind(i64::try_from(last.seq).unwrap())
+            .bind(&last.hash.as_bytes()[..])
+            .execute(pool)
+            .await
+            .unwrap();
+    }};
+}
+
+/// After migration 10: the entries written before it read back as they were sealed
+/// (no client, no task), an entry about a client and a task joins the same chain, the
+/// whole chain verifies, and the client's activity lists that entry alone.
+async fn audit_carried_over(store: &dyn Store) {
+    use portal_core::audit::verify_chain;
+    use portal_core::id::TaskId;
+    let firm = FirmId::from_uuid(id(1));
+    let client = ClientId::from_uuid(id(11));
+    let scoped = audit_draft(3).about_task(client, TaskId::from_uuid(id(31)));
+    let appended = store.append_audit(scoped).await.unwrap();
+    assert_eq!(appended.seq, 3);
+    let mut expected = earlier_entries();
+    expected.push(appended.clone());
+    let events = store.audit_events(firm, None, 0, 100).await.unwrap();
+    assert_eq!(events, expected);
+    let head = store.audit_head(firm).await.unwrap();
+    assert_eq!(verify_chain(&events, head), Ok(()));
+    assert_eq!(
+        store.client_audit(firm, client, None, 10).await.unwrap(),
+        vec![appended]
+    );
+}
+
+#[tokio::test]
+async fn sqlite_migration_10_keeps_earlier_audit_entries_verifying() {
+    let path = common::sqlite_path();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    version_9_with_audit!(&pool, SQLITE_V9);
+    pool.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.expect("migration 10");
+    audit_carried_over(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migration_10_keeps_earlier_audit_entries_verifying() {
+    let Some(url) = common::database_url() else {
+        eprintln!(
+            "SKIPPED postgres_migration_10_keeps_earlier_audit_entries_verifying: no DATABASE_URL"
+        );
+        return;
+    };
+    let schema = common::pg_schema(&url).await;
+    let store = PgStore::connect_with_schema(&url, &schema).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    version_9_with_audit!(store.pool(), POSTGRES_V9);
+    store.migrate().await.expect("migration 10");
+    audit_carried_over(&store).await;
 }

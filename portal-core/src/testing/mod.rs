@@ -204,6 +204,11 @@ macro_rules! store_conformance {
             credentials_to_rotate_are_listed_in_id_order_after_the_last,
             a_credential_rewrap_loses_to_a_replacement_or_a_purge,
             a_credential_replacement_racing_a_reveal_is_read_or_refused,
+            comments_round_trip_oldest_first_on_both_instances,
+            a_comment_on_a_withdrawn_or_unknown_task_is_refused_and_writes_nothing,
+            comments_racing_a_withdrawal_are_stored_before_it_or_refused,
+            questions_are_listed_by_firm_and_client_newest_first_in_pages,
+            a_clients_activity_is_its_audit_entries_newest_first_and_the_chain_verifies,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

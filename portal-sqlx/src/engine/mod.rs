@@ -14,6 +14,7 @@
 
 mod audit;
 mod codes;
+mod conversation;
 mod credentials;
 mod directory;
 mod files;
@@ -247,8 +248,8 @@ async fn create_audit_head<DB: Dialect>(
 }
 
 const INSERT_AUDIT_EVENT: &str = "INSERT INTO portal_audit_events (firm_id, seq, at, actor, \
-     action, contact_id, ip, user_agent, outcome, detail, prev_hash, hash) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+     action, contact_id, client_id, task_id, ip, user_agent, outcome, detail, prev_hash, hash) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
 /// Appends `draft` to its firm's chain inside the caller's transaction. The firm's head
 /// row is locked from the read to the commit, so concurrent appends queue instead of
@@ -284,6 +285,10 @@ async fn append_audit<DB: Dialect>(
         .text(&actor)
         .text(e.action.as_str())
         .opt_id(e.contact_id.map(|c| c.as_uuid()))
+        // Both are part of the entry's hash when present: stored exactly, or the
+        // chain no longer verifies.
+        .opt_id(e.client_id.map(|c| c.as_uuid()))
+        .opt_id(e.task_id.map(|t| t.as_uuid()))
         .opt_text(ip.as_deref())
         .opt_text(e.request.user_agent.as_deref())
         .text(e.outcome.as_str())

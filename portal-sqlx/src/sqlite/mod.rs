@@ -184,6 +184,11 @@ impl Dialect for Sqlite {
             description: "credentials handed over, sealed, one per credential task",
             sql: include_str!("0009_credentials.sql"),
         },
+        Migration {
+            version: 10,
+            description: "comments on tasks, questions to the firm; audit entries name client and task",
+            sql: include_str!("0010_conversation.sql"),
+        },
     ];
 
     async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {
