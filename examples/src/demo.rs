@@ -118,6 +118,14 @@ async fn seed_engagement(
     portal
         .publish_file(staff, client, FilePurpose::Report, report)
         .await?;
+    // The firm's side of the conversation: a comment on a task the client is to do.
+    portal
+        .staff_comment(
+            staff,
+            id("Upload your November bank statements")?,
+            "The PDF statements from your bank's website are best.\nOne file per account is fine.",
+        )
+        .await?;
     Ok(())
 }
 

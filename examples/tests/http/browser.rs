@@ -5,8 +5,10 @@
 //! pages, the keyboard alone for a form and an approval) and `tests/browser/documents.mjs`
 //! (document requests: upload by picker and by drag and drop, review seen, downloads)
 //! and `tests/browser/credentials.mjs` (a credential handed over through its page, the
-//! password's show and hide by keyboard, then revealed by staff) through
-//! playwright-core, against each example server.
+//! password's show and hide by keyboard, then revealed by staff) and
+//! `tests/browser/conversation.mjs` (a comment posted on a task's page and answered by
+//! staff, a question asked, both seen on the activity page) through playwright-core,
+//! against each example server.
 //! Without Node, the npm module or Chromium the cases say they were skipped, unless
 //! `PORTAL_REQUIRE_BROWSER=1` (set by `.ci/run`) makes that a failure.
 
@@ -159,4 +161,23 @@ fn axum_credentials_are_handed_over_in_a_real_browser() {
 #[test]
 fn actix_credentials_are_handed_over_in_a_real_browser() {
     credentials(env!("CARGO_BIN_EXE_actix-portal"), "actix");
+}
+
+/// The conversation through the pages (`conversation.mjs`), by keyboard: a comment on a
+/// task's page answered by staff, a question asked from it, both in the activity; axe
+/// on the task page with comments, the ask page and the activity page.
+fn conversation(bin: &str, server: &str) {
+    let shots = screenshots(server);
+    let shots = shots.to_str().expect("a UTF-8 path");
+    node(bin, "conversation.mjs", &[ADMIN_TOKEN, shots]);
+}
+
+#[test]
+fn axum_conversation_in_a_real_browser() {
+    conversation(env!("CARGO_BIN_EXE_axum-portal"), "axum");
+}
+
+#[test]
+fn actix_conversation_in_a_real_browser() {
+    conversation(env!("CARGO_BIN_EXE_actix-portal"), "actix");
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use super::client::{Browser, Resp, form, send};
 use super::server::{ADMIN_TOKEN, Server, code_of, link_of, path_of, token_of};
 
+pub use super::conversation::*;
 pub use super::credentials::*;
 pub use super::documents::*;
 pub use super::evidence::*;

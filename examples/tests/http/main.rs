@@ -18,6 +18,7 @@
 mod browser;
 mod cases;
 mod client;
+mod conversation;
 mod credentials;
 mod db_faults;
 mod documents;
@@ -91,6 +92,8 @@ macro_rules! suite {
                 credentials_are_handed_over_revealed_and_purged_and_never_shown_to_clients,
                 credentials_of_other_clients_and_forged_ids_are_not_found,
                 hostile_credential_input_is_refused_with_nothing_stored,
+                a_comment_is_answered_by_staff_and_read_as_from_the_firm,
+                conversation_of_other_clients_and_forged_ids_is_not_found,
             );
         }
     };

@@ -23,6 +23,8 @@ mod body_stream;
 mod build_error;
 mod builder;
 mod context;
+mod conversation_pages;
+mod conversation_routes;
 mod cookies;
 mod credential_pages;
 mod credential_routes;

@@ -1,17 +1,21 @@
 //! The pages of a logged-in contact: "Your tasks" (the home page), "Our progress",
-//! "Approvals" and one task's page, each about the session's active client. Listed in
+//! "Approvals" and one task's page (the conversation's pages, "Activity" and the ask
+//! page, are in [`conversation_pages`](super::conversation_pages)), each about the session's active client. Listed in
 //! [`routes::PORTAL`](super::routes::PORTAL); what they show is decided by the core's
 //! operations ([`crate::Portal::client_tasks`] and its kin), which a page only lays out.
 //! A section the contact's grant does not open answers 404, as a missing page would.
 
 use super::app_routes::{Me, me};
 use super::context::Ctx;
+use super::conversation_pages::comments_on_page;
+use super::conversation_routes::comment_names;
 use super::document_pages::TaskFilesOnPage;
 use super::errors::WebError;
 use super::pages::firm_name;
 use super::response::{PAGE_CSP, Response};
 use super::routing::{Answer, parse_id};
 use super::task_pages::{self, Abilities, Home, Section, Viewer};
+use super::viewer::Ask;
 use crate::client::Client;
 use crate::evidence::Evidence;
 use crate::grant::Permissions;
@@ -20,14 +24,15 @@ use crate::portal::session::Authenticated;
 use crate::portal::task::{TaskError, TaskList};
 use crate::task::Side;
 
-/// The sections a grant with `permissions` opens: the tasks and the progress with
-/// `tasks`, the approvals with `approvals`, the documents with `documents` or
+/// The sections a grant with `permissions` opens: the tasks, the progress and the
+/// activity with `tasks`, the approvals with `approvals`, the documents with `documents` or
 /// `reports`. "Your tasks" is the home page and always
 /// there, empty without `tasks`.
 fn sections(permissions: Permissions) -> Vec<Section> {
     let mut out = vec![Section::Tasks];
     if permissions.contains(Permissions::TASKS) {
         out.push(Section::Progress);
+        out.push(Section::Activity);
     }
     if permissions.contains(Permissions::APPROVALS) {
         out.push(Section::Approvals);
@@ -40,13 +45,13 @@ fn sections(permissions: Permissions) -> Vec<Section> {
 
 /// What a page of the portal needs of its viewer: the contact, its clients, and the
 /// active one with the grant's permissions.
-struct Looking {
+pub(super) struct Looking {
     me: Me,
-    active: Client,
+    pub(super) active: Client,
     permissions: Permissions,
 }
 
-async fn looking(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Looking, WebError> {
+pub(super) async fn looking(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Looking, WebError> {
     let me = me(ctx, auth).await?;
     let Some((active, permissions)) = me.active(auth).cloned() else {
         return Err(WebError::Unauthenticated);
@@ -59,19 +64,20 @@ async fn looking(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Looking, WebErro
 }
 
 impl Looking {
-    fn viewer<'a>(&'a self, ctx: &'a Ctx<'_>, current: Option<Section>) -> Viewer<'a> {
+    pub(super) fn viewer<'a>(&'a self, ctx: &'a Ctx<'_>, current: Option<Section>) -> Viewer<'a> {
         Viewer {
             contact: self.me.contact.id,
             client_name: &self.active.name,
             sections: sections(self.permissions),
             current,
             firm_name: firm_name(&ctx.firm),
+            ask: Ask::Client,
         }
     }
 }
 
 /// A section the grant does not open is a page that does not exist.
-fn hidden(e: TaskError) -> WebError {
+pub(super) fn hidden(e: TaskError) -> WebError {
     match e {
         TaskError::Forbidden => WebError::NotFound,
         other => other.into(),
@@ -192,8 +198,11 @@ pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
         phases: portal.store().phases(task.client_id).await?,
         tasks: Vec::new(),
     };
+    let comments = portal.task_comments(auth, id).await?;
+    let names = comment_names(portal, auth.session.firm_id, &comments).await?;
     let mut viewer = looking.viewer(ctx, None);
     viewer.client_name = &client.name;
+    viewer.ask = Ask::Task(id);
     let documents = permissions.contains(Permissions::DOCUMENTS);
     let request = match task.evidence {
         Evidence::DocumentUpload if documents => Some(portal.document_request(auth, id).await?),
@@ -228,7 +237,9 @@ pub(super) async fn task(ctx: &mut Ctx<'_>, task: &str) -> Answer {
         max_file_bytes: portal.policy(task.firm_id).files.max_file_bytes,
         credential: credential.as_ref(),
     };
-    let page = task_pages::task_page(&viewer, ctx.mount(), &task, &list, can);
+    let page = task_pages::task_page(&viewer, ctx.mount(), &task, &list, can).with(
+        comments_on_page(&viewer, ctx.mount(), &task, &comments, &names),
+    );
     let response = ctx.page(200, &task.title, page);
     Ok(match &task.evidence {
         // The provider's player origin, and no other, may be framed here: the policy

@@ -70,6 +70,12 @@ impl Page {
         }
     }
 
+    /// The page with `more` values besides its own.
+    pub(crate) fn with(mut self, more: Value) -> Page {
+        self.values = context! { ..self.values, ..more };
+        self
+    }
+
     /// The page with a notice above it.
     pub(crate) fn with_notice(self, message: &str) -> Page {
         self.noticed(message, false)

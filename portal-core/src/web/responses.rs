@@ -15,10 +15,12 @@ use crate::audit::{Actor, AuditEvent, AuditOutcome, ChainHash};
 use crate::client::Client;
 use crate::clock::Timestamp;
 use crate::contact::{Contact, ContactStatus};
+use crate::conversation::{Comment, Question};
 use crate::email::EmailAddress;
 use crate::grant::Permissions;
 use crate::hashing::HashingLoad;
-use crate::id::{ClientId, ContactId, PhaseId, TaskId};
+use crate::id::{ClientId, CommentId, ContactId, PhaseId, QuestionId, TaskId};
+use crate::portal::conversation::{ActivityActor, ActivityPage};
 use crate::portal::task::TaskList;
 use crate::session::SessionSummary;
 use crate::staff::ContactSummary;
@@ -570,6 +572,220 @@ pub(super) struct SessionsRevoked {
 #[derive(Serialize)]
 pub(super) struct ContactState {
     pub(super) status: ContactStatus,
+}
+
+/// Who the reader of a comment or of a client's activity is: a contact sees the firm's
+/// staff as the firm, never by their staff id; staff see each other by id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Audience {
+    Contact,
+    Staff,
+}
+
+/// The first names of the contacts a document names, looked up once per document.
+#[derive(Default)]
+pub(super) struct Names(std::collections::HashMap<ContactId, String>);
+
+impl Names {
+    /// The first names of `ids`, those of the contacts of `firm` that exist (a contact
+    /// of another firm is never named, whatever an entry says).
+    pub(super) async fn of(
+        store: &dyn crate::store::Store,
+        firm: crate::id::FirmId,
+        ids: Vec<ContactId>,
+    ) -> Result<Names, crate::store::StoreError> {
+        let mut names = Names::default();
+        for id in ids {
+            if names.0.contains_key(&id) {
+                continue;
+            }
+            if let Some(c) = store.contact(id).await?
+                && c.firm_id == firm
+            {
+                names.0.insert(id, c.first_name);
+            }
+        }
+        Ok(names)
+    }
+
+    /// A contact's first name, if known.
+    pub(super) fn get(&self, id: ContactId) -> Option<&str> {
+        self.0.get(&id).map(String::as_str)
+    }
+}
+
+/// Who wrote a comment, asked a question or did what an activity entry records:
+/// `{"kind": "contact", "id", "first_name"}` (the name when known), `{"kind": "staff",
+/// "id"}` (to staff only) or `{"kind": "firm"}`.
+#[derive(Serialize)]
+pub(super) struct ActorView<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    first_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<String>,
+    kind: &'static str,
+}
+
+impl<'a> ActorView<'a> {
+    fn contact(id: ContactId, names: &'a Names) -> Self {
+        ActorView {
+            first_name: names.get(id),
+            id: Some(id.to_string()),
+            kind: "contact",
+        }
+    }
+
+    const FIRM: ActorView<'static> = ActorView {
+        first_name: None,
+        id: None,
+        kind: "firm",
+    };
+
+    /// `actor` as `audience` may know it.
+    pub(super) fn of(actor: &Actor, names: &'a Names, audience: Audience) -> Self {
+        match (actor, audience) {
+            (Actor::Contact(id), _) => Self::contact(*id, names),
+            (Actor::Staff(id), Audience::Staff) => ActorView {
+                first_name: None,
+                id: Some(id.to_string()),
+                kind: "staff",
+            },
+            _ => Self::FIRM,
+        }
+    }
+
+    fn of_activity(actor: &ActivityActor, names: &'a Names) -> Self {
+        match actor {
+            ActivityActor::Contact(id) => Self::contact(*id, names),
+            ActivityActor::Staff(id) => ActorView {
+                first_name: None,
+                id: Some(id.to_string()),
+                kind: "staff",
+            },
+            ActivityActor::Firm => Self::FIRM,
+        }
+    }
+}
+
+/// A comment on a task.
+#[derive(Serialize)]
+pub(super) struct CommentView<'a> {
+    at: Timestamp,
+    author: ActorView<'a>,
+    body: &'a str,
+    id: CommentId,
+}
+
+impl<'a> CommentView<'a> {
+    /// `c` as `audience` reads it.
+    pub(super) fn new(c: &'a Comment, names: &'a Names, audience: Audience) -> Self {
+        CommentView {
+            at: c.at,
+            author: ActorView::of(&c.author, names, audience),
+            body: &c.body,
+            id: c.id,
+        }
+    }
+}
+
+/// `GET {p}/api/tasks/{task}/comments` and the staff API's: a task's comments, oldest
+/// first.
+#[derive(Serialize)]
+pub(super) struct CommentsView<'a> {
+    comments: Vec<CommentView<'a>>,
+}
+
+impl<'a> CommentsView<'a> {
+    pub(super) fn new(comments: &'a [Comment], names: &'a Names, audience: Audience) -> Self {
+        CommentsView {
+            comments: comments
+                .iter()
+                .map(|c| CommentView::new(c, names, audience))
+                .collect(),
+        }
+    }
+}
+
+/// `POST {p}/api/questions`: the question asked, by id and time.
+#[derive(Serialize)]
+pub(super) struct AskedView {
+    pub(super) at: Timestamp,
+    pub(super) id: QuestionId,
+}
+
+/// A question, as staff list it.
+#[derive(Serialize)]
+struct QuestionView<'a> {
+    at: Timestamp,
+    body: &'a str,
+    client_id: ClientId,
+    contact: ActorView<'a>,
+    id: QuestionId,
+    task_id: Option<TaskId>,
+}
+
+/// `GET {staff}/questions`: the firm's questions, newest first; the next page is
+/// asked for with the last one's `at` and `id`.
+#[derive(Serialize)]
+pub(super) struct QuestionsView<'a> {
+    questions: Vec<QuestionView<'a>>,
+}
+
+impl<'a> QuestionsView<'a> {
+    pub(super) fn new(questions: &'a [Question], names: &'a Names) -> Self {
+        QuestionsView {
+            questions: questions
+                .iter()
+                .map(|q| QuestionView {
+                    at: q.at,
+                    body: &q.body,
+                    client_id: q.client_id,
+                    contact: ActorView::contact(q.contact_id, names),
+                    id: q.id,
+                    task_id: q.task_id,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An entry of a client's activity.
+#[derive(Serialize)]
+struct ActivityItemView<'a> {
+    actor: ActorView<'a>,
+    at: Timestamp,
+    kind: &'static str,
+    seq: u64,
+    task_id: Option<TaskId>,
+    task_title: Option<&'a str>,
+}
+
+/// `GET {p}/api/clients/{client}/activity` and the staff API's: a page of a client's
+/// activity, newest first, and `before`, where the next (older) page starts, or null.
+#[derive(Serialize)]
+pub(super) struct ActivityView<'a> {
+    before: Option<u64>,
+    items: Vec<ActivityItemView<'a>>,
+}
+
+impl<'a> ActivityView<'a> {
+    pub(super) fn new(page: &'a ActivityPage, names: &'a Names) -> Self {
+        ActivityView {
+            before: page.before,
+            items: page
+                .items
+                .iter()
+                .map(|i| ActivityItemView {
+                    actor: ActorView::of_activity(&i.actor, names),
+                    at: i.at,
+                    kind: i.kind.as_str(),
+                    seq: i.seq,
+                    task_id: i.task_id,
+                    task_title: i.task_title.as_deref(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -15,9 +15,9 @@ use super::routing::{Handler, Route, Surface, Upload, UploadCsrf};
 use super::staff_routes::{self as staff, Staff};
 use super::staff_task_routes as staff_tasks;
 use super::{
-    app_routes as app, credential_routes as credentials, document_routes as documents,
-    login_routes as login, page_routes as pages, signature_routes as signatures,
-    task_routes as tasks,
+    app_routes as app, conversation_pages, conversation_routes as conversation,
+    credential_routes as credentials, document_routes as documents, login_routes as login,
+    page_routes as pages, signature_routes as signatures, task_routes as tasks,
 };
 
 /// The paths below the mount path that have no variable segment, e.g. `/api/me`, read
@@ -307,6 +307,30 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
     },
     Route {
         method: Get,
+        path: "/api/tasks/{task}/comments",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [task, _], ()| Box::pin(conversation::comments(ctx, task))),
+    },
+    Route {
+        method: Post,
+        path: "/api/tasks/{task}/comments",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, [task, _], body| Box::pin(conversation::comment(ctx, task, body))),
+    },
+    Route {
+        method: Post,
+        path: "/api/questions",
+        rules: api(Access::Csrf),
+        handler: &Handler(|ctx, _, body| Box::pin(conversation::ask(ctx, body))),
+    },
+    Route {
+        method: Get,
+        path: "/api/clients/{client}/activity",
+        rules: api(Access::Session),
+        handler: &Handler(|ctx, [client, _], ()| Box::pin(conversation::activity(ctx, client))),
+    },
+    Route {
+        method: Get,
         path: "/api/tasks/{task}/invite.ics",
         rules: api(Access::Session),
         handler: &Handler(|ctx, [task, _], ()| Box::pin(tasks::invite_ics(ctx, task))),
@@ -334,6 +358,18 @@ pub(super) const PORTAL: &[Route<Portal>] = &[
         path: "/documents",
         rules: page(Access::Session),
         handler: &Handler(|ctx, _, ()| Box::pin(pages::documents(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/activity",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, _, ()| Box::pin(conversation_pages::activity(ctx))),
+    },
+    Route {
+        method: Get,
+        path: "/ask",
+        rules: page(Access::Session),
+        handler: &Handler(|ctx, _, ()| Box::pin(conversation_pages::ask(ctx))),
     },
     Route {
         method: Get,
@@ -740,6 +776,32 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         path: "/tasks/{task}/credential/purge",
         rules: (),
         handler: &Handler(|s, [task, _], ()| Box::pin(credentials::purge(s, task))),
+    },
+    Route {
+        method: Get,
+        path: "/tasks/{task}/comments",
+        rules: (),
+        handler: &Handler(|s, [task, _], ()| Box::pin(conversation::staff_comments(s, task))),
+    },
+    Route {
+        method: Post,
+        path: "/tasks/{task}/comments",
+        rules: (),
+        handler: &Handler(|s, [task, _], body| {
+            Box::pin(conversation::staff_comment(s, task, body))
+        }),
+    },
+    Route {
+        method: Get,
+        path: "/questions",
+        rules: (),
+        handler: &Handler(|s, _, ()| Box::pin(conversation::staff_questions(s))),
+    },
+    Route {
+        method: Get,
+        path: "/clients/{client}/activity",
+        rules: (),
+        handler: &Handler(|s, [client, _], ()| Box::pin(conversation::staff_activity(s, client))),
     },
     Route {
         method: Post,

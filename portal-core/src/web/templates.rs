@@ -34,10 +34,12 @@ pub(crate) enum Template {
     Task,
     Error,
     PreviewConfirm,
+    Ask,
+    Activity,
 }
 
 impl Template {
-    pub(crate) const ALL: [Template; 19] = [
+    pub(crate) const ALL: [Template; 21] = [
         Template::Layout,
         Template::Login,
         Template::CheckEmail,
@@ -57,6 +59,8 @@ impl Template {
         Template::Task,
         Template::Error,
         Template::PreviewConfirm,
+        Template::Ask,
+        Template::Activity,
     ];
 
     /// The name it is rendered, included and overridden by.
@@ -92,6 +96,8 @@ impl Template {
             Template::Task => compiled_in!("task.html"),
             Template::Error => compiled_in!("error.html"),
             Template::PreviewConfirm => compiled_in!("preview_confirm.html"),
+            Template::Ask => compiled_in!("ask.html"),
+            Template::Activity => compiled_in!("activity.html"),
         }
     }
 }

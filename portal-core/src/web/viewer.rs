@@ -16,6 +16,8 @@ pub(crate) enum Section {
     Tasks,
     /// `{p}/progress`: both sides' work, by phase.
     Progress,
+    /// `{p}/activity`: what happened on the client's work, newest first.
+    Activity,
     /// `{p}/approvals`: what the firm asks the client to approve.
     Approvals,
     /// `{p}/documents`: the documents asked for and those published.
@@ -27,6 +29,7 @@ impl Section {
         match self {
             Section::Tasks => "/",
             Section::Progress => "/progress",
+            Section::Activity => "/activity",
             Section::Approvals => "/approvals",
             Section::Documents => "/documents",
         }
@@ -36,6 +39,7 @@ impl Section {
         match self {
             Section::Tasks => "Your tasks",
             Section::Progress => "Our progress",
+            Section::Activity => "Activity",
             Section::Approvals => "Approvals",
             Section::Documents => "Documents",
         }
@@ -55,6 +59,20 @@ pub(crate) struct Viewer<'a> {
     pub(crate) current: Option<Section>,
     /// The firm's name, for the work the firm does.
     pub(crate) firm_name: &'a str,
+    /// Where the page's "Ask a question" link goes: the ask page, about the task
+    /// shown when there is one.
+    pub(crate) ask: Ask,
+}
+
+/// What the "Ask a question" link every page of a logged-in contact offers is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ask {
+    /// The active client.
+    Client,
+    /// The task the page shows.
+    Task(crate::id::TaskId),
+    /// The ask page itself, marked as the page shown.
+    Here,
 }
 
 impl Viewer<'_> {
@@ -73,6 +91,15 @@ impl Viewer<'_> {
             .collect()
     }
 
+    /// The "Ask a question" link: its address and whether it is the page shown.
+    fn ask(&self, mount: &str) -> Value {
+        let href = match self.ask {
+            Ask::Task(id) => format!("{mount}/ask?task={id}"),
+            Ask::Client | Ask::Here => format!("{mount}/ask"),
+        };
+        context! { href => text(&href), current => self.ask == Ask::Here }
+    }
+
     /// Who did something, as this contact reads it.
     pub(crate) fn who(&self, actor: &Actor) -> Value {
         text(match actor {
@@ -88,6 +115,7 @@ impl Viewer<'_> {
             template,
             context! {
                 nav => self.nav(mount),
+                ask => self.ask(mount),
                 client_name => text(self.client_name),
                 ..values
             },
