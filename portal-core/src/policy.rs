@@ -58,6 +58,10 @@ pub struct Policy {
     pub files: FileLimits,
     /// Reveals and retention of handed-over credentials.
     pub credentials: CredentialPolicy,
+    /// How many comments and questions one contact may write in a window (a sliding
+    /// one), so that one contact cannot flood the firm's staff or hold the firm's audit
+    /// log busy; `None` for no limit. Default 30 per 10 minutes.
+    pub messages_per_contact: Option<RateLimit>,
 }
 
 /// How staff read handed-over credentials, and how long they are kept.
@@ -129,6 +133,7 @@ impl Default for Policy {
             preview_session_lifetime: 30 * MINUTE,
             files: FileLimits::default(),
             credentials: CredentialPolicy::default(),
+            messages_per_contact: Some(RateLimit::new(30, Duration::from_secs(600))),
         }
     }
 }
@@ -142,7 +147,7 @@ impl Policy {
     /// Checks the limits: nothing zero that must not be, codes live at most 30 minutes,
     /// renewal happens before idle expiry, argon2 no cheaper than OWASP's minimum.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let checks: [(bool, &'static str); 14] = [
+        let checks: [(bool, &'static str); 15] = [
             (
                 !self.magic_link_ttl.is_zero(),
                 "magic_link_ttl must be positive",
@@ -204,6 +209,11 @@ impl Policy {
             (
                 self.credentials.reveals_per_staff_hour != Some(0),
                 "credentials.reveals_per_staff_hour must allow one reveal (None for no limit)",
+            ),
+            (
+                self.messages_per_contact
+                    .is_none_or(|l| l.count > 0 && !l.window.is_zero()),
+                "messages_per_contact must allow one message in a window longer than zero",
             ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {

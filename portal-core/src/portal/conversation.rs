@@ -17,6 +17,8 @@ use crate::portal::task::TaskError;
 use crate::staff::StaffContext;
 use crate::task::Task;
 use crate::text::{self, CheckedText};
+use crate::throttle::ThrottleDecision;
+use crate::token::TokenDigest;
 
 /// Most entries one activity page lists.
 pub const MAX_ACTIVITY_PAGE: u32 = 100;
@@ -152,6 +154,7 @@ impl Portal {
         let body = CheckedText::new(body, text::COMMENT)?.into_string();
         let task = self.client_task(auth, id).await?;
         let contact = auth.author()?;
+        self.admit_message(auth, contact).await?;
         let comment = self.comment(&task, Actor::Contact(contact), body)?;
         let audit = self.task_audit(
             auth,
@@ -241,6 +244,7 @@ impl Portal {
             None => (auth.session.active_client, None),
         };
         let contact = auth.author()?;
+        self.admit_message(auth, contact).await?;
         let question = Question {
             id: QuestionId::generate(self.secrets()).map_err(crate::portal::InternalError::from)?,
             firm_id: auth.session.firm_id,
@@ -265,6 +269,24 @@ impl Portal {
         };
         self.store().ask_question(&question, audit).await?;
         Ok(question)
+    }
+
+    /// Counts one comment or question of `contact` against the firm's
+    /// [`messages_per_contact`](crate::policy::Policy::messages_per_contact).
+    async fn admit_message(
+        &self,
+        auth: &Authenticated,
+        contact: ContactId,
+    ) -> Result<(), TaskError> {
+        let firm = auth.session.firm_id;
+        let Some(limit) = self.policy(firm).messages_per_contact else {
+            return Ok(());
+        };
+        let key = TokenDigest::of(format!("conversation\0{firm}\0{contact}").as_bytes());
+        match self.store().throttle_hit(&key, limit, self.now()).await? {
+            ThrottleDecision::Allowed => Ok(()),
+            ThrottleDecision::Throttled => Err(TaskError::TooManyMessages),
+        }
     }
 
     /// The questions asked of the staff member's firm, of one client if given, newest

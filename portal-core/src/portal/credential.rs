@@ -89,7 +89,8 @@ impl From<crate::random::RandomnessUnavailable> for CredentialError {
 impl From<TaskError> for CredentialError {
     fn from(e: TaskError) -> Self {
         match e {
-            TaskError::Forbidden => CredentialError::Forbidden,
+            // Only the conversation's operations produce TooManyMessages.
+            TaskError::Forbidden | TaskError::TooManyMessages => CredentialError::Forbidden,
             TaskError::ReadOnlyPreview(p) => CredentialError::ReadOnlyPreview(p),
             TaskError::Internal(i) => CredentialError::Internal(i),
             TaskError::Invalid(e) => CredentialError::Invalid(e),

@@ -97,7 +97,8 @@ impl From<TaskError> for FileError {
     fn from(e: TaskError) -> Self {
         match e {
             TaskError::NotFound => FileError::NotFound,
-            TaskError::Forbidden => FileError::Forbidden,
+            // Only the conversation's operations produce TooManyMessages.
+            TaskError::Forbidden | TaskError::TooManyMessages => FileError::Forbidden,
             TaskError::ReadOnlyPreview(e) => FileError::ReadOnlyPreview(e),
             TaskError::Internal(e) => FileError::Internal(e),
             TaskError::Text(e) => FileError::Text(e),

@@ -27,7 +27,7 @@ impl From<TaskError> for StaffError {
             TaskError::Conflict => StaffError::Conflict("the checklist changed meanwhile"),
             TaskError::DocumentChanged => StaffError::Conflict("the document changed"),
             TaskError::WrongType { .. } => StaffError::Invalid("the task is no checklist"),
-            TaskError::Forbidden | TaskError::ReadOnlyPreview(_) => {
+            TaskError::Forbidden | TaskError::ReadOnlyPreview(_) | TaskError::TooManyMessages => {
                 StaffError::Invalid("not allowed")
             }
         }

@@ -45,6 +45,10 @@ pub enum TaskError {
     /// after the client read it, or none is attached yet.
     #[error("the document changed: read it again before signing")]
     DocumentChanged,
+    /// The contact wrote more comments and questions than the firm's policy allows in
+    /// its window.
+    #[error("too many messages: wait a few minutes")]
+    TooManyMessages,
     /// The session is a staff preview, which changes nothing.
     #[error(transparent)]
     ReadOnlyPreview(#[from] ReadOnlyPreview),

@@ -193,6 +193,7 @@ macro_rules! store_conformance {
             comments_are_read_by_both_sides_and_only_where_granted,
             questions_reach_the_firm_about_the_client_asked_for,
             a_client_s_activity_is_its_audit_entries_newest_first,
+            a_contact_s_comments_and_questions_are_limited_per_window,
             a_submitted_credential_is_version_1_and_completes_its_task,
             a_credential_replaced_before_its_reveal_is_the_next_version,
             a_revealed_credential_cannot_be_replaced,

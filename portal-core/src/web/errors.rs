@@ -156,6 +156,9 @@ impl From<crate::portal::task::TaskError> for WebError {
                 "The document changed after you read it: read it again before signing",
             ),
             TaskError::ReadOnlyPreview(_) => WebError::ReadOnlyPreview,
+            TaskError::TooManyMessages => {
+                WebError::TooManyRequests("too many messages: wait a few minutes")
+            }
             TaskError::Internal(i) => WebError::from(i),
         }
     }
@@ -517,6 +520,7 @@ mod tests {
             )
         );
         assert_eq!(body(TaskError::Conflict.into()).0, 409);
+        assert_eq!(body(TaskError::TooManyMessages.into()).0, 429);
         let staff = StaffError::Evidence(EvidenceError::new("items", Problem::Required));
         assert_eq!(
             body(staff.into()),

@@ -283,3 +283,40 @@ pub async fn a_client_s_activity_is_its_audit_entries_newest_first(f: Fixture) {
     // Entries that name their client and task still seal into a chain that verifies.
     assert_eq!(w.a.verify_audit_chain(w.firm.id).await.unwrap(), Ok(()));
 }
+
+pub async fn a_contact_s_comments_and_questions_are_limited_per_window(f: Fixture) {
+    let policy = Policy {
+        messages_per_contact: Some(RateLimit::new(3, 10 * MINUTE)),
+        ..Policy::default()
+    };
+    let w = World::with_policy(f, policy).await;
+    let t = task(&w, w.client1.id, "Payroll", Evidence::Standard).await;
+    let jane = session(&w, w.jane.id).await;
+    let bob = session(&w, w.bob.id).await;
+    w.a.comment_on_task(&jane, t, "one", &req()).await.unwrap();
+    w.b.comment_on_task(&jane, t, "two", &req()).await.unwrap();
+    w.a.ask_question(&jane, "three", None, &req())
+        .await
+        .unwrap();
+    assert!(matches!(
+        w.b.comment_on_task(&jane, t, "four", &req()).await,
+        Err(TaskError::TooManyMessages)
+    ));
+    assert!(matches!(
+        w.a.ask_question(&jane, "four", None, &req()).await,
+        Err(TaskError::TooManyMessages)
+    ));
+    assert_eq!(w.a.task_comments(&jane, t).await.unwrap().len(), 2);
+    assert_eq!(w.audit(AuditAction::CommentAdded).await.len(), 2);
+    assert_eq!(w.audit(AuditAction::QuestionAsked).await.len(), 1);
+    // Per contact: Bob and the firm's staff still write; Jane again once the window
+    // has slid past her first message.
+    w.a.comment_on_task(&bob, t, "bob", &req()).await.unwrap();
+    for n in 0..5 {
+        w.a.staff_comment(&w.staff, t, &format!("staff {n}"))
+            .await
+            .unwrap();
+    }
+    w.clock.advance(10 * MINUTE + Duration::from_secs(1));
+    w.a.comment_on_task(&jane, t, "five", &req()).await.unwrap();
+}
