@@ -852,8 +852,10 @@ async fn the_pages_show_the_conversation_escaped_and_link_it() {
         );
     }
 
-    // Past a page, an older link that pages back.
+    // Past a page, an older link that pages back. The comments are spread out, as a
+    // contact writes them, to stay within the policy's messages per window.
     for i in 0..30 {
+        h.w.advance(std::time::Duration::from_secs(40));
         let r = h
             .post(
                 &jane,
