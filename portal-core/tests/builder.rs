@@ -195,7 +195,12 @@ impl Log {
         let subscriber = tracing_subscriber::fmt()
             .with_writer(move || writer.clone())
             .finish();
-        (log, tracing::subscriber::set_default(subscriber))
+        let guard = tracing::subscriber::set_default(subscriber);
+        // Whether a call site logs is cached for all threads: a test elsewhere in this
+        // binary, running with no subscriber, may have cached "never" for the warning
+        // this one counts. Rebuilt once this thread's subscriber is in place.
+        tracing::callsite::rebuild_interest_cache();
+        (log, guard)
     }
 
     /// How many lines hold `text`.
