@@ -18,6 +18,7 @@ use crate::grant::Permissions;
 use crate::id::{ContactId, TaskId};
 use crate::policy::RateLimit;
 use crate::portal::session::{Authenticated, ReadOnlyPreview};
+use crate::portal::staff::StaffError;
 use crate::portal::task::TaskError;
 use crate::portal::{InternalError, Portal};
 use crate::staff::StaffContext;
@@ -682,12 +683,11 @@ impl Portal {
         ctx: &StaffContext,
         id: TaskId,
     ) -> Result<Task, CredentialError> {
-        let task = self
-            .store()
-            .task(id)
-            .await?
-            .filter(|t| t.firm_id == ctx.firm)
-            .ok_or(CredentialError::NotFound)?;
+        // Which tasks staff reach is `staff_task`'s rule, kept there.
+        let task = self.staff_task(ctx, id).await.map_err(|e| match e {
+            StaffError::Internal(i) => CredentialError::Internal(i),
+            _ => CredentialError::NotFound,
+        })?;
         request_of(&task)?;
         Ok(task)
     }
