@@ -23,7 +23,7 @@ use async_trait::async_trait;
 use portal_core::blob::FileStorage;
 use portal_core::firm::{Branding, Firm, FirmKey, FirmSettings, PublicUrl};
 use portal_core::id::StaffId;
-use portal_core::notify::{Delivery, DeliveryError, DevOutbox, Message, SmtpDelivery};
+use portal_core::notify::{Accepted, Delivery, DeliveryError, DevOutbox, Message, SmtpDelivery};
 use portal_core::token::Token;
 use portal_core::web::{BearerToken, CookieSecurity, PortalWeb};
 use portal_core::{MemoryStore, Portal, Store};
@@ -182,11 +182,11 @@ struct LoggedDelivery(Box<dyn Delivery>);
 
 #[async_trait]
 impl Delivery for LoggedDelivery {
-    async fn deliver(&self, message: &Message) -> Result<(), DeliveryError> {
+    async fn deliver(&self, message: &Message) -> Result<Accepted, DeliveryError> {
         let contact = message.contact_id.map(|c| c.to_string());
         let outcome = self.0.deliver(message).await;
         match &outcome {
-            Ok(()) => {
+            Ok(_) => {
                 tracing::info!(kind = ?message.kind, contact = contact.as_deref(), "mail delivered")
             }
             Err(e) => {

@@ -142,6 +142,11 @@ typed_id!(
     /// A question a contact asked the firm.
     QuestionId
 );
+typed_id!(
+    /// A message in the outbox: the same id for every attempt to deliver it, so that a
+    /// receiver can tell a message sent again from a new one.
+    MessageId
+);
 
 /// The id of a member of the firm's staff, as the host application knows them.
 ///

@@ -3,7 +3,7 @@
 
 use async_trait::async_trait;
 
-use super::{Channel, Delivery, DeliveryError, Message};
+use super::{Accepted, Channel, Delivery, DeliveryError, Message};
 
 /// Writes each message to the log (`tracing`, at INFO) instead of sending it: the
 /// recipient, the subject and the plain-text body. Free text is logged in its quoted
@@ -18,7 +18,7 @@ pub struct LogDelivery;
 
 #[async_trait]
 impl Delivery for LogDelivery {
-    async fn deliver(&self, message: &Message) -> Result<(), DeliveryError> {
+    async fn deliver(&self, message: &Message) -> Result<Accepted, DeliveryError> {
         match &message.channel {
             Channel::Email(email) => tracing::info!(
                 kind = ?message.kind,
@@ -34,6 +34,6 @@ impl Delivery for LogDelivery {
                 "text message not sent (log delivery)"
             ),
         }
-        Ok(())
+        Ok(Accepted::default())
     }
 }

@@ -1,10 +1,11 @@
 //! Notifications: messages, the [`Delivery`] trait that sends them, and merge-tag
 //! templates.
 //!
-//! Portal never sends mail on a request's own time: messages leave through a background
-//! queue, so a response cannot reveal whether a message was sent (or to whom), and a
-//! delivery that fails or stalls is logged there (`message delivery failed`, with the
-//! [`DeliveryError`]) without the contact's request noticing.
+//! Portal never sends mail on a request's own time: a message is queued in the store's
+//! outbox in the same step as the change that causes it, and an outbox worker delivers
+//! it (see [`crate::outbox`]). A response therefore cannot reveal whether a message was
+//! sent (or to whom); a delivery that fails or stalls is retried and recorded beside the
+//! message, for staff to see, without the contact's request noticing.
 //!
 //! The deliveries Portal ships:
 //!
@@ -34,11 +35,15 @@ pub use template::{
 
 use async_trait::async_trait;
 
-use crate::id::{ContactId, FirmId};
+use crate::id::{ContactId, FirmId, MessageId};
 
 /// A message to one recipient.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Message {
+    /// Its id in the outbox, the same at every attempt: an SMTP delivery derives the
+    /// `Message-ID` header from it, so that a message sent again after a crash is
+    /// known by receivers as the one they already have.
+    pub id: MessageId,
     /// The firm it is sent for.
     pub firm_id: FirmId,
     /// The contact it is for, if any.
@@ -105,25 +110,66 @@ pub struct TextMessage {
     pub body: String,
 }
 
+/// A message was handed over: what the receiving server answered, if it says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Accepted {
+    /// The server's reply (e.g. `250 2.0.0 Ok: queued as 4F2A`), kept beside the message.
+    pub reply: Option<String>,
+}
+
 /// A message could not be handed over.
+///
+/// A temporary failure (an SMTP 4xx reply, a server that cannot be reached, a timeout)
+/// is tried again later with back-off; a permanent one (an SMTP 5xx reply, a message
+/// that cannot be composed) is not. Either way the reason is recorded beside the
+/// message, for staff to see.
 #[derive(Debug, thiserror::Error)]
 #[error("delivery failed: {reason}")]
 pub struct DeliveryError {
-    /// Why, for logs (never shown to users).
+    /// Why, with the server's reply when there is one (never shown to contacts).
     pub reason: String,
+    /// Whether trying again cannot help.
+    pub permanent: bool,
+}
+
+impl DeliveryError {
+    /// A failure that may pass: the message is tried again later.
+    pub fn temporary(reason: impl Into<String>) -> DeliveryError {
+        DeliveryError {
+            reason: reason.into(),
+            permanent: false,
+        }
+    }
+
+    /// A failure that trying again cannot fix: the message is given up.
+    pub fn permanent(reason: impl Into<String>) -> DeliveryError {
+        DeliveryError {
+            reason: reason.into(),
+            permanent: true,
+        }
+    }
 }
 
 /// Sends messages: an SMTP transport, a text-message gateway, a development outbox.
 ///
 /// A host writes its own with the [`macro@crate::async_trait`] attribute that Portal
 /// re-exports, so it needs no `async-trait` dependency of its own. [`Channel`] may gain
-/// channels: a delivery refuses the ones it does not know with a [`DeliveryError`]
-/// rather than dropping them unseen.
+/// channels: a delivery refuses the ones it does not know with a permanent
+/// [`DeliveryError`] rather than dropping them unseen.
+///
+/// Portal calls it from its outbox worker, never on a request's own time: a message is
+/// queued in the store with the change that causes it, then delivered, and the outcome
+/// of every attempt is recorded beside it. Return a temporary error for what may pass
+/// (the message is tried again with back-off) and a permanent one for what cannot. A
+/// message may be delivered again if the process dies after the delivery accepted it
+/// and before the outcome was recorded; [`Message::id`] is then the same.
 ///
 /// ```
 /// use std::sync::Mutex;
 ///
-/// use portal_core::notify::{Channel, Delivery, DeliveryError, Email, Message, MessageKind};
+/// use portal_core::notify::{
+///     Accepted, Channel, Delivery, DeliveryError, Email, Message, MessageKind,
+/// };
 /// use portal_core::{MemoryStore, Portal};
 ///
 /// /// Keeps the subject of every email (a real one would post it to a mail API).
@@ -132,18 +178,17 @@ pub struct DeliveryError {
 ///
 /// #[portal_core::async_trait]
 /// impl Delivery for Subjects {
-///     async fn deliver(&self, message: &Message) -> Result<(), DeliveryError> {
+///     async fn deliver(&self, message: &Message) -> Result<Accepted, DeliveryError> {
 ///         match &message.channel {
 ///             Channel::Email(email) => {
-///                 let mut seen = self.0.lock().map_err(|_| DeliveryError {
-///                     reason: "lock poisoned".into(),
-///                 })?;
+///                 let mut seen = self
+///                     .0
+///                     .lock()
+///                     .map_err(|_| DeliveryError::temporary("lock poisoned"))?;
 ///                 seen.push(email.subject.clone());
-///                 Ok(())
+///                 Ok(Accepted::default())
 ///             }
-///             other => Err(DeliveryError {
-///                 reason: format!("cannot send {other:?}"),
-///             }),
+///             other => Err(DeliveryError::permanent(format!("cannot send {other:?}"))),
 ///         }
 ///     }
 /// }
@@ -152,6 +197,7 @@ pub struct DeliveryError {
 /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let subjects = Subjects::default();
 /// let login = Message {
+///     id: portal_core::id::MessageId::from_bytes(*b"message id bytes"),
 ///     firm_id: portal_core::id::FirmId::from_bytes(*b"sixteen bytes id"),
 ///     contact_id: None,
 ///     kind: MessageKind::Login,
@@ -168,7 +214,7 @@ pub struct DeliveryError {
 /// subjects.deliver(&login).await?;
 /// assert_eq!(*subjects.0.lock().unwrap(), ["Your login link"]);
 ///
-/// // Portal hands every message to it on its background queue.
+/// // Portal hands every message to it from its outbox.
 /// let portal = Portal::builder(MemoryStore::new()).delivery(subjects).build()?;
 /// # drop(portal);
 /// # Ok(()) }
@@ -176,5 +222,5 @@ pub struct DeliveryError {
 #[async_trait]
 pub trait Delivery: Send + Sync + std::fmt::Debug + 'static {
     /// Hands one message over for delivery.
-    async fn deliver(&self, message: &Message) -> Result<(), DeliveryError>;
+    async fn deliver(&self, message: &Message) -> Result<Accepted, DeliveryError>;
 }

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use super::{Channel, Delivery, DeliveryError, Message};
+use super::{Accepted, Channel, Delivery, DeliveryError, Message};
 
 /// One message the outbox received.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -83,13 +83,14 @@ impl DevOutbox {
 
 #[async_trait]
 impl Delivery for DevOutbox {
-    async fn deliver(&self, message: &Message) -> Result<(), DeliveryError> {
-        let mut entries = self.entries.lock().map_err(|_| DeliveryError {
-            reason: "outbox lock poisoned".into(),
-        })?;
+    async fn deliver(&self, message: &Message) -> Result<Accepted, DeliveryError> {
+        let mut entries = self
+            .entries
+            .lock()
+            .map_err(|_| DeliveryError::temporary("outbox lock poisoned"))?;
         entries.push(OutboxEntry {
             message: message.clone(),
         });
-        Ok(())
+        Ok(Accepted::default())
     }
 }

@@ -10,7 +10,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
 
 use super::smtp_url::{SmtpSecurity, SmtpSetupError, SmtpUrl};
 use super::template::one_line;
-use super::{Channel, Delivery, DeliveryError, Email, Message};
+use super::{Accepted, Channel, Delivery, DeliveryError, Email, Message};
 use crate::random::{OsSecretSource, SecretSource as _};
 
 /// Sends each email through an SMTP server, as one multipart message (plain text and
@@ -76,11 +76,11 @@ impl SmtpDelivery {
         &self.url
     }
 
-    async fn send(&self, email: &Email) -> Result<(), DeliveryError> {
+    async fn send(&self, email: &Email) -> Result<Accepted, DeliveryError> {
         let mail = compose(email)?;
         let sent = tokio::time::timeout(self.url.timeout(), self.transport.send(mail)).await;
         match sent {
-            Ok(Ok(_)) => Ok(()),
+            Ok(Ok(_)) => Ok(Accepted::default()),
             Ok(Err(e)) => Err(failure(format!("SMTP server {}: {e}", self.url))),
             Err(_) => Err(failure(format!(
                 "SMTP server {} did not finish within {} s",
@@ -101,7 +101,7 @@ impl fmt::Debug for SmtpDelivery {
 
 #[async_trait]
 impl Delivery for SmtpDelivery {
-    async fn deliver(&self, message: &Message) -> Result<(), DeliveryError> {
+    async fn deliver(&self, message: &Message) -> Result<Accepted, DeliveryError> {
         match &message.channel {
             Channel::Email(email) => self.send(email).await,
             Channel::Text(_) => Err(failure(
@@ -112,7 +112,7 @@ impl Delivery for SmtpDelivery {
 }
 
 fn failure(reason: String) -> DeliveryError {
-    DeliveryError { reason }
+    DeliveryError::temporary(reason)
 }
 
 /// The MIME message for `email`, every header value on one line.

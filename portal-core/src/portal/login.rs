@@ -257,7 +257,12 @@ impl Portal {
         values: &MergeValues,
         links: Vec<String>,
     ) {
+        let Ok(id) = crate::id::MessageId::generate(self.secrets()) else {
+            tracing::error!("no randomness for a message id: message not sent");
+            return;
+        };
         self.send_later(Message {
+            id,
             firm_id: firm.id,
             contact_id: Some(contact.id),
             kind,

@@ -308,7 +308,7 @@ impl Portal {
         let delivery = self.inner.delivery.clone();
         self.inner.background.spawn(async move {
             match delivery.deliver(&message).await {
-                Ok(()) => tracing::debug!(kind = ?message.kind, "message delivered"),
+                Ok(_) => tracing::debug!(kind = ?message.kind, "message delivered"),
                 Err(e) => {
                     tracing::warn!(kind = ?message.kind, error = %e, "message delivery failed")
                 }
