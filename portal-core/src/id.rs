@@ -147,6 +147,11 @@ typed_id!(
     /// receiver can tell a message sent again from a new one.
     MessageId
 );
+typed_id!(
+    /// A worker's claim on messages of the outbox: only the claim that took a message
+    /// may record how its delivery went.
+    ClaimId
+);
 
 /// The id of a member of the firm's staff, as the host application knows them.
 ///

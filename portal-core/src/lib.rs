@@ -93,6 +93,7 @@ mod hashing;
 pub mod id;
 pub mod magic_link;
 pub mod notify;
+pub mod outbox;
 pub mod password;
 pub mod personal_link;
 pub mod phase;

@@ -350,6 +350,17 @@ impl Vault {
         context: &SealContext<'_>,
         source: &dyn SecretSource,
     ) -> Result<SealedValue, VaultError> {
+        self.seal_with(plaintext, &context.associated_data(), source)
+    }
+
+    /// Seals `plaintext` bound to the associated data `aad` (which must begin with a
+    /// label of its own, so that no two uses of the vault share associated data).
+    pub(crate) fn seal_with(
+        &self,
+        plaintext: &[u8],
+        aad: &[u8],
+        source: &dyn SecretSource,
+    ) -> Result<SealedValue, VaultError> {
         let mut nonce = [0u8; NONCE_BYTES];
         source.fill(&mut nonce)?;
         let ciphertext = self.keys[0]
@@ -358,11 +369,11 @@ impl Vault {
                 XNonce::from_slice(&nonce),
                 Payload {
                     msg: plaintext,
-                    aad: &context.associated_data(),
+                    aad,
                 },
             )
             // Encryption fails only for a message longer than the cipher's counter
-            // allows (256 GiB); credentials are bounded far below.
+            // allows (256 GiB); what Portal seals is bounded far below.
             .map_err(|_| VaultError::Tampered)?;
         Ok(SealedValue {
             nonce: nonce.to_vec(),
@@ -377,6 +388,16 @@ impl Vault {
         value: &SealedValue,
         context: &SealContext<'_>,
     ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+        self.open_with(key, value, &context.associated_data())
+    }
+
+    /// Opens a value sealed under key `key` with the associated data `aad`.
+    pub(crate) fn open_with(
+        &self,
+        key: &KeyId,
+        value: &SealedValue,
+        aad: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         let key = self
             .keys
             .iter()
@@ -390,11 +411,25 @@ impl Vault {
                 XNonce::from_slice(&value.nonce),
                 Payload {
                     msg: &value.ciphertext,
-                    aad: &context.associated_data(),
+                    aad,
                 },
             )
             .map(Zeroizing::new)
             .map_err(|_| VaultError::Tampered)
+    }
+
+    /// A vault of one key drawn from `source`, held by this process only and never
+    /// written down: what seals queued messages when the host configured no vault.
+    /// Its id, `process-` and 16 random hex digits, is this process's alone.
+    pub(crate) fn ephemeral(source: &dyn SecretSource) -> Result<Vault, VaultError> {
+        let mut key = Zeroizing::new([0u8; 32]);
+        source.fill(&mut *key)?;
+        let mut tag = [0u8; 8];
+        source.fill(&mut tag)?;
+        let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+        let id = KeyId::new(&format!("process-{hex}")).map_err(|_| VaultError::Tampered)?;
+        let key = VaultKey::new(id, &*key).map_err(|_| VaultError::Tampered)?;
+        Ok(Vault { keys: vec![key] })
     }
 
     /// Opens a value as text.

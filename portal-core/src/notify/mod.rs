@@ -71,8 +71,47 @@ pub enum MessageKind {
     PasswordLink,
 }
 
+impl MessageKind {
+    /// Stable name for storage.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            MessageKind::Login => "login",
+            MessageKind::Code => "code",
+            MessageKind::Invitation => "invitation",
+            MessageKind::PasswordLink => "password_link",
+        }
+    }
+
+    /// From the stored name.
+    #[must_use]
+    pub fn from_name(s: &str) -> Option<Self> {
+        [
+            MessageKind::Login,
+            MessageKind::Code,
+            MessageKind::Invitation,
+            MessageKind::PasswordLink,
+        ]
+        .into_iter()
+        .find(|kind| kind.as_str() == s)
+    }
+
+    /// Whether its body carries a secret (a link that logs in, a code, a personal
+    /// link): the outbox then keeps it sealed, and drops it once delivered.
+    #[must_use]
+    pub const fn carries_secret(self) -> bool {
+        match self {
+            MessageKind::Login
+            | MessageKind::Code
+            | MessageKind::Invitation
+            | MessageKind::PasswordLink => true,
+        }
+    }
+}
+
 /// The channel and content.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 #[non_exhaustive]
 pub enum Channel {
     /// An email.
@@ -82,7 +121,7 @@ pub enum Channel {
 }
 
 /// An email with a plain-text and an HTML body.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Email {
     /// `"Name" <address>` or an address: the firm's name, and its own address when it
     /// has one (white label), else the deployment's default sender.
@@ -102,7 +141,7 @@ pub struct Email {
 }
 
 /// A text message.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TextMessage {
     /// The recipient's number.
     pub to: String,

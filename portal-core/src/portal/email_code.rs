@@ -8,6 +8,7 @@ use crate::email_code::{
 use crate::failure::{contact_of, is_stand_in, stand_in};
 use crate::id::{ContactId, FirmId};
 use crate::notify::MessageKind;
+use crate::outbox::QueuedMessage;
 use crate::portal::Portal;
 use crate::portal::failure::Attempt;
 use crate::portal::login::{LoginError, LoginSuccess};
@@ -63,23 +64,32 @@ impl Portal {
                         "with=code",
                     )
                 });
-                portal.inner.store.issue_challenge(&record, audit).await?;
-                match contact {
-                    Some(c) => portal.send_code_email(firm, &c, code, &request).await,
-                    None => Ok(()),
+                let messages = match &contact {
+                    Some(c) => vec![portal.code_email(firm, c, code, &request).await?],
+                    None => Vec::new(),
+                };
+                portal
+                    .inner
+                    .store
+                    .issue_challenge(&record, audit, &messages)
+                    .await?;
+                if !messages.is_empty() {
+                    portal.deliver_soon();
                 }
+                Ok::<(), LoginError>(())
             });
         }
         Ok(CodeRequested { challenge })
     }
 
-    async fn send_code_email(
+    /// The email that carries `code` to the contact, ready to queue with its challenge.
+    async fn code_email(
         &self,
         firm: &crate::firm::Firm,
         contact: &crate::contact::Contact,
         code: String,
         request: &RequestInfo,
-    ) -> Result<(), LoginError> {
+    ) -> Result<QueuedMessage, LoginError> {
         let personal = self.personal_link_url(firm, contact, request).await?;
         let minutes = (self.policy(firm.id).code_ttl.as_secs() / 60).to_string();
         let values = self
@@ -87,15 +97,14 @@ impl Portal {
             .with("code", code)
             .with("code.minutes", minutes)
             .with("personal_link", personal.clone());
-        self.send_email(
+        Ok(self.queued_email(
             firm,
             contact,
             MessageKind::Code,
             &self.inner.templates.code,
             &values,
             vec![personal],
-        );
-        Ok(())
+        )?)
     }
 
     /// "Send the code again" for a challenge: a fresh code, fresh guesses, the old code
@@ -167,6 +176,13 @@ impl Portal {
                     )
                 })
             };
+            // The email is made (and its personal link issued) before the store knows
+            // whether the resend is allowed: the message must be queued in the same step
+            // as the new code, and is dropped with it if the resend is refused.
+            let messages = match &contact {
+                Some(c) => vec![portal.code_email(&firm, c, code, &request).await?],
+                None => Vec::new(),
+            };
             let outcome = store
                 .resend_code(
                     &digest,
@@ -175,12 +191,11 @@ impl Portal {
                     now + policy.code_ttl,
                     policy.codes_per_attempt,
                     &audit,
+                    &messages,
                 )
                 .await?;
-            if let (ResendOutcome::Resent { .. }, Some(contact)) = (outcome, contact) {
-                portal
-                    .send_code_email(&firm, &contact, code, &request)
-                    .await?;
+            if matches!(outcome, ResendOutcome::Resent { .. }) && !messages.is_empty() {
+                portal.deliver_soon();
             }
             Ok::<(), LoginError>(())
         });

@@ -10,7 +10,7 @@ use crate::firm::Firm;
 use crate::id::FirmId;
 use crate::magic_link::LinkProblem;
 use crate::magic_link::code_challenge_for;
-use crate::notify::{Channel, Email, MergeValues, Message, MessageKind};
+use crate::notify::{MergeValues, MessageKind};
 use crate::password::PasswordProblem;
 use crate::portal::{InternalError, Portal};
 use crate::session::SessionRecord;
@@ -213,10 +213,6 @@ impl Portal {
             request,
             "with=link",
         );
-        self.inner
-            .store
-            .issue_challenge(&challenge, Some(audit))
-            .await?;
         let personal = self.personal_link_url(firm, contact, request).await?;
         let values = self
             .merge_values(firm, contact)
@@ -228,15 +224,19 @@ impl Portal {
             .with("code", code)
             .with("code.minutes", (policy.code_ttl.as_secs() / 60).to_string())
             .with("personal_link", personal.clone());
-        let t = &self.inner.templates.login;
-        self.send_email(
+        let message = self.queued_email(
             firm,
             contact,
             MessageKind::Login,
-            t,
+            &self.inner.templates.login,
             &values,
             vec![url.clone(), personal],
-        );
+        )?;
+        self.inner
+            .store
+            .issue_challenge(&challenge, Some(audit), &[message])
+            .await?;
+        self.deliver_soon();
         Ok(url)
     }
 
@@ -245,37 +245,5 @@ impl Portal {
             .with("contact.first_name", contact.first_name.clone())
             .with("contact.email", contact.email.as_str())
             .with("firm.name", firm.name.clone())
-    }
-
-    /// Renders a template and queues the email to the contact's stored address.
-    pub(crate) fn send_email(
-        &self,
-        firm: &Firm,
-        contact: &Contact,
-        kind: MessageKind,
-        template: &crate::notify::EmailTemplate,
-        values: &MergeValues,
-        links: Vec<String>,
-    ) {
-        let Ok(id) = crate::id::MessageId::generate(self.secrets()) else {
-            tracing::error!("no randomness for a message id: message not sent");
-            return;
-        };
-        self.send_later(Message {
-            id,
-            firm_id: firm.id,
-            contact_id: Some(contact.id),
-            kind,
-            channel: Channel::Email(Email {
-                from: self.sender(firm),
-                reply_to: firm.mail_from.as_ref().map(|a| a.as_str().to_owned()),
-                // Always the address as stored, never as typed.
-                to: contact.email.as_str().to_owned(),
-                subject: template.subject.render_header(values),
-                text: template.text.render_text(values),
-                html: template.html.render_html(values),
-            }),
-            links,
-        });
     }
 }

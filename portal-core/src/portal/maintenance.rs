@@ -39,6 +39,9 @@ pub struct MaintenanceReport {
     /// Credentials purged because their task was closed longer ago than the firm's
     /// [`purge_after_closed`](crate::policy::CredentialPolicy::purge_after_closed).
     pub purged_credentials: u64,
+    /// Messages given up because no worker delivered them within a day (see
+    /// [`crate::outbox::GIVE_UP_AFTER`]).
+    pub messages_given_up: u64,
     /// Orphaned blobs deleted (see [`Portal::sweep_files`]); the sweep lists the whole
     /// file storage, so it runs at most once per [`SWEEP_PERIOD`] in a process.
     pub orphans_deleted: usize,
@@ -50,7 +53,8 @@ impl Portal {
     /// Removes what expired more than an hour ago, the files whose expiry passed (at
     /// once: a dropped file is unreadable from its expiry on, and its bytes go at the
     /// next run), the values of credentials whose task was closed longer ago than
-    /// their firm's policy keeps them, and writes one audit entry per IP
+    /// their firm's policy keeps them, gives up the messages no worker delivered within
+    /// a day, and writes one audit entry per IP
     /// block and window of requests refused by the per-IP limit (`login.throttled`,
     /// with the count). Bounded per run; schedule it every few minutes. Safe to run
     /// from several instances at once: each window is summarised once.
@@ -65,6 +69,13 @@ impl Portal {
             }
         }
         report.purged_credentials = self.purge_closed_credentials(ROUNDS).await?;
+        for _ in 0..ROUNDS {
+            let given_up = self.give_up_stale_messages(BATCH).await?;
+            report.messages_given_up += given_up;
+            if given_up < u64::from(BATCH) {
+                break;
+            }
+        }
         if self.sweep_due() {
             report.orphans_deleted = self.sweep_files().await?;
         }

@@ -15,6 +15,7 @@ mod grant;
 pub mod login;
 mod magic_link;
 pub mod maintenance;
+pub mod outbox;
 mod password;
 mod personal_link;
 mod phase;
@@ -38,7 +39,7 @@ use crate::email::EmailAddress;
 use crate::firm::Firm;
 use crate::hashing::{HashError, HashingLimits, HashingLoad, SecretHasher};
 use crate::id::{ContactId, FirmId};
-use crate::notify::{Delivery, Message, Templates};
+use crate::notify::{Delivery, Templates};
 use crate::policy::{Policy, PolicyError};
 use crate::random::{OsSecretSource, RandomnessUnavailable, SecretSource};
 use crate::store::{Store, StoreError};
@@ -63,6 +64,9 @@ pub enum InternalError {
     /// The file storage failed.
     #[error(transparent)]
     Files(#[from] crate::blob::BlobError),
+    /// A queued message could not be sealed.
+    #[error(transparent)]
+    Vault(#[from] crate::vault::VaultError),
 }
 
 /// The portal: every login, session, access and staff operation.
@@ -90,6 +94,9 @@ pub(crate) struct Inner {
     pub(crate) templates: Templates,
     pub(crate) default_sender: Option<EmailAddress>,
     pub(crate) vault: Option<Arc<crate::vault::Vault>>,
+    // Seals queued messages that carry secrets: the host's vault, or a key this process
+    // drew at start (see `crate::outbox`).
+    pub(crate) outbox_vault: Arc<crate::vault::Vault>,
     // Where automatic purging of closed credentials goes on from (see
     // `purge_closed_credentials`).
     pub(crate) purge_cursor: std::sync::Mutex<Option<crate::id::TaskId>>,
@@ -137,6 +144,12 @@ pub enum BuildError {
     /// [`PortalBuilder::maintain_every`] was given a period of zero.
     #[error("the maintenance period must be longer than zero")]
     MaintenancePeriod,
+    /// [`PortalBuilder::outbox_every`] was given a period of zero.
+    #[error("the outbox period must be longer than zero")]
+    OutboxPeriod,
+    /// The operating system gave no randomness for this process's outbox key.
+    #[error("no randomness for the outbox key")]
+    Randomness,
 }
 
 /// Whether `m` is a mount path: `/segment[/segment...]`, of letters, digits, `-` and
@@ -170,6 +183,7 @@ pub struct PortalBuilder {
     hashing: HashingLimits,
     maintenance: Option<Duration>,
     vault: Option<Arc<crate::vault::Vault>>,
+    outbox_period: Duration,
 }
 
 impl Portal {
@@ -197,6 +211,7 @@ impl Portal {
             hashing: HashingLimits::for_machine(),
             maintenance: None,
             vault: None,
+            outbox_period: outbox::DEFAULT_OUTBOX_PERIOD,
         }
     }
 
@@ -301,19 +316,6 @@ impl Portal {
             outcome: AuditOutcome::Success,
             detail: detail.into(),
         }
-    }
-
-    /// Hands a message to the delivery on a background task and logs the outcome.
-    pub(crate) fn send_later(&self, message: Message) {
-        let delivery = self.inner.delivery.clone();
-        self.inner.background.spawn(async move {
-            match delivery.deliver(&message).await {
-                Ok(_) => tracing::debug!(kind = ?message.kind, "message delivered"),
-                Err(e) => {
-                    tracing::warn!(kind = ?message.kind, error = %e, "message delivery failed")
-                }
-            }
-        });
     }
 
     /// Runs a job off the request path; its failure is logged (it has no one to answer).
@@ -506,6 +508,14 @@ impl PortalBuilder {
         self
     }
 
+    /// How often this process looks for due messages in the outbox on its own: retries,
+    /// and messages other instances queued or left behind (every 5 s by default). A
+    /// message this process queues is delivered at once, whatever the period.
+    pub fn outbox_every(mut self, period: Duration) -> Self {
+        self.outbox_period = period;
+        self
+    }
+
     /// Checks the configuration and builds the portal. Must run inside a tokio runtime.
     pub fn build(self) -> Result<Portal, BuildError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| BuildError::NoRuntime)?;
@@ -522,6 +532,9 @@ impl PortalBuilder {
         if self.maintenance.is_some_and(|p| p.is_zero()) {
             return Err(BuildError::MaintenancePeriod);
         }
+        if self.outbox_period.is_zero() {
+            return Err(BuildError::OutboxPeriod);
+        }
         // No silent default: a forgotten delivery would keep live login links in
         // memory and send nothing.
         let delivery = self.delivery.ok_or(BuildError::NoDelivery)?;
@@ -530,6 +543,13 @@ impl PortalBuilder {
             .map(|p| p.password.hashing.memory_kib)
             .max()
             .unwrap_or_default();
+        let outbox_vault = match &self.vault {
+            Some(vault) => vault.clone(),
+            None => Arc::new(
+                crate::vault::Vault::ephemeral(&*self.secrets)
+                    .map_err(|_| BuildError::Randomness)?,
+            ),
+        };
         let portal = Portal {
             inner: Arc::new(Inner {
                 hasher: SecretHasher::new(self.secrets.clone(), self.hashing, costliest),
@@ -547,6 +567,7 @@ impl PortalBuilder {
                 next_prefixes: self.next_prefixes,
                 templates: self.templates,
                 default_sender: self.default_sender,
+                outbox_vault,
                 vault: self.vault,
                 purge_cursor: std::sync::Mutex::new(None),
                 warned_no_sender: Default::default(),
@@ -556,6 +577,7 @@ impl PortalBuilder {
         if let Some(period) = self.maintenance {
             maintenance::spawn(&portal, period, &runtime);
         }
+        outbox::spawn(&portal, self.outbox_period, &runtime);
         Ok(portal)
     }
 }

@@ -43,7 +43,6 @@ impl Portal {
             request,
             "",
         );
-        self.inner.store.issue_password_link(&record, audit).await?;
         let url = self.url(firm, &format!("/password/set/{}", token.expose_secret()));
         let personal = self.personal_link_url(firm, contact, request).await?;
         let values = self
@@ -51,14 +50,19 @@ impl Portal {
             .with("link", url.clone())
             .with("link.minutes", (ttl.as_secs() / 60).to_string())
             .with("personal_link", personal.clone());
-        self.send_email(
+        let message = self.queued_email(
             firm,
             contact,
             MessageKind::PasswordLink,
             &self.inner.templates.password_link,
             &values,
             vec![url.clone(), personal],
-        );
+        )?;
+        self.inner
+            .store
+            .issue_password_link(&record, audit, &[message])
+            .await?;
+        self.deliver_soon();
         Ok(url)
     }
 

@@ -5,6 +5,7 @@ use crate::contact::{Contact, ContactStatus};
 use crate::firm::Firm;
 use crate::id::{ContactId, FirmId};
 use crate::magic_link::LinkRequested;
+use crate::outbox::QueuedMessage;
 use crate::personal_link::PersonalLinkRecord;
 use crate::personal_link::PersonalLinkView;
 use crate::portal::login::LoginError;
@@ -31,6 +32,20 @@ impl Portal {
         actor: Actor,
         request: &RequestInfo,
     ) -> Result<String, InternalError> {
+        self.issue_personal_link_with(firm, contact, actor, request, |_| Ok(Vec::new()))
+            .await
+    }
+
+    /// Issues a personal link, queueing in the same step the messages `messages` makes
+    /// from its URL (an invitation carries the link it is sent with); returns the URL.
+    pub(crate) async fn issue_personal_link_with(
+        &self,
+        firm: &Firm,
+        contact: &Contact,
+        actor: Actor,
+        request: &RequestInfo,
+        messages: impl FnOnce(&str) -> Result<Vec<QueuedMessage>, InternalError>,
+    ) -> Result<String, InternalError> {
         let token = Token::generate(self.secrets())?;
         let now = self.now();
         let record = PersonalLinkRecord {
@@ -48,8 +63,16 @@ impl Portal {
             request,
             "",
         );
-        self.inner.store.issue_personal_link(&record, audit).await?;
-        Ok(self.url(firm, &format!("/c/{}", token.expose_secret())))
+        let url = self.url(firm, &format!("/c/{}", token.expose_secret()));
+        let messages = messages(&url)?;
+        self.inner
+            .store
+            .issue_personal_link(&record, audit, &messages)
+            .await?;
+        if !messages.is_empty() {
+            self.deliver_soon();
+        }
+        Ok(url)
     }
 
     async fn personal_link_owner(

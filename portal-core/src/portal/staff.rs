@@ -199,27 +199,29 @@ impl Portal {
             Invited::Contact(contact) => contact,
             Invited::Suspended => return Err(StaffError::Suspended),
         };
-        let personal = self
-            .issue_personal_link(
+        let names: Vec<&str> = clients.iter().map(|c| c.name.as_str()).collect();
+        let invitation = |personal: &str| {
+            let values = self
+                .merge_values(&firm, &contact)
+                .with("personal_link", personal)
+                .with("clients", names.join(", "));
+            Ok(vec![self.queued_email(
                 &firm,
                 &contact,
-                Actor::Staff(ctx.staff.clone()),
-                &ctx.request,
-            )
-            .await?;
-        let names: Vec<&str> = clients.iter().map(|c| c.name.as_str()).collect();
-        let values = self
-            .merge_values(&firm, &contact)
-            .with("personal_link", personal.clone())
-            .with("clients", names.join(", "));
-        self.send_email(
+                MessageKind::Invitation,
+                &self.inner.templates.invitation,
+                &values,
+                vec![personal.to_owned()],
+            )?])
+        };
+        self.issue_personal_link_with(
             &firm,
             &contact,
-            MessageKind::Invitation,
-            &self.inner.templates.invitation,
-            &values,
-            vec![personal],
-        );
+            Actor::Staff(ctx.staff.clone()),
+            &ctx.request,
+            invitation,
+        )
+        .await?;
         self.summary(contact).await
     }
 

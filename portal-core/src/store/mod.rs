@@ -14,7 +14,7 @@
 //!
 //! # The operations are listed once
 //!
-//! The nine traits are not written out one by one: the macro `store_operations!` (in
+//! The ten traits are not written out one by one: the macro `store_operations!` (in
 //! this file) holds every trait and every operation, with the doc comments that make up
 //! the contract, and hands that one list to another macro to expand; rustdoc shows the
 //! traits it makes as any others. In this module the list is expanded
@@ -65,9 +65,11 @@ pub mod macro_support {
     pub use crate::firm::{Firm, FirmKey, FirmSettings};
     pub use crate::grant::{Grant, Permissions};
     pub use crate::id::{
-        ClientId, ContactId, FileId, FirmId, PhaseId, QuestionId, SessionId, TaskId, UploadId,
+        ClaimId, ClientId, ContactId, FileId, FirmId, MessageId, PhaseId, QuestionId, SessionId,
+        TaskId, UploadId,
     };
     pub use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
+    pub use crate::outbox::{Claim, DeliveryAttempt, MessageStatus, QueuedMessage};
     pub use crate::password::PasswordLinkRecord;
     pub use crate::personal_link::PersonalLinkRecord;
     pub use crate::phase::Phase;
@@ -263,11 +265,13 @@ macro_rules! store_operations {
                 /// Invalidates every live challenge of the contact, then inserts `challenge`. The
                 /// contact may be a [stand-in](crate::failure::stand_in) for an address nobody has:
                 /// its challenges are kept exactly as a contact's (there is no contact row to refer
-                /// to), and come with no audit entry.
+                /// to), and come with no audit entry. Queues `messages` ([`OutboxStore`]) in the
+                /// same step.
                 fn issue_challenge(
                     &self,
                     challenge: &ChallengeRecord,
                     audit: Option<AuditDraft>,
+                    messages: &[QueuedMessage],
                 ) -> Result<(), StoreError>;
                 /// The contact of a live challenge (not consumed, not superseded), so that a resend
                 /// can be counted against the contact's address before its code is replaced.
@@ -277,7 +281,8 @@ macro_rules! store_operations {
                 ) -> Result<Option<ContactId>, StoreError>;
                 /// Replaces a live challenge's code (new hash, fresh guesses, new expiry) unless it
                 /// already had `max_codes` codes; with the audit entry `audit` builds for the
-                /// challenge's contact when it does.
+                /// challenge's contact and the `messages` it queues, when it does (nothing is
+                /// queued when it does not).
                 fn resend_code(
                     &self,
                     challenge: &TokenDigest,
@@ -286,6 +291,7 @@ macro_rules! store_operations {
                     expires_at: Timestamp,
                     max_codes: u32,
                     audit: AuditFn<'_, ContactId>,
+                    messages: &[QueuedMessage],
                 ) -> Result<ResendOutcome, StoreError>;
                 /// Atomically takes one guess of a live challenge's current code, if any is left.
                 fn reserve_guess(
@@ -303,11 +309,13 @@ macro_rules! store_operations {
                     audit: AuditFn<'_, SessionRecord>,
                 ) -> Result<Option<(SessionRecord, Option<String>)>, StoreError>;
 
-                /// Invalidates the contact's unused password links, then inserts `link`.
+                /// Invalidates the contact's unused password links, then inserts `link`, and
+                /// queues `messages`, in one step.
                 fn issue_password_link(
                     &self,
                     link: &PasswordLinkRecord,
                     audit: AuditDraft,
+                    messages: &[QueuedMessage],
                 ) -> Result<(), StoreError>;
                 /// The contact of a live password link.
                 fn password_link_contact(
@@ -327,11 +335,12 @@ macro_rules! store_operations {
                 /// A contact's password hash (PHC string), if it has set one.
                 fn password_hash(&self, contact: ContactId) -> Result<Option<String>, StoreError>;
 
-                /// Inserts a personal portal link.
+                /// Inserts a personal portal link and queues `messages`, in one step.
                 fn issue_personal_link(
                     &self,
                     link: &PersonalLinkRecord,
                     audit: AuditDraft,
+                    messages: &[QueuedMessage],
                 ) -> Result<(), StoreError>;
                 /// The contact a live personal link identifies (and that is not revoked).
                 fn personal_link_contact(
@@ -763,6 +772,57 @@ macro_rules! store_operations {
                 ) -> Result<Vec<Question>, StoreError>;
             }
 
+            /// The outbox: messages queued with their cause, claimed by workers under a lease,
+            /// every attempt recorded (see [`crate::outbox`]).
+            ///
+            /// The operations of other traits that cause a message take it and write it in
+            /// their own step, before the rest of their writes, so that their failure
+            /// leaves no message behind. In every operation here, a message is claimable
+            /// when it is queued, due (`due_at` at or before the claim's `now`), not under
+            /// a live claim (none, or one that ended at or before `now`), and either not
+            /// sealed or sealed under one of the claim's keys.
+            trait OutboxStore {
+                /// Queues `messages` in one step: all or none. [`StoreError::Conflict`] if an
+                /// id exists.
+                fn queue_messages(&self, messages: &[QueuedMessage]) -> Result<(), StoreError>;
+                /// Claims at most `claim.limit` claimable messages, earliest due first (then by
+                /// id), until `claim.until`, in one step; returns them. Claims made at the same
+                /// time by any number of workers, on any number of instances, never share a
+                /// message.
+                fn claim_messages(&self, claim: &Claim) -> Result<Vec<QueuedMessage>, StoreError>;
+                /// Records `attempt` on a message still queued and held by the claim `claim`,
+                /// in one step: counts it, keeps it beside the message, and moves the message
+                /// to [`MessageState::after`](crate::outbox::MessageState::after) the outcome
+                /// (due again at `retry_at` when it stays queued), releasing the claim. A
+                /// sealed message's body is dropped once its state is final. `false`, changing
+                /// nothing, when the message is gone, final, or held by another claim (the
+                /// lease ran out and another worker took it).
+                fn record_attempt(
+                    &self,
+                    message: MessageId,
+                    claim: ClaimId,
+                    attempt: &DeliveryAttempt,
+                    retry_at: Option<Timestamp>,
+                ) -> Result<bool, StoreError>;
+                /// Gives up at most `batch` messages still queued since before
+                /// `queued_before` and not under a live claim at `attempt.at`: records
+                /// `attempt` (whose outcome is `Failed`) on each and makes it failed, dropping
+                /// a sealed body, in one step per message. Returns how many.
+                fn give_up_messages(
+                    &self,
+                    queued_before: Timestamp,
+                    attempt: &DeliveryAttempt,
+                    batch: u32,
+                ) -> Result<u64, StoreError>;
+                /// A contact's messages, newest first (by queue time, then id), at most
+                /// `limit`, each with its attempts oldest first, without bodies.
+                fn contact_messages(
+                    &self,
+                    contact: ContactId,
+                    limit: u32,
+                ) -> Result<Vec<MessageStatus>, StoreError>;
+            }
+
             /// The audit log.
             trait AuditStore {
                 /// Appends one entry to its firm's chain.
@@ -874,6 +934,7 @@ pub trait Store:
     + FileStore
     + CredentialStore
     + ConversationStore
+    + OutboxStore
     + AuditStore
     + MaintenanceStore
 {
@@ -887,6 +948,7 @@ impl<T> Store for T where
         + FileStore
         + CredentialStore
         + ConversationStore
+        + OutboxStore
         + AuditStore
         + MaintenanceStore
 {

@@ -210,6 +210,16 @@ macro_rules! store_conformance {
             comments_racing_a_withdrawal_are_stored_before_it_or_refused,
             questions_are_listed_by_firm_and_client_newest_first_in_pages,
             a_clients_activity_is_its_audit_entries_newest_first_and_the_chain_verifies,
+            queued_messages_are_claimed_by_one_claim_until_its_lease_ends,
+            racing_claims_never_share_a_message,
+            claims_leave_messages_sealed_under_keys_they_lack,
+            an_attempt_is_recorded_only_by_the_claim_holding_the_message,
+            a_deferred_message_is_due_again_at_its_retry_and_a_failed_one_never,
+            queueing_is_all_or_none_and_a_failed_operation_queues_nothing,
+            a_contact_s_messages_are_listed_newest_first_with_their_attempts,
+            stale_messages_are_given_up_unless_a_claim_holds_them,
+            two_instances_deliver_every_message_exactly_once,
+            a_worker_killed_mid_delivery_loses_and_doubles_nothing,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

@@ -78,6 +78,9 @@ impl World {
                 .delivery(outbox.clone())
                 .policy(policy.clone())
                 .vault(Self::vault(&[VAULT_KEY]))
+                // What an instance queues it delivers at once; no round on a timer, which
+                // would take the messages that outbox cases queue by hand.
+                .outbox_every(std::time::Duration::from_secs(24 * 3600))
                 .build()
                 .expect("portal")
         };
@@ -183,6 +186,7 @@ impl World {
             .files_shared(store.files().clone())
             .clock(self.clock.clone())
             .delivery(self.outbox.clone())
+            .outbox_every(std::time::Duration::from_secs(24 * 3600))
             .policy(store.policy(self.firm.id).clone());
         match vault {
             Some(v) => builder.vault(v),

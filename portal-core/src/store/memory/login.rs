@@ -14,6 +14,7 @@ use crate::failure::FailureState;
 use crate::id::ContactId;
 use crate::magic_link::LinkProblem;
 use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
+use crate::outbox::QueuedMessage;
 use crate::password::PasswordLinkRecord;
 use crate::personal_link::PersonalLinkRecord;
 use crate::policy::RateLimit;
@@ -140,9 +141,11 @@ impl LoginStore for MemoryStore {
         &self,
         challenge: &ChallengeRecord,
         audit: Option<AuditDraft>,
+        messages: &[QueuedMessage],
     ) -> Result<(), StoreError> {
         let mut guard = self.lock()?;
         let state = &mut *guard;
+        state.check_queue(messages)?;
         issue_newest(
             &mut state.challenges,
             &mut state.live_challenge,
@@ -159,6 +162,7 @@ impl LoginStore for MemoryStore {
             "challenge digest",
         )?;
         state.append_opt(audit);
+        state.queue(messages);
         Ok(())
     }
 
@@ -182,8 +186,10 @@ impl LoginStore for MemoryStore {
         expires_at: Timestamp,
         max_codes: u32,
         audit: AuditFn<'_, ContactId>,
+        messages: &[QueuedMessage],
     ) -> Result<ResendOutcome, StoreError> {
         let mut state = self.lock()?;
+        state.check_queue(messages)?;
         let Some(row) = state
             .challenges
             .get_mut(challenge)
@@ -201,6 +207,7 @@ impl LoginStore for MemoryStore {
         row.record.expires_at = expires_at;
         let contact_id = row.record.contact_id;
         state.append_opt(audit(&contact_id));
+        state.queue(messages);
         Ok(ResendOutcome::Resent { contact_id })
     }
 
@@ -266,9 +273,11 @@ impl LoginStore for MemoryStore {
         &self,
         link: &PasswordLinkRecord,
         audit: AuditDraft,
+        messages: &[QueuedMessage],
     ) -> Result<(), StoreError> {
         let mut guard = self.lock()?;
         let state = &mut *guard;
+        state.check_queue(messages)?;
         issue_newest(
             &mut state.password_links,
             &mut state.live_password_link,
@@ -282,6 +291,7 @@ impl LoginStore for MemoryStore {
             "password link digest",
         )?;
         state.append(audit);
+        state.queue(messages);
         Ok(())
     }
 
@@ -342,13 +352,16 @@ impl LoginStore for MemoryStore {
         &self,
         link: &PersonalLinkRecord,
         audit: AuditDraft,
+        messages: &[QueuedMessage],
     ) -> Result<(), StoreError> {
         let mut state = self.lock()?;
+        state.check_queue(messages)?;
         if state.personal_links.contains_key(&link.digest) {
             return Err(StoreError::Conflict("personal link digest"));
         }
         state.personal_links.insert(link.digest, link.clone());
         state.append(audit);
+        state.queue(messages);
         Ok(())
     }
 

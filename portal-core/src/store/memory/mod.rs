@@ -18,6 +18,7 @@ mod credentials;
 mod directory;
 mod files;
 mod login;
+mod outbox;
 mod preview;
 mod sessions;
 mod tasks;
@@ -164,6 +165,7 @@ struct State {
     credentials: IdMap<crate::id::TaskId, crate::credential::Credential>,
     comments: IdMap<crate::id::TaskId, Vec<crate::conversation::Comment>>,
     questions: Vec<crate::conversation::Question>,
+    outbox: IdMap<crate::id::MessageId, outbox::OutboxRow>,
 }
 
 impl MemoryStore {

@@ -103,6 +103,7 @@ pub async fn sixth_code_of_an_attempt_is_refused(f: Fixture) {
                 START + 10 * MINUTE,
                 5,
                 &|_| None,
+                &[],
             )
             .await
             .unwrap();
@@ -112,7 +113,15 @@ pub async fn sixth_code_of_an_attempt_is_refused(f: Fixture) {
         );
     }
     let sixth = s
-        .resend_code(&digest, "hash6", START, START + 10 * MINUTE, 5, &|_| None)
+        .resend_code(
+            &digest,
+            "hash6",
+            START,
+            START + 10 * MINUTE,
+            5,
+            &|_| None,
+            &[],
+        )
         .await
         .unwrap();
     assert_eq!(sixth, crate::email_code::ResendOutcome::LimitReached);
