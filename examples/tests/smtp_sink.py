@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
 """An SMTP server for the black-box tests, on a loopback port.
 
-    smtp_sink.py PORT FOLDER [accept|tempfail|permfail|silent]
+    smtp_sink.py PORT FOLDER [accept|tempfail|tempfail_once|permfail|silent]
 
 accept (the default) takes every message and saves it in FOLDER as 0001.json,
 0002.json, ... (written whole, then renamed into place, so that a reader never sees
 half a file): the envelope's sender and recipients, the message's own header lines as
 sent (name and raw value, folded lines joined), its content type, and each text part
 decoded. tempfail answers every message with 451 and permfail with 554, saving
-nothing. silent accepts connections and never sends a byte, not even the greeting.
+nothing; tempfail_once answers the first message with 451 and accepts the rest. silent accepts connections and never sends a byte, not even the greeting.
 
 It speaks plain SMTP only (no STARTTLS). It prints "ready" once it listens, and runs
 until it is killed.
@@ -38,6 +38,9 @@ class Saver:
         self.count = 0
 
     async def handle_DATA(self, server, session, envelope):
+        if self.answer == "tempfail_once":
+            self.answer = "accept"
+            return ANSWERS["tempfail"]
         if self.answer != "accept":
             return ANSWERS[self.answer]
         self.count += 1
@@ -84,8 +87,10 @@ def main():
     if answer == "silent":
         asyncio.run(silent(port))
         return
-    if answer not in ANSWERS:
-        sys.exit("unknown answer %r: accept, tempfail, permfail or silent" % answer)
+    if answer not in ANSWERS and answer != "tempfail_once":
+        sys.exit(
+            "unknown answer %r: accept, tempfail, tempfail_once, permfail or silent" % answer
+        )
     os.makedirs(folder, exist_ok=True)
     controller = Controller(
         Saver(folder, answer), hostname="127.0.0.1", port=port, enable_SMTPUTF8=True

@@ -202,22 +202,23 @@ impl DeliveryAttempt {
 }
 
 /// A message and what became of it, as staff see it (without its body).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct MessageStatus {
-    /// Its id.
-    pub id: MessageId,
-    /// The contact it is for, if any.
-    pub contact_id: Option<ContactId>,
-    /// What it is.
-    pub kind: MessageKind,
-    /// Where it goes.
-    pub recipient: String,
-    /// When it was queued.
-    pub queued_at: Timestamp,
-    /// Where it is.
-    pub state: MessageState,
+    // Fields in alphabetical order: the staff API's JSON lists keys so.
     /// Every attempt, oldest first.
     pub attempts: Vec<DeliveryAttempt>,
+    /// The contact it is for, if any.
+    pub contact_id: Option<ContactId>,
+    /// Its id.
+    pub id: MessageId,
+    /// What it is.
+    pub kind: MessageKind,
+    /// When it was queued.
+    pub queued_at: Timestamp,
+    /// Where it goes.
+    pub recipient: String,
+    /// Where it is.
+    pub state: MessageState,
 }
 
 /// A worker's claim on due messages.

@@ -6,7 +6,7 @@
 //! 2. records: what is stored and the rules on it alone (firms, contacts, grants,
 //!    sessions, links, codes, evidence, phases, tasks, document requests, stored files,
 //!    sealed credentials, comments and questions, the audit chain, notifications'
-//!    shapes);
+//!    shapes, queued messages);
 //! 3. the store traits and the in-memory store;
 //! 4. services the operations use (argon2 hashing, background jobs);
 //! 5. `portal`: the `Portal` handle and its operations;
@@ -59,6 +59,7 @@ const LAYERS: &[&[&str]] = &[
         "notify",
         "credential",
         "conversation",
+        "outbox",
     ],
     &["store", "blob"],
     &["hashing", "background"],

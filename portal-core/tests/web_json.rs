@@ -103,6 +103,7 @@ async fn every_json_document_but_me_has_its_keys_in_alphabetical_order() {
         ),
         ("GET", format!("/contacts/{jane}"), None),
         ("GET", format!("/contacts/{jane}/access-log"), None),
+        ("GET", format!("/contacts/{jane}/messages"), None),
         (
             "PUT",
             format!("/contacts/{jane}/grants/{c1}"),

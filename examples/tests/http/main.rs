@@ -212,6 +212,11 @@ macro_rules! mail {
             }
 
             #[test]
+            fn a_deferred_mail_is_sent_again_and_staff_see_both_attempts() {
+                smtp::a_deferred_mail_is_sent_again_and_staff_see_both_attempts(env!($bin));
+            }
+
+            #[test]
             fn a_5xx_answer_is_logged_and_the_contact_gets_the_usual_answer() {
                 smtp::failure_is_logged_and_the_contact_gets_the_usual_answer(
                     env!($bin),

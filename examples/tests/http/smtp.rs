@@ -32,6 +32,8 @@ pub enum Answer {
     Accept,
     /// 451 to every message.
     TempFail,
+    /// 451 to the first message, then takes every message and saves it.
+    TempFailOnce,
     /// 554 to every message.
     PermFail,
     /// Accepts connections and never says a word.
@@ -43,6 +45,7 @@ impl Answer {
         match self {
             Answer::Accept => "accept",
             Answer::TempFail => "tempfail",
+            Answer::TempFailOnce => "tempfail_once",
             Answer::PermFail => "permfail",
             Answer::Silent => "silent",
         }
@@ -290,13 +293,20 @@ pub fn failure_is_logged_and_the_contact_gets_the_usual_answer(bin: &str, answer
     ask_for_a_link(&s);
     let started = wall_clock();
     let line = wait_log(&s, LOGIN_NOT_DELIVERED);
-    let why = match answer {
-        Answer::TempFail => "(451)",
-        Answer::PermFail => "(554)",
-        Answer::Silent => "did not finish within",
-        Answer::Accept => panic!("a server that accepts is no failure"),
+    let (why, state, outcome) = match answer {
+        Answer::TempFail => ("(451)", "queued", "deferred"),
+        Answer::PermFail => ("(554)", "failed", "failed"),
+        Answer::Silent => ("did not finish within", "queued", "deferred"),
+        Answer::Accept | Answer::TempFailOnce => panic!("a server that accepts is no failure"),
     };
     assert!(line.contains(why), "{line}");
+    // Staff see the attempt beside the message, with the server's reply: a 4xx or no
+    // answer is tried again later, a 5xx is given up.
+    let login = wait_attempts(&s, 1);
+    assert_eq!(login["state"], state, "{login}");
+    assert_eq!(login["attempts"][0]["outcome"], outcome, "{login}");
+    let reply = login["attempts"][0]["reply"].as_str().unwrap_or_default();
+    assert!(reply.contains(why), "{login}");
     assert!(
         started.elapsed() < Duration::from_secs(SMTP_TIMEOUT + 10),
         "logged within seconds"
@@ -308,6 +318,54 @@ pub fn failure_is_logged_and_the_contact_gets_the_usual_answer(bin: &str, answer
     );
     assert_status(&s.get("/healthz"), 200, "still serving");
     ask_for_a_link(&s);
+}
+
+/// Jane's newest login message as staff see it (`GET /contacts/{id}/messages`), once it
+/// has at least `attempts` attempts recorded.
+fn wait_attempts(s: &Server, attempts: usize) -> Value {
+    let jane = s.contact_id(JANE);
+    let mut last = Value::Null;
+    for _ in 0..1_000 {
+        let r = s.admin("GET", &format!("/contacts/{jane}/messages"), None);
+        assert_status(&r, 200, "a contact's messages");
+        last = r.json();
+        let login = last
+            .as_array()
+            .and_then(|all| all.iter().find(|m| m["kind"] == "login"))
+            .cloned();
+        if let Some(login) = login
+            && login["attempts"].as_array().map_or(0, Vec::len) >= attempts
+        {
+            assert!(
+                !login.to_string().contains("/portal/auth/link/"),
+                "no body is shown: {login}"
+            );
+            return login;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no login message with {attempts} attempts in 100 s: {last}");
+}
+
+/// A server that answers 451 once: the message is tried again after its back-off and
+/// arrives, and staff see both attempts with the server's replies.
+pub fn a_deferred_mail_is_sent_again_and_staff_see_both_attempts(bin: &str) {
+    let Some(sink) = Sink::start(Answer::TempFailOnce, "a_deferred_mail_is_sent_again") else {
+        return;
+    };
+    let s = server(bin, Db::Memory, sink.relay_url());
+    ask_for_a_link(&s);
+    let first = wait_attempts(&s, 1);
+    assert_eq!(first["state"], "queued", "{first}");
+    assert_eq!(first["attempts"][0]["outcome"], "deferred", "{first}");
+    // Tried again after its back-off (30 s) at the next round of the outbox.
+    let sent = wait_attempts(&s, 2);
+    sink.wait_message(JANE, LOGIN_SUBJECT);
+    assert_eq!(sent["state"], "sent", "{sent}");
+    assert_eq!(sent["attempts"][1]["outcome"], "accepted", "{sent}");
+    let reply = sent["attempts"][1]["reply"].as_str().unwrap_or_default();
+    assert!(reply.starts_with("250"), "the server's own reply: {sent}");
+    assert_eq!(sink.messages().len(), 1, "sent once");
 }
 
 /// `smtp://` without `tls=none` requires STARTTLS: a server that does not offer it gets

@@ -11,18 +11,23 @@ use lettre::{AsyncSmtpTransport, AsyncTransport as _, Tokio1Executor};
 use super::smtp_url::{SmtpSecurity, SmtpSetupError, SmtpUrl};
 use super::template::one_line;
 use super::{Accepted, Channel, Delivery, DeliveryError, Email, Message};
-use crate::random::{OsSecretSource, SecretSource as _};
+use crate::id::MessageId;
 
 /// Sends each email through an SMTP server, as one multipart message (plain text and
 /// HTML) from the firm's name and address, with a `Reply-To` when the email has one and
-/// a `Message-ID` on the From address's domain.
+/// a `Message-ID` on the From address's domain made from the message's outbox id (the
+/// same at every attempt, so that a message sent again is known as the same one).
+///
+/// The server's answer decides what the outbox does: a 2xx reply is recorded as
+/// accepted, with its text; a 4xx reply, a server out of reach or a timeout is a
+/// temporary failure, tried again later; a 5xx reply is a permanent one.
 ///
 /// TLS is required unless the URL names a plain local relay ([`SmtpUrl`]); the
 /// server's certificate is checked against Mozilla's roots, compiled in. Every header
 /// value is put on one line first (a CR or LF becomes a space), so that no name or
 /// subject can add a header of its own. One delivery is bounded by the URL's timeout
 /// (15 s by default), connection included: a server that never answers is a
-/// [`DeliveryError`] that the portal's background queue logs, never a stuck job. Each
+/// temporary [`DeliveryError`], never a stuck worker. Each
 /// message gets a connection of its own. Text messages are refused: SMTP carries email.
 ///
 /// ```
@@ -76,11 +81,21 @@ impl SmtpDelivery {
         &self.url
     }
 
-    async fn send(&self, email: &Email) -> Result<Accepted, DeliveryError> {
-        let mail = compose(email)?;
+    async fn send(&self, id: MessageId, email: &Email) -> Result<Accepted, DeliveryError> {
+        let mail = compose(id, email)?;
         let sent = tokio::time::timeout(self.url.timeout(), self.transport.send(mail)).await;
         match sent {
-            Ok(Ok(_)) => Ok(Accepted::default()),
+            Ok(Ok(response)) => Ok(Accepted {
+                reply: Some(format!(
+                    "{} {}",
+                    response.code(),
+                    response.message().collect::<Vec<_>>().join(" ")
+                )),
+            }),
+            Ok(Err(e)) if e.is_permanent() => Err(DeliveryError::permanent(format!(
+                "SMTP server {}: {e}",
+                self.url
+            ))),
             Ok(Err(e)) => Err(failure(format!("SMTP server {}: {e}", self.url))),
             Err(_) => Err(failure(format!(
                 "SMTP server {} did not finish within {} s",
@@ -103,9 +118,9 @@ impl fmt::Debug for SmtpDelivery {
 impl Delivery for SmtpDelivery {
     async fn deliver(&self, message: &Message) -> Result<Accepted, DeliveryError> {
         match &message.channel {
-            Channel::Email(email) => self.send(email).await,
-            Channel::Text(_) => Err(failure(
-                "SMTP delivers email only: a text message needs a delivery of its own".into(),
+            Channel::Email(email) => self.send(message.id, email).await,
+            Channel::Text(_) => Err(DeliveryError::permanent(
+                "SMTP delivers email only: a text message needs a delivery of its own",
             )),
         }
     }
@@ -115,15 +130,16 @@ fn failure(reason: String) -> DeliveryError {
     DeliveryError::temporary(reason)
 }
 
-/// The MIME message for `email`, every header value on one line.
-fn compose(email: &Email) -> Result<lettre::Message, DeliveryError> {
+/// The MIME message for `email`, every header value on one line. What cannot be
+/// composed never will be: a permanent failure.
+fn compose(id: MessageId, email: &Email) -> Result<lettre::Message, DeliveryError> {
     let mailbox = |what: &str, value: &str| -> Result<Mailbox, DeliveryError> {
-        one_line(value)
-            .parse::<Mailbox>()
-            .map_err(|e| failure(format!("the {what} address cannot be sent to: {e}")))
+        one_line(value).parse::<Mailbox>().map_err(|e| {
+            DeliveryError::permanent(format!("the {what} address cannot be sent to: {e}"))
+        })
     };
     let from = mailbox("From", &email.from)?;
-    let message_id = message_id(from.email.domain())?;
+    let message_id = format!("<{}@{}>", id.as_uuid().simple(), from.email.domain());
     let mut builder = lettre::Message::builder()
         .to(mailbox("To", &email.to)?)
         .subject(one_line(&email.subject))
@@ -137,17 +153,7 @@ fn compose(email: &Email) -> Result<lettre::Message, DeliveryError> {
             email.text.clone(),
             email.html.clone(),
         ))
-        .map_err(|e| failure(format!("the email cannot be composed: {e}")))
-}
-
-/// `<128 random bits in hex@domain>`: unique without naming this machine.
-fn message_id(domain: &str) -> Result<String, DeliveryError> {
-    let mut bytes = [0u8; 16];
-    OsSecretSource
-        .fill(&mut bytes)
-        .map_err(|e| failure(e.to_string()))?;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    Ok(format!("<{hex}@{domain}>"))
+        .map_err(|e| DeliveryError::permanent(format!("the email cannot be composed: {e}")))
 }
 
 #[cfg(test)]
@@ -176,12 +182,13 @@ mod tests {
 
     #[test]
     fn an_email_is_multipart_from_the_firm_with_its_reply_to_and_message_id() {
-        let mail = compose(&email(
+        let id = MessageId::from_bytes([0xab; 16]);
+        let email = email(
             "\"Acme Accounting\" <hello@acme.example>",
             "Your login link for Acme Accounting",
             Some("hello@acme.example"),
-        ))
-        .unwrap();
+        );
+        let mail = compose(id, &email).unwrap();
         let raw = String::from_utf8(mail.formatted()).unwrap();
         assert!(
             raw.contains("From: \"Acme Accounting\" <hello@acme.example>"),
@@ -193,31 +200,42 @@ mod tests {
             raw.contains("text/plain") && raw.contains("text/html"),
             "{raw}"
         );
-        let id = raw
+        let header = raw
             .lines()
             .find_map(|l| l.strip_prefix("Message-ID: "))
             .unwrap();
-        assert!(
-            id.starts_with('<') && id.ends_with("@acme.example>"),
-            "{id}"
-        );
+        assert_eq!(header, format!("<{}@acme.example>", "ab".repeat(16)));
         assert_eq!(mail.envelope().to().len(), 1);
+        // Composed again for another attempt, it keeps its Message-ID.
+        let again = String::from_utf8(compose(id, &email).unwrap().formatted()).unwrap();
+        assert!(again.contains(&format!("Message-ID: {header}")), "{again}");
     }
 
     #[test]
     fn line_breaks_in_any_header_value_add_no_header() {
-        let mail = compose(&email(
-            "\"Acme\r\nBcc: eve@evil.example\" <hello@acme.example>",
-            "Login\r\nX-Injected: yes\nBcc: eve@evil.example",
-            Some("hello@acme.example\r\nX-Reply: injected"),
-        ));
-        // A value that stops being an address once on one line is refused, not mangled.
-        assert!(mail.is_err(), "the Reply-To address with a header in it");
-        let mail = compose(&email(
-            "\"Acme\r\nBcc: eve@evil.example\" <hello@acme.example>",
-            "Login\r\nX-Injected: yes\nBcc: eve@evil.example",
-            None,
-        ))
+        let id = MessageId::from_bytes([1; 16]);
+        let mail = compose(
+            id,
+            &email(
+                "\"Acme\r\nBcc: eve@evil.example\" <hello@acme.example>",
+                "Login\r\nX-Injected: yes\nBcc: eve@evil.example",
+                Some("hello@acme.example\r\nX-Reply: injected"),
+            ),
+        );
+        // A value that stops being an address once on one line is refused for good, not
+        // mangled.
+        assert!(
+            mail.is_err_and(|e| e.permanent),
+            "the Reply-To address with a header in it"
+        );
+        let mail = compose(
+            id,
+            &email(
+                "\"Acme\r\nBcc: eve@evil.example\" <hello@acme.example>",
+                "Login\r\nX-Injected: yes\nBcc: eve@evil.example",
+                None,
+            ),
+        )
         .unwrap();
         let names = headers(&mail);
         assert!(

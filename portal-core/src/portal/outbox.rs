@@ -13,13 +13,15 @@ use tokio::time::MissedTickBehavior;
 
 use crate::contact::Contact;
 use crate::firm::Firm;
-use crate::id::{ClaimId, MessageId};
+use crate::id::{ClaimId, ContactId, MessageId};
 use crate::notify::{Channel, Email, EmailTemplate, MergeValues, Message, MessageKind};
 use crate::outbox::{
-    AttemptOutcome, Claim, DeliveryAttempt, GIVE_UP_AFTER, LEASE, OutboxError, QueuedMessage,
-    retry_at,
+    AttemptOutcome, Claim, DeliveryAttempt, GIVE_UP_AFTER, LEASE, MessageStatus, OutboxError,
+    QueuedMessage, retry_at,
 };
+use crate::portal::staff::StaffError;
 use crate::portal::{InternalError, Portal};
+use crate::staff::StaffContext;
 use crate::store::StoreError;
 
 /// Messages per claim: small, so that a claim's messages are sent well within its lease.
@@ -182,6 +184,24 @@ impl Portal {
             }
         }
         Ok(())
+    }
+
+    /// The contact's messages, newest first, at most `limit`, each with every attempt
+    /// to deliver it and the server's replies: what staff check when a contact says no
+    /// mail arrived. Bodies are never shown (they may carry a login link).
+    pub async fn contact_messages(
+        &self,
+        ctx: &StaffContext,
+        contact: ContactId,
+        limit: u32,
+    ) -> Result<Vec<MessageStatus>, StaffError> {
+        self.staff_contact(ctx, contact).await?;
+        Ok(self
+            .inner
+            .store
+            .contact_messages(contact, limit)
+            .await
+            .map_err(InternalError::from)?)
     }
 
     /// Gives up the messages queued longer than [`GIVE_UP_AFTER`] ago that no worker

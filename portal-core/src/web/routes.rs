@@ -633,6 +633,12 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
     },
     Route {
         method: Get,
+        path: "/contacts/{contact}/messages",
+        rules: (),
+        handler: &Handler(|s, [contact, _], ()| Box::pin(staff::messages(s, contact))),
+    },
+    Route {
+        method: Get,
         path: "/contacts/{contact}/access-log",
         rules: (),
         handler: &Handler(|s, [contact, _], ()| Box::pin(staff::access_log(s, contact))),

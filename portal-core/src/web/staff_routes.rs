@@ -252,6 +252,15 @@ pub(super) async fn ungrant(s: &Staff<'_>, contact: &str, client: &str) -> Answe
     summary(s, contact).await
 }
 
+/// `GET /contacts/{contact}/messages`: the newest 100, with their attempts.
+pub(super) async fn messages(s: &Staff<'_>, contact: &str) -> Answer {
+    let messages = s
+        .portal
+        .contact_messages(&s.ctx, parse_id(contact)?, 100)
+        .await?;
+    Ok(Response::json(200, &messages))
+}
+
 /// `GET /contacts/{contact}/access-log`.
 pub(super) async fn access_log(s: &Staff<'_>, contact: &str) -> Answer {
     let events = s.portal.access_log(&s.ctx, parse_id(contact)?, 500).await?;
