@@ -122,6 +122,9 @@ actions! {
     ContactReinstated => "contact.reinstated",
     /// Staff revoked a contact entirely.
     ContactRevoked => "contact.revoked",
+    /// Staff paused a contact's reminders until a date (`until=`), or lifted the pause
+    /// (`lifted`).
+    RemindersPaused => "contact.reminders_paused",
     /// Staff granted a client (or changed the grant's permissions).
     GrantChanged => "grant.changed",
     /// Staff removed a grant.

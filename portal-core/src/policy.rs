@@ -62,6 +62,50 @@ pub struct Policy {
     /// one), so that one contact cannot flood the firm's staff or hold the firm's audit
     /// log busy; `None` for no limit. Default 30 per 10 minutes.
     pub messages_per_contact: Option<RateLimit>,
+    /// When clients hear of new tasks and are reminded of open ones.
+    pub notifications: NotificationPolicy,
+}
+
+/// When a firm's clients hear of their tasks.
+///
+/// A task for the client is announced once the grace period after its creation has
+/// passed, if it is still open and still the client's by then (a task withdrawn,
+/// completed or handed to the firm inside the window is never announced; edits inside
+/// it send nothing of their own): every contact holding a grant to see the client's
+/// tasks gets one email listing the client's tasks announced together. An announced
+/// task still open is then reminded of up to `reminders` times, `remind_every` apart,
+/// at the firm's local working hours; reminders stop when it is completed or withdrawn,
+/// and reach only active contacts whose reminders are not paused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NotificationPolicy {
+    /// The grace period before a new task is announced. Default 5 minutes.
+    pub announce_after: Duration,
+    /// Reminders per open task; 0 for none. Default 3.
+    pub reminders: u32,
+    /// From the announcement to the first reminder, and between reminders. Default 3
+    /// days, at least an hour.
+    pub remind_every: Duration,
+    /// The firm's time zone. Default UTC.
+    pub time_zone: crate::local_time::TimeZone,
+    /// The local hours in which reminders are sent: from the start of the first to
+    /// the start of the last. Default 9 to 17.
+    pub sending_hours: std::ops::Range<u8>,
+    /// Whether reminders go out on Saturdays and Sundays. Default no.
+    pub weekends: bool,
+}
+
+impl Default for NotificationPolicy {
+    fn default() -> Self {
+        NotificationPolicy {
+            announce_after: 5 * MINUTE,
+            reminders: 3,
+            remind_every: 3 * DAY,
+            time_zone: crate::local_time::TimeZone::utc(),
+            sending_hours: 9..17,
+            weekends: false,
+        }
+    }
 }
 
 /// How staff read handed-over credentials, and how long they are kept.
@@ -134,6 +178,7 @@ impl Default for Policy {
             files: FileLimits::default(),
             credentials: CredentialPolicy::default(),
             messages_per_contact: Some(RateLimit::new(30, Duration::from_secs(600))),
+            notifications: NotificationPolicy::default(),
         }
     }
 }
@@ -147,7 +192,16 @@ impl Policy {
     /// Checks the limits: nothing zero that must not be, codes live at most 30 minutes,
     /// renewal happens before idle expiry, argon2 no cheaper than OWASP's minimum.
     pub fn validate(&self) -> Result<(), PolicyError> {
-        let checks: [(bool, &'static str); 15] = [
+        let n = &self.notifications;
+        let checks: [(bool, &'static str); 17] = [
+            (
+                n.remind_every >= HOUR,
+                "notifications.remind_every must be at least an hour",
+            ),
+            (
+                n.sending_hours.start < n.sending_hours.end && n.sending_hours.end <= 24,
+                "notifications.sending_hours must be a non-empty range of hours within 0..24",
+            ),
             (
                 !self.magic_link_ttl.is_zero(),
                 "magic_link_ttl must be positive",

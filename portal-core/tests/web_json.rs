@@ -106,6 +106,11 @@ async fn every_json_document_but_me_has_its_keys_in_alphabetical_order() {
         ("GET", format!("/contacts/{jane}/messages"), None),
         (
             "PUT",
+            format!("/contacts/{jane}/reminders"),
+            Some(json!({"paused_until": "2026-12-24"})),
+        ),
+        (
+            "PUT",
             format!("/contacts/{jane}/grants/{c1}"),
             Some(json!({"permissions": ["tasks"]})),
         ),

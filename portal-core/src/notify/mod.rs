@@ -69,6 +69,10 @@ pub enum MessageKind {
     Invitation,
     /// A password set/reset link.
     PasswordLink,
+    /// New tasks of a client, announced.
+    Announcement,
+    /// Open tasks of a client, reminded of.
+    Reminder,
 }
 
 impl MessageKind {
@@ -80,6 +84,8 @@ impl MessageKind {
             MessageKind::Code => "code",
             MessageKind::Invitation => "invitation",
             MessageKind::PasswordLink => "password_link",
+            MessageKind::Announcement => "announcement",
+            MessageKind::Reminder => "reminder",
         }
     }
 
@@ -91,6 +97,8 @@ impl MessageKind {
             MessageKind::Code,
             MessageKind::Invitation,
             MessageKind::PasswordLink,
+            MessageKind::Announcement,
+            MessageKind::Reminder,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == s)
@@ -105,6 +113,7 @@ impl MessageKind {
             | MessageKind::Code
             | MessageKind::Invitation
             | MessageKind::PasswordLink => true,
+            MessageKind::Announcement | MessageKind::Reminder => false,
         }
     }
 }

@@ -16,7 +16,7 @@ pub enum TemplateError {
 }
 
 /// The merge tags templates may use.
-pub const MERGE_TAGS: [&str; 9] = [
+pub const MERGE_TAGS: [&str; 11] = [
     "contact.first_name",
     "contact.email",
     "firm.name",
@@ -26,6 +26,8 @@ pub const MERGE_TAGS: [&str; 9] = [
     "code.minutes",
     "personal_link",
     "clients",
+    "client.name",
+    "tasks",
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -188,6 +190,11 @@ pub struct Templates {
     pub invitation: EmailTemplate,
     /// Password set/reset link.
     pub password_link: EmailTemplate,
+    /// New tasks of a client (`{{tasks}}`: one line per task), with the portal's
+    /// address (`{{link}}`: no login secret, the contact logs in as usual).
+    pub announcement: EmailTemplate,
+    /// Open tasks of a client, reminded of, with the same tags as the announcement.
+    pub reminder: EmailTemplate,
 }
 
 const FOOTER_TEXT: &str = "\n\nYour portal: {{personal_link}}\n";
@@ -232,6 +239,16 @@ impl Default for Templates {
                 "Set your password for {{firm.name}}",
                 "Hello {{contact.first_name}},\n\nSet your portal password with this link (it works once, for {{link.minutes}} minutes):\n\n{{link}}\n\nSetting a password logs out every device. If you did not ask for this, ignore this email.",
                 "<p>Hello {{contact.first_name}},</p><p>Set your portal password with this link (it works once, for {{link.minutes}} minutes):</p><p><a href=\"{{link}}\">Set password</a></p><p>Setting a password logs out every device. If you did not ask for this, ignore this email.</p>",
+            ),
+            announcement: builtin_as_is(
+                "New tasks from {{firm.name}} for {{client.name}}",
+                "Hello {{contact.first_name}},\n\n{{firm.name}} has new tasks for {{client.name}}:\n\n{{tasks}}\n\nSee them in your portal: {{link}}",
+                "<p>Hello {{contact.first_name}},</p><p>{{firm.name}} has new tasks for {{client.name}}:</p><p style=\"white-space:pre-line\">{{tasks}}</p><p><a href=\"{{link}}\">See them in your portal</a></p>",
+            ),
+            reminder: builtin_as_is(
+                "Reminder: tasks for {{client.name}} are waiting",
+                "Hello {{contact.first_name}},\n\nA reminder from {{firm.name}}: these tasks for {{client.name}} are still open:\n\n{{tasks}}\n\nYour portal: {{link}}",
+                "<p>Hello {{contact.first_name}},</p><p>A reminder from {{firm.name}}: these tasks for {{client.name}} are still open:</p><p style=\"white-space:pre-line\">{{tasks}}</p><p><a href=\"{{link}}\">Open your portal</a></p>",
             ),
         }
     }

@@ -101,7 +101,7 @@ impl Portal {
             firm,
             contact,
             MessageKind::Code,
-            &self.inner.templates.code,
+            &self.templates(firm.id).code,
             &values,
             vec![personal],
         )?)

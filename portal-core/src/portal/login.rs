@@ -228,7 +228,7 @@ impl Portal {
             firm,
             contact,
             MessageKind::Login,
-            &self.inner.templates.login,
+            &self.templates(firm.id).login,
             &values,
             vec![url.clone(), personal],
         )?;

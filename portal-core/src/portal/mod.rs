@@ -15,6 +15,7 @@ mod grant;
 pub mod login;
 mod magic_link;
 pub mod maintenance;
+pub mod notice;
 pub mod outbox;
 mod password;
 mod personal_link;
@@ -92,6 +93,7 @@ pub(crate) struct Inner {
     pub(crate) mount_path: String,
     pub(crate) next_prefixes: Vec<String>,
     pub(crate) templates: Templates,
+    pub(crate) firm_templates: HashMap<FirmId, Templates>,
     pub(crate) default_sender: Option<EmailAddress>,
     pub(crate) vault: Option<Arc<crate::vault::Vault>>,
     // Seals queued messages that carry secrets: the host's vault, or a key this process
@@ -106,6 +108,9 @@ pub(crate) struct Inner {
     // When this process last swept its file storage (unix milliseconds; `i64::MIN`
     // before the first sweep).
     pub(crate) last_sweep: std::sync::atomic::AtomicI64,
+    // When this process last sent due notices (unix milliseconds; `i64::MIN` before
+    // the first run).
+    pub(crate) last_notices: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -179,6 +184,7 @@ pub struct PortalBuilder {
     mount_path: String,
     next_prefixes: Vec<String>,
     templates: Templates,
+    firm_templates: HashMap<FirmId, Templates>,
     default_sender: Option<EmailAddress>,
     hashing: HashingLimits,
     maintenance: Option<Duration>,
@@ -207,6 +213,7 @@ impl Portal {
             mount_path: "/portal".to_owned(),
             next_prefixes: Vec::new(),
             templates: Templates::default(),
+            firm_templates: HashMap::new(),
             default_sender: None,
             hashing: HashingLimits::for_machine(),
             maintenance: None,
@@ -242,6 +249,15 @@ impl Portal {
             .firm_policies
             .get(&firm)
             .unwrap_or(&self.inner.default_policy)
+    }
+
+    /// The email templates of a firm: its own if the host gave it some, else the
+    /// portal's.
+    pub(crate) fn templates(&self, firm: FirmId) -> &Templates {
+        self.inner
+            .firm_templates
+            .get(&firm)
+            .unwrap_or(&self.inner.templates)
     }
 
     /// Where the portal is mounted, e.g. `/portal`.
@@ -430,9 +446,16 @@ impl PortalBuilder {
         self
     }
 
-    /// The email templates.
+    /// The email templates of every firm without its own
+    /// ([`PortalBuilder::firm_templates`]).
     pub fn templates(mut self, templates: Templates) -> Self {
         self.templates = templates;
+        self
+    }
+
+    /// The email templates of one firm, in place of the portal's.
+    pub fn firm_templates(mut self, firm: FirmId, templates: Templates) -> Self {
+        self.firm_templates.insert(firm, templates);
         self
     }
 
@@ -566,12 +589,14 @@ impl PortalBuilder {
                 mount_path: self.mount_path,
                 next_prefixes: self.next_prefixes,
                 templates: self.templates,
+                firm_templates: self.firm_templates,
                 default_sender: self.default_sender,
                 outbox_vault,
                 vault: self.vault,
                 purge_cursor: std::sync::Mutex::new(None),
                 warned_no_sender: Default::default(),
                 last_sweep: std::sync::atomic::AtomicI64::new(i64::MIN),
+                last_notices: std::sync::atomic::AtomicI64::new(i64::MIN),
             }),
         };
         if let Some(period) = self.maintenance {

@@ -4,7 +4,8 @@
 //! A process runs a round right after it queues a message (so that login mail leaves at
 //! once, as a background job that [`Portal::settle`] waits for), and every few seconds
 //! on its own ([`PortalBuilder::outbox_every`](crate::PortalBuilder::outbox_every)), to
-//! pick up retries and what other instances queued or left behind.
+//! pick up retries and what other instances queued or left behind; at most once a
+//! minute, that round also sends the notices that are due ([`Portal::send_notices`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -242,8 +243,14 @@ pub(super) fn spawn(portal: &Portal, period: Duration, runtime: &tokio::runtime:
             let Some(inner) = weak.upgrade() else {
                 return;
             };
-            if let Err(e) = (Portal { inner }).deliver_queued().await {
+            let portal = Portal { inner };
+            if let Err(e) = portal.deliver_queued().await {
                 tracing::warn!(error = %e, "outbox round failed");
+            }
+            if portal.notices_due()
+                && let Err(e) = portal.send_notices().await
+            {
+                tracing::warn!(error = %e, "sending due notices failed");
             }
         }
     });

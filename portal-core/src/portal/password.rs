@@ -54,7 +54,7 @@ impl Portal {
             firm,
             contact,
             MessageKind::PasswordLink,
-            &self.inner.templates.password_link,
+            &self.templates(firm.id).password_link,
             &values,
             vec![url.clone(), personal],
         )?;

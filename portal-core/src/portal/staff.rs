@@ -84,7 +84,7 @@ const ACCESS_ACTIONS: [AuditAction; 5] = [
 ];
 
 impl Portal {
-    fn staff_audit(
+    pub(super) fn staff_audit(
         &self,
         ctx: &StaffContext,
         action: AuditAction,
@@ -209,7 +209,7 @@ impl Portal {
                 &firm,
                 &contact,
                 MessageKind::Invitation,
-                &self.inner.templates.invitation,
+                &self.templates(firm.id).invitation,
                 &values,
                 vec![personal.to_owned()],
             )?])

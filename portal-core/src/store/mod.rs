@@ -14,7 +14,7 @@
 //!
 //! # The operations are listed once
 //!
-//! The ten traits are not written out one by one: the macro `store_operations!` (in
+//! The eleven traits are not written out one by one: the macro `store_operations!` (in
 //! this file) holds every trait and every operation, with the doc comments that make up
 //! the contract, and hands that one list to another macro to expand; rustdoc shows the
 //! traits it makes as any others. In this module the list is expanded
@@ -69,6 +69,7 @@ pub mod macro_support {
         TaskId, UploadId,
     };
     pub use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
+    pub use crate::notice::{Recipient, TaskNotices};
     pub use crate::outbox::{Claim, DeliveryAttempt, MessageStatus, QueuedMessage};
     pub use crate::password::PasswordLinkRecord;
     pub use crate::personal_link::PersonalLinkRecord;
@@ -823,6 +824,60 @@ macro_rules! store_operations {
                 ) -> Result<Vec<MessageStatus>, StoreError>;
             }
 
+            /// What clients hear of their tasks: announcements and reminders (see
+            /// [`crate::notice`]). A task is *open for the client* when it is the client's
+            /// to do, not completed and not withdrawn
+            /// ([`is_open_for_client`](crate::notice::is_open_for_client)).
+            trait NoticeStore {
+                /// At most `batch` tasks open for the client, never announced, created at or
+                /// before `created_before`, earliest created first (then by id).
+                fn tasks_to_announce(
+                    &self,
+                    created_before: Timestamp,
+                    batch: u32,
+                ) -> Result<Vec<Task>, StoreError>;
+                /// In one step, if every task of `tasks` is still open for the client and not
+                /// announced: marks each announced at `at`, with no reminder sent and its
+                /// first reminder due at the time given with it, and queues `messages`.
+                /// Otherwise (a task withdrawn, completed or announced meanwhile, by this
+                /// instance or another) changes nothing: `false`.
+                fn announce_tasks(
+                    &self,
+                    tasks: &[(TaskId, Option<Timestamp>)],
+                    at: Timestamp,
+                    messages: &[QueuedMessage],
+                ) -> Result<bool, StoreError>;
+                /// At most `batch` announced tasks open for the client whose next reminder is
+                /// due at or before `now`, with their notices, earliest due first (then by
+                /// task id).
+                fn tasks_to_remind(
+                    &self,
+                    now: Timestamp,
+                    batch: u32,
+                ) -> Result<Vec<(Task, TaskNotices)>, StoreError>;
+                /// In one step, if each task of `reminded` is still open for the client and
+                /// its next reminder is still due at the first time given with it: counts
+                /// one more reminder sent for each, sets its next reminder to the second
+                /// time given, and queues `messages`. Otherwise changes nothing: `false`.
+                fn record_reminders(
+                    &self,
+                    reminded: &[(TaskId, Timestamp, Option<Timestamp>)],
+                    messages: &[QueuedMessage],
+                ) -> Result<bool, StoreError>;
+                /// The contacts holding a grant to `client`, each with the grant's permissions
+                /// and its reminder pause, in no particular order.
+                fn client_recipients(&self, client: ClientId) -> Result<Vec<Recipient>, StoreError>;
+                /// Pauses a contact's reminders until `until`, or lifts the pause (`None`),
+                /// appending `audit`, in one step: `false` (nothing written) if there is no
+                /// such contact.
+                fn pause_reminders(
+                    &self,
+                    contact: ContactId,
+                    until: Option<Timestamp>,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError>;
+            }
+
             /// The audit log.
             trait AuditStore {
                 /// Appends one entry to its firm's chain.
@@ -935,6 +990,7 @@ pub trait Store:
     + CredentialStore
     + ConversationStore
     + OutboxStore
+    + NoticeStore
     + AuditStore
     + MaintenanceStore
 {
@@ -949,6 +1005,7 @@ impl<T> Store for T where
         + CredentialStore
         + ConversationStore
         + OutboxStore
+        + NoticeStore
         + AuditStore
         + MaintenanceStore
 {

@@ -220,6 +220,13 @@ macro_rules! store_conformance {
             stale_messages_are_given_up_unless_a_claim_holds_them,
             two_instances_deliver_every_message_exactly_once,
             a_worker_killed_mid_delivery_loses_and_doubles_nothing,
+            new_tasks_are_announced_once_together_after_their_grace_period,
+            instances_announcing_at_once_announce_each_task_once,
+            reminders_follow_the_count_and_interval_and_stop_when_the_task_closes,
+            reminders_skip_paused_and_suspended_contacts,
+            reminders_wait_for_the_firm_s_working_hours_in_its_time_zone,
+            notices_are_recorded_all_or_nothing_and_once,
+            a_client_s_recipients_are_its_grant_holders_with_their_pauses,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

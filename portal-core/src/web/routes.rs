@@ -632,6 +632,14 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         handler: &Handler(|s, [contact, client], ()| Box::pin(staff::ungrant(s, contact, client))),
     },
     Route {
+        method: Put,
+        path: "/contacts/{contact}/reminders",
+        rules: (),
+        handler: &Handler(|s, [contact, _], body| {
+            Box::pin(staff::pause_reminders(s, contact, body))
+        }),
+    },
+    Route {
         method: Get,
         path: "/contacts/{contact}/messages",
         rules: (),

@@ -252,6 +252,53 @@ pub(super) async fn ungrant(s: &Staff<'_>, contact: &str, client: &str) -> Answe
     summary(s, contact).await
 }
 
+/// `PUT /contacts/{contact}/reminders`: pauses the contact's reminders until a date
+/// (`{"paused_until": "2026-12-24"}`, the start of that day in the firm's time zone) or
+/// lifts the pause (`{"paused_until": null}`).
+pub(super) async fn pause_reminders(
+    s: &Staff<'_>,
+    contact: &str,
+    Json(body): Json<PauseBody>,
+) -> Answer {
+    let Some(until) = body.paused_until else {
+        return Err(WebError::Unprocessable(
+            "paused_until is required: a date (YYYY-MM-DD) or null".into(),
+        ));
+    };
+    let date = until.map(|d| {
+        let (y, m, d) = d.0.date();
+        (
+            i16::try_from(y).unwrap_or(i16::MAX),
+            i8::try_from(m).unwrap_or(0),
+            i8::try_from(d).unwrap_or(0),
+        )
+    });
+    let until = s
+        .portal
+        .pause_reminders(&s.ctx, parse_id(contact)?, date)
+        .await?;
+    Ok(Response::json(
+        200,
+        &ReminderPause {
+            paused_until: until,
+        },
+    ))
+}
+
+/// What `PUT /contacts/{contact}/reminders` answers.
+#[derive(serde::Serialize)]
+struct ReminderPause {
+    paused_until: Option<crate::clock::Timestamp>,
+}
+
+/// `PUT /contacts/{contact}/reminders`: until when, or `null`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PauseBody {
+    #[serde(default, deserialize_with = "strict::nullable")]
+    paused_until: Option<Option<strict::Date>>,
+}
+
 /// `GET /contacts/{contact}/messages`: the newest 100, with their attempts.
 pub(super) async fn messages(s: &Staff<'_>, contact: &str) -> Answer {
     let messages = s

@@ -18,6 +18,7 @@ mod credentials;
 mod directory;
 mod files;
 mod login;
+mod notice;
 mod outbox;
 mod preview;
 mod sessions;
@@ -166,6 +167,8 @@ struct State {
     comments: IdMap<crate::id::TaskId, Vec<crate::conversation::Comment>>,
     questions: Vec<crate::conversation::Question>,
     outbox: IdMap<crate::id::MessageId, outbox::OutboxRow>,
+    notices: IdMap<crate::id::TaskId, crate::notice::TaskNotices>,
+    reminder_pauses: IdMap<ContactId, Timestamp>,
 }
 
 impl MemoryStore {
