@@ -106,6 +106,7 @@ pub mod random;
 pub mod redirect;
 pub mod session;
 pub mod staff;
+pub mod staff_notice;
 pub mod store;
 pub mod task;
 pub mod text;

@@ -62,6 +62,7 @@ const LAYERS: &[&[&str]] = &[
         "conversation",
         "outbox",
         "notice",
+        "staff_notice",
     ],
     &["store", "blob"],
     &["hashing", "background"],

@@ -14,7 +14,7 @@
 //!
 //! # The operations are listed once
 //!
-//! The eleven traits are not written out one by one: the macro `store_operations!` (in
+//! The twelve traits are not written out one by one: the macro `store_operations!` (in
 //! this file) holds every trait and every operation, with the doc comments that make up
 //! the contract, and hands that one list to another macro to expand; rustdoc shows the
 //! traits it makes as any others. In this module the list is expanded
@@ -66,7 +66,7 @@ pub mod macro_support {
     pub use crate::grant::{Grant, Permissions};
     pub use crate::id::{
         ClaimId, ClientId, ContactId, FileId, FirmId, MessageId, PhaseId, QuestionId, SessionId,
-        TaskId, UploadId,
+        StaffId, TaskId, UploadId,
     };
     pub use crate::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
     pub use crate::notice::{Recipient, TaskNotices};
@@ -78,6 +78,7 @@ pub mod macro_support {
     pub use crate::preview::{PreviewLinkRecord, PreviewRedemption, PreviewRedemptionRequest};
     pub use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
     pub use crate::staff::{InvitationRecord, Invited};
+    pub use crate::staff_notice::{DigestItem, StaffCursor, StaffRecipient};
     pub use crate::task::{Completion, ItemCheck, Task, TaskEdit, TaskOutcome, TaskStatus};
     pub use crate::throttle::{Refusal, RefusalCount, ThrottleDecision};
     pub use crate::token::TokenDigest;
@@ -878,6 +879,53 @@ macro_rules! store_operations {
                 ) -> Result<bool, StoreError>;
             }
 
+            /// What staff hear of client activity (see [`crate::staff_notice`]): who hears it
+            /// and how, how far each firm's audit log was read, and the digests waiting.
+            trait StaffNoticeStore {
+                /// Puts a staff member's choice, replacing the one it had (its last digest
+                /// time kept), and appends `audit`, in one step. If the firm has no activity
+                /// cursor yet, it starts at the end of the firm's audit log (`audit`
+                /// included): activity from before anyone asked to hear of it is not reported.
+                fn put_staff_recipient(
+                    &self,
+                    recipient: &StaffRecipient,
+                    audit: AuditDraft,
+                ) -> Result<(), StoreError>;
+                /// A firm's staff recipients, by staff id.
+                fn staff_recipients(&self, firm: FirmId) -> Result<Vec<StaffRecipient>, StoreError>;
+                /// Every firm that has an activity cursor, with it.
+                fn staff_cursors(&self) -> Result<Vec<(FirmId, StaffCursor)>, StoreError>;
+                /// In one step, if the firm's cursor is still `from`: sets it to `to`, stores
+                /// the `digest` items and queues `messages`. Otherwise (another instance read
+                /// the same entries first) changes nothing: `false`.
+                fn advance_staff_cursor(
+                    &self,
+                    firm: FirmId,
+                    from: &StaffCursor,
+                    to: &StaffCursor,
+                    digest: &[DigestItem],
+                    messages: &[QueuedMessage],
+                ) -> Result<bool, StoreError>;
+                /// A staff member's waiting digest items, oldest first (by sequence number).
+                fn digest_items(
+                    &self,
+                    firm: FirmId,
+                    staff: &StaffId,
+                ) -> Result<Vec<DigestItem>, StoreError>;
+                /// In one step, if the staff member's last digest time is still `last`:
+                /// removes its items up to sequence number `up_to`, sets its last digest time
+                /// to `at`, and queues `messages`. Otherwise changes nothing: `false`.
+                fn send_digest(
+                    &self,
+                    firm: FirmId,
+                    staff: &StaffId,
+                    last: Option<Timestamp>,
+                    up_to: u64,
+                    at: Timestamp,
+                    messages: &[QueuedMessage],
+                ) -> Result<bool, StoreError>;
+            }
+
             /// The audit log.
             trait AuditStore {
                 /// Appends one entry to its firm's chain.
@@ -991,6 +1039,7 @@ pub trait Store:
     + ConversationStore
     + OutboxStore
     + NoticeStore
+    + StaffNoticeStore
     + AuditStore
     + MaintenanceStore
 {
@@ -1006,6 +1055,7 @@ impl<T> Store for T where
         + ConversationStore
         + OutboxStore
         + NoticeStore
+        + StaffNoticeStore
         + AuditStore
         + MaintenanceStore
 {

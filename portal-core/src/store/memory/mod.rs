@@ -22,6 +22,7 @@ mod notice;
 mod outbox;
 mod preview;
 mod sessions;
+mod staff_notice;
 mod tasks;
 
 use std::collections::{HashMap, VecDeque};
@@ -169,6 +170,9 @@ struct State {
     outbox: IdMap<crate::id::MessageId, outbox::OutboxRow>,
     notices: IdMap<crate::id::TaskId, crate::notice::TaskNotices>,
     reminder_pauses: IdMap<ContactId, Timestamp>,
+    staff_recipients: HashMap<(FirmId, crate::id::StaffId), crate::staff_notice::StaffRecipient>,
+    staff_cursors: IdMap<FirmId, crate::staff_notice::StaffCursor>,
+    digest_items: Vec<crate::staff_notice::DigestItem>,
 }
 
 impl MemoryStore {
