@@ -122,6 +122,9 @@ actions! {
     ContactReinstated => "contact.reinstated",
     /// Staff revoked a contact entirely.
     ContactRevoked => "contact.revoked",
+    /// Staff set or cleared a contact's phone number (the detail says `set` or
+    /// `cleared`, never the number).
+    ContactPhoneChanged => "contact.phone_changed",
     /// Staff granted a client (or changed the grant's permissions).
     GrantChanged => "grant.changed",
     /// Staff removed a grant.
