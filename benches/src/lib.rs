@@ -101,6 +101,7 @@ async fn invite(
     let invitation = Invitation {
         email: email.into(),
         first_name: "Bench".into(),
+        phone: None,
         client_ids: clients,
         permissions: Permissions::ALL,
     };

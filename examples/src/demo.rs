@@ -1,5 +1,5 @@
-//! Demo data: a firm with two clients, a contact with access to both (merged), a
-//! contact with access to one, and for each client an engagement of three phases with
+//! Demo data: a firm with two clients, a contact with access to both (merged, and a
+//! phone number), a contact with access to one, and for each client an engagement of three phases with
 //! a task of each evidence type (a credential handoff among them: demo mode always
 //! has a vault), on both sides, some done and some open.
 //! Seeded once; a restart on the same database keeps it.
@@ -22,6 +22,9 @@ use portal_core::task::{Evidence, NewTask, Side, TaskStatus};
 pub(crate) const MERGED_CONTACT: &str = "jane@example.com";
 /// The demo contact with a grant to one client.
 pub(crate) const SINGLE_CONTACT: &str = "bob@example.com";
+/// The merged contact's phone number: one of the UK's numbers kept for drama, which
+/// no subscriber has.
+const MERGED_CONTACT_PHONE: &str = "+44 7700 900123";
 
 pub(crate) async fn seed(portal: &Portal, firm: FirmId) -> Result<(), Box<dyn std::error::Error>> {
     if !portal.clients(firm).await?.is_empty() {
@@ -34,13 +37,19 @@ pub(crate) async fn seed(portal: &Portal, firm: FirmId) -> Result<(), Box<dyn st
         staff: StaffId::new("demo-seed")?,
         request: RequestInfo::default(),
     };
-    for (email, name, clients) in [
-        (MERGED_CONTACT, "Jane", vec![bakery.id, garage.id]),
-        (SINGLE_CONTACT, "Bob", vec![garage.id]),
+    for (email, name, phone, clients) in [
+        (
+            MERGED_CONTACT,
+            "Jane",
+            Some(MERGED_CONTACT_PHONE),
+            vec![bakery.id, garage.id],
+        ),
+        (SINGLE_CONTACT, "Bob", None, vec![garage.id]),
     ] {
         let invitation = Invitation {
             email: email.into(),
             first_name: name.into(),
+            phone: phone.map(Into::into),
             client_ids: clients,
             permissions: Permissions::ALL,
         };

@@ -125,6 +125,9 @@ actions! {
     /// Staff paused a contact's reminders until a date (`until=`), or lifted the pause
     /// (`lifted`).
     RemindersPaused => "contact.reminders_paused",
+    /// Staff set or cleared a contact's phone number (the detail says `set` or
+    /// `cleared`, never the number).
+    ContactPhoneChanged => "contact.phone_changed",
     /// Staff granted a client (or changed the grant's permissions).
     GrantChanged => "grant.changed",
     /// Staff removed a grant.

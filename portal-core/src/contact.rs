@@ -3,6 +3,7 @@
 use crate::clock::Timestamp;
 use crate::email::EmailAddress;
 use crate::id::{ContactId, FirmId};
+use crate::phone::PhoneNumber;
 
 /// A person who uses the portal. Belongs to one firm; reaches clients through grants.
 #[derive(Clone, Debug, PartialEq)]
@@ -15,8 +16,9 @@ pub struct Contact {
     pub email: EmailAddress,
     /// First name, for greetings (`{{contact.first_name}}`).
     pub first_name: String,
-    /// Optional phone number for text messages.
-    pub phone: Option<String>,
+    /// Where text messages go ([`Channel::Text`](crate::notify::Channel::Text)), if
+    /// staff gave a number.
+    pub phone: Option<PhoneNumber>,
     /// Whether it may log in.
     pub status: ContactStatus,
     /// When it was created.

@@ -7,7 +7,7 @@
 //!
 //! Its modules stand in layers, each importing only from its own and those below
 //! (a test, `tests/layers.rs`, keeps it so): the foundations (`clock`, `random`,
-//! `token`, `id`, `email`, `text`, `file_name`, `file_type`, `policy`, `redirect`); the
+//! `token`, `id`, `email`, `phone`, `text`, `file_name`, `file_type`, `policy`, `redirect`); the
 //! records and their rules (`firm`, `client`, `contact`, `grant`, `session`, `magic_link`, `email_code`,
 //! `password`, `personal_link`, `preview`, `task`, `staff`, `failure`, `throttle`, `audit`,
 //! `notify`); the [`store`] traits and the [`blob`] store of file bytes; the [`Portal`] handle and its operations
@@ -39,6 +39,7 @@
 //! portal.invite(&staff, Invitation {
 //!     email: "jane@bakery.example".into(),
 //!     first_name: "Jane".into(),
+//!     phone: None,
 //!     client_ids: vec![client.id],
 //!     permissions: Permissions::ALL,
 //! }).await?;
@@ -99,6 +100,7 @@ pub mod outbox;
 pub mod password;
 pub mod personal_link;
 pub mod phase;
+pub mod phone;
 pub mod policy;
 pub mod portal;
 pub mod preview;

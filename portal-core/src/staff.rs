@@ -29,6 +29,10 @@ pub struct Invitation {
     pub email: String,
     /// The contact's first name.
     pub first_name: String,
+    /// The contact's phone number with its country code, as staff typed it (see
+    /// [`PhoneNumber::parse`](crate::phone::PhoneNumber::parse)). For a contact the
+    /// firm already has, a number replaces the stored one and `None` keeps it.
+    pub phone: Option<String>,
     /// The clients to grant (at least one, all of this firm).
     pub client_ids: Vec<ClientId>,
     /// The permissions on each.
@@ -39,7 +43,8 @@ pub struct Invitation {
 /// ([`crate::store::DirectoryStore::invite`]).
 #[derive(Clone, Debug)]
 pub struct InvitationRecord {
-    /// The contact to insert if its firm has none with the same canonical email.
+    /// The contact to insert if its firm has none with the same canonical email; its
+    /// phone, if any, also replaces the phone of the contact found.
     pub candidate: Contact,
     /// The clients to grant, with the permissions on each.
     pub grants: Vec<(ClientId, Permissions)>,

@@ -69,6 +69,7 @@ async fn landing(prefixes: &[&str], next: &str) -> Option<String> {
             Invitation {
                 email: "jane@example.com".into(),
                 first_name: "Jane".into(),
+                phone: None,
                 client_ids: vec![client.id],
                 permissions: Permissions::ALL,
             },
@@ -254,6 +255,7 @@ async fn mail_from_the_placeholder_sender_is_warned_of_once() {
                     Invitation {
                         email: email.into(),
                         first_name: "Jane".into(),
+                        phone: None,
                         client_ids: vec![client.id],
                         permissions: Permissions::ALL,
                     },

@@ -45,6 +45,7 @@ async fn web() -> (Portal, PortalWeb) {
             Invitation {
                 email: "jane@example.com".into(),
                 first_name: "Jane".into(),
+                phone: None,
                 client_ids: vec![client.id],
                 permissions: portal_core::grant::Permissions::ALL,
             },

@@ -1,7 +1,7 @@
 //! The core's layers, kept: every module of `portal-core` belongs to one layer, and
 //! imports only from its own layer or the ones below, without an import circle.
 //!
-//! 1. foundations: time, randomness, tokens, ids, addresses, text, uploaded files'
+//! 1. foundations: time, randomness, tokens, ids, addresses, phone numbers, text, uploaded files'
 //!    names and types, blob names, policy, redirects, the vault's sealing;
 //! 2. records: what is stored and the rules on it alone (firms, contacts, grants,
 //!    sessions, links, codes, evidence, phases, tasks, document requests, stored files,
@@ -28,6 +28,7 @@ const LAYERS: &[&[&str]] = &[
         "token",
         "id",
         "email",
+        "phone",
         "text",
         "file_name",
         "file_type",

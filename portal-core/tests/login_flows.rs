@@ -161,6 +161,7 @@ async fn mail_goes_to_the_stored_address_never_the_typed_one() {
     let invitation = Invitation {
         email: "kelvin@example.com".into(),
         first_name: "Kelvin".into(),
+        phone: None,
         client_ids: vec![w.client1.id],
         permissions: Permissions::ALL,
     };
@@ -215,6 +216,7 @@ async fn names_are_escaped_in_html_and_kept_out_of_headers() {
     let invitation = Invitation {
         email: "eve@example.com".into(),
         first_name: "<img src=x onerror=alert(1)>".into(),
+        phone: None,
         client_ids: vec![w.client1.id],
         permissions: Permissions::ALL,
     };
@@ -402,6 +404,7 @@ async fn the_me_document_is_exact_json_whatever_the_names() {
     let invitation = Invitation {
         email: "eve.o'brien+x@example.com".into(),
         first_name: odd.into(),
+        phone: None,
         client_ids: vec![client.id, w.client1.id],
         permissions: Permissions::TASKS.union(Permissions::APPROVALS),
     };

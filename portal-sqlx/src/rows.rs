@@ -29,6 +29,7 @@ use portal_core::id::{
     TaskId, UploadId,
 };
 use portal_core::phase::Phase;
+use portal_core::phone::PhoneNumber;
 use portal_core::session::{SessionRecord, SessionSummary};
 use portal_core::task::{Completion, Evidence, ItemCheck, Side, Task, TaskStatus, empty_checklist};
 use portal_core::vault::KeyId;
@@ -88,7 +89,7 @@ pub(crate) fn contact<DB: Dialect>(r: &SqlRow<DB>) -> Result<Contact, StoreError
         firm_id: FirmId::from_uuid(r.id("firm_id")?),
         email: r.parsed("email", email)?,
         first_name: r.text("first_name")?,
-        phone: r.opt_text("phone")?,
+        phone: r.opt_parsed("phone", |t| PhoneNumber::parse(t).ok())?,
         status: contact_status(r, "status")?,
         created_at: r.ts("created_at")?,
         invited_at: r.opt_ts("invited_at")?,

@@ -875,6 +875,48 @@ pub fn staff_api_manages_contacts(s: &Server) {
     assert_eq!(s.admin("GET", "/audit/verify", None).json()["intact"], true);
 }
 
+pub fn staff_set_and_clear_a_contact_s_phone(s: &Server) {
+    let jane = s.contact_id(JANE);
+    let path = format!("/contacts/{jane}/phone");
+    let phone_now = || s.admin("GET", &format!("/contacts/{jane}"), None).json()["phone"].clone();
+    assert_eq!(phone_now(), "+447700900123", "the demo data's number");
+    let r = s.admin("PUT", &path, Some(&json!({"phone": "+1 (555) 010-0199"})));
+    assert_status(&r, 200, "set");
+    assert_eq!(r.json()["phone"], "+15550100199");
+    assert_eq!(phone_now(), "+15550100199");
+    let r = s.admin("PUT", &path, Some(&json!({"phone": "001 555 010 0199"})));
+    assert_status(&r, 422, "00 for +");
+    assert!(
+        r.json()["error"].as_str().unwrap_or("").contains('+'),
+        "{}",
+        r.text()
+    );
+    assert_eq!(
+        phone_now(),
+        "+15550100199",
+        "a refused number changes nothing"
+    );
+    let r = s.admin("PUT", &path, Some(&json!({"phone": null})));
+    assert_status(&r, 200, "clear");
+    assert_eq!(r.json()["phone"], Value::Null);
+    assert_eq!(phone_now(), Value::Null);
+    let audit = s
+        .admin("GET", &format!("/audit?contact_id={jane}"), None)
+        .json();
+    let details: Vec<&str> = audit
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["action"] == "contact.phone_changed")
+        .filter_map(|e| e["detail"].as_str())
+        .collect();
+    assert_eq!(details, ["set", "cleared"]);
+    assert!(
+        !audit.to_string().contains("0100199"),
+        "no number in the log"
+    );
+}
+
 pub fn tasks_are_listed_and_completed_within_the_grant(s: &Server) {
     let mut bob = login(s, BOB);
     let me = me(&mut bob).json();

@@ -64,6 +64,7 @@ macro_rules! suite {
                 personal_link_identifies_without_logging_in,
                 password_set_through_a_link_then_used,
                 staff_api_manages_contacts,
+                staff_set_and_clear_a_contact_s_phone,
                 staff_api_answers_every_path_below_its_mount,
                 tasks_are_listed_and_completed_within_the_grant,
                 host_handlers_see_the_session_through_the_extractor,

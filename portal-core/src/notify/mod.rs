@@ -267,6 +267,53 @@ impl DeliveryError {
 /// # drop(portal);
 /// # Ok(()) }
 /// ```
+///
+/// # A text-message provider
+///
+/// Texts go to a contact's [`phone`](crate::contact::Contact::phone), in E.164 form.
+/// A host that sends them wraps its provider's HTTP API in a delivery that takes
+/// [`Channel::Text`] and hands every other message to the delivery it already has.
+/// The shape, with the provider's client (`reqwest`, its SDK) left to the host:
+///
+/// ```no_run
+/// use portal_core::notify::{Accepted, Channel, Delivery, DeliveryError, Message};
+/// # #[derive(Debug)]
+/// # struct ProviderClient;
+/// # struct ProviderReply { status: u16, id: String }
+/// # impl ProviderClient {
+/// #     async fn post_form(&self, _: &str, _: &[(&str, &str)]) -> std::io::Result<ProviderReply> {
+/// #         unimplemented!("the provider's HTTP client")
+/// #     }
+/// # }
+///
+/// #[derive(Debug)]
+/// struct Texts<D> {
+///     provider: ProviderClient,
+///     sender: String,
+///     email: D,
+/// }
+///
+/// #[portal_core::async_trait]
+/// impl<D: Delivery> Delivery for Texts<D> {
+///     async fn deliver(&self, message: &Message) -> Result<Accepted, DeliveryError> {
+///         let Channel::Text(text) = &message.channel else {
+///             return self.email.deliver(message).await;
+///         };
+///         // The message's id, the same at every attempt, lets the provider drop a
+///         // repeat after a crash.
+///         let key = message.id.to_string();
+///         let form = [("from", self.sender.as_str()), ("to", &text.to), ("body", &text.body),
+///             ("idempotency_key", &key)];
+///         let reply = self.provider.post_form("/v1/messages", &form).await
+///             .map_err(|e| DeliveryError::temporary(format!("provider unreachable: {e}")))?;
+///         match reply.status {
+///             200..=299 => Ok(Accepted { reply: Some(reply.id) }),
+///             429 | 500.. => Err(DeliveryError::temporary(format!("provider: {}", reply.status))),
+///             status => Err(DeliveryError::permanent(format!("provider: {status}"))),
+///         }
+///     }
+/// }
+/// ```
 #[async_trait]
 pub trait Delivery: Send + Sync + std::fmt::Debug + 'static {
     /// Hands one message over for delivery.

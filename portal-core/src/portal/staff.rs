@@ -9,6 +9,7 @@ use crate::email::{EmailAddress, EmailError};
 use crate::grant::{Grant, Permissions};
 use crate::id::{ClientId, ContactId, FirmId, SessionId};
 use crate::notify::MessageKind;
+use crate::phone::{PhoneError, PhoneNumber};
 use crate::portal::login::LoginError;
 use crate::portal::{InternalError, Portal};
 use crate::session::SessionSummary;
@@ -26,6 +27,9 @@ pub enum StaffError {
     /// An invalid email address.
     #[error(transparent)]
     Email(#[from] EmailError),
+    /// An invalid phone number; the message says what to change.
+    #[error(transparent)]
+    Phone(#[from] PhoneError),
     /// A name or another text that its field does not accept.
     #[error(transparent)]
     Text(#[from] TextError),
@@ -140,6 +144,9 @@ impl Portal {
     /// operation ([`crate::store::DirectoryStore::invite`]), so that a failure or a
     /// racing suspension or revocation never leaves half an invitation; a suspended
     /// contact is refused ([`StaffError::Suspended`]) with nothing written.
+    ///
+    /// A phone number, if given, must parse ([`StaffError::Phone`]) and replaces the
+    /// number of a contact the firm already has; without one, its number stays.
     pub async fn invite(
         &self,
         ctx: &StaffContext,
@@ -147,6 +154,11 @@ impl Portal {
     ) -> Result<ContactSummary, StaffError> {
         let email = EmailAddress::parse(&invitation.email)?;
         let first_name = CheckedText::new(&invitation.first_name, text::FIRST_NAME)?.into_string();
+        let phone = invitation
+            .phone
+            .as_deref()
+            .map(PhoneNumber::parse)
+            .transpose()?;
         if invitation.client_ids.is_empty() || invitation.client_ids.len() > 100 {
             return Err(StaffError::Invalid("invite to 1 to 100 clients"));
         }
@@ -161,7 +173,7 @@ impl Portal {
             firm_id: ctx.firm,
             email,
             first_name,
-            phone: None,
+            phone,
             status: ContactStatus::Active,
             created_at: now,
             invited_at: None,
@@ -187,11 +199,17 @@ impl Portal {
                     self.grant_audit(ctx, contact.id, *client, *permissions)
                 })
                 .collect();
+            // Whether the invitation set the number, never the number itself.
+            let phone = if record.candidate.phone.is_some() {
+                " phone=set"
+            } else {
+                ""
+            };
             entries.push(self.staff_audit(
                 ctx,
                 AuditAction::Invited,
                 contact.id,
-                format!("clients={}", clients.len()),
+                format!("clients={}{phone}", clients.len()),
             ));
             entries
         };
@@ -421,6 +439,31 @@ impl Portal {
         )
         .await?;
         Ok(())
+    }
+
+    /// Sets the contact's phone number from what staff typed (see
+    /// [`PhoneNumber::parse`]), or clears it with `None`; recorded in the audit log as
+    /// `set` or `cleared`, never with the number. Returns the contact as it now is. A
+    /// number that does not parse is [`StaffError::Phone`], with nothing written.
+    pub async fn set_contact_phone(
+        &self,
+        ctx: &StaffContext,
+        contact: ContactId,
+        phone: Option<&str>,
+    ) -> Result<ContactSummary, StaffError> {
+        let phone = phone.map(PhoneNumber::parse).transpose()?;
+        self.staff_contact(ctx, contact).await?;
+        let detail = if phone.is_some() { "set" } else { "cleared" };
+        let audit = self.staff_audit(ctx, AuditAction::ContactPhoneChanged, contact, detail);
+        if !self
+            .inner
+            .store
+            .set_contact_phone(contact, phone.as_ref(), audit)
+            .await?
+        {
+            return Err(StaffError::NotFound);
+        }
+        self.contact_summary(ctx, contact).await
     }
 
     /// Ends every session of the contact and kills its outstanding links and codes;

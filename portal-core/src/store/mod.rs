@@ -74,6 +74,7 @@ pub mod macro_support {
     pub use crate::password::PasswordLinkRecord;
     pub use crate::personal_link::PersonalLinkRecord;
     pub use crate::phase::Phase;
+    pub use crate::phone::PhoneNumber;
     pub use crate::policy::RateLimit;
     pub use crate::preview::{PreviewLinkRecord, PreviewRedemption, PreviewRedemptionRequest};
     pub use crate::session::{SessionRecord, SessionRenewal, SessionSeed, SessionSummary};
@@ -182,9 +183,11 @@ macro_rules! store_operations {
                 /// firm with the same canonical email, or inserts the candidate (one unique key, no
                 /// check-then-insert). Unless it is suspended: puts each grant as
                 /// [`DirectoryStore::put_grant`] does, sets `invited_at`, makes a revoked contact
-                /// active again, and appends the entries `audit` makes for the contact. A
-                /// suspension ends only when lifted: a suspended contact gets
-                /// [`Invited::Suspended`] and nothing is written.
+                /// active again, and appends the entries `audit` makes for the contact. Of a
+                /// contact found, only the phone is taken from the candidate, and only when the
+                /// candidate has one (staff typed a new number; none keeps the stored one): its
+                /// name and address stay as stored. A suspension ends only when lifted: a
+                /// suspended contact gets [`Invited::Suspended`] and nothing is written.
                 fn invite(
                     &self,
                     invitation: &InvitationRecord,
@@ -201,6 +204,14 @@ macro_rules! store_operations {
                     contact: ContactId,
                     status: ContactStatus,
                     only_from: Option<ContactStatus>,
+                    audit: AuditDraft,
+                ) -> Result<bool, StoreError>;
+                /// Sets a contact's phone number, or clears it with `None`, and appends `audit`,
+                /// in one step. `false` if the contact does not exist (nothing appended).
+                fn set_contact_phone(
+                    &self,
+                    contact: ContactId,
+                    phone: Option<&PhoneNumber>,
                     audit: AuditDraft,
                 ) -> Result<bool, StoreError>;
                 /// Inserts a grant or replaces its permissions. Sessions of the contact whose

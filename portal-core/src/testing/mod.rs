@@ -121,6 +121,7 @@ macro_rules! store_conformance {
             suspended_contact_is_refused_at_next_verification,
             revoked_contact_needs_a_new_invitation,
             revocation_takes_the_grants_and_the_password,
+            a_contact_s_phone_is_set_by_staff_and_invitations_and_cleared,
             status_changes_never_undo_a_suspension_or_a_revocation,
             ungrant_ends_sessions_on_that_client,
             granted_clients_follow_the_grants,

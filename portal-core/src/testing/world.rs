@@ -125,6 +125,7 @@ impl World {
         let invite = |email: &str, name: &str, clients: Vec<_>| Invitation {
             email: email.into(),
             first_name: name.into(),
+            phone: None,
             client_ids: clients,
             permissions: Permissions::ALL,
         };

@@ -134,6 +134,7 @@ impl From<StaffError> for WebError {
             StaffError::NotFound => WebError::NotFound,
             StaffError::Internal(i) => WebError::from(i),
             StaffError::Evidence(e) => WebError::Unprocessable(e.to_string()),
+            StaffError::Phone(e) => WebError::Unprocessable(e.to_string()),
             StaffError::Conflict(m) => WebError::Conflict(m),
             other => WebError::Staff(other),
         }
@@ -304,8 +305,8 @@ pub(crate) fn status_and_message(e: &WebError) -> (u16, String) {
             StaffError::ContactInactive => (409, "The contact is suspended or revoked"),
             StaffError::Suspended => (409, "The contact is suspended"),
             StaffError::Email(_) => (400, "Invalid email address"),
-            // Both answered as `WebError::Unprocessable` and `WebError::Conflict`.
-            StaffError::Evidence(_) => (422, ""),
+            // Answered as `WebError::Unprocessable` and `WebError::Conflict`.
+            StaffError::Evidence(_) | StaffError::Phone(_) => (422, ""),
             StaffError::Conflict(m) => (409, m),
             StaffError::Text(_) => (400, ""),
             StaffError::Invalid(m) => (400, m),

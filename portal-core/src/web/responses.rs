@@ -20,6 +20,7 @@ use crate::email::EmailAddress;
 use crate::grant::Permissions;
 use crate::hashing::HashingLoad;
 use crate::id::{ClientId, CommentId, ContactId, PhaseId, QuestionId, TaskId};
+use crate::phone::PhoneNumber;
 use crate::portal::conversation::{ActivityActor, ActivityPage};
 use crate::portal::task::TaskList;
 use crate::session::SessionSummary;
@@ -407,6 +408,8 @@ pub(super) struct ContactView<'a> {
     invited_at: Option<Timestamp>,
     joined_at: Option<Timestamp>,
     last_seen_at: Option<Timestamp>,
+    /// In E.164 form; `null` when staff gave none.
+    phone: Option<&'a PhoneNumber>,
     status: ContactStatus,
 }
 
@@ -436,6 +439,7 @@ impl<'a> From<&'a ContactSummary> for ContactView<'a> {
             invited_at: c.invited_at,
             joined_at: c.joined_at,
             last_seen_at: c.last_seen_at,
+            phone: c.phone.as_ref(),
             status: c.status,
         }
     }

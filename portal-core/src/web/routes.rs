@@ -626,6 +626,12 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
         }),
     },
     Route {
+        method: Put,
+        path: "/contacts/{contact}/phone",
+        rules: (),
+        handler: &Handler(|s, [contact, _], body| Box::pin(staff::set_phone(s, contact, body))),
+    },
+    Route {
         method: Delete,
         path: "/contacts/{contact}/grants/{client}",
         rules: (),

@@ -107,6 +107,7 @@ pub(super) async fn invite(s: &Staff<'_>, Json(body): Json<NewContactBody>) -> A
     let invitation = Invitation {
         email: body.email,
         first_name: body.first_name,
+        phone: body.phone,
         client_ids: ids(&body.client_ids)?,
         permissions: permissions(body.permissions)?,
     };
@@ -244,6 +245,16 @@ pub(super) async fn grant(
     summary(s, contact).await
 }
 
+/// `PUT /contacts/{contact}/phone`: sets the number (`null` clears it); the contact as
+/// it now is.
+pub(super) async fn set_phone(s: &Staff<'_>, contact: &str, Json(body): Json<PhoneBody>) -> Answer {
+    let summary = s
+        .portal
+        .set_contact_phone(&s.ctx, parse_id(contact)?, body.phone.as_deref())
+        .await?;
+    Ok(Response::json(200, &ContactView::from(&summary)))
+}
+
 /// `DELETE /contacts/{contact}/grants/{client}`.
 pub(super) async fn ungrant(s: &Staff<'_>, contact: &str, client: &str) -> Answer {
     let client: ClientId = parse_id(client)?;
@@ -361,6 +372,18 @@ pub(super) struct NewContactBody {
     client_ids: Vec<String>,
     #[serde(default, deserialize_with = "strict::present")]
     permissions: Option<Vec<String>>,
+    /// With its country code, as typed; left out, a contact found keeps its number.
+    #[serde(default, deserialize_with = "strict::present")]
+    phone: Option<String>,
+}
+
+/// `PUT /contacts/{id}/phone`: the number as typed, or `null` to clear it. The key is
+/// required (no `default`), so that a body that forgot it clears nothing.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct PhoneBody {
+    #[serde(deserialize_with = "Option::deserialize")]
+    phone: Option<String>,
 }
 
 /// `PUT /contacts/{id}/grants/{client}`: the grant's permissions (all when left out).

@@ -9,6 +9,7 @@ use portal_core::email::CanonicalEmail;
 use portal_core::firm::{Firm, FirmKey, FirmSettings};
 use portal_core::grant::{Grant, Permissions};
 use portal_core::id::{ClientId, ContactId, FirmId};
+use portal_core::phone::PhoneNumber;
 use portal_core::staff::{InvitationRecord, Invited};
 use portal_core::store::InviteAuditFn;
 
@@ -106,9 +107,11 @@ const GRANTS: &str = "SELECT contact_id, client_id, permissions, granted_at \
      FROM portal_grants WHERE contact_id = $1 ORDER BY seq";
 
 /// Records an invitation on the contact: a revoked one is active again, a suspended one
-/// never gets here.
+/// never gets here, and the invitation's phone number (if it has one) replaces the
+/// stored one.
 const MARK_INVITED: &str = "UPDATE portal_contacts SET invited_at = $2, \
-     status = CASE WHEN status = 'revoked' THEN 'active' ELSE status END WHERE id = $1";
+     status = CASE WHEN status = 'revoked' THEN 'active' ELSE status END, \
+     phone = COALESCE($3, phone) WHERE id = $1";
 
 /// How often [`find_or_insert_contact`] goes round when the row it collided with is not
 /// there when read (contacts are never deleted, so this does not happen).
@@ -299,6 +302,7 @@ impl<DB: Dialect> Engine<DB> {
         sql::<DB>(MARK_INVITED)
             .id(id.as_uuid())
             .ts(invitation.at)
+            .opt_text(invitation.candidate.phone.as_ref().map(PhoneNumber::as_str))
             .run(&mut tx)
             .await?;
         for grant in invitation.grants_for(id) {
@@ -357,6 +361,26 @@ impl<DB: Dialect> Engine<DB> {
             ] {
                 sql::<DB>(delete).id(contact.as_uuid()).run(&mut tx).await?;
             }
+        }
+        append_audit::<DB>(&mut tx, audit).await?;
+        commit::<DB>(tx).await?;
+        Ok(true)
+    }
+
+    pub(crate) async fn set_contact_phone(
+        &self,
+        contact: ContactId,
+        phone: Option<&PhoneNumber>,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut tx = self.write().await?;
+        let changed = sql::<DB>("UPDATE portal_contacts SET phone = $2 WHERE id = $1")
+            .id(contact.as_uuid())
+            .opt_text(phone.map(PhoneNumber::as_str))
+            .run(&mut tx)
+            .await?;
+        if changed == 0 {
+            return Ok(false);
         }
         append_audit::<DB>(&mut tx, audit).await?;
         commit::<DB>(tx).await?;
@@ -456,7 +480,7 @@ async fn find_or_insert_contact<DB: Dialect>(
             .id(contact.firm_id.as_uuid())
             .text(contact.email.as_str())
             .text(&contact.first_name)
-            .opt_text(contact.phone.as_deref())
+            .opt_text(contact.phone.as_ref().map(PhoneNumber::as_str))
             .text(contact.status.as_str())
             .ts(contact.created_at)
             .opt_ts(contact.invited_at)

@@ -9,6 +9,7 @@ use crate::email::CanonicalEmail;
 use crate::firm::{Firm, FirmKey, FirmSettings};
 use crate::grant::{Grant, Permissions};
 use crate::id::{ClientId, ContactId, FirmId};
+use crate::phone::PhoneNumber;
 use crate::staff::{InvitationRecord, Invited};
 use crate::store::{DirectoryStore, InviteAuditFn, StoreError};
 
@@ -158,6 +159,9 @@ impl DirectoryStore for MemoryStore {
             ));
         };
         row.contact.invited_at = Some(invitation.at);
+        if candidate.phone.is_some() {
+            row.contact.phone.clone_from(&candidate.phone);
+        }
         if row.contact.status == ContactStatus::Revoked {
             row.contact.status = ContactStatus::Active;
         }
@@ -227,6 +231,21 @@ impl DirectoryStore for MemoryStore {
             state.personal_links.retain(|_, p| p.contact_id != contact);
             state.grants.remove(&contact);
         }
+        state.append(audit);
+        Ok(true)
+    }
+
+    async fn set_contact_phone(
+        &self,
+        contact: ContactId,
+        phone: Option<&PhoneNumber>,
+        audit: AuditDraft,
+    ) -> Result<bool, StoreError> {
+        let mut state = self.lock()?;
+        let Some(row) = state.contacts.get_mut(&contact) else {
+            return Ok(false);
+        };
+        row.contact.phone = phone.cloned();
         state.append(audit);
         Ok(true)
     }

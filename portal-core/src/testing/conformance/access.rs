@@ -49,6 +49,7 @@ pub async fn revoked_contact_needs_a_new_invitation(f: Fixture) {
     let again = crate::staff::Invitation {
         email: "bob@example.com".into(),
         first_name: "Bob".into(),
+        phone: None,
         client_ids: vec![w.client1.id],
         permissions: Permissions::ALL,
     };
@@ -70,6 +71,7 @@ pub async fn revocation_takes_the_grants_and_the_password(f: Fixture) {
     let again = crate::staff::Invitation {
         email: "jane@example.com".into(),
         first_name: "Jane".into(),
+        phone: None,
         client_ids: vec![w.client2.id],
         permissions: Permissions::ALL,
     };
@@ -108,6 +110,7 @@ pub async fn status_changes_never_undo_a_suspension_or_a_revocation(f: Fixture) 
     let to_client2 = crate::staff::Invitation {
         email: "bob@example.com".into(),
         first_name: "Bob".into(),
+        phone: None,
         client_ids: vec![w.client2.id],
         permissions: Permissions::ALL,
     };
@@ -510,6 +513,7 @@ pub async fn concurrent_invitations_create_one_contact(f: Fixture) {
                 let inv = crate::staff::Invitation {
                     email: email.into(),
                     first_name: "New".into(),
+                    phone: None,
                     client_ids: vec![w.client1.id],
                     permissions: Permissions::ALL,
                 };
@@ -583,4 +587,98 @@ pub async fn directory_round_trips(f: Fixture) {
             .unwrap()
             .is_none()
     );
+}
+
+pub async fn a_contact_s_phone_is_set_by_staff_and_invitations_and_cleared(f: Fixture) {
+    use crate::phone::PhoneNumber;
+    use crate::portal::staff::StaffError;
+    let w = World::new(f).await;
+    let s = w.a.store();
+    let phone = |id| async move { s.contact(id).await.unwrap().unwrap().phone };
+    let entry = |detail: &str| AuditDraft {
+        contact_id: Some(w.jane.id),
+        detail: detail.into(),
+        ..system_entry(&w, AuditAction::ContactPhoneChanged)
+    };
+    let london = PhoneNumber::parse("+44 20 7946 0958").unwrap();
+    // The store sets it, and the other instance reads it back in E.164 form.
+    assert!(
+        s.set_contact_phone(w.jane.id, Some(&london), entry("set"))
+            .await
+            .unwrap()
+    );
+    let read = w.b.store().contact(w.jane.id).await.unwrap().unwrap();
+    assert_eq!(
+        read.phone.as_ref().map(PhoneNumber::as_str),
+        Some("+442079460958")
+    );
+    // No contact, no write and no entry.
+    let nobody = crate::id::ContactId::from_bytes([7; 16]);
+    assert!(
+        !s.set_contact_phone(nobody, Some(&london), entry("set"))
+            .await
+            .unwrap()
+    );
+    assert_eq!(w.audit(AuditAction::ContactPhoneChanged).await.len(), 1);
+    // An invitation without a number keeps the stored one; with one, replaces it.
+    let again = |number: Option<&str>| crate::staff::Invitation {
+        email: "jane@example.com".into(),
+        first_name: "Jane".into(),
+        phone: number.map(Into::into),
+        client_ids: vec![w.client1.id],
+        permissions: Permissions::ALL,
+    };
+    w.b.invite(&w.staff, again(None)).await.unwrap();
+    assert_eq!(phone(w.jane.id).await, Some(london.clone()));
+    let summary = w.b.invite(&w.staff, again(Some("+1 (555) 010-0199"))).await;
+    let new_york = PhoneNumber::parse("+15550100199").unwrap();
+    assert_eq!(summary.unwrap().contact.phone, Some(new_york.clone()));
+    assert_eq!(phone(w.jane.id).await, Some(new_york.clone()));
+    // A new contact is inserted with its number.
+    let new = crate::staff::Invitation {
+        email: "new@example.com".into(),
+        phone: Some("+33 1 23 45 67 89".into()),
+        ..again(None)
+    };
+    let new = w.a.invite(&w.staff, new).await.unwrap().contact;
+    assert_eq!(phone(new.id).await.unwrap().as_str(), "+33123456789");
+    // A number that does not parse writes nothing, from staff or an invitation.
+    assert!(matches!(
+        w.a.set_contact_phone(&w.staff, w.jane.id, Some("0044 20 7946 0958"))
+            .await,
+        Err(StaffError::Phone(_))
+    ));
+    assert!(matches!(
+        w.a.invite(&w.staff, again(Some("call me"))).await,
+        Err(StaffError::Phone(_))
+    ));
+    assert_eq!(phone(w.jane.id).await, Some(new_york.clone()));
+    // Another firm's contact is not found; clearing leaves no number.
+    assert!(matches!(
+        w.a.set_contact_phone(&w.staff, w.olga.id, Some("+44 20 7946 0958"))
+            .await,
+        Err(StaffError::NotFound)
+    ));
+    let cleared = w.b.set_contact_phone(&w.staff, w.jane.id, None).await;
+    assert_eq!(cleared.unwrap().contact.phone, None);
+    assert_eq!(phone(w.jane.id).await, None);
+    // Each change is in the audit log, the number never.
+    let details: Vec<String> = w
+        .audit(AuditAction::ContactPhoneChanged)
+        .await
+        .into_iter()
+        .map(|e| e.entry.detail)
+        .collect();
+    assert_eq!(details, ["set", "cleared"]);
+    let invited = w.audit(AuditAction::Invited).await;
+    assert!(
+        invited
+            .iter()
+            .any(|e| e.entry.detail.ends_with("phone=set"))
+    );
+    let log = format!(
+        "{:?}",
+        w.a.audit_log(&w.staff, None, 0, 1000).await.unwrap()
+    );
+    assert!(!log.contains("7946") && !log.contains("0100199"));
 }

@@ -103,6 +103,7 @@ pub async fn an_invitation_racing_its_clients_creation_is_whole_or_absent(f: Fix
                 let inv = Invitation {
                     email,
                     first_name: "Raced".into(),
+                    phone: None,
                     client_ids: ids,
                     permissions: Permissions::TASKS,
                 };

@@ -40,6 +40,7 @@ async fn populate(w: &World, firm: FirmId) -> (StaffContext, crate::id::ContactI
             Invitation {
                 email: "kim@example.com".into(),
                 first_name: "Kim".into(),
+                phone: None,
                 client_ids: vec![client.id],
                 permissions: Permissions::ALL,
             },

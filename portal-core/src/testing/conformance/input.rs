@@ -59,6 +59,7 @@ pub async fn control_characters_are_refused_where_text_enters(f: Fixture) {
         let invitation = Invitation {
             email: "new@example.com".into(),
             first_name: bad.into(),
+            phone: None,
             client_ids: vec![w.client1.id],
             permissions: Permissions::ALL,
         };
@@ -153,6 +154,7 @@ pub async fn control_characters_are_refused_where_text_enters(f: Fixture) {
             Invitation {
                 email: "odd@example.com".into(),
                 first_name: odd.into(),
+                phone: None,
                 client_ids: vec![client.id],
                 permissions: Permissions::ALL,
             },
