@@ -125,6 +125,8 @@ actions! {
     /// Staff paused a contact's reminders until a date (`until=`), or lifted the pause
     /// (`lifted`).
     RemindersPaused => "contact.reminders_paused",
+    /// A staff member chose how to hear of client activity (`mode=`).
+    StaffNotificationsSet => "staff.notifications_set",
     /// Staff set or cleared a contact's phone number (the detail says `set` or
     /// `cleared`, never the number).
     ContactPhoneChanged => "contact.phone_changed",

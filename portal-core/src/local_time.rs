@@ -85,6 +85,20 @@ impl TimeZone {
         ))
     }
 
+    /// The instant it is `hour`:00 locally on the local day of `at` (the later one
+    /// when daylight saving time repeats the hour, the hour after it when it skips it).
+    #[must_use]
+    pub fn at_hour_of_day(&self, at: Timestamp, hour: u8) -> Timestamp {
+        let local = self.local(at);
+        let (y, m, d) = local.date;
+        jiff::civil::DateTime::new(y, m, d, i8::try_from(hour.min(23)).unwrap_or(0), 0, 0, 0)
+            .ok()
+            .and_then(|dt| dt.to_zoned(self.zone.clone()).ok())
+            .map_or(at, |z| {
+                Timestamp::from_unix_millis(z.timestamp().as_millisecond())
+            })
+    }
+
     /// Whether `at` falls, locally, within `hours` (from the first hour's start to the
     /// last one's start), on a weekday unless `weekends` allows them.
     #[must_use]
@@ -143,6 +157,21 @@ mod tests {
             Some(at("2026-12-24T05:00:00Z"))
         );
         assert_eq!(ny.start_of_day((2026, 2, 30)), None);
+    }
+
+    #[test]
+    fn an_hour_of_the_local_day() {
+        let tokyo = TimeZone::named("Asia/Tokyo").unwrap();
+        // 23:00 UTC on the 14th is 08:00 on the 15th in Tokyo.
+        assert_eq!(
+            tokyo.at_hour_of_day(at("2026-01-14T23:00:00Z"), 8),
+            at("2026-01-14T23:00:00Z")
+        );
+        // 16:00 UTC on the 15th is 01:00 on the 16th there.
+        assert_eq!(
+            tokyo.at_hour_of_day(at("2026-01-15T16:00:00Z"), 8),
+            at("2026-01-15T23:00:00Z")
+        );
     }
 
     #[test]

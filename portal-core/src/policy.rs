@@ -84,7 +84,7 @@ pub struct NotificationPolicy {
     /// Reminders per open task; 0 for none. Default 3.
     pub reminders: u32,
     /// From the announcement to the first reminder, and between reminders. Default 3
-    /// days, at least an hour.
+    /// days; any positive span is allowed (short ones are for tests).
     pub remind_every: Duration,
     /// The firm's time zone. Default UTC.
     pub time_zone: crate::local_time::TimeZone,
@@ -93,6 +93,12 @@ pub struct NotificationPolicy {
     pub sending_hours: std::ops::Range<u8>,
     /// Whether reminders go out on Saturdays and Sundays. Default no.
     pub weekends: bool,
+    /// How long client activity waits before staff hear of it, so that a change undone
+    /// within it (a task completed then reopened, an item checked then unchecked) is
+    /// never reported. Default 10 minutes.
+    pub staff_window: Duration,
+    /// The local hour at which staff who chose a daily digest get it. Default 8.
+    pub digest_hour: u8,
 }
 
 impl Default for NotificationPolicy {
@@ -104,6 +110,8 @@ impl Default for NotificationPolicy {
             time_zone: crate::local_time::TimeZone::utc(),
             sending_hours: 9..17,
             weekends: false,
+            staff_window: 10 * MINUTE,
+            digest_hour: 8,
         }
     }
 }
@@ -193,10 +201,14 @@ impl Policy {
     /// renewal happens before idle expiry, argon2 no cheaper than OWASP's minimum.
     pub fn validate(&self) -> Result<(), PolicyError> {
         let n = &self.notifications;
-        let checks: [(bool, &'static str); 17] = [
+        let checks: [(bool, &'static str); 18] = [
             (
-                n.remind_every >= HOUR,
-                "notifications.remind_every must be at least an hour",
+                n.digest_hour < 24 && n.staff_window <= DAY,
+                "notifications.digest_hour must be 0 to 23, staff_window at most a day",
+            ),
+            (
+                !n.remind_every.is_zero(),
+                "notifications.remind_every must be positive",
             ),
             (
                 n.sending_hours.start < n.sending_hours.end && n.sending_hours.end <= 24,

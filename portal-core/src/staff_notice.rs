@@ -55,16 +55,17 @@ impl StaffNotifyMode {
 /// A staff member's choice of how to hear of client activity, and where.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct StaffRecipient {
-    /// The firm.
-    pub firm_id: FirmId,
-    /// The staff member, as the host knows them.
-    pub staff_id: StaffId,
+    // Fields in alphabetical order: the staff API's JSON lists keys so.
     /// Where the emails go.
     pub email: EmailAddress,
-    /// How often.
-    pub mode: StaffNotifyMode,
+    /// The firm.
+    pub firm_id: FirmId,
     /// When its last digest was sent (or skipped, having nothing in it).
     pub last_digest_at: Option<Timestamp>,
+    /// How often.
+    pub mode: StaffNotifyMode,
+    /// The staff member, as the host knows them.
+    pub staff_id: StaffId,
 }
 
 /// How far a firm's activity was read: the last audit entry reported (or passed over),

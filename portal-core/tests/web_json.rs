@@ -122,6 +122,12 @@ async fn every_json_document_but_me_has_its_keys_in_alphabetical_order() {
         ("POST", format!("/contacts/{jane}/revoke"), None),
         ("POST", format!("/contacts/{jane}/suspend"), None),
         ("POST", format!("/contacts/{jane}/unsuspend"), None),
+        (
+            "PUT",
+            "/notifications".to_owned(),
+            Some(json!({"email": "alice@acme.example", "mode": "daily"})),
+        ),
+        ("GET", "/notifications".to_owned(), None),
         ("GET", "/audit".to_owned(), None),
         ("GET", "/audit/verify".to_owned(), None),
         ("GET", "/clients".to_owned(), None),

@@ -73,6 +73,10 @@ pub enum MessageKind {
     Announcement,
     /// Open tasks of a client, reminded of.
     Reminder,
+    /// Client activity, for a staff member.
+    StaffActivity,
+    /// A staff member's daily digest of client activity.
+    StaffDigest,
 }
 
 impl MessageKind {
@@ -86,6 +90,8 @@ impl MessageKind {
             MessageKind::PasswordLink => "password_link",
             MessageKind::Announcement => "announcement",
             MessageKind::Reminder => "reminder",
+            MessageKind::StaffActivity => "staff_activity",
+            MessageKind::StaffDigest => "staff_digest",
         }
     }
 
@@ -99,6 +105,8 @@ impl MessageKind {
             MessageKind::PasswordLink,
             MessageKind::Announcement,
             MessageKind::Reminder,
+            MessageKind::StaffActivity,
+            MessageKind::StaffDigest,
         ]
         .into_iter()
         .find(|kind| kind.as_str() == s)
@@ -113,7 +121,10 @@ impl MessageKind {
             | MessageKind::Code
             | MessageKind::Invitation
             | MessageKind::PasswordLink => true,
-            MessageKind::Announcement | MessageKind::Reminder => false,
+            MessageKind::Announcement
+            | MessageKind::Reminder
+            | MessageKind::StaffActivity
+            | MessageKind::StaffDigest => false,
         }
     }
 }

@@ -16,7 +16,7 @@ pub enum TemplateError {
 }
 
 /// The merge tags templates may use.
-pub const MERGE_TAGS: [&str; 11] = [
+pub const MERGE_TAGS: [&str; 12] = [
     "contact.first_name",
     "contact.email",
     "firm.name",
@@ -28,6 +28,7 @@ pub const MERGE_TAGS: [&str; 11] = [
     "clients",
     "client.name",
     "tasks",
+    "activity",
 ];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -195,6 +196,10 @@ pub struct Templates {
     pub announcement: EmailTemplate,
     /// Open tasks of a client, reminded of, with the same tags as the announcement.
     pub reminder: EmailTemplate,
+    /// Client activity for a staff member (`{{activity}}`: one line per change).
+    pub staff_activity: EmailTemplate,
+    /// A staff member's daily digest of client activity, with the same tag.
+    pub staff_digest: EmailTemplate,
 }
 
 const FOOTER_TEXT: &str = "\n\nYour portal: {{personal_link}}\n";
@@ -249,6 +254,16 @@ impl Default for Templates {
                 "Reminder: tasks for {{client.name}} are waiting",
                 "Hello {{contact.first_name}},\n\nA reminder from {{firm.name}}: these tasks for {{client.name}} are still open:\n\n{{tasks}}\n\nYour portal: {{link}}",
                 "<p>Hello {{contact.first_name}},</p><p>A reminder from {{firm.name}}: these tasks for {{client.name}} are still open:</p><p style=\"white-space:pre-line\">{{tasks}}</p><p><a href=\"{{link}}\">Open your portal</a></p>",
+            ),
+            staff_activity: builtin_as_is(
+                "Client activity at {{firm.name}}",
+                "New in your clients' portals:\n\n{{activity}}",
+                "<p>New in your clients' portals:</p><p style=\"white-space:pre-line\">{{activity}}</p>",
+            ),
+            staff_digest: builtin_as_is(
+                "Today's client activity at {{firm.name}}",
+                "Your clients' activity since the last digest:\n\n{{activity}}",
+                "<p>Your clients' activity since the last digest:</p><p style=\"white-space:pre-line\">{{activity}}</p>",
             ),
         }
     }

@@ -24,6 +24,7 @@ mod preview;
 pub mod session;
 pub mod signature;
 pub mod staff;
+mod staff_notice;
 mod staff_tasks;
 mod submission;
 pub mod task;
@@ -108,9 +109,6 @@ pub(crate) struct Inner {
     // When this process last swept its file storage (unix milliseconds; `i64::MIN`
     // before the first sweep).
     pub(crate) last_sweep: std::sync::atomic::AtomicI64,
-    // When this process last sent due notices (unix milliseconds; `i64::MIN` before
-    // the first run).
-    pub(crate) last_notices: std::sync::atomic::AtomicI64,
 }
 
 impl std::fmt::Debug for dyn Store {
@@ -596,7 +594,6 @@ impl PortalBuilder {
                 purge_cursor: std::sync::Mutex::new(None),
                 warned_no_sender: Default::default(),
                 last_sweep: std::sync::atomic::AtomicI64::new(i64::MIN),
-                last_notices: std::sync::atomic::AtomicI64::new(i64::MIN),
             }),
         };
         if let Some(period) = self.maintenance {

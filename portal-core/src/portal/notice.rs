@@ -2,9 +2,6 @@
 //! [`crate::notice`]): found in the store, written to the outbox in the same step as
 //! the record that they went out, so that no instance sends them twice.
 
-use std::collections::BTreeMap;
-use std::time::Duration;
-
 use crate::audit::AuditAction;
 use crate::clock::Timestamp;
 use crate::id::{ClientId, ContactId, FirmId, TaskId};
@@ -15,12 +12,10 @@ use crate::portal::staff::StaffError;
 use crate::portal::{InternalError, Portal};
 use crate::staff::StaffContext;
 use crate::task::Task;
+use std::collections::BTreeMap;
 
 /// Tasks looked at per kind and call.
 const BATCH: u32 = 500;
-
-/// How often a process sends due notices on its own, at most.
-pub(crate) const NOTICE_PERIOD: Duration = Duration::from_secs(60);
 
 /// What one [`Portal::send_notices`] did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -29,20 +24,26 @@ pub struct NoticeReport {
     pub announced: u64,
     /// Tasks reminded of.
     pub reminded: u64,
+    /// Emails to staff queued (of `emails`): activity, and daily digests.
+    pub staff_emails: u64,
     /// Emails queued.
     pub emails: u64,
 }
 
 impl Portal {
-    /// Announces the tasks whose grace period is over and sends the reminders that are
-    /// due, each client's tasks in one email per contact, queued in the outbox in the
+    /// Announces the tasks whose grace period is over, sends the reminders that are
+    /// due (each client's tasks in one email per contact), and tells staff of client
+    /// activity (at once, or in the daily digest), queued in the outbox in the
     /// same step as the record that they went out. Bounded per call; safe from any
     /// number of instances at once (a task is announced, and each reminder sent, once).
-    /// The portal runs it every minute by itself; a host may call it too.
+    /// The portal runs it at every round of its outbox worker
+    /// ([`PortalBuilder::outbox_every`](crate::PortalBuilder::outbox_every)); a host may
+    /// call it too.
     pub async fn send_notices(&self) -> Result<NoticeReport, InternalError> {
         let mut report = NoticeReport::default();
         self.announce_due(&mut report).await?;
         self.remind_due(&mut report).await?;
+        self.notify_staff(&mut report).await?;
         if report.emails > 0 {
             self.deliver_soon();
         }
@@ -214,24 +215,6 @@ impl Portal {
             .await
             .map_err(InternalError::from)?;
         Ok(until)
-    }
-
-    /// Whether this process last sent notices [`NOTICE_PERIOD`] ago or more (or never):
-    /// claims the run when it is due.
-    pub(crate) fn notices_due(&self) -> bool {
-        let now = self.now().unix_millis();
-        let period = i64::try_from(NOTICE_PERIOD.as_millis()).unwrap_or(i64::MAX);
-        let last = &self.inner.last_notices;
-        let previous = last.load(std::sync::atomic::Ordering::Relaxed);
-        (previous == i64::MIN || now.saturating_sub(previous) >= period)
-            && last
-                .compare_exchange(
-                    previous,
-                    now,
-                    std::sync::atomic::Ordering::Relaxed,
-                    std::sync::atomic::Ordering::Relaxed,
-                )
-                .is_ok()
     }
 }
 

@@ -4,8 +4,8 @@
 //! A process runs a round right after it queues a message (so that login mail leaves at
 //! once, as a background job that [`Portal::settle`] waits for), and every few seconds
 //! on its own ([`PortalBuilder::outbox_every`](crate::PortalBuilder::outbox_every)), to
-//! pick up retries and what other instances queued or left behind; at most once a
-//! minute, that round also sends the notices that are due ([`Portal::send_notices`]).
+//! pick up retries and what other instances queued or left behind; that round also
+//! sends the notices that are due ([`Portal::send_notices`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,16 +69,31 @@ impl Portal {
         values: &MergeValues,
         links: Vec<String>,
     ) -> Result<QueuedMessage, InternalError> {
+        // Always the address as stored, never as typed.
+        let to = (contact.email.as_str(), Some(contact.id));
+        self.queued_email_to(firm, to, kind, template, values, links)
+    }
+
+    /// The email `template` makes with `values`, from the firm to `to` (an address, and
+    /// the contact it belongs to if any), ready to queue.
+    pub(crate) fn queued_email_to(
+        &self,
+        firm: &Firm,
+        (to, contact_id): (&str, Option<ContactId>),
+        kind: MessageKind,
+        template: &EmailTemplate,
+        values: &MergeValues,
+        links: Vec<String>,
+    ) -> Result<QueuedMessage, InternalError> {
         let message = Message {
             id: MessageId::generate(self.secrets())?,
             firm_id: firm.id,
-            contact_id: Some(contact.id),
+            contact_id,
             kind,
             channel: Channel::Email(Email {
                 from: self.sender(firm),
                 reply_to: firm.mail_from.as_ref().map(|a| a.as_str().to_owned()),
-                // Always the address as stored, never as typed.
-                to: contact.email.as_str().to_owned(),
+                to: to.to_owned(),
                 subject: template.subject.render_header(values),
                 text: template.text.render_text(values),
                 html: template.html.render_html(values),
@@ -247,9 +262,7 @@ pub(super) fn spawn(portal: &Portal, period: Duration, runtime: &tokio::runtime:
             if let Err(e) = portal.deliver_queued().await {
                 tracing::warn!(error = %e, "outbox round failed");
             }
-            if portal.notices_due()
-                && let Err(e) = portal.send_notices().await
-            {
+            if let Err(e) = portal.send_notices().await {
                 tracing::warn!(error = %e, "sending due notices failed");
             }
         }

@@ -228,6 +228,8 @@ macro_rules! store_conformance {
             reminders_wait_for_the_firm_s_working_hours_in_its_time_zone,
             notices_are_recorded_all_or_nothing_and_once,
             a_client_s_recipients_are_its_grant_holders_with_their_pauses,
+            staff_hear_of_activity_at_once_or_daily_without_what_was_undone,
+            staff_cursors_and_digests_move_once,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

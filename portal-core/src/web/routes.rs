@@ -659,6 +659,18 @@ pub(super) const STAFF: &[Route<StaffApi>] = &[
     },
     Route {
         method: Get,
+        path: "/notifications",
+        rules: (),
+        handler: &Handler(|s, _, ()| Box::pin(staff::notifications(s))),
+    },
+    Route {
+        method: Put,
+        path: "/notifications",
+        rules: (),
+        handler: &Handler(|s, _, body| Box::pin(staff::set_notifications(s, body))),
+    },
+    Route {
+        method: Get,
         path: "/audit",
         rules: (),
         handler: &Handler(|s, _, ()| Box::pin(staff::audit(s))),

@@ -310,6 +310,33 @@ pub(super) struct PauseBody {
     paused_until: Option<Option<strict::Date>>,
 }
 
+/// `GET /notifications`: how the calling staff member hears of client activity
+/// (`null` before it chose).
+pub(super) async fn notifications(s: &Staff<'_>) -> Answer {
+    let recipient = s.portal.staff_notifications(&s.ctx).await?;
+    Ok(Response::json(200, &recipient))
+}
+
+/// `PUT /notifications`: `{"email": "...", "mode": "instant" | "daily" | "off"}`.
+pub(super) async fn set_notifications(
+    s: &Staff<'_>,
+    Json(body): Json<NotificationsBody>,
+) -> Answer {
+    let recipient = s
+        .portal
+        .set_staff_notifications(&s.ctx, &body.email, body.mode)
+        .await?;
+    Ok(Response::json(200, &recipient))
+}
+
+/// `PUT /notifications`: where and how often.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct NotificationsBody {
+    email: String,
+    mode: crate::staff_notice::StaffNotifyMode,
+}
+
 /// `GET /contacts/{contact}/messages`: the newest 100, with their attempts.
 pub(super) async fn messages(s: &Staff<'_>, contact: &str) -> Answer {
     let messages = s

@@ -449,3 +449,238 @@ pub async fn a_client_s_recipients_are_its_grant_holders_with_their_pauses(f: Fi
             .all(|r| r.reminders_paused_until.is_none())
     );
 }
+
+/// A second staff member of the world's firm.
+fn bea(w: &World) -> crate::staff::StaffContext {
+    crate::staff::StaffContext {
+        staff: crate::id::StaffId::new("bea").unwrap(),
+        ..w.staff.clone()
+    }
+}
+
+const ACTIVITY: &str = "Client activity at";
+const DIGEST: &str = "Today's client activity at";
+
+pub async fn staff_hear_of_activity_at_once_or_daily_without_what_was_undone(f: Fixture) {
+    use crate::staff_notice::StaffNotifyMode;
+    let w = World::new(f).await;
+    let payroll = task(&w, w.client1.id, "Payroll", Side::Client).await;
+    let bank = task(&w, w.client1.id, "Bank statements", Side::Client).await;
+    // Activity before anyone asked to hear of it is never reported.
+    let cookie = w.login(w.bob.id).await.token.expose_secret();
+    let bob = w.a.authenticate(w.firm.id, &cookie, &req()).await.unwrap();
+    w.a.complete_task(&bob, bank.id, None, &req())
+        .await
+        .unwrap();
+    w.a.uncomplete_task(&bob, bank.id, &req()).await.unwrap();
+
+    let alice =
+        w.a.set_staff_notifications(&w.staff, "alice@acme.example", StaffNotifyMode::Instant)
+            .await
+            .unwrap();
+    assert_eq!(alice.mode, StaffNotifyMode::Instant);
+    w.a.set_staff_notifications(&bea(&w), "bea@acme.example", StaffNotifyMode::Daily)
+        .await
+        .unwrap();
+    assert!(
+        w.a.set_staff_notifications(&bea(&w), "not an address", StaffNotifyMode::Daily)
+            .await
+            .is_err()
+    );
+    assert_eq!(
+        w.a.staff_notifications(&bea(&w))
+            .await
+            .unwrap()
+            .unwrap()
+            .mode,
+        StaffNotifyMode::Daily
+    );
+
+    // Bob completes one task and reopens it five minutes later; completes another and
+    // asks a question.
+    w.a.complete_task(&bob, payroll.id, None, &req())
+        .await
+        .unwrap();
+    w.advance(5 * MINUTE);
+    w.a.uncomplete_task(&bob, payroll.id, &req()).await.unwrap();
+    w.a.complete_task(&bob, bank.id, None, &req())
+        .await
+        .unwrap();
+    w.a.ask_question(&bob, "Is the VAT return due?", None, &req())
+        .await
+        .unwrap();
+
+    // Inside the window nothing is said.
+    w.advance(9 * MINUTE);
+    notices(&w).await;
+    assert!(mail(&w, "alice@acme.example", ACTIVITY).is_empty());
+    w.advance(MINUTE);
+    let report = notices(&w).await;
+    assert_eq!(report.staff_emails, 1);
+    let sent = mail(&w, "alice@acme.example", ACTIVITY);
+    assert_eq!(sent.len(), 1);
+    let text = sent[0].text();
+    assert!(
+        text.contains("Bob") && text.contains("completed \u{201c}Bank statements\u{201d}"),
+        "{text}"
+    );
+    assert!(text.contains("asked a question"), "{text}");
+    assert!(
+        !text.contains("Payroll"),
+        "completed and reopened within the window: {text}"
+    );
+    assert_eq!(sent[0].message.contact_id, None);
+    assert!(
+        mail(&w, "bea@acme.example", ACTIVITY).is_empty(),
+        "bea chose a digest"
+    );
+    // Read once, whichever instance reads next.
+    w.advance(MINUTE);
+    assert_eq!(w.b.send_notices().await.unwrap().staff_emails, 0);
+    assert_eq!(notices(&w).await.staff_emails, 0);
+
+    // Bea's digest comes at 08:00 (UTC, the default zone), once.
+    w.clock.set(START + 7 * 60 * MINUTE + 59 * MINUTE);
+    notices(&w).await;
+    assert!(mail(&w, "bea@acme.example", DIGEST).is_empty());
+    w.clock.set(START + 8 * 60 * MINUTE);
+    assert_eq!(notices(&w).await.staff_emails, 1);
+    let digest = mail(&w, "bea@acme.example", DIGEST);
+    assert_eq!(digest.len(), 1);
+    assert!(
+        digest[0].text().contains("Bank statements"),
+        "{}",
+        digest[0].text()
+    );
+    assert!(!digest[0].text().contains("Payroll"));
+    w.advance(60 * MINUTE);
+    assert_eq!(notices(&w).await.staff_emails, 0, "once a day");
+    assert_eq!(w.b.send_notices().await.unwrap().staff_emails, 0);
+    // The next day's digest has only what came since; a day with nothing sends none.
+    w.a.complete_task(&bob, payroll.id, None, &req())
+        .await
+        .unwrap();
+    w.clock.set(START + 32 * 60 * MINUTE);
+    notices(&w).await;
+    let digest = mail(&w, "bea@acme.example", DIGEST);
+    assert_eq!(digest.len(), 2);
+    assert!(digest[1].text().contains("Payroll") && !digest[1].text().contains("Bank"));
+    w.clock.set(START + 56 * 60 * MINUTE);
+    notices(&w).await;
+    assert_eq!(mail(&w, "bea@acme.example", DIGEST).len(), 2);
+    // Another firm's staff hear nothing of this one.
+    assert!(
+        w.a.staff_notifications(&w.other_staff)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+pub async fn staff_cursors_and_digests_move_once(f: Fixture) {
+    use crate::staff_notice::{DigestItem, StaffCursor, StaffNotifyMode, StaffRecipient};
+    let w = World::new(f).await;
+    let s = w.a.store();
+    let alice = crate::id::StaffId::new("alice").unwrap();
+    let recipient = StaffRecipient {
+        firm_id: w.firm.id,
+        staff_id: alice.clone(),
+        email: crate::email::EmailAddress::parse("alice@acme.example").unwrap(),
+        mode: StaffNotifyMode::Daily,
+        last_digest_at: None,
+    };
+    s.put_staff_recipient(
+        &recipient,
+        system_entry(&w, AuditAction::StaffNotificationsSet),
+    )
+    .await
+    .unwrap();
+    let head = s.audit_head(w.firm.id).await.unwrap().unwrap().seq;
+    let start = StaffCursor {
+        last_seq: head,
+        cancelled: vec![],
+    };
+    assert_eq!(
+        s.staff_cursors().await.unwrap(),
+        [(w.firm.id, start.clone())]
+    );
+    assert_eq!(
+        s.staff_recipients(w.firm.id).await.unwrap(),
+        [recipient.clone()]
+    );
+    assert!(
+        s.staff_recipients(w.other_firm.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let item = |seq: u64| DigestItem {
+        firm_id: w.firm.id,
+        staff_id: alice.clone(),
+        seq,
+        at: START,
+        line: format!("line {seq}"),
+    };
+    let next = StaffCursor {
+        last_seq: head + 2,
+        cancelled: vec![head + 4],
+    };
+    assert!(
+        s.advance_staff_cursor(
+            w.firm.id,
+            &start,
+            &next,
+            &[item(head + 2), item(head + 1)],
+            &[]
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !s.advance_staff_cursor(w.firm.id, &start, &next, &[item(head + 9)], &[])
+            .await
+            .unwrap(),
+        "moved already: nothing stored"
+    );
+    assert_eq!(
+        s.staff_cursors().await.unwrap(),
+        [(w.firm.id, next.clone())]
+    );
+    assert_eq!(
+        s.digest_items(w.firm.id, &alice).await.unwrap(),
+        [item(head + 1), item(head + 2)]
+    );
+    // A second choice keeps the cursor and the last digest time.
+    let at = START + 60 * MINUTE;
+    assert!(
+        s.send_digest(w.firm.id, &alice, None, head + 1, at, &[])
+            .await
+            .unwrap()
+    );
+    assert!(
+        !s.send_digest(w.firm.id, &alice, None, head + 2, at, &[])
+            .await
+            .unwrap(),
+        "sent already"
+    );
+    assert_eq!(
+        s.digest_items(w.firm.id, &alice).await.unwrap(),
+        [item(head + 2)]
+    );
+    s.put_staff_recipient(
+        &StaffRecipient {
+            mode: StaffNotifyMode::Instant,
+            ..recipient.clone()
+        },
+        system_entry(&w, AuditAction::StaffNotificationsSet),
+    )
+    .await
+    .unwrap();
+    let now = s.staff_recipients(w.firm.id).await.unwrap();
+    assert_eq!(
+        (now[0].mode, now[0].last_digest_at),
+        (StaffNotifyMode::Instant, Some(at))
+    );
+    assert_eq!(s.staff_cursors().await.unwrap(), [(w.firm.id, next)]);
+}
