@@ -116,6 +116,10 @@ impl<DB: Dialect> Engine<DB> {
         .transpose()
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the signature of `LoginStore::resend_code`, forwarded as it is"
+    )]
     pub(crate) async fn resend_code(
         &self,
         challenge: &TokenDigest,
