@@ -57,6 +57,7 @@ const LAYERS: &[&[&str]] = &[
         "failure",
         "throttle",
         "notify",
+        "outbox",
         "credential",
         "conversation",
     ],
