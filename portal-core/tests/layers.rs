@@ -59,6 +59,7 @@ const LAYERS: &[&[&str]] = &[
         "failure",
         "throttle",
         "notify",
+        "outbox",
         "credential",
         "conversation",
         "outbox",

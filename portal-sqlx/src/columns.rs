@@ -113,3 +113,12 @@ macro_rules! question_columns {
     };
 }
 pub(crate) use question_columns;
+
+/// Columns of `portal_outbox_messages` that [`queued_message`](crate::rows::queued_message)
+/// reads, in the order they are inserted.
+macro_rules! outbox_message_columns {
+    () => {
+        "id, firm_id, contact_id, kind, recipient, payload, key_id, queued_at, due_at, attempts"
+    };
+}
+pub(crate) use outbox_message_columns;

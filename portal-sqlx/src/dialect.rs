@@ -74,6 +74,28 @@ pub(crate) trait Dialect: Db + Sized {
     /// credential run one after the other. Taken after [`Dialect::LOCK_TASK`] of its
     /// task when both are taken, never before. `$1` is the task id.
     const LOCK_CREDENTIAL: &'static str;
+    /// Claims outbox messages, in one statement: sets `claim_id = $1` and
+    /// `claim_until = $2` on at most `$5` messages claimable at `$3` (queued, due, under
+    /// no live claim, and either unsealed or sealed under one of the keys given as one
+    /// JSON array of strings in `$4`), the earliest due first, then by id; returns them
+    /// (the columns `rows::queued_message` reads), in no particular order. The keys are
+    /// one bound value rather than a placeholder each, so that one statement, prepared
+    /// once, serves any number of keys (each database unpacks the array in its own way,
+    /// as [`Dialect::REFERENCED_BLOBS`] does); an empty array leaves only unsealed
+    /// messages. Where rows are locked one by one, those another claim holds are passed
+    /// over, so that claims made at once never share a message.
+    const CLAIM_MESSAGES: &'static str;
+    /// Reads a message's `state`, `claim_id`, `attempts` and `key_id`, locking its row
+    /// until the transaction ends, so that the attempts recorded on one message (and its
+    /// giving up) run one after the other. `$1` is the message id.
+    const LOCK_MESSAGE: &'static str;
+    /// Gives up at most `$3` messages still queued since before `$1` and under no claim
+    /// live at `$2`, in one statement: each becomes `$5` (failed), counts one more
+    /// attempt, is released from any claim that ran out, and has its payload replaced
+    /// by `$4` (empty) when it is sealed; returns their `id` and `attempts`. Where rows
+    /// are locked one by one, those another transaction holds are passed over: a give-up
+    /// running at once, or an attempt being recorded, decides on them.
+    const GIVE_UP_MESSAGES: &'static str;
     /// Selects the `blob` of every file row that names one of the blob names given as
     /// one JSON array of strings in `$1`: one statement, prepared once, whatever the
     /// number of names (each database unpacks the array in its own way).
@@ -180,7 +202,57 @@ macro_rules! lock_client_tasks_sql {
     };
 }
 
+/// [`Dialect::CLAIM_MESSAGES`] with the dialect's unpacking of the key array and its
+/// locking clause. The claimable messages are found along `portal_outbox_messages_due`
+/// `(state, due_at, id)`.
+macro_rules! claim_messages_sql {
+    ($keys:literal, $locking:literal) => {
+        concat!(
+            "UPDATE portal_outbox_messages SET claim_id = $1, claim_until = $2 \
+             WHERE id IN (SELECT id FROM portal_outbox_messages \
+             WHERE state = 'queued' AND due_at <= $3 \
+             AND (claim_until IS NULL OR claim_until <= $3) \
+             AND (key_id IS NULL OR key_id IN (",
+            $keys,
+            ")) ORDER BY due_at, id LIMIT $5",
+            $locking,
+            ") RETURNING ",
+            crate::columns::outbox_message_columns!()
+        )
+    };
+}
+
+/// [`Dialect::LOCK_MESSAGE`] with the dialect's locking clause appended.
+macro_rules! lock_message_sql {
+    ($locking:literal) => {
+        concat!(
+            "SELECT state, claim_id, attempts, key_id FROM portal_outbox_messages WHERE id = $1",
+            $locking
+        )
+    };
+}
+
+/// [`Dialect::GIVE_UP_MESSAGES`] with the dialect's locking clause. The outer
+/// `state = 'queued'` repeats the inner one for the rows a concurrent give-up changed
+/// between this statement's snapshot and its lock.
+macro_rules! give_up_messages_sql {
+    ($locking:literal) => {
+        concat!(
+            "UPDATE portal_outbox_messages SET state = $5, attempts = attempts + 1, \
+             claim_id = NULL, claim_until = NULL, \
+             payload = CASE WHEN key_id IS NULL THEN payload ELSE $4 END \
+             WHERE state = 'queued' AND id IN (SELECT id FROM portal_outbox_messages \
+             WHERE state = 'queued' AND queued_at < $1 \
+             AND (claim_until IS NULL OR claim_until <= $2) \
+             ORDER BY queued_at, id LIMIT $3",
+            $locking,
+            ") RETURNING id, attempts"
+        )
+    };
+}
+
 pub(crate) use {
-    lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql, lock_contact_sql,
-    lock_credential_sql, lock_expired_files_sql, lock_file_sql, lock_task_sql,
+    claim_messages_sql, give_up_messages_sql, lock_audit_head_sql, lock_client_sql,
+    lock_client_tasks_sql, lock_contact_sql, lock_credential_sql, lock_expired_files_sql,
+    lock_file_sql, lock_message_sql, lock_task_sql,
 };

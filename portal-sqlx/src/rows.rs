@@ -25,9 +25,11 @@ use portal_core::file_type::FileType;
 use portal_core::firm::{AccentColour, Branding, Firm, FirmKey, PublicUrl};
 use portal_core::grant::{Grant, Permissions};
 use portal_core::id::{
-    ClientId, CommentId, ContactId, FileId, FirmId, PhaseId, QuestionId, SessionId, StaffId,
-    TaskId, UploadId,
+    ClientId, CommentId, ContactId, FileId, FirmId, MessageId, PhaseId, QuestionId, SessionId,
+    StaffId, TaskId, UploadId,
 };
+use portal_core::notify::MessageKind;
+use portal_core::outbox::{AttemptOutcome, DeliveryAttempt, MessageState, QueuedMessage};
 use portal_core::phase::Phase;
 use portal_core::phone::PhoneNumber;
 use portal_core::session::{SessionRecord, SessionSummary};
@@ -455,6 +457,38 @@ pub(crate) fn question<DB: Dialect>(r: &SqlRow<DB>) -> Result<Question, StoreErr
         task_id: r.opt_id("task_id")?.map(TaskId::from_uuid),
         body: r.text("body")?,
         at: r.ts("at")?,
+    })
+}
+
+/// A message as queued, from the columns of `outbox_message_columns!`.
+pub(crate) fn queued_message<DB: Dialect>(r: &SqlRow<DB>) -> Result<QueuedMessage, StoreError> {
+    Ok(QueuedMessage {
+        id: MessageId::from_uuid(r.id("id")?),
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        contact_id: r.opt_id("contact_id")?.map(ContactId::from_uuid),
+        kind: r.parsed("kind", MessageKind::from_name)?,
+        recipient: r.text("recipient")?,
+        payload: r
+            .opt_bytes("payload")?
+            .ok_or_else(|| StoreError::Corrupt("column payload: unexpected NULL".into()))?,
+        key: r.opt_parsed("key_id", |k| KeyId::new(k).ok())?,
+        queued_at: r.ts("queued_at")?,
+        due_at: r.ts("due_at")?,
+        attempts: r.count("attempts")?,
+    })
+}
+
+/// A message's state, from its column `state`.
+pub(crate) fn message_state<DB: Dialect>(r: &SqlRow<DB>) -> Result<MessageState, StoreError> {
+    r.parsed("state", MessageState::from_name)
+}
+
+/// An attempt, from the columns `at`, `outcome` and `reply`.
+pub(crate) fn delivery_attempt<DB: Dialect>(r: &SqlRow<DB>) -> Result<DeliveryAttempt, StoreError> {
+    Ok(DeliveryAttempt {
+        at: r.ts("at")?,
+        outcome: r.parsed("outcome", AttemptOutcome::from_name)?,
+        reply: r.text("reply")?,
     })
 }
 

@@ -1,6 +1,8 @@
-//! What a stolen database gives away of the credentials clients handed over: nothing.
-//! A contact hands over known secrets (and replaces them), staff reveal them, and then
-//! every byte the database holds is searched for them: the SQLite file with its
+//! What a stolen database gives away of the credentials clients handed over, and of
+//! the login mail queued in its outbox: nothing. A contact hands over known secrets
+//! (and replaces them), staff reveal them, the contact asks for a login link and a
+//! login code by email (queued sealed, carrying the link's token and a personal link),
+//! and then every byte the database holds is searched for them: the SQLite file with its
 //! write-ahead log, every row of every table of the PostgreSQL schema. The contact's
 //! address, which is stored in clear, must be found, so that a search finding no
 //! secret is known to have looked.
@@ -27,8 +29,9 @@ const SECRETS: [(&str, &str); 3] = [
 const REPLACED_PASSWORD: &str = "probe-first-a91f3e0c55";
 
 /// Hands the secrets over through the portal of a world on `fixture`, replacing a first
-/// version, and reveals them.
-async fn hand_over(fixture: Fixture) {
+/// version, and reveals them; then has a login link and a login code mailed to the
+/// contact, and returns the tokens their mail carried (the last segment of each link).
+async fn hand_over(fixture: Fixture) -> Vec<String> {
     let w = World::new(fixture).await;
     let task =
         w.a.create_task(
@@ -73,9 +76,28 @@ async fn hand_over(fixture: Fixture) {
     let shown: Vec<_> = revealed.values.iter().map(|v| v.value.expose()).collect();
     assert_eq!(shown, SECRETS.map(|(_, v)| v), "the secrets were stored");
     w.a.settle().await;
+
+    let mut tokens = Vec::new();
+    w.a.request_login_link(w.firm.id, "jane@example.com", None, &World::req())
+        .await
+        .unwrap();
+    w.a.settle().await;
+    let link_mail = w.outbox.last_to("jane@example.com").unwrap().message;
+    w.code("jane@example.com").await;
+    let code_mail = w.outbox.last_to("jane@example.com").unwrap().message;
+    for mail in [link_mail, code_mail] {
+        for link in &mail.links {
+            tokens.push(link.rsplit('/').next().unwrap().to_owned());
+        }
+    }
+    assert!(
+        tokens.len() >= 2 && tokens.iter().all(|t| t.len() >= 20),
+        "the mail carried tokens: {tokens:?}"
+    );
+    tokens
 }
 
-fn assert_holds_no_secret(dump: &[u8], what: &str) {
+fn assert_holds_no_secret(dump: &[u8], mailed: &[String], what: &str) {
     let found = |needle: &str| dump.windows(needle.len()).any(|w| w == needle.as_bytes());
     assert!(
         found("jane@example.com"),
@@ -84,6 +106,9 @@ fn assert_holds_no_secret(dump: &[u8], what: &str) {
     for secret in SECRETS.map(|(_, v)| v).iter().chain([&REPLACED_PASSWORD]) {
         assert!(!found(secret), "{what} holds a secret in clear");
     }
+    for token in mailed {
+        assert!(!found(token), "{what} holds a mailed login token in clear");
+    }
 }
 
 #[cfg(feature = "sqlite")]
@@ -91,7 +116,7 @@ fn assert_holds_no_secret(dump: &[u8], what: &str) {
 async fn a_sqlite_database_holds_no_handed_over_secret() {
     let path = common::sqlite_path();
     let store = common::sqlite_file_store(&path).await;
-    hand_over(Fixture::single(Arc::new(store))).await;
+    let mailed = hand_over(Fixture::single(Arc::new(store))).await;
     let mut dump = Vec::new();
     for suffix in ["", "-wal", "-shm"] {
         let file = format!("{}{suffix}", path.display());
@@ -99,7 +124,7 @@ async fn a_sqlite_database_holds_no_handed_over_secret() {
             dump.extend_from_slice(&bytes);
         }
     }
-    assert_holds_no_secret(&dump, "the SQLite files");
+    assert_holds_no_secret(&dump, &mailed, "the SQLite files");
 }
 
 #[cfg(feature = "postgres")]
@@ -111,7 +136,7 @@ async fn a_postgres_database_holds_no_handed_over_secret() {
     };
     let schema = common::pg_schema(&url).await;
     let store = common::pg_store(&url, &schema).await;
-    hand_over(Fixture::single(Arc::new(store))).await;
+    let mailed = hand_over(Fixture::single(Arc::new(store))).await;
     let pool = sqlx::PgPool::connect(&url).await.unwrap();
     let tables: Vec<(String,)> = sqlx::query_as(
         "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
@@ -132,5 +157,5 @@ async fn a_postgres_database_holds_no_handed_over_secret() {
             dump.extend_from_slice(row.as_bytes());
         }
     }
-    assert_holds_no_secret(&dump, "the PostgreSQL tables");
+    assert_holds_no_secret(&dump, &mailed, "the PostgreSQL tables");
 }

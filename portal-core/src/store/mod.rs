@@ -1012,6 +1012,9 @@ macro_rules! define_store_traits {
     ) => {
         $(
             $(#[$trait_doc])*
+            // An operation takes what its one step decides on, which for a few (a code
+            // resend with its audit entry and its messages) is more than seven values.
+            #[allow(clippy::too_many_arguments)]
             #[async_trait]
             pub trait $trait: Send + Sync + 'static {
                 $(

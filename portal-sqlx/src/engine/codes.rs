@@ -8,12 +8,14 @@ use portal_core::email_code::{
 };
 use portal_core::failure::FailureState;
 use portal_core::id::{ContactId, FirmId};
+use portal_core::outbox::QueuedMessage;
 use portal_core::policy::RateLimit;
 use portal_core::session::SessionRecord;
 use portal_core::store::AuditFn;
 use portal_core::throttle::{Refusal, ThrottleDecision};
 use portal_core::token::TokenDigest;
 
+use super::outbox::queue_in;
 use super::{Engine, append_audit, commit, lock_for_login, start_session_in};
 use crate::dialect::{Dialect, Lock};
 use crate::rows;
@@ -74,6 +76,7 @@ impl<DB: Dialect> Engine<DB> {
         &self,
         challenge: &ChallengeRecord,
         audit: Option<AuditDraft>,
+        messages: &[QueuedMessage],
     ) -> Result<(), StoreError> {
         let insert = || {
             sql::<DB>(INSERT_CHALLENGE)
@@ -91,6 +94,7 @@ impl<DB: Dialect> Engine<DB> {
             INVALIDATE_CHALLENGES,
             insert,
             audit.as_ref(),
+            messages,
             "challenge digest",
         )
         .await
@@ -112,6 +116,10 @@ impl<DB: Dialect> Engine<DB> {
         .transpose()
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "the signature of `LoginStore::resend_code`, forwarded as it is"
+    )]
     pub(crate) async fn resend_code(
         &self,
         challenge: &TokenDigest,
@@ -120,8 +128,13 @@ impl<DB: Dialect> Engine<DB> {
         expires_at: Timestamp,
         max_codes: u32,
         audit: AuditFn<'_, ContactId>,
+        messages: &[QueuedMessage],
     ) -> Result<ResendOutcome, StoreError> {
         let mut tx = self.write().await?;
+        // Queued first, as every operation that causes a message queues it: a resend
+        // that does not take effect returns below with the transaction unfinished, and
+        // its rollback takes the messages with it.
+        queue_in::<DB>(&mut tx, messages).await?;
         if let Some(r) = sql::<DB>(RESEND_CODE)
             .digest(challenge)
             .text(code_hash)

@@ -7,11 +7,13 @@ use portal_core::contact::ContactStatus;
 use portal_core::id::{ContactId, FirmId};
 use portal_core::magic_link::LinkProblem;
 use portal_core::magic_link::{LinkRedemption, LinkRedemptionRequest, MagicLinkRecord};
+use portal_core::outbox::QueuedMessage;
 use portal_core::password::PasswordLinkRecord;
 use portal_core::personal_link::PersonalLinkRecord;
 use portal_core::store::AuditFn;
 use portal_core::token::TokenDigest;
 
+use super::outbox::queue_in;
 use super::{Engine, append_audit, commit, lock_contact, lock_for_login, start_session_in};
 use crate::dialect::Dialect;
 use crate::error::Violation;
@@ -138,6 +140,7 @@ impl<DB: Dialect> Engine<DB> {
             INVALIDATE_MAGIC_LINKS,
             insert,
             Some(&audit),
+            &[],
             "magic link digest",
         )
         .await
@@ -180,6 +183,7 @@ impl<DB: Dialect> Engine<DB> {
         &self,
         link: &PasswordLinkRecord,
         audit: AuditDraft,
+        messages: &[QueuedMessage],
     ) -> Result<(), StoreError> {
         let insert = || {
             sql::<DB>(INSERT_PASSWORD_LINK)
@@ -195,6 +199,7 @@ impl<DB: Dialect> Engine<DB> {
             INVALIDATE_PASSWORD_LINKS,
             insert,
             Some(&audit),
+            messages,
             "password link digest",
         )
         .await
@@ -289,6 +294,7 @@ impl<DB: Dialect> Engine<DB> {
         &self,
         link: &PersonalLinkRecord,
         audit: AuditDraft,
+        messages: &[QueuedMessage],
     ) -> Result<(), StoreError> {
         let insert = sql::<DB>(INSERT_PERSONAL_LINK)
             .digest(&link.digest)
@@ -296,19 +302,22 @@ impl<DB: Dialect> Engine<DB> {
             .id(link.firm_id.as_uuid())
             .ts(link.created_at)
             .ts(link.expires_at);
-        self.insert_link(insert, "personal link digest", audit)
+        self.insert_link(insert, "personal link digest", audit, messages)
             .await
     }
 
-    /// Runs `insert` of a link and appends `audit`, in one transaction: a digest
-    /// already held is a conflict named `digest`, a contact that is not one another.
+    /// Queues `messages`, runs `insert` of a link and appends `audit`, in one
+    /// transaction: a digest already held is a conflict named `digest`, a contact that
+    /// is not one another; either leaves no message queued.
     pub(crate) async fn insert_link(
         &self,
         insert: Stmt<'_, DB>,
         digest: &'static str,
         audit: AuditDraft,
+        messages: &[QueuedMessage],
     ) -> Result<(), StoreError> {
         let mut tx = self.write().await?;
+        queue_in::<DB>(&mut tx, messages).await?;
         match insert.insert(&mut tx).await? {
             Ok(_) => {}
             Err(Violation::Unique) => return Err(StoreError::Conflict(digest)),

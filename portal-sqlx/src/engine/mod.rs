@@ -20,6 +20,7 @@ mod directory;
 mod files;
 mod links;
 mod maintenance;
+mod outbox;
 mod previews;
 mod sessions;
 mod tasks;
@@ -32,6 +33,7 @@ use portal_core::clock::Timestamp;
 use portal_core::contact::ContactStatus;
 use portal_core::grant::Permissions;
 use portal_core::id::{ClientId, ContactId, FirmId, StaffId};
+use portal_core::outbox::QueuedMessage;
 use portal_core::session::{SessionRecord, SessionSeed};
 use sqlx::pool::PoolConnection;
 use sqlx::{Pool, Transaction};
@@ -335,11 +337,16 @@ async fn kill_login_secrets<DB: Dialect>(
 const ISSUE_ATTEMPTS: usize = 3;
 
 impl<DB: Dialect> Engine<DB> {
-    /// Newest wins, in one transaction: locks the contact, kills its live secret of this
-    /// kind (`invalidate`, which also covers expired but unused ones, since the unique
-    /// index over live secrets cannot mention the clock), inserts the new one and
-    /// appends `audit`. A concurrent issuance that got in first makes the insert hit
-    /// the index; the whole transaction is then retried.
+    /// Newest wins, in one transaction: locks the contact, queues `messages` (before
+    /// any other write, so that a failure anywhere after leaves none of them), kills its
+    /// live secret of this kind (`invalidate`, which also covers expired but unused ones,
+    /// since the unique index over live secrets cannot mention the clock), inserts the
+    /// new one and appends `audit`. A concurrent issuance that got in first makes the
+    /// insert hit the index; the whole transaction is then retried.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one private helper of the four issuances, each argument named at its call"
+    )]
     async fn issue_newest<'q>(
         &self,
         contact: ContactId,
@@ -347,11 +354,13 @@ impl<DB: Dialect> Engine<DB> {
         invalidate: &'static str,
         insert: impl Fn() -> Stmt<'q, DB>,
         audit: Option<&AuditDraft>,
+        messages: &[QueuedMessage],
         what: &'static str,
     ) -> Result<(), StoreError> {
         for _ in 0..ISSUE_ATTEMPTS {
             let mut tx = self.write().await?;
             lock_contact::<DB>(&mut tx, contact).await?;
+            outbox::queue_in::<DB>(&mut tx, messages).await?;
             sql::<DB>(invalidate)
                 .id(contact.as_uuid())
                 .ts(at)

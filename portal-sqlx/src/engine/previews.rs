@@ -86,7 +86,8 @@ impl<DB: Dialect> Engine<DB> {
             .text(link.staff.as_str())
             .ts(link.created_at)
             .ts(link.expires_at);
-        self.insert_link(insert, "preview link digest", audit).await
+        self.insert_link(insert, "preview link digest", audit, &[])
+            .await
     }
 
     pub(crate) async fn preview_link_contact(

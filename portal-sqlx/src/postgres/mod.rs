@@ -8,8 +8,9 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgQueryResult};
 use sqlx::{Executor as _, Pool, Postgres, Transaction};
 
 use crate::dialect::{
-    Dialect, Lock, Migration, lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql,
-    lock_contact_sql, lock_credential_sql, lock_expired_files_sql, lock_file_sql, lock_task_sql,
+    Dialect, Lock, Migration, claim_messages_sql, give_up_messages_sql, lock_audit_head_sql,
+    lock_client_sql, lock_client_tasks_sql, lock_contact_sql, lock_credential_sql,
+    lock_expired_files_sql, lock_file_sql, lock_message_sql, lock_task_sql,
 };
 use crate::engine::Engine;
 use crate::error::store_error;
@@ -177,6 +178,17 @@ impl Dialect for Postgres {
     // the next purge, which finds it again if still due. The task is locked too (as
     // `LOCK_TASK` locks it), so that its closing is checked on the row as it is under
     // the lock: a task reopened meanwhile is passed over.
+    // SKIP LOCKED: a message another claim is taking is its to take; the next one due
+    // is taken instead, so that claims made at once by any number of workers never
+    // share a message and never wait on each other.
+    const CLAIM_MESSAGES: &'static str = claim_messages_sql!(
+        "SELECT json_array_elements_text($4::json)",
+        " FOR UPDATE SKIP LOCKED"
+    );
+    const LOCK_MESSAGE: &'static str = lock_message_sql!(" FOR UPDATE");
+    // SKIP LOCKED: a message another give-up holds is its to give up, and one whose
+    // attempt is being recorded is decided by that attempt.
+    const GIVE_UP_MESSAGES: &'static str = give_up_messages_sql!(" FOR UPDATE SKIP LOCKED");
     const REFERENCED_BLOBS: &'static str = "SELECT DISTINCT blob FROM portal_files \
          WHERE blob IN (SELECT json_array_elements_text($1::json))";
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
@@ -235,6 +247,11 @@ impl Dialect for Postgres {
             version: 10,
             description: "comments on tasks, questions to the firm; audit entries name client and task",
             sql: include_str!("0010_conversation.sql"),
+        },
+        Migration {
+            version: 11,
+            description: "outbox",
+            sql: include_str!("0011_outbox.sql"),
         },
     ];
 

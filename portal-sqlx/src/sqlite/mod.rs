@@ -12,8 +12,9 @@ use sqlx::sqlite::{
 use sqlx::{Pool, Sqlite, Transaction};
 
 use crate::dialect::{
-    Dialect, Lock, Migration, lock_audit_head_sql, lock_client_sql, lock_client_tasks_sql,
-    lock_contact_sql, lock_credential_sql, lock_expired_files_sql, lock_file_sql, lock_task_sql,
+    Dialect, Lock, Migration, claim_messages_sql, give_up_messages_sql, lock_audit_head_sql,
+    lock_client_sql, lock_client_tasks_sql, lock_contact_sql, lock_credential_sql,
+    lock_expired_files_sql, lock_file_sql, lock_message_sql, lock_task_sql,
 };
 use crate::engine::Engine;
 use crate::error::{is_busy, store_error};
@@ -130,6 +131,9 @@ impl Dialect for Sqlite {
     const LOCK_FILE: &'static str = lock_file_sql!("");
     const LOCK_EXPIRED_FILES: &'static str = lock_expired_files_sql!("");
     const LOCK_CREDENTIAL: &'static str = lock_credential_sql!("");
+    const CLAIM_MESSAGES: &'static str = claim_messages_sql!("SELECT value FROM json_each($4)", "");
+    const LOCK_MESSAGE: &'static str = lock_message_sql!("");
+    const GIVE_UP_MESSAGES: &'static str = give_up_messages_sql!("");
     const REFERENCED_BLOBS: &'static str = "SELECT DISTINCT blob FROM portal_files \
          WHERE blob IN (SELECT value FROM json_each($1))";
     const MIGRATIONS_TABLE: &'static str = "CREATE TABLE IF NOT EXISTS portal_schema_migrations (\
@@ -188,6 +192,11 @@ impl Dialect for Sqlite {
             version: 10,
             description: "comments on tasks, questions to the firm; audit entries name client and task",
             sql: include_str!("0010_conversation.sql"),
+        },
+        Migration {
+            version: 11,
+            description: "outbox",
+            sql: include_str!("0011_outbox.sql"),
         },
     ];
 

@@ -255,7 +255,7 @@ pub async fn a_deferred_message_is_due_again_at_its_retry_and_a_failed_one_never
     );
     let waiting = status(&**s, w.jane.id, id).await;
     assert_eq!(waiting.state, MessageState::Queued);
-    assert_eq!(waiting.attempts, [deferred.clone()]);
+    assert_eq!(waiting.attempts, std::slice::from_ref(&deferred));
     assert!(
         s.claim_messages(&claim(retry - Duration::from_millis(1), 1, &["k"]))
             .await
@@ -478,7 +478,7 @@ pub async fn stale_messages_are_given_up_unless_a_claim_holds_them(f: Fixture) {
     assert_eq!(s.give_up_messages(cutoff, &give_up, 10).await.unwrap(), 1);
     let first = status(&**s, w.jane.id, message_id(1)).await;
     assert_eq!(first.state, MessageState::Failed);
-    assert_eq!(first.attempts, [give_up.clone()]);
+    assert_eq!(first.attempts, std::slice::from_ref(&give_up));
     assert_eq!(
         status(&**s, w.jane.id, message_id(2)).await.state,
         MessageState::Queued,
