@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use portal_core::blob::StorageConfig;
 use portal_core::email::EmailAddress;
+use portal_core::local_time::TimeZone;
 use portal_core::notify::SmtpUrl;
+use portal_core::policy::NotificationPolicy;
 use portal_core::vault::Vault;
 
 /// The example servers' settings.
@@ -54,6 +56,72 @@ pub struct Config {
     pub vault: Option<Arc<Vault>>,
     /// How connections are bounded, and how the server stops.
     pub server: ServerSettings,
+    /// When clients and staff hear of tasks and activity.
+    pub notices: NoticeSettings,
+}
+
+/// When clients and staff hear of tasks and activity: the example firm's
+/// [`NotificationPolicy`], and how often the outbox worker looks for work.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NoticeSettings {
+    /// `PORTAL_OUTBOX_EVERY` (seconds, default 5): how often this process looks for due
+    /// messages and notices on its own.
+    pub outbox_every: Duration,
+    /// The firm's policy: `PORTAL_ANNOUNCE_AFTER` (seconds, default 300),
+    /// `PORTAL_REMINDERS` (default 3), `PORTAL_REMIND_EVERY` (seconds, default 259200,
+    /// three days), `PORTAL_TIME_ZONE` (an IANA name, default UTC),
+    /// `PORTAL_SENDING_HOURS` (`9-17` by default: reminders from 09:00 to 17:00 local),
+    /// `PORTAL_WEEKENDS` (on/off, default off), `PORTAL_STAFF_WINDOW` (seconds, default
+    /// 600), `PORTAL_DIGEST_HOUR` (default 8).
+    pub policy: NotificationPolicy,
+    /// `PORTAL_TEXTS` (on/off): contacts with a phone number also get announcements and
+    /// reminders by text message. Unset: on when mail stays at `/dev/outbox` (demo mode
+    /// without SMTP, where texts are recorded beside the emails), off otherwise (the
+    /// SMTP delivery sends no texts).
+    pub texts: Option<bool>,
+}
+
+impl NoticeSettings {
+    fn from_lookup(get: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let d = NotificationPolicy::default();
+        let secs = |name: &str, default: Duration, min: u64, max: u64| {
+            number(get, name, default.as_secs(), min, max).map(Duration::from_secs)
+        };
+        let mut policy = NotificationPolicy::default();
+        policy.announce_after = secs("PORTAL_ANNOUNCE_AFTER", d.announce_after, 0, 86_400)?;
+        policy.reminders = u32::try_from(number(get, "PORTAL_REMINDERS", 3, 0, 100)?)
+            .map_err(|_| ConfigError("PORTAL_REMINDERS is too large".into()))?;
+        policy.remind_every = secs("PORTAL_REMIND_EVERY", d.remind_every, 1, 365 * 86_400)?;
+        if let Some(zone) = get("PORTAL_TIME_ZONE").filter(|z| !z.trim().is_empty()) {
+            policy.time_zone = TimeZone::named(zone.trim())
+                .map_err(|e| ConfigError(format!("PORTAL_TIME_ZONE {zone:?}: {e}")))?;
+        }
+        if let Some(hours) = get("PORTAL_SENDING_HOURS").filter(|h| !h.trim().is_empty()) {
+            policy.sending_hours = hours
+                .trim()
+                .split_once('-')
+                .and_then(|(a, b)| Some(a.parse::<u8>().ok()?..b.parse::<u8>().ok()?))
+                .filter(|r| r.start < r.end && r.end <= 24)
+                .ok_or_else(|| {
+                    ConfigError(format!(
+                        "PORTAL_SENDING_HOURS {hours:?} is not a range of hours like 9-17"
+                    ))
+                })?;
+        }
+        policy.weekends =
+            get("PORTAL_WEEKENDS").map_or(Ok(false), |v| switch("PORTAL_WEEKENDS", &v))?;
+        policy.staff_window = secs("PORTAL_STAFF_WINDOW", d.staff_window, 0, 86_400)?;
+        policy.digest_hour = u8::try_from(number(get, "PORTAL_DIGEST_HOUR", 8, 0, 23)?)
+            .map_err(|_| ConfigError("PORTAL_DIGEST_HOUR is too large".into()))?;
+        Ok(NoticeSettings {
+            outbox_every: secs("PORTAL_OUTBOX_EVERY", Duration::from_secs(5), 1, 3600)?,
+            policy,
+            texts: get("PORTAL_TEXTS")
+                .filter(|v| !v.trim().is_empty())
+                .map(|v| switch("PORTAL_TEXTS", &v))
+                .transpose()?,
+        })
+    }
 }
 
 impl Config {
@@ -230,6 +298,7 @@ impl Config {
                 })
                 .transpose()?,
             server: ServerSettings::from_lookup(&get)?,
+            notices: NoticeSettings::from_lookup(&get)?,
         })
     }
 }

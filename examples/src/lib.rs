@@ -26,7 +26,7 @@ use portal_core::id::StaffId;
 use portal_core::notify::{Accepted, Delivery, DeliveryError, DevOutbox, Message, SmtpDelivery};
 use portal_core::token::Token;
 use portal_core::web::{BearerToken, CookieSecurity, PortalWeb};
-use portal_core::{MemoryStore, Portal, Store};
+use portal_core::{MemoryStore, Policy, Portal, Store};
 use tokio::net::{TcpListener, TcpSocket};
 
 /// A running example: the HTTP layer, the outbox (demo mode), what to print.
@@ -91,7 +91,14 @@ pub async fn build(
     let mut builder = Portal::builder_shared(store)
         .files(files)
         .delivery(LoggedDelivery(delivery(config, outbox.as_ref())?))
-        .maintain_every(MAINTENANCE_PERIOD);
+        .maintain_every(MAINTENANCE_PERIOD)
+        .outbox_every(config.notices.outbox_every)
+        .policy({
+            let mut policy = Policy::default();
+            policy.notifications = config.notices.policy.clone();
+            policy.notifications.texts = config.notices.texts.unwrap_or(outbox.is_some());
+            policy
+        });
     if let Some(vault) = vault_key::vault(config)? {
         builder = builder.vault_shared(vault);
     }

@@ -99,6 +99,10 @@ pub struct NotificationPolicy {
     pub staff_window: Duration,
     /// The local hour at which staff who chose a daily digest get it. Default 8.
     pub digest_hour: u8,
+    /// Whether a contact with a phone number also gets a short text message with each
+    /// announcement and reminder. Default off: the host's delivery must send texts
+    /// (the SMTP delivery refuses them, and the refusal is recorded as a failure).
+    pub texts: bool,
 }
 
 impl Default for NotificationPolicy {
@@ -112,6 +116,7 @@ impl Default for NotificationPolicy {
             weekends: false,
             staff_window: 10 * MINUTE,
             digest_hour: 8,
+            texts: false,
         }
     }
 }

@@ -213,6 +213,11 @@ macro_rules! mail {
             }
 
             #[test]
+            fn announcements_reminders_and_digests_arrive_by_smtp() {
+                smtp::announcements_reminders_and_digests_arrive_by_smtp(env!($bin));
+            }
+
+            #[test]
             fn a_deferred_mail_is_sent_again_and_staff_see_both_attempts() {
                 smtp::a_deferred_mail_is_sent_again_and_staff_see_both_attempts(env!($bin));
             }

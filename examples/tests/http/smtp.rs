@@ -368,6 +368,133 @@ pub fn a_deferred_mail_is_sent_again_and_staff_see_both_attempts(bin: &str) {
     assert_eq!(sink.messages().len(), 1, "sent once");
 }
 
+/// Waits for a message to `to` whose subject starts with `subject` and whose text holds
+/// `holding`, at most 60 s.
+fn wait_mail_with(sink: &Sink, to: &str, subject: &str, holding: &str) -> Value {
+    for _ in 0..600 {
+        let found = sink.messages().into_iter().find(|m| {
+            m["recipients"] == json!([to])
+                && header(m, "Subject").iter().any(|s| s.starts_with(subject))
+                && part(m, "text/plain").contains(holding)
+        });
+        if let Some(m) = found {
+            return m;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "{to} never got {subject:?} holding {holding:?} in 60 s: {:?}",
+        sink.messages()
+    );
+}
+
+/// Notices by real mail, on short settings: a new task is announced to the client's
+/// contacts and reminded of; the staff member hears at once of a contact's activity,
+/// then, having chosen a digest, gets the day's digest.
+pub fn announcements_reminders_and_digests_arrive_by_smtp(bin: &str) {
+    let Some(sink) = Sink::start(Answer::Accept, "notices_arrive_by_smtp") else {
+        return;
+    };
+    let hour = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+        / 3600)
+        % 24;
+    let options = Options {
+        env: vec![
+            ("PORTAL_SMTP_URL", sink.relay_url()),
+            ("PORTAL_MAIL_FROM", FIRM_ADDRESS.to_owned()),
+            ("PORTAL_OUTBOX_EVERY", "1".to_owned()),
+            ("PORTAL_ANNOUNCE_AFTER", "1".to_owned()),
+            ("PORTAL_REMINDERS", "1".to_owned()),
+            ("PORTAL_REMIND_EVERY", "2".to_owned()),
+            ("PORTAL_SENDING_HOURS", "0-24".to_owned()),
+            ("PORTAL_WEEKENDS", "on".to_owned()),
+            ("PORTAL_STAFF_WINDOW", "1".to_owned()),
+            // The digest is due from this hour on today: at the first round after the
+            // staff member chose it.
+            ("PORTAL_DIGEST_HOUR", hour.to_string()),
+        ],
+        ..Options::default()
+    };
+    let s = Server::start_with(bin, Db::Memory, Scheme::Http, &options).expect("a server");
+    let staff = "staff@acme.example";
+    let r = s.admin(
+        "PUT",
+        "/notifications",
+        Some(&json!({"email": staff, "mode": "instant"})),
+    );
+    assert_status(&r, 200, "staff notifications");
+    assert_eq!(r.json()["mode"], "instant");
+
+    let clients = s.admin("GET", "/clients", None).json();
+    let bakery = clients
+        .as_array()
+        .and_then(|l| l.iter().find(|c| c["name"] == "Sunrise Bakery Ltd"))
+        .and_then(|c| c["id"].as_str())
+        .expect("the demo bakery")
+        .to_owned();
+    let title = "Send the signed engagement letter";
+    let created = s.admin(
+        "POST",
+        &format!("/clients/{bakery}/tasks"),
+        Some(&json!({"title": title, "assignee": "client"})),
+    );
+    assert_status(&created, 201, "a task for the client");
+    let task = created.json()["id"].as_str().expect("id").to_owned();
+
+    let announced = wait_mail_with(&sink, JANE, "New tasks from", title);
+    assert_eq!(
+        header(&announced, "From"),
+        [format!("\"Acme Accounting\" <{FIRM_ADDRESS}>")]
+    );
+    wait_mail_with(&sink, "bob@example.com", "New tasks from", title);
+    wait_mail_with(&sink, JANE, "Reminder:", title);
+
+    // Jane logs in with the mailed link and completes the task.
+    let mut b = ask_for_a_link(&s);
+    let mail = sink.wait_message(JANE, LOGIN_SUBJECT);
+    let text = part(&mail, "text/plain");
+    let token = text
+        .split("/portal/auth/link/")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("a link")
+        .to_owned();
+    assert_status(
+        &b.post_form("/portal/auth/link", &[("token", &token)]),
+        303,
+        "the link",
+    );
+    let csrf = super::cases::csrf(&mut b);
+    let done = b.post_json(
+        &format!("/portal/api/tasks/{task}/complete"),
+        &csrf,
+        &json!({}),
+    );
+    assert_status(&done, 200, "complete");
+    let instant = wait_mail_with(&sink, staff, "Client activity at", title);
+    assert!(part(&instant, "text/plain").contains("Jane"), "{instant}");
+
+    // A digest instead: the next activity waits for it, and it comes (its hour is now).
+    let r = s.admin(
+        "PUT",
+        "/notifications",
+        Some(&json!({"email": staff, "mode": "daily"})),
+    );
+    assert_status(&r, 200, "daily");
+    let question = "Which year's accounts do you need?";
+    let asked = b.post_json("/portal/api/questions", &csrf, &json!({"body": question}));
+    assert_status(&asked, 201, "a question");
+    wait_mail_with(
+        &sink,
+        staff,
+        "Today's client activity at",
+        "asked a question",
+    );
+}
+
 /// `smtp://` without `tls=none` requires STARTTLS: a server that does not offer it gets
 /// no mail, and the log says so.
 pub fn starttls_is_required_unless_the_url_names_a_plain_relay(bin: &str) {

@@ -164,10 +164,28 @@ impl Portal {
             MessageKind::Reminder => &templates.reminder,
             _ => &templates.announcement,
         };
+        let texts = self.policy(firm.id).notifications.texts;
         let mut messages = Vec::new();
         for recipient in self.inner.store.client_recipients(client.id).await? {
             if !hears(&recipient) {
                 continue;
+            }
+            if let Some(phone) = recipient.contact.phone.as_ref().filter(|_| texts) {
+                let body = match kind {
+                    MessageKind::Reminder => format!(
+                        "{}: {} task(s) for {} are waiting for you: {link}",
+                        firm.name,
+                        tasks.len(),
+                        client.name
+                    ),
+                    _ => format!(
+                        "{}: {} new task(s) for {}: {link}",
+                        firm.name,
+                        tasks.len(),
+                        client.name
+                    ),
+                };
+                messages.push(self.queued_text(&firm, &recipient.contact, phone, kind, body)?);
             }
             let values = self
                 .merge_values(&firm, &recipient.contact)

@@ -108,6 +108,35 @@ impl Portal {
         )?)
     }
 
+    /// A text message to the contact's phone, ready to queue. Its body carries no
+    /// secret: texts tell of tasks, never log in.
+    pub(crate) fn queued_text(
+        &self,
+        firm: &Firm,
+        contact: &Contact,
+        phone: &crate::phone::PhoneNumber,
+        kind: MessageKind,
+        body: String,
+    ) -> Result<QueuedMessage, InternalError> {
+        let message = Message {
+            id: MessageId::generate(self.secrets())?,
+            firm_id: firm.id,
+            contact_id: Some(contact.id),
+            kind,
+            channel: Channel::Text(crate::notify::TextMessage {
+                to: phone.as_str().to_owned(),
+                body,
+            }),
+            links: Vec::new(),
+        };
+        Ok(QueuedMessage::new(
+            &message,
+            self.now(),
+            &self.inner.outbox_vault,
+            self.secrets(),
+        )?)
+    }
+
     /// Delivers what was just queued, as a background job: called once the operation
     /// that queued it has committed.
     pub(crate) fn deliver_soon(&self) {

@@ -230,6 +230,7 @@ macro_rules! store_conformance {
             a_client_s_recipients_are_its_grant_holders_with_their_pauses,
             staff_hear_of_activity_at_once_or_daily_without_what_was_undone,
             staff_cursors_and_digests_move_once,
+            a_contact_with_a_phone_also_gets_texts_when_the_firm_sends_them,
         }
     };
     (@tests $factory:path; $($case:ident),* $(,)?) => {

@@ -684,3 +684,53 @@ pub async fn staff_cursors_and_digests_move_once(f: Fixture) {
     );
     assert_eq!(s.staff_cursors().await.unwrap(), [(w.firm.id, next)]);
 }
+
+pub async fn a_contact_with_a_phone_also_gets_texts_when_the_firm_sends_them(f: Fixture) {
+    let mut policy = daily(1);
+    policy.notifications.texts = true;
+    let w = World::with_policy(f, policy).await;
+    w.a.set_contact_phone(&w.staff, w.bob.id, Some("+44 7700 900123"))
+        .await
+        .unwrap();
+    task(&w, w.client1.id, "Payroll", Side::Client).await;
+    w.advance(5 * MINUTE);
+    notices(&w).await;
+    w.advance(24 * 60 * MINUTE);
+    assert_eq!(notices(&w).await.reminded, 1);
+    let texts = w.outbox.to("+447700900123");
+    assert_eq!(texts.len(), 2, "{texts:?}");
+    assert!(matches!(
+        texts[0].message.channel,
+        crate::notify::Channel::Text(_)
+    ));
+    assert!(
+        texts[0].text().contains("1 new task(s) for Bakery Ltd"),
+        "{}",
+        texts[0].text()
+    );
+    assert!(
+        texts[1].text().contains("waiting for you"),
+        "{}",
+        texts[1].text()
+    );
+    assert!(
+        texts[1]
+            .text()
+            .contains("https://portal.acme.example/portal/")
+    );
+    // Jane has no phone: email only.
+    assert!(
+        w.outbox
+            .entries()
+            .iter()
+            .filter(|e| matches!(e.message.channel, crate::notify::Channel::Text(_)))
+            .all(|e| e.to() == "+447700900123")
+    );
+    // Staff see the text beside the emails, delivered.
+    let messages = w.a.contact_messages(&w.staff, w.bob.id, 20).await.unwrap();
+    let text = messages
+        .iter()
+        .find(|m| m.recipient == "+447700900123")
+        .expect("the text, listed");
+    assert_eq!(text.state, crate::outbox::MessageState::Sent);
+}
