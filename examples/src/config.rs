@@ -382,6 +382,41 @@ mod tests {
     }
 
     #[test]
+    fn the_notification_policy_is_read_and_checked() {
+        let d = with("PORTAL_ADDR", "127.0.0.1:3000").unwrap().notices;
+        assert_eq!(d.policy, NotificationPolicy::default());
+        assert_eq!((d.outbox_every, d.texts), (Duration::from_secs(5), None));
+        let c = with("PORTAL_SENDING_HOURS", "8-18").unwrap();
+        assert_eq!(c.notices.policy.sending_hours, 8..18);
+        let c = with("PORTAL_TIME_ZONE", "Europe/Paris").unwrap();
+        assert_eq!(c.notices.policy.time_zone.name(), "Europe/Paris");
+        assert_eq!(
+            with("PORTAL_REMIND_EVERY", "60")
+                .unwrap()
+                .notices
+                .policy
+                .remind_every,
+            Duration::from_secs(60)
+        );
+        assert_eq!(
+            with("PORTAL_TEXTS", "on").unwrap().notices.texts,
+            Some(true)
+        );
+        for (name, bad) in [
+            ("PORTAL_SENDING_HOURS", "17-9"),
+            ("PORTAL_SENDING_HOURS", "9-25"),
+            ("PORTAL_SENDING_HOURS", "nine"),
+            ("PORTAL_TIME_ZONE", "Mars/Olympus"),
+            ("PORTAL_DIGEST_HOUR", "24"),
+            ("PORTAL_REMIND_EVERY", "0"),
+            ("PORTAL_TEXTS", "sometimes"),
+        ] {
+            let refused = with(name, bad).unwrap_err();
+            assert!(refused.0.starts_with(name), "{name}={bad}: {}", refused.0);
+        }
+    }
+
+    #[test]
     fn defaults_follow_the_documented_values() {
         let c = Config::from_lookup(|_| None).unwrap();
         assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
