@@ -204,6 +204,9 @@ actions! {
     /// A credential's values were deleted, by staff or when its task had been closed
     /// long enough; the record of it stays.
     CredentialPurged => "credential.purged",
+    /// Staff re-sealed their firm's credentials under the vault's active key (the
+    /// counts in the detail).
+    VaultRotated => "credential.vault_rotated",
     /// A contact or staff commented on a task.
     CommentAdded => "comment.added",
     /// A contact asked the firm a question.

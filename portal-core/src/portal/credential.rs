@@ -15,7 +15,7 @@ use crate::clock::Timestamp;
 use crate::credential::{Credential, CredentialRefusal, CredentialValues, SealedField, closed_at};
 use crate::evidence::{CredentialFieldKind, CredentialRequest, Evidence, EvidenceError};
 use crate::grant::Permissions;
-use crate::id::{ContactId, TaskId};
+use crate::id::{ContactId, FirmId, TaskId};
 use crate::policy::RateLimit;
 use crate::portal::session::{Authenticated, ReadOnlyPreview};
 use crate::portal::staff::StaffError;
@@ -520,8 +520,13 @@ impl Portal {
     /// first. Resumable: a rotation cut short is finished by running it again. One that
     /// cannot be opened is reported, never dropped. Roll the new active key out to
     /// every instance first; remove an old key once a run reports nothing
-    /// [`left`](RotationReport::left).
-    pub async fn rotate_vault(&self, batch: u32) -> Result<RotationReport, CredentialError> {
+    /// [`left`](RotationReport::left). `firm` confines it to one firm's credentials
+    /// (what that firm's staff may ask for); `None` is every firm's, for the host.
+    pub async fn rotate_vault(
+        &self,
+        firm: Option<FirmId>,
+        batch: u32,
+    ) -> Result<RotationReport, CredentialError> {
         let vault = self.vault()?;
         let active = vault.active().clone();
         let batch = batch.max(1);
@@ -534,7 +539,8 @@ impl Portal {
                 .await?;
             let Some(last) = page.last() else { break };
             after = Some(last.task_id);
-            for credential in &page {
+            let ours = page.iter().filter(|c| firm.is_none_or(|f| c.firm_id == f));
+            for credential in ours {
                 match self.resealed(vault, credential) {
                     Ok(next) => {
                         if self.store().rewrap_credential(&next).await? {
@@ -563,8 +569,37 @@ impl Portal {
                 .await?;
             let Some(last) = page.last() else { break };
             after = Some(last.task_id);
-            report.left += page.len() as u64;
+            report.left += page
+                .iter()
+                .filter(|c| firm.is_none_or(|f| c.firm_id == f))
+                .count() as u64;
         }
+        Ok(report)
+    }
+
+    /// [`Portal::rotate_vault`] of the staff member's own firm, recorded in its audit
+    /// log with what it did: one firm's staff never touch another's credentials.
+    pub async fn staff_rotate_vault(
+        &self,
+        ctx: &StaffContext,
+        batch: u32,
+    ) -> Result<RotationReport, CredentialError> {
+        let report = self.rotate_vault(Some(ctx.firm), batch).await?;
+        let entry = self.audit(
+            ctx.firm,
+            Actor::Staff(ctx.staff.clone()),
+            AuditAction::VaultRotated,
+            None,
+            &ctx.request,
+            format!(
+                "rotated={} superseded={} unreadable={} left={}",
+                report.rotated,
+                report.superseded,
+                report.unreadable.len(),
+                report.left
+            ),
+        );
+        self.store().append_audit(entry).await?;
         Ok(report)
     }
 

@@ -104,7 +104,8 @@ pub(super) async fn purge(s: &Staff<'_>, task: &str) -> Answer {
 }
 
 /// `POST {staff}/vault/rotate` (optional `{"batch": n}`, 1 to 10,000, default 100):
-/// re-seals under the vault's active key what older keys sealed; what it did.
+/// re-seals under the vault's active key what older keys sealed of this firm's
+/// credentials, audited; what it did.
 pub(super) async fn rotate(s: &Staff<'_>, MaybeJson(body): MaybeJson<RotateBody>) -> Answer {
     let batch = body.batch.unwrap_or(DEFAULT_ROTATION_BATCH);
     if !(1..=MAX_ROTATION_BATCH).contains(&batch) {
@@ -112,7 +113,7 @@ pub(super) async fn rotate(s: &Staff<'_>, MaybeJson(body): MaybeJson<RotateBody>
             "batch: from 1 to {MAX_ROTATION_BATCH}"
         )));
     }
-    let report = s.portal.rotate_vault(batch).await?;
+    let report = s.portal.staff_rotate_vault(&s.ctx, batch).await?;
     Ok(Response::json(200, &RotationView::new(&report)))
 }
 

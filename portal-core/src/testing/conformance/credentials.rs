@@ -453,7 +453,7 @@ pub async fn a_moved_or_altered_value_and_a_missing_key_are_reported_never_opene
     w.a.submit_credential(&jane, t3, again, &req())
         .await
         .unwrap();
-    let report = forgetful.rotate_vault(10).await.unwrap();
+    let report = forgetful.rotate_vault(None, 10).await.unwrap();
     assert_eq!(report.rotated, 0);
     assert_eq!(report.left, 3);
     assert!(
@@ -494,9 +494,30 @@ pub async fn rotation_reseals_everything_while_contacts_hand_over_and_staff_reve
         w.instance(&w.a, Some(World::vault(&keys))),
         w.instance(&w.b, Some(World::vault(&keys))),
     );
+    // Another firm's staff rotate their own firm's credentials only (it has none), and
+    // their log says what they did.
+    let theirs = pa.staff_rotate_vault(&w.other_staff, 10).await.unwrap();
+    assert_eq!((theirs.rotated, theirs.left), (0, 0), "{theirs:?}");
+    let stored = w.b.store().credential(tasks[0]).await.unwrap().unwrap();
+    assert_eq!(
+        stored.key_id.as_str(),
+        "k1",
+        "this firm's credentials untouched"
+    );
+    let logged =
+        w.a.store()
+            .audit_events(w.other_firm.id, None, 0, 1000)
+            .await
+            .unwrap();
+    assert!(
+        logged
+            .iter()
+            .any(|e| e.entry.action == AuditAction::VaultRotated
+                && e.entry.detail == "rotated=0 superseded=0 unreadable=0 left=0")
+    );
     let rotation = {
         let pa = pa.clone();
-        tokio::spawn(async move { pa.rotate_vault(3).await.unwrap() })
+        tokio::spawn(async move { pa.rotate_vault(None, 3).await.unwrap() })
     };
     let replaced: Vec<TaskId> = tasks.iter().copied().step_by(3).collect();
     let replacing = {
@@ -527,7 +548,7 @@ pub async fn rotation_reseals_everything_while_contacts_hand_over_and_staff_reve
     assert!(report.unreadable.is_empty());
     assert_eq!(report.left, 0, "{report:?}");
     // A second run finds nothing left; every value still opens and is the last given.
-    let again = pb.rotate_vault(5).await.unwrap();
+    let again = pb.rotate_vault(None, 5).await.unwrap();
     assert_eq!((again.rotated, again.left), (0, 0));
     let k2_only = w.instance(&w.a, Some(World::vault(&[("k2", 2)])));
     for (i, task) in tasks.iter().enumerate() {
