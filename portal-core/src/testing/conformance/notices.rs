@@ -606,7 +606,7 @@ pub async fn staff_cursors_and_digests_move_once(f: Fixture) {
     );
     assert_eq!(
         s.staff_recipients(w.firm.id).await.unwrap(),
-        [recipient.clone()]
+        std::slice::from_ref(&recipient)
     );
     assert!(
         s.staff_recipients(w.other_firm.id)
