@@ -2,7 +2,7 @@
 //! went out and when the next is due (`portal_task_notices`), and each contact's
 //! reminder pause (`portal_contacts.reminders_paused_until`).
 //!
-//! A task is *open for the client* by one SQL predicate, [`open_for_client!`], the
+//! A task is *open for the client* by one SQL predicate, `open_for_client!`, the
 //! rule of [`is_open_for_client`] written once for every statement here that asks it;
 //! the partial index `portal_tasks_open_for_client` (migration 12) is on the same
 //! predicate, so that the announce scan walks only the open tasks, oldest first, and
@@ -255,5 +255,27 @@ impl<DB: Dialect> Engine<DB> {
         append_audit::<DB>(&mut tx, audit).await?;
         commit::<DB>(tx).await?;
         Ok(true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use portal_core::task::{Side, TaskStatus};
+
+    /// The predicate names the stored values of the rule's terms, and the partial
+    /// indexes of both dialects are on the predicate word for word (a planner uses a
+    /// partial index only for a query whose condition implies the index's).
+    #[test]
+    fn the_open_predicate_is_the_rule_and_the_index_s() {
+        let open = open_for_client!("");
+        assert!(open.contains(&format!("assignee = '{}'", Side::Client.as_str())));
+        assert!(open.contains(&format!("status <> '{}'", TaskStatus::Completed.as_str())));
+        assert!(open.contains("withdrawn_at IS NULL"));
+        for migration in [
+            include_str!("../postgres/0012_notices.sql"),
+            include_str!("../sqlite/0012_notices.sql"),
+        ] {
+            assert!(migration.contains(&format!("WHERE {open};")), "{migration}");
+        }
     }
 }
