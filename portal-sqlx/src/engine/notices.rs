@@ -90,11 +90,11 @@ const TO_REMIND: &str = concat!(
     " ORDER BY n.next_reminder_at, n.task_id LIMIT $2"
 );
 
-/// Counts one more reminder of task `$1` and sets its next to `$3`, if the task is
-/// open for the client and its next reminder is still the one due at `$2`: one row
-/// changed, or none.
+/// Counts `$4` more reminders of task `$1` (one per time it was given) and sets its
+/// next to `$3`, if the task is open for the client and its next reminder is still the
+/// one due at `$2`: one row changed, or none.
 const REMINDED: &str = concat!(
-    "UPDATE portal_task_notices SET reminders_sent = reminders_sent + 1, \
+    "UPDATE portal_task_notices SET reminders_sent = reminders_sent + $4, \
      next_reminder_at = $3 WHERE task_id = $1 AND next_reminder_at = $2 \
      AND EXISTS (SELECT 1 FROM portal_tasks t WHERE t.id = $1 AND ",
     open_for_client!("t."),
@@ -201,18 +201,27 @@ impl<DB: Dialect> Engine<DB> {
         reminded: &[(TaskId, Timestamp, Option<Timestamp>)],
         messages: &[QueuedMessage],
     ) -> Result<bool, StoreError> {
-        let mut reminded = reminded.to_vec();
-        reminded.sort_by_key(|(task, ..)| *task);
+        // In id order, each task once: a task given twice is counted twice, with the
+        // last next time given, and only if both were due at the same time.
+        let mut tasks: BTreeMap<TaskId, (Timestamp, i64, Option<Timestamp>)> = BTreeMap::new();
+        let mut consistent = true;
+        for (task, due, next) in reminded {
+            let entry = tasks.entry(*task).or_insert((*due, 0, None));
+            consistent &= entry.0 == *due;
+            entry.1 += 1;
+            entry.2 = *next;
+        }
         let mut tx = self.write().await?;
         outbox::queue_in::<DB>(&mut tx, messages).await?;
-        if !lock_tasks::<DB>(&mut tx, reminded.iter().map(|(task, ..)| *task)).await? {
+        if !consistent || !lock_tasks::<DB>(&mut tx, tasks.keys().copied()).await? {
             return Ok(false);
         }
-        for (task, due, next) in &reminded {
+        for (task, (due, count, next)) in &tasks {
             let counted = sql::<DB>(REMINDED)
                 .id(task.as_uuid())
                 .ts(*due)
                 .opt_ts(*next)
+                .int(*count)
                 .run(&mut tx)
                 .await?;
             if counted == 0 {
