@@ -122,3 +122,30 @@ macro_rules! outbox_message_columns {
     };
 }
 pub(crate) use outbox_message_columns;
+
+/// Columns of `portal_task_notices` that [`task_notices`](crate::rows::task_notices)
+/// reads, on the table's alias `n` (they are read beside a task's).
+macro_rules! notice_columns {
+    () => {
+        "n.task_id, n.announced_at, n.reminders_sent, n.next_reminder_at"
+    };
+}
+pub(crate) use notice_columns;
+
+/// Columns of `portal_staff_recipients` that
+/// [`staff_recipient`](crate::rows::staff_recipient) reads.
+macro_rules! staff_recipient_columns {
+    () => {
+        "firm_id, staff_id, email, mode, last_digest_at"
+    };
+}
+pub(crate) use staff_recipient_columns;
+
+/// Columns of `portal_digest_items` that [`digest_item`](crate::rows::digest_item) reads,
+/// in the order they are inserted.
+macro_rules! digest_item_columns {
+    () => {
+        "firm_id, staff_id, seq, at, line"
+    };
+}
+pub(crate) use digest_item_columns;

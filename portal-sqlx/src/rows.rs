@@ -28,11 +28,13 @@ use portal_core::id::{
     ClientId, CommentId, ContactId, FileId, FirmId, MessageId, PhaseId, QuestionId, SessionId,
     StaffId, TaskId, UploadId,
 };
+use portal_core::notice::{Recipient, TaskNotices};
 use portal_core::notify::MessageKind;
 use portal_core::outbox::{AttemptOutcome, DeliveryAttempt, MessageState, QueuedMessage};
 use portal_core::phase::Phase;
 use portal_core::phone::PhoneNumber;
 use portal_core::session::{SessionRecord, SessionSummary};
+use portal_core::staff_notice::{DigestItem, StaffCursor, StaffNotifyMode, StaffRecipient};
 use portal_core::task::{Completion, Evidence, ItemCheck, Side, Task, TaskStatus, empty_checklist};
 use portal_core::vault::KeyId;
 
@@ -492,6 +494,92 @@ pub(crate) fn delivery_attempt<DB: Dialect>(r: &SqlRow<DB>) -> Result<DeliveryAt
     })
 }
 
+/// A task's notices, from the columns `notice_columns!` names.
+pub(crate) fn task_notices<DB: Dialect>(r: &SqlRow<DB>) -> Result<TaskNotices, StoreError> {
+    Ok(TaskNotices {
+        task_id: TaskId::from_uuid(r.id("task_id")?),
+        announced_at: r.ts("announced_at")?,
+        reminders_sent: r.count("reminders_sent")?,
+        next_reminder_at: r.opt_ts("next_reminder_at")?,
+    })
+}
+
+/// A contact with its grant's `permissions` and its `reminders_paused_until`.
+pub(crate) fn recipient<DB: Dialect>(r: &SqlRow<DB>) -> Result<Recipient, StoreError> {
+    Ok(Recipient {
+        contact: contact(r)?,
+        permissions: permissions(r, "permissions")?,
+        reminders_paused_until: r.opt_ts("reminders_paused_until")?,
+    })
+}
+
+pub(crate) fn staff_recipient<DB: Dialect>(r: &SqlRow<DB>) -> Result<StaffRecipient, StoreError> {
+    Ok(StaffRecipient {
+        email: r.parsed("email", email)?,
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        last_digest_at: r.opt_ts("last_digest_at")?,
+        mode: r.parsed("mode", StaffNotifyMode::from_name)?,
+        staff_id: r.parsed("staff_id", |s| StaffId::new(s).ok())?,
+    })
+}
+
+/// A sequence number of a firm's audit log as stored (`BIGINT`): the ones past
+/// `i64::MAX` cannot be, as the audit log's own cannot.
+pub(crate) fn stored_seq(seq: u64) -> Result<i64, StoreError> {
+    i64::try_from(seq).map_err(|_| StoreError::Corrupt("sequence number out of range".into()))
+}
+
+fn seq<DB: Dialect>(r: &SqlRow<DB>, col: &str) -> Result<u64, StoreError> {
+    u64::try_from(r.int(col)?)
+        .map_err(|_| StoreError::Corrupt(format!("column {col}: negative sequence number")))
+}
+
+/// A cursor's cancelled sequence numbers as stored: decimal, comma-separated, in the
+/// cursor's order ("12,15"; "" for none).
+pub(crate) fn cancelled_text(cancelled: &[u64]) -> String {
+    cancelled
+        .iter()
+        .map(u64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// The cancelled sequence numbers from their stored text, strictly: only the text
+/// [`cancelled_text`] writes is read (no sign, space, leading zero or empty item).
+fn cancelled(text: &str) -> Option<Vec<u64>> {
+    let list = if text.is_empty() {
+        Vec::new()
+    } else {
+        text.split(',')
+            .map(|n| n.parse::<u64>().ok())
+            .collect::<Option<Vec<_>>>()?
+    };
+    (cancelled_text(&list) == text).then_some(list)
+}
+
+/// A firm's activity cursor, from the columns `firm_id`, `last_seq` and `cancelled`.
+pub(crate) fn staff_cursor<DB: Dialect>(
+    r: &SqlRow<DB>,
+) -> Result<(FirmId, StaffCursor), StoreError> {
+    Ok((
+        FirmId::from_uuid(r.id("firm_id")?),
+        StaffCursor {
+            last_seq: seq(r, "last_seq")?,
+            cancelled: r.parsed("cancelled", cancelled)?,
+        },
+    ))
+}
+
+pub(crate) fn digest_item<DB: Dialect>(r: &SqlRow<DB>) -> Result<DigestItem, StoreError> {
+    Ok(DigestItem {
+        firm_id: FirmId::from_uuid(r.id("firm_id")?),
+        staff_id: r.parsed("staff_id", |s| StaffId::new(s).ok())?,
+        seq: seq(r, "seq")?,
+        at: r.ts("at")?,
+        line: r.text("line")?,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -516,6 +604,28 @@ mod tests {
                 "{reordered}"
             );
             assert_eq!(definition(&tagged).unwrap().as_deref(), Some(text));
+        }
+    }
+
+    #[test]
+    fn cancelled_sequence_numbers_read_back_only_as_written() {
+        for list in [vec![], vec![12], vec![12, 15, 3]] {
+            assert_eq!(cancelled(&cancelled_text(&list)), Some(list));
+        }
+        for bad in [
+            ",",
+            "1,",
+            ",1",
+            "1,,2",
+            " 1",
+            "+1",
+            "01",
+            "1;2",
+            "x",
+            "-1",
+            "18446744073709551616",
+        ] {
+            assert_eq!(cancelled(bad), None, "{bad:?}");
         }
     }
 

@@ -4,7 +4,8 @@
 //! the contacts' failure counters to their own table; migration 6 moves the tasks'
 //! phase names into phases of their own; migration 7 keeps every session a login of
 //! its contact (none a preview); migration 10 keeps the audit entries written before
-//! it verifying, beside entries that name a client and a task.
+//! it verifying, beside entries that name a client and a task; migration 12 counts
+//! every task existing before it as announced, so that an upgrade announces none.
 //!
 //! PostgreSQL cases read `DATABASE_URL`; without it they print `SKIPPED` and pass.
 
@@ -22,7 +23,7 @@ use portal_sqlx::{PgStore, SqliteStore};
 use uuid::Uuid;
 
 /// How many migrations each dialect has.
-const MIGRATIONS: i64 = 11;
+const MIGRATIONS: i64 = 12;
 
 #[tokio::test]
 async fn sqlite_migrations_are_idempotent_and_kept_apart() {
@@ -103,7 +104,7 @@ async fn postgres_migrations_stay_in_their_schema() {
     .fetch_all(stores[0].pool())
     .await
     .unwrap();
-    assert_eq!(tables.len(), 26, "{tables:?}");
+    assert_eq!(tables.len(), 30, "{tables:?}");
     assert!(tables.iter().all(|(t,)| t.starts_with("portal_")));
     let (applied,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM portal_schema_migrations")
         .fetch_one(stores[0].pool())
@@ -240,6 +241,40 @@ const POSTGRES_V9: Earlier = Earlier {
         include_str!("../src/postgres/0007_previews.sql"),
         include_str!("../src/postgres/0008_files.sql"),
         include_str!("../src/postgres/0009_credentials.sql"),
+    ],
+};
+
+const SQLITE_V11: Earlier = Earlier {
+    migrations_table: SQLITE_V2.migrations_table,
+    scripts: &[
+        include_str!("../src/sqlite/0001_schema.sql"),
+        include_str!("../src/sqlite/0002_tasks.sql"),
+        include_str!("../src/sqlite/0003_session_permissions.sql"),
+        include_str!("../src/sqlite/0004_login_failures.sql"),
+        include_str!("../src/sqlite/0005_firm_key.sql"),
+        include_str!("../src/sqlite/0006_phases_evidence.sql"),
+        include_str!("../src/sqlite/0007_previews.sql"),
+        include_str!("../src/sqlite/0008_files.sql"),
+        include_str!("../src/sqlite/0009_credentials.sql"),
+        include_str!("../src/sqlite/0010_conversation.sql"),
+        include_str!("../src/sqlite/0011_outbox.sql"),
+    ],
+};
+
+const POSTGRES_V11: Earlier = Earlier {
+    migrations_table: POSTGRES_V2.migrations_table,
+    scripts: &[
+        include_str!("../src/postgres/0001_schema.sql"),
+        include_str!("../src/postgres/0002_tasks.sql"),
+        include_str!("../src/postgres/0003_session_permissions.sql"),
+        include_str!("../src/postgres/0004_login_failures.sql"),
+        include_str!("../src/postgres/0005_firm_key.sql"),
+        include_str!("../src/postgres/0006_phases_evidence.sql"),
+        include_str!("../src/postgres/0007_previews.sql"),
+        include_str!("../src/postgres/0008_files.sql"),
+        include_str!("../src/postgres/0009_credentials.sql"),
+        include_str!("../src/postgres/0010_conversation.sql"),
+        include_str!("../src/postgres/0011_outbox.sql"),
     ],
 };
 
@@ -857,4 +892,139 @@ async fn postgres_migration_10_keeps_earlier_audit_entries_verifying() {
     version_9_with_audit!(store.pool(), POSTGRES_V9);
     store.migrate().await.expect("migration 10");
     audit_carried_over(&store).await;
+}
+
+/// A task row as migration 11 left tasks: task `n` of client 11 of firm 1, for the
+/// client, created at `n` seconds.
+const V11_TASK: &str = "INSERT INTO portal_tasks (id, firm_id, client_id, title, description, \
+     assignee, status, evidence, position, created_at, updated_at) \
+     VALUES ($1, $2, $3, 'Task', '', 'client', $4, 'standard', $5, $6, $6)";
+
+/// Applies migrations 1 to 11 to `$pool`, then writes firm 1, client 11 and tasks 31
+/// (pending) and 32 (in progress), both open for the client, never announced then.
+macro_rules! version_11_with_tasks {
+    ($pool:expr, $v11:expr) => {{
+        let pool = $pool;
+        apply_earlier!(pool, $v11);
+        sqlx::query(
+            "INSERT INTO portal_firms (id, name, public_url, display_name, accent_colour, \
+             welcome_message, created_at) \
+             VALUES ($1, 'Firm', 'https://f.example', 'Firm', '#123456', '', 0)",
+        )
+        .bind(id(1))
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO portal_clients (id, firm_id, name, created_at) VALUES ($1, $2, 'One', 0)",
+        )
+        .bind(id(11))
+        .bind(id(1))
+        .execute(pool)
+        .await
+        .unwrap();
+        for (n, status) in [(31u8, "pending"), (32, "in_progress")] {
+            sqlx::query(V11_TASK)
+                .bind(id(u128::from(n)))
+                .bind(id(1))
+                .bind(id(11))
+                .bind(status)
+                .bind(i64::from(n))
+                .bind(1_000 * i64::from(n))
+                .execute(pool)
+                .await
+                .unwrap();
+        }
+    }};
+}
+
+/// After migration 12: the tasks that existed before it count as announced when they
+/// were created, with no reminder due, so that the upgrade announces none of them; a
+/// task made after it is announced as usual.
+async fn tasks_carried_over(store: &dyn Store) {
+    let far = Timestamp::from_unix_millis(9_000_000_000_000);
+    assert!(
+        store.tasks_to_announce(far, 10).await.unwrap().is_empty(),
+        "none of the earlier tasks is announced after the upgrade"
+    );
+    assert!(store.tasks_to_remind(far, 10).await.unwrap().is_empty());
+    // Announcing one of them again is refused: it counts as announced.
+    assert!(
+        !store
+            .announce_tasks(
+                &[(portal_core::id::TaskId::from_uuid(id(31)), None)],
+                far,
+                &[]
+            )
+            .await
+            .unwrap()
+    );
+}
+
+/// After [`tasks_carried_over`] and the insertion of task 33 by [`V11_TASK`]: it alone
+/// is due to be announced.
+async fn new_task_announced(store: &dyn Store) {
+    let far = Timestamp::from_unix_millis(9_000_000_000_000);
+    let due: Vec<_> = store
+        .tasks_to_announce(far, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.id.as_uuid())
+        .collect();
+    assert_eq!(due, [id(33)], "a task made after the upgrade is announced");
+}
+
+#[tokio::test]
+async fn sqlite_migration_12_announces_no_earlier_task() {
+    let path = common::sqlite_path();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    version_11_with_tasks!(&pool, SQLITE_V11);
+    pool.close().await;
+    let store = SqliteStore::open(&path).await.unwrap();
+    store.migrate().await.expect("migration 12");
+    tasks_carried_over(&store).await;
+    sqlx::query(V11_TASK)
+        .bind(id(33))
+        .bind(id(1))
+        .bind(id(11))
+        .bind("pending")
+        .bind(33i64)
+        .bind(33_000i64)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    new_task_announced(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_migration_12_announces_no_earlier_task() {
+    let Some(url) = common::database_url() else {
+        eprintln!("SKIPPED postgres_migration_12_announces_no_earlier_task: no DATABASE_URL");
+        return;
+    };
+    let schema = common::pg_schema(&url).await;
+    let store = PgStore::connect_with_schema(&url, &schema).await.unwrap();
+    sqlx::raw_sql(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(store.pool())
+        .await
+        .unwrap();
+    version_11_with_tasks!(store.pool(), POSTGRES_V11);
+    store.migrate().await.expect("migration 12");
+    tasks_carried_over(&store).await;
+    sqlx::query(V11_TASK)
+        .bind(id(33))
+        .bind(id(1))
+        .bind(id(11))
+        .bind("pending")
+        .bind(33i64)
+        .bind(33_000i64)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    new_task_announced(&store).await;
 }

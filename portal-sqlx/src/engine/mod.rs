@@ -20,9 +20,11 @@ mod directory;
 mod files;
 mod links;
 mod maintenance;
+mod notices;
 mod outbox;
 mod previews;
 mod sessions;
+mod staff_notices;
 mod tasks;
 
 use std::fmt;

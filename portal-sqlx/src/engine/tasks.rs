@@ -25,7 +25,7 @@ use crate::columns::{item_columns, phase_columns, task_columns};
 use crate::dialect::Dialect;
 use crate::error::Violation;
 use crate::rows;
-use crate::stmt::sql;
+use crate::stmt::{SqlRow, sql};
 
 const INSERT_TASK: &str = concat!(
     "INSERT INTO portal_tasks (",
@@ -128,6 +128,23 @@ async fn read_tasks<DB: Dialect>(
     // Sorted by task, each task finds its checks by a binary search.
     checks.sort_by_key(|(task, ..)| *task);
     rows.iter().map(|r| rows::task(r, &checks)).collect()
+}
+
+/// Tasks from rows of `portal_tasks` read by any statement (the columns `rows::task`
+/// reads), each with its checked items, on the caller's connection.
+pub(super) async fn with_checks<DB: Dialect>(
+    c: &mut DB::Connection,
+    found: &[SqlRow<DB>],
+) -> Result<Vec<Task>, StoreError> {
+    let mut checks = Vec::new();
+    for r in found {
+        for check in sql::<DB>(ITEMS).id(r.id("id")?).all(c).await? {
+            checks.push(rows::item_check(&check)?);
+        }
+    }
+    // Sorted by task, each task finds its checks by a binary search.
+    checks.sort_by_key(|(task, ..)| *task);
+    found.iter().map(|r| rows::task(r, &checks)).collect()
 }
 
 /// A task read in the caller's transaction (locked by `lock`, or not).

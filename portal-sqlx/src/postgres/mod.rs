@@ -253,6 +253,11 @@ impl Dialect for Postgres {
             description: "outbox",
             sql: include_str!("0011_outbox.sql"),
         },
+        Migration {
+            version: 12,
+            description: "notices: task announcements and reminders, reminder pauses, staff recipients, activity cursors, digest items",
+            sql: include_str!("0012_notices.sql"),
+        },
     ];
 
     async fn begin_write(pool: &Pool<Self>) -> Result<Transaction<'static, Self>, sqlx::Error> {
