@@ -733,4 +733,9 @@ pub async fn a_contact_with_a_phone_also_gets_texts_when_the_firm_sends_them(f: 
         .find(|m| m.recipient == "+447700900123")
         .expect("the text, listed");
     assert_eq!(text.state, crate::outbox::MessageState::Sent);
+    // Another firm's staff read none of this contact's messages.
+    assert!(matches!(
+        w.a.contact_messages(&w.other_staff, w.bob.id, 20).await,
+        Err(crate::portal::staff::StaffError::NotFound)
+    ));
 }
