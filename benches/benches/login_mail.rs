@@ -15,7 +15,6 @@
 // should stop loudly; a bench measures real time.
 #![allow(missing_docs, clippy::expect_used, clippy::disallowed_methods)]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};

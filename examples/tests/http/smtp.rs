@@ -395,12 +395,8 @@ pub fn announcements_reminders_and_digests_arrive_by_smtp(bin: &str) {
     let Some(sink) = Sink::start(Answer::Accept, "notices_arrive_by_smtp") else {
         return;
     };
-    let hour = (std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("after 1970")
-        .as_secs()
-        / 3600)
-        % 24;
+    let now = portal_core::clock::Clock::now(&portal_core::clock::SystemClock);
+    let hour = now.unix_millis().div_euclid(3_600_000).rem_euclid(24);
     let options = Options {
         env: vec![
             ("PORTAL_SMTP_URL", sink.relay_url()),
