@@ -8,7 +8,8 @@ accept (the default) takes every message and saves it in FOLDER as 0001.json,
 half a file): the envelope's sender and recipients, the message's own header lines as
 sent (name and raw value, folded lines joined), its content type, and each text part
 decoded. tempfail answers every message with 451 and permfail with 554, saving
-nothing; tempfail_once answers the first message with 451 and accepts the rest. silent accepts connections and never sends a byte, not even the greeting.
+nothing; tempfail_once answers the first login email (subject "Your login link...")
+with 451 and accepts every other message. silent accepts connections and never sends a byte, not even the greeting.
 
 It speaks plain SMTP only (no STARTTLS). It prints "ready" once it listens, and runs
 until it is killed.
@@ -39,9 +40,12 @@ class Saver:
 
     async def handle_DATA(self, server, session, envelope):
         if self.answer == "tempfail_once":
-            self.answer = "accept"
-            return ANSWERS["tempfail"]
-        if self.answer != "accept":
+            raw = envelope.original_content or envelope.content
+            subject = email.message_from_bytes(raw, policy=email.policy.default)["Subject"]
+            if str(subject or "").startswith("Your login link"):
+                self.answer = "accept"
+                return ANSWERS["tempfail"]
+        if self.answer not in ("accept", "tempfail_once"):
             return ANSWERS[self.answer]
         self.count += 1
         raw = envelope.original_content or envelope.content

@@ -97,7 +97,8 @@ pub struct NotificationPolicy {
     /// within it (a task completed then reopened, an item checked then unchecked) is
     /// never reported. Default 10 minutes.
     pub staff_window: Duration,
-    /// The local hour at which staff who chose a daily digest get it. Default 8.
+    /// The local hour from which staff who chose a daily digest get it, as soon as it
+    /// has something in it. Default 8.
     pub digest_hour: u8,
     /// Whether a contact with a phone number also gets a short text message with each
     /// announcement and reminder. Default off: the host's delivery must send texts

@@ -22,7 +22,8 @@ use crate::id::{FirmId, StaffId};
 pub enum StaffNotifyMode {
     /// An email per round of activity, within minutes.
     Instant,
-    /// One email a day, at the firm's digest hour, with the day's activity.
+    /// One email a day, from the firm's digest hour on, with the activity since the
+    /// last one.
     Daily,
     /// Nothing.
     Off,
@@ -60,7 +61,7 @@ pub struct StaffRecipient {
     pub email: EmailAddress,
     /// The firm.
     pub firm_id: FirmId,
-    /// When its last digest was sent (or skipped, having nothing in it).
+    /// When its last digest was sent.
     pub last_digest_at: Option<Timestamp>,
     /// How often.
     pub mode: StaffNotifyMode,

@@ -32,7 +32,7 @@ pub enum Answer {
     Accept,
     /// 451 to every message.
     TempFail,
-    /// 451 to the first message, then takes every message and saves it.
+    /// 451 to the first login email, every other message taken and saved.
     TempFailOnce,
     /// 554 to every message.
     PermFail,
@@ -365,7 +365,16 @@ pub fn a_deferred_mail_is_sent_again_and_staff_see_both_attempts(bin: &str) {
     assert_eq!(sent["attempts"][1]["outcome"], "accepted", "{sent}");
     let reply = sent["attempts"][1]["reply"].as_str().unwrap_or_default();
     assert!(reply.starts_with("250"), "the server's own reply: {sent}");
-    assert_eq!(sink.messages().len(), 1, "sent once");
+    let logins = sink
+        .messages()
+        .into_iter()
+        .filter(|m| {
+            header(m, "Subject")
+                .iter()
+                .any(|s| s.starts_with(LOGIN_SUBJECT))
+        })
+        .count();
+    assert_eq!(logins, 1, "sent once");
 }
 
 /// Waits for a message to `to` whose subject starts with `subject` and whose text holds
@@ -445,7 +454,6 @@ pub fn announcements_reminders_and_digests_arrive_by_smtp(bin: &str) {
         header(&announced, "From"),
         [format!("\"Acme Accounting\" <{FIRM_ADDRESS}>")]
     );
-    wait_mail_with(&sink, "bob@example.com", "New tasks from", title);
     wait_mail_with(&sink, JANE, "Reminder:", title);
 
     // Jane logs in with the mailed link and completes the task.

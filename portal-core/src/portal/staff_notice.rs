@@ -1,8 +1,8 @@
 //! Staff hearing of client activity (the rules are in [`crate::staff_notice`]): each
 //! round reads every firm's new audit entries past the coalescing window, emails the
 //! staff who chose to hear at once and files digest lines for those who chose a daily
-//! digest, all in the step that moves the firm's cursor; once a day, at the firm's
-//! digest hour, each digest goes out.
+//! digest, all in the step that moves the firm's cursor; once a day, from the firm's
+//! digest hour on, each digest goes out as soon as it has something in it.
 
 use std::collections::HashMap;
 
@@ -144,7 +144,7 @@ impl Portal {
     }
 
     /// Sends the digest of each staff member of `firm` who chose one and has not had
-    /// today's, once the firm's digest hour has come.
+    /// today's, from the firm's digest hour on, as soon as it has something in it.
     async fn send_digests(
         &self,
         firm: FirmId,
@@ -163,25 +163,25 @@ impl Portal {
         let mut firm_record = None;
         for r in waiting {
             let items = self.inner.store.digest_items(firm, &r.staff_id).await?;
-            let up_to = items.iter().map(|i| i.seq).max().unwrap_or(0);
-            let messages = if items.is_empty() {
-                Vec::new()
-            } else {
-                let f = match &firm_record {
-                    Some(f) => f,
-                    None => firm_record.insert(self.firm(firm).await?),
-                };
-                let lines: Vec<&str> = items.iter().map(|i| i.line.as_str()).collect();
-                vec![self.staff_email(f, r, MessageKind::StaffDigest, &lines.join("\n"))?]
+            // Nothing to report yet: today's digest waits for the first thing to say,
+            // rather than being spent empty.
+            let Some(up_to) = items.iter().map(|i| i.seq).max() else {
+                continue;
             };
+            let f = match &firm_record {
+                Some(f) => f,
+                None => firm_record.insert(self.firm(firm).await?),
+            };
+            let lines: Vec<&str> = items.iter().map(|i| i.line.as_str()).collect();
+            let messages = [self.staff_email(f, r, MessageKind::StaffDigest, &lines.join("\n"))?];
             if self
                 .inner
                 .store
                 .send_digest(firm, &r.staff_id, r.last_digest_at, up_to, now, &messages)
                 .await?
             {
-                report.staff_emails += messages.len() as u64;
-                report.emails += messages.len() as u64;
+                report.staff_emails += 1;
+                report.emails += 1;
             }
         }
         Ok(())
