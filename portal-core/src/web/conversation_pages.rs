@@ -8,7 +8,7 @@ use minijinja::{Value, context};
 
 use super::context::Ctx;
 use super::conversation_routes::activity_names;
-use super::page_routes::{hidden, looking};
+use super::looking::{hidden, looking};
 use super::responses::Names;
 use super::routing::{Answer, parse_id};
 use super::strict::Query;

@@ -38,6 +38,7 @@ mod json;
 mod kind;
 mod lazy;
 mod login_routes;
+mod looking;
 mod method;
 mod multipart;
 mod page_routes;

@@ -5,84 +5,21 @@
 //! operations ([`crate::Portal::client_tasks`] and its kin), which a page only lays out.
 //! A section the contact's grant does not open answers 404, as a missing page would.
 
-use super::app_routes::{Me, me};
 use super::context::Ctx;
 use super::conversation_pages::comments_on_page;
 use super::conversation_routes::comment_names;
 use super::document_pages::TaskFilesOnPage;
 use super::errors::WebError;
-use super::pages::firm_name;
+use super::looking::{hidden, looking};
 use super::response::{PAGE_CSP, Response};
 use super::routing::{Answer, parse_id};
-use super::task_pages::{self, Abilities, Home, Section, Viewer};
+use super::task_pages::{self, Abilities, Home, Section};
 use super::viewer::Ask;
-use crate::client::Client;
 use crate::evidence::Evidence;
 use crate::grant::Permissions;
 use crate::id::TaskId;
-use crate::portal::session::Authenticated;
 use crate::portal::task::{TaskError, TaskList};
 use crate::task::Side;
-
-/// The sections a grant with `permissions` opens: the tasks, the progress and the
-/// activity with `tasks`, the approvals with `approvals`, the documents with `documents` or
-/// `reports`. "Your tasks" is the home page and always
-/// there, empty without `tasks`.
-fn sections(permissions: Permissions) -> Vec<Section> {
-    let mut out = vec![Section::Tasks];
-    if permissions.contains(Permissions::TASKS) {
-        out.push(Section::Progress);
-        out.push(Section::Activity);
-    }
-    if permissions.contains(Permissions::APPROVALS) {
-        out.push(Section::Approvals);
-    }
-    if permissions.contains(Permissions::DOCUMENTS) || permissions.contains(Permissions::REPORTS) {
-        out.push(Section::Documents);
-    }
-    out
-}
-
-/// What a page of the portal needs of its viewer: the contact, its clients, and the
-/// active one with the grant's permissions.
-pub(super) struct Looking {
-    me: Me,
-    pub(super) active: Client,
-    permissions: Permissions,
-}
-
-pub(super) async fn looking(ctx: &Ctx<'_>, auth: &Authenticated) -> Result<Looking, WebError> {
-    let me = me(ctx, auth).await?;
-    let Some((active, permissions)) = me.active(auth).cloned() else {
-        return Err(WebError::Unauthenticated);
-    };
-    Ok(Looking {
-        me,
-        active,
-        permissions,
-    })
-}
-
-impl Looking {
-    pub(super) fn viewer<'a>(&'a self, ctx: &'a Ctx<'_>, current: Option<Section>) -> Viewer<'a> {
-        Viewer {
-            contact: self.me.contact.id,
-            client_name: &self.active.name,
-            sections: sections(self.permissions),
-            current,
-            firm_name: firm_name(&ctx.firm),
-            ask: Ask::Client,
-        }
-    }
-}
-
-/// A section the grant does not open is a page that does not exist.
-pub(super) fn hidden(e: TaskError) -> WebError {
-    match e {
-        TaskError::Forbidden => WebError::NotFound,
-        other => other.into(),
-    }
-}
 
 /// `GET {p}/`: "Your tasks". A visitor without a session is sent to log in, and back
 /// here after.
