@@ -1,5 +1,6 @@
-//! What `PortalBuilder` and `PortalWebBuilder` refuse, what a host is warned of, and
-//! where a login lands when the host allowed its own pages as login targets.
+//! What `PortalBuilder` and `PortalWebBuilder` refuse, and where a login lands when the
+//! host allowed its own pages as login targets. What a host is warned of is in
+//! `warnings.rs`.
 
 #![allow(clippy::unwrap_used, missing_docs)]
 
@@ -172,103 +173,5 @@ async fn secure_cookies_on_plain_http_to_another_host_are_refused() {
         "http://127.1.2.3",
     ] {
         web(url, CookieSecurity::Secure).await.unwrap();
-    }
-}
-
-/// What is logged while `f` runs on this thread.
-#[derive(Clone, Default)]
-struct Log(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Log {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Log {
-    fn start() -> (Log, tracing::subscriber::DefaultGuard) {
-        let log = Log::default();
-        let writer = log.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .finish();
-        let guard = tracing::subscriber::set_default(subscriber);
-        // Whether a call site logs is cached for all threads: a test elsewhere in this
-        // binary, running with no subscriber, may have cached "never" for the warning
-        // this one counts. Rebuilt once this thread's subscriber is in place.
-        tracing::callsite::rebuild_interest_cache();
-        (log, guard)
-    }
-
-    /// How many lines hold `text`.
-    fn count(&self, text: &str) -> usize {
-        String::from_utf8_lossy(&self.0.lock().unwrap())
-            .lines()
-            .filter(|l| l.contains(text))
-            .count()
-    }
-}
-
-#[tokio::test]
-async fn a_request_without_the_clients_address_is_warned_of_once() {
-    use portal_core::web::{PortalWeb, Request};
-    let (log, _guard) = Log::start();
-    let (portal, _, firm) = portal_allowing(&[]).await;
-    let web = PortalWeb::builder(portal, firm.id).build().await.unwrap();
-    let mut with_peer = Request::new("GET", "/portal/login");
-    with_peer.peer = Some([192, 0, 2, 1].into());
-    let _ = web.request_info(&with_peer);
-    assert_eq!(log.count("without the client's address"), 0);
-    for _ in 0..3 {
-        let _ = web.request_info(&Request::new("GET", "/portal/login"));
-    }
-    assert_eq!(log.count("WARN"), 1);
-    assert_eq!(log.count("without the client's address"), 1);
-}
-
-#[tokio::test]
-async fn mail_from_the_placeholder_sender_is_warned_of_once() {
-    for default_sender in [None, Some("portal@acme.example")] {
-        let (log, _guard) = Log::start();
-        let outbox = DevOutbox::new();
-        let mut builder = Portal::builder(MemoryStore::new()).delivery(outbox.clone());
-        if let Some(sender) = default_sender {
-            builder =
-                builder.default_sender(portal_core::email::EmailAddress::parse(sender).unwrap());
-        }
-        let portal = builder.build().unwrap();
-        let firm = firm_at(&portal, "https://acme.example").await;
-        let client = portal.create_client(firm.id, "Bakery").await.unwrap();
-        let staff = StaffContext {
-            firm: firm.id,
-            staff: StaffId::new("alice").unwrap(),
-            request: RequestInfo::default(),
-        };
-        for email in ["jane@example.com", "bob@example.com"] {
-            portal
-                .invite(
-                    &staff,
-                    Invitation {
-                        email: email.into(),
-                        first_name: "Jane".into(),
-                        phone: None,
-                        client_ids: vec![client.id],
-                        permissions: Permissions::ALL,
-                    },
-                )
-                .await
-                .unwrap();
-        }
-        portal.settle().await;
-        let from = &outbox.last_to("bob@example.com").unwrap().message;
-        let warned = log.count("portal@localhost.invalid");
-        match default_sender {
-            None => assert_eq!(warned, 1, "{from:?}"),
-            Some(_) => assert_eq!(warned, 0, "{from:?}"),
-        }
     }
 }
