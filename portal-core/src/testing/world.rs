@@ -259,13 +259,21 @@ impl World {
 
     /// The firm's audit entries with `action`.
     pub async fn audit(&self, action: AuditAction) -> Vec<AuditEvent> {
-        self.a
-            .audit_log(&self.staff, None, 0, 100_000)
-            .await
-            .expect("audit")
-            .into_iter()
-            .filter(|e| e.entry.action == action)
-            .collect()
+        // The staff view gives at most a page of entries: read every page.
+        let mut found = Vec::new();
+        let mut after = 0;
+        loop {
+            let page = self
+                .a
+                .audit_log(&self.staff, None, after, 1000)
+                .await
+                .expect("audit");
+            let Some(last) = page.last() else {
+                return found;
+            };
+            after = last.seq;
+            found.extend(page.into_iter().filter(|e| e.entry.action == action));
+        }
     }
 }
 
